@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'mappings/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // Tests that start processes or brokers are heavy on a 2-core machine; keep parallelism modest.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
