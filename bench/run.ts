@@ -1,0 +1,27 @@
+/**
+ * `npm run bench [-- name…]`: runs the benchmarks under bench/ one after another, each in its own process
+ * (so one's heap and JIT state do not colour the next), and prints their tables.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dir = path.dirname(fileURLToPath(import.meta.url));
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
+  .map((f) => f.slice(0, -3))
+  .sort();
+const wanted = process.argv.slice(2);
+const chosen = wanted.length > 0 ? all.filter((b) => wanted.includes(b)) : all;
+if (wanted.length > 0 && chosen.length !== wanted.length) {
+  console.error(`unknown benchmark(s): ${wanted.filter((w) => !all.includes(w)).join(', ')}; available: ${all.join(', ')}`);
+  process.exit(2);
+}
+let failed = false;
+for (const name of chosen) {
+  console.log(`\n=== bench/${name}.ts`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, `${name}.ts`)], { stdio: 'inherit' });
+  if (result.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);

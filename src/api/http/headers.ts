@@ -1,0 +1,41 @@
+/**
+ * Ditto headers of an HTTP request (§2.1): the request headers (lower-case), overridden by the query
+ * parameters Ditto accepts as headers; `correlation-id` generated when absent; `timeout` parsed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { timeoutInvalid } from '../../errors/general.js';
+import type { DittoHeaders } from '../../model/signals.js';
+
+// ditto: gateway.conf query-params-as-headers
+const QUERY_HEADERS = [
+  'accept', 'channel', 'correlation-id', 'requested-acks', 'declared-acks', 'response-required', 'timeout',
+  'live-channel-timeout-strategy', 'allow-policy-lockout', 'condition', 'live-channel-condition',
+  'at-historical-revision', 'at-historical-timestamp', 'dry-run',
+];
+// Transport headers that are not Ditto headers.
+const IGNORED = new Set(['authorization', 'host', 'connection', 'content-length', 'transfer-encoding', 'cookie', 'x-ditto-pre-authenticated']);
+
+export function dittoHeadersOf(request: FastifyRequest): DittoHeaders {
+  const headers: DittoHeaders = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (IGNORED.has(name) || value === undefined) continue;
+    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query = request.query as Record<string, string | string[] | undefined>;
+  for (const name of QUERY_HEADERS) {
+    const value = query[name];
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  if (!headers['correlation-id']) headers['correlation-id'] = randomUUID();
+  return headers;
+}
+
+/** Parses a Ditto duration (`42s`, `250ms`, `1m`, bare number = seconds) into milliseconds. */
+export function parseTimeout(value: string | undefined, defaultMs: number, maxMs: number): number {
+  if (value === undefined || value === '') return defaultMs;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
+  if (!Number.isFinite(ms) || ms > maxMs) throw timeoutInvalid({ value, max: `${maxMs / 1000}s` });
+  return ms;
+}

@@ -1,0 +1,163 @@
+/**
+ * The things HTTP API v2 (§2.1–§2.5): every resource level from `/api/2/things` down to a single desired
+ * property, translated to ThingCommands for the things service and back to HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { commandTimeout, jsonInvalid, mediaTypeUnsupported } from '../../errors/general.js';
+import { thingIdInvalid, thingIdNotSettable, thingIdsMissing } from '../../errors/things.js';
+import { isValidNamespace, isValidNamespacedId } from '../../model/ids.js';
+import type { ThingCommand, ThingCommandAction, ThingCommandResponse } from '../../model/signals.js';
+import type { ThingsService } from '../../things/service.js';
+import { withSpecialFields } from '../../things/service.js';
+import { applyFieldSelector, parseFieldSelector } from '../../util/field-selector.js';
+import { isPlainObject, parsePointer } from '../../util/json-pointer.js';
+import { resolveThingResource } from '../../model/thing.js';
+import { routeNotFound } from '../../errors/gateway.js';
+import { DittoError } from '../../errors/ditto-error.js';
+import { sendError, toDittoError } from './errors.js';
+import { dittoHeadersOf, parseTimeout } from './headers.js';
+
+export interface ThingsRoutesOptions {
+  things: ThingsService;
+  defaultNamespace: string;
+  /** GET /api/2/things without ids: an unfiltered search (wired by the search routes). */
+  listThings?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+// ditto: §2.1 command timeout default 60 s, max 60 s; fire-and-forget waits up to 3 s for errors.
+const COMMAND_TIMEOUT_MS = 60_000;
+const FIRE_AND_FORGET_WAIT_MS = 3_000;
+
+type Params = { thingId: string; '*'?: string };
+
+export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOptions): Promise<void> {
+  const { things } = options;
+
+  const run = async (request: FastifyRequest, reply: FastifyReply, action: ThingCommandAction, thingId: string, path: string, value?: unknown) => {
+    const headers = dittoHeadersOf(request);
+    reply.header('correlation-id', headers['correlation-id']);
+    const query = request.query as Record<string, string | undefined>;
+    let timeoutMs = parseTimeout(headers['timeout'], COMMAND_TIMEOUT_MS, COMMAND_TIMEOUT_MS);
+    const responseRequired = headers['response-required'] !== 'false' && timeoutMs !== 0;
+    if (!responseRequired) timeoutMs = FIRE_AND_FORGET_WAIT_MS;
+    const command: ThingCommand = { thingId, channel: 'twin', action, path, headers };
+    if (value !== undefined) command.value = value;
+    if (action === 'retrieve' && query.fields !== undefined) {
+      parseFieldSelector(query.fields);
+      command.fields = query.fields;
+    }
+    const execution = things.execute(command, request.auth);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    try {
+      const outcome = await Promise.race([execution, timeout]);
+      if (outcome === 'timeout') {
+        // The command goes on; its outcome is no longer reported to this caller.
+        execution.catch((err: unknown) => request.log.debug({ err }, 'command failed after its timeout'));
+        if (!responseRequired) return reply.code(202).send();
+        return sendError(reply, commandTimeout({ timeout: `${timeoutMs / 1000}s` }));
+      }
+      if (!responseRequired) return reply.code(202).send();
+      return sendResponse(request, reply, outcome);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const sendResponse = (request: FastifyRequest, reply: FastifyReply, response: ThingCommandResponse) => {
+    if (response.headers.etag) reply.header('etag', response.headers.etag);
+    if (response.status === 201) {
+      const path = request.url.split('?')[0];
+      reply.header('location', request.method === 'POST' ? `${path}/${encodeURIComponent(response.thingId)}` : path);
+    }
+    reply.code(response.status);
+    if (response.value === undefined || response.status === 204) return reply.send();
+    return reply.type('application/json').send(JSON.stringify(response.value));
+  };
+
+  app.get('/api/2/things', async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    if (query.ids === undefined) {
+      if (options.listThings) return options.listThings(request, reply);
+      throw thingIdsMissing();
+    }
+    const ids = query.ids.split(',').map((id) => id.trim()).filter(Boolean);
+    if (ids.length === 0) throw thingIdsMissing();
+    const selector = query.fields;
+    if (selector !== undefined) parseFieldSelector(selector);
+    const items: unknown[] = [];
+    for (const id of ids) {
+      if (!isValidNamespacedId(id)) throw thingIdInvalid({ id });
+      const found = await things.readable(id, request.auth);
+      if (!found) continue; // ditto: §2.5 missing and unreadable things are silently omitted
+      items.push(selector === undefined ? found.thing : applyFieldSelector(withSpecialFields(found.thing, found.record), selector));
+    }
+    reply.header('correlation-id', dittoHeadersOf(request)['correlation-id']);
+    return reply.type('application/json').send(JSON.stringify(items));
+  });
+
+  app.post('/api/2/things', async (request, reply) => {
+    const body = jsonBody(request, 'json');
+    if (!isPlainObject(body)) throw jsonInvalid({ detail: 'The thing must be a JSON object.' });
+    if (body.thingId !== undefined) throw thingIdNotSettable();
+    const namespace = (request.query as Record<string, string | undefined>).namespace ?? options.defaultNamespace;
+    if (!isValidNamespace(namespace)) throw thingIdInvalid({ id: `${namespace}:` });
+    return run(request, reply, 'create', `${namespace}:${randomUUID()}`, '/', body);
+  });
+
+  const handlers = (pathOf: (request: FastifyRequest) => string) => ({
+    get: (request: FastifyRequest, reply: FastifyReply) => run(request, reply, 'retrieve', thingIdOf(request), pathOf(request)),
+    put: (request: FastifyRequest, reply: FastifyReply) => run(request, reply, 'modify', thingIdOf(request), pathOf(request), jsonBody(request, 'json')),
+    patch: (request: FastifyRequest, reply: FastifyReply) => run(request, reply, 'merge', thingIdOf(request), pathOf(request), jsonBody(request, 'merge-patch')),
+    delete: (request: FastifyRequest, reply: FastifyReply) => run(request, reply, 'delete', thingIdOf(request), pathOf(request)),
+  });
+  for (const [url, pathOf] of [
+    ['/api/2/things/:thingId', () => '/'],
+    ['/api/2/things/:thingId/*', resourcePathOf],
+  ] as const) {
+    const h = handlers(pathOf);
+    app.get(url, h.get);
+    app.put(url, h.put);
+    app.patch(url, h.patch);
+    app.delete(url, h.delete);
+  }
+
+  // Errors of this plugin's routes are rendered like every other (registered at the root as well).
+  app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
+}
+
+/** The JSON pointer below the thing; a path that addresses no thing resource is an unknown route (404). */
+function resourcePathOf(request: FastifyRequest): string {
+  const path = '/' + ((request.params as Params)['*'] ?? '');
+  try {
+    resolveThingResource(parsePointer(path), path);
+  } catch (err) {
+    if (err instanceof DittoError) throw routeNotFound({ path: request.url.split('?')[0] });
+    throw err;
+  }
+  return path;
+}
+
+function thingIdOf(request: FastifyRequest): string {
+  const { thingId } = request.params as Params;
+  if (!isValidNamespacedId(thingId)) throw thingIdInvalid({ id: thingId });
+  return thingId;
+}
+
+/**
+ * The parsed JSON body. PUT and POST take `application/json` (or a `+json` type); PATCH requires
+ * `application/merge-patch+json` (§2.1, else 415 `mediatype.unsupported`).
+ */
+function jsonBody(request: FastifyRequest, kind: 'json' | 'merge-patch'): unknown {
+  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const ok = kind === 'merge-patch' ? contentType === 'application/merge-patch+json' : contentType === 'application/json' || contentType.endsWith('+json');
+  if (!ok) throw mediaTypeUnsupported({ contentType, allowed: [kind === 'merge-patch' ? 'application/merge-patch+json' : 'application/json'] });
+  const raw = request.body;
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw jsonInvalid({ detail: (err as Error).message });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The service configuration: one table of options drives parsing (environment variables prefixed
+ * `TWINBRIDGE_`, and an optional JSON file named by `TWINBRIDGE_CONFIG`), validation with a clear message
+ * per bad value, and the README's table (`npm run docs:config` prints it). The environment wins over the
+ * file; the file uses the camelCase keys.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface UserCredential {
+  user: string;
+  password: string;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  tlsCert?: string;
+  tlsKey?: string;
+  users: UserCredential[];
+  devopsUsers: UserCredential[];
+  trustedProxies: string[];
+  defaultNamespace: string;
+  maxThingBytes: number;
+  maxPolicyBytes: number;
+}
+
+type Kind = 'string' | 'port' | 'int' | 'users' | 'list' | 'enum' | 'file';
+
+interface Option {
+  key: keyof Config;
+  env: string;
+  kind: Kind;
+  default?: unknown;
+  values?: readonly string[];
+  description: string;
+  secret?: boolean;
+}
+
+export const OPTIONS: readonly Option[] = [
+  { key: 'host', env: 'TWINBRIDGE_HOST', kind: 'string', default: '0.0.0.0', description: 'Address the HTTP server binds to.' },
+  { key: 'port', env: 'TWINBRIDGE_PORT', kind: 'port', default: 8080, description: 'Port of the HTTP (or HTTPS) server; 0 picks a free port.' },
+  { key: 'dataDir', env: 'TWINBRIDGE_DATA_DIR', kind: 'string', default: './data', description: 'Directory of the embedded store (journal and snapshots).' },
+  { key: 'logLevel', env: 'TWINBRIDGE_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'Log level of the structured (pino) logs.' },
+  { key: 'tlsCert', env: 'TWINBRIDGE_TLS_CERT', kind: 'file', description: 'PEM certificate file; with TWINBRIDGE_TLS_KEY the server speaks HTTPS (and WSS).' },
+  { key: 'tlsKey', env: 'TWINBRIDGE_TLS_KEY', kind: 'file', description: 'PEM private key file for TWINBRIDGE_TLS_CERT.' },
+  { key: 'users', env: 'TWINBRIDGE_USERS', kind: 'users', default: 'ditto:ditto', secret: true, description: 'API users for HTTP basic authentication, `user:password,…`; each acts as subject `nginx:<user>`. CHANGE the default.' },
+  { key: 'devopsUsers', env: 'TWINBRIDGE_DEVOPS_USERS', kind: 'users', default: 'devops:foobar', secret: true, description: 'Devops users (connection management, `/devops`), `user:password,…`. CHANGE the default.' },
+  { key: 'trustedProxies', env: 'TWINBRIDGE_TRUSTED_PROXIES', kind: 'list', default: '', description: 'Comma list of proxy IP addresses whose `x-ditto-pre-authenticated` header is trusted; empty disables pre-authentication.' },
+  { key: 'defaultNamespace', env: 'TWINBRIDGE_DEFAULT_NAMESPACE', kind: 'string', default: 'org.eclipse.ditto', description: 'Namespace of things created by `POST /api/2/things` without `?namespace=`.' },
+  { key: 'maxThingBytes', env: 'TWINBRIDGE_MAX_THING_BYTES', kind: 'int', default: 102400, description: 'Largest thing JSON in bytes (larger: 413 `things:thing.toolarge`).' },
+  { key: 'maxPolicyBytes', env: 'TWINBRIDGE_MAX_POLICY_BYTES', kind: 'int', default: 102400, description: 'Largest policy JSON in bytes.' },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Builds the configuration from the environment (and the file it names); throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  let file: Record<string, unknown> = {};
+  if (env.TWINBRIDGE_CONFIG) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(env.TWINBRIDGE_CONFIG, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      file = parsed as Record<string, unknown>;
+      for (const k of Object.keys(file)) {
+        if (!OPTIONS.some((o) => o.key === k)) problems.push(`TWINBRIDGE_CONFIG (${env.TWINBRIDGE_CONFIG}): unknown key '${k}'`);
+      }
+    } catch (err) {
+      problems.push(`TWINBRIDGE_CONFIG: cannot read ${env.TWINBRIDGE_CONFIG}: ${(err as Error).message}`);
+    }
+  }
+  const config: Record<string, unknown> = {};
+  for (const option of OPTIONS) {
+    const fromEnv = env[option.env];
+    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : file[option.key] ?? option.default;
+    if (raw === undefined) continue;
+    const source = fromEnv !== undefined && fromEnv !== '' ? option.env : file[option.key] !== undefined ? `${option.key} in TWINBRIDGE_CONFIG` : `default of ${option.env}`;
+    try {
+      config[option.key] = parseValue(option, raw);
+    } catch (err) {
+      problems.push(`${source}: ${(err as Error).message}${option.secret ? '' : ` (got ${JSON.stringify(raw)})`}`);
+    }
+  }
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    problems.push('TWINBRIDGE_TLS_CERT and TWINBRIDGE_TLS_KEY must be set together');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as unknown as Config;
+}
+
+function parseValue(option: Option, raw: unknown): unknown {
+  const text = typeof raw === 'string' ? raw.trim() : raw;
+  switch (option.kind) {
+    case 'string':
+      if (typeof text !== 'string' || text === '') throw new Error('must be a non-empty string');
+      return text;
+    case 'file':
+      if (typeof text !== 'string' || text === '') throw new Error('must be a file path');
+      try {
+        readFileSync(text);
+      } catch {
+        throw new Error(`file ${text} cannot be read`);
+      }
+      return text;
+    case 'enum':
+      if (typeof text !== 'string' || !option.values!.includes(text)) throw new Error(`must be one of ${option.values!.join(', ')}`);
+      return text;
+    case 'port':
+    case 'int': {
+      const n = typeof text === 'number' ? text : Number(text);
+      if (!Number.isInteger(n) || n < 0 || (option.kind === 'port' && n > 65535)) {
+        throw new Error(option.kind === 'port' ? 'must be a port number from 0 to 65535' : 'must be a non-negative integer');
+      }
+      return n;
+    }
+    case 'list':
+      if (Array.isArray(text)) return text.map(String);
+      if (typeof text !== 'string') throw new Error('must be a comma-separated list');
+      return text.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'users': {
+      const entries = Array.isArray(text) ? text.map(String) : typeof text === 'string' ? text.split(',') : undefined;
+      if (!entries) throw new Error('must be a list of user:password');
+      return entries.map((entry) => {
+        const colon = entry.indexOf(':');
+        const user = entry.slice(0, colon).trim();
+        const password = entry.slice(colon + 1);
+        if (colon <= 0 || password === '') throw new Error('each entry must be user:password with a non-empty user and password');
+        return { user, password };
+      });
+    }
+  }
+}
+
+/** The README table of options (Markdown). */
+export function optionsTable(): string {
+  const rows = OPTIONS.map((o) => `| \`${o.env}\` | \`${o.key}\` | ${o.default === undefined || o.default === '' ? '(unset)' : `\`${String(o.default)}\``} | ${o.description} |`);
+  return ['| environment variable | config file key | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,142 @@
+/**
+ * Policies as the things service needs them, over the store: the latest accepted policy per ID, its
+ * compiled enforcer (cached per revision of the policy and of the policies it imports, and recompiled
+ * when a subject expires), and the policy that comes with a new thing (§1.2).
+ */
+import type { AuthContext } from '../auth/context.js';
+import { policyConflict } from '../errors/policies.js';
+import { thingNotCreatable } from '../errors/things.js';
+import type { EntityRecord, Store } from '../store/port.js';
+import type { PolicyDirectory, ThingEnforcer, ThingPolicyRequest } from '../things/policy-directory.js';
+import { createEnforcer, defaultPolicy } from './enforcer.js';
+import type { Policy } from './model.js';
+import { validatePolicy } from './validate.js';
+
+export interface StorePolicyDirectoryOptions {
+  store: Store;
+  maxPolicyBytes?: number;
+  now?: () => Date;
+}
+
+type PolicyRecord = EntityRecord<Policy>;
+
+interface Compiled {
+  key: string;
+  enforcer: ThingEnforcer;
+  /** ms since epoch when the next subject expires (recompile then); Infinity when none does. */
+  validUntil: number;
+}
+
+export class StorePolicyDirectory implements PolicyDirectory {
+  private readonly store: Store;
+  private readonly maxPolicyBytes: number;
+  private readonly now: () => Date;
+  private readonly head = new Map<string, PolicyRecord | null>();
+  private readonly compiled = new Map<string, Compiled>();
+
+  constructor(options: StorePolicyDirectoryOptions) {
+    this.store = options.store;
+    this.maxPolicyBytes = options.maxPolicyBytes ?? 100 * 1024;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async load(policyId: string): Promise<PolicyRecord | undefined> {
+    if (!this.head.has(policyId)) {
+      const record = (await this.store.get('policy', policyId)) as PolicyRecord | undefined;
+      if (!this.head.has(policyId)) this.head.set(policyId, record ?? null);
+    }
+    const record = this.head.get(policyId);
+    if (record?.value) await Promise.all(Object.keys(record.value.imports ?? {}).map((id) => this.load(id)));
+    return record?.value ? record : undefined;
+  }
+
+  enforcerOfHead(policyId: string | undefined): ThingEnforcer | undefined {
+    if (policyId === undefined) return undefined;
+    const record = this.head.get(policyId);
+    return record?.value ? this.compile(record.value, record.revision) : undefined;
+  }
+
+  async enforcerFor(policyId: string | undefined): Promise<ThingEnforcer | undefined> {
+    if (policyId === undefined) return undefined;
+    // Reads use durable state; the head is only newer while a write is in flight.
+    const record = (await this.store.get('policy', policyId)) as PolicyRecord | undefined;
+    if (!record?.value) return undefined;
+    await Promise.all(Object.keys(record.value.imports ?? {}).map((id) => this.load(id)));
+    return this.compile(record.value, record.revision);
+  }
+
+  async prepareForThing(request: ThingPolicyRequest): Promise<{ enforcer: ThingEnforcer; change?: { record: EntityRecord; expectedRevision: number } }> {
+    const { thingId, policyId, auth } = request;
+    const existing = await this.load(policyId);
+    if (request.inlinePolicy !== undefined || request.copyFrom !== undefined) {
+      if (existing) throw policyConflict({ policyId });
+      let json: unknown;
+      if (request.copyFrom !== undefined) {
+        const source = await this.load(request.copyFrom);
+        const sourceEnforcer = this.enforcerOfHead(request.copyFrom);
+        if (!source || !sourceEnforcer?.hasPartial('policy:/', auth.subjects, ['READ'])) {
+          throw thingNotCreatable({ thingId, detail: `The Policy with ID '${request.copyFrom}' to copy could not be found or the requester had insufficient permissions to read it.` });
+        }
+        json = { ...source.value, policyId };
+      } else {
+        json = substituteRequestSubject(request.inlinePolicy, auth);
+        if (typeof json === 'object' && json !== null && !Array.isArray(json)) json = { ...json, policyId };
+      }
+      return this.newPolicy(validatePolicy(json, policyId, { maxSize: this.maxPolicyBytes }), request);
+    }
+    if (existing) return { enforcer: this.enforcerOfHead(policyId)! };
+    if (request.explicitPolicyId) {
+      throw thingNotCreatable({ thingId, detail: `The Policy with ID '${policyId}' is not existing.` });
+    }
+    const subject = auth.subjects[0];
+    if (subject === undefined) throw thingNotCreatable({ thingId, detail: 'There is no authorization subject to create a default policy for.' });
+    return this.newPolicy(defaultPolicy(policyId, subject), request);
+  }
+
+  private newPolicy(policy: Policy, request: ThingPolicyRequest) {
+    const previous = this.head.get(policy.policyId);
+    const at = request.now.toISOString();
+    const record: PolicyRecord = { kind: 'policy', id: policy.policyId, revision: (previous?.revision ?? 0) + 1, created: at, modified: at, value: policy };
+    return { enforcer: this.compile(policy, record.revision), change: { record, expectedRevision: previous?.revision ?? 0 } };
+  }
+
+  noteAccepted(record: EntityRecord): void {
+    this.head.set(record.id, record as PolicyRecord);
+  }
+
+  forget(policyId: string | undefined): void {
+    if (policyId === undefined) this.head.clear();
+    else this.head.delete(policyId);
+  }
+
+  private compile(policy: Policy, revision: number): ThingEnforcer {
+    const imports = Object.keys(policy.imports ?? {});
+    const key = `${revision}|${imports.map((id) => `${id}@${this.head.get(id)?.revision ?? 0}`).join(',')}`;
+    const now = this.now();
+    const cached = this.compiled.get(policy.policyId);
+    if (cached && cached.key === key && now.getTime() < cached.validUntil) return cached.enforcer;
+    const enforcer = createEnforcer(policy, {
+      now,
+      resolveImport: (id: string) => this.head.get(id)?.value ?? undefined,
+    });
+    this.compiled.set(policy.policyId, { key, enforcer, validUntil: nextExpiry(policy, now) });
+    return enforcer;
+  }
+}
+
+/** ditto: §1.2 `{{ request:subjectId }}` in an inline policy stands for the creator's first subject. */
+function substituteRequestSubject(json: unknown, auth: AuthContext): unknown {
+  const subject = auth.subjects[0] ?? '';
+  return JSON.parse(JSON.stringify(json ?? null).replace(/\{\{\s*request:subjectId\s*\}\}/g, subject));
+}
+
+function nextExpiry(policy: Policy, now: Date): number {
+  let next = Infinity;
+  for (const entry of Object.values(policy.entries)) {
+    for (const subject of Object.values(entry.subjects)) {
+      const at = subject.expiry ? Date.parse(subject.expiry) : NaN;
+      if (at > now.getTime() && at < next) next = at;
+    }
+  }
+  return next;
+}

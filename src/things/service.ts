@@ -1,0 +1,376 @@
+/**
+ * Thing command handling (ditto-interfaces.md §1.2, §2.1–§2.5, §4.3): create, retrieve, modify, merge and
+ * delete at every path, with revisions, ETag preconditions, conditions, policy enforcement and events.
+ *
+ * Writes are pipelined per thing: a command is computed against the latest ACCEPTED state of the thing
+ * (`head`, which includes writes not yet durable) and handed to the store synchronously, so commands on
+ * one thing are applied in arrival order and many of them share one durable commit. The caller is
+ * answered, and the event published, only once the write is durable. Reads see durable state only.
+ */
+import type { AuthContext } from '../auth/context.js';
+import type { SignalBus } from '../bus/signal-bus.js';
+import { DittoError } from '../errors/ditto-error.js';
+import { jsonFormatInvalid } from '../errors/general.js';
+import {
+  conditionFailed,
+  policyIdNotAllowed,
+  policyIdNotDeletable,
+  policyNotAllowed,
+  preconditionFailed,
+  preconditionNotModified,
+  resourceErrors,
+  thingConflict,
+  thingIdInvalid,
+  thingIdNotDeletable,
+  thingIdNotSettable,
+  thingNotCreatable,
+  thingNotDeletable,
+  thingNotFound,
+  thingNotModifiable,
+  thingTooLarge,
+} from '../errors/things.js';
+import { isValidNamespacedId, namespaceOf } from '../model/ids.js';
+import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
+import { resolveThingResource, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
+import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
+import { hashTag, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
+import { applyFieldSelector } from '../util/field-selector.js';
+import { deleteAt, formatPointer, getAt, isPlainObject, parsePointer, setAt } from '../util/json-pointer.js';
+import { applyMergePatch, touchedPaths } from '../util/merge-patch.js';
+import type { PolicyDirectory, ThingEnforcer } from './policy-directory.js';
+
+export interface ThingsServiceOptions {
+  store: Store;
+  bus: SignalBus;
+  policies: PolicyDirectory;
+  /** ditto: §1.2 LIMITS_THINGS_MAX_SIZE (100 kB) */
+  maxThingBytes?: number;
+  now?: () => Date;
+  /** Evaluates an RQL `condition` against a thing; throws a DittoError for an invalid expression. */
+  evaluateCondition?: (condition: string, thing: Record<string, unknown>) => boolean;
+}
+
+/** A thing as stored: its JSON plus the record's revision and timestamps. */
+export type ThingRecord = EntityRecord<ThingJson>;
+
+const READ = ['READ'] as const;
+const WRITE = ['WRITE'] as const;
+const MAX_ATTEMPTS = 3;
+
+export class ThingsService {
+  private readonly store: Store;
+  private readonly bus: SignalBus;
+  private readonly policies: PolicyDirectory;
+  private readonly maxThingBytes: number;
+  private readonly now: () => Date;
+  private readonly evaluateCondition?: ThingsServiceOptions['evaluateCondition'];
+  /** Latest accepted record per thing (null: known not to exist). */
+  private readonly head = new Map<string, ThingRecord | null>();
+  private readonly loading = new Map<string, Promise<void>>();
+
+  constructor(options: ThingsServiceOptions) {
+    this.store = options.store;
+    this.bus = options.bus;
+    this.policies = options.policies;
+    this.maxThingBytes = options.maxThingBytes ?? 100 * 1024;
+    this.now = options.now ?? (() => new Date());
+    this.evaluateCondition = options.evaluateCondition;
+  }
+
+  /** Executes a twin command for `auth`; resolves with the response or rejects with a DittoError. */
+  async execute(command: ThingCommand, auth: AuthContext): Promise<ThingCommandResponse> {
+    if (!isValidNamespacedId(command.thingId)) throw thingIdInvalid({ id: command.thingId });
+    const segments = parsePointer(command.path);
+    const resource = resolveThingResource(segments, command.path);
+    if (command.action === 'retrieve') return this.retrieve(command, resource, auth);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.write(command, resource, auth);
+      } catch (err) {
+        // Another writer (instance) changed the thing or its policy: reload and compute again.
+        if (!(err instanceof ConcurrentModificationError) || attempt >= MAX_ATTEMPTS) throw err;
+        this.head.delete(command.thingId);
+        this.policies.forget(err.kind === 'policy' ? err.id : undefined);
+      }
+    }
+  }
+
+  /** The durable thing, or undefined when missing or deleted. */
+  async get(thingId: string): Promise<ThingRecord | undefined> {
+    const record = (await this.store.get('thing', thingId)) as ThingRecord | undefined;
+    return record?.value ? record : undefined;
+  }
+
+  /** The thing as `auth` may see it (pruned), or undefined when nothing of it is readable. */
+  async readable(thingId: string, auth: AuthContext): Promise<{ record: ThingRecord; thing: Record<string, unknown> } | undefined> {
+    const record = await this.get(thingId);
+    if (!record) return undefined;
+    const enforcer = await this.policies.enforcerFor(record.value!.policyId);
+    const thing = enforcer?.filterReadable('thing', '/', record.value, auth.subjects);
+    return isPlainObject(thing) ? { record, thing } : undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------- reads
+
+  private async retrieve(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
+    const { thingId } = command;
+    const record = await this.get(thingId);
+    if (!record) throw thingNotFound({ thingId });
+    const enforcer = await this.policies.enforcerFor(record.value!.policyId);
+    if (!enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
+    const value = getAt(record.value, resource.segments);
+    const notFound = () => (resource.kind === 'thing' ? thingNotFound({ thingId }) : levelError(resource, 'notFound', thingId));
+    if (value === undefined) throw notFound();
+    const pruned = enforcer.filterReadable('thing', formatPointer(resource.segments), value, auth.subjects);
+    if (pruned === undefined) throw notFound();
+    const etag = resource.kind === 'thing' ? revisionTag(record.revision) : hashTag(value);
+    checkPreconditions(command.headers, etag, true);
+    this.checkCondition(command.headers, record, enforcer, auth);
+    let result: unknown = pruned;
+    if (command.fields !== undefined && isPlainObject(pruned)) {
+      const source = resource.kind === 'thing' ? withSpecialFields(pruned, record) : pruned;
+      result = applyFieldSelector(source, command.fields);
+    }
+    return respond(command, 200, result, { etag });
+  }
+
+  // --------------------------------------------------------------------------------------------- writes
+
+  private async write(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
+    const { thingId } = command;
+    await this.loadHead(thingId);
+    const current = this.head.get(thingId);
+    const exists = current?.value != null;
+    if (!exists) return this.create(command, resource, auth, current ?? undefined);
+    if (command.action === 'create') throw thingConflict({ thingId });
+    const thing = current!.value!;
+    await this.policies.load(thing.policyId!);
+    // Everything below until store.write is synchronous, so it sees the latest head.
+    const latest = this.head.get(thingId)!;
+    if (latest !== current) return this.write(command, resource, auth);
+    const enforcer = this.policies.enforcerOfHead(thing.policyId);
+    const canSee = enforcer?.hasPartial('thing:/', auth.subjects, READ) ?? false;
+    const currentValue = getAt(thing, resource.segments);
+    checkPreconditions(command.headers, resource.kind === 'thing' ? revisionTag(current!.revision) : currentValue === undefined ? undefined : hashTag(currentValue), false);
+    if (enforcer && canSee) this.checkCondition(command.headers, current!, enforcer, auth);
+
+    const denied = () => {
+      if (!canSee) return thingNotFound({ thingId });
+      if (resource.kind === 'thing') return command.action === 'delete' ? thingNotDeletable({ thingId }) : thingNotModifiable({ thingId });
+      return levelError(resource, 'notModifiable', thingId);
+    };
+    const mayWrite = (segments: string[]) => enforcer?.hasUnrestricted('thing:' + formatPointer(segments), auth.subjects, WRITE) ?? false;
+
+    let next: ThingJson;
+    let event: Pick<ThingEvent, 'action' | 'value'>;
+    let status: number;
+    let responseValue: unknown;
+    if (command.action === 'delete') {
+      if (resource.kind === 'thingId') throw thingIdNotDeletable();
+      if (resource.kind === 'policyId') throw policyIdNotDeletable();
+      if (!mayWrite(resource.segments)) throw denied();
+      if (resource.kind !== 'thing' && currentValue === undefined) throw levelError(resource, 'notFound', thingId);
+      return this.commit(command, current!, resource.kind === 'thing' ? null : (deleteAt(thing, resource.segments) as ThingJson), { action: 'deleted' }, 204, undefined);
+    }
+    if (resource.kind === 'thingId') throw thingIdNotSettable();
+    requireParentFeature(resource, thing, thingId);
+    if (command.action === 'merge') {
+      const patch = command.value;
+      if (resource.kind === 'thing' && !isPlainObject(patch)) throw jsonFormatInvalid({ detail: 'A merge patch of a thing must be a JSON object.' });
+      for (const touched of touchedPaths(patch, resource.segments)) if (!mayWrite(touched)) throw denied();
+      const merged = applyMergePatch(currentValue, patch);
+      if (merged === undefined || merged === null) {
+        if (resource.kind === 'thing' || resource.kind === 'policyId') throw jsonFormatInvalid({ detail: 'The merge would delete a required field.' });
+        next = deleteAt(thing, resource.segments) as ThingJson;
+      } else {
+        validateAt(resource, merged);
+        next = setAt(thing, resource.segments, merged) as ThingJson;
+      }
+      if (resource.kind === 'thing') checkThingIdUnchanged(next, thingId);
+      event = { action: 'merged', value: patch };
+      status = 204;
+    } else {
+      if (!mayWrite(resource.segments)) throw denied();
+      let value = command.value;
+      if (resource.kind === 'thing') {
+        if (!isPlainObject(value)) throw jsonFormatInvalid({ detail: 'The thing must be a JSON object.' });
+        if ('_policy' in value || '_copyPolicyFrom' in value) throw policyNotAllowed();
+        checkThingIdUnchanged(value, thingId);
+        value = { thingId, policyId: thing.policyId, ...value };
+      }
+      validateAt(resource, value);
+      next = setAt(thing, resource.segments, value) as ThingJson;
+      const created = currentValue === undefined;
+      event = { action: created ? 'created' : 'modified', value };
+      status = created ? 201 : 204;
+      responseValue = created ? value : undefined;
+    }
+    if (next.policyId !== thing.policyId) await this.checkPolicyChange(next.policyId!, thingId);
+    return this.commit(command, current!, next, event, status, responseValue);
+  }
+
+  /** Creation of a thing that does not exist (or was deleted): the policy comes with it (§1.2). */
+  private async create(command: ThingCommand, resource: ThingResource, auth: AuthContext, deleted: ThingRecord | undefined): Promise<ThingCommandResponse> {
+    const { thingId } = command;
+    if (resource.kind !== 'thing' || command.action === 'delete') throw thingNotFound({ thingId });
+    checkPreconditions(command.headers, undefined, false);
+    if (!isPlainObject(command.value)) throw jsonFormatInvalid({ detail: 'The thing must be a JSON object.' });
+    const body = command.action === 'merge' ? (applyMergePatch({}, command.value) as Record<string, unknown>) : { ...command.value };
+    const inlinePolicy = body._policy;
+    const copyFrom = body._copyPolicyFrom;
+    delete body._policy;
+    delete body._copyPolicyFrom;
+    checkThingIdUnchanged(body, thingId);
+    if ((inlinePolicy !== undefined || copyFrom !== undefined) && body.policyId !== undefined) throw policyIdNotAllowed();
+    if (inlinePolicy !== undefined && copyFrom !== undefined) throw policyIdNotAllowed();
+    const thing = validateThing({ thingId, ...body });
+    const policyId = (thing.policyId as string | undefined) ?? thingId;
+    const policyWrite = await this.policies.prepareForThing({
+      thingId,
+      policyId,
+      explicitPolicyId: body.policyId !== undefined,
+      inlinePolicy,
+      copyFrom: copyFrom as string | undefined,
+      auth,
+      headers: command.headers,
+      now: this.now(),
+    });
+    const latest = this.head.get(thingId);
+    if (latest?.value) return this.write(command, resource, auth); // created concurrently
+    const created = { ...thing, policyId } as ThingJson;
+    if (!policyWrite.enforcer.hasUnrestricted('thing:/', auth.subjects, WRITE)) throw thingNotModifiable({ thingId });
+    return this.commit(command, latest ?? deleted, created, { action: 'created', value: created }, 201, created, policyWrite.change);
+  }
+
+  private async checkPolicyChange(policyId: string, thingId: string): Promise<void> {
+    if (!(await this.policies.load(policyId))) {
+      throw thingNotCreatable({ thingId, detail: `The Policy with ID '${policyId}' is not existing.` });
+    }
+  }
+
+  private checkCondition(headers: DittoHeaders, record: ThingRecord, enforcer: ThingEnforcer, auth: AuthContext): void {
+    const condition = headers['condition'];
+    if (condition === undefined || !this.evaluateCondition) return;
+    // ditto: §2.1 the condition is evaluated on what the requester may read.
+    const visible = enforcer.filterReadable('thing', '/', record.value, auth.subjects);
+    const subject = withSpecialFields(isPlainObject(visible) ? visible : {}, record);
+    if (!this.evaluateCondition(condition, subject)) throw conditionFailed({ condition });
+  }
+
+  /** Hands the change to the store, then answers and publishes once it is durable. */
+  private async commit(
+    command: ThingCommand,
+    previous: ThingRecord | undefined,
+    next: ThingJson | null,
+    change: Pick<ThingEvent, 'action' | 'value'>,
+    status: number,
+    responseValue: unknown,
+    policyChange?: { record: EntityRecord; expectedRevision: number },
+  ): Promise<ThingCommandResponse> {
+    const { thingId } = command;
+    if (next) {
+      const size = Buffer.byteLength(JSON.stringify(next));
+      if (size > this.maxThingBytes) throw thingTooLarge({ size, max: this.maxThingBytes });
+    }
+    const timestamp = this.now().toISOString();
+    const revision = (previous?.revision ?? 0) + 1;
+    const isNewLife = !previous?.value;
+    const record: ThingRecord = {
+      kind: 'thing',
+      id: thingId,
+      revision,
+      created: isNewLife ? timestamp : previous!.created,
+      modified: timestamp,
+      value: next,
+    };
+    const headers: DittoHeaders = {};
+    if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
+    if (change.action === 'merged') headers['content-type'] = 'application/merge-patch+json';
+    const event: ThingEvent = { thingId, channel: 'twin', action: change.action, path: command.path === '' ? '/' : command.path, revision, timestamp, headers };
+    if (change.value !== undefined) event.value = change.value;
+    const policyId = next?.policyId ?? previous?.value?.policyId;
+    const writing = this.store.write([
+      ...(policyChange ? [policyChange] : []),
+      { record, expectedRevision: previous?.revision ?? 0, event: { event, policyId } },
+    ]);
+    this.head.set(thingId, record);
+    if (policyChange) this.policies.noteAccepted(policyChange.record);
+    try {
+      await writing;
+    } catch (err) {
+      if (this.head.get(thingId) === record) this.head.delete(thingId);
+      if (policyChange) this.policies.forget(policyChange.record.id);
+      throw err;
+    }
+    this.bus.publishThingEvent({ event, policyId, thing: next ?? undefined });
+    const segments = parsePointer(command.path);
+    const etag = change.action === 'deleted' ? undefined : segments.length === 0 ? revisionTag(revision) : hashTag(getAt(next, segments));
+    return respond(command, status, responseValue, etag ? { etag } : {});
+  }
+
+  private async loadHead(thingId: string): Promise<void> {
+    if (this.head.has(thingId)) return;
+    let loading = this.loading.get(thingId);
+    if (!loading) {
+      loading = this.store.get('thing', thingId).then((r) => {
+        if (!this.head.has(thingId)) this.head.set(thingId, (r as ThingRecord | undefined) ?? null);
+        this.loading.delete(thingId);
+      });
+      this.loading.set(thingId, loading);
+    }
+    await loading;
+  }
+}
+
+function respond(command: ThingCommand, status: number, value: unknown, extra: DittoHeaders): ThingCommandResponse {
+  const headers: DittoHeaders = { ...extra };
+  if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
+  const response: ThingCommandResponse = { thingId: command.thingId, channel: command.channel, action: command.action, path: command.path, status, headers };
+  if (value !== undefined) response.value = value;
+  return response;
+}
+
+function levelError(resource: ThingResource, which: 'notFound' | 'notModifiable', thingId: string): DittoError {
+  const errors = resourceErrors[resource.kind];
+  const sub = resource.subPath ? resource.subPath.join('/') : resource.featureId;
+  return errors ? errors[which]({ thingId, path: sub }) : which === 'notFound' ? thingNotFound({ thingId }) : thingNotModifiable({ thingId });
+}
+
+/** Feature sub-resources need their feature; attributes are created on the way (as Ditto does). */
+function requireParentFeature(resource: ThingResource, thing: ThingJson, thingId: string): void {
+  if (resource.featureId === undefined || resource.kind === 'feature') return;
+  if (thing.features?.[resource.featureId] === undefined) {
+    throw resourceErrors.feature.notFound({ thingId, path: resource.featureId });
+  }
+}
+
+function checkThingIdUnchanged(value: Record<string, unknown>, thingId: string): void {
+  if (value.thingId !== undefined && value.thingId !== thingId) throw thingIdNotSettable();
+}
+
+/**
+ * ditto: §2.2 If-Match / If-None-Match. `etag` is the current ETag (undefined: the resource does not
+ * exist). A failing If-None-Match on a read is 304, on a write 412.
+ */
+function checkPreconditions(headers: DittoHeaders, etag: string | undefined, isRead: boolean): void {
+  const ifMatch = headers['if-match'];
+  if (ifMatch !== undefined && !ifMatchHolds(ifMatch, etag)) {
+    throw preconditionFailed({ header: 'if-match', value: ifMatch }, { headers: etag ? { etag } : {} });
+  }
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) {
+    if (isRead) throw preconditionNotModified({ header: 'if-none-match', value: ifNoneMatch }, { headers: etag ? { etag } : {} });
+    throw preconditionFailed({ header: 'if-none-match', value: ifNoneMatch }, { headers: etag ? { etag } : {} });
+  }
+}
+
+/** The thing with the read-only fields that only a field selector brings out (§1.2). */
+export function withSpecialFields(thing: Record<string, unknown>, record: ThingRecord): Record<string, unknown> {
+  return {
+    ...thing,
+    _namespace: namespaceOf(record.id),
+    _revision: record.revision,
+    _created: record.created,
+    _modified: record.modified,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * JSON pointers (RFC 6901) as used in Ditto paths: a leading `/` is optional in API input, `/` alone is
+ * the root, and empty segments (`a//b`, a trailing `/`) are invalid except where callers normalise them.
+ */
+import { jsonPointerInvalid } from '../errors/general.js';
+
+export type Segments = readonly string[];
+
+/** Splits a pointer into unescaped segments. `''` and `'/'` are the root (no segments). */
+export function parsePointer(pointer: string): string[] {
+  if (pointer === '' || pointer === '/') return [];
+  const body = pointer.startsWith('/') ? pointer.slice(1) : pointer;
+  const raw = body.endsWith('/') ? body.slice(0, -1) : body;
+  const segments = raw.split('/');
+  for (const s of segments) if (s === '') throw jsonPointerInvalid({ pointer });
+  return segments.map(unescapeSegment);
+}
+
+export function formatPointer(segments: Segments): string {
+  return segments.length === 0 ? '/' : '/' + segments.map(escapeSegment).join('/');
+}
+
+function unescapeSegment(s: string): string {
+  return s.includes('~') ? s.replace(/~1/g, '/').replace(/~0/g, '~') : s;
+}
+
+function escapeSegment(s: string): string {
+  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The value at `segments`, or undefined when any segment is missing. */
+export function getAt(root: unknown, segments: Segments): unknown {
+  let node = root;
+  for (const s of segments) {
+    if (!isPlainObject(node) || !Object.prototype.hasOwnProperty.call(node, s)) return undefined;
+    node = node[s];
+  }
+  return node;
+}
+
+/** Returns a copy of `root` with `value` set at `segments`, creating objects on the way (copy on write:
+ * only the objects along the path are copied, the rest is shared). */
+export function setAt(root: unknown, segments: Segments, value: unknown): unknown {
+  if (segments.length === 0) return value;
+  const [head, ...rest] = segments;
+  const base = isPlainObject(root) ? root : {};
+  return { ...base, [head]: setAt(base[head], rest, value) };
+}
+
+/** Returns a copy of `root` without the key at `segments` (unchanged when missing). */
+export function deleteAt(root: unknown, segments: Segments): unknown {
+  if (segments.length === 0) return undefined;
+  if (!isPlainObject(root)) return root;
+  const [head, ...rest] = segments;
+  if (!Object.prototype.hasOwnProperty.call(root, head)) return root;
+  if (rest.length === 0) {
+    const { [head]: _removed, ...remaining } = root;
+    return remaining;
+  }
+  return { ...root, [head]: deleteAt(root[head], rest) };
+}

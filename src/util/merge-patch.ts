@@ -1,0 +1,38 @@
+/**
+ * JSON merge patch (RFC 7396) with Ditto's regex deletion extension (ditto-interfaces.md §2.4): within a
+ * patch object, a key `{{ ~<regex>~ }}` with value null deletes every sibling key of the target matching
+ * the regex, before the rest of the patch applies.
+ */
+import { isPlainObject } from './json-pointer.js';
+
+const REGEX_KEY = /^\{\{\s*~(.*)~\s*\}\}$/s;
+
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return patch;
+  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    const m = REGEX_KEY.exec(key);
+    if (m && value === null) {
+      const regex = new RegExp(m[1]);
+      for (const existing of Object.keys(result)) if (regex.test(existing)) delete result[existing];
+    }
+  }
+  for (const [key, value] of Object.entries(patch)) {
+    if (REGEX_KEY.test(key) && value === null) continue;
+    if (value === null) delete result[key];
+    else result[key] = applyMergePatch(result[key], value);
+  }
+  return result;
+}
+
+/** Every JSON pointer (as segments) a merge patch touches: its leaves, and keys it deletes. */
+export function touchedPaths(patch: unknown, base: string[] = []): string[][] {
+  if (!isPlainObject(patch) || Object.keys(patch).length === 0) return [base];
+  const out: string[][] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    // A regex deletion may touch any sibling: count it as touching the parent.
+    if (REGEX_KEY.test(key)) out.push(base);
+    else out.push(...touchedPaths(value, [...base, key]));
+  }
+  return out;
+}

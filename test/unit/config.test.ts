@@ -1,0 +1,57 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('configuration', () => {
+  it('has documented defaults: port 8080 on all interfaces, ./data, ditto:ditto and devops:foobar', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      dataDir: './data',
+      logLevel: 'info',
+      users: [{ user: 'ditto', password: 'ditto' }],
+      devopsUsers: [{ user: 'devops', password: 'foobar' }],
+      trustedProxies: [],
+    });
+  });
+
+  it('reads TWINBRIDGE_ variables and lets them win over the config file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-config-'));
+    const file = path.join(dir, 'config.json');
+    await writeFile(file, JSON.stringify({ port: 9000, logLevel: 'debug', users: ['a:b', 'c:d'] }));
+    const config = loadConfig({ TWINBRIDGE_CONFIG: file, TWINBRIDGE_PORT: '9100' });
+    expect(config.port).toBe(9100);
+    expect(config.logLevel).toBe('debug');
+    expect(config.users).toEqual([{ user: 'a', password: 'b' }, { user: 'c', password: 'd' }]);
+  });
+
+  it('reports every bad value at once with the variable that holds it, never echoing secrets', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ TWINBRIDGE_PORT: '70000', TWINBRIDGE_LOG_LEVEL: 'loud', TWINBRIDGE_USERS: 'nopassword', TWINBRIDGE_TLS_CERT: '/nonexistent.pem' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = error!.problems.join('\n');
+    expect(text).toContain('TWINBRIDGE_PORT: must be a port number');
+    expect(text).toContain('TWINBRIDGE_LOG_LEVEL: must be one of');
+    expect(text).toContain('TWINBRIDGE_USERS: each entry must be user:password');
+    expect(text).not.toContain('nopassword');
+    expect(text).toContain('TWINBRIDGE_TLS_CERT: file /nonexistent.pem cannot be read');
+  });
+
+  it('requires the TLS certificate and key together', () => {
+    expect(() => loadConfig({ TWINBRIDGE_TLS_CERT: 'package.json' })).toThrow(/must be set together/);
+  });
+
+  it('rejects unknown keys in the config file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-config-'));
+    const file = path.join(dir, 'c.json');
+    await writeFile(file, JSON.stringify({ prot: 1 }));
+    expect(() => loadConfig({ TWINBRIDGE_CONFIG: file })).toThrow(/unknown key 'prot'/);
+  });
+});

@@ -1,0 +1,80 @@
+import { mkdtemp, readdir, appendFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JournalStore } from '../../../src/store/embedded/journal-store.js';
+import type { EntityRecord, Store } from '../../../src/store/port.js';
+import { storeSuite } from '../../conformance/store.suite.js';
+
+const dirs = new WeakMap<Store, string>();
+async function openAt(dir: string, options: Partial<ConstructorParameters<typeof JournalStore>[0]> = {}) {
+  const store = new JournalStore({ dir, ...options });
+  await store.open();
+  dirs.set(store, dir);
+  return store;
+}
+
+storeSuite('embedded journal', {
+  create: async () => openAt(await mkdtemp(path.join(tmpdir(), 'tb-store-'))),
+  reopen: async (store) => {
+    await store.close();
+    return openAt(dirs.get(store)!);
+  },
+});
+
+storeSuite('embedded journal with frequent snapshots', {
+  create: async () => openAt(await mkdtemp(path.join(tmpdir(), 'tb-store-')), { snapshotAfterBytes: 600 }),
+  reopen: async (store) => {
+    await store.close();
+    return openAt(dirs.get(store)!, { snapshotAfterBytes: 600 });
+  },
+});
+
+const rec = (id: string, revision: number): EntityRecord => ({
+  kind: 'thing', id, revision, created: 'c', modified: 'm', value: { id, revision },
+});
+
+describe('embedded journal recovery', () => {
+  it('drops a torn last line left by a crash and keeps every complete one', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    let store = await openAt(dir);
+    await store.write([{ record: rec('ns:a', 1), expectedRevision: 0 }]);
+    await store.write([{ record: rec('ns:a', 2), expectedRevision: 1 }]);
+    await store.close();
+    const [journal] = (await readdir(dir)).filter((f) => f.startsWith('journal-'));
+    await appendFile(path.join(dir, journal), '0badc0de {"s":3,"c":[{"r":{"kind":"thing","id":"ns:a","rev');
+    store = await openAt(dir);
+    expect((await store.get('thing', 'ns:a'))?.revision).toBe(2);
+    await store.write([{ record: rec('ns:a', 3), expectedRevision: 2 }]);
+    await store.close();
+    store = await openAt(dir);
+    expect((await store.get('thing', 'ns:a'))?.revision).toBe(3);
+    await store.close();
+    await rm(dir, { recursive: true });
+  });
+
+  it('ignores a line whose checksum does not match', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    let store = await openAt(dir);
+    await store.write([{ record: rec('ns:a', 1), expectedRevision: 0 }]);
+    await store.close();
+    const [journal] = (await readdir(dir)).filter((f) => f.startsWith('journal-'));
+    await appendFile(path.join(dir, journal), '00000000 {"s":2,"c":[]}\n');
+    store = await openAt(dir);
+    expect(store.lastSeq()).toBe(1);
+    await store.close();
+  });
+
+  it('snapshots and removes old journals once they exceed the size limit', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    let store = await openAt(dir, { snapshotAfterBytes: 1000, keepJournals: 0 });
+    for (let r = 1; r <= 50; r++) await store.write([{ record: rec('ns:a', r), expectedRevision: r - 1 }]);
+    const files = await readdir(dir);
+    expect(files.filter((f) => f.startsWith('snapshot-'))).toHaveLength(1);
+    expect(files.filter((f) => f.startsWith('journal-')).length).toBeLessThanOrEqual(1);
+    await store.close();
+    store = await openAt(dir);
+    expect((await store.get('thing', 'ns:a'))?.revision).toBe(50);
+    await store.close();
+  });
+});
