@@ -1,0 +1,206 @@
+// Search index micro-benchmark (ditto-interfaces.md §2.7). Run:
+//   node --expose-gc --import tsx bench/search.ts [things=100000]
+// Builds an in-memory SearchIndex over realistic things (10 attributes incl. nested ones, 3 features with
+// 5 properties each) and prints latency percentiles of typical queries, build time and memory per thing.
+// Target: p50 under 20 ms for each query. Bounded: a few seconds at 100,000 things.
+import { parseRql } from '../src/search/rql/parser.js';
+import { parseSearchOptions } from '../src/search/rql/options.js';
+import { SearchIndex } from '../src/search/search-index.js';
+
+const COUNT = Number(process.argv[2] ?? 100_000);
+const ITERATIONS = 200;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+}
+const rnd = random(2026);
+const int = (n: number) => Math.floor(rnd() * n);
+
+const MANUFACTURERS = Array.from({ length: 50 }, (_, i) => `Manufacturer ${i}`);
+const BASE = Date.parse('2026-01-01T00:00:00Z');
+
+function makeThing(i: number): Record<string, unknown> {
+  const ns = `org.fleet${i % 10}`;
+  return {
+    thingId: `${ns}:device-${i}`,
+    policyId: `${ns}:policy`,
+    definition: 'org.fleet:device:1.0.0',
+    attributes: {
+      manufacturer: MANUFACTURERS[int(MANUFACTURERS.length)],
+      model: `M-${int(200)}`,
+      serial: `SN-${i.toString(16).padStart(8, '0')}`,
+      firmware: `${int(3)}.${int(10)}.${int(20)}`,
+      installed: rnd() < 0.8,
+      year: 2015 + int(11),
+      tags: ['fleet', rnd() < 0.5 ? 'indoor' : 'outdoor'],
+      location: {
+        building: `B${int(40)}`,
+        floor: int(12),
+        geo: { lat: rnd() * 180 - 90, lon: rnd() * 360 - 180 },
+      },
+      owner: { name: `owner-${int(5000)}`, team: `team-${int(100)}` },
+      rating: Math.round(rnd() * 50) / 10,
+    },
+    features: {
+      temperature: {
+        properties: {
+          value: rnd() * 60 - 10,
+          unit: '°C',
+          min: -10,
+          max: 50,
+          status: rnd() < 0.9 ? 'ok' : 'alarm',
+        },
+      },
+      battery: {
+        properties: {
+          level: int(101),
+          charging: rnd() < 0.3,
+          voltage: 3 + rnd(),
+          cycles: int(1000),
+          health: 'good',
+        },
+      },
+      connectivity: {
+        properties: {
+          rssi: -int(100),
+          online: rnd() < 0.95,
+          ip: `10.${int(256)}.${int(256)}.${int(256)}`,
+          lastSeen: BASE + int(1e9),
+          protocol: 'mqtt',
+        },
+      },
+    },
+    _revision: 1 + int(1000),
+    _created: new Date(BASE - int(1e10)).toISOString(),
+    _modified: new Date(BASE + int(1e10)).toISOString(),
+  };
+}
+
+function heapUsed(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function measure(name: string, run: (i: number) => unknown, rows: string[][]): void {
+  run(0); // warm-up (also builds the lazy path indexes, reported separately)
+  const times: number[] = [];
+  for (let i = 0; i < ITERATIONS; i++) {
+    const t0 = performance.now();
+    run(i);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  rows.push([
+    name,
+    percentile(times, 50).toFixed(2),
+    percentile(times, 99).toFixed(2),
+    times[times.length - 1].toFixed(2),
+  ]);
+}
+
+const heap0 = heapUsed();
+const things = Array.from({ length: COUNT }, (_, i) => makeThing(i));
+const heapThings = heapUsed();
+
+const index = new SearchIndex();
+let t0 = performance.now();
+for (const thing of things) index.upsert(thing);
+const upsertMs = performance.now() - t0;
+const heapIndexed = heapUsed();
+
+const eqFilters = MANUFACTURERS.map((m) => parseRql(`eq(attributes/manufacturer,"${m}")`));
+const andFilters = MANUFACTURERS.map((m) =>
+  parseRql(`and(eq(attributes/manufacturer,"${m}"),gt(features/battery/properties/level,50))`),
+);
+const sortDesc = parseSearchOptions('sort(-_modified),size(25)');
+
+// First use of each path builds its index (lazily, once).
+t0 = performance.now();
+index.count({ filter: eqFilters[0] });
+const buildManufacturerMs = performance.now() - t0;
+t0 = performance.now();
+index.count({ filter: andFilters[0] });
+const buildLevelMs = performance.now() - t0;
+const heapWithPaths = heapUsed();
+
+const rows: string[][] = [];
+measure(
+  'eq(attributes/manufacturer,…) size(25)',
+  (i) => index.query({ filter: eqFilters[i % eqFilters.length], size: 25 }),
+  rows,
+);
+measure(
+  'count eq(attributes/manufacturer,…)',
+  (i) => index.count({ filter: eqFilters[i % eqFilters.length] }),
+  rows,
+);
+measure(
+  'and(eq(manufacturer),gt(battery level,50)) sort(-_modified) size(25)',
+  (i) => index.query({ filter: andFilters[i % andFilters.length], sort: sortDesc.sort, size: sortDesc.size }),
+  rows,
+);
+measure(
+  'count with canRead (every other namespace)',
+  (i) =>
+    index.count({
+      filter: eqFilters[i % eqFilters.length],
+      canRead: (t) => (t.thingId as string).charCodeAt(9) % 2 === 0,
+    }),
+  rows,
+);
+measure('no filter, default sort, size(25)', () => index.query({ size: 25 }), rows);
+const neFilter = parseRql('ne(attributes/model,"M-1")');
+measure('count ne(attributes/model,…) (present minus equal)', () => index.count({ filter: neFilter }), rows);
+const scanFilter = parseRql('empty(attributes/owner/nickname)');
+measure(
+  'count empty(attributes/owner/nickname) (full scan)',
+  () => index.count({ filter: scanFilter }),
+  rows,
+);
+
+// Write path: telemetry-style updates of one feature property while 3 path indexes are maintained.
+const UPDATES = 10_000;
+t0 = performance.now();
+for (let i = 0; i < UPDATES; i++) {
+  const old = things[int(COUNT)];
+  const features = old.features as Record<string, { properties: Record<string, unknown> }>;
+  const next = {
+    ...old,
+    features: { ...features, battery: { properties: { ...features.battery.properties, level: int(101) } } },
+    _revision: (old._revision as number) + 1,
+  };
+  index.upsert(next);
+}
+const updateMs = performance.now() - t0;
+
+const perThing = (bytes: number) => `${(bytes / COUNT).toFixed(0)} B`;
+console.log(
+  `\nSearch index benchmark: ${COUNT} things, ${ITERATIONS} runs per query${gc ? '' : ' (run with --expose-gc for exact memory numbers)'}\n`,
+);
+const width = Math.max(...rows.map((r) => r[0].length));
+console.log(`${'query'.padEnd(width)}  p50 ms  p99 ms  max ms`);
+for (const [name, p50, p99, max] of rows)
+  console.log(`${name.padEnd(width)}  ${p50.padStart(6)}  ${p99.padStart(6)}  ${max.padStart(6)}`);
+console.log('');
+console.log(`upsert ${COUNT} things (core maps):          ${upsertMs.toFixed(0)} ms`);
+console.log(
+  `upsert of a changed battery level (3 indexes): ${((updateMs / UPDATES) * 1000).toFixed(1)} µs each (${UPDATES} updates)`,
+);
+console.log(`lazy index build attributes/manufacturer:     ${buildManufacturerMs.toFixed(0)} ms`);
+console.log(`lazy index build battery level (+ query):     ${buildLevelMs.toFixed(0)} ms`);
+console.log(`heap per thing, the thing JSON itself:        ${perThing(heapThings - heap0)}`);
+console.log(`heap per thing, index core (+ thingId order):  ${perThing(heapIndexed - heapThings)}`);
+console.log(`heap per thing, 2 path indexes:               ${perThing(heapWithPaths - heapIndexed)}`);
+console.log(
+  `heap per thing, after the queries (all paths): ${perThing(heapUsed() - heapThings)} (indexed paths: ${index.indexedPaths().join(', ')})`,
+);

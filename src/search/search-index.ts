@@ -1,0 +1,443 @@
+import { queryTimeExceeded } from '../errors/search.js';
+import { decodeCursor, encodeCursor, queryHash } from './cursor.js';
+import { compileFilter, resolveLiteral, type ThingPredicate } from './evaluate.js';
+import type { RqlNode } from './rql/ast.js';
+import { DEFAULT_PAGE_SIZE, type SortField } from './rql/options.js';
+import { propertySegments } from './rql/properties.js';
+import { compileSort, type CompiledSort, type SortValue } from './sort.js';
+import { PathIndex } from './path-index.js';
+import { likePattern, namespaceOf, type ThingJson } from './values.js';
+
+// The in-memory search index (ditto-interfaces.md §2.7, §3). Keeps things and answers RQL queries with
+// search semantics. Per-path indexes (path-index.ts) are built the first time a query needs a path and
+// maintained on every write afterwards; a query narrows its candidates with them and scans only where
+// no index helps (`empty`, `not` of an inexact plan, or no filter at all). Results are exactly those of `compileFilter`
+// in mode `search`; the corpus test checks both against the same expectations.
+
+export interface QueryInput {
+  filter?: RqlNode;
+  namespaces?: readonly string[];
+  sort?: readonly SortField[];
+  /** Page size (default 25); with `offset` the count of the deprecated `limit(offset,count)`. */
+  size?: number;
+  cursor?: string;
+  /** Deprecated offset paging (`limit`); answers `nextPageOffset` instead of a cursor. */
+  offset?: number;
+  /** Policy enforcement: only things for which this returns true are counted and paged. */
+  canRead?: (thing: ThingJson) => boolean;
+  /** Throws `thing-search:query.time.exceeded` when the query runs longer. */
+  timeoutMs?: number;
+  /** Clock for `time:` placeholders (tests). */
+  now?: Date;
+}
+
+export interface QueryResult {
+  items: ThingJson[];
+  /** Absent on the last page. */
+  cursor?: string;
+  /** Only with `offset`: the offset of the next page or -1. */
+  nextPageOffset?: number;
+}
+
+/**
+ * A query plan node: candidate ids that are a superset of the matches, produced lazily so that `and` can
+ * skip materialising a large range when a small sibling already narrows the result (the rest is then
+ * verified with the evaluator).
+ */
+interface Plan {
+  /** Candidate count, or an upper bound of it (cheap to know before materialising). */
+  estimate: number;
+  /** Candidate ids; undefined = every document (no index helps). */
+  ids?: () => Set<number>;
+  /** True when the candidates are exactly the matches (no verification needed). */
+  exact: boolean;
+}
+
+/** Materialise a sibling of `and` only when it is at most this many times larger than the smallest one. */
+const AND_MATERIALISE_RATIO = 8;
+/** Walk the thingId order (instead of collecting and selecting) when at least 1/8 of all things are candidates. */
+const WALK_FRACTION = 8;
+
+function intersect(sets: Set<number>[]): Set<number> {
+  sets.sort((a, b) => a.size - b.size);
+  const [smallest, ...rest] = sets;
+  const out = new Set<number>();
+  for (const id of smallest) if (rest.every((s) => s.has(id))) out.add(id);
+  return out;
+}
+
+function literalPrefix(glob: string): string {
+  const wildcard = glob.search(/[*?]/);
+  return wildcard < 0 ? glob : glob.slice(0, wildcard);
+}
+
+function fixed(ids: Set<number>, exact = true): Plan {
+  return { estimate: ids.size, ids: () => ids, exact };
+}
+
+/** A matching thing with its sort key. */
+interface Ranked {
+  key: SortValue[];
+  thing: ThingJson;
+}
+
+/** A query ready to run: its candidates and the check each candidate must pass. */
+interface Prepared {
+  ids?: Set<number>;
+  /** True when every candidate is accepted (exact plan, no canRead, no timeout): counting needs no visit. */
+  trivial: boolean;
+  accept: (thing: ThingJson) => boolean;
+}
+
+export class SearchIndex {
+  private readonly docs: Array<ThingJson | undefined> = [];
+  private readonly freeIds: number[] = [];
+  private readonly idsByThingId = new Map<string, number>();
+  private readonly byNamespace = new Map<string, Set<number>>();
+  /** Path indexes in least-recently-used order (Map insertion order); `thingId` is always kept. */
+  private readonly paths = new Map<string, PathIndex>();
+  private readonly maxPathIndexes: number;
+
+  /**
+   * @param options.maxPathIndexes how many per-path indexes to keep (default 64); the least recently used
+   *   one is dropped when a query needs another path, so arbitrary filters cannot grow memory unbounded.
+   */
+  constructor(options: { maxPathIndexes?: number } = {}) {
+    this.maxPathIndexes = Math.max(1, options.maxPathIndexes ?? 64);
+    this.paths.set('thingId', new PathIndex(['thingId']));
+  }
+
+  get size(): number {
+    return this.idsByThingId.size;
+  }
+
+  /**
+   * Inserts or replaces the thing with this `thingId` (the latest write wins; callers order by revision).
+   * The index keeps the object: pass a new object for every change and do not mutate it afterwards.
+   */
+  upsert(thing: ThingJson): void {
+    const thingId = thing.thingId;
+    if (typeof thingId !== 'string') throw new TypeError('a thing needs a string thingId to be indexed');
+    const existing = this.idsByThingId.get(thingId);
+    if (existing !== undefined) {
+      const old = this.docs[existing] as ThingJson;
+      this.docs[existing] = thing;
+      for (const index of this.paths.values()) index.update(existing, old, thing);
+      return;
+    }
+    const id = this.freeIds.pop() ?? this.docs.length;
+    this.docs[id] = thing;
+    this.idsByThingId.set(thingId, id);
+    const ns = namespaceOf(thingId) ?? '';
+    let nsIds = this.byNamespace.get(ns);
+    if (!nsIds) this.byNamespace.set(ns, (nsIds = new Set()));
+    nsIds.add(id);
+    for (const index of this.paths.values()) index.add(id, thing);
+  }
+
+  remove(thingId: string): boolean {
+    const id = this.idsByThingId.get(thingId);
+    if (id === undefined) return false;
+    const thing = this.docs[id] as ThingJson;
+    for (const index of this.paths.values()) index.remove(id, thing);
+    this.byNamespace.get(namespaceOf(thingId) ?? '')?.delete(id);
+    this.idsByThingId.delete(thingId);
+    this.docs[id] = undefined;
+    this.freeIds.push(id);
+    return true;
+  }
+
+  get(thingId: string): ThingJson | undefined {
+    const id = this.idsByThingId.get(thingId);
+    return id === undefined ? undefined : this.docs[id];
+  }
+
+  /** Names of the paths that currently have an index (for diagnostics and tests). */
+  indexedPaths(): string[] {
+    return [...this.paths.keys()];
+  }
+
+  private *entries(): Generator<[number, ThingJson]> {
+    for (let id = 0; id < this.docs.length; id++) {
+      const thing = this.docs[id];
+      if (thing !== undefined) yield [id, thing];
+    }
+  }
+
+  private pathIndex(property: string): PathIndex {
+    const segments = propertySegments(property);
+    const key = segments.join('/');
+    let index = this.paths.get(key);
+    if (index) {
+      if (key !== 'thingId') {
+        this.paths.delete(key); // mark as most recently used
+        this.paths.set(key, index);
+      }
+      return index;
+    }
+    index = new PathIndex(segments);
+    index.build(this.entries());
+    this.paths.set(key, index);
+    for (const candidate of this.paths.keys()) {
+      if (this.paths.size <= this.maxPathIndexes + 1) break; // + 1: thingId does not count
+      if (candidate !== 'thingId' && candidate !== key) this.paths.delete(candidate);
+    }
+    return index;
+  }
+
+  private plan(node: RqlNode, now: Date): Plan {
+    switch (node.op) {
+      case 'eq':
+      case 'in': {
+        const index = this.pathIndex(node.property);
+        const values = (node.op === 'in' ? node.values : [node.value]).map((v) => resolveLiteral(v, now));
+        return {
+          estimate: values.reduce<number>((sum, v) => sum + index.countEqual(v), 0),
+          ids: () => {
+            const ids = new Set<number>();
+            for (const v of values) index.lookup(v, ids);
+            return ids;
+          },
+          exact: true,
+        };
+      }
+      case 'gt':
+      case 'ge':
+      case 'lt':
+      case 'le': {
+        const value = resolveLiteral(node.value, now);
+        if (typeof value === 'number' || typeof value === 'string') {
+          const range = this.pathIndex(node.property).range(node.op, value);
+          return {
+            estimate: range.count,
+            ids: () => {
+              const ids = new Set<number>();
+              range.collect(ids);
+              return ids;
+            },
+            exact: true,
+          };
+        }
+        if (typeof value === 'boolean') {
+          const index = this.pathIndex(node.property);
+          const ids = new Set<number>();
+          index.lookup(true, ids);
+          index.lookup(false, ids);
+          return fixed(ids, false);
+        }
+        return fixed(new Set()); // null has no order: nothing matches
+      }
+      case 'like':
+      case 'ilike': {
+        const ids = new Set<number>();
+        const glob = resolveLiteral(node.value, now);
+        if (typeof glob !== 'string') return fixed(ids); // like only matches strings
+        const regex = likePattern(glob, node.op === 'ilike');
+        this.pathIndex(node.property).matching(regex, node.op === 'like' ? literalPrefix(glob) : '', ids);
+        return fixed(ids);
+      }
+      case 'exists':
+        return fixed(this.pathIndex(node.property).present);
+      case 'and': {
+        const plans = node.children.map((c) => this.plan(c, now));
+        const indexed = plans.filter((p) => p.ids !== undefined).sort((a, b) => a.estimate - b.estimate);
+        if (indexed.length === 0) return { estimate: this.size, exact: false };
+        const smallest = indexed[0].estimate;
+        const used = indexed.filter((p, i) => i === 0 || p.estimate <= AND_MATERIALISE_RATIO * smallest);
+        return {
+          estimate: smallest,
+          ids: () =>
+            used.length === 1
+              ? (used[0].ids as () => Set<number>)()
+              : intersect(used.map((p) => (p.ids as () => Set<number>)())),
+          exact: used.length === plans.length && plans.every((p) => p.exact),
+        };
+      }
+      case 'or': {
+        const plans = node.children.map((c) => this.plan(c, now));
+        if (plans.some((p) => p.ids === undefined)) return { estimate: this.size, exact: false };
+        return {
+          estimate: plans.reduce((sum, p) => sum + p.estimate, 0),
+          ids: () => {
+            const ids = new Set<number>();
+            for (const p of plans) for (const id of (p.ids as () => Set<number>)()) ids.add(id);
+            return ids;
+          },
+          exact: plans.every((p) => p.exact),
+        };
+      }
+      case 'ne': {
+        // ditto: §3.2 — search `ne` = the field exists and no value equals: present minus the equal ones.
+        const index = this.pathIndex(node.property);
+        const value = resolveLiteral(node.value, now);
+        return {
+          estimate: index.present.size - index.countEqual(value),
+          ids: () => {
+            const equal = new Set<number>();
+            index.lookup(value, equal);
+            const ids = new Set<number>();
+            for (const id of index.present) if (!equal.has(id)) ids.add(id);
+            return ids;
+          },
+          exact: true,
+        };
+      }
+      case 'not': {
+        const child = this.plan(node.child, now);
+        if (!child.ids || !child.exact) return { estimate: this.size, exact: false };
+        const childIds = child.ids;
+        return {
+          estimate: this.size - child.estimate,
+          ids: () => {
+            const excluded = childIds();
+            const ids = new Set<number>();
+            for (let id = 0; id < this.docs.length; id++)
+              if (this.docs[id] !== undefined && !excluded.has(id)) ids.add(id);
+            return ids;
+          },
+          exact: true,
+        };
+      }
+      default:
+        return { estimate: this.size, exact: false }; // empty: absent fields match, no index narrows
+    }
+  }
+
+  /**
+   * Candidates from the path indexes and namespaces, and the per-thing check: the evaluator (unless the
+   * plan is exact), then `canRead`, with the timeout checked every 1024 things.
+   */
+  private prepare(input: QueryInput): Prepared {
+    const now = input.now ?? new Date();
+    const started = performance.now();
+    const plan: Plan = input.filter ? this.plan(input.filter, now) : { estimate: this.size, exact: true };
+    let ids = plan.ids?.();
+    if (input.namespaces) {
+      const nsIds = new Set<number>();
+      for (const ns of input.namespaces) for (const id of this.byNamespace.get(ns) ?? []) nsIds.add(id);
+      ids = ids ? intersect([ids, nsIds]) : nsIds;
+    }
+    const predicate: ThingPredicate | undefined =
+      input.filter && !plan.exact ? compileFilter(input.filter, { mode: 'search', now }) : undefined;
+    const { canRead, timeoutMs } = input;
+    let n = 0;
+    const accept = (thing: ThingJson): boolean => {
+      if (timeoutMs !== undefined && (++n & 1023) === 0 && performance.now() - started > timeoutMs) {
+        throw queryTimeExceeded({ timeoutMs });
+      }
+      return (!predicate || predicate(thing)) && (!canRead || canRead(thing));
+    };
+    return { ids, accept, trivial: !predicate && !canRead && timeoutMs === undefined };
+  }
+
+  private visitMatches(prepared: Prepared, visit: (thing: ThingJson) => void): void {
+    const { ids, accept } = prepared;
+    if (ids) {
+      for (const id of ids) {
+        const thing = this.docs[id] as ThingJson;
+        if (accept(thing)) visit(thing);
+      }
+      return;
+    }
+    for (let id = 0; id < this.docs.length; id++) {
+      const thing = this.docs[id];
+      if (thing !== undefined && accept(thing)) visit(thing);
+    }
+  }
+
+  /** Number of readable things matching filter and namespaces (§2.7 `/search/things/count`). */
+  count(input: Pick<QueryInput, 'filter' | 'namespaces' | 'canRead' | 'timeoutMs' | 'now'>): number {
+    const prepared = this.prepare(input);
+    if (prepared.trivial) return prepared.ids ? prepared.ids.size : this.size;
+    let n = 0;
+    this.visitMatches(prepared, () => n++);
+    return n;
+  }
+
+  /**
+   * One page of readable matching things in sort order (§2.7). Either walks the thingId order (sort on
+   * thingId and many candidates: stops after `size + 1` accepted things) or collects the candidates while
+   * keeping only the best `size + 1` keys (the extra one tells whether another page exists).
+   */
+  query(input: QueryInput): QueryResult {
+    const sort = compileSort(input.sort);
+    const hash = queryHash(input.filter, sort.fields);
+    const after =
+      input.cursor !== undefined ? decodeCursor(input.cursor, hash, sort.fields.length) : undefined;
+    const size = input.size ?? DEFAULT_PAGE_SIZE;
+    const offset = input.offset ?? 0;
+    const keep = offset + size + 1;
+    const prepared = this.prepare(input);
+    const first = sort.fields[0];
+    const walk =
+      (first.property === 'thingId' || first.property === '/thingId') &&
+      (!prepared.ids || prepared.ids.size * WALK_FRACTION >= this.size);
+    const best = walk
+      ? this.walkThingIds(prepared, first.direction, after?.[0], keep, sort)
+      : this.selectBest(prepared, after, keep, sort);
+    const page = best.slice(offset, offset + size);
+    const more = best.length > offset + size;
+    if (input.offset !== undefined) {
+      return { items: page.map((e) => e.thing), nextPageOffset: more ? offset + size : -1 };
+    }
+    const result: QueryResult = { items: page.map((e) => e.thing) };
+    if (more && page.length > 0) result.cursor = encodeCursor(hash, page[page.length - 1].key);
+    return result;
+  }
+
+  private selectBest(
+    prepared: Prepared,
+    after: SortValue[] | undefined,
+    keep: number,
+    sort: CompiledSort,
+  ): Ranked[] {
+    const best: Ranked[] = [];
+    const consider = (thing: ThingJson) => {
+      const key = sort.key(thing);
+      if (after && sort.compare(key, after) <= 0) return;
+      if (best.length === keep && sort.compare(key, best[keep - 1].key) >= 0) return;
+      if (!prepared.accept(thing)) return;
+      let lo = 0;
+      let hi = best.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sort.compare(best[mid].key, key) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      best.splice(lo, 0, { key, thing });
+      if (best.length > keep) best.pop();
+    };
+    if (prepared.ids) {
+      for (const id of prepared.ids) consider(this.docs[id] as ThingJson);
+    } else {
+      for (let id = 0; id < this.docs.length; id++) {
+        const thing = this.docs[id];
+        if (thing !== undefined) consider(thing);
+      }
+    }
+    return best;
+  }
+
+  /** Visits things in thingId order (ascending or descending) after the cursor until `keep` are accepted. */
+  private walkThingIds(
+    prepared: Prepared,
+    direction: 'asc' | 'desc',
+    after: SortValue | undefined,
+    keep: number,
+    sort: CompiledSort,
+  ): Ranked[] {
+    const pairs = this.pathIndex('thingId').strings;
+    const out: Ranked[] = [];
+    const afterId = typeof after === 'string' ? after : undefined;
+    const visit = (_thingId: string, id: number) => {
+      if (!prepared.ids || prepared.ids.has(id)) {
+        const thing = this.docs[id] as ThingJson;
+        if (prepared.accept(thing)) out.push({ key: sort.key(thing), thing });
+      }
+      return out.length < keep;
+    };
+    if (direction === 'asc') pairs.scan(afterId === undefined ? 0 : pairs.bound(afterId, true), 1, visit);
+    else pairs.scan((afterId === undefined ? pairs.size : pairs.bound(afterId, false)) - 1, -1, visit);
+    return out;
+  }
+}
