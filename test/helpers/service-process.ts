@@ -17,7 +17,7 @@ export interface ServiceProcess {
 }
 
 export async function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     // The address is read from the info-level "ready" log line, so the level stays at info.
     env: { ...process.env, TWINBRIDGE_HOST: '127.0.0.1', TWINBRIDGE_PORT: '0', ...env, TWINBRIDGE_LOG_LEVEL: 'info' },
