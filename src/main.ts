@@ -1,19 +1,15 @@
 /**
- * Composition root: configuration → store → services → HTTP app → listen. Stops gracefully on SIGTERM
- * and SIGINT (stop accepting, finish requests, flush the store).
+ * Composition root: configuration → services → HTTP app → listen. Stops gracefully on SIGTERM and SIGINT
+ * (stop accepting, finish requests, flush the store).
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { SignalBus } from './bus/signal-bus.js';
-import { ConfigError, loadConfig } from './config/config.js';
-import { StorePolicyDirectory } from './policies/directory.js';
-import { JournalStore } from './store/embedded/journal-store.js';
-import { ThingsService } from './things/service.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { createServices } from './services.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -25,19 +21,8 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.users', '*.devopsUsers'] });
   let ready = false;
-  const store = new JournalStore({ dir: path.resolve(config.dataDir) });
-  await store.open();
-  const bus = new SignalBus((err) => logger.error({ err }, 'event subscriber failed'));
-  const policies = new StorePolicyDirectory({ store, maxPolicyBytes: config.maxPolicyBytes });
-  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes });
-  const app = await buildApp({
-    logger,
-    things,
-    auth: { users: config.users, devopsUsers: config.devopsUsers, trustedProxies: config.trustedProxies },
-    defaultNamespace: config.defaultNamespace,
-    https: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
-    isReady: () => ready,
-  });
+  const services = await createServices(config, logger);
+  const app = await buildApp(services, { isReady: () => ready });
   const address = await app.listen({ host: config.host, port: config.port });
   ready = true;
   logger.info({ address, dataDir: path.resolve(config.dataDir) }, 'Twinbridge is ready');
@@ -49,7 +34,7 @@ async function main(): Promise<void> {
     ready = false;
     logger.info({ signal }, 'shutting down');
     await app.close();
-    await store.close();
+    await services.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

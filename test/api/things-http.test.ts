@@ -300,7 +300,7 @@ describe('merge patch (§2.4, §14.6)', () => {
   it('publishes a merged event whose value is the patch, with the merge-patch content type', async () => {
     const id = await createThing();
     const events: any[] = [];
-    const off = svc.bus.subscribeThingEvents((p) => p.event.thingId === id && events.push(p.event));
+    const off = svc.services.bus.subscribeThingEvents((p) => p.event.thingId === id && events.push(p.event));
     await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: { attributes: { x: null, y: 2 } }, headers: { 'correlation-id': 'merge-1' } });
     off();
     expect(events).toHaveLength(1);

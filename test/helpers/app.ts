@@ -7,10 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.js';
-import { SignalBus } from '../../src/bus/signal-bus.js';
-import { StorePolicyDirectory } from '../../src/policies/directory.js';
-import { JournalStore } from '../../src/store/embedded/journal-store.js';
-import { ThingsService } from '../../src/things/service.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createServices, type Services } from '../../src/services.js';
 
 export interface TestResponse {
   status: number;
@@ -32,44 +30,28 @@ export interface RequestOptions {
 
 export interface TestService {
   url: string;
-  bus: SignalBus;
-  things: ThingsService;
+  services: Services;
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   close(): Promise<void>;
 }
 
-export async function startTestService(options: { users?: string; dataDir?: string } = {}): Promise<TestService> {
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'tb-app-')));
-  const store = new JournalStore({ dir: dataDir });
-  await store.open();
-  const logger = pino({ level: 'silent' });
-  const bus = new SignalBus((err) => {
-    throw err;
-  });
-  const policies = new StorePolicyDirectory({ store });
-  const things = new ThingsService({ store, bus, policies });
-  const users = (options.users ?? 'ditto:ditto,alice:alice,bob:bob').split(',').map((e) => {
-    const [user, password] = e.split(':');
-    return { user, password };
-  });
-  const app = await buildApp({
-    logger,
-    things,
-    auth: { users, devopsUsers: [{ user: 'devops', password: 'foobar' }], trustedProxies: [] },
-    defaultNamespace: 'org.eclipse.ditto',
-    isReady: () => true,
-  });
+/**
+ * Starts the service with the same wiring as main.ts. `env` holds TWINBRIDGE_* variables; by default the
+ * API users are ditto, alice and bob (password = user name) and the store lives in a fresh temp dir.
+ */
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const dataDir = env.TWINBRIDGE_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'tb-app-')));
+  const config = loadConfig({ TWINBRIDGE_USERS: 'ditto:ditto,alice:alice,bob:bob', ...env, TWINBRIDGE_DATA_DIR: dataDir });
+  const services = await createServices(config, pino({ level: 'silent' }));
+  const app = await buildApp(services);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     url: address,
-    bus,
-    things,
-    async request(method, p, o = {}) {
-      return request(address, method, p, o);
-    },
+    services,
+    request: (method, p, o = {}) => request(address, method, p, o),
     async close() {
       await app.close();
-      await store.close();
+      await services.close();
     },
   };
 }
