@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { registerAuthentication } from './api/http/auth.js';
 import { registerErrorHandling } from './api/http/errors.js';
 import { thingsRoutes } from './api/http/things.js';
+import { listThings, searchRoutes } from './api/http/search.js';
 import { uriTooLong } from './errors/general.js';
 import type { Services } from './services.js';
 
@@ -43,6 +44,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     const ready = isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'UP' : 'DOWN' });
   });
-  await app.register(thingsRoutes, { things: services.things, defaultNamespace: config.defaultNamespace });
+  await app.register(thingsRoutes, { things: services.things, defaultNamespace: config.defaultNamespace, listThings: listThings(services.search) });
+  await app.register(searchRoutes, { search: services.search });
   return app;
 }

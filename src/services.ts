@@ -10,6 +10,8 @@ import { StorePolicyDirectory } from './policies/directory.js';
 import { JournalStore } from './store/embedded/journal-store.js';
 import type { Store } from './store/port.js';
 import { ThingsService } from './things/service.js';
+import { createConditionEvaluator } from './search/condition.js';
+import { SearchService } from './search/service.js';
 
 export interface Services {
   config: Config;
@@ -18,6 +20,7 @@ export interface Services {
   bus: SignalBus;
   policies: StorePolicyDirectory;
   things: ThingsService;
+  search: SearchService;
   /** Stops everything started here, in reverse order; the store last so pending writes become durable. */
   close(): Promise<void>;
 }
@@ -27,7 +30,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   await store.open();
   const bus = new SignalBus((err) => logger.error({ err }, 'event subscriber failed'));
   const policies = new StorePolicyDirectory({ store, maxPolicyBytes: config.maxPolicyBytes });
-  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes });
+  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator() });
+  const search = new SearchService({ policies });
+  await search.start(store, bus);
   return {
     config,
     logger,
@@ -35,7 +40,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     bus,
     policies,
     things,
+    search,
     async close() {
+      search.stop();
       await store.close();
     },
   };
