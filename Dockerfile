@@ -1,0 +1,13 @@
+# Twinbridge: node:20, production dependencies only (tsx runs the TypeScript sources directly).
+FROM node:20
+
+WORKDIR /app
+ENV NODE_ENV=production
+
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev
+
+COPY . .
+
+EXPOSE 8080
+CMD ["npm", "start"]

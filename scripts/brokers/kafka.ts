@@ -1,0 +1,133 @@
+// Apache Kafka 3.9 in KRaft mode, one node that is both broker (127.0.0.1:29092) and controller
+// (127.0.0.1:29093), run from the jars that scripts/brokers/kafka/pom.xml pulls from Maven Central.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { addresses, host, ports, repoRoot, serverDir } from './config.js';
+import { readPid, run, spawnDetached, stopPid } from './process.js';
+import { probeKafka } from './ready.js';
+import type { LocalServer } from './server.js';
+
+/** Keep in step with kafka.version in scripts/brokers/kafka/pom.xml. */
+export const kafkaVersion = '3.9.2';
+
+const dir = serverDir('kafka');
+const libDir = path.join(dir, 'lib');
+const dataDir = path.join(dir, 'data');
+const pidFile = path.join(dir, 'kafka.pid');
+const logFile = path.join(dir, 'kafka.log');
+const configFile = path.join(dir, 'server.properties');
+const log4jFile = path.join(dir, 'log4j.properties');
+const pom = path.join(repoRoot, 'scripts', 'brokers', 'kafka', 'pom.xml');
+
+function serverProperties(): string {
+  return [
+    '# Written by scripts/brokers/kafka.ts; changes are overwritten.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${host}:${ports.kafkaController}`,
+    `listeners=PLAINTEXT://${host}:${ports.kafka},CONTROLLER://${host}:${ports.kafkaController}`,
+    `advertised.listeners=PLAINTEXT://${host}:${ports.kafka}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=1',
+    'auto.create.topics.enable=true',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=4',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=4',
+    'group.initial.rebalance.delay.ms=0',
+    // Small thread pools and buffers: a test broker on a shared 2-core machine.
+    'num.network.threads=2',
+    'num.io.threads=2',
+    'background.threads=2',
+    'log.cleaner.dedupe.buffer.size=8388608',
+    '',
+  ].join('\n');
+}
+
+function log4jProperties(): string {
+  return [
+    'log4j.rootLogger=INFO, stdout',
+    'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+    'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+    'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+    'log4j.logger.kafka=INFO',
+    'log4j.logger.org.apache.kafka=INFO',
+    'log4j.logger.kafka.request.logger=WARN',
+    'log4j.logger.state.change.logger=WARN',
+    '',
+  ].join('\n');
+}
+
+const javaOptions = [
+  '-Xmx512m',
+  '-Xms128m',
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-Djava.awt.headless=true',
+  `-Dlog4j.configuration=file:${log4jFile}`,
+  `-Dkafka.logs.dir=${dir}`,
+];
+
+function java(mainClass: string, args: readonly string[]): [string, string[]] {
+  return ['java', [...javaOptions, '-cp', `${libDir}/*`, mainClass, ...args]];
+}
+
+async function jarsPresent(): Promise<boolean> {
+  if (!existsSync(libDir)) return false;
+  return (await readdir(libDir)).includes(`kafka_2.13-${kafkaVersion}.jar`);
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints). */
+function clusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export const kafka: LocalServer = {
+  name: 'kafka',
+  aptPackages: [],
+  addresses: [`Kafka       ${addresses.kafka}`],
+  logFile,
+  startTimeoutMs: 120_000,
+  async prepare() {
+    await mkdir(dir, { recursive: true });
+    if (!(await jarsPresent())) {
+      console.log(`brokers: fetching Kafka ${kafkaVersion} jars from Maven Central`);
+      await rm(libDir, { recursive: true, force: true });
+      await run('mvn', [
+        '-q',
+        '-B',
+        '-f',
+        pom,
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${libDir}`,
+      ]);
+    }
+    await writeFile(configFile, serverProperties());
+    await writeFile(log4jFile, log4jProperties());
+    if (!existsSync(path.join(dataDir, 'meta.properties'))) {
+      const [command, args] = java('kafka.tools.StorageTool', [
+        'format',
+        '-t',
+        clusterId(),
+        '-c',
+        configFile,
+      ]);
+      await run(command, args, { cwd: dir });
+    }
+  },
+  async start() {
+    const [command, args] = java('kafka.Kafka', [configFile]);
+    return spawnDetached(command, args, { logFile, pidFile, cwd: dir });
+  },
+  async stop() {
+    await stopPid(readPid(pidFile), 'SIGTERM', 90_000);
+  },
+  pid: () => readPid(pidFile),
+  probe: () => probeKafka([addresses.kafka]),
+};

@@ -1,0 +1,47 @@
+// How a test gets a real broker. For each kind, the first of:
+//   1. an address from the environment (TWINBRIDGE_TEST_MQTT_URL, TWINBRIDGE_TEST_KAFKA_BROKERS,
+//      TWINBRIDGE_TEST_AMQP091_URL, TWINBRIDGE_TEST_AMQP10_URL, TWINBRIDGE_TEST_POSTGRES_URL);
+//   2. a container started by test/global-setup.ts when a Docker engine is reachable;
+//   3. the project's local brokers (scripts/brokers, `npm run brokers:up`), started here if needed.
+// Tests never skip for want of a broker: if none can be had, getBroker rejects and the test fails.
+import { inject } from 'vitest';
+import { startServer, withLock, type LockMode } from '../../scripts/brokers/index.js';
+import { fromEnvironment, localEndpoint, localServers } from './env.js';
+import type { BrokerEndpoint, BrokerKind } from './types.js';
+
+export { brokerKinds, type BrokerEndpoint, type BrokerKind, type BrokerSource } from './types.js';
+
+export { envVariables, fromEnvironment, localEndpoint, localServers } from './env.js';
+
+function fromDocker(kind: BrokerKind): BrokerEndpoint | undefined {
+  return inject('twinbridgeDockerBrokers')?.[kind];
+}
+
+/**
+ * The broker a test should use for `kind`. For a local broker this also makes sure it is running
+ * (a handshake when it is; a start, and on a fresh machine an install, when it is not).
+ */
+export async function getBroker(kind: BrokerKind): Promise<BrokerEndpoint> {
+  const given = fromEnvironment(kind) ?? fromDocker(kind);
+  if (given) return given;
+  const endpoint = localEndpoint(kind);
+  await startServer(localServers[kind]);
+  return endpoint;
+}
+
+/**
+ * Runs `fn` holding the usage lock of the broker behind `endpoint`. A test that stops or restarts a
+ * broker takes it `exclusive` (the default); a test that needs the broker to stay up meanwhile may
+ * take it `shared`. Both AMQP kinds share one lock, as they share one RabbitMQ.
+ */
+export function withBrokerLock<T>(
+  endpoint: BrokerEndpoint,
+  fn: () => Promise<T>,
+  mode: LockMode = 'exclusive',
+): Promise<T> {
+  const name =
+    endpoint.source === 'local'
+      ? localServers[endpoint.kind]
+      : `${endpoint.source}-${endpoint.url.replace(/[^a-zA-Z0-9]+/g, '_')}`;
+  return withLock(`use-${name}`, fn, { mode });
+}
