@@ -1,0 +1,92 @@
+/**
+ * The PostgreSQL layout of the store and its migrations. `migrate` runs on every open: each step is
+ * applied once (recorded in `schema_migrations`) under a session advisory lock, so several instances
+ * opening at the same time do not race on DDL.
+ *
+ * Tables (in the configured schema):
+ *   entities  one row per (kind, id): the latest durable record; `value` is NULL and `deleted` true for a
+ *             deleted entity, which keeps its revision so a re-creation continues counting (port.ts).
+ *             `id`, `created` and `modified` use the "C" collation: byte order of UTF-8 = Unicode code
+ *             point order, the string order of search (ditto-interfaces.md §2.7, §3.2) and of range scans
+ *             for namespaces, so ORDER BY and comparisons on them can use their indexes.
+ *   journal   one row per journaled event; `seq` is assigned under the journal lock (postgres-store.ts),
+ *             gap-free and in commit order. `event` is `json` (stored as text, never queried).
+ */
+import type pg from 'pg';
+
+export interface Tables {
+  schema: string;
+  /** Qualified, quoted names for SQL text. */
+  entities: string;
+  journal: string;
+  migrations: string;
+}
+
+export function tablesOf(schema: string, escape: (name: string) => string): Tables {
+  const s = escape(schema);
+  return { schema, entities: `${s}.entities`, journal: `${s}.journal`, migrations: `${s}.schema_migrations` };
+}
+
+/** Ordered migration steps; never edit a released step, append a new one. */
+function steps(t: Tables): string[] {
+  return [
+    `create table ${t.entities} (
+       kind text not null,
+       id text collate "C" not null,
+       revision bigint not null,
+       created text collate "C" not null,
+       modified text collate "C" not null,
+       value jsonb,
+       deleted boolean not null default false,
+       primary key (kind, id)
+     )`,
+    `create table ${t.journal} (
+       seq bigint primary key,
+       kind text not null,
+       id text collate "C" not null,
+       revision bigint not null,
+       event json not null,
+       committed_at timestamptz not null default now()
+     )`,
+    // Search (src/search/sql): eq/in/exists/ne on any JSON path use this index through `@?`.
+    `create index entities_things_value on ${t.entities} using gin (value jsonb_path_ops)
+       where kind = 'thing' and not deleted`,
+    // Search sorted by _modified (newest first is common): an index scan plus an incremental sort on id.
+    `create index entities_things_modified on ${t.entities} (modified) where kind = 'thing' and not deleted`,
+  ];
+}
+
+/** A 31-bit key for advisory locks, stable per schema and purpose. */
+export function lockKey(schema: string, purpose: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of `${purpose}:${schema}`) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h & 0x7fffffff;
+}
+
+export async function migrate(client: pg.ClientBase, t: Tables, escape: (name: string) => string): Promise<void> {
+  const key = lockKey(t.schema, 'migrate');
+  await client.query(`select pg_advisory_lock(${key})`);
+  try {
+    await client.query(`create schema if not exists ${escape(t.schema)}`);
+    await client.query(`create table if not exists ${t.migrations} (version int primary key, applied_at timestamptz not null default now())`);
+    const done = new Set((await client.query<{ version: number }>(`select version from ${t.migrations}`)).rows.map((r) => r.version));
+    const all = steps(t);
+    for (let version = 1; version <= all.length; version++) {
+      if (done.has(version)) continue;
+      await client.query('begin');
+      try {
+        await client.query(all[version - 1]);
+        await client.query(`insert into ${t.migrations} (version) values ($1)`, [version]);
+        await client.query('commit');
+      } catch (err) {
+        await client.query('rollback');
+        throw new Error(`store migration ${version} failed`, { cause: err });
+      }
+    }
+  } finally {
+    await client.query(`select pg_advisory_unlock(${key})`);
+  }
+}
