@@ -17,7 +17,8 @@ export interface CompiledSort {
   compare(a: readonly SortValue[], b: readonly SortValue[]): number;
 }
 
-function rank(v: SortValue): number {
+/** Type rank of a sort value: missing/null < numbers < strings < objects < booleans (MongoDB order, as Ditto's index). */
+export function rank(v: SortValue): number {
   if (v === null) return 0;
   switch (typeof v) {
     case 'number':

@@ -11,25 +11,11 @@
 // so the default sort compiles to `e.id > $1` on the primary key.
 import type { SortField } from '../rql/options.js';
 import { propertySegments } from '../rql/properties.js';
-import { OBJECT_VALUE, type SortValue } from '../sort.js';
+import { OBJECT_VALUE, rank, type SortValue } from '../sort.js';
 import { columnOf } from './filter.js';
 import { pathVariants } from './jsonpath.js';
 import type { Params } from './params.js';
 
-/** Rank of a sort value, as in sort.ts. */
-function rank(v: SortValue): number {
-  if (v === null) return 0;
-  switch (typeof v) {
-    case 'number':
-      return 1;
-    case 'string':
-      return 2;
-    case 'object':
-      return 3;
-    default:
-      return 4;
-  }
-}
 
 export interface SqlSortKey {
   /** Expressions of the fenced inner query that compute path keys' values (empty: no fence needed). */
