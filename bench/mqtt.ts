@@ -1,0 +1,185 @@
+/**
+ * End-to-end MQTT benchmark (issue 7): QoS 1 telemetry from a second process through Mosquitto into twin
+ * updates (durable writes) and the resulting events out to an MQTT target, next to a raw pass-through in the
+ * same run (an MQTT.js subscriber republishing the same messages, no processing). Prints a table.
+ *
+ *   node --no-node-snapshot --import tsx bench/mqtt.ts [messages=20000] [rate=10000]
+ *   BENCH_ONLY=raw|twinbridge limits the run to one path (profiling).
+ *
+ * Two phases per path: `max` (the publisher keeps 1000 QoS 1 publishes in flight: throughput) and `paced`
+ * (a steady `rate` msg/s: latency). Latency = receive time at the target subscriber − send time in the
+ * payload (same machine, same clock). Target: ≥ 10,000 msg/s end to end with p99 < 50 ms.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { startTestService, type TestService } from '../test/helpers/app.js';
+import { startMosquitto } from '../test/connectivity/mosquitto.js';
+
+const DEVOPS = 'devops:foobar';
+const THINGS = 100;
+
+interface PublishJob {
+  url: string;
+  count: number;
+  /** msg/s; 0 = as fast as the in-flight window allows */
+  rate: number;
+  mode: 'raw' | 'twin';
+  prefix: string;
+}
+
+/** Runs in the second process: publishes `count` QoS 1 messages carrying their send time. */
+async function publisher(job: PublishJob): Promise<void> {
+  const client = await mqtt.connectAsync(job.url, { clientId: `bench-pub-${process.pid}`, protocolVersion: 4 });
+  const window = 1000;
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  const started = Date.now();
+  for (let seq = 1; seq <= job.count; seq++) {
+    if (job.rate > 0) {
+      const due = started + (seq * 1000) / job.rate;
+      const wait = due - Date.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    }
+    while (inFlight >= window) await new Promise<void>((r) => (wake = r));
+    const thing = `bench:${job.prefix}-${seq % THINGS}`;
+    const value = { seq, t: Date.now() };
+    const payload =
+      job.mode === 'raw'
+        ? JSON.stringify(value)
+        : JSON.stringify({ topic: `bench/${job.prefix}-${seq % THINGS}/things/twin/commands/modify`, headers: { 'correlation-id': `c-${seq}` }, path: '/attributes/telemetry', value });
+    inFlight++;
+    void client.publishAsync(`${job.prefix}/${job.mode === 'raw' ? 'raw-in' : 'telemetry'}/${thing}`, payload, { qos: 1 }).then(() => {
+      inFlight--;
+      wake?.();
+      wake = undefined;
+    });
+  }
+  while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+  await client.endAsync();
+}
+
+function runPublisher(job: PublishJob): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['publisher', JSON.stringify(job)], { execArgv: ['--no-node-snapshot', '--import', 'tsx'] });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited with ${code}`))));
+  });
+}
+
+interface Result {
+  path: string;
+  phase: string;
+  count: number;
+  seconds: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Subscribes to `filter`, waits for `count` messages, returns throughput and latency. */
+async function measure(url: string, filter: string, count: number, extractT: (payload: Buffer) => number, start: () => Promise<void>, label: [string, string]): Promise<Result> {
+  const sub = await mqtt.connectAsync(url, { clientId: `bench-sub-${label.join('-')}`, protocolVersion: 4 });
+  await sub.subscribeAsync(filter, { qos: 1 });
+  const latencies: number[] = [];
+  let first = 0;
+  let last = 0;
+  const done = new Promise<void>((resolve) => {
+    sub.on('message', (_topic, payload) => {
+      const now = Date.now();
+      if (first === 0) first = now;
+      last = now;
+      latencies.push(now - extractT(payload));
+      if (latencies.length === count) resolve();
+    });
+  });
+  const began = Date.now();
+  await start();
+  await Promise.race([done, new Promise((r) => setTimeout(r, 120_000))]);
+  await sub.endAsync();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  const seconds = (last - began) / 1000;
+  return { path: label[0], phase: label[1], count: latencies.length, seconds, rate: latencies.length / seconds, p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1] ?? NaN };
+}
+
+async function main(): Promise<void> {
+  const count = Number(process.argv[2] ?? 20_000);
+  const rate = Number(process.argv[3] ?? 10_000);
+  const broker = await startMosquitto();
+  let service: TestService | undefined;
+  const results: Result[] = [];
+  try {
+    const only = process.env.BENCH_ONLY;
+    if (only !== 'twinbridge') await rawPhases();
+    if (only !== 'raw') await twinbridgePhases();
+  } finally {
+    await service?.close();
+    await broker.stop();
+  }
+
+  async function rawPhases(): Promise<void> {
+    // Raw pass-through: republish every message unchanged, no processing.
+    const relay = await mqtt.connectAsync(broker.url, { clientId: 'bench-relay', protocolVersion: 4 });
+    await relay.subscribeAsync('raw/raw-in/#', { qos: 1 });
+    relay.on('message', (topic, payload) => void relay.publishAsync(topic.replace('raw-in', 'raw-out'), payload, { qos: 1 }));
+    const rawT = (p: Buffer) => (JSON.parse(p.toString()) as { t: number }).t;
+    results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => runPublisher({ url: broker.url, count, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw pass-through', 'max']));
+    results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => runPublisher({ url: broker.url, count, rate, mode: 'raw', prefix: 'raw' }), ['raw pass-through', `paced ${rate}/s`]));
+    await relay.endAsync();
+  }
+
+  async function twinbridgePhases(): Promise<void> {
+    service = await startTestService({ TWINBRIDGE_LOG_LEVEL: 'silent' });
+    for (let k = 0; k < THINGS; k++) {
+      const res = await service.request('PUT', `/api/2/things/bench:tb-${k}`, { body: { attributes: {} } });
+      if (res.status !== 201) throw new Error(`thing: ${res.status} ${res.text}`);
+    }
+    const connection = {
+      connectionType: 'mqtt',
+      connectionStatus: 'open',
+      uri: broker.url.replace('mqtt:', 'tcp:'),
+      specificConfig: { clientId: 'bench-twinbridge', cleanSession: 'true' },
+      sources: [{ addresses: ['tb/telemetry/#'], qos: 1, authorizationContext: ['nginx:ditto'] }],
+      targets: [{ address: 'tb/events/{{ thing:id }}', topics: ['_/_/things/twin/events'], qos: 1, authorizationContext: ['nginx:ditto'] }],
+    };
+    const created = await service.request('POST', '/api/2/connections', { auth: DEVOPS, body: connection });
+    if (created.status !== 201) throw new Error(`connection: ${created.status} ${created.text}`);
+    const id = created.json.id;
+    for (let i = 0; i < 100; i++) {
+      if ((await service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json.liveStatus === 'open') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const eventT = (p: Buffer) => (JSON.parse(p.toString()) as { value: { t: number } }).value.t;
+    results.push(await measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max']));
+    results.push(await measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`]));
+    const metrics = (await service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
+    const inbound = metrics.connectionMetrics.inbound;
+    console.log(`twinbridge metrics: consumed ${inbound.consumed.success.PT1H}, dropped ${inbound.dropped.failure.PT1H}, published ${metrics.connectionMetrics.outbound.published.success.PT1H}`);
+  }
+  const pad = (s: string | number, n: number) => String(s).padEnd(n);
+  console.log(`\nMQTT end to end, ${count} QoS 1 messages per phase, 2-core machine shared with other work\n`);
+  console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}max ms`);
+  for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${r.max}`);
+  const raw = results.find((r) => r.path.startsWith('raw') && r.phase === 'max');
+  const tb = results.find((r) => r.path.startsWith('twin') && r.phase === 'max');
+  if (raw && tb) console.log(`\nthroughput ratio twinbridge / raw pass-through: ${(tb.rate / raw.rate).toFixed(2)}`);
+}
+
+if (process.argv[2] === 'publisher') {
+  publisher(JSON.parse(process.argv[3]) as PublishJob).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+} else {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,90 @@
+/**
+ * Connection management over HTTP (§2.9): `/api/2/connections` and its sub-resources, devops users only
+ * (`realm: 'devops'`). The manager (src/connectivity) does the work; this plugin translates HTTP.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ConnectionManager } from '../../connectivity/index.js';
+import { fieldSelectorInvalid, jsonInvalid, mediaTypeUnsupported } from '../../errors/general.js';
+import { applyFieldSelector, parseFieldSelector } from '../../util/field-selector.js';
+
+export interface ConnectionsRoutesOptions {
+  connections: ConnectionManager;
+}
+
+const devops = { config: { realm: 'devops' as const } };
+type Params = { id: string };
+
+function jsonBody(request: FastifyRequest): unknown {
+  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (contentType !== 'application/json' && !contentType.endsWith('+json')) throw mediaTypeUnsupported({ contentType, allowed: ['application/json'] });
+  const raw = request.body;
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw jsonInvalid({ detail: (err as Error).message });
+  }
+}
+
+export async function connectionsRoutes(app: FastifyInstance, options: ConnectionsRoutesOptions): Promise<void> {
+  const { connections } = options;
+  const base = '/api/2/connections';
+
+  app.get(base, devops, async (request) => {
+    const query = request.query as Record<string, string | undefined>;
+    const all = connections.list();
+    if (query['ids-only'] === 'true') return all.map((c) => c.id);
+    if (query.fields !== undefined) {
+      try {
+        parseFieldSelector(query.fields);
+      } catch (err) {
+        throw fieldSelectorInvalid({ selector: query.fields }, { cause: err });
+      }
+      return all.map((c) => applyFieldSelector(c, query.fields!));
+    }
+    return all;
+  });
+
+  app.post(base, devops, async (request, reply) => {
+    const body = jsonBody(request);
+    const query = request.query as Record<string, string | undefined>;
+    if (query['dry-run'] === 'true') {
+      await connections.test(body);
+      return reply.code(200).send();
+    }
+    const created = await connections.create(body);
+    return reply.code(201).header('location', `${base}/${created.id}`).send(created);
+  });
+
+  app.get(`${base}/:id`, devops, async (request) => {
+    const { id } = request.params as Params;
+    const query = request.query as Record<string, string | undefined>;
+    const connection = connections.get(id);
+    return query.fields !== undefined ? applyFieldSelector(connection, query.fields) : connection;
+  });
+
+  app.put(`${base}/:id`, devops, async (request, reply) => {
+    const { id } = request.params as Params;
+    await connections.modify(id, jsonBody(request));
+    return reply.code(204).send();
+  });
+
+  app.delete(`${base}/:id`, devops, async (request, reply) => {
+    const { id } = request.params as Params;
+    await connections.delete(id);
+    return reply.code(204).send();
+  });
+
+  app.post(`${base}/:id/command`, devops, async (request, reply) => {
+    const { id } = request.params as Params;
+    const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (contentType !== 'text/plain') throw mediaTypeUnsupported({ contentType, allowed: ['text/plain'] });
+    const raw = request.body;
+    await connections.command(id, Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw ?? ''));
+    return reply.code(200).send();
+  });
+
+  app.get(`${base}/:id/status`, devops, async (request) => connections.status((request.params as Params).id));
+  app.get(`${base}/:id/metrics`, devops, async (request) => connections.metrics((request.params as Params).id));
+  app.get(`${base}/:id/logs`, devops, async (request) => connections.logs((request.params as Params).id));
+}

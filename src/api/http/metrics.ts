@@ -1,0 +1,68 @@
+/**
+ * `GET /metrics`: Prometheus text format for the whole service (prom-client): Node.js process metrics and
+ * connection message counters fed by the connectivity instrumentation events (STYLE lesson 12).
+ * Unauthenticated (`realm: 'none'`) like most scrape endpoints: it exposes counts and connection IDs only,
+ * never payloads or credentials. Put it behind the proxy's access rules if connection IDs are sensitive.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConnectivityEvents } from '../../connectivity/index.js';
+
+export interface MetricsRoutesOptions {
+  events: ConnectivityEvents;
+  /** Connection IDs with their live status, sampled on scrape. */
+  connectionStates: () => Array<{ id: string; liveStatus: string }>;
+}
+
+export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutesOptions): Promise<void> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'twinbridge_' });
+  // The hot path only bumps a number in a Map; prom-client sees the totals when scraped.
+  const messageCounts = new Map<string, { labels: Record<string, string>; n: number }>();
+  const lifecycleCounts = new Map<string, { labels: Record<string, string>; n: number }>();
+  const bump = (map: typeof messageCounts, key: string, labels: () => Record<string, string>) => {
+    const entry = map.get(key);
+    if (entry) entry.n++;
+    else map.set(key, { labels: labels(), n: 1 });
+  };
+  const fromCounts = (map: typeof messageCounts) =>
+    function (this: Counter<string>) {
+      this.reset();
+      for (const { labels, n } of map.values()) this.inc(labels, n);
+    };
+  new Counter({
+    name: 'twinbridge_connection_messages_total',
+    help: 'Connection messages by connection, direction (inbound|outbound), type (consumed, mapped, dropped, published, …) and outcome',
+    labelNames: ['connection', 'direction', 'type', 'outcome'],
+    registers: [registry],
+    collect: fromCounts(messageCounts),
+  });
+  new Counter({
+    name: 'twinbridge_connection_client_events_total',
+    help: 'Connection client life-cycle events (connected, disconnected, failed, closed)',
+    labelNames: ['connection', 'kind'],
+    registers: [registry],
+    collect: fromCounts(lifecycleCounts),
+  });
+  new Gauge({
+    name: 'twinbridge_connection_open',
+    help: '1 when every client of the connection is open, else 0',
+    labelNames: ['connection'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of options.connectionStates()) this.set({ connection: c.id }, c.liveStatus === 'open' ? 1 : 0);
+    },
+  });
+  const offMessage = options.events.on('message', (e) =>
+    bump(messageCounts, `${e.connectionId}|${e.direction}|${e.type}|${e.success}`, () => ({ connection: e.connectionId, direction: e.direction, type: e.type, outcome: e.success ? 'success' : 'failure' })),
+  );
+  const offLifecycle = options.events.on('lifecycle', (e) => bump(lifecycleCounts, `${e.connectionId}|${e.kind}`, () => ({ connection: e.connectionId, kind: e.kind })));
+  app.addHook('onClose', async () => {
+    offMessage();
+    offLifecycle();
+  });
+  app.get('/metrics', { config: { realm: 'none' } }, async (_request, reply) => {
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}

@@ -1,0 +1,327 @@
+/**
+ * The inbound pipeline of one source (§11.2, §11.3, §9; STYLE "The path of one telemetry message"):
+ *
+ *   consume → size check → payload mapping (registry) → parse → header mapping → enforcement
+ *   → authorization context → things.execute (resolves once durable) → reply target → settle
+ *
+ * Ordering: mapping runs concurrently, but commands are handed to the things service in arrival order
+ * (a sequential stage), so writes to one thing apply in the order the broker delivered them.
+ * At least once: the message is acked only after every signal it carried was durably applied, or after it
+ * was deliberately dropped (bad input: logged, counted, acked so it is not redelivered forever). A retriable
+ * failure (store unavailable, timeout) nacks with redelivery. In-flight messages are capped; at the cap the
+ * source is paused and resumed at half of it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuthContext } from '../auth/context.js';
+import { DittoError } from '../errors/ditto-error.js';
+import { enforcementFailed, messageTooLarge, signalNotSupported } from '../errors/connectivity.js';
+import { internalError } from '../errors/general.js';
+import type { DittoHeaders, ThingCommand, ThingCommandResponse } from '../model/signals.js';
+import {
+  connectionResolver,
+  headerResolver,
+  resolveFirst,
+  resolveTemplate,
+  sourceResolver,
+  thingResolver,
+  timeResolver,
+  topicResolver,
+  type PlaceholderResolvers,
+} from '../placeholders/index.js';
+import {
+  entityIdOf,
+  errorToProtocol,
+  formatTopic,
+  fromThingCommandResponse,
+  BUILT_IN_ACK_LABELS,
+  headerList,
+  isInternalHeader,
+  parseProtocolMessage,
+  renderProtocolMessage,
+  toSignal,
+  type ProtocolMessage,
+} from '../protocol/index.js';
+import type { AckPort, ExternalMessage, MapperRegistry } from './mapping-port.js';
+import type { InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from './connector.js';
+import type { ConnectivityEvents, InboundType } from './events.js';
+import type { Source } from './model.js';
+import type { SourceSink } from './client-runner.js';
+
+export interface InboundOptions {
+  connectionId: string;
+  source: Source;
+  registry: MapperRegistry;
+  execute: (command: ThingCommand, auth: AuthContext) => Promise<ThingCommandResponse>;
+  events: ConnectivityEvents;
+  maxInFlight: number;
+  maxPayloadBytes: number;
+  /** Where replies go (a publisher of an open client), if any. */
+  replyPublisher: () => TargetHandle | undefined;
+  /** Waits for custom acknowledgement labels the source or the command requests (§9); optional. */
+  acks?: AckPort;
+  log: (msg: string, err?: unknown) => void;
+}
+
+/** The outcome of one signal of a message: settled fine (incl. deliberate drop) or to be redelivered. */
+type Outcome = 'done' | 'redeliver';
+
+export class InboundPipeline implements SourceSink {
+  private inFlight = 0;
+  private paused = false;
+  private readonly handles = new Set<SourceHandle>();
+  /** The sequential stage: commands are started in arrival order. */
+  private chain: Promise<void> = Promise.resolve();
+  private readonly label: string;
+
+  /** The first subject when it is fixed (no placeholders), for `{{ request:subjectId }}` in mappers. */
+  private readonly mapperOptions: { authorizationSubject?: string };
+
+  constructor(private readonly o: InboundOptions) {
+    this.label = o.source.addresses.join(',');
+    const first = o.source.authorizationContext[0];
+    this.mapperOptions = first && first.placeholders.length === 0 ? { authorizationSubject: first.text } : {};
+  }
+
+  register(handle: SourceHandle): () => void {
+    this.handles.add(handle);
+    if (this.paused) handle.pause();
+    return () => this.handles.delete(handle);
+  }
+
+  private emit(type: InboundType, success: boolean, message?: string, correlationId?: string, entityId?: string): void {
+    this.o.events.emit('message', { connectionId: this.o.connectionId, address: this.label, direction: 'inbound', type, success, message, correlationId, entityId, at: Date.now() });
+  }
+
+  deliver(message: InboundMessage, client = 'client-1'): void {
+    this.inFlight++;
+    if (!this.paused && this.inFlight >= this.o.maxInFlight) {
+      this.paused = true;
+      for (const h of this.handles) h.pause();
+      this.emit('throttled', true, `Paused consumption at ${this.inFlight} messages in flight.`);
+    }
+    this.emit('consumed', true, `Consumed a message from '${message.address}' (${client}).`, message.headers['correlation-id']);
+    const mapped = this.map(message);
+    // Handled through `step` below; marked here so a rejection while earlier messages are still being
+    // dispatched is not reported as unhandled.
+    mapped.catch(() => undefined);
+    const step = this.chain.then(() => mapped).then((signals) => this.dispatch(message, signals));
+    this.chain = step.then(
+      () => undefined,
+      () => undefined,
+    );
+    step
+      .then((started) => started.outcomes)
+      .then(
+        (all) => this.settle(message, all.includes('redeliver') ? 'redeliver' : 'done'),
+        (err: unknown) => {
+          this.o.log('inbound pipeline failed', err);
+          this.settle(message, 'redeliver');
+        },
+      );
+  }
+
+  private settle(message: InboundMessage, outcome: Outcome): void {
+    if (outcome === 'done') {
+      message.ack();
+      this.emit('acknowledged', true, 'Acknowledged the message to the broker.', message.headers['correlation-id']);
+    } else {
+      message.nack(true);
+      this.emit('acknowledged', false, 'Negatively acknowledged the message for redelivery.', message.headers['correlation-id']);
+    }
+    this.inFlight--;
+    if (this.paused && this.inFlight <= this.o.maxInFlight / 2) {
+      this.paused = false;
+      for (const h of this.handles) h.resume();
+    }
+  }
+
+  /** Drops with a reason: counted as `dropped` failure, logged, and the message will be acked. */
+  private drop(reason: string, correlationId?: string, entityId?: string): 'done' {
+    this.emit('dropped', false, reason, correlationId, entityId);
+    return 'done';
+  }
+
+  /** Payload mapping; resolves to the protocol messages (or the reason the message is dropped). */
+  private async map(message: InboundMessage): Promise<ProtocolMessage[] | string> {
+    const correlationId = message.headers['correlation-id'];
+    if (message.payload.length > this.o.maxPayloadBytes) {
+      const err = messageTooLarge({ size: message.payload.length, max: this.o.maxPayloadBytes });
+      return `Dropped: ${err.message}`;
+    }
+    const contentType = message.headers['content-type'];
+    const external: ExternalMessage = { headers: message.headers, contentType };
+    if (contentType === undefined || isTextual(contentType)) external.textPayload = message.payload.toString('utf8');
+    else external.bytePayload = message.payload;
+    const results = await this.o.registry.mapIncoming(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, external, this.mapperOptions);
+    const out: ProtocolMessage[] = [];
+    const problems: string[] = [];
+    for (const r of results) {
+      if ('error' in r) {
+        this.emit('mapped', false, `Mapper '${r.mapper}' failed: ${r.error.message}`, correlationId);
+        problems.push(`mapper '${r.mapper}': ${r.error.message}`);
+        continue;
+      }
+      for (const json of r.result) {
+        try {
+          out.push(parseProtocolMessage(json));
+        } catch (err) {
+          const text = err instanceof DittoError ? err.message : String(err);
+          this.emit('mapped', false, `Mapper '${r.mapper}' produced an invalid Ditto Protocol message: ${text}`, correlationId);
+          problems.push(text);
+        }
+      }
+    }
+    if (out.length === 0) return problems.length > 0 ? `Dropped: ${problems.join('; ')}` : 'Dropped: the mappers produced no message.';
+    for (const m of out) this.emit('mapped', true, `Mapped to '${formatTopic(m.topic)}'.`, m.headers['correlation-id'] ?? correlationId);
+    return out;
+  }
+
+  /**
+   * The sequential stage: starts each command and returns (wrapped, so the chain does not wait for it) the
+   * promise of their outcomes.
+   */
+  private dispatch(message: InboundMessage, mapped: ProtocolMessage[] | string): { outcomes: Promise<Outcome[]> } {
+    if (typeof mapped === 'string') return { outcomes: Promise.resolve([this.drop(mapped, message.headers['correlation-id'])]) };
+    return { outcomes: Promise.all(mapped.map((m) => this.dispatchOne(message, m))) };
+  }
+
+  private dispatchOne(message: InboundMessage, msg: ProtocolMessage): Promise<Outcome> {
+    const { source } = this.o;
+    const entityId = entityIdOf(msg.topic);
+    const external = headerResolver(message.headers);
+    // §4.1: devices may not set internal headers; then header mapping adds to the mapped headers (§11.3).
+    const headers: DittoHeaders = {};
+    for (const [k, v] of Object.entries(msg.headers)) if (!isInternalHeader(k)) headers[k] = v;
+    if (source.headerMapping.length > 0) {
+      const resolvers: PlaceholderResolvers = {
+        header: external,
+        connection: connectionResolver(this.o.connectionId),
+        time: timeResolver(),
+        thing: thingResolver(entityId),
+        entity: thingResolver(entityId),
+        topic: topicResolver(msg.topic),
+      };
+      for (const { name, template } of source.headerMapping) {
+        if (isInternalHeader(name)) continue;
+        const value = resolveFirst(template, resolvers);
+        if (value !== undefined) headers[name] = value;
+      }
+    }
+    // Acknowledgements are correlated by ID; Ditto generates one when the device sent none.
+    if (headers['correlation-id'] === undefined) headers['correlation-id'] = randomUUID();
+    msg.headers = headers;
+    const correlationId = headers['correlation-id'];
+    if (source.enforcement) {
+      const input = resolveFirst(source.enforcement.input, { header: external, source: sourceResolver(message.address), connection: connectionResolver(this.o.connectionId) });
+      const filterResolvers: PlaceholderResolvers = { thing: thingResolver(entityId), entity: thingResolver(entityId), connection: connectionResolver(this.o.connectionId) };
+      const matches = input !== undefined && source.enforcement.filters.some((f) => resolveFirst(f, filterResolvers) === input);
+      if (!matches) {
+        const err = enforcementFailed({ input: input ?? '', entityId: entityId ?? '' });
+        this.emit('enforced', false, err.message, correlationId, entityId);
+        return Promise.resolve(this.drop(`Dropped: ${err.message}`, correlationId, entityId));
+      }
+      this.emit('enforced', true, 'Enforcement passed.', correlationId, entityId);
+    }
+    let command: ThingCommand;
+    try {
+      const adapted = toSignal(msg);
+      if (adapted.kind !== 'thing.command' || adapted.signal.channel !== 'twin') throw signalNotSupported({ topic: formatTopic(msg.topic) });
+      command = adapted.signal;
+    } catch (err) {
+      const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
+      return Promise.resolve(this.drop(`Dropped: ${error.message}`, correlationId, entityId));
+    }
+    const subjects: string[] = [];
+    for (const t of source.authorizationContext) {
+      const r = resolveTemplate(t, { header: external, connection: connectionResolver(this.o.connectionId) });
+      if (r.kind === 'resolved') subjects.push(...r.values);
+    }
+    if (subjects.length === 0) return Promise.resolve(this.drop('Dropped: the authorization context resolved to no subject.', correlationId, entityId));
+    // §9: custom labels requested by the source (acknowledgementRequests.includes) or the command itself;
+    // `twin-persisted` is implied: execute resolves only once the write is durable.
+    const custom = [...new Set([...source.acknowledgementRequests.includes, ...headerList(headers['requested-acks'])])].filter((l) => !BUILT_IN_ACK_LABELS.has(l));
+    let aggregator: ReturnType<AckPort['expect']> | undefined;
+    if (custom.length > 0 && this.o.acks && command.action !== 'retrieve') {
+      try {
+        aggregator = this.o.acks.expect(command.thingId, 'twin', custom, parseTimeoutMs(headers['timeout']), headers);
+      } catch (err) {
+        const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
+        return Promise.resolve(this.drop(`Dropped: ${error.message}`, correlationId, entityId));
+      }
+    }
+    return this.o.execute(command, { subjects }).then(
+      async (response) => {
+        this.reply(command, fromThingCommandResponse(response), 'response');
+        if (aggregator) {
+          const acks = await aggregator.done;
+          if (acks.status < 200 || acks.status > 299) {
+            this.emit('acknowledged', false, `Requested acknowledgements ${custom.join(', ')} failed with status ${acks.status}.`, correlationId, command.thingId);
+            return 'redeliver' as const;
+          }
+        }
+        return 'done' as const;
+      },
+      (err: unknown) => {
+        aggregator?.finish();
+        const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
+        if (!(err instanceof DittoError)) this.o.log('command failed', err);
+        this.reply(command, errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }), 'error');
+        if (error.retriable) {
+          this.emit('dropped', false, `Failed (will be redelivered): ${error.message}`, correlationId, command.thingId);
+          return 'redeliver' as const;
+        }
+        return this.drop(`Dropped: ${error.message}`, correlationId, command.thingId);
+      },
+    );
+  }
+
+  /** §11.2 replyTarget: responses go to the resolved address when a response is required. */
+  private reply(command: ThingCommand, response: ProtocolMessage, type: 'response' | 'error'): void {
+    const rt = this.o.source.replyTarget;
+    if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type)) return;
+    const resolvers: PlaceholderResolvers = {
+      header: headerResolver(command.headers),
+      thing: thingResolver(command.thingId),
+      entity: thingResolver(command.thingId),
+      connection: connectionResolver(this.o.connectionId),
+      time: timeResolver(),
+      topic: topicResolver(response.topic),
+    };
+    const address = resolveFirst(rt.address, resolvers);
+    const publisher = this.o.replyPublisher();
+    if (address === undefined || address === '' || !publisher) return;
+    const json = renderProtocolMessage(response) as unknown as Record<string, unknown>;
+    void this.o.registry.mapOutgoing(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, json).then(async (results) => {
+      for (const r of results) {
+        if ('error' in r) continue;
+        for (const ext of r.result) {
+          const out: OutboundMessage = { address, headers: { ...ext.headers }, payload: payloadOf(ext), contentType: ext.contentType };
+          for (const { name, template } of rt.headerMapping) {
+            const v = resolveFirst(template, resolvers);
+            if (v !== undefined) out.headers[name] = v;
+          }
+          await publisher.write(out);
+        }
+      }
+    }).catch((err: unknown) => this.o.log('reply failed', err));
+  }
+}
+
+/** The `timeout` header (`10s`, `250ms`, `1m`, bare seconds) in ms; default 60 s as in Ditto (§4.1). */
+function parseTimeoutMs(value: string | undefined): number {
+  const m = value === undefined ? null : /^(\d+)(ms|s|m)?$/.exec(value.trim());
+  if (!m) return 60_000;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+}
+
+export function payloadOf(ext: ExternalMessage): Buffer {
+  if (ext.bytePayload !== undefined) return Buffer.from(ext.bytePayload.buffer, ext.bytePayload.byteOffset, ext.bytePayload.byteLength);
+  return Buffer.from(ext.textPayload ?? '', 'utf8');
+}
+
+/** Text content types reach the mappers as `textPayload`, others as bytes (§12.2). */
+function isTextual(contentType: string): boolean {
+  const ct = contentType.toLowerCase();
+  return ct.startsWith('text/') || ct.includes('json') || ct.includes('xml') || ct.includes('charset');
+}

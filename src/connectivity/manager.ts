@@ -1,0 +1,332 @@
+/**
+ * Connection management (§2.9, §11.10): create, modify, delete, open/close commands, status, metrics and
+ * logs. Connections are stored durably on the Store port (`kind: 'connection'`, the JSON as saved); on
+ * start every stored connection whose desired status is `open` is opened again. Writes to one connection
+ * are serialised. Commands on connections are devops-only (enforced by the HTTP layer).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuthContext } from '../auth/context.js';
+import type { SignalBus } from '../bus/signal-bus.js';
+import {
+  connectionCommandUnknown,
+  connectionConfigurationInvalid,
+  connectionFailed,
+  connectionIdNotSettable,
+  connectionNotFound,
+} from '../errors/connectivity.js';
+import type { ThingCommand, ThingCommandResponse } from '../model/signals.js';
+import type { EntityRecord, Store } from '../store/port.js';
+import type { ThingEnforcer } from '../things/policy-directory.js';
+import type { BackoffOptions } from './backoff.js';
+import type { AnyConnector } from './connector.js';
+import { ConnectivityEvents } from './events.js';
+import { ConnectionLogs } from './logs.js';
+import type { AckPort, MappingPort } from './mapping-port.js';
+import { ConnectionMetrics } from './metrics.js';
+import type { Connection, ConnectionJson } from './model.js';
+import { ConnectionRuntime } from './runtime.js';
+import { validateConnection } from './validate.js';
+
+export interface ConnectionManagerOptions {
+  store: Store;
+  connectors: readonly AnyConnector[];
+  execute: (command: ThingCommand, auth: AuthContext) => Promise<ThingCommandResponse>;
+  bus: SignalBus;
+  enforcer: (policyId: string) => ThingEnforcer | undefined | Promise<ThingEnforcer | undefined>;
+  mapping: MappingPort;
+  /** Acknowledgements (§9): issued labels of targets, requested labels of sources; optional. */
+  acks?: AckPort;
+  events?: ConnectivityEvents;
+  backoff?: BackoffOptions;
+  /** Messages in flight per source before consumption pauses. */
+  maxInFlight?: number;
+  maxPayloadBytes?: number;
+  /** Events queued per target before they are dropped. */
+  maxQueued?: number;
+  log: (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => void;
+}
+
+export const CONNECTION_COMMANDS = ['openConnection', 'closeConnection', 'resetConnectionMetrics', 'enableConnectionLogs', 'resetConnectionLogs'] as const;
+
+interface Entry {
+  record: EntityRecord<ConnectionJson>;
+  connection: Connection | undefined;
+  /** Why the stored connection could not be loaded (e.g. its connector is not available). */
+  invalid?: string;
+  runtime: ConnectionRuntime | undefined;
+  metrics: ConnectionMetrics;
+  logs: ConnectionLogs;
+}
+
+export class ConnectionManager {
+  readonly events: ConnectivityEvents;
+  private readonly entries = new Map<string, Entry>();
+  private readonly connectors: Map<string, AnyConnector>;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly o: ConnectionManagerOptions) {
+    this.events = o.events ?? new ConnectivityEvents((err) => o.log('error', 'connectivity event listener failed', err));
+    this.connectors = new Map(o.connectors.map((c) => [c.type, c]));
+    this.events.on('message', (e) => {
+      const entry = this.entries.get(e.connectionId);
+      if (!entry) return;
+      entry.metrics.record(e);
+      entry.logs.recordMessage(e);
+    });
+    this.events.on('lifecycle', (e) => {
+      this.entries.get(e.connectionId)?.logs.recordLifecycle(e);
+      o.log(e.kind === 'failed' || e.kind === 'disconnected' ? 'warn' : 'info', `connection ${e.connectionId} ${e.client}: ${e.message}`);
+    });
+  }
+
+  /** The connection types this instance can run. */
+  get types(): string[] {
+    return [...this.connectors.keys()];
+  }
+
+  /** Loads stored connections and opens those whose desired status is open. */
+  async start(): Promise<void> {
+    for await (const record of this.o.store.list('connection')) {
+      if (!record.value) continue;
+      const entry = this.newEntry(record as EntityRecord<ConnectionJson>);
+      try {
+        entry.connection = this.validate(record.value);
+      } catch (err) {
+        entry.invalid = err instanceof Error ? err.message : String(err);
+        this.o.log('error', `stored connection ${record.id} cannot be loaded: ${entry.invalid}`);
+      }
+      this.entries.set(record.id, entry);
+      if (entry.connection?.desired === 'open') this.startRuntime(entry);
+    }
+  }
+
+  private newEntry(record: EntityRecord<ConnectionJson>): Entry {
+    const logs = new ConnectionLogs();
+    return { record, connection: undefined, runtime: undefined, metrics: new ConnectionMetrics(), logs };
+  }
+
+  validate(json: unknown): Connection {
+    return validateConnection(json, { connectors: this.connectors, validateMappings: this.o.mapping.validateMappingDefinitions });
+  }
+
+  private runtimeFor(connection: Connection): ConnectionRuntime {
+    const { o } = this;
+    return new ConnectionRuntime(connection, this.connectors.get(connection.type)!, {
+      execute: o.execute,
+      bus: o.bus,
+      enforcer: o.enforcer,
+      mapping: o.mapping,
+      acks: o.acks,
+      events: this.events,
+      backoff: o.backoff ?? { minMs: 250, maxMs: 3000 },
+      maxInFlight: o.maxInFlight ?? 1000,
+      maxPayloadBytes: o.maxPayloadBytes ?? 256 * 1024,
+      maxQueued: o.maxQueued ?? 10_000,
+      log: o.log,
+    });
+  }
+
+  /** Opens in the background: failures show in the status and the client retries with back-off. */
+  private startRuntime(entry: Entry): void {
+    if (!entry.connection || this.closed) return;
+    entry.logs.enable();
+    const runtime = this.runtimeFor(entry.connection);
+    entry.runtime = runtime;
+    runtime.open(true).catch((err: unknown) => this.o.log('error', `connection ${entry.connection!.id} could not be opened`, err));
+  }
+
+  private async stopRuntime(entry: Entry): Promise<void> {
+    const runtime = entry.runtime;
+    entry.runtime = undefined;
+    await runtime?.close();
+  }
+
+  private serialise<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(id, settled);
+    void settled.then(() => {
+      if (this.locks.get(id) === settled) this.locks.delete(id);
+    });
+    return next;
+  }
+
+  private entry(id: string): Entry {
+    const entry = this.entries.get(id);
+    if (!entry?.record.value) throw connectionNotFound({ connectionId: id });
+    return entry;
+  }
+
+  list(): ConnectionJson[] {
+    return [...this.entries.values()].filter((e) => e.record.value).map((e) => this.render(e));
+  }
+
+  get(id: string): ConnectionJson {
+    return this.render(this.entry(id));
+  }
+
+  /** §11.1 the stored JSON with the read-only `_revision`, `_created`, `_modified`. */
+  private render(entry: Entry): ConnectionJson {
+    return { ...entry.record.value!, _revision: entry.record.revision, _created: entry.record.created, _modified: entry.record.modified };
+  }
+
+  /** POST: the ID is generated; `id` in the body is 400 (§2.9). */
+  async create(body: unknown): Promise<ConnectionJson> {
+    if (isObject(body) && 'id' in body) throw connectionIdNotSettable();
+    const id = randomUUID();
+    const connection = this.validate({ ...(body as object), id });
+    return this.serialise(id, async () => {
+      const entry = this.newEntry(await this.write(id, connection.json, 0));
+      entry.connection = connection;
+      this.entries.set(id, entry);
+      entry.logs.enable();
+      if (connection.desired === 'open') this.startRuntime(entry);
+      return this.render(entry);
+    });
+  }
+
+  /** `?dry-run=true` (§11.10): validate, connect every client, disconnect; nothing is stored. */
+  async test(body: unknown): Promise<void> {
+    if (isObject(body) && 'id' in body) throw connectionIdNotSettable();
+    const connection = this.validate({ ...(body as object), id: `dry-run-${randomUUID()}` });
+    const runtime = this.runtimeFor(connection);
+    try {
+      await runtime.open(false);
+    } catch (err) {
+      throw connectionFailed({ connectionId: connection.id, detail: runtime.redact((err as Error).message) }, { cause: err });
+    } finally {
+      await runtime.close();
+    }
+  }
+
+  /** PUT: only an existing connection (404 otherwise); reconnects with the new configuration. */
+  async modify(id: string, body: unknown): Promise<void> {
+    if (isObject(body) && body.id !== undefined && body.id !== id) {
+      throw connectionConfigurationInvalid({ detail: `the field '/id' ('${String(body.id)}') differs from the ID in the path ('${id}')` });
+    }
+    const connection = this.validate({ ...(body as object), id });
+    await this.serialise(id, async () => {
+      const entry = this.entry(id);
+      entry.record = await this.write(id, connection.json, entry.record.revision, entry.record.created);
+      await this.stopRuntime(entry);
+      entry.connection = connection;
+      entry.invalid = undefined;
+      if (connection.desired === 'open') this.startRuntime(entry);
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.serialise(id, async () => {
+      const entry = this.entry(id);
+      await this.stopRuntime(entry);
+      const now = new Date().toISOString();
+      await this.o.store.write([{ record: { kind: 'connection', id, revision: entry.record.revision + 1, created: entry.record.created, modified: now, value: null }, expectedRevision: entry.record.revision }]);
+      this.entries.delete(id);
+    });
+  }
+
+  /** `POST /connections/{id}/command` (§2.9). */
+  async command(id: string, text: string): Promise<void> {
+    const name = text.trim().replace(/^connectivity\.commands:/, '');
+    if (!(CONNECTION_COMMANDS as readonly string[]).includes(name) || !text.trim().startsWith('connectivity.commands:')) {
+      throw connectionCommandUnknown({ command: text.trim() });
+    }
+    await this.serialise(id, async () => {
+      const entry = this.entry(id);
+      switch (name as (typeof CONNECTION_COMMANDS)[number]) {
+        case 'openConnection':
+        case 'closeConnection': {
+          const desired = name === 'openConnection' ? 'open' : 'closed';
+          if (!entry.connection) throw connectionConfigurationInvalid({ detail: entry.invalid ?? 'the stored connection is invalid' });
+          if (entry.record.value!.connectionStatus !== desired) {
+            const json = { ...entry.record.value!, connectionStatus: desired } as ConnectionJson;
+            entry.record = await this.write(id, json, entry.record.revision, entry.record.created);
+            entry.connection = { ...entry.connection, json, desired };
+          }
+          if (desired === 'open') {
+            if (!entry.runtime) {
+              entry.logs.enable();
+              const runtime = this.runtimeFor(entry.connection);
+              entry.runtime = runtime;
+              try {
+                // ditto: openConnection answers only once connected; failures are 504 connection.failed.
+                await runtime.open(false);
+              } catch (err) {
+                // keep trying in the background, as a stored open connection does
+                await runtime.close();
+                this.startRuntime(entry);
+                throw connectionFailed({ connectionId: id, detail: runtime.redact((err as Error).message) }, { cause: err });
+              }
+            }
+          } else await this.stopRuntime(entry);
+          return;
+        }
+        case 'resetConnectionMetrics':
+          entry.metrics.reset();
+          return;
+        case 'enableConnectionLogs':
+          entry.logs.enable();
+          return;
+        case 'resetConnectionLogs':
+          entry.logs.reset();
+          return;
+      }
+    });
+  }
+
+  /** Every connection with its live status (Prometheus gauge). */
+  liveStates(): Array<{ id: string; liveStatus: string }> {
+    return [...this.entries.entries()].filter(([, e]) => e.record.value).map(([id]) => ({ id, liveStatus: String(this.status(id).liveStatus) }));
+  }
+
+  status(id: string): Record<string, unknown> {
+    const entry = this.entry(id);
+    if (entry.runtime) return entry.runtime.status();
+    return {
+      connectionId: id,
+      connectionStatus: entry.record.value!.connectionStatus,
+      liveStatus: entry.invalid ? 'misconfigured' : 'closed',
+      clientStatus: [],
+      sourceStatus: [],
+      targetStatus: [],
+      sshTunnelStatus: [],
+      ...(entry.invalid ? { statusDetails: entry.invalid } : {}),
+    };
+  }
+
+  metrics(id: string): Record<string, unknown> {
+    const entry = this.entry(id);
+    const c = entry.connection;
+    return entry.metrics.toJSON(id, c ? c.sources.map((s) => s.addresses.join(',')) : [], c ? c.targets.map((t) => t.address) : []);
+  }
+
+  logs(id: string): Record<string, unknown> {
+    return this.entry(id).logs.toJSON(id);
+  }
+
+  private async write(id: string, json: ConnectionJson, expectedRevision: number, created?: string): Promise<EntityRecord<ConnectionJson>> {
+    const now = new Date().toISOString();
+    const { _revision, _created, _modified, ...value } = json;
+    void _revision;
+    void _created;
+    void _modified;
+    const record: EntityRecord<ConnectionJson> = { kind: 'connection', id, revision: expectedRevision + 1, created: created ?? now, modified: now, value: { ...value, id } as ConnectionJson };
+    await this.o.store.write([{ record, expectedRevision }]);
+    return record;
+  }
+
+  /** Closes every connection (service shutdown); the desired status stays as stored. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.entries.values()].map((e) => this.stopRuntime(e)));
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,34 @@
+/**
+ * What the runtime needs of the mapper registry (src/mapping/registry.ts); the composition root injects
+ * `createMapperRegistry` and `validateMappingDefinitions`, so this module only names the contract.
+ */
+import type { DittoError } from '../errors/ditto-error.js';
+import type { ExternalMessage, ProtocolJson } from '../mapping/types.js';
+
+export type { ExternalMessage, ProtocolJson };
+
+export type MappingResult<T> = { mapper: string; result: T[] } | { mapper: string; error: DittoError };
+
+export interface MapperRegistry {
+  /** payloadMapping: the source's list (default ['Ditto']); conditions, limits and fan-out are the registry's. */
+  /** `options.authorizationSubject`: the source's first subject (`{{ request:subjectId }}` in mappers). */
+  mapIncoming(payloadMapping: readonly string[] | undefined, message: ExternalMessage, options?: { authorizationSubject?: string }): Promise<Array<MappingResult<ProtocolJson>>>;
+  mapOutgoing(payloadMapping: readonly string[] | undefined, message: ProtocolJson): Promise<Array<MappingResult<ExternalMessage>>>;
+  close(): Promise<void>;
+}
+
+export interface MappingPort {
+  createMapperRegistry(definitions: Record<string, unknown> | undefined, context: { connectionId: string }): Promise<MapperRegistry>;
+  validateMappingDefinitions(definitions: unknown, usedIds: readonly string[]): void;
+}
+
+/**
+ * What the runtime needs of the acknowledgement router (src/acks): declaring the labels a target issues,
+ * waiting for labels a source requests, issuing acknowledgements (§9).
+ */
+export interface AckPort {
+  declare(labels: readonly string[], owner: object): void;
+  release(owner: object): void;
+  expect(thingId: string, channel: 'twin' | 'live', labels: readonly string[], timeoutMs: number, headers: Record<string, string>): { done: Promise<{ status: number }>; finish(): void };
+  issue(ack: { thingId: string; channel: 'twin' | 'live'; label: string; status: number; payload?: unknown; headers: Record<string, string> }, owner: object): void;
+}
