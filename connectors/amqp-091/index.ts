@@ -1,0 +1,48 @@
+/**
+ * The AMQP 0.9.1 connector `amqp-091` (ditto-interfaces.md §11.6), over amqplib: queue sources (the queues
+ * must exist), `exchange/routingKey` targets, publisher confirms, prefetch as back-pressure, competing
+ * consumers when several clients or consumers read one queue.
+ */
+import { defineConnector } from '../../src/connectivity/index.js';
+import type { Connection } from '../../src/connectivity/model.js';
+import { connectionConfigurationInvalid } from '../../src/errors/connectivity.js';
+import { literalSlashes } from './address.js';
+import { Amqp091ConnectorClient } from './client.js';
+import { amqp091ConfigSchema, parseAmqp091Config, type Amqp091Config } from './config.js';
+
+const SCHEMES = ['amqp:', 'amqps:'];
+const invalid = (detail: string) => connectionConfigurationInvalid({ detail });
+
+function validate(connection: Connection): void {
+  if (!SCHEMES.includes(connection.uri.protocol)) throw invalid(`the field '/uri' must use the scheme amqp or amqps for AMQP 0.9.1`);
+  for (const source of connection.sources) {
+    for (const [i, address] of source.addresses.entries()) {
+      if (address.length === 0 || address.length > 255) throw invalid(`the field '/sources/${source.index}/addresses/${i}' must be a queue name of 1 to 255 characters`);
+    }
+  }
+  for (const target of connection.targets) {
+    // ditto: §14.13 the target address is `exchange/routingKey` with exactly one `/`.
+    if (literalSlashes(target.address) !== 1) {
+      throw invalid(`the field '/targets/${target.index}/address' must be of the form 'exchange/routingKey' with exactly one '/' ('/routingKey' for the default exchange)`);
+    }
+  }
+}
+
+export const amqp091 = defineConnector<Amqp091Config>({
+  type: 'amqp-091',
+  configSchema: amqp091ConfigSchema as unknown as Record<string, unknown>,
+  capabilities: {
+    sources: true,
+    targets: true,
+    maxClientCount: 16,
+    maxConsumerCount: 16,
+    // Competing consumers: the broker hands each message of a queue to one consumer.
+    consumerGroups: true,
+    applicationHeaders: true,
+    redeliveryOnNack: true,
+    brokerRestart: true,
+  },
+  validate,
+  parseConfig: (connection) => parseAmqp091Config(connection.specificConfig),
+  createClient: (context) => new Amqp091ConnectorClient(context),
+});

@@ -1,0 +1,52 @@
+/**
+ * The AMQP 1.0 connector `amqp-10` (ditto-interfaces.md §11.6), over rhea: source links (addresses are
+ * link/queue names), targets `name` | `queue://name` | `topic://name`, standard properties ↔ headers,
+ * credit as back-pressure, settlement accepted / modified[delivery-failed] / rejected.
+ */
+import { defineConnector } from '../../src/connectivity/index.js';
+import type { Connection } from '../../src/connectivity/model.js';
+import { connectionConfigurationInvalid } from '../../src/errors/connectivity.js';
+import { Amqp10ConnectorClient } from './client.js';
+
+const SCHEMES = ['amqp:', 'amqps:'];
+const invalid = (detail: string) => connectionConfigurationInvalid({ detail });
+
+/**
+ * ditto: §11.6 specificConfig holds Qpid JMS URI options, which configure a Java client. The prefetch options
+ * set this client's link credit; the others are accepted (string values) and have no effect here.
+ */
+export const amqp10ConfigSchema = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  properties: {
+    'jms.prefetchPolicy.all': { type: 'string', pattern: '^[1-9]\\d{0,5}$', description: 'Link credit of each source link (unsettled messages); default 500.' },
+    'jms.prefetchPolicy.queuePrefetch': { type: 'string', pattern: '^[1-9]\\d{0,5}$', description: 'Like jms.prefetchPolicy.all, and wins over it.' },
+  },
+} as const;
+
+function validate(connection: Connection): void {
+  if (!SCHEMES.includes(connection.uri.protocol)) throw invalid(`the field '/uri' must use the scheme amqp or amqps for AMQP 1.0`);
+  for (const target of connection.targets) {
+    const literal = target.address.replace(/\{\{[^}]*\}\}/g, 'x');
+    if (/^(queue|topic):\/\/$/.test(literal)) throw invalid(`the field '/targets/${target.index}/address' names no node after '${literal}'`);
+  }
+}
+
+export const amqp10 = defineConnector<Record<string, string>>({
+  type: 'amqp-10',
+  configSchema: amqp10ConfigSchema as unknown as Record<string, unknown>,
+  capabilities: {
+    sources: true,
+    targets: true,
+    maxClientCount: 16,
+    maxConsumerCount: 16,
+    // Several receivers on one queue are competing consumers.
+    consumerGroups: true,
+    applicationHeaders: true,
+    redeliveryOnNack: true,
+    brokerRestart: true,
+  },
+  validate,
+  parseConfig: (connection) => connection.specificConfig,
+  createClient: (context) => new Amqp10ConnectorClient(context),
+});

@@ -1,0 +1,192 @@
+/**
+ * One HTTP push client (ditto-interfaces.md §11.6) over node:http / node:https, for the connectivity runtime.
+ *
+ * Targets only. `write` sends one request and resolves on a 2xx response; any other status rejects with an
+ * `HttpPushResponseError` carrying the status, headers and body (4xx not retriable, 408/429/5xx retriable;
+ * §9 status semantics), which the runtime can turn into an issued acknowledgement. At most `parallelism`
+ * requests are in flight per client; the others wait in call order (with the default 1, requests are sent
+ * one after the other, in order). `connect()` opens (and closes) one TCP or TLS connection to check that the
+ * endpoint is reachable and its certificate valid, so the connection status tells. Credentials in the URI
+ * become a Basic `authorization` header; they never appear in error texts.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/index.js';
+import type { Source, Target } from '../../src/connectivity/model.js';
+import { connectionConfigurationInvalid, notConnected } from '../../src/errors/connectivity.js';
+import { parseHttpPushConfig, type HttpPushConfig } from './config.js';
+import { buildRequest } from './request.js';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+/** Response bodies kept for the acknowledgement (larger ones are truncated). */
+const MAX_RESPONSE_BYTES = 256 * 1024;
+/**
+ * Requests waiting for a free slot. The runtime does not wait for writes, so this bound keeps a slow endpoint
+ * from growing memory; beyond it writes fail at once (retriable).
+ */
+const MAX_WAITING = 1000;
+
+/** A non-2xx response; `status` is the HTTP status (the issued acknowledgement's status). */
+export class HttpPushResponseError extends Error {
+  readonly retriable: boolean;
+
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly body: Buffer,
+    what: string,
+  ) {
+    super(`the HTTP endpoint answered ${status} to ${what}`);
+    this.name = 'HttpPushResponseError';
+    this.retriable = status >= 500 || status === 408 || status === 429;
+  }
+}
+
+interface Waiting {
+  start: () => void;
+  reject: (error: Error) => void;
+}
+
+export class HttpPushConnectorClient implements ConnectorClient {
+  private readonly config: HttpPushConfig;
+  private agent: http.Agent | undefined;
+  private inFlight = 0;
+  private readonly waiting: Waiting[] = [];
+  private readonly requests = new Set<http.ClientRequest>();
+  private readonly tls: boolean;
+
+  constructor(private readonly context: ClientContext) {
+    this.config = parseHttpPushConfig(context.connection.specificConfig);
+    this.tls = context.connection.uri.protocol === 'https:';
+  }
+
+  private tlsOptions(): tls.ConnectionOptions {
+    const { connection } = this.context;
+    const options: tls.ConnectionOptions = { rejectUnauthorized: connection.validateCertificates, servername: net.isIP(connection.uri.hostname) ? undefined : connection.uri.hostname };
+    if (connection.ca) options.ca = connection.ca;
+    const creds = connection.credentials;
+    if (creds?.type === 'client-cert') {
+      if (typeof creds.cert === 'string') options.cert = creds.cert;
+      if (typeof creds.key === 'string') options.key = creds.key;
+    }
+    return options;
+  }
+
+  private get port(): number {
+    const uri = this.context.connection.uri;
+    return Number(uri.port || (this.tls ? 443 : 80));
+  }
+
+  async connect(): Promise<void> {
+    const host = this.context.connection.uri.hostname.replace(/^\[|\]$/g, '');
+    await new Promise<void>((resolve, reject) => {
+      const socket = this.tls ? tls.connect({ host, port: this.port, ...this.tlsOptions() }) : net.connect({ host, port: this.port });
+      const timer = setTimeout(() => socket.destroy(new Error(`no connection to the HTTP endpoint within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+      socket.once(this.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.end();
+        resolve();
+      });
+      socket.once('error', (err: Error & { code?: string }) => {
+        clearTimeout(timer);
+        // A certificate that does not validate will not heal by retrying.
+        const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/.test(err.code ?? '');
+        reject(Object.assign(new Error(`cannot reach the HTTP endpoint: ${err.message}`, { cause: err }), certificate ? { retriable: false } : {}));
+      });
+    });
+    const agentOptions = { keepAlive: true, maxSockets: this.config.parallelism };
+    this.agent = this.tls ? new https.Agent({ ...agentOptions, ...this.tlsOptions() }) : new http.Agent(agentOptions);
+  }
+
+  async createSource(_source: Source, _address: string, _consumerIndex: number, _deliver: (message: InboundMessage) => void): Promise<SourceHandle> {
+    throw connectionConfigurationInvalid({ detail: 'HTTP push connections have no sources' });
+  }
+
+  async createTarget(_target: Target): Promise<TargetHandle> {
+    if (!this.agent) throw notConnected({ detail: 'the HTTP push client is not connected' });
+    return { write: (message) => this.write(message) };
+  }
+
+  /** Waits for a free slot (FIFO), sends, and frees the slot when the response ended. */
+  private write(message: OutboundMessage): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const start = () => {
+        this.inFlight++;
+        this.send(message)
+          .then(resolve, reject)
+          .finally(() => {
+            this.inFlight--;
+            const next = this.waiting.shift();
+            if (next) next.start();
+          });
+      };
+      if (!this.agent) reject(notConnected({ detail: 'the HTTP push client is not connected' }));
+      else if (this.inFlight < this.config.parallelism) start();
+      else if (this.waiting.length >= MAX_WAITING) reject(notConnected({ detail: `more than ${MAX_WAITING} requests are waiting for the HTTP endpoint` }));
+      else this.waiting.push({ start, reject });
+    });
+  }
+
+  private send(message: OutboundMessage): Promise<void> {
+    const { uri } = this.context.connection;
+    const request = buildRequest(uri.pathname, message.address, message.headers);
+    if (!request) return Promise.reject(connectionConfigurationInvalid({ detail: `the target address '${message.address}' is not of the form 'VERB:/path'` }));
+    const agent = this.agent;
+    if (!agent) return Promise.reject(notConnected({ detail: 'the HTTP push client is not connected' }));
+    const headers: Record<string, string> = { ...request.headers };
+    const withBody = !this.config.omitRequestBody.has(request.method);
+    if (withBody) {
+      if (headers['content-type'] === undefined && message.contentType !== undefined) headers['content-type'] = message.contentType;
+      headers['content-length'] = String(message.payload.length);
+    } else delete headers['content-type'];
+    if (uri.username && headers.authorization === undefined) {
+      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(uri.username)}:${decodeURIComponent(uri.password)}`).toString('base64')}`;
+    }
+    const what = `${request.method} ${request.path.split('?')[0]}`;
+    return new Promise<void>((resolve, reject) => {
+      let req: http.ClientRequest;
+      try {
+        req = (this.tls ? https : http).request({ host: uri.hostname.replace(/^\[|\]$/g, ''), port: this.port, method: request.method, path: request.path, headers, agent, timeout: REQUEST_TIMEOUT_MS });
+      } catch (err) {
+        // Invalid header names or values are refused before anything is sent.
+        return reject(new Error(`cannot send ${what}: ${(err as Error).message}`, { cause: err }));
+      }
+      this.requests.add(req);
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no response to ${what} within ${REQUEST_TIMEOUT_MS / 1000} s`), { retriable: true })));
+      req.on('error', (err) => {
+        this.requests.delete(req);
+        reject(err.message.includes(what) ? err : new Error(`${what} failed: ${err.message}`, { cause: err }));
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size < MAX_RESPONSE_BYTES) chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('end', () => {
+          this.requests.delete(req);
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve();
+          const responseHeaders: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
+          reject(new HttpPushResponseError(status, responseHeaders, Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES), what));
+        });
+        res.on('error', (err) => reject(new Error(`reading the response to ${what} failed: ${err.message}`, { cause: err })));
+      });
+      req.end(withBody ? message.payload : undefined);
+    });
+  }
+
+  async close(): Promise<void> {
+    const error = notConnected({ detail: 'the client was closed' });
+    for (const w of this.waiting.splice(0)) w.reject(error);
+    for (const req of this.requests) req.destroy(error);
+    this.requests.clear();
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+}
