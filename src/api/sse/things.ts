@@ -1,0 +1,110 @@
+/**
+ * Change notifications of things as SSE (ditto-interfaces.md §6, §15): `data` is the readable part of
+ * the change as Thing JSON (or, on a sub-path stream, the raw value at that pointer), projected by
+ * `fields` (with `_revision`, `_modified`, `_context`); `id` is `<thingId>:<revision>`. A client that
+ * reconnects with `Last-Event-ID` gets the events after that one replayed from the journal, then the
+ * live ones, with none lost or repeated.
+ */
+import type { ThingEvent } from '../../model/signals.js';
+import { renderProtocolMessage } from '../../protocol/index.js';
+import type { Store } from '../../store/port.js';
+import type { SubscriberRegistry } from '../../streaming/registry.js';
+import type { Delivery, Subscription } from '../../streaming/subscription.js';
+import { DeliveryCache, eventSource } from '../../streaming/views.js';
+import type { ThingEnforcer } from '../../things/policy-directory.js';
+import type { ThingsService } from '../../things/service.js';
+import { applyFieldSelector, type FieldSelector } from '../../util/field-selector.js';
+import { getAt, isPlainObject } from '../../util/json-pointer.js';
+import type { SseEvent, SseStream } from './stream.js';
+
+export interface ThingStreamSpec {
+  fields?: FieldSelector;
+  /** Sub-path stream: the pointer segments below the thing; data = value there. */
+  pointer?: string[];
+}
+
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = isPlainObject(out[k]) && isPlainObject(v) ? merge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+/** The SSE event of one delivered thing event, or undefined when its projection is empty (§6). */
+export function renderThingEvent(delivery: Delivery, spec: ThingStreamSpec): SseEvent | undefined {
+  const event = delivery.signal as ThingEvent;
+  const id = `${event.thingId}:${event.revision}`;
+  const partial = delivery.partial ?? { thingId: event.thingId };
+  if (spec.pointer !== undefined) {
+    const value = getAt(partial, spec.pointer);
+    if (value === undefined) return undefined;
+    return { id, data: JSON.stringify(value) };
+  }
+  if (spec.fields === undefined) return { id, data: JSON.stringify(partial) };
+  const extra = delivery.message.extra;
+  const source: Record<string, unknown> = {
+    ...(extra ? merge(partial, extra) : partial),
+    _revision: event.revision,
+    _modified: event.timestamp,
+    _context: renderProtocolMessage({ ...delivery.message, extra: undefined }),
+  };
+  const projected = applyFieldSelector(source, spec.fields);
+  if (Object.keys(projected).length === 0) return undefined;
+  return { id, data: JSON.stringify(projected) };
+}
+
+/** `thingId:revision` of a Last-Event-ID, or undefined when it is not one. */
+export function parseEventId(lastEventId: string | undefined): { thingId: string; revision: number } | undefined {
+  if (!lastEventId) return undefined;
+  const colon = lastEventId.lastIndexOf(':');
+  const revision = Number(lastEventId.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(revision)) return undefined;
+  return { thingId: lastEventId.slice(0, colon), revision };
+}
+
+export interface ResumeDeps {
+  store: Store;
+  things: ThingsService;
+  registry: SubscriberRegistry;
+  policies: { enforcerFor(policyId: string | undefined): Promise<ThingEnforcer | undefined> };
+}
+
+/**
+ * Subscribes `stream` and, for a Last-Event-ID, replays the journal after that event first. Live events
+ * arriving meanwhile are held and written afterwards unless the replay already wrote them (same thing,
+ * revision not newer).
+ */
+export async function subscribeWithResume(deps: ResumeDeps, stream: SseStream, subscription: Subscription, lastEventId: string | undefined): Promise<void> {
+  const from = parseEventId(lastEventId);
+  if (from === undefined) {
+    deps.registry.subscribe(stream, subscription);
+    return;
+  }
+  stream.hold();
+  deps.registry.subscribe(stream, subscription);
+  const replayed = new Map<string, number>();
+  let found = false;
+  try {
+    for await (const entry of deps.store.readJournal(0)) {
+      if (stream.isClosed) return;
+      if (entry.kind !== 'thing') continue;
+      if (!found) {
+        found = entry.id === from.thingId && entry.revision === from.revision;
+        continue;
+      }
+      const { event, policyId } = entry.event as { event: ThingEvent; policyId?: string };
+      const enforcer = await deps.policies.enforcerFor(policyId);
+      const current = subscription.extraFields ? await deps.things.get(event.thingId) : undefined;
+      const source = eventSource('events', event, enforcer, current?.value ?? undefined);
+      const delivery = new DeliveryCache(source).deliveryFor(stream, subscription);
+      replayed.set(event.thingId, event.revision);
+      if (delivery === undefined) continue;
+      const rendered = stream.render(delivery);
+      if (rendered !== undefined) stream.write(rendered);
+    }
+  } finally {
+    stream.release((d) => {
+      const e = d.signal as ThingEvent;
+      return e.revision > (replayed.get(e.thingId) ?? 0);
+    });
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Thing commands over HTTP that need more than the twin routes of src/api/http/things.ts do
+ * (ditto-interfaces.md §2.1, §9, §10): `channel=live` (query or header), `live-channel-condition`, and
+ * `requested-acks` other than the default `twin-persisted`. A router constraint sends exactly those
+ * requests here, so the twin routes stay as they are; everything else about the request (body, media
+ * types, `fields`, `timeout`, `response-required`) is read the same way.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { jsonInvalid, mediaTypeUnsupported } from '../errors/general.js';
+import { routeNotFound } from '../errors/gateway.js';
+import { thingIdInvalid } from '../errors/things.js';
+import { isValidNamespacedId } from '../model/ids.js';
+import { resolveThingResource } from '../model/thing.js';
+import type { ThingCommand, ThingCommandAction } from '../model/signals.js';
+import { renderHeaders } from '../protocol/index.js';
+import { parseFieldSelector } from '../util/field-selector.js';
+import { parsePointer } from '../util/json-pointer.js';
+import { sendError, toDittoError } from '../api/http/errors.js';
+import { dittoHeadersOf, parseTimeout } from '../api/http/headers.js';
+import { executeCommand, type ExecuteDeps } from './execute.js';
+
+/** The value of the `variant` router constraint for requests handled here. */
+export const SIGNAL_VARIANT = 'signal';
+
+/** Whether a request needs the live/acknowledgement path (used by the router constraint). */
+export function needsSignalRoute(url: string, headers: Record<string, string | string[] | undefined>): boolean {
+  const query = url.indexOf('?') < 0 ? '' : url.slice(url.indexOf('?') + 1);
+  const param = (name: string): string | undefined => {
+    const m = new RegExp(`(?:^|&)${name}=([^&]*)`).exec(query);
+    if (m) return decodeURIComponent(m[1]);
+    const h = headers[name];
+    return typeof h === 'string' ? h : undefined;
+  };
+  if (param('channel') === 'live' || param('live-channel-condition') !== undefined) return true;
+  const acks = param('requested-acks');
+  return acks !== undefined && acks.replace(/\s/g, '') !== 'twin-persisted';
+}
+
+// ditto: §2.1 command timeout default 60 s, max 60 s.
+const COMMAND_TIMEOUT_MS = 60_000;
+
+type Params = { thingId: string; '*'?: string };
+
+export async function signalRoutes(app: FastifyInstance, options: { deps: ExecuteDeps }): Promise<void> {
+  const constraints = { variant: SIGNAL_VARIANT };
+  const run = (action: ThingCommandAction, body?: 'json' | 'merge-patch') => async (request: FastifyRequest, reply: FastifyReply) => {
+    const headers = dittoHeadersOf(request);
+    reply.header('correlation-id', headers['correlation-id']);
+    const params = request.params as Params;
+    if (!isValidNamespacedId(params.thingId)) throw thingIdInvalid({ id: params.thingId });
+    const path = pathOf(request);
+    const channel = headers['channel'] === 'live' ? 'live' : 'twin';
+    const command: ThingCommand = { thingId: params.thingId, channel, action, path, headers };
+    if (body) command.value = parseBody(request, body);
+    const fields = (request.query as Record<string, string | undefined>).fields;
+    if (action === 'retrieve' && fields !== undefined) {
+      parseFieldSelector(fields);
+      command.fields = fields;
+    }
+    const timeoutMs = parseTimeout(headers['timeout'], COMMAND_TIMEOUT_MS, COMMAND_TIMEOUT_MS);
+    const result = await executeCommand(options.deps, command, request.auth, { timeoutMs, acksWithoutResponse: 'await' });
+    if (result.kind === 'none') return reply.code(202).send();
+    if (result.kind === 'acks') {
+      const value: Record<string, unknown> = {};
+      for (const ack of result.acks.acknowledgements) value[ack.label] = { status: ack.status, ...(ack.payload === undefined ? {} : { payload: ack.payload }), headers: renderHeaders(ack.headers) };
+      return reply.code(result.acks.status).type('application/json').send(JSON.stringify(value));
+    }
+    const response = result.response;
+    for (const name of ['etag', 'channel', 'live-channel-condition-matched']) {
+      if (response.headers[name] !== undefined) reply.header(name, response.headers[name]);
+    }
+    if (channel === 'live' && response.headers['channel'] === undefined) reply.header('channel', 'live');
+    reply.code(response.status);
+    if (response.value === undefined || response.status === 204) return reply.send();
+    return reply.type('application/json').send(JSON.stringify(response.value));
+  };
+  for (const url of ['/api/2/things/:thingId', '/api/2/things/:thingId/*']) {
+    app.get(url, { constraints }, run('retrieve'));
+    app.put(url, { constraints }, run('modify', 'json'));
+    app.patch(url, { constraints }, run('merge', 'merge-patch'));
+    app.delete(url, { constraints }, run('delete'));
+  }
+  app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
+}
+
+function pathOf(request: FastifyRequest): string {
+  const rest = (request.params as Params)['*'];
+  if (rest === undefined) return '/';
+  const path = '/' + rest;
+  try {
+    resolveThingResource(parsePointer(path), path);
+  } catch (err) {
+    throw routeNotFound({ path: request.url.split('?')[0] }, { cause: err });
+  }
+  return path;
+}
+
+/** ditto: §2.1 PUT takes JSON; PATCH requires application/merge-patch+json (else 415). */
+function parseBody(request: FastifyRequest, kind: 'json' | 'merge-patch'): unknown {
+  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const ok = kind === 'merge-patch' ? contentType === 'application/merge-patch+json' : contentType === 'application/json' || contentType.endsWith('+json');
+  if (!ok) throw mediaTypeUnsupported({ contentType, allowed: [kind === 'merge-patch' ? 'application/merge-patch+json' : 'application/json'] });
+  const raw = request.body;
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw jsonInvalid({ detail: (err as Error).message });
+  }
+}
