@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createServices } from './services.js';
+import { connectors } from '../connectors/index.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.users', '*.devopsUsers'] });
   let ready = false;
-  const services = await createServices(config, logger);
+  const services = await createServices(config, logger, { connectors });
   const app = await buildApp(services, { isReady: () => ready });
   const address = await app.listen({ host: config.host, port: config.port });
   ready = true;

@@ -7,11 +7,19 @@ import type { Logger } from 'pino';
 import { SignalBus } from './bus/signal-bus.js';
 import type { Config } from './config/config.js';
 import { StorePolicyDirectory } from './policies/directory.js';
+import { PoliciesService } from './policies/service.js';
+import { JwtAuthenticator } from './auth/jwt.js';
 import { JournalStore } from './store/embedded/journal-store.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
 import type { Store } from './store/port.js';
 import { ThingsService } from './things/service.js';
 import { createConditionEvaluator } from './search/condition.js';
 import { SearchService } from './search/service.js';
+import { SubscriberRegistry } from './streaming/registry.js';
+import { AckRouter } from './acks/router.js';
+import { LiveRouter } from './live/router.js';
+import { ConnectionManager, type AnyConnector } from './connectivity/index.js';
+import { createMapperRegistry, validateMappingDefinitions } from './mapping/registry.js';
 
 export interface Services {
   config: Config;
@@ -20,19 +28,64 @@ export interface Services {
   bus: SignalBus;
   policies: StorePolicyDirectory;
   things: ThingsService;
+  /** Policy commands (§2.8); `policies` is the directory both it and the things service share. */
+  policyService: PoliciesService;
+  /** Bearer-token authentication (§8); undefined when no OpenID Connect issuer is configured. */
+  jwt: JwtAuthenticator | undefined;
   search: SearchService;
+  /** Subscribers of events, messages and live signals: WebSocket, SSE, connection targets (§5, §6). */
+  registry: SubscriberRegistry;
+  /** Requested acknowledgements and who may issue which label (§9). */
+  acks: AckRouter;
+  /** Live messages and live commands with their responses (§2.6, §10). */
+  live: LiveRouter;
+  /** Connections (§11): managed over REST, opened on start when their desired status is open. */
+  connections: ConnectionManager;
   /** Stops everything started here, in reverse order; the store last so pending writes become durable. */
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config, logger: Logger): Promise<Services> {
-  const store = new JournalStore({ dir: path.resolve(config.dataDir) });
+export interface ServiceOptions {
+  /** The connectors this instance can run; only main.ts (and tests) pass connectors/index.ts. */
+  connectors?: readonly AnyConnector[];
+}
+
+export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Services> {
+  const store: Store =
+    config.store === 'postgres'
+      ? new PostgresStore({
+          connectionString: config.postgresUrl!,
+          schema: config.postgresSchema,
+          poolSize: config.postgresPoolSize,
+          onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+        })
+      : new JournalStore({ dir: path.resolve(config.dataDir) });
   await store.open();
   const bus = new SignalBus((err) => logger.error({ err }, 'event subscriber failed'));
   const policies = new StorePolicyDirectory({ store, maxPolicyBytes: config.maxPolicyBytes });
   const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator() });
   const search = new SearchService({ policies });
+  const policyService = new PoliciesService({ store, directory: policies, maxPolicyBytes: config.maxPolicyBytes });
+  const jwt = Object.keys(config.oidcIssuers).length > 0 ? new JwtAuthenticator(config.oidcIssuers, { cooldownMs: config.jwksCooldownMs }) : undefined;
   await search.start(store, bus);
+  // After the search index subscribed to the bus: `search-persisted` is issued after the index update.
+  const registry = new SubscriberRegistry({ bus, policies, onError: (err) => logger.error({ err }, 'streaming subscriber failed') });
+  const acks = new AckRouter({ bus, registry });
+  const live = new LiveRouter({ registry, things, policies });
+  const connections = new ConnectionManager({
+    store,
+    connectors: options.connectors ?? [],
+    execute: (command, auth) => things.execute(command, auth),
+    bus,
+    enforcer: (policyId) => policies.enforcerOfHead(policyId) ?? policies.load(policyId).then(() => policies.enforcerOfHead(policyId)),
+    mapping: { createMapperRegistry, validateMappingDefinitions },
+    acks,
+    backoff: { minMs: 250, maxMs: config.connectionBackoffMaxMs },
+    maxInFlight: config.connectionMaxInFlight,
+    maxPayloadBytes: config.connectionMaxPayloadBytes,
+    log: (level, msg, err) => logger[level]({ err }, msg),
+  });
+  await connections.start();
   return {
     config,
     logger,
@@ -40,8 +93,17 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     bus,
     policies,
     things,
+    policyService,
+    jwt,
     search,
+    registry,
+    acks,
+    live,
+    connections,
     async close() {
+      await connections.close();
+      acks.close();
+      registry.close();
       search.stop();
       await store.close();
     },

@@ -81,6 +81,11 @@ export function declaredErrors(): Array<{ code: string; status: number }> {
   return [...registry.values()].map(({ code, status }) => ({ code, status }));
 }
 
+/** The declared description of a code (for documentation). */
+export function describeError(code: string): string | undefined {
+  return registry.get(code)?.description;
+}
+
 export function isDittoError(value: unknown): value is DittoError {
   return value instanceof DittoError;
 }

@@ -62,7 +62,7 @@ export const mediaTypeUnsupported = defineError<{ contentType: string; allowed: 
   code: 'mediatype.unsupported',
   status: 415,
   message: ({ contentType }) => `The Media-Type <${contentType || 'none'}> is not supported for this resource.`,
-  description: 'Allowed Media-Types are: ' + '<see the resource>',
+  description: 'Send application/json (PATCH: application/merge-patch+json; search POST: application/x-www-form-urlencoded).',
 });
 
 export const commandTimeout = defineError<{ timeout: string }>({

@@ -8,7 +8,7 @@ import { policyConflict } from '../errors/policies.js';
 import { thingNotCreatable } from '../errors/things.js';
 import type { EntityRecord, Store } from '../store/port.js';
 import type { PolicyDirectory, ThingEnforcer, ThingPolicyRequest } from '../things/policy-directory.js';
-import { createEnforcer, defaultPolicy } from './enforcer.js';
+import { createEnforcer, defaultPolicy, type Enforcer } from './enforcer.js';
 import type { Policy } from './model.js';
 import { validatePolicy } from './validate.js';
 
@@ -98,6 +98,22 @@ export class StorePolicyDirectory implements PolicyDirectory {
     const at = request.now.toISOString();
     const record: PolicyRecord = { kind: 'policy', id: policy.policyId, revision: (previous?.revision ?? 0) + 1, created: at, modified: at, value: policy };
     return { enforcer: this.compile(policy, record.revision), change: { record, expectedRevision: previous?.revision ?? 0 } };
+  }
+
+  /**
+   * The latest accepted policy record once `load` resolved (deleted: value null); null when known not to
+   * exist; undefined when not loaded.
+   */
+  headOf(policyId: string): PolicyRecord | null | undefined {
+    return this.head.get(policyId);
+  }
+
+  /**
+   * Compiles a policy that is not accepted yet (a policy write being checked: lockout protection, the
+   * creator's permissions), with its imports as the head knows them (`load` them first).
+   */
+  enforcerOfCandidate(policy: Policy): Enforcer {
+    return createEnforcer(policy, { now: this.now(), resolveImport: (id: string) => this.head.get(id)?.value ?? undefined });
   }
 
   noteAccepted(record: EntityRecord): void {

@@ -37,6 +37,7 @@ import { hashTag, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/et
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, parsePointer, setAt } from '../util/json-pointer.js';
 import { applyMergePatch, touchedPaths } from '../util/merge-patch.js';
+import { compileTemplate, parseRefName, refResolver, resolveOrThrow } from '../placeholders/index.js';
 import type { PolicyDirectory, ThingEnforcer } from './policy-directory.js';
 
 export interface ThingsServiceOptions {
@@ -124,11 +125,14 @@ export class ThingsService {
     const pruned = enforcer.filterReadable('thing', formatPointer(resource.segments), value, auth.subjects);
     if (pruned === undefined) throw notFound();
     const etag = resource.kind === 'thing' ? revisionTag(record.revision) : hashTag(value);
-    checkPreconditions(command.headers, etag, true);
+    // ditto: §1.2, §2.2 `fields=_policy` is exempt from precondition checks.
+    const selectsPolicy = resource.kind === 'thing' && command.fields !== undefined && '_policy' in applyFieldSelector({ _policy: true }, command.fields);
+    if (!selectsPolicy) checkPreconditions(command.headers, etag, true);
     this.checkCondition(command.headers, record, enforcer, auth);
     let result: unknown = pruned;
     if (command.fields !== undefined && isPlainObject(pruned)) {
       const source = resource.kind === 'thing' ? withSpecialFields(pruned, record) : pruned;
+      if (selectsPolicy) await this.addPolicy(source, record.value!.policyId!, enforcer, auth);
       result = applyFieldSelector(source, command.fields);
     }
     return respond(command, 200, result, { etag });
@@ -151,7 +155,7 @@ export class ThingsService {
     const enforcer = this.policies.enforcerOfHead(thing.policyId);
     const canSee = enforcer?.hasPartial('thing:/', auth.subjects, READ) ?? false;
     const currentValue = getAt(thing, resource.segments);
-    checkPreconditions(command.headers, resource.kind === 'thing' ? revisionTag(current!.revision) : currentValue === undefined ? undefined : hashTag(currentValue), false);
+    checkPreconditions(command.headers, () => (resource.kind === 'thing' ? revisionTag(current!.revision) : currentValue === undefined ? undefined : hashTag(currentValue)), false);
     if (enforcer && canSee) this.checkCondition(command.headers, current!, enforcer, auth);
 
     const denied = () => {
@@ -217,7 +221,7 @@ export class ThingsService {
     if (!isPlainObject(command.value)) throw jsonFormatInvalid({ detail: 'The thing must be a JSON object.' });
     const body = command.action === 'merge' ? (applyMergePatch({}, command.value) as Record<string, unknown>) : { ...command.value };
     const inlinePolicy = body._policy;
-    const copyFrom = body._copyPolicyFrom;
+    const copyFrom = typeof body._copyPolicyFrom === 'string' ? await this.resolveCopyFrom(body._copyPolicyFrom, thingId, auth) : body._copyPolicyFrom;
     delete body._policy;
     delete body._copyPolicyFrom;
     checkThingIdUnchanged(body, thingId);
@@ -237,9 +241,32 @@ export class ThingsService {
     });
     const latest = this.head.get(thingId);
     if (latest?.value) return this.write(command, resource, auth); // created concurrently
-    const created = { ...thing, policyId } as ThingJson;
+    const created = { thingId, policyId, ...thing } as ThingJson; // Ditto's key order: thingId, policyId, …
     if (!policyWrite.enforcer.hasUnrestricted('thing:/', auth.subjects, WRITE)) throw thingNotModifiable({ thingId });
     return this.commit(command, latest ?? deleted, created, { action: 'created', value: created }, 201, created, policyWrite.change);
+  }
+
+  /** ditto: §1.2 `_copyPolicyFrom: "{{ ref:things/<thingId>/policyId }}"` names the policy of a thing the requester may read. */
+  private async resolveCopyFrom(copyFrom: string, thingId: string, auth: AuthContext): Promise<string> {
+    const template = compileTemplate(copyFrom);
+    const policyIds = new Map<string, string>();
+    for (const ref of template.placeholders.filter((p) => p.prefix === 'ref')) {
+      const referenced = parseRefName(ref.name);
+      const policyId = referenced === undefined ? undefined : (await this.readable(referenced, auth))?.thing.policyId;
+      if (typeof policyId !== 'string') {
+        throw thingNotCreatable({ thingId, detail: `The Thing referenced by '${copyFrom}' could not be found or the requester had insufficient permissions to read its policyId.` });
+      }
+      policyIds.set(referenced!, policyId);
+    }
+    if (template.placeholders.length === 0) return copyFrom;
+    return resolveOrThrow(template, { ref: refResolver((id) => policyIds.get(id)) })[0];
+  }
+
+  /** ditto: §1.2 `_policy`: the thing's policy as far as the requester may READ it (omitted when nothing). */
+  private async addPolicy(source: Record<string, unknown>, policyId: string, enforcer: ThingEnforcer, auth: AuthContext): Promise<void> {
+    const policy = (await this.policies.load(policyId))?.value;
+    const view = policy ? enforcer.filterReadable('policy', '/', policy, auth.subjects) : undefined;
+    if (isPlainObject(view)) source._policy = { policyId, ...view };
   }
 
   private async checkPolicyChange(policyId: string, thingId: string): Promise<void> {
@@ -286,6 +313,8 @@ export class ThingsService {
     const headers: DittoHeaders = {};
     if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
     if (change.action === 'merged') headers['content-type'] = 'application/merge-patch+json';
+    // ditto: §9 subscribers see the requested (custom) acknowledgement labels to answer them.
+    if (command.headers['requested-acks'] !== undefined) headers['requested-acks'] = command.headers['requested-acks'];
     const event: ThingEvent = { thingId, channel: 'twin', action: change.action, path: command.path === '' ? '/' : command.path, revision, timestamp, headers };
     if (change.value !== undefined) event.value = change.value;
     const policyId = next?.policyId ?? previous?.value?.policyId;
@@ -352,12 +381,15 @@ function checkThingIdUnchanged(value: Record<string, unknown>, thingId: string):
  * ditto: §2.2 If-Match / If-None-Match. `etag` is the current ETag (undefined: the resource does not
  * exist). A failing If-None-Match on a read is 304, on a write 412.
  */
-function checkPreconditions(headers: DittoHeaders, etag: string | undefined, isRead: boolean): void {
+function checkPreconditions(headers: DittoHeaders, currentTag: string | undefined | (() => string | undefined), isRead: boolean): void {
   const ifMatch = headers['if-match'];
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifMatch === undefined && ifNoneMatch === undefined) return;
+  // Hashing a sub-resource costs; only done when a precondition asks for it.
+  const etag = typeof currentTag === 'function' ? currentTag() : currentTag;
   if (ifMatch !== undefined && !ifMatchHolds(ifMatch, etag)) {
     throw preconditionFailed({ header: 'if-match', value: ifMatch }, { headers: etag ? { etag } : {} });
   }
-  const ifNoneMatch = headers['if-none-match'];
   if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) {
     if (isRead) throw preconditionNotModified({ header: 'if-none-match', value: ifNoneMatch }, { headers: etag ? { etag } : {} });
     throw preconditionFailed({ header: 'if-none-match', value: ifNoneMatch }, { headers: etag ? { etag } : {} });

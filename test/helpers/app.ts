@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createServices, type Services } from '../../src/services.js';
+import { connectors } from '../../connectors/index.js';
 
 export interface TestResponse {
   status: number;
@@ -42,7 +43,7 @@ export interface TestService {
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
   const dataDir = env.TWINBRIDGE_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'tb-app-')));
   const config = loadConfig({ TWINBRIDGE_USERS: 'ditto:ditto,alice:alice,bob:bob', ...env, TWINBRIDGE_DATA_DIR: dataDir });
-  const services = await createServices(config, pino({ level: 'silent' }));
+  const services = await createServices(config, pino({ level: 'silent' }), { connectors });
   const app = await buildApp(services);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -55,3 +55,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ TWINBRIDGE_CONFIG: file })).toThrow(/unknown key 'prot'/);
   });
 });
+
+describe('documentation', () => {
+  it('lists every option with its environment variable in the README', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { OPTIONS } = await import('../../src/config/config.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = OPTIONS.filter((o) => !readme.includes(`\`${o.env}\``)).map((o) => o.env);
+    expect(missing, 'run `npm run -s docs:config` and paste the table into the README').toEqual([]);
+  });
+});
