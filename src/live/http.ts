@@ -6,17 +6,12 @@
  * types, `fields`, `timeout`, `response-required`) is read the same way.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { jsonInvalid, mediaTypeUnsupported } from '../errors/general.js';
-import { routeNotFound } from '../errors/gateway.js';
-import { thingIdInvalid } from '../errors/things.js';
-import { isValidNamespacedId } from '../model/ids.js';
-import { resolveThingResource } from '../model/thing.js';
 import type { ThingCommand, ThingCommandAction } from '../model/signals.js';
 import { renderHeaders } from '../protocol/index.js';
 import { parseFieldSelector } from '../util/field-selector.js';
-import { parsePointer } from '../util/json-pointer.js';
 import { sendError, toDittoError } from '../api/http/errors.js';
 import { dittoHeadersOf, parseTimeout } from '../api/http/headers.js';
+import { jsonBody, resourcePathOf, thingIdOf } from '../api/http/thing-request.js';
 import { executeCommand, type ExecuteDeps } from './execute.js';
 
 /** The value of the `variant` router constraint for requests handled here. */
@@ -39,19 +34,16 @@ export function needsSignalRoute(url: string, headers: Record<string, string | s
 // ditto: §2.1 command timeout default 60 s, max 60 s.
 const COMMAND_TIMEOUT_MS = 60_000;
 
-type Params = { thingId: string; '*'?: string };
-
 export async function signalRoutes(app: FastifyInstance, options: { deps: ExecuteDeps }): Promise<void> {
   const constraints = { variant: SIGNAL_VARIANT };
   const run = (action: ThingCommandAction, body?: 'json' | 'merge-patch') => async (request: FastifyRequest, reply: FastifyReply) => {
     const headers = dittoHeadersOf(request);
     reply.header('correlation-id', headers['correlation-id']);
-    const params = request.params as Params;
-    if (!isValidNamespacedId(params.thingId)) throw thingIdInvalid({ id: params.thingId });
-    const path = pathOf(request);
+    const thingId = thingIdOf(request);
+    const path = resourcePathOf(request);
     const channel = headers['channel'] === 'live' ? 'live' : 'twin';
-    const command: ThingCommand = { thingId: params.thingId, channel, action, path, headers };
-    if (body) command.value = parseBody(request, body);
+    const command: ThingCommand = { thingId, channel, action, path, headers };
+    if (body) command.value = jsonBody(request, body);
     const fields = (request.query as Record<string, string | undefined>).fields;
     if (action === 'retrieve' && fields !== undefined) {
       parseFieldSelector(fields);
@@ -83,28 +75,4 @@ export async function signalRoutes(app: FastifyInstance, options: { deps: Execut
   app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
 }
 
-function pathOf(request: FastifyRequest): string {
-  const rest = (request.params as Params)['*'];
-  if (rest === undefined) return '/';
-  const path = '/' + rest;
-  try {
-    resolveThingResource(parsePointer(path), path);
-  } catch (err) {
-    throw routeNotFound({ path: request.url.split('?')[0] }, { cause: err });
-  }
-  return path;
-}
 
-/** ditto: §2.1 PUT takes JSON; PATCH requires application/merge-patch+json (else 415). */
-function parseBody(request: FastifyRequest, kind: 'json' | 'merge-patch'): unknown {
-  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  const ok = kind === 'merge-patch' ? contentType === 'application/merge-patch+json' : contentType === 'application/json' || contentType.endsWith('+json');
-  if (!ok) throw mediaTypeUnsupported({ contentType, allowed: [kind === 'merge-patch' ? 'application/merge-patch+json' : 'application/json'] });
-  const raw = request.body;
-  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw jsonInvalid({ detail: (err as Error).message });
-  }
-}

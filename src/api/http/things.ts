@@ -4,19 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { commandTimeout, jsonInvalid, mediaTypeUnsupported } from '../../errors/general.js';
+import { commandTimeout, jsonInvalid } from '../../errors/general.js';
 import { thingIdInvalid, thingIdNotSettable, thingIdsMissing } from '../../errors/things.js';
 import { isValidNamespace, isValidNamespacedId } from '../../model/ids.js';
 import type { ThingCommand, ThingCommandAction, ThingCommandResponse } from '../../model/signals.js';
 import type { ThingsService } from '../../things/service.js';
 import { withSpecialFields } from '../../things/service.js';
 import { applyFieldSelector, parseFieldSelector } from '../../util/field-selector.js';
-import { isPlainObject, parsePointer } from '../../util/json-pointer.js';
-import { resolveThingResource } from '../../model/thing.js';
-import { routeNotFound } from '../../errors/gateway.js';
-import { DittoError } from '../../errors/ditto-error.js';
+import { isPlainObject } from '../../util/json-pointer.js';
 import { sendError, toDittoError } from './errors.js';
 import { dittoHeadersOf, parseTimeout } from './headers.js';
+import { jsonBody, resourcePathOf, thingIdOf } from './thing-request.js';
 
 export interface ThingsRoutesOptions {
   things: ThingsService;
@@ -28,8 +26,6 @@ export interface ThingsRoutesOptions {
 // ditto: §2.1 command timeout default 60 s, max 60 s; fire-and-forget waits up to 3 s for errors.
 const COMMAND_TIMEOUT_MS = 60_000;
 const FIRE_AND_FORGET_WAIT_MS = 3_000;
-
-type Params = { thingId: string; '*'?: string };
 
 export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOptions): Promise<void> {
   const { things } = options;
@@ -113,7 +109,7 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
     delete: (request: FastifyRequest, reply: FastifyReply) => run(request, reply, 'delete', thingIdOf(request), pathOf(request)),
   });
   for (const [url, pathOf] of [
-    ['/api/2/things/:thingId', () => '/'],
+    ['/api/2/things/:thingId', resourcePathOf],
     ['/api/2/things/:thingId/*', resourcePathOf],
   ] as const) {
     const h = handlers(pathOf);
@@ -127,37 +123,5 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
   app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
 }
 
-/** The JSON pointer below the thing; a path that addresses no thing resource is an unknown route (404). */
-function resourcePathOf(request: FastifyRequest): string {
-  const path = '/' + ((request.params as Params)['*'] ?? '');
-  try {
-    resolveThingResource(parsePointer(path), path);
-  } catch (err) {
-    if (err instanceof DittoError) throw routeNotFound({ path: request.url.split('?')[0] });
-    throw err;
-  }
-  return path;
-}
 
-function thingIdOf(request: FastifyRequest): string {
-  const { thingId } = request.params as Params;
-  if (!isValidNamespacedId(thingId)) throw thingIdInvalid({ id: thingId });
-  return thingId;
-}
 
-/**
- * The parsed JSON body. PUT and POST take `application/json` (or a `+json` type); PATCH requires
- * `application/merge-patch+json` (§2.1, else 415 `mediatype.unsupported`).
- */
-function jsonBody(request: FastifyRequest, kind: 'json' | 'merge-patch'): unknown {
-  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  const ok = kind === 'merge-patch' ? contentType === 'application/merge-patch+json' : contentType === 'application/json' || contentType.endsWith('+json');
-  if (!ok) throw mediaTypeUnsupported({ contentType, allowed: [kind === 'merge-patch' ? 'application/merge-patch+json' : 'application/json'] });
-  const raw = request.body;
-  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw jsonInvalid({ detail: (err as Error).message });
-  }
-}

@@ -1,0 +1,51 @@
+/**
+ * Reading a thing request over HTTP, shared by the twin routes (things.ts) and the live/acknowledgement
+ * routes (src/live/http.ts): the thing ID, the resource path below it, and the JSON body by media type.
+ */
+import type { FastifyRequest } from 'fastify';
+import { DittoError } from '../../errors/ditto-error.js';
+import { jsonInvalid, mediaTypeUnsupported } from '../../errors/general.js';
+import { routeNotFound } from '../../errors/gateway.js';
+import { thingIdInvalid } from '../../errors/things.js';
+import { isValidNamespacedId } from '../../model/ids.js';
+import { resolveThingResource } from '../../model/thing.js';
+import { parsePointer } from '../../util/json-pointer.js';
+
+type Params = { thingId: string; '*'?: string };
+
+export function thingIdOf(request: FastifyRequest): string {
+  const { thingId } = request.params as Params;
+  if (!isValidNamespacedId(thingId)) throw thingIdInvalid({ id: thingId });
+  return thingId;
+}
+
+/** The JSON pointer below the thing; a path that addresses no thing resource is an unknown route (404). */
+export function resourcePathOf(request: FastifyRequest): string {
+  const rest = (request.params as Params)['*'];
+  if (rest === undefined) return '/';
+  const path = '/' + rest;
+  try {
+    resolveThingResource(parsePointer(path), path);
+  } catch (err) {
+    if (err instanceof DittoError) throw routeNotFound({ path: request.url.split('?')[0] }, { cause: err });
+    throw err;
+  }
+  return path;
+}
+
+/**
+ * The parsed JSON body. PUT and POST take `application/json` (or a `+json` type); PATCH requires
+ * `application/merge-patch+json` (§2.1, else 415 `mediatype.unsupported`).
+ */
+export function jsonBody(request: FastifyRequest, kind: 'json' | 'merge-patch'): unknown {
+  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const ok = kind === 'merge-patch' ? contentType === 'application/merge-patch+json' : contentType === 'application/json' || contentType.endsWith('+json');
+  if (!ok) throw mediaTypeUnsupported({ contentType, allowed: [kind === 'merge-patch' ? 'application/merge-patch+json' : 'application/json'] });
+  const raw = request.body;
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw jsonInvalid({ detail: (err as Error).message });
+  }
+}
