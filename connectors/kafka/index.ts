@@ -1,0 +1,60 @@
+/**
+ * The Kafka connector (ditto-interfaces.md §11.6), over kafkajs. Source addresses are topic names (qos 0:
+ * commit after consume; qos 1: commit after the twin write is durable); target addresses are `topic`,
+ * `topic/key` or `topic#partition` (placeholders allowed). All clients and consumers of a connection form
+ * one consumer group (`groupId`, default the connection ID) and share the partitions of each source topic.
+ * Topics are never created by the connector.
+ */
+import { defineConnector } from '../../src/connectivity/index.js';
+import type { Connection } from '../../src/connectivity/model.js';
+import { connectionConfigurationInvalid } from '../../src/errors/connectivity.js';
+import { KafkaConnectorClient } from './client.js';
+import { kafkaConfigSchema, parseKafkaConfig, TOPIC, type KafkaConfig } from './config.js';
+
+const SCHEMES = ['tcp:', 'ssl:'];
+const MAX_CONSUMERS = 16;
+
+const invalid = (detail: string) => connectionConfigurationInvalid({ detail });
+
+function validate(connection: Connection): void {
+  if (!SCHEMES.includes(connection.uri.protocol)) throw invalid(`the field '/uri' must use the scheme tcp or ssl for Kafka`);
+  if (connection.specificConfig.saslMechanism !== undefined && !connection.uri.username) {
+    throw invalid(`the field '/specificConfig/saslMechanism' needs credentials in the user info of '/uri'`);
+  }
+  for (const source of connection.sources) {
+    const raw = connection.json.sources?.[source.index] ?? {};
+    if (raw.qos !== undefined && raw.qos !== 0 && raw.qos !== 1) throw invalid(`the field '/sources/${source.index}/qos' must be 0 or 1 for Kafka`);
+    if (source.consumerCount < 1 || source.consumerCount > MAX_CONSUMERS) throw invalid(`the field '/sources/${source.index}/consumerCount' must be between 1 and ${MAX_CONSUMERS} for Kafka`);
+    for (const [i, address] of source.addresses.entries()) {
+      if (!TOPIC.test(address)) throw invalid(`the field '/sources/${source.index}/addresses/${i}' must be a Kafka topic name ([a-zA-Z0-9._-])`);
+    }
+  }
+  for (const target of connection.targets) {
+    // Check the literal parts; placeholders are replaced by a harmless stand-in.
+    const literal = target.address.replace(/\{\{[^}]*\}\}/g, 'x');
+    const slash = literal.indexOf('/');
+    const hash = literal.indexOf('#');
+    const topic = slash >= 0 ? literal.slice(0, slash) : hash >= 0 ? literal.slice(0, hash) : literal;
+    if (!TOPIC.test(topic)) throw invalid(`the field '/targets/${target.index}/address' must start with a Kafka topic name ([a-zA-Z0-9._-]): 'topic', 'topic/key' or 'topic#partition'`);
+    if (slash < 0 && hash >= 0 && !/^(\d+|x)$/.test(literal.slice(hash + 1))) throw invalid(`the field '/targets/${target.index}/address': the partition after '#' must be a number`);
+  }
+}
+
+export const kafka = defineConnector<KafkaConfig>({
+  type: 'kafka',
+  configSchema: kafkaConfigSchema as unknown as Record<string, unknown>,
+  capabilities: {
+    sources: true,
+    targets: true,
+    maxClientCount: 16,
+    maxConsumerCount: MAX_CONSUMERS,
+    consumerGroups: true,
+    applicationHeaders: true,
+    // A nack rewinds the partition to the failed record (§11.6 qos 1).
+    redeliveryOnNack: true,
+    brokerRestart: true,
+  },
+  validate,
+  parseConfig: parseKafkaConfig,
+  createClient: (context) => new KafkaConnectorClient(context),
+});
