@@ -7,9 +7,7 @@
  *    `consume(prefix)` creates the target topic `<prefix>` before it subscribes;
  *  - target addresses are `topic/key` (§11.6): the suite's `<prefix>/events/a/b/c` is topic `<prefix>` with
  *    key `events/a/b/c`, and the consumer reports `topic/key` as the address;
- *  - Kafka orders per partition only, so the device keys its records by thing ID as a real device would —
- *    except for connections with clientCount > 1 (the consumer-group case publishes to one thing), whose
- *    records the device spreads over the partitions.
+ *  - Kafka orders per partition only, so the device keys its records by thing ID as a real device would.
  * The broker is shared: every case holds its shared usage lock, the restart case takes it exclusively.
  */
 import { execFileSync } from 'node:child_process';
@@ -87,7 +85,6 @@ function kafkaDriver(): ConnectorSuiteDriver {
   /** Publishes one after the other, so records of one key keep their order. */
   let chain: Promise<unknown> = Promise.resolve();
   const topics = new Set<string>();
-  const spread = new Map<string, number>();
 
   const ensureTopic = (topic: string, partitions: number) => {
     if (topics.has(topic)) return;
@@ -112,7 +109,6 @@ function kafkaDriver(): ConnectorSuiteDriver {
     },
     connection(prefix, uri, overrides = {}) {
       ensureTopic(`${prefix}.telemetry`, PARTITIONS);
-      if (((overrides.extra?.clientCount as number | undefined) ?? 1) > 1) spread.set(prefix, 0);
       return {
         name: `test ${prefix}`,
         connectionType: 'kafka',
@@ -127,11 +123,7 @@ function kafkaDriver(): ConnectorSuiteDriver {
     sourceAddress: (prefix) => `${prefix}.telemetry`,
     publish(address, payload, headers = {}) {
       const prefix = address.slice(0, -'.telemetry'.length);
-      const turn = spread.get(prefix);
-      const record =
-        turn === undefined
-          ? { key: thingOf(payload) ?? null, value: payload, headers }
-          : (spread.set(prefix, turn + 1), { partition: turn % PARTITIONS, value: payload, headers });
+      const record = { key: thingOf(payload) ?? null, value: payload, headers };
       const sent = chain.then(() => producer!.send({ topic: address, acks: -1, messages: [record] }));
       chain = sent.catch(() => undefined);
       return sent.then(() => undefined);
