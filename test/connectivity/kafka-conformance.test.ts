@@ -122,7 +122,6 @@ function kafkaDriver(): ConnectorSuiteDriver {
     },
     sourceAddress: (prefix) => `${prefix}.telemetry`,
     publish(address, payload, headers = {}) {
-      const prefix = address.slice(0, -'.telemetry'.length);
       const record = { key: thingOf(payload) ?? null, value: payload, headers };
       const sent = chain.then(() => producer!.send({ topic: address, acks: -1, messages: [record] }));
       chain = sent.catch(() => undefined);
