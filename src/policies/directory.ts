@@ -50,6 +50,12 @@ export class StorePolicyDirectory implements PolicyDirectory {
     return record?.value ? record : undefined;
   }
 
+  isLoaded(policyId: string): boolean {
+    if (!this.head.has(policyId)) return false;
+    const imports = this.head.get(policyId)?.value?.imports;
+    return imports === undefined || Object.keys(imports).every((id) => this.head.has(id));
+  }
+
   enforcerOfHead(policyId: string | undefined): ThingEnforcer | undefined {
     if (policyId === undefined) return undefined;
     const record = this.head.get(policyId);

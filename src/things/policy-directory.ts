@@ -33,6 +33,8 @@ export interface ThingPolicyRequest {
 export interface PolicyDirectory {
   /** Loads the latest accepted policy (cached); undefined when it does not exist. */
   load(policyId: string): Promise<EntityRecord | undefined>;
+  /** Whether `load` already resolved for the policy and the policies it imports (no await needed). */
+  isLoaded(policyId: string): boolean;
   /** The enforcer of the latest accepted policy, once `load` resolved; undefined if it does not exist. */
   enforcerOfHead(policyId: string | undefined): ThingEnforcer | undefined;
   /** The enforcer of the durable policy, for reads. */
