@@ -15,7 +15,13 @@
  *              always removes something;
  * - `write`:   PUT of the resource's path is 2xx iff expected, else 403/404;
  * - `filter`:  the value is stored at the path and GET returns exactly the expected JSON (or 404).
+ *
+ * And for every case, search and event delivery show the caller exactly what GET of the whole thing shows
+ * (§7.3: search results and events are filtered and pruned like reads): the search for the thing returns
+ * the same pruned JSON or nothing, and a WebSocket session of the caller receives the `modified` event of
+ * the whole thing with the same pruned value, or no event when GET is 404.
  */
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/policies/model.js';
 import { splitPath } from '../../src/policies/resource.js';
@@ -95,6 +101,57 @@ function filler(segments: string[]): unknown {
   return 'v';
 }
 
+/** A WebSocket session of the caller subscribed to the events of one thing; resolves once ACKed. */
+async function subscribe(caller: RequestOptions, thingId: string): Promise<{ events: any[]; close: () => void }> {
+  const ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws/2`, { headers: caller.headers });
+  const events: any[] = [];
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => ws.send(`START-SEND-EVENTS?filter=${enc(`eq(thingId,"${thingId}")`)}`));
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text === 'START-SEND-EVENTS:ACK') resolve();
+      else if (text.startsWith('{')) events.push(JSON.parse(text));
+    });
+  });
+  return { events, close: () => ws.close() };
+}
+
+/** How many cases checked search and events for a readable and for an unreadable thing. */
+const exercised = { readable: 0, hidden: 0 };
+
+/** Search and event delivery show the caller what GET of the whole thing shows (or nothing). */
+async function checkSearchAndEvents(caller: RequestOptions, thingId: string, stored: Record<string, unknown>): Promise<void> {
+  const get = await svc.request('GET', `/api/2/things/${enc(thingId)}`, caller);
+  const visible = get.status === 200 ? get.json : undefined;
+  expect([200, 404]).toContain(get.status);
+  exercised[visible === undefined ? 'hidden' : 'readable']++;
+  const search = await svc.request('GET', `/api/2/search/things?filter=${enc(`eq(thingId,"${thingId}")`)}`, caller);
+  expect(search.status).toBe(200);
+  expect(search.json.items).toStrictEqual(visible === undefined ? [] : [visible]);
+
+  const session = await subscribe(caller, thingId);
+  const watcher = await subscribe(admin, thingId);
+  try {
+    expect((await svc.request('PUT', `/api/2/things/${enc(thingId)}`, { ...admin, body: stored })).status).toBe(204);
+    const deadline = Date.now() + 5000;
+    while (watcher.events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(watcher.events).toHaveLength(1);
+    // The caller's session got its copy in the same delivery round, if any; give its socket a moment.
+    await new Promise((r) => setTimeout(r, 50));
+    if (visible === undefined) {
+      expect(session.events).toEqual([]);
+    } else {
+      expect(session.events).toHaveLength(1);
+      expect(session.events[0].topic).toMatch(/\/things\/twin\/events\/modified$/);
+      expect(session.events[0].value).toStrictEqual(visible);
+    }
+  } finally {
+    session.close();
+    watcher.close();
+  }
+}
+
 describe('policy decision matrix through HTTP (ditto-interfaces.md §7.3, §14 items 2–3)', () => {
   it('covers the thing cases of the matrix', () => {
     expect(thingCases.length).toBeGreaterThanOrEqual(50);
@@ -121,6 +178,7 @@ describe('policy decision matrix through HTTP (ditto-interfaces.md §7.3, §14 i
     expect((await svc.request('PUT', `/api/2/things/${enc(thingId)}`, { ...admin, body: stored })).status).toBe(201);
 
     const caller = await as(c.subjects);
+    await checkSearchAndEvents(caller, thingId, stored);
     const { check } = c;
     if (check.kind === 'filter') {
       const res = await svc.request('GET', `/api/2/things/${enc(thingId)}${check.path === '/' ? '' : check.path}`, caller);
@@ -159,5 +217,10 @@ describe('policy decision matrix through HTTP (ditto-interfaces.md §7.3, §14 i
       if (c.expected) expect([201, 204]).toContain(res.status);
       else expect([403, 404]).toContain(res.status);
     }
+  });
+
+  it('checked search and events both for readable and for hidden things', () => {
+    expect(exercised.readable).toBeGreaterThan(20);
+    expect(exercised.hidden).toBeGreaterThan(5);
   });
 });
