@@ -1,0 +1,70 @@
+/**
+ * A connection with JavaScript mappers end to end on a real broker (issue 9): a device publishes its own
+ * JSON on Mosquitto, the starter script mappings/json-telemetry/incoming.js turns it into a twin update,
+ * and the twin event leaves through mappings/twin-event-to-flat-json/outgoing.js as the backend's flat
+ * JSON — the scripts unchanged, as a user would paste them into a connection.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { getBroker, type BrokerEndpoint } from '../brokers/index.js';
+import { createMqttDriver, type MqttDriver } from '../drivers/mqtt.js';
+import { startTestService, type TestService } from '../helpers/app.js';
+import { createOpenConnection, DEVOPS, metric, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
+
+const script = (path: string) => readFileSync(new URL(`../../mappings/${path}`, import.meta.url), 'utf8');
+
+let service: TestService;
+let broker: BrokerEndpoint;
+let driver: MqttDriver;
+beforeAll(async () => {
+  broker = await getBroker('mqtt');
+  driver = createMqttDriver(broker);
+  service = await startTestService();
+});
+afterAll(async () => {
+  await driver?.close();
+  await service?.close();
+});
+
+it("maps a device's custom JSON to a twin update and the twin event to the backend's flat JSON", async () => {
+  const prefix = uniquePrefix('js');
+  const thingId = `js.test:${prefix}`;
+  expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { features: { environment: { properties: {} } } } })).status).toBe(201);
+  const connection = mqttConnection({
+    uri: broker.url,
+    prefix,
+    source: { payloadMapping: ['telemetry'] },
+    target: { payloadMapping: ['flat'] },
+    extra: {
+      mappingDefinitions: {
+        telemetry: { mappingEngine: 'JavaScript', options: { incomingScript: script('json-telemetry/incoming.js'), outgoingScript: '' } },
+        flat: { mappingEngine: 'JavaScript', options: { incomingScript: '', outgoingScript: script('twin-event-to-flat-json/outgoing.js') } },
+      },
+    },
+  });
+  const id = await createOpenConnection(service.request, connection);
+  const backend = await driver.subscribe(`${prefix}/events/#`);
+  const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device` });
+  const ts = Date.parse('2026-11-21T10:00:00Z');
+  await device.publishAsync(`${prefix}/telemetry/sensor-1`, JSON.stringify({ deviceId: thingId, temperature: 21.5, humidity: 40, ts }), { qos: 1 });
+
+  const properties = await waitFor(async () => {
+    const res = await service.request('GET', `/api/2/things/${thingId}/features/environment/properties`);
+    return res.json?.temperature === 21.5 ? res.json : undefined;
+  }, 'twin updated by the incoming script');
+  expect(properties).toEqual({ temperature: 21.5, humidity: 40, measuredAt: '2026-11-21T10:00:00.000Z' });
+
+  const out = await backend.next();
+  expect(out.topic).toBe(`${prefix}/events/${thingId}`);
+  const record = JSON.parse(out.payload.toString());
+  expect(record).toMatchObject({ thingId, path: '/features/environment/properties', action: 'modified', value: properties, revision: 2 });
+  expect(Date.parse(record.timestamp)).not.toBeNaN();
+
+  const metrics = (await service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
+  expect(metric(metrics, 'inbound', 'mapped')).toBe(1);
+  expect(metric(metrics, 'outbound', 'published')).toBe(1);
+  await device.endAsync();
+  await backend.close();
+  expect((await service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS })).status).toBe(204);
+});
