@@ -61,8 +61,35 @@ export function createKafkaDriver(endpoint: BrokerEndpoint): KafkaDriver {
     }
   }
 
+  /**
+   * After a (re)start the broker answers before it can coordinate consumer groups (it first loads its
+   * offsets partitions): wait until a group coordinator answers, so a consumer joining right after does
+   * not fail with NOT_COORDINATOR.
+   */
+  async function awaitGroupCoordinator(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await withAdmin((admin) => admin.describeGroups(['twinbridge-coordinator-probe']));
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error('Kafka has no group coordinator after its start', { cause: err });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  const control = brokerControl(endpoint);
   return {
-    ...brokerControl(endpoint),
+    ...control,
+    async start() {
+      await control.start();
+      await awaitGroupCoordinator();
+    },
+    async restart() {
+      await control.stop();
+      await this.start();
+    },
 
     createTopic: (topic, options = {}) =>
       withAdmin(async (admin) => {
