@@ -20,6 +20,7 @@ import { AckRouter } from './acks/router.js';
 import { LiveRouter } from './live/router.js';
 import { ConnectionManager, type AnyConnector } from './connectivity/index.js';
 import { createMapperRegistry, validateMappingDefinitions } from './mapping/registry.js';
+import { defaultInstanceId, GroupMembership, startCluster, type Cluster } from './cluster/index.js';
 
 export interface Services {
   config: Config;
@@ -41,6 +42,10 @@ export interface Services {
   live: LiveRouter;
   /** Connections (§11): managed over REST, opened on start when their desired status is open. */
   connections: ConnectionManager;
+  /** This instance's identity (TWINBRIDGE_INSTANCE_ID). */
+  instanceId: string;
+  /** Scale-out on PostgreSQL (docs/scale-out.md); undefined with the embedded store. */
+  cluster: Cluster | undefined;
   /** Stops everything started here, in reverse order; the store last so pending writes become durable. */
   close(): Promise<void>;
 }
@@ -51,25 +56,35 @@ export interface ServiceOptions {
 }
 
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Services> {
-  const store: Store =
+  const instanceId = config.instanceId ?? defaultInstanceId();
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw new Error(`TWINBRIDGE_INSTANCE_ID must match [A-Za-z0-9._-]{1,100}, got ${JSON.stringify(instanceId)}`);
+  let cluster: (Cluster & { onCommitted(firstSeq: number, lastSeq: number): void }) | undefined;
+  const pgStore =
     config.store === 'postgres'
       ? new PostgresStore({
           connectionString: config.postgresUrl!,
           schema: config.postgresSchema,
           poolSize: config.postgresPoolSize,
           onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+          instanceId,
+          onCommitted: (firstSeq, lastSeq) => cluster?.onCommitted(firstSeq, lastSeq),
         })
-      : new JournalStore({ dir: path.resolve(config.dataDir) });
+      : undefined;
+  const store: Store = pgStore ?? new JournalStore({ dir: path.resolve(config.dataDir) });
   await store.open();
+  const openedAt = store.lastSeq();
+  const clusterLog = (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => logger[level]({ err, instanceId }, msg);
   const bus = new SignalBus((err) => logger.error({ err }, 'event subscriber failed'));
   const policies = new StorePolicyDirectory({ store, maxPolicyBytes: config.maxPolicyBytes });
-  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator() });
+  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator(), sharedStore: pgStore !== undefined });
   const search = new SearchService({ policies });
   const policyService = new PoliciesService({ store, directory: policies, maxPolicyBytes: config.maxPolicyBytes });
   const jwt = Object.keys(config.oidcIssuers).length > 0 ? new JwtAuthenticator(config.oidcIssuers, { cooldownMs: config.jwksCooldownMs }) : undefined;
   await search.start(store, bus);
   // After the search index subscribed to the bus: `search-persisted` is issued after the index update.
-  const registry = new SubscriberRegistry({ bus, policies, onError: (err) => logger.error({ err }, 'streaming subscriber failed') });
+  const membership = pgStore ? new GroupMembership({ store: pgStore, instanceId, heartbeatMs: config.clusterHeartbeatMs, log: clusterLog }) : undefined;
+  await membership?.start();
+  const registry = new SubscriberRegistry({ bus, policies, onError: (err) => logger.error({ err }, 'streaming subscriber failed'), cluster: membership });
   const acks = new AckRouter({ bus, registry });
   const live = new LiveRouter({ registry, things, policies });
   const connections = new ConnectionManager({
@@ -84,8 +99,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
     maxInFlight: config.connectionMaxInFlight,
     maxPayloadBytes: config.connectionMaxPayloadBytes,
     log: (level, msg, err) => logger[level]({ err }, msg),
+    instanceId: pgStore ? instanceId : undefined,
   });
   await connections.start();
+  if (pgStore) cluster = await startCluster({ instanceId, fromSeq: openedAt, store: pgStore, bus, things, policies, connections, log: clusterLog });
   return {
     config,
     logger,
@@ -100,7 +117,11 @@ export async function createServices(config: Config, logger: Logger, options: Se
     acks,
     live,
     connections,
+    instanceId,
+    cluster,
     async close() {
+      await cluster?.close();
+      await membership?.close();
       await connections.close();
       acks.close();
       registry.close();

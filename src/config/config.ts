@@ -21,6 +21,10 @@ export interface Config {
   postgresUrl?: string;
   postgresPoolSize: number;
   postgresSchema: string;
+  /** Identity of this instance among several on one PostgreSQL store (docs/scale-out.md); default hostname-pid-random. */
+  instanceId?: string;
+  /** Consumer-group heartbeat of an instance on PostgreSQL (ms); its members expire after three missed beats. */
+  clusterHeartbeatMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tlsCert?: string;
   tlsKey?: string;
@@ -78,6 +82,8 @@ export const OPTIONS: readonly Option[] = [
   { key: 'postgresUrl', env: 'TWINBRIDGE_POSTGRES_URL', kind: 'string', secret: true, description: 'PostgreSQL connection URL `postgres://user:password@host:5432/database` for TWINBRIDGE_STORE=postgres.' },
   { key: 'postgresSchema', env: 'TWINBRIDGE_POSTGRES_SCHEMA', kind: 'string', default: 'twinbridge', description: 'Schema of the PostgreSQL store\'s tables (created with the tables on start when missing).' },
   { key: 'postgresPoolSize', env: 'TWINBRIDGE_POSTGRES_POOL_SIZE', kind: 'int', default: 10, description: 'Connections to PostgreSQL per instance (writes use one at a time, group-committed; reads the others).' },
+  { key: 'instanceId', env: 'TWINBRIDGE_INSTANCE_ID', kind: 'string', description: 'Identity of this instance when several share one PostgreSQL store (docs/scale-out.md): journal origin, consumer-group member rows, suffix of broker client IDs. Default: `<hostname>-<pid>-<random>`. Must be unique among the running instances.' },
+  { key: 'clusterHeartbeatMs', env: 'TWINBRIDGE_CLUSTER_HEARTBEAT_MS', kind: 'int', default: 2000, description: 'With TWINBRIDGE_STORE=postgres: interval of the consumer-group heartbeat in ms; the WebSocket/SSE group members of an instance that missed three beats are dropped.' },
   { key: 'logLevel', env: 'TWINBRIDGE_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'Log level of the structured (pino) logs.' },
   { key: 'tlsCert', env: 'TWINBRIDGE_TLS_CERT', kind: 'file', description: 'PEM certificate file; with TWINBRIDGE_TLS_KEY the server speaks HTTPS (and WSS).' },
   { key: 'tlsKey', env: 'TWINBRIDGE_TLS_KEY', kind: 'file', description: 'PEM private key file for TWINBRIDGE_TLS_CERT.' },

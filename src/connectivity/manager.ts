@@ -26,6 +26,7 @@ import { ConnectionMetrics } from './metrics.js';
 import type { Connection, ConnectionJson } from './model.js';
 import { ConnectionRuntime } from './runtime.js';
 import { validateConnection } from './validate.js';
+import { connectionForInstance } from '../cluster/connection-view.js';
 
 export interface ConnectionManagerOptions {
   store: Store;
@@ -44,6 +45,8 @@ export interface ConnectionManagerOptions {
   /** Events queued per target before they are dropped. */
   maxQueued?: number;
   log: (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => void;
+  /** Scale-out: this instance's ID when several instances run the connections (src/cluster/connection-view.ts). */
+  instanceId?: string;
 }
 
 export const CONNECTION_COMMANDS = ['openConnection', 'closeConnection', 'resetConnectionMetrics', 'enableConnectionLogs', 'resetConnectionLogs'] as const;
@@ -112,7 +115,9 @@ export class ConnectionManager {
 
   private runtimeFor(connection: Connection): ConnectionRuntime {
     const { o } = this;
-    return new ConnectionRuntime(connection, this.connectors.get(connection.type)!, {
+    const connector = this.connectors.get(connection.type)!;
+    const view = o.instanceId === undefined ? connection : connectionForInstance(connection, connector, o.instanceId);
+    return new ConnectionRuntime(view, connector, {
       execute: o.execute,
       bus: o.bus,
       enforcer: o.enforcer,
@@ -318,6 +323,38 @@ export class ConnectionManager {
     const record: EntityRecord<ConnectionJson> = { kind: 'connection', id, revision: expectedRevision + 1, created: created ?? now, modified: now, value: { ...value, id } as ConnectionJson };
     await this.o.store.write([{ record, expectedRevision }]);
     return record;
+  }
+
+  /**
+   * Scale-out (src/cluster): another instance created, modified, opened, closed or deleted the connection;
+   * `record` is the durable record read after that change (undefined or value null: deleted). This instance
+   * adopts it: the runtime is stopped, and started again with the new configuration when it is to be open.
+   * Records not newer than the one held are ignored (this instance's own writes, repeated notices).
+   */
+  applyRemote(id: string, record: EntityRecord | undefined): Promise<void> {
+    return this.serialise(id, async () => {
+      const entry = this.entries.get(id);
+      if (entry && record && entry.record.revision >= record.revision) return;
+      if (!record?.value) {
+        if (!entry) return;
+        await this.stopRuntime(entry);
+        this.entries.delete(id);
+        return;
+      }
+      const next = entry ?? this.newEntry(record as EntityRecord<ConnectionJson>);
+      next.record = record as EntityRecord<ConnectionJson>;
+      await this.stopRuntime(next);
+      try {
+        next.connection = this.validate(record.value);
+        next.invalid = undefined;
+      } catch (err) {
+        next.connection = undefined;
+        next.invalid = err instanceof Error ? err.message : String(err);
+        this.o.log('error', `connection ${id} changed by another instance cannot be loaded: ${next.invalid}`);
+      }
+      this.entries.set(id, next);
+      if (next.connection?.desired === 'open') this.startRuntime(next);
+    });
   }
 
   /** Closes every connection (service shutdown); the desired status stays as stored. */

@@ -11,6 +11,7 @@
  * headerMapping adds (§14.10) — the registry's Ditto mapper produces exactly those.
  */
 import type { PublishedThingEvent } from '../bus/signal-bus.js';
+import { isRemoteEvent } from '../cluster/remote.js';
 import type { DittoHeaders } from '../model/signals.js';
 import {
   connectionResolver,
@@ -64,6 +65,9 @@ export class OutboundPipeline {
 
   /** Bus listener; never throws. */
   onThingEvent(published: PublishedThingEvent): void {
+    // Scale-out: an event is published to targets by the instance that made the change (it has it first
+    // and in order), so each target gets it once per cluster, not once per instance (docs/scale-out.md).
+    if (isRemoteEvent(published)) return;
     const { event } = published;
     const topic = this.o.target.topics.find((t) => t.kind === (event.channel === 'twin' ? 'twin.events' : 'live.events'));
     if (!topic) return;

@@ -126,6 +126,18 @@ export class StorePolicyDirectory implements PolicyDirectory {
     this.head.set(record.id, record as PolicyRecord);
   }
 
+  /**
+   * Another instance committed this policy record (src/cluster): it replaces an older cached head (a head
+   * at or past its revision is newer or a local write in flight, which the store checks). Compiled
+   * enforcers are keyed by revision, so the next enforcement compiles the new one.
+   */
+  noteRemote(policyId: string, record: EntityRecord | undefined): void {
+    const head = this.head.get(policyId);
+    if (head === undefined) return; // not cached: the next load reads the store
+    if (!record) this.head.set(policyId, null);
+    else if (head === null || head.revision < record.revision) this.head.set(policyId, record as PolicyRecord);
+  }
+
   forget(policyId: string | undefined): void {
     if (policyId === undefined) this.head.clear();
     else this.head.delete(policyId);

@@ -30,6 +30,19 @@ export interface RegistryOptions {
   bus: SignalBus;
   policies: Pick<PolicyDirectory, 'enforcerOfHead' | 'load'>;
   onError: (err: unknown) => void;
+  /** Scale-out: consumer groups spanning instances (src/cluster/membership.ts); absent on a single instance. */
+  cluster?: ClusterGroups;
+}
+
+/**
+ * Consumer groups whose members are spread over several instances. Twin events reach every instance; the
+ * instance whose member owns a thing on the cluster-wide ring delivers its events, to its own members.
+ */
+export interface ClusterGroups {
+  join(group: string, memberId: string): void;
+  leave(group: string, memberId: string): void;
+  /** Whether one of this instance's members owns `thingId` in `group` on the cluster-wide ring. */
+  ownsLocally(group: string, thingId: string): boolean;
 }
 
 /** Called after a signal was offered: who took it (for weak acknowledgements, §9). */
@@ -45,8 +58,10 @@ export class SubscriberRegistry {
   private queue: Promise<void> | undefined;
   private queued = 0;
   private readonly unsubscribeBus: () => void;
+  private readonly cluster: ClusterGroups | undefined;
 
   constructor(options: RegistryOptions) {
+    this.cluster = options.cluster;
     this.policies = options.policies;
     this.onError = options.onError;
     this.unsubscribeBus = options.bus.subscribeThingEvents((published) => this.onTwinEvent(published));
@@ -73,6 +88,7 @@ export class SubscriberRegistry {
     }
     group.members.set(subscriber, subscription);
     group.ring = new HashRing([...group.members.keys()], idOf);
+    if (subscription.kind === 'events') this.cluster?.join(key, subscriber.id);
   }
 
   /** Stops one kind for the subscriber; returns whether it had that subscription. */
@@ -80,6 +96,7 @@ export class SubscriberRegistry {
     if (this.solo.get(kind)?.delete(subscriber)) return true;
     for (const [key, group] of this.groups) {
       if (group.kind !== kind || !group.members.delete(subscriber)) continue;
+      if (kind === 'events') this.cluster?.leave(key, subscriber.id);
       if (group.members.size === 0) this.groups.delete(key);
       else group.ring = new HashRing([...group.members.keys()], idOf);
       return true;
@@ -182,8 +199,10 @@ export class SubscriberRegistry {
         }
       }
     }
-    for (const group of this.groups.values()) {
+    for (const [key, group] of this.groups) {
       if (group.kind !== source.kind) continue;
+      // Twin events reach every instance: only the one owning the thing on the cluster-wide ring delivers.
+      if (source.kind === 'events' && this.cluster && !this.cluster.ownsLocally(key, source.thingId)) continue;
       for (const member of group.ring.walk(source.thingId)) {
         if (member === except) continue;
         try {

@@ -49,6 +49,11 @@ export interface ThingsServiceOptions {
   now?: () => Date;
   /** Evaluates an RQL `condition` against a thing; throws a DittoError for an invalid expression. */
   evaluateCondition?: (condition: string, thing: Record<string, unknown>) => boolean;
+  /**
+   * Other instances write to the same store (docs/scale-out.md): a write whose precondition or condition
+   * failed (412) on the cached head is decided again once on a freshly loaded head.
+   */
+  sharedStore?: boolean;
 }
 
 /** A thing as stored: its JSON plus the record's revision and timestamps. */
@@ -68,6 +73,9 @@ export class ThingsService {
   /** Latest accepted record per thing (null: known not to exist). */
   private readonly head = new Map<string, ThingRecord | null>();
   private readonly loading = new Map<string, Promise<void>>();
+  private readonly sharedStore: boolean;
+  /** Scale-out: resolves when remote events committed before this instance's latest write are published. */
+  private publishOrder: (() => Promise<void> | undefined) | undefined;
 
   constructor(options: ThingsServiceOptions) {
     this.store = options.store;
@@ -76,6 +84,27 @@ export class ThingsService {
     this.maxThingBytes = options.maxThingBytes ?? 100 * 1024;
     this.now = options.now ?? (() => new Date());
     this.evaluateCondition = options.evaluateCondition;
+    this.sharedStore = options.sharedStore ?? false;
+  }
+
+  /**
+   * Scale-out (src/cluster): before an event of this instance is published, `order` (when it returns a
+   * promise) is awaited, so the events of other instances committed before it are published first and
+   * every subscriber sees each thing's revisions in order.
+   */
+  orderPublicationsBy(order: () => Promise<void> | undefined): void {
+    this.publishOrder = order;
+  }
+
+  /**
+   * Another instance committed `revision` of the thing (src/cluster): a cached head older than that is
+   * dropped, so the next write loads the durable state. A head at or past it is a write of this instance
+   * in flight; if it conflicts, the store rejects it and the retry reloads.
+   */
+  noteRemoteChange(thingId: string, revision: number): void {
+    const head = this.head.get(thingId);
+    if (head === undefined) return;
+    if (head === null || head.revision < revision) this.head.delete(thingId);
   }
 
   /** Executes a twin command for `auth`; resolves with the response or rejects with a DittoError. */
@@ -89,9 +118,12 @@ export class ThingsService {
         return await this.write(command, resource, auth);
       } catch (err) {
         // Another writer (instance) changed the thing or its policy: reload and compute again.
-        if (!(err instanceof ConcurrentModificationError) || attempt >= MAX_ATTEMPTS) throw err;
+        const staleHead = this.sharedStore && err instanceof DittoError && err.status === 412 && attempt === 1;
+        if (!(err instanceof ConcurrentModificationError || staleHead) || attempt >= MAX_ATTEMPTS) throw err;
         this.head.delete(command.thingId);
-        this.policies.forget(err.kind === 'policy' ? err.id : undefined);
+        // Only a conflict on the policy itself makes its cached head suspect; forgetting every policy would
+        // leave synchronous readers (search, streaming) without enforcers until something reloads them.
+        if (err instanceof ConcurrentModificationError && err.kind === 'policy') this.policies.forget(err.id);
       }
     }
   }
@@ -148,6 +180,7 @@ export class ThingsService {
     let current: ThingRecord | null | undefined;
     for (;;) {
       if (!this.head.has(thingId)) await this.loadHead(thingId);
+      // Dropped again meanwhile (another instance changed the thing, noteRemoteChange): load it again.
       if (!this.head.has(thingId)) continue;
       current = this.head.get(thingId);
       const policyId = current?.value?.policyId;
@@ -338,6 +371,8 @@ export class ThingsService {
       if (policyChange) this.policies.forget(policyChange.record.id);
       throw err;
     }
+    const order = this.publishOrder?.();
+    if (order) await order;
     this.bus.publishThingEvent({ event, policyId, thing: next ?? undefined });
     const segments = parsePointer(command.path);
     const etag = change.action === 'deleted' ? undefined : segments.length === 0 ? revisionTag(revision) : hashTag(getAt(next, segments));

@@ -28,7 +28,8 @@ export interface BatchDecision {
   journal: JournalRow[];
 }
 
-export function decideBatch(writes: ReadonlyArray<readonly Change[]>, stored: ReadonlyMap<string, number>): BatchDecision {
+/** `journalAll`: journal changes without an event too (event null), as the PostgreSQL store does for followers. */
+export function decideBatch(writes: ReadonlyArray<readonly Change[]>, stored: ReadonlyMap<string, number>, journalAll = false): BatchDecision {
   const current = new Map(stored);
   const records = new Map<string, EntityRecord>();
   const journal: JournalRow[] = [];
@@ -42,7 +43,7 @@ export function decideBatch(writes: ReadonlyArray<readonly Change[]>, stored: Re
       current.set(key, record.revision);
       records.delete(key); // keep records in order of their last change
       records.set(key, record);
-      if (event !== undefined) journal.push({ kind: record.kind, id: record.id, revision: record.revision, event });
+      if (event !== undefined || journalAll) journal.push({ kind: record.kind, id: record.id, revision: record.revision, event: event ?? null });
     }
     return undefined;
   });

@@ -48,6 +48,18 @@ export interface PostgresStoreOptions {
   maxBatch?: number;
   /** Errors of idle pooled connections (e.g. a server restart); the pool replaces such connections. */
   onIdleError?: (err: Error) => void;
+  /** Recorded as the `origin` of the journal rows this store writes (scale-out, docs/scale-out.md). */
+  instanceId?: string;
+  /**
+   * Called synchronously after each commit that journaled rows, before its writes resolve, with the first
+   * and last seq of the rows (src/cluster/journal-follower.ts: own rows need not be read back).
+   */
+  onCommitted?: (firstSeq: number, lastSeq: number) => void;
+}
+
+/** A journal row with the instance that wrote it (null: written before origins were recorded). */
+export interface OriginJournalEntry extends JournalEntry {
+  origin: string | null;
 }
 
 interface Pending {
@@ -76,6 +88,9 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly maxBatch: number;
   private readonly journalLock: number;
+  private readonly instanceId: string | null;
+  private readonly onCommitted: (firstSeq: number, lastSeq: number) => void;
+  private readonly connectionString: string;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private seq = 0;
@@ -86,6 +101,9 @@ export class PostgresStore implements Store {
     this.tables = tablesOf(options.schema ?? 'twinbridge', pg.escapeIdentifier);
     this.maxBatch = Math.max(1, options.maxBatch ?? 2000);
     this.journalLock = lockKey(this.tables.schema, 'journal');
+    this.instanceId = options.instanceId ?? null;
+    this.onCommitted = options.onCommitted ?? (() => undefined);
+    this.connectionString = options.connectionString;
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       max: Math.max(2, options.poolSize ?? 10),
@@ -180,6 +198,50 @@ export class PostgresStore implements Store {
   }
 
   /**
+   * One page of journal rows after `afterSeq` (in seq order) with their origin, for followers of the
+   * journal (src/cluster). Does not move lastSeq().
+   */
+  async readJournalPage(afterSeq: number, limit = PAGE): Promise<OriginJournalEntry[]> {
+    const { rows } = await this.pool.query<{ seq: string; kind: EntityKind; id: string; revision: string; event: unknown; origin: string | null }>(
+      `select seq, kind, id, revision, event, origin from ${this.tables.journal} where seq > $1 order by seq limit $2`,
+      [afterSeq, limit],
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), kind: r.kind, id: r.id, revision: Number(r.revision), event: r.event, origin: r.origin }));
+  }
+
+  /**
+   * LISTENs on `channels` on a connection of its own (not pooled: LISTEN is per session). Notifications
+   * arrive in commit order. `onError` is called once when the connection is lost; the caller then listens
+   * again and catches up by reading (a notification sent meanwhile is lost). Resolves with a closer.
+   */
+  async listen(channels: readonly string[], onNotification: (channel: string, payload: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    const client = new pg.Client({ connectionString: this.connectionString });
+    let failed = false;
+    client.on('error', (err) => {
+      if (failed) return;
+      failed = true;
+      onError(err);
+    });
+    client.on('end', () => {
+      if (failed) return;
+      failed = true;
+      onError(new Error('the LISTEN connection ended'));
+    });
+    client.on('notification', (n) => onNotification(n.channel, n.payload ?? ''));
+    await client.connect();
+    for (const channel of channels) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    return async () => {
+      failed = true;
+      await client.end().catch(() => undefined); // already broken: nothing to close
+    };
+  }
+
+  /** NOTIFY on `channel` outside a write (e.g. consumer-group membership changes). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.pool.query('select pg_notify($1, $2)', [channel, payload]);
+  }
+
+  /**
    * The last journal seq this instance wrote or read (cheap: no round trip). Another instance's later
    * entries show up here once this instance writes or reads the journal past them.
    */
@@ -245,12 +307,15 @@ export class PostgresStore implements Store {
           [kinds, ids],
         );
         const stored = new Map(rows.map((r) => [entityKey(r.kind, r.id), Number(r.revision)]));
-        const decision = decideBatch(batch.map((p) => p.changes), stored);
+        // Every change is journaled (eventless ones with a NULL event) so other instances see policy and
+        // connection changes in commit order too (src/cluster).
+        const decision = decideBatch(batch.map((p) => p.changes), stored, true);
         let lastSeq = this.seq;
+        let firstSeq = 0;
         if (decision.records.length > 0) {
           const records = decision.records.map((r) => ({ k: r.kind, i: r.id, r: r.revision, c: r.created, m: r.modified, v: r.value, d: r.value === null }));
           const journal = decision.journal.map((j, o) => ({ o: o + 1, k: j.kind, i: j.id, r: j.revision, e: j.event }));
-          const result = await client.query<{ seq: string | null }>(
+          const result = await client.query<{ seq: string | null; first: string | null }>(
             `with up as (
                insert into ${t.entities} (kind, id, revision, created, modified, value, deleted)
                select x.k, x.i, x.r, x.c, x.m, case when x.d then null else x.v end, x.d
@@ -258,19 +323,25 @@ export class PostgresStore implements Store {
                on conflict (kind, id) do update set revision = excluded.revision, created = excluded.created,
                  modified = excluded.modified, value = excluded.value, deleted = excluded.deleted
              ), j as (
-               insert into ${t.journal} (seq, kind, id, revision, event)
-               select b.s + x.o, x.k, x.i, x.r, x.e
+               insert into ${t.journal} (seq, kind, id, revision, event, origin)
+               select b.s + x.o, x.k, x.i, x.r, x.e, $3::text
                  from json_to_recordset($2::json) as x(o bigint, k text, i text, r bigint, e json),
                       (select coalesce(max(seq), 0) as s from ${t.journal}) as b
                returning seq
              )
-             select max(seq) as seq from j`,
-            [JSON.stringify(records), JSON.stringify(journal)],
+             select m.seq, m.first, case when m.seq is null then null else pg_notify($4, m.seq::text) end as notified
+               from (select max(seq) as seq, min(seq) as first from j) m`,
+            [JSON.stringify(records), JSON.stringify(journal), this.instanceId, t.journalChannel],
           );
-          if (result.rows[0].seq !== null) lastSeq = Number(result.rows[0].seq);
+          // pg_notify is delivered at commit, in commit order, only if the transaction commits.
+          if (result.rows[0].seq !== null) {
+            lastSeq = Number(result.rows[0].seq);
+            firstSeq = Number(result.rows[0].first);
+          }
         }
         await client.query('commit');
         if (lastSeq > this.seq) this.seq = lastSeq;
+        if (firstSeq > 0) this.onCommitted(firstSeq, lastSeq);
         batch.forEach((p, i) => {
           const error = decision.outcomes[i];
           if (error) p.reject(error);

@@ -10,7 +10,9 @@
  *             point order, the string order of search (ditto-interfaces.md §2.7, §3.2) and of range scans
  *             for namespaces, so ORDER BY and comparisons on them can use their indexes.
  *   journal   one row per journaled event; `seq` is assigned under the journal lock (postgres-store.ts),
- *             gap-free and in commit order. `event` is `json` (stored as text, never queried).
+ *             gap-free and in commit order. `event` is `json` (stored as text, never queried); NULL for a
+ *             change journaled without an event (policies, connections). `origin` is the writing instance.
+ *   group_members  WebSocket/SSE consumer-group members per instance with a heartbeat (src/cluster).
  */
 import type pg from 'pg';
 
@@ -20,11 +22,24 @@ export interface Tables {
   entities: string;
   journal: string;
   migrations: string;
+  /** Consumer-group members of every instance (src/cluster/membership.ts). */
+  groupMembers: string;
+  /** NOTIFY channels (unquoted names): a committed journal seq; a consumer-group membership change. */
+  journalChannel: string;
+  groupsChannel: string;
 }
 
 export function tablesOf(schema: string, escape: (name: string) => string): Tables {
   const s = escape(schema);
-  return { schema, entities: `${s}.entities`, journal: `${s}.journal`, migrations: `${s}.schema_migrations` };
+  return {
+    schema,
+    entities: `${s}.entities`,
+    journal: `${s}.journal`,
+    migrations: `${s}.schema_migrations`,
+    groupMembers: `${s}.group_members`,
+    journalChannel: `${schema}.journal`.slice(0, 63),
+    groupsChannel: `${schema}.groups`.slice(0, 63),
+  };
 }
 
 /** Ordered migration steps; never edit a released step, append a new one. */
@@ -53,6 +68,16 @@ function steps(t: Tables): string[] {
        where kind = 'thing' and not deleted`,
     // Search sorted by _modified (newest first is common): an index scan plus an incremental sort on id.
     `create index entities_things_modified on ${t.entities} (modified) where kind = 'thing' and not deleted`,
+    // Scale-out (docs/scale-out.md): every change is journaled, policy and connection changes without an
+    // event (NULL), with the instance that made it, so other instances can follow the journal.
+    `alter table ${t.journal} alter column event drop not null, add column origin text`,
+    `create table ${t.groupMembers} (
+       instance text not null,
+       group_key text not null,
+       member text not null,
+       heartbeat timestamptz not null default now(),
+       primary key (instance, group_key, member)
+     )`,
   ];
 }
 
