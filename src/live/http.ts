@@ -19,7 +19,10 @@ export const SIGNAL_VARIANT = 'signal';
 
 /** Whether a request needs the live/acknowledgement path (used by the router constraint). */
 export function needsSignalRoute(url: string, headers: Record<string, string | string[] | undefined>): boolean {
-  const query = url.indexOf('?') < 0 ? '' : url.slice(url.indexOf('?') + 1);
+  const q = url.indexOf('?');
+  // The common case (runs for every request): nothing that could ask for the live/ack path.
+  if (q < 0 && headers['channel'] === undefined && headers['live-channel-condition'] === undefined && headers['requested-acks'] === undefined) return false;
+  const query = q < 0 ? '' : url.slice(q + 1);
   const param = (name: string): string | undefined => {
     const m = new RegExp(`(?:^|&)${name}=([^&]*)`).exec(query);
     if (m) return decodeURIComponent(m[1]);

@@ -66,11 +66,34 @@ export async function authenticate(request: AuthRequest, realm: Exclude<Realm, '
     if (!options.jwt) throw authenticationFailed({ detail: 'no OpenID Connect issuer is configured' });
     return { subjects: (await options.jwt.authenticate(token)).subjects };
   }
+  const remembered = authorization === undefined ? undefined : verifiedBasic(options)[realm].get(authorization);
+  if (remembered) return remembered;
   const credentials = parseBasic(authorization);
   if (!credentials) throw authenticationFailed({ detail: 'no credentials' });
   const users = realm === 'devops' ? options.devopsUsers : options.users;
   if (!checkUser(users, credentials)) throw authenticationFailed({ detail: 'wrong user or password' });
-  return { subjects: [realm === 'devops' ? `devops:${credentials.user}` : `nginx:${credentials.user}`] };
+  const context = { subjects: [realm === 'devops' ? `devops:${credentials.user}` : `nginx:${credentials.user}`] };
+  remember(verifiedBasic(options)[realm], authorization!, context);
+  return context;
+}
+
+/**
+ * Basic credentials that already passed, per configuration and realm, keyed by the exact header: clients
+ * send the same header on every request, and the users are fixed at start, so a hit skips the base64
+ * decoding and the password comparison. Only successes are kept, at most VERIFIED_MAX per realm.
+ */
+const VERIFIED_MAX = 1024;
+const verified = new WeakMap<AuthOptions, Record<'api' | 'devops', Map<string, AuthContext>>>();
+
+function verifiedBasic(options: AuthOptions): Record<'api' | 'devops', Map<string, AuthContext>> {
+  let maps = verified.get(options);
+  if (!maps) verified.set(options, (maps = { api: new Map(), devops: new Map() }));
+  return maps;
+}
+
+function remember(map: Map<string, AuthContext>, header: string, context: AuthContext): void {
+  if (map.size >= VERIFIED_MAX) map.delete(map.keys().next().value!);
+  map.set(header, context);
 }
 
 /** The token of an `Authorization: Bearer <token>` header. */
