@@ -21,7 +21,9 @@ export interface StorePolicyDirectoryOptions {
 type PolicyRecord = EntityRecord<Policy>;
 
 interface Compiled {
-  key: string;
+  revision: number;
+  /** `<importedId>@<revision>,…` of the imported policies compiled in; '' without imports. */
+  importsKey: string;
   enforcer: ThingEnforcer;
   /** ms since epoch when the next subject expires (recompile then); Infinity when none does. */
   validUntil: number;
@@ -64,7 +66,9 @@ export class StorePolicyDirectory implements PolicyDirectory {
 
   async enforcerFor(policyId: string | undefined): Promise<ThingEnforcer | undefined> {
     if (policyId === undefined) return undefined;
-    // Reads use durable state; the head is only newer while a write is in flight.
+    // The cached latest policy when loaded (every policy write passes through it): it is newer than the
+    // durable one only while a write is in flight, which applies a change (a revocation) a moment early.
+    if (this.isLoaded(policyId)) return this.enforcerOfHead(policyId);
     const record = (await this.store.get('policy', policyId)) as PolicyRecord | undefined;
     if (!record?.value) return undefined;
     await Promise.all(Object.keys(record.value.imports ?? {}).map((id) => this.load(id)));
@@ -144,16 +148,16 @@ export class StorePolicyDirectory implements PolicyDirectory {
   }
 
   private compile(policy: Policy, revision: number): ThingEnforcer {
-    const imports = Object.keys(policy.imports ?? {});
-    const key = `${revision}|${imports.map((id) => `${id}@${this.head.get(id)?.revision ?? 0}`).join(',')}`;
+    // Called on every read and write: compare revisions first, and build a key only for imports.
+    const importsKey = policy.imports === undefined ? '' : Object.keys(policy.imports).map((id) => `${id}@${this.head.get(id)?.revision ?? 0}`).join(',');
     const now = this.now();
     const cached = this.compiled.get(policy.policyId);
-    if (cached && cached.key === key && now.getTime() < cached.validUntil) return cached.enforcer;
+    if (cached && cached.revision === revision && cached.importsKey === importsKey && now.getTime() < cached.validUntil) return cached.enforcer;
     const enforcer = createEnforcer(policy, {
       now,
       resolveImport: (id: string) => this.head.get(id)?.value ?? undefined,
     });
-    this.compiled.set(policy.policyId, { key, enforcer, validUntil: nextExpiry(policy, now) });
+    this.compiled.set(policy.policyId, { revision, importsKey, enforcer, validUntil: nextExpiry(policy, now) });
     return enforcer;
   }
 }
