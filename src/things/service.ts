@@ -73,6 +73,8 @@ export class ThingsService {
   /** Latest accepted record per thing (null: known not to exist). */
   private readonly head = new Map<string, ThingRecord | null>();
   private readonly loading = new Map<string, Promise<void>>();
+  /** Per thing, the gate of the last command waiting to be decided (see write()). */
+  private readonly waiting = new Map<string, Promise<void>>();
   private readonly sharedStore: boolean;
   /** Scale-out: resolves when remote events committed before this instance's latest write are published. */
   private publishOrder: (() => Promise<void> | undefined) | undefined;
@@ -172,22 +174,76 @@ export class ThingsService {
 
   // --------------------------------------------------------------------------------------------- writes
 
+  /**
+   * Writes keep the arrival order per thing. Fast path: the thing and its policy are cached and no earlier
+   * command of the thing is waiting, so the command is decided synchronously up to store.write. Otherwise
+   * the command queues behind the earlier ones of the same thing (a FIFO gate), loads what is missing, and
+   * opens the gate for the next one as soon as its write is accepted (pipelining stays); a creation holds
+   * the gate until it is done, since it awaits its policy before its write is accepted. Without the gate,
+   * commands that each awaited their own load resumed in whatever order the loads finished (PostgreSQL),
+   * and a burst of writes to one thing landed scrambled.
+   */
   private async write(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
     const { thingId } = command;
-    // Await only what is not cached yet, then decide on the head as it is now: every await lets other
-    // commands of the same thing move the head, so nothing read before an await is used after it.
-    // (Re-deciding after each await on a hot thing made pipelined writes retry quadratically.)
-    let current: ThingRecord | null | undefined;
+    const earlier = this.waiting.get(thingId);
+    if (earlier === undefined && this.isReady(thingId)) return this.decide(command, resource, auth);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    this.waiting.set(thingId, gate);
+    const release = () => {
+      open();
+      if (this.waiting.get(thingId) === gate) this.waiting.delete(thingId);
+    };
+    try {
+      if (earlier) await earlier;
+      // Checked again after every await: a failed command's retry may drop the head meanwhile.
+      while (!this.isLoaded(thingId)) await this.ensureLoaded(thingId);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const creates = !this.head.get(thingId)?.value;
+    const decided = this.decide(command, resource, auth);
+    if (!creates) {
+      release();
+      return decided;
+    }
+    return decided.finally(release);
+  }
+
+  /** Whether the thing's head (maybe "does not exist") and its policy are cached. */
+  private isLoaded(thingId: string): boolean {
+    if (!this.head.has(thingId)) return false;
+    const policyId = this.head.get(thingId)?.value?.policyId;
+    return policyId === undefined || this.policies.isLoaded(policyId);
+  }
+
+  /** Whether the thing exists in the cache with its policy, so a command can be decided without awaiting. */
+  private isReady(thingId: string): boolean {
+    const value = this.head.get(thingId)?.value;
+    return value != null && (value.policyId === undefined || this.policies.isLoaded(value.policyId));
+  }
+
+  /** Loads the thing's head and policy until both are cached (another instance may drop them meanwhile). */
+  private async ensureLoaded(thingId: string): Promise<void> {
     for (;;) {
       if (!this.head.has(thingId)) await this.loadHead(thingId);
       // Dropped again meanwhile (another instance changed the thing, noteRemoteChange): load it again.
       if (!this.head.has(thingId)) continue;
-      current = this.head.get(thingId);
-      const policyId = current?.value?.policyId;
-      if (policyId === undefined || this.policies.isLoaded(policyId)) break;
+      const policyId = this.head.get(thingId)?.value?.policyId;
+      if (policyId === undefined || this.policies.isLoaded(policyId)) return;
       await this.policies.load(policyId);
     }
-    // Everything below until store.write is synchronous, so it sees the latest head.
+  }
+
+  /**
+   * Decides a write on the cached head, synchronously up to store.write; only a creation (its policy) and
+   * a change of policyId (the new policy must exist) await before (a later write of the same thing that
+   * overtakes one of those makes it fail its revision check and retry: no update is lost).
+   */
+  private async decide(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
+    const { thingId } = command;
+    const current = this.head.get(thingId);
     const exists = current?.value != null;
     if (!exists) return this.create(command, resource, auth, current ?? undefined);
     if (command.action === 'create') throw thingConflict({ thingId });
@@ -280,7 +336,12 @@ export class ThingsService {
       now: this.now(),
     });
     const latest = this.head.get(thingId);
-    if (latest?.value) return this.write(command, resource, auth); // created concurrently
+    if (latest?.value) {
+      // Created meanwhile (another instance): decide again as a write to the existing thing; this command
+      // still holds its thing's gate, so it must not queue behind itself through write().
+      while (!this.isLoaded(thingId)) await this.ensureLoaded(thingId);
+      return this.decide(command, resource, auth);
+    }
     const created = { thingId, policyId, ...thing } as ThingJson; // Ditto's key order: thingId, policyId, …
     if (!policyWrite.enforcer.hasUnrestricted('thing:/', auth.subjects, WRITE)) throw thingNotModifiable({ thingId });
     return this.commit(command, latest ?? deleted, created, { action: 'created', value: created }, 201, created, policyWrite.change);
