@@ -13,10 +13,15 @@
  * - Back-pressure: fetched records wait in a small prefetch queue; `pause()` stops delivering from it and
  *   once it holds PREFETCH_HIGH records fetching pauses (kafkajs pause) until it is down to PREFETCH_LOW.
  *   So a paused source costs no refetching and a resumed one has records at hand at once.
+ * - Revocation (ditto: §11.4 scaling; STYLE lesson 7): before this member (re)joins its group it stops
+ *   delivering, waits until every record it delivered is settled (at most REVOKE_DRAIN_MS) and commits, so a
+ *   partition's new owner never replays a record whose older write is still under way here (which would
+ *   land after the newer one). kafkajs 2.2.4 has no "partitions revoked" hook and rejoins right after a
+ *   heartbeat reports the rebalance, so the hook sits in front of the JoinGroup request (see guardJoin).
  * - kafkajs restarts nothing by itself (`restartOnFailure: false`); a crash is reported to `onFailure`
  *   and the runtime reconnects the client (STYLE lesson 2).
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Cluster, Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { InboundMessage, SourceHandle } from '../../src/connectivity/connector.js';
 import { subscriptionAwareAssigner } from './assigner.js';
 import type { OffsetReset } from './config.js';
@@ -29,6 +34,13 @@ const REDELIVERY_MIN_MS = 100;
 const REDELIVERY_MAX_MS = 60_000;
 const PREFETCH_HIGH = 4_000;
 const PREFETCH_LOW = 2_000;
+/**
+ * Bounds of the revocation drain and commit. A member must rejoin within the rebalance timeout (6 s from
+ * the start of the rebalance, which its next heartbeat reports up to heartbeatInterval = 1 s later) or the
+ * group drops it; drain + commit stay below that.
+ */
+const REVOKE_DRAIN_MS = 3_500;
+const REVOKE_COMMIT_MS = 1_000;
 
 export interface KafkaSourceOptions {
   kafka: Kafka;
@@ -76,6 +88,10 @@ export class KafkaSource implements SourceHandle {
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
   private startWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Giving up the assignment before a (re)join: nothing more is delivered until the next assignment. */
+  private revoking = false;
+  /** Resolves once every delivered record is settled (or the source closes) during a revocation. */
+  private settledWaiter: (() => void) | undefined;
 
   constructor(private readonly o: KafkaSourceOptions) {}
 
@@ -84,7 +100,7 @@ export class KafkaSource implements SourceHandle {
     const { kafka, topic, groupId } = this.o;
     const consumer = kafka.consumer({
       groupId,
-      partitionAssigners: [subscriptionAwareAssigner],
+      partitionAssigners: [this.joinGuarded(subscriptionAwareAssigner)],
       allowAutoTopicCreation: false,
       // The broker's minimum: a member that vanished without leaving (crash, broker restart) holds up the
       // next join of the group at most this long.
@@ -114,6 +130,62 @@ export class KafkaSource implements SourceHandle {
     this.started = true;
   }
 
+  /**
+   * The assigner factory receives the consumer's own Cluster (kafkajs creates one per consumer); wrapping
+   * its findGroupCoordinator puts revoke() in front of every JoinGroup: in kafkajs 2.2.4 the consumer looks
+   * up the coordinator only in consumerGroup.join() (every rebalance, UNKNOWN_MEMBER_ID and the first
+   * join) and in describeGroup(), which this source does not use. Offset commits use the coordinator found
+   * by the join, so revoke() can still commit with the current generation (the broker accepts commits of
+   * the current generation while the group prepares the rebalance).
+   */
+  private joinGuarded(assigner: PartitionAssigner): PartitionAssigner {
+    return (config) => {
+      this.guardJoin(config.cluster);
+      return assigner(config);
+    };
+  }
+
+  private guardJoin(cluster: Cluster): void {
+    const find = cluster.findGroupCoordinator.bind(cluster);
+    cluster.findGroupCoordinator = async (group) => {
+      await this.revoke();
+      return find(group);
+    };
+  }
+
+  /**
+   * Gives the current assignment up: stops delivering, waits (bounded) until the runtime settled every
+   * record delivered so far and commits the settled offsets. Never rejects (the join must go on); records
+   * still unsettled after the bound are redelivered by the partition's next owner.
+   */
+  private async revoke(): Promise<void> {
+    if (this.closed || this.partitions.size === 0) return;
+    this.revoking = true;
+    if (this.pendingDeliveries() > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.settledWaiter = resolve;
+        timer = setTimeout(resolve, REVOKE_DRAIN_MS);
+      });
+      clearTimeout(timer);
+      this.settledWaiter = undefined;
+    }
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    await withTimeout((this.committing ?? Promise.resolve()).then(() => this.commit()), REVOKE_COMMIT_MS).catch(() => undefined);
+  }
+
+  private pendingDeliveries(): number {
+    let n = 0;
+    for (const s of this.partitions.values()) n += s.offsets?.pending ?? 0;
+    return n;
+  }
+
+  /** A delivery settled: wakes a revocation waiting for the last one. */
+  private settledOne(): void {
+    if (this.settledWaiter && this.pendingDeliveries() === 0) this.settledWaiter();
+  }
+
   private fail(error: Error): void {
     if (this.closed) return;
     if (!this.started) {
@@ -130,6 +202,11 @@ export class KafkaSource implements SourceHandle {
    */
   private onAssignment(assigned: number[]): void {
     const generation = ++this.generation;
+    // Queued records of the previous assignment are stale (the new owners fetch them again).
+    this.revoking = false;
+    this.queue = [];
+    this.queueHead = 0;
+    this.throttled = false;
     for (const s of this.partitions.values()) {
       clearTimeout(s.retryTimer);
       s.offsets?.discard();
@@ -210,7 +287,7 @@ export class KafkaSource implements SourceHandle {
 
   /** Delivers queued records while the runtime has not paused the source; throttles fetching when full. */
   private drain(): void {
-    while (!this.paused && !this.closed && this.queueHead < this.queue.length) {
+    while (!this.paused && !this.revoking && !this.closed && this.queueHead < this.queue.length) {
       const q = this.queue[this.queueHead++];
       // Records of a revoked partition or from before a rewind are fetched again from the right place.
       if (this.partitions.get(q.partition) !== q.state || q.epoch !== q.state.epoch || !q.state.offsets) continue;
@@ -245,11 +322,13 @@ export class KafkaSource implements SourceHandle {
       address: this.o.topic,
       ack: () => {
         if (offsets.ack(delivery)) this.scheduleCommit();
+        this.settledOne();
       },
       nack: (redeliver) => {
         if (!redeliver) {
           if (offsets.ack(delivery)) this.scheduleCommit();
         } else if (this.o.qos === 1) this.redeliver(partition, state, offsets, delivery);
+        this.settledOne();
       },
     });
   }
@@ -334,6 +413,7 @@ export class KafkaSource implements SourceHandle {
       await withTimeout(this.commit(), CLOSE_TIMEOUT_MS).catch(() => undefined);
     }
     this.closed = true;
+    this.settledWaiter?.();
     clearTimeout(this.commitTimer);
     for (const s of this.partitions.values()) {
       clearTimeout(s.retryTimer);
