@@ -290,7 +290,7 @@ export class MqttConnectorClient implements ConnectorClient {
     this.subscriptions.push(subscription);
     this.replayEarly(subscription);
     // Beyond Ditto (MQTT 5): several clients share the load of a filter ([MQTT-4.8.2]).
-    const filter = this.version === 5 && this.context.connection.clientCount > 1 ? `$share/${this.config.sharedSubscriptionGroup}/${address}` : address;
+    const filter = this.version === 5 && this.context.shared ? `$share/${this.config.sharedSubscriptionGroup}/${address}` : address;
     const granted = await client.subscribeAsync(filter, { qos });
     if (granted.some((g) => g.qos === 128 || g.qos > 2)) throw Object.assign(new Error(`the broker refused the subscription to '${address}'`), { retriable: false });
     return {

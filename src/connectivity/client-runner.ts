@@ -36,6 +36,8 @@ export interface ClientRunnerOptions {
   connector: AnyConnector;
   connection: Connection;
   clientIndex: number;
+  /** Other instances of a cluster run the same connection (ClientContext.shared). */
+  clustered?: boolean;
   events: ConnectivityEvents;
   backoff: BackoffOptions;
   /** Message handler of a source (the inbound pipeline); it receives the source's pause/resume handle. */
@@ -94,6 +96,7 @@ export class ClientRunner {
     const client = connector.createClient({
       connection,
       clientIndex,
+      shared: connection.clientCount > 1 || (this.options.clustered ?? false),
       onDisconnect: (error) => {
         if (generation === this.generation && this.state === 'open') this.lost(error, failover);
       },

@@ -46,6 +46,12 @@ export interface ClientContext {
   connection: Connection;
   /** 0-based index of this client (clientCount > 1 runs several). */
   clientIndex: number;
+  /**
+   * Whether other clients consume the same sources: clientCount > 1, or other instances of a cluster
+   * (docs/scale-out.md). A connector that can must then split the load through the broker's groups
+   * (MQTT 5: `$share/<group>/<filter>`); Kafka groups and AMQP queues share by themselves.
+   */
+  shared: boolean;
   /** Called once when an open client loses its connection; the runtime then reconnects with back-off. */
   onDisconnect(error: Error): void;
 }

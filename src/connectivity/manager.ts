@@ -128,6 +128,7 @@ export class ConnectionManager {
       maxInFlight: o.maxInFlight ?? 1000,
       maxPayloadBytes: o.maxPayloadBytes ?? 256 * 1024,
       maxQueued: o.maxQueued ?? 10_000,
+      clustered: o.instanceId !== undefined,
       log: o.log,
     });
   }

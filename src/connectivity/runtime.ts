@@ -30,6 +30,8 @@ export interface RuntimeDeps {
   maxInFlight: number;
   maxPayloadBytes: number;
   maxQueued: number;
+  /** Other instances of a cluster run the same connections (their clients share the sources). */
+  clustered?: boolean;
   log: (level: 'warn' | 'error', msg: string, err?: unknown) => void;
 }
 
@@ -84,6 +86,7 @@ export class ConnectionRuntime {
         connector: this.connector,
         connection,
         clientIndex,
+        clustered: deps.clustered,
         events: deps.events,
         backoff: deps.backoff,
         redact: this.redact,

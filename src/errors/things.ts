@@ -108,6 +108,14 @@ export const thingNotCreatable = defineError<{ thingId: string; detail: string }
   message: ({ thingId, detail }) => `The Thing with ID '${thingId}' could not be created: ${detail}`,
 });
 
+export const thingTooManyModifyingRequests = defineError<{ thingId: string }>({
+  code: 'things:thing.toomanymodifyingrequests',
+  status: 429,
+  message: ({ thingId }) => `Too many modifying requests are already outstanding to the Thing with ID '${thingId}'.`,
+  description: 'Throttle your modifying requests to the Thing or re-structure your Thing in multiple Things if you really need so many concurrent modifications.',
+  retriable: true,
+});
+
 export const thingTooLarge = defineError<{ size: number; max: number }>({
   code: 'things:thing.toolarge',
   status: 413,

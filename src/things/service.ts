@@ -28,6 +28,7 @@ import {
   thingNotFound,
   thingNotModifiable,
   thingTooLarge,
+  thingTooManyModifyingRequests,
 } from '../errors/things.js';
 import { isValidNamespacedId, namespaceOf } from '../model/ids.js';
 import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
@@ -121,7 +122,9 @@ export class ThingsService {
       } catch (err) {
         // Another writer (instance) changed the thing or its policy: reload and compute again.
         const staleHead = this.sharedStore && err instanceof DittoError && err.status === 412 && attempt === 1;
-        if (!(err instanceof ConcurrentModificationError || staleHead) || attempt >= MAX_ATTEMPTS) throw err;
+        if (!(err instanceof ConcurrentModificationError || staleHead)) throw err;
+        // ditto: §2.11 a thing other writers keep changing under this one answers 429 (retriable).
+        if (attempt >= MAX_ATTEMPTS) throw err instanceof ConcurrentModificationError ? thingTooManyModifyingRequests({ thingId: command.thingId }, { cause: err }) : err;
         this.head.delete(command.thingId);
         // Only a conflict on the policy itself makes its cached head suspect; forgetting every policy would
         // leave synchronous readers (search, streaming) without enforcers until something reloads them.

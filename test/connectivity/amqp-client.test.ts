@@ -48,7 +48,7 @@ function connectionOf(connector: AnyConnector, overrides: Record<string, unknown
 }
 
 async function client(connector: AnyConnector, overrides: Record<string, unknown> = {}): Promise<ConnectorClient> {
-  const c = connector.createClient({ connection: connectionOf(connector, overrides), clientIndex: 0, onDisconnect: () => undefined });
+  const c = connector.createClient({ connection: connectionOf(connector, overrides), clientIndex: 0, shared: false, onDisconnect: () => undefined });
   await c.connect();
   return c;
 }
@@ -180,7 +180,7 @@ describe.each(variants)('$connector.type client', ({ connector, address, target,
   it('refuses a wrong password as not retriable and never echoes it', async () => {
     const uri = new URL(endpoint.url);
     uri.password = 'Wr0ng-Secr3t';
-    const c = connector.createClient({ connection: connectionOf(connector, { uri: uri.href }), clientIndex: 0, onDisconnect: () => undefined });
+    const c = connector.createClient({ connection: connectionOf(connector, { uri: uri.href }), clientIndex: 0, shared: false, onDisconnect: () => undefined });
     const error = await c.connect().then(() => undefined, (e: unknown) => e as Error & { retriable?: boolean });
     await c.close();
     expect(error).toBeInstanceOf(Error);

@@ -168,7 +168,7 @@ it('rejects a write with the response status, headers and body (retriable only f
   behaviour.set(`/base/${prefix}/missing`, { status: 404, delayMs: 0 });
   behaviour.set(`/base/${prefix}/busy`, { status: 503, delayMs: 0 });
   const conn = validateConnection({ ...connection(prefix, {}), id: prefix }, { connectors: new Map([['http-push', httpPush]]) });
-  const client = httpPush.createClient({ connection: conn, clientIndex: 0, onDisconnect: () => undefined });
+  const client = httpPush.createClient({ connection: conn, clientIndex: 0, shared: false, onDisconnect: () => undefined });
   await client.connect();
   const target = await client.createTarget(conn.targets[0]);
   const write = (address: string) => target.write({ address, headers: {}, payload: Buffer.from('{}'), contentType: 'application/json' });
@@ -253,7 +253,7 @@ describe('over TLS', () => {
   };
   const push = async (extra: Record<string, unknown>) => {
     const conn = validateConnection(tlsConnection(extra), { connectors: new Map([['http-push', httpPush]]) });
-    const client = httpPush.createClient({ connection: conn, clientIndex: 0, onDisconnect: () => undefined });
+    const client = httpPush.createClient({ connection: conn, clientIndex: 0, shared: false, onDisconnect: () => undefined });
     try {
       await client.connect();
       const target = await client.createTarget(conn.targets[0]);

@@ -54,7 +54,7 @@ interface Opened {
 }
 
 async function open(conn: Connection, topic: string, onMessage?: (m: InboundMessage, handle: () => SourceHandle) => void): Promise<Opened> {
-  const client = new KafkaConnectorClient({ connection: conn, clientIndex: 0, onDisconnect: () => undefined });
+  const client = new KafkaConnectorClient({ connection: conn, clientIndex: 0, shared: false, onDisconnect: () => undefined });
   clients.push(client);
   await client.connect();
   const received: InboundMessage[] = [];
@@ -166,7 +166,7 @@ describe('kafka target', () => {
     const topic = await topicWith('out', [], 3);
     const other = await topicWith('other', [], 1);
     const conn = connection(uniquePrefix('c'), null);
-    const client = new KafkaConnectorClient({ connection: conn, clientIndex: 0, onDisconnect: () => undefined });
+    const client = new KafkaConnectorClient({ connection: conn, clientIndex: 0, shared: false, onDisconnect: () => undefined });
     clients.push(client);
     await client.connect();
     const target = await client.createTarget(conn.targets[0]);
