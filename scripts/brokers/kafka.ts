@@ -83,9 +83,16 @@ async function jarsPresent(): Promise<boolean> {
   return (await readdir(libDir)).includes(`kafka_2.13-${kafkaVersion}.jar`);
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints). Like
+ * Kafka's own generator it never starts with '-', which the storage tool's argument parser would take for
+ * an option (a fresh install failed so, about once in 64).
+ */
 function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export const kafka: LocalServer = {
@@ -113,8 +120,7 @@ export const kafka: LocalServer = {
     if (!existsSync(path.join(dataDir, 'meta.properties'))) {
       const [command, args] = java('kafka.tools.StorageTool', [
         'format',
-        '-t',
-        clusterId(),
+        `--cluster-id=${clusterId()}`,
         '-c',
         configFile,
       ]);
