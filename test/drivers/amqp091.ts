@@ -43,11 +43,19 @@ export function createAmqp091Driver(endpoint: BrokerEndpoint): Amqp091Driver {
 
   async function withChannel<T>(fn: (channel: amqplib.ConfirmChannel) => Promise<T>): Promise<T> {
     const connection = await amqplib.connect(endpoint.url);
+    // A reset (broker stopping, or the socket ending after the close handshake) is an 'error' event: kept
+    // here and thrown by the operation, instead of an unhandled event that fails the whole test file.
+    let failure: Error | undefined;
+    connection.on('error', (error: Error) => {
+      failure ??= error;
+    });
     try {
       const channel = await connection.createConfirmChannel();
-      return await fn(channel);
+      const result = await fn(channel);
+      if (failure) throw failure;
+      return result;
     } finally {
-      await connection.close();
+      if (!failure) await connection.close();
     }
   }
 
