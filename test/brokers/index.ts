@@ -45,3 +45,16 @@ export function withBrokerLock<T>(
       : `${endpoint.source}-${endpoint.url.replace(/[^a-zA-Z0-9]+/g, '_')}`;
   return withLock(`use-${name}`, fn, { mode });
 }
+
+/**
+ * Takes the usage lock of the broker behind `endpoint` and keeps it until the returned function is called
+ * (for beforeEach/afterEach pairs, where withBrokerLock's callback shape does not fit).
+ */
+export async function holdBrokerLock(endpoint: BrokerEndpoint, mode: LockMode = 'exclusive'): Promise<() => void> {
+  let unlock!: () => void;
+  const done = new Promise<void>((r) => (unlock = r));
+  await new Promise<void>((acquired, failed) => {
+    withBrokerLock(endpoint, () => (acquired(), done), mode).catch(failed);
+  });
+  return unlock;
+}

@@ -9,13 +9,13 @@
  * The broker is shared: every case holds its shared usage lock; the restart case trades it for the exclusive
  * one while the broker is down.
  */
-import { execFileSync } from 'node:child_process';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { amqp091 } from '../../connectors/amqp-091/index.js';
-import { getBroker, withBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, holdBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
 import { connectorSuite, type ConnectorSuiteDriver, type ReceivedMessage } from '../conformance/connector.suite.js';
 import { brokerControl } from '../drivers/control.js';
+import { declareConformanceTopology as declare } from './rabbitmq.js';
 
 // A RabbitMQ stop and start takes several seconds on a busy machine.
 vi.setConfig({ testTimeout: 90_000 });
@@ -23,20 +23,10 @@ vi.setConfig({ testTimeout: 90_000 });
 let endpoint: BrokerEndpoint;
 let release: (() => void) | undefined;
 
-/** Holds the broker's usage lock until the returned function is called. */
-async function hold(mode: 'shared' | 'exclusive'): Promise<() => void> {
-  let unlock!: () => void;
-  const done = new Promise<void>((r) => (unlock = r));
-  await new Promise<void>((acquired, failed) => {
-    withBrokerLock(endpoint, () => (acquired(), done), mode).catch(failed);
-  });
-  return unlock;
-}
-
 beforeEach(async () => {
   endpoint ??= await getBroker('amqp091');
   // The restart case trades it for the exclusive lock in stopBroker.
-  release = await hold('shared');
+  release = await holdBrokerLock(endpoint, 'shared');
 });
 afterEach(() => {
   release?.();
@@ -45,15 +35,6 @@ afterEach(() => {
 
 const SUBJECT = 'nginx:ditto';
 
-/** Declares (synchronously) the prefix's source queue, events exchange and the consumer's events queue. */
-function declare(url: string, prefix: string): void {
-  const script = `const amqp=require('amqplib');const s=JSON.parse(require('fs').readFileSync(0,'utf8'));
-(async()=>{const c=await amqp.connect(s.url);const ch=await c.createChannel();
-await ch.assertQueue(s.prefix+'.telemetry',{durable:true});await ch.assertQueue(s.prefix+'.events',{durable:true});
-await ch.assertExchange(s.prefix,'fanout',{durable:true});await ch.bindQueue(s.prefix+'.events',s.prefix,'');await c.close();})()
-.catch((e)=>{console.error(e.message);process.exit(1);});`;
-  execFileSync(process.execPath, ['-e', script], { input: JSON.stringify({ url, prefix }), cwd: process.cwd(), stdio: ['pipe', 'ignore', 'inherit'], timeout: 20_000 });
-}
 
 function amqp091Driver(): ConnectorSuiteDriver {
   let url = '';
@@ -157,7 +138,7 @@ function amqp091Driver(): ConnectorSuiteDriver {
     async stopBroker() {
       release?.();
       release = undefined;
-      unlockRestart = await hold('exclusive');
+      unlockRestart = await holdBrokerLock(endpoint, 'exclusive');
       await device?.model.close().catch(() => undefined);
       device = undefined;
       await brokerControl(endpoint).stop();

@@ -14,28 +14,20 @@ import { execFileSync } from 'node:child_process';
 import rhea, { type Connection, type EventContext, type Sender } from 'rhea';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { amqp10 } from '../../connectors/amqp-10/index.js';
-import { getBroker, withBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, holdBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
 import { connectorSuite, type ConnectorSuiteDriver, type ReceivedMessage } from '../conformance/connector.suite.js';
 import { brokerControl } from '../drivers/control.js';
+import { declareConformanceTopology as declare } from './rabbitmq.js';
 
 vi.setConfig({ testTimeout: 90_000 });
 
 let endpoint: BrokerEndpoint;
 let release: (() => void) | undefined;
 
-async function hold(mode: 'shared' | 'exclusive'): Promise<() => void> {
-  let unlock!: () => void;
-  const done = new Promise<void>((r) => (unlock = r));
-  await new Promise<void>((acquired, failed) => {
-    withBrokerLock(endpoint, () => (acquired(), done), mode).catch(failed);
-  });
-  return unlock;
-}
-
 beforeEach(async () => {
   endpoint ??= await getBroker('amqp10');
   // The restart case trades it for the exclusive lock in stopBroker.
-  release = await hold('shared');
+  release = await holdBrokerLock(endpoint, 'shared');
 });
 afterEach(() => {
   release?.();
@@ -44,14 +36,6 @@ afterEach(() => {
 
 const SUBJECT = 'nginx:ditto';
 
-function declare(url: string, prefix: string): void {
-  const script = `const amqp=require('amqplib');const s=JSON.parse(require('fs').readFileSync(0,'utf8'));
-(async()=>{const c=await amqp.connect(s.url);const ch=await c.createChannel();
-await ch.assertQueue(s.prefix+'.telemetry',{durable:true});await ch.assertQueue(s.prefix+'.events',{durable:true});
-await ch.assertExchange(s.prefix,'fanout',{durable:true});await ch.bindQueue(s.prefix+'.events',s.prefix,'');await c.close();})()
-.catch((e)=>{console.error(e.message);process.exit(1);});`;
-  execFileSync(process.execPath, ['-e', script], { input: JSON.stringify({ url, prefix }), cwd: process.cwd(), stdio: ['pipe', 'ignore', 'inherit'], timeout: 20_000 });
-}
 
 function open(url: string): Promise<Connection> {
   const { hostname, port, username, password } = new URL(url);
@@ -189,7 +173,7 @@ await ch.deleteQueue(p+'.telemetry');await ch.deleteQueue(p+'.events');await ch.
     async stopBroker() {
       release?.();
       release = undefined;
-      unlockRestart = await hold('exclusive');
+      unlockRestart = await holdBrokerLock(endpoint, 'exclusive');
       device?.close();
       device = undefined;
       await brokerControl(endpoint).stop();

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterEach, beforeEach, inject, vi } from 'vitest';
 import { kafka as kafkaConnector } from '../../connectors/kafka/index.js';
-import { fromEnvironment, getBroker, withBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
+import { fromEnvironment, getBroker, holdBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
 import { connectorSuite, type ConnectorSuiteDriver, type ReceivedMessage } from '../conformance/connector.suite.js';
 import { createKafkaDriver, type KafkaDriver } from '../drivers/kafka.js';
 
@@ -29,20 +29,10 @@ let release: (() => void) | undefined;
 /** Set while the restart case holds the broker stopped (exclusive lock). */
 let restarting: { unlock: () => void; driver: KafkaDriver } | undefined;
 
-/** Holds the broker's usage lock until the returned function is called. */
-async function hold(mode: 'shared' | 'exclusive'): Promise<() => void> {
-  let unlock!: () => void;
-  const done = new Promise<void>((r) => (unlock = r));
-  await new Promise<void>((acquired, failed) => {
-    withBrokerLock(endpoint, () => (acquired(), done), mode).catch(failed);
-  });
-  return unlock;
-}
-
 beforeEach(async (ctx) => {
   endpoint ??= await getBroker('kafka');
   // The restart case takes the lock exclusively itself (stopBroker).
-  if (!/broker restart/.test(ctx.task.name)) release = await hold('shared');
+  if (!/broker restart/.test(ctx.task.name)) release = await holdBrokerLock(endpoint, 'shared');
 });
 afterEach(async () => {
   release?.();
@@ -145,7 +135,7 @@ function kafkaDriver(): ConnectorSuiteDriver {
     ...(!fromEnvironment('kafka') && !inject('twinbridgeDockerBrokers')?.kafka
       ? {
           async stopBroker() {
-            restarting = { unlock: await hold('exclusive'), driver };
+            restarting = { unlock: await holdBrokerLock(endpoint, 'exclusive'), driver };
             await driver.stop();
           },
           async startBroker() {
