@@ -4,7 +4,7 @@
 //   2. a container started by test/global-setup.ts when a Docker engine is reachable;
 //   3. the project's local brokers (scripts/brokers, `npm run brokers:up`), started here if needed.
 // Tests never skip for want of a broker: if none can be had, getBroker rejects and the test fails.
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { startServer, withLock, type LockMode } from '../../scripts/brokers/index.js';
 import { fromEnvironment, localEndpoint, localServers } from './env.js';
 import type { BrokerEndpoint, BrokerKind } from './types.js';
@@ -50,11 +50,30 @@ export function withBrokerLock<T>(
  * Takes the usage lock of the broker behind `endpoint` and keeps it until the returned function is called
  * (for beforeEach/afterEach pairs, where withBrokerLock's callback shape does not fit).
  */
-export async function holdBrokerLock(endpoint: BrokerEndpoint, mode: LockMode = 'exclusive'): Promise<() => void> {
+export async function holdBrokerLock(
+  endpoint: BrokerEndpoint,
+  mode: LockMode = 'exclusive',
+): Promise<() => void> {
   let unlock!: () => void;
   const done = new Promise<void>((r) => (unlock = r));
   await new Promise<void>((acquired, failed) => {
     withBrokerLock(endpoint, () => (acquired(), done), mode).catch(failed);
   });
   return unlock;
+}
+
+/**
+ * Keeps the given brokers up for the whole test file: a shared usage lock taken before the file's tests
+ * and released after its cleanup, so a fault test elsewhere never restarts a broker under them. Call it
+ * before the file's own hooks: after-hooks run in reverse order (vitest's default `stack`), so the release
+ * comes after the file's own cleanup.
+ */
+export function keepBrokersUp(...kinds: BrokerKind[]): void {
+  const releases: (() => void)[] = [];
+  beforeAll(async () => {
+    for (const kind of kinds) releases.push(await holdBrokerLock(await getBroker(kind), 'shared'));
+  });
+  afterAll(() => {
+    for (const release of releases.splice(0)) release();
+  });
 }

@@ -5,7 +5,7 @@
  * instance. Closing it on another instance closes it everywhere.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getBroker, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
 import { createMqttDriver, type MqttDriver } from '../drivers/mqtt.js';
 import { DEVOPS, modifyCommand, mqttConnection, uniquePrefix } from '../connectivity/helpers.js';
 import { eventually, startClusterKit, type ClusterKit } from './cluster-kit.js';
@@ -13,6 +13,8 @@ import { eventually, startClusterKit, type ClusterKit } from './cluster-kit.js';
 let kit: ClusterKit;
 let broker: BrokerEndpoint;
 let driver: MqttDriver;
+keepBrokersUp('postgres', 'mqtt');
+
 beforeAll(async () => {
   const postgres = await getBroker('postgres');
   broker = await getBroker('mqtt');

@@ -5,11 +5,13 @@
  * get everything.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getBroker } from '../brokers/index.js';
+import { getBroker, keepBrokersUp } from '../brokers/index.js';
 import { connectWs, type TestWs } from '../ws/client.js';
 import { eventually, startClusterKit, type ClusterKit } from './cluster-kit.js';
 
 let kit: ClusterKit;
+keepBrokersUp('postgres');
+
 beforeAll(async () => {
   const postgres = await getBroker('postgres');
   kit = await startClusterKit(postgres.url, 3, { TWINBRIDGE_CLUSTER_HEARTBEAT_MS: '300' });

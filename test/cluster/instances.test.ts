@@ -4,11 +4,13 @@
  * reaches a WebSocket on another.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getBroker } from '../brokers/index.js';
+import { getBroker, keepBrokersUp } from '../brokers/index.js';
 import { connectWs, type TestWs } from '../ws/client.js';
 import { startClusterKit, type ClusterKit } from './cluster-kit.js';
 
 let kit: ClusterKit;
+keepBrokersUp('postgres');
+
 beforeAll(async () => {
   const postgres = await getBroker('postgres');
   kit = await startClusterKit(postgres.url, 3, { TWINBRIDGE_USERS: 'ditto:ditto,bob:bob' });
@@ -81,7 +83,7 @@ it('delivers an event made on one instance to a WebSocket on another, in revisio
   }
 });
 
-it('enforces a policy changed on another instance at once', async () => {
+it('enforces a policy changed on another instance as soon as the change is read (within a second)', async () => {
   const thingId = 'org.cluster:policy';
   expect((await kit.request(0, 'PUT', `/api/2/things/${thingId}`, { body: { attributes: { secret: 1 } } })).status).toBe(201);
   // Instance 2 caches the policy (and its compiled enforcer) by writing the thing; bob may not yet.
@@ -89,6 +91,12 @@ it('enforces a policy changed on another instance at once', async () => {
   expect((await kit.request(1, 'PUT', `/api/2/things/${thingId}/attributes/bob`, { body: true, auth: 'bob:bob' })).status).toBe(404);
   const readers = { subjects: { 'nginx:bob': { type: 'reader' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] } } };
   expect((await kit.request(0, 'PUT', `/api/2/policies/${thingId}/entries/readers`, { body: readers })).status).toBe(201);
-  const bob = await kit.request(1, 'PUT', `/api/2/things/${thingId}/attributes/bob`, { body: true, auth: 'bob:bob' });
-  expect(bob.status).toBe(201);
+  // Instance 2 learns of the change from PostgreSQL's notification (docs/scale-out.md): about a
+  // millisecond on a quiet machine, more while the test run loads it; never the 60 s of a cache expiry.
+  const deadline = Date.now() + 1000;
+  let status: number;
+  do {
+    status = (await kit.request(1, 'PUT', `/api/2/things/${thingId}/attributes/bob`, { body: true, auth: 'bob:bob' })).status;
+  } while (status === 404 && Date.now() < deadline);
+  expect(status).toBe(201);
 }, 30_000);

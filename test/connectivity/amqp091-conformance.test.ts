@@ -12,7 +12,7 @@
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { amqp091 } from '../../connectors/amqp-091/index.js';
-import { getBroker, holdBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, holdBrokerLock, withBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
 import { connectorSuite, type ConnectorSuiteDriver, type ReceivedMessage } from '../conformance/connector.suite.js';
 import { brokerControl } from '../drivers/control.js';
 import { declareConformanceTopology as declare } from './rabbitmq.js';
@@ -56,24 +56,30 @@ function amqp091Driver(): ConnectorSuiteDriver {
   return {
     name: 'amqp-091 (RabbitMQ)',
     connector: amqp091,
+    // start and stop run in the suite's beforeAll/afterAll, outside the per-test lock: they take their own.
     async start() {
       endpoint ??= await getBroker('amqp091');
       url = endpoint.url;
-      await deviceChannel();
+      await withBrokerLock(endpoint, deviceChannel, 'shared');
       return { uri: url };
     },
-    async stop() {
-      await device?.model.close().catch(() => undefined);
-      if (declared.size === 0) return;
-      const model = await amqplib.connect(url);
-      const channel = await model.createChannel();
-      for (const prefix of declared) {
-        await channel.deleteQueue(`${prefix}.telemetry`);
-        await channel.deleteQueue(`${prefix}.events`);
-        await channel.deleteExchange(prefix);
-      }
-      await model.close();
-    },
+    stop: () =>
+      withBrokerLock(
+        endpoint,
+        async () => {
+          await device?.model.close().catch(() => undefined);
+          if (declared.size === 0) return;
+          const model = await amqplib.connect(url);
+          const channel = await model.createChannel();
+          for (const prefix of declared) {
+            await channel.deleteQueue(`${prefix}.telemetry`);
+            await channel.deleteQueue(`${prefix}.events`);
+            await channel.deleteExchange(prefix);
+          }
+          await model.close();
+        },
+        'shared',
+      ),
     connection(prefix, uri, overrides = {}) {
       if (!declared.has(prefix)) {
         declare(url, prefix);

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import rhea, { type Connection, type EventContext, type Sender } from 'rhea';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { amqp10 } from '../../connectors/amqp-10/index.js';
-import { getBroker, holdBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, holdBrokerLock, withBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
 import { connectorSuite, type ConnectorSuiteDriver, type ReceivedMessage } from '../conformance/connector.suite.js';
 import { brokerControl } from '../drivers/control.js';
 import { declareConformanceTopology as declare } from './rabbitmq.js';
@@ -66,20 +66,26 @@ function amqp10Driver(): ConnectorSuiteDriver {
   return {
     name: 'amqp-10 (RabbitMQ AMQP 1.0 plugin)',
     connector: amqp10,
+    // start and stop run in the suite's beforeAll/afterAll, outside the per-test lock: they take their own.
     async start() {
       endpoint ??= await getBroker('amqp10');
       url = endpoint.url;
-      await deviceConnection();
+      await withBrokerLock(endpoint, deviceConnection, 'shared');
       return { uri: url };
     },
-    async stop() {
-      device?.close();
-      if (declared.size === 0) return;
-      const script = `const amqp=require('amqplib');const s=JSON.parse(require('fs').readFileSync(0,'utf8'));
+    stop: () =>
+      withBrokerLock(
+        endpoint,
+        async () => {
+          device?.close();
+          if (declared.size === 0) return;
+          const script = `const amqp=require('amqplib');const s=JSON.parse(require('fs').readFileSync(0,'utf8'));
 (async()=>{const c=await amqp.connect(s.url);const ch=await c.createChannel();for(const p of s.prefixes){
 await ch.deleteQueue(p+'.telemetry');await ch.deleteQueue(p+'.events');await ch.deleteExchange(p);}await c.close();})();`;
-      execFileSync(process.execPath, ['-e', script], { input: JSON.stringify({ url, prefixes: [...declared] }), stdio: ['pipe', 'ignore', 'inherit'], timeout: 20_000 });
-    },
+          execFileSync(process.execPath, ['-e', script], { input: JSON.stringify({ url, prefixes: [...declared] }), stdio: ['pipe', 'ignore', 'inherit'], timeout: 20_000 });
+        },
+        'shared',
+      ),
     connection(prefix, uri, overrides = {}) {
       if (!declared.has(prefix)) {
         declare(url, prefix);

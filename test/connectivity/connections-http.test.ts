@@ -1,11 +1,13 @@
 /** Connection management over HTTP (§2.9, §11.1, §11.10) against a real Mosquitto. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBroker, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
 import { startTestService, type TestService } from '../helpers/app.js';
 import { DEVOPS, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
 
 let service: TestService;
 let broker: BrokerEndpoint;
+
+keepBrokersUp('mqtt');
 
 beforeAll(async () => {
   broker = await getBroker('mqtt');

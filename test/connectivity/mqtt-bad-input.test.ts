@@ -4,13 +4,15 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getBroker, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
 import { startTestService, type TestService } from '../helpers/app.js';
 import { createOpenConnection, DEVOPS, metric, modifyCommand, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
 
 let service: TestService;
 let broker: BrokerEndpoint;
 let device: MqttClient;
+
+keepBrokersUp('mqtt');
 
 beforeAll(async () => {
   broker = await getBroker('mqtt');

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { getBroker, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
 import { createMqttDriver, type MqttDriver } from '../drivers/mqtt.js';
 import { startTestService, type TestService } from '../helpers/app.js';
 import { createOpenConnection, DEVOPS, metric, modifyCommand, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
@@ -12,6 +12,8 @@ import { createOpenConnection, DEVOPS, metric, modifyCommand, mqttConnection, un
 let service: TestService;
 let broker: BrokerEndpoint;
 let driver: MqttDriver;
+
+keepBrokersUp('mqtt');
 
 beforeAll(async () => {
   broker = await getBroker('mqtt');

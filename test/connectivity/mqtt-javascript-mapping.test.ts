@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getBroker, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
 import { createMqttDriver, type MqttDriver } from '../drivers/mqtt.js';
 import { startTestService, type TestService } from '../helpers/app.js';
 import { createOpenConnection, DEVOPS, metric, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
@@ -17,6 +17,8 @@ const script = (path: string) => readFileSync(new URL(`../../mappings/${path}`, 
 let service: TestService;
 let broker: BrokerEndpoint;
 let driver: MqttDriver;
+keepBrokersUp('mqtt');
+
 beforeAll(async () => {
   broker = await getBroker('mqtt');
   driver = createMqttDriver(broker);

@@ -6,13 +6,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { getBroker } from '../brokers/index.js';
+import { getBroker, keepBrokersUp } from '../brokers/index.js';
 import { createMqttDriver } from '../drivers/mqtt.js';
 import { request } from '../helpers/app.js';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
 import { DEVOPS, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
 
 let running: ServiceProcess | undefined;
+keepBrokersUp('mqtt');
+
 afterAll(async () => {
   await running?.stop('SIGKILL');
 });

@@ -3,7 +3,7 @@
  * extraFields, and READ enforcement for the target's subjects (pruned values, nothing when unreadable).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getBroker, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
 import { createMqttDriver, type MqttDriver } from '../drivers/mqtt.js';
 import { startTestService, type TestService } from '../helpers/app.js';
 import { createOpenConnection, DEVOPS, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
@@ -11,6 +11,8 @@ import { createOpenConnection, DEVOPS, mqttConnection, uniquePrefix, waitFor } f
 let service: TestService;
 let broker: BrokerEndpoint;
 let driver: MqttDriver;
+
+keepBrokersUp('mqtt');
 
 beforeAll(async () => {
   broker = await getBroker('mqtt');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBroker } from '../brokers/index.js';
+import { getBroker, keepBrokersUp } from '../brokers/index.js';
 import { createPostgresDriver, type PostgresDriver } from '../drivers/postgres.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { EntityRecord } from '../../src/store/port.js';
@@ -41,6 +41,8 @@ function recordOf(thing: Record<string, unknown>): EntityRecord {
     value,
   };
 }
+
+keepBrokersUp('postgres');
 
 afterAll(async () => {
   for (const schema of schemas) await driver?.dropSchema(schema);

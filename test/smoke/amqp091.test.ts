@@ -12,10 +12,17 @@ describe('AMQP 0.9.1 broker', () => {
     broker = await getBroker('amqp091');
     driver = createAmqp091Driver(broker);
   });
-  afterAll(async () => {
-    await driver?.close();
-    for (const queue of queues) await driver.deleteQueue(queue);
-  });
+  afterAll(() =>
+    // Cleanup while no other file restarts the broker.
+    withBrokerLock(
+      broker,
+      async () => {
+        await driver?.close();
+        for (const queue of queues) await driver.deleteQueue(queue);
+      },
+      'shared',
+    ),
+  );
 
   async function newQueue(): Promise<string> {
     const queue = uniqueName('smoke-amqp091');

@@ -13,12 +13,19 @@ describe('AMQP 1.0 broker', () => {
     broker = await getBroker('amqp10');
     driver = createAmqp10Driver(broker);
   });
-  afterAll(async () => {
-    await driver?.close();
-    // AMQP 1.0 has no queue deletion; RabbitMQ's queues are removed through AMQP 0.9.1.
-    const amqp091 = createAmqp091Driver({ ...broker, kind: 'amqp091' });
-    for (const queue of queues) await amqp091.deleteQueue(queue);
-  });
+  afterAll(() =>
+    // Cleanup while no other file restarts the broker.
+    withBrokerLock(
+      broker,
+      async () => {
+        await driver?.close();
+        // AMQP 1.0 has no queue deletion; RabbitMQ's queues are removed through AMQP 0.9.1.
+        const amqp091 = createAmqp091Driver({ ...broker, kind: 'amqp091' });
+        for (const queue of queues) await amqp091.deleteQueue(queue);
+      },
+      'shared',
+    ),
+  );
 
   async function newQueue(): Promise<string> {
     const queue = uniqueName('smoke-amqp10');

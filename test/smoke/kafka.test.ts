@@ -12,10 +12,17 @@ describe('Kafka broker', () => {
     broker = await getBroker('kafka');
     driver = createKafkaDriver(broker);
   });
-  afterAll(async () => {
-    await driver?.close();
-    for (const topic of topics) await driver.deleteTopic(topic);
-  });
+  afterAll(() =>
+    // Cleanup while no other file restarts the broker.
+    withBrokerLock(
+      broker,
+      async () => {
+        await driver?.close();
+        for (const topic of topics) await driver.deleteTopic(topic);
+      },
+      'shared',
+    ),
+  );
 
   async function newTopic(): Promise<string> {
     const topic = uniqueName('smoke-kafka');

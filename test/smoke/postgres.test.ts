@@ -12,10 +12,17 @@ describe('PostgreSQL server', () => {
     broker = await getBroker('postgres');
     driver = createPostgresDriver(broker);
   });
-  afterAll(async () => {
-    await driver?.close();
-    for (const schema of schemas) await driver.dropSchema(schema);
-  });
+  afterAll(() =>
+    // Cleanup while no other file restarts the broker.
+    withBrokerLock(
+      broker,
+      async () => {
+        await driver?.close();
+        for (const schema of schemas) await driver.dropSchema(schema);
+      },
+      'shared',
+    ),
+  );
 
   async function notifyRoundTrip(): Promise<void> {
     const channel = uniqueName('smoke_pg').replace(/-/g, '_');

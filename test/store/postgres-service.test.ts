@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { getBroker } from '../brokers/index.js';
+import { getBroker, keepBrokersUp } from '../brokers/index.js';
 import { createPostgresDriver, type PostgresDriver } from '../drivers/postgres.js';
 import { startTestService } from '../helpers/app.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -9,6 +9,8 @@ import { loadConfig } from '../../src/config/config.js';
 
 let driver: PostgresDriver | undefined;
 const schemas: string[] = [];
+
+keepBrokersUp('postgres');
 
 afterAll(async () => {
   for (const schema of schemas) await driver?.dropSchema(schema);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBroker, type BrokerEndpoint } from '../brokers/index.js';
+import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
 import { createPostgresDriver, type PostgresDriver } from '../drivers/postgres.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { ConcurrentModificationError, type EntityRecord, type Store } from '../../src/store/port.js';
@@ -12,6 +12,8 @@ let endpoint: BrokerEndpoint;
 let driver: PostgresDriver;
 const schemas: string[] = [];
 const schemaOf = new WeakMap<Store, string>();
+
+keepBrokersUp('postgres');
 
 beforeAll(async () => {
   endpoint = await getBroker('postgres');
