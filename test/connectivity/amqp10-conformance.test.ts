@@ -113,6 +113,8 @@ await ch.deleteQueue(p+'.telemetry');await ch.deleteQueue(p+'.events');await ch.
       let entry = senders.get(address);
       if (!entry) {
         const sender = connection.open_sender({ target: { address } });
+        // One settlement listener per message in flight (removed when it settles): more than 10 is fine.
+        sender.setMaxListeners(0);
         const created = { sender, queue: [] as Array<() => void> };
         sender.on('sendable', () => {
           while (created.queue.length > 0 && sender.sendable()) created.queue.shift()!();
