@@ -3,7 +3,8 @@
  * updates (durable writes) and the resulting events out to an MQTT target, next to a raw pass-through in the
  * same run (an MQTT.js subscriber republishing the same messages, no processing). Prints a table.
  *
- *   node --no-node-snapshot --import tsx bench/mqtt.ts [messages=20000] [rate=10000]
+ *   npm run bench -- mqtt   (or, with the Node.js flags of `npm start`, as this process hosts the service:
+ *   node --no-node-snapshot --max-semi-space-size=64 --import tsx bench/mqtt.ts [messages=20000] [rate=10000])
  *   BENCH_ONLY=raw|twinbridge limits the run to one path (profiling).
  *
  * Two phases per path: `max` (the publisher keeps 1000 QoS 1 publishes in flight: throughput) and `paced`

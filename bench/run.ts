@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serviceNodeFlags } from '../test/helpers/service-process.js';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const all = readdirSync(dir)
@@ -21,7 +22,8 @@ if (wanted.length > 0 && chosen.length !== wanted.length) {
 let failed = false;
 for (const name of chosen) {
   console.log(`\n=== bench/${name}.ts`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, `${name}.ts`)], { stdio: 'inherit' });
+  // With the flags of `npm start`: several benchmarks host the service in their own process.
+  const result = spawnSync(process.execPath, [...serviceNodeFlags, path.join(dir, `${name}.ts`)], { stdio: 'inherit' });
   if (result.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);

@@ -4,7 +4,8 @@
  * deliveries per second and the delivery latency (change issued → event received) percentiles.
  * Also the memory per idle session. Bounded to about a minute.
  *
- *   node --import tsx bench/websocket.ts [sessions=1000] [secondsPerStep=6]
+ *   npm run bench -- websocket   (or, with the Node.js flags of `npm start`, as this process hosts the service:
+ *   node --max-semi-space-size=64 --import tsx bench/websocket.ts [sessions=1000] [secondsPerStep=6])
  * Target on the 2-core reference machine: ≥ 100,000 deliveries/s with p99 < 50 ms.
  */
 import { fork } from 'node:child_process';

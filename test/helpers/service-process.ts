@@ -1,12 +1,24 @@
 /**
- * Runs Twinbridge as a separate process (`node --import tsx src/main.ts`, as `npm start` does) on a free
- * loopback port, for tests that kill it and benchmarks that load it from another process.
+ * Runs Twinbridge as a separate process, with the Node.js flags of `npm start`, on a free loopback port,
+ * for tests that kill it and benchmarks that load it from another process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The arguments of `npm start` after `node` (flags, then src/main.ts): one place decides them. */
+export const startArguments: readonly string[] = (() => {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = pkg.scripts.start.split(/\s+/);
+  if (node !== 'node' || args.at(-1) !== 'src/main.ts') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return args;
+})();
+
+/** The Node.js flags of `npm start` (for benchmarks that host the service in their own process). */
+export const serviceNodeFlags: readonly string[] = startArguments.slice(0, -1);
 
 export interface ServiceProcess {
   url: string;
@@ -17,7 +29,7 @@ export interface ServiceProcess {
 }
 
 export async function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...startArguments], {
     cwd: root,
     // The address is read from the info-level "ready" log line, so the level stays at info.
     env: { ...process.env, TWINBRIDGE_HOST: '127.0.0.1', TWINBRIDGE_PORT: '0', ...env, TWINBRIDGE_LOG_LEVEL: 'info' },
