@@ -36,7 +36,6 @@ import {
   BUILT_IN_ACK_LABELS,
   headerList,
   isInternalHeader,
-  parseProtocolMessage,
   renderProtocolMessage,
   toSignal,
   type ProtocolMessage,
@@ -161,15 +160,7 @@ export class InboundPipeline implements SourceSink {
         problems.push(`mapper '${r.mapper}': ${r.error.message}`);
         continue;
       }
-      for (const json of r.result) {
-        try {
-          out.push(parseProtocolMessage(json));
-        } catch (err) {
-          const text = err instanceof DittoError ? err.message : String(err);
-          this.emit('mapped', false, `Mapper '${r.mapper}' produced an invalid Ditto Protocol message: ${text}`, correlationId);
-          problems.push(text);
-        }
-      }
+      out.push(...r.messages);
     }
     if (out.length === 0) return problems.length > 0 ? `Dropped: ${problems.join('; ')}` : 'Dropped: the mappers produced no message.';
     for (const m of out) this.emit('mapped', true, `Mapped to '${formatTopic(m.topic)}'.`, m.headers['correlation-id'] ?? correlationId);

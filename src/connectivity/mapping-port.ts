@@ -4,6 +4,7 @@
  */
 import type { DittoError } from '../errors/ditto-error.js';
 import type { ExternalMessage, ProtocolJson } from '../mapping/types.js';
+import type { ProtocolMessage } from '../protocol/index.js';
 
 export type { ExternalMessage, ProtocolJson };
 
@@ -12,7 +13,8 @@ export type MappingResult<T> = { mapper: string; result: T[] } | { mapper: strin
 export interface MapperRegistry {
   /** payloadMapping: the source's list (default ['Ditto']); conditions, limits and fan-out are the registry's. */
   /** `options.authorizationSubject`: the source's first subject (`{{ request:subjectId }}` in mappers). */
-  mapIncoming(payloadMapping: readonly string[] | undefined, message: ExternalMessage, options?: { authorizationSubject?: string }): Promise<Array<MappingResult<ProtocolJson>>>;
+  /** Each result comes parsed too (`messages`): every mapper's output is validated as Ditto Protocol. */
+  mapIncoming(payloadMapping: readonly string[] | undefined, message: ExternalMessage, options?: { authorizationSubject?: string }): Promise<Array<{ mapper: string; result: ProtocolJson[]; messages: ProtocolMessage[] } | { mapper: string; error: DittoError }>>;
   mapOutgoing(payloadMapping: readonly string[] | undefined, message: ProtocolJson): Promise<Array<MappingResult<ExternalMessage>>>;
   close(): Promise<void>;
 }

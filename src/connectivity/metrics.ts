@@ -81,26 +81,42 @@ export class ConnectionMetrics {
   private connection: CounterSet = new Map();
   private readonly sources = new Map<string, CounterSet>();
   private readonly targets = new Map<string, CounterSet>();
-  private failures = false;
+  private anyFailure = false;
 
+  /** On every message event (several per message): no allocation once the counters exist. */
   record(e: MessageEvent): void {
-    const k = key(e.direction, e.type, e.success);
     const perAddress = e.direction === 'inbound' ? this.sources : this.targets;
     let set = perAddress.get(e.address);
     if (!set) perAddress.set(e.address, (set = new Map()));
-    for (const s of [this.connection, set]) {
-      let counter = s.get(k);
-      if (!counter) s.set(k, (counter = new WindowCounter()));
-      counter.add(e.at);
-    }
-    if (!e.success) this.failures = true;
+    let counters = (e.success ? this.successes : this.failures).get(set)?.get(e.type);
+    if (!counters) counters = this.countersOf(set, e);
+    counters[0].add(e.at);
+    counters[1].add(e.at);
+    if (!e.success) this.anyFailure = true;
+  }
+
+  /** Counters of one type and outcome per address set: [the connection's, the address's]. */
+  private readonly successes = new Map<CounterSet, Map<string, [WindowCounter, WindowCounter]>>();
+  private readonly failures = new Map<CounterSet, Map<string, [WindowCounter, WindowCounter]>>();
+
+  private countersOf(set: CounterSet, e: MessageEvent): [WindowCounter, WindowCounter] {
+    const k = key(e.direction, e.type, e.success);
+    const counter = (s: CounterSet) => s.get(k) ?? s.set(k, new WindowCounter()).get(k)!;
+    const pair: [WindowCounter, WindowCounter] = [counter(this.connection), counter(set)];
+    const byOutcome = e.success ? this.successes : this.failures;
+    let byType = byOutcome.get(set);
+    if (!byType) byOutcome.set(set, (byType = new Map()));
+    byType.set(e.type, pair);
+    return pair;
   }
 
   reset(): void {
     this.connection = new Map();
     this.sources.clear();
     this.targets.clear();
-    this.failures = false;
+    this.successes.clear();
+    this.failures.clear();
+    this.anyFailure = false;
   }
 
   /** The JSON of `GET /connections/{id}/metrics` (§11.8). */
@@ -112,7 +128,7 @@ export class ConnectionMetrics {
     };
     return {
       connectionId,
-      containsFailures: this.failures,
+      containsFailures: this.anyFailure,
       connectionMetrics: { inbound: renderSet(this.connection, 'inbound', now), outbound: renderSet(this.connection, 'outbound', now) },
       sourceMetrics: { addressMetrics: addressMetrics(this.sources, sourceAddresses, 'inbound') },
       targetMetrics: { addressMetrics: addressMetrics(this.targets, targetAddresses, 'outbound') },

@@ -42,7 +42,7 @@ import {
   type PlaceholderResolvers,
   type ResourceType,
 } from '../placeholders/index.js';
-import { parseProtocolMessage, parseTopic, type TopicPath } from '../protocol/index.js';
+import { parseProtocolMessage, parseTopic, type ProtocolMessage, type TopicPath } from '../protocol/index.js';
 import { isPlainObject } from '../util/json-pointer.js';
 import { builtinEngines, DEFAULT_MAPPER, type JavaScriptEngineOptions } from './builtins/index.js';
 import { contentTypeOf, headerOf, mediaTypeOf, stringHeaders } from './builtins/shared.js';
@@ -62,13 +62,20 @@ export const MAX_MAPPERS = 10;
 export const MAX_MESSAGES_PER_MAPPER = 10;
 const BLOCKLIST_OPTION = 'content-type-blocklist';
 
+/** A mapper's inbound messages as JSON, and parsed (the validation every result passes: parse once, use both). */
+export interface IncomingOutcome {
+  mapper: string;
+  result: ProtocolJson[];
+  messages: ProtocolMessage[];
+}
+
 export interface MapperRegistry {
   /** payloadMapping: the source's list (default ['Ditto']); applies incomingConditions, limits (10 mappers, 10 messages each), fan-out (each mapper gets the original message). */
   mapIncoming(
     payloadMapping: readonly string[] | undefined,
     message: ExternalMessage,
     options?: InboundOptions,
-  ): Promise<Array<{ mapper: string; result: ProtocolJson[] } | { mapper: string; error: DittoError }>>;
+  ): Promise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
   mapOutgoing(
     payloadMapping: readonly string[] | undefined,
     message: ProtocolJson,
@@ -325,13 +332,14 @@ export async function createMapperRegistry(
     message: ExternalMessage,
     options: InboundOptions,
     contentType: string | undefined,
-  ) {
+  ): Promise<IncomingOutcome | { mapper: string; error: DittoError }> {
+    const none = { mapper: id, result: [], messages: [] };
     if (
       contentType !== undefined &&
       entry.blocklist.size > 0 &&
       entry.blocklist.has(mediaTypeOf(contentType))
     )
-      return { mapper: id, result: [] };
+      return none;
     if (entry.incoming.length > 0) {
       const resolvers: PlaceholderResolvers = {
         header: headerResolver(message.headers),
@@ -339,13 +347,13 @@ export async function createMapperRegistry(
         time: timeResolver(now),
         request: requestResolver(options.authorizationSubject),
       };
-      if (!allResolve(entry.incoming, resolvers)) return { mapper: id, result: [] };
+      if (!allResolve(entry.incoming, resolvers)) return none;
     }
     try {
       const result = entry.mapper.mapIncoming ? await entry.mapper.mapIncoming(message, options) : [];
       if (result.length > MAX_MESSAGES_PER_MAPPER) throw tooMany(result.length, contentType);
-      for (const json of result) parseProtocolMessage(json); // envelope + topic (§4.1, §4.2)
-      return { mapper: id, result };
+      const messages = result.map((json) => parseProtocolMessage(json)); // envelope + topic (§4.1, §4.2)
+      return { mapper: id, result, messages };
     } catch (error) {
       return { mapper: id, error: toMappingError(error, contentType) };
     }

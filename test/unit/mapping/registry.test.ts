@@ -1,6 +1,7 @@
 // The mapper registry (ditto-interfaces.md §12.1, §11.2): aliases, conditions, fan-out, limits, error
 // isolation and save-time validation, through the real built-in mappers and the real JavaScript engine.
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseProtocolMessage } from '../../../src/protocol/index.js';
 import { DittoError } from '../../../src/errors/ditto-error.js';
 import {
   createMapperRegistry,
@@ -8,6 +9,9 @@ import {
   validatePayloadMapping,
   type MapperRegistry,
 } from '../../../src/mapping/registry.js';
+
+/** A mapper's inbound outcome as the registry returns it: the JSON and, parsed, the protocol messages. */
+const incoming = (mapper: string, result: Record<string, unknown>[]) => ({ mapper, result, messages: result.map((json) => parseProtocolMessage(json)) });
 
 const registries: MapperRegistry[] = [];
 afterEach(async () => {
@@ -58,7 +62,7 @@ describe('payloadMapping', () => {
   it('uses the Ditto mapper when payloadMapping is absent or empty', async () => {
     const r = await registry();
     for (const mapping of [undefined, []]) {
-      expect(await r.mapIncoming(mapping, dittoMessage())).toEqual([{ mapper: 'Ditto', result: [modify] }]);
+      expect(await r.mapIncoming(mapping, dittoMessage())).toEqual([incoming('Ditto', [modify])]);
     }
   });
 
@@ -66,19 +70,19 @@ describe('payloadMapping', () => {
     const r = await registry({ status });
     const outcomes = await r.mapIncoming(['status', 'Ditto'], dittoMessage(statusHeaders));
     expect(outcomes.map((o) => o.mapper)).toEqual(['status', 'Ditto']);
-    expect(outcomes[1]).toEqual({ mapper: 'Ditto', result: [modify] });
+    expect(outcomes[1]).toEqual(incoming('Ditto', [modify]));
     const first = outcomes[0] as { result: Array<Record<string, unknown>> };
     expect(first.result[0].topic).toBe('org.eclipse.ditto/dev1/things/twin/commands/modify');
   });
 
   it('lets an ID shadow an alias of the same name', async () => {
     const r = await registry({ Ditto: { mappingEngine: 'Normalized' } });
-    expect(await r.mapIncoming(['Ditto'], dittoMessage())).toEqual([{ mapper: 'Ditto', result: [] }]);
+    expect(await r.mapIncoming(['Ditto'], dittoMessage())).toEqual([incoming('Ditto', [])]);
   });
 
   it('falls back to the Ditto mapper for an ID that is not defined (runtime, as in Ditto)', async () => {
     const r = await registry();
-    expect(await r.mapIncoming(['nope'], dittoMessage())).toEqual([{ mapper: 'nope', result: [modify] }]);
+    expect(await r.mapIncoming(['nope'], dittoMessage())).toEqual([incoming('nope', [modify])]);
   });
 
   it('accepts the configuration-free aliases without a definition', async () => {
@@ -116,9 +120,9 @@ describe('conditions', () => {
       ['status'],
       dittoMessage({ ...statusHeaders, 'incoming-mapping-required': 'false' }),
     );
-    expect(no).toEqual([{ mapper: 'status', result: [] }]);
+    expect(no).toEqual([incoming('status', [])]);
     const absent = await r.mapIncoming(['status'], dittoMessage(statusHeaders));
-    expect(absent).toEqual([{ mapper: 'status', result: [] }]);
+    expect(absent).toEqual([incoming('status', [])]);
   });
 
   it('evaluates outgoing conditions with topic and thing placeholders', async () => {
@@ -143,14 +147,14 @@ describe('conditions', () => {
       },
     });
     const empty = { headers: { 'content-type': 'application/vnd.eclipse-hono-empty-notification' } };
-    expect(await r.mapIncoming(['Ditto'], empty)).toEqual([{ mapper: 'Ditto', result: [] }]);
+    expect(await r.mapIncoming(['Ditto'], empty)).toEqual([incoming('Ditto', [])]);
     const foo = {
       headers: { 'content-type': 'application/x-foo; charset=utf-8' },
       textPayload: JSON.stringify(modify),
     };
     expect(await r.mapIncoming(['strict', 'Ditto'], foo)).toEqual([
-      { mapper: 'strict', result: [] },
-      { mapper: 'Ditto', result: [modify] },
+      incoming('strict', []),
+      incoming('Ditto', [modify]),
     ]);
   });
 });
@@ -186,7 +190,7 @@ describe('limits and failures', () => {
       error: { error: 'connectivity:message.mapping.failed', status: 400 },
     });
     expect((outcomes[0] as { error: DittoError }).error.message).toMatch(/boom.*line 3/);
-    expect(outcomes[1]).toEqual({ mapper: 'Ditto', result: [modify] });
+    expect(outcomes[1]).toEqual(incoming('Ditto', [modify]));
   });
 
   it('fails a script that runs out of time without delaying the other mappers', async () => {
@@ -196,7 +200,7 @@ describe('limits and failures', () => {
     );
     const outcomes = await r.mapIncoming(['slow', 'Ditto'], dittoMessage());
     expect(outcomes[0]).toMatchObject({ error: { error: 'connectivity:message.mapping.failed' } });
-    expect(outcomes[1]).toEqual({ mapper: 'Ditto', result: [modify] });
+    expect(outcomes[1]).toEqual(incoming('Ditto', [modify]));
   });
 
   it('fails a mapper whose result is not a Ditto Protocol message with a known topic', async () => {
@@ -251,7 +255,7 @@ describe('limits and failures', () => {
       { js: script('function mapToDittoProtocolMsg(h, t) { return JSON.parse(t); }') },
       { connectionId: 'c' },
     );
-    expect(await r.mapIncoming(['js'], dittoMessage())).toEqual([{ mapper: 'js', result: [modify] }]);
+    expect(await r.mapIncoming(['js'], dittoMessage())).toEqual([incoming('js', [modify])]);
     await r.close();
     expect((await r.mapIncoming(['js'], dittoMessage()))[0]).toMatchObject({
       error: { error: 'connectivity:message.mapping.failed' },
