@@ -1,24 +1,30 @@
 /**
  * End-to-end MQTT benchmark (issue 7): QoS 1 telemetry from a second process through Mosquitto into twin
  * updates (durable writes) and the resulting events out to an MQTT target, next to a raw pass-through in the
- * same run (an MQTT.js subscriber republishing the same messages, no processing). Prints a table.
+ * same run (an MQTT.js subscriber republishing the same messages, no processing). Twinbridge (as `npm start`
+ * runs it) and the relay each run in a process of their own; this process only measures. Prints a table.
  *
- *   npm run bench -- mqtt   (or, with the Node.js flags of `npm start`, as this process hosts the service:
- *   node --no-node-snapshot --max-semi-space-size=64 --import tsx bench/mqtt.ts [messages=20000] [rate=10000])
- *   BENCH_ONLY=raw|twinbridge limits the run to one path (profiling).
+ *   npm run bench -- mqtt   (or: node --import tsx bench/mqtt.ts [messages=40000] [rate=10000])
+ *   BENCH_ONLY=raw|twinbridge limits the run to one path (profiling: SERVICE_CPU_PROF_DIR=<dir>).
  *
- * Two phases per path: `max` (the publisher keeps 1000 QoS 1 publishes in flight: throughput) and `paced`
+ * After a warm-up of 10,000 messages, two phases per path: `max` (the publisher keeps 1000 QoS 1 publishes in flight: throughput) and `paced`
  * (a steady `rate` msg/s: latency). Latency = receive time at the target subscriber − send time in the
  * payload (same machine, same clock). Target: ≥ 10,000 msg/s end to end with p99 < 50 ms.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { startTestService, type TestService } from '../test/helpers/app.js';
+import { request } from '../test/helpers/app.js';
 import { startMosquitto } from '../test/connectivity/mosquitto.js';
+import { startServiceProcess, type ServiceProcess } from '../test/helpers/service-process.js';
 
 const DEVOPS = 'devops:foobar';
 const THINGS = 100;
+/** Messages through each path before it is measured (JIT compilation, connection set-up). */
+const WARM_UP = 10_000;
 
 interface PublishJob {
   url: string;
@@ -36,6 +42,8 @@ async function publisher(job: PublishJob): Promise<void> {
   let inFlight = 0;
   let wake: (() => void) | undefined;
   const started = Date.now();
+  // The measurement starts now, not when this process was forked (its start-up is not the pipeline's time).
+  process.send?.({ started });
   for (let seq = 1; seq <= job.count; seq++) {
     if (job.rate > 0) {
       const due = started + (seq * 1000) / job.rate;
@@ -60,10 +68,25 @@ async function publisher(job: PublishJob): Promise<void> {
   await client.endAsync();
 }
 
-function runPublisher(job: PublishJob): Promise<void> {
+/** Runs in its own process: the raw pass-through, republishing every message unchanged. */
+async function relay(url: string): Promise<void> {
+  const client = await mqtt.connectAsync(url, { clientId: 'bench-relay', protocolVersion: 4 });
+  await client.subscribeAsync('raw/raw-in/#', { qos: 1 });
+  client.on('message', (topic, payload) => void client.publishAsync(topic.replace('raw-in', 'raw-out'), payload, { qos: 1 }));
+  process.send?.('ready');
+}
+
+function child(args: string[]): ChildProcess {
+  return fork(fileURLToPath(import.meta.url), args, { execArgv: ['--import', 'tsx'] });
+}
+
+/** Runs the publisher process; resolves with the time it started publishing, once it has published everything. */
+function runPublisher(job: PublishJob): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['publisher', JSON.stringify(job)], { execArgv: ['--no-node-snapshot', '--import', 'tsx'] });
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited with ${code}`))));
+    let started = NaN;
+    const publisherProcess = child(['publisher', JSON.stringify(job)]);
+    publisherProcess.on('message', (m: { started: number }) => (started = m.started));
+    publisherProcess.once('exit', (code) => (code === 0 ? resolve(started) : reject(new Error(`publisher exited with ${code}`))));
   });
 }
 
@@ -79,23 +102,20 @@ interface Result {
 }
 
 /** Subscribes to `filter`, waits for `count` messages, returns throughput and latency. */
-async function measure(url: string, filter: string, count: number, extractT: (payload: Buffer) => number, start: () => Promise<void>, label: [string, string]): Promise<Result> {
+async function measure(url: string, filter: string, count: number, extractT: (payload: Buffer) => number, start: () => Promise<number>, label: [string, string]): Promise<Result> {
   const sub = await mqtt.connectAsync(url, { clientId: `bench-sub-${label.join('-')}`, protocolVersion: 4 });
   await sub.subscribeAsync(filter, { qos: 1 });
   const latencies: number[] = [];
-  let first = 0;
   let last = 0;
   const done = new Promise<void>((resolve) => {
     sub.on('message', (_topic, payload) => {
       const now = Date.now();
-      if (first === 0) first = now;
       last = now;
       latencies.push(now - extractT(payload));
       if (latencies.length === count) resolve();
     });
   });
-  const began = Date.now();
-  await start();
+  const began = await start();
   await Promise.race([done, new Promise((r) => setTimeout(r, 120_000))]);
   await sub.endAsync();
   latencies.sort((a, b) => a - b);
@@ -105,35 +125,44 @@ async function measure(url: string, filter: string, count: number, extractT: (pa
 }
 
 async function main(): Promise<void> {
-  const count = Number(process.argv[2] ?? 20_000);
+  const count = Number(process.argv[2] ?? 40_000);
   const rate = Number(process.argv[3] ?? 10_000);
   const broker = await startMosquitto();
-  let service: TestService | undefined;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'twinbridge-bench-mqtt-'));
+  let service: ServiceProcess | undefined;
   const results: Result[] = [];
   try {
     const only = process.env.BENCH_ONLY;
     if (only !== 'twinbridge') await rawPhases();
     if (only !== 'raw') await twinbridgePhases();
   } finally {
-    await service?.close();
+    await service?.stop('SIGTERM');
     await broker.stop();
+    await rm(dataDir, { recursive: true, force: true });
   }
 
   async function rawPhases(): Promise<void> {
-    // Raw pass-through: republish every message unchanged, no processing.
-    const relay = await mqtt.connectAsync(broker.url, { clientId: 'bench-relay', protocolVersion: 4 });
-    await relay.subscribeAsync('raw/raw-in/#', { qos: 1 });
-    relay.on('message', (topic, payload) => void relay.publishAsync(topic.replace('raw-in', 'raw-out'), payload, { qos: 1 }));
-    const rawT = (p: Buffer) => (JSON.parse(p.toString()) as { t: number }).t;
-    results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => runPublisher({ url: broker.url, count, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw pass-through', 'max']));
-    results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => runPublisher({ url: broker.url, count, rate, mode: 'raw', prefix: 'raw' }), ['raw pass-through', `paced ${rate}/s`]));
-    await relay.endAsync();
+    const relayProcess = child(['relay', broker.url]);
+    await new Promise<void>((resolve, reject) => {
+      relayProcess.once('message', () => resolve());
+      relayProcess.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
+    });
+    try {
+      const rawT = (p: Buffer) => (JSON.parse(p.toString()) as { t: number }).t;
+      await measure(broker.url, 'raw/raw-out/#', WARM_UP, rawT, () => runPublisher({ url: broker.url, count: WARM_UP, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw', 'warm-up']);
+      results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => runPublisher({ url: broker.url, count, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw pass-through', 'max']));
+      results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => runPublisher({ url: broker.url, count, rate, mode: 'raw', prefix: 'raw' }), ['raw pass-through', `paced ${rate}/s`]));
+    } finally {
+      relayProcess.kill('SIGTERM');
+    }
   }
 
   async function twinbridgePhases(): Promise<void> {
-    service = await startTestService({ TWINBRIDGE_LOG_LEVEL: 'silent' });
+    service = await startServiceProcess({ TWINBRIDGE_DATA_DIR: dataDir, TWINBRIDGE_LOG_LEVEL: 'warn' });
+    const url = service.url;
+    const api = (method: string, p: string, o: Parameters<typeof request>[3] = {}) => request(url, method, p, o);
     for (let k = 0; k < THINGS; k++) {
-      const res = await service.request('PUT', `/api/2/things/bench:tb-${k}`, { body: { attributes: {} } });
+      const res = await api('PUT', `/api/2/things/bench:tb-${k}`, { body: { attributes: {} } });
       if (res.status !== 201) throw new Error(`thing: ${res.status} ${res.text}`);
     }
     const connection = {
@@ -144,22 +173,23 @@ async function main(): Promise<void> {
       sources: [{ addresses: ['tb/telemetry/#'], qos: 1, authorizationContext: ['nginx:ditto'] }],
       targets: [{ address: 'tb/events/{{ thing:id }}', topics: ['_/_/things/twin/events'], qos: 1, authorizationContext: ['nginx:ditto'] }],
     };
-    const created = await service.request('POST', '/api/2/connections', { auth: DEVOPS, body: connection });
+    const created = await api('POST', '/api/2/connections', { auth: DEVOPS, body: connection });
     if (created.status !== 201) throw new Error(`connection: ${created.status} ${created.text}`);
     const id = created.json.id;
     for (let i = 0; i < 100; i++) {
-      if ((await service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json.liveStatus === 'open') break;
+      if ((await api('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json.liveStatus === 'open') break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const eventT = (p: Buffer) => (JSON.parse(p.toString()) as { value: { t: number } }).value.t;
+    await measure(broker.url, 'tb/events/#', WARM_UP, eventT, () => runPublisher({ url: broker.url, count: WARM_UP, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge', 'warm-up']);
     results.push(await measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max']));
     results.push(await measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`]));
-    const metrics = (await service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
+    const metrics = (await api('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
     const inbound = metrics.connectionMetrics.inbound;
     console.log(`twinbridge metrics: consumed ${inbound.consumed.success.PT1H}, dropped ${inbound.dropped.failure.PT1H}, published ${metrics.connectionMetrics.outbound.published.success.PT1H}`);
   }
   const pad = (s: string | number, n: number) => String(s).padEnd(n);
-  console.log(`\nMQTT end to end, ${count} QoS 1 messages per phase, 2-core machine shared with other work\n`);
+  console.log(`\nMQTT end to end, ${count} QoS 1 messages per phase, Twinbridge and the relay in processes of their own, 2-core machine\n`);
   console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}max ms`);
   for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${r.max}`);
   const raw = results.find((r) => r.path.startsWith('raw') && r.phase === 'max');
@@ -175,6 +205,11 @@ if (process.argv[2] === 'publisher') {
       process.exit(1);
     },
   );
+} else if (process.argv[2] === 'relay') {
+  relay(process.argv[3]).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 } else {
   main().then(
     () => process.exit(0),
