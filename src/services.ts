@@ -8,6 +8,8 @@ import { SignalBus } from './bus/signal-bus.js';
 import type { Config } from './config/config.js';
 import { StorePolicyDirectory } from './policies/directory.js';
 import { PoliciesService } from './policies/service.js';
+import { SubjectAnnouncer } from './policies/announcements.js';
+import type { Policy } from './policies/model.js';
 import { JwtAuthenticator } from './auth/jwt.js';
 import { JournalStore } from './store/embedded/journal-store.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
@@ -85,6 +87,13 @@ export async function createServices(config: Config, logger: Logger, options: Se
   const membership = pgStore ? new GroupMembership({ store: pgStore, instanceId, heartbeatMs: config.clusterHeartbeatMs, log: clusterLog }) : undefined;
   await membership?.start();
   const registry = new SubscriberRegistry({ bus, policies, onError: (err) => logger.error({ err }, 'streaming subscriber failed'), cluster: membership });
+  const announcer = new SubjectAnnouncer({
+    publish: (announcement) => registry.publishPolicyAnnouncement(announcement),
+    removeSubjects: (policyId, subjects) => policyService.removeSubjects(policyId, subjects),
+    log: (msg, err) => logger.warn({ err }, msg),
+  });
+  policyService.onChanged = (policyId, previous, next) => announcer.changed(policyId, previous, next);
+  for await (const record of store.list('policy')) if (record.value) announcer.changed(record.id, undefined, record.value as Policy);
   const acks = new AckRouter({ bus, registry });
   const live = new LiveRouter({ registry, things, policies });
   const connections = new ConnectionManager({
@@ -124,6 +133,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       await membership?.close();
       await connections.close();
       acks.close();
+      announcer.close();
       registry.close();
       search.stop();
       await store.close();

@@ -65,6 +65,8 @@ export interface PoliciesServiceOptions {
   directory: StorePolicyDirectory;
   maxPolicyBytes?: number;
   now?: () => Date;
+  /** After each durable policy write of this service (subject announcements, src/policies/announcements.ts). */
+  onChanged?: (policyId: string, previous: Policy | undefined, next: Policy | null) => void;
 }
 
 type PolicyRecord = EntityRecord<Policy>;
@@ -78,12 +80,38 @@ export class PoliciesService {
   private readonly directory: StorePolicyDirectory;
   private readonly maxPolicyBytes: number;
   private readonly now: () => Date;
+  onChanged: PoliciesServiceOptions['onChanged'];
 
   constructor(options: PoliciesServiceOptions) {
     this.store = options.store;
     this.directory = options.directory;
     this.maxPolicyBytes = options.maxPolicyBytes ?? 100 * 1024;
     this.now = options.now ?? (() => new Date());
+    this.onChanged = options.onChanged;
+  }
+
+  /**
+   * Removes subjects whose expiry passed (§7.1): a write of the service itself, not of a client, so no
+   * permission applies; lockout protection does not either (Ditto deletes expired subjects regardless).
+   */
+  async removeSubjects(policyId: string, subjects: ReadonlyArray<{ label: string; subjectId: string }>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.directory.load(policyId);
+      const current = this.directory.headOf(policyId);
+      if (!current?.value) return;
+      let next = current.value;
+      for (const { label, subjectId } of subjects) {
+        if (next.entries[label]?.subjects[subjectId] !== undefined) next = deleteAt(next, ['entries', label, 'subjects', subjectId]) as Policy;
+      }
+      if (next === current.value) return;
+      try {
+        await this.commit({ policyId, action: 'modify', path: { kind: 'policy' }, headers: {} }, current, next, 204, undefined);
+        return;
+      } catch (err) {
+        if (!(err instanceof ConcurrentModificationError) || attempt >= MAX_ATTEMPTS) throw err;
+        this.directory.forget(err.id);
+      }
+    }
   }
 
   /** Executes a policy command for `auth`; resolves with the response or rejects with a DittoError. */
@@ -207,6 +235,7 @@ export class PoliciesService {
       this.directory.forget(command.policyId);
       throw err;
     }
+    this.onChanged?.(command.policyId, previous?.value ?? undefined, next);
     const segments = segmentsOf(command.path);
     const etag = next === null || command.action === 'delete' ? undefined : segments.length === 0 ? revisionTag(revision) : hashTag(getAt(next, segments));
     return respond(command, status, responseValue, etag ? { etag } : {});

@@ -12,8 +12,8 @@
  * Runs synchronously on the bus, so every subscriber sees the events of one thing in revision order.
  */
 import type { PublishedThingEvent, SignalBus } from '../bus/signal-bus.js';
-import type { ThingEvent } from '../model/signals.js';
-import type { ProtocolMessage } from '../protocol/index.js';
+import type { PolicyAnnouncement, ThingEvent } from '../model/signals.js';
+import { fromPolicyAnnouncement, stringifyProtocolMessage, type ProtocolMessage } from '../protocol/index.js';
 import type { PolicyDirectory, ThingEnforcer } from '../things/policy-directory.js';
 import { HashRing } from './hash-ring.js';
 import type { Delivery, StreamKind, Subscriber, Subscription } from './subscription.js';
@@ -176,6 +176,42 @@ export class SubscriberRegistry {
    */
   publishLive(kind: 'messages' | 'live-commands', thingId: string, message: ProtocolMessage, resource: string, enforcer: ThingEnforcer, signal: unknown, except?: Subscriber): ReadonlySet<Subscriber> {
     return this.dispatch(liveSource(kind, thingId, message, resource, enforcer, signal), message.headers, except);
+  }
+
+  /**
+   * Publishes a policy announcement (§4.7, §7.1) to the subscribers of policy announcements that are
+   * authenticated as one of its subjects, in the policy's namespaces if they chose some. A consumer group
+   * gets it once. Returns who took it.
+   */
+  publishPolicyAnnouncement(announcement: PolicyAnnouncement): ReadonlySet<Subscriber> {
+    const message = fromPolicyAnnouncement(announcement);
+    const text = stringifyProtocolMessage(message);
+    const announced = new Set(announcement.subjectIds);
+    const colon = announcement.policyId.indexOf(':');
+    const namespace = announcement.policyId.slice(0, Math.max(colon, 0));
+    const source = {
+      deliveryFor: (subscriber: Subscriber, subscription: Subscription): Delivery | undefined => {
+        if (subscription.namespaces !== undefined && !subscription.namespaces.has(namespace)) return undefined;
+        if (!subscriber.auth.subjects.some((s) => announced.has(s))) return undefined;
+        return { kind: 'policy-announcements', thingId: announcement.policyId, message, text, signal: announcement, source };
+      },
+    };
+    const recipients = new Set<Subscriber>();
+    for (const [subscriber, subscription] of this.solo.get('policy-announcements') ?? []) {
+      const delivery = source.deliveryFor(subscriber, subscription);
+      if (delivery !== undefined && subscriber.offer(delivery)) recipients.add(subscriber);
+    }
+    for (const group of this.groups.values()) {
+      if (group.kind !== 'policy-announcements') continue;
+      for (const member of group.ring.walk(announcement.policyId)) {
+        const delivery = source.deliveryFor(member, group.members.get(member)!);
+        if (delivery !== undefined && member.offer(delivery)) {
+          recipients.add(member);
+          break;
+        }
+      }
+    }
+    return recipients;
   }
 
   private hasSubscribers(kind: StreamKind): boolean {
