@@ -2,54 +2,39 @@
  * The MQTT connection end to end over real HTTP and a real Mosquitto (issue 7): created over REST by the
  * devops user, a device publishes Ditto Protocol commands, the twin changes, events go out on the target.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
-import { createMqttDriver, type MqttDriver } from '../drivers/mqtt.js';
-import { startTestService, type TestService } from '../helpers/app.js';
 import { createOpenConnection, DEVOPS, metric, modifyCommand, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
+import { startTestService } from '../helpers/app.js';
+import { mqttTestbed } from './mqtt-testbed.js';
 
-let service: TestService;
-let broker: BrokerEndpoint;
-let driver: MqttDriver;
-
-keepBrokersUp('mqtt');
-
-beforeAll(async () => {
-  broker = await getBroker('mqtt');
-  driver = createMqttDriver(broker);
-  service = await startTestService();
-});
-afterAll(async () => {
-  await driver?.close();
-  await service?.close();
-});
+const bed = mqttTestbed();
 
 describe('an MQTT connection', () => {
   it('applies device commands to the twin and publishes the events to the target', async () => {
     const prefix = uniquePrefix('e2e');
     const thingId = `e2e.test:${prefix}`;
-    expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
-    const id = await createOpenConnection(service.request, mqttConnection({ uri: broker.url, prefix }));
-    const events = await driver.subscribe(`${prefix}/events/#`);
+    expect((await bed.service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+    const id = await createOpenConnection(bed.service.request, mqttConnection({ uri: bed.broker.url, prefix }));
+    const events = await bed.driver.subscribe(`${prefix}/events/#`);
 
-    const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device` });
+    const device = await mqtt.connectAsync(bed.broker.url, { clientId: `${prefix}-device` });
     await device.publishAsync(`${prefix}/telemetry/dev1`, modifyCommand(thingId, '/attributes/counter', 42), { qos: 1 });
 
-    await waitFor(async () => (await service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json === 42, 'twin updated');
+    await waitFor(async () => (await bed.service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json === 42, 'twin updated');
     const event = await events.next();
     expect(event.topic).toBe(`${prefix}/events/${thingId}`);
     const json = JSON.parse(event.payload.toString());
     expect(json).toMatchObject({ topic: `e2e.test/${prefix}/things/twin/events/modified`, path: '/attributes/counter', value: 42, revision: 2 });
     expect(json.headers['correlation-id']).toBeTypeOf('string');
 
-    const status = await service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS });
+    const status = await bed.service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS });
     expect(status.json).toMatchObject({ connectionId: id, connectionStatus: 'open', liveStatus: 'open' });
     expect(status.json.clientStatus[0].status).toBe('open');
     expect(status.json.sourceStatus[0]).toMatchObject({ address: `${prefix}/telemetry/#`, status: 'open' });
 
     const metrics = await waitFor(async () => {
-      const m = (await service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
+      const m = (await bed.service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
       return metric(m, 'outbound', 'published') >= 1 ? m : undefined;
     }, 'published metric');
     expect(metric(metrics, 'inbound', 'consumed')).toBe(1);
@@ -59,11 +44,11 @@ describe('an MQTT connection', () => {
     expect(metric(metrics, 'outbound', 'published')).toBe(1);
     expect(metrics.sourceMetrics.addressMetrics[`${prefix}/telemetry/#`].inbound.consumed.success.PT1M).toBe(1);
 
-    const prom = await service.request('GET', '/metrics', { auth: null });
+    const prom = await bed.service.request('GET', '/metrics', { auth: null });
     expect(prom.text).toContain(`twinbridge_connection_messages_total{connection="${id}",direction="inbound",type="consumed",outcome="success"} 1`);
     await device.endAsync();
     await events.close();
-    expect((await service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS })).status).toBe(204);
+    expect((await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS })).status).toBe(204);
   });
 });
 
@@ -74,8 +59,8 @@ describe('back-pressure', () => {
       const prefix = uniquePrefix('cap');
       const thingId = `e2e.test:${prefix}`;
       expect((await capped.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
-      const id = await createOpenConnection(capped.request, mqttConnection({ uri: broker.url, prefix, target: null }));
-      const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device` });
+      const id = await createOpenConnection(capped.request, mqttConnection({ uri: bed.broker.url, prefix, target: null }));
+      const device = await mqtt.connectAsync(bed.broker.url, { clientId: `${prefix}-device` });
       const n = 300;
       await Promise.all(Array.from({ length: n }, (_, i) => device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', i + 1), { qos: 1 })));
       await waitFor(async () => (await capped.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json === n, `counter ${n}`);
@@ -93,9 +78,9 @@ describe('MQTT 5 replies', () => {
   it('answers to the response topic with the correlation data (reply target, §11.2)', async () => {
     const prefix = uniquePrefix('reply');
     const thingId = `e2e.test:${prefix}`;
-    expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
-    await createOpenConnection(service.request, mqttConnection({ uri: broker.url, prefix, type: 'mqtt-5', target: null }));
-    const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device`, protocolVersion: 5 });
+    expect((await bed.service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+    await createOpenConnection(bed.service.request, mqttConnection({ uri: bed.broker.url, prefix, type: 'mqtt-5', target: null }));
+    const device = await mqtt.connectAsync(bed.broker.url, { clientId: `${prefix}-device`, protocolVersion: 5 });
     const replies: Array<{ payload: string; correlation?: string }> = [];
     device.on('message', (_t, payload, packet) => replies.push({ payload: payload.toString(), correlation: packet.properties?.correlationData?.toString() }));
     await device.subscribeAsync(`${prefix}/replies`, { qos: 1 });

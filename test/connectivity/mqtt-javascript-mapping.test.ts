@@ -6,35 +6,20 @@
  */
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
-import { createMqttDriver, type MqttDriver } from '../drivers/mqtt.js';
-import { startTestService, type TestService } from '../helpers/app.js';
+import { expect, it } from 'vitest';
 import { createOpenConnection, DEVOPS, metric, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
+import { mqttTestbed } from './mqtt-testbed.js';
 
 const script = (path: string) => readFileSync(new URL(`../../mappings/${path}`, import.meta.url), 'utf8');
 
-let service: TestService;
-let broker: BrokerEndpoint;
-let driver: MqttDriver;
-keepBrokersUp('mqtt');
-
-beforeAll(async () => {
-  broker = await getBroker('mqtt');
-  driver = createMqttDriver(broker);
-  service = await startTestService();
-});
-afterAll(async () => {
-  await driver?.close();
-  await service?.close();
-});
+const bed = mqttTestbed();
 
 it("maps a device's custom JSON to a twin update and the twin event to the backend's flat JSON", async () => {
   const prefix = uniquePrefix('js');
   const thingId = `js.test:${prefix}`;
-  expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { features: { environment: { properties: {} } } } })).status).toBe(201);
+  expect((await bed.service.request('PUT', `/api/2/things/${thingId}`, { body: { features: { environment: { properties: {} } } } })).status).toBe(201);
   const connection = mqttConnection({
-    uri: broker.url,
+    uri: bed.broker.url,
     prefix,
     source: { payloadMapping: ['telemetry'] },
     target: { payloadMapping: ['flat'] },
@@ -45,14 +30,14 @@ it("maps a device's custom JSON to a twin update and the twin event to the backe
       },
     },
   });
-  const id = await createOpenConnection(service.request, connection);
-  const backend = await driver.subscribe(`${prefix}/events/#`);
-  const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device` });
+  const id = await createOpenConnection(bed.service.request, connection);
+  const backend = await bed.driver.subscribe(`${prefix}/events/#`);
+  const device = await mqtt.connectAsync(bed.broker.url, { clientId: `${prefix}-device` });
   const ts = Date.parse('2026-11-21T10:00:00Z');
   await device.publishAsync(`${prefix}/telemetry/sensor-1`, JSON.stringify({ deviceId: thingId, temperature: 21.5, humidity: 40, ts }), { qos: 1 });
 
   const properties = await waitFor(async () => {
-    const res = await service.request('GET', `/api/2/things/${thingId}/features/environment/properties`);
+    const res = await bed.service.request('GET', `/api/2/things/${thingId}/features/environment/properties`);
     return res.json?.temperature === 21.5 ? res.json : undefined;
   }, 'twin updated by the incoming script');
   expect(properties).toEqual({ temperature: 21.5, humidity: 40, measuredAt: '2026-11-21T10:00:00.000Z' });
@@ -63,10 +48,10 @@ it("maps a device's custom JSON to a twin update and the twin event to the backe
   expect(record).toMatchObject({ thingId, path: '/features/environment/properties', action: 'modified', value: properties, revision: 2 });
   expect(Date.parse(record.timestamp)).not.toBeNaN();
 
-  const metrics = (await service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
+  const metrics = (await bed.service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
   expect(metric(metrics, 'inbound', 'mapped')).toBe(1);
   expect(metric(metrics, 'outbound', 'published')).toBe(1);
   await device.endAsync();
   await backend.close();
-  expect((await service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS })).status).toBe(204);
+  expect((await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS })).status).toBe(204);
 });

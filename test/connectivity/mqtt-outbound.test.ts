@@ -2,27 +2,11 @@
  * The outbound pipeline (§11.4) over a real Mosquitto: namespaces, RQL filter with topic placeholders,
  * extraFields, and READ enforcement for the target's subjects (pruned values, nothing when unreadable).
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
-import { createMqttDriver, type MqttDriver } from '../drivers/mqtt.js';
-import { startTestService, type TestService } from '../helpers/app.js';
+import { expect, it } from 'vitest';
 import { createOpenConnection, DEVOPS, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
+import { mqttTestbed } from './mqtt-testbed.js';
 
-let service: TestService;
-let broker: BrokerEndpoint;
-let driver: MqttDriver;
-
-keepBrokersUp('mqtt');
-
-beforeAll(async () => {
-  broker = await getBroker('mqtt');
-  driver = createMqttDriver(broker);
-  service = await startTestService();
-});
-afterAll(async () => {
-  await driver?.close();
-  await service?.close();
-});
+const bed = mqttTestbed();
 
 const policy = (observerPaths: string[]) => ({
   entries: {
@@ -37,16 +21,16 @@ it('filters by namespace and RQL, adds extraFields and prunes to what the target
   const otherNamespace = `out.b:${prefix}`;
   const hidden = `out.a:${prefix}-hidden`;
   for (const [thingId, paths] of [[visible, ['/attributes/counter', '/attributes/name']], [otherNamespace, ['/']], [hidden, []]] as const) {
-    const res = await service.request('PUT', `/api/2/things/${thingId}`, { body: { _policy: policy([...paths]), attributes: { counter: 0, name: 'n', secret: 's' } } });
+    const res = await bed.service.request('PUT', `/api/2/things/${thingId}`, { body: { _policy: policy([...paths]), attributes: { counter: 0, name: 'n', secret: 's' } } });
     expect(res.status, res.text).toBe(201);
   }
   const filter = encodeURIComponent('and(gt(attributes/counter,5),eq(topic:action,"modified"))');
   const id = await createOpenConnection(
-    service.request,
-    mqttConnection({ uri: broker.url, prefix, subject: 'nginx:observer', source: { authorizationContext: ['nginx:ditto'] }, target: { topics: [`_/_/things/twin/events?namespaces=out.a&filter=${filter}&extraFields=attributes/name`] } }),
+    bed.service.request,
+    mqttConnection({ uri: bed.broker.url, prefix, subject: 'nginx:observer', source: { authorizationContext: ['nginx:ditto'] }, target: { topics: [`_/_/things/twin/events?namespaces=out.a&filter=${filter}&extraFields=attributes/name`] } }),
   );
-  const events = await driver.subscribe(`${prefix}/events/#`);
-  const write = (thingId: string, value: unknown) => service.request('PUT', `/api/2/things/${thingId}/attributes`, { body: value });
+  const events = await bed.driver.subscribe(`${prefix}/events/#`);
+  const write = (thingId: string, value: unknown) => bed.service.request('PUT', `/api/2/things/${thingId}/attributes`, { body: value });
   expect((await write(visible, { counter: 3, name: 'n', secret: 's' })).status).toBe(204); // filtered: counter ≤ 5
   expect((await write(otherNamespace, { counter: 9, name: 'n', secret: 's' })).status).toBe(204); // other namespace
   expect((await write(hidden, { counter: 9, name: 'n', secret: 's' })).status).toBe(204); // not readable
@@ -57,7 +41,7 @@ it('filters by namespace and RQL, adds extraFields and prunes to what the target
   expect(message.value).toEqual({ counter: 7, name: 'n' });
   expect(message.extra).toEqual({ attributes: { name: 'n' } });
   const metrics = await waitFor(async () => {
-    const m = (await service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
+    const m = (await bed.service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
     return m.connectionMetrics.outbound.filtered.failure.PT1H >= 2 ? m : undefined;
   }, 'filtered metrics');
   expect(metrics.connectionMetrics.outbound.published.success.PT1H).toBe(1);
@@ -67,17 +51,17 @@ it('filters by namespace and RQL, adds extraFields and prunes to what the target
 
 it('announces opened and closed to targets of _/_/connections/announcements', async () => {
   const prefix = uniquePrefix('ann');
-  const announcements = await driver.subscribe(`${prefix}/announce/#`);
+  const announcements = await bed.driver.subscribe(`${prefix}/announce/#`);
   const id = await createOpenConnection(
-    service.request,
-    mqttConnection({ uri: broker.url, prefix, target: { address: `${prefix}/announce/{{ connection:id }}`, topics: ['_/_/connections/announcements'] } }),
+    bed.service.request,
+    mqttConnection({ uri: bed.broker.url, prefix, target: { address: `${prefix}/announce/{{ connection:id }}`, topics: ['_/_/connections/announcements'] } }),
   );
   const opened = await announcements.next();
   expect(opened.topic).toBe(`${prefix}/announce/${id}`);
   const openedJson = JSON.parse(opened.payload.toString());
   expect(openedJson).toMatchObject({ topic: `_/${id}/connections/announcements/opened`, path: '/' });
   expect(Date.parse(openedJson.value.openedAt)).not.toBeNaN();
-  const close = await service.request('POST', `/api/2/connections/${id}/command`, { auth: DEVOPS, raw: 'connectivity.commands:closeConnection', contentType: 'text/plain' });
+  const close = await bed.service.request('POST', `/api/2/connections/${id}/command`, { auth: DEVOPS, raw: 'connectivity.commands:closeConnection', contentType: 'text/plain' });
   expect(close.status).toBe(200);
   const closed = JSON.parse((await announcements.next()).payload.toString());
   expect(closed).toMatchObject({ topic: `_/${id}/connections/announcements/closed` });
@@ -88,24 +72,24 @@ it('announces opened and closed to targets of _/_/connections/announcements', as
 it('honours mqtt.topic, mqtt.qos and mqtt.retain from the target header mapping, with a separate publisher client', async () => {
   const prefix = uniquePrefix('hdrs');
   const thingId = `out.a:${prefix}`;
-  expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+  expect((await bed.service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
   await createOpenConnection(
-    service.request,
+    bed.service.request,
     mqttConnection({
-      uri: broker.url,
+      uri: bed.broker.url,
       prefix,
       specificConfig: { separatePublisherClient: 'true' },
       target: { headerMapping: { 'mqtt.topic': `${prefix}/override/{{ thing:name }}`, 'mqtt.qos': '0', 'mqtt.retain': 'true' } },
     }),
   );
-  expect((await service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, { body: 8 })).status).toBe(204);
+  expect((await bed.service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, { body: 8 })).status).toBe(204);
   // Retained: a subscriber that arrives after the publish still gets it, flagged as retained.
   await new Promise((r) => setTimeout(r, 300));
-  const late = await driver.subscribe(`${prefix}/override/#`);
+  const late = await bed.driver.subscribe(`${prefix}/override/#`);
   const message = await late.next();
   expect(message.topic).toBe(`${prefix}/override/${prefix}`);
   expect(message.retain).toBe(true);
   expect(JSON.parse(message.payload.toString()).value).toBe(8);
   await late.close();
-  await driver.publish(`${prefix}/override/${prefix}`, '', { qos: 1, retain: true }); // clear the retained message
+  await bed.driver.publish(`${prefix}/override/${prefix}`, '', { qos: 1, retain: true }); // clear the retained message
 });
