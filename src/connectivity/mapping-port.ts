@@ -3,8 +3,7 @@
  * `createMapperRegistry` and `validateMappingDefinitions`, so this module only names the contract.
  */
 import type { DittoError } from '../errors/ditto-error.js';
-import type { ExternalMessage, ProtocolJson } from '../mapping/types.js';
-import type { ProtocolMessage } from '../protocol/index.js';
+import type { ExternalMessage, IncomingOutcome, ProtocolJson } from '../mapping/types.js';
 
 export type { ExternalMessage, ProtocolJson };
 
@@ -14,7 +13,7 @@ export interface MapperRegistry {
   /** payloadMapping: the source's list (default ['Ditto']); conditions, limits and fan-out are the registry's. */
   /** `options.authorizationSubject`: the source's first subject (`{{ request:subjectId }}` in mappers). */
   /** Each result comes parsed too (`messages`): every mapper's output is validated as Ditto Protocol. */
-  mapIncoming(payloadMapping: readonly string[] | undefined, message: ExternalMessage, options?: { authorizationSubject?: string }): Promise<Array<{ mapper: string; result: ProtocolJson[]; messages: ProtocolMessage[] } | { mapper: string; error: DittoError }>>;
+  mapIncoming(payloadMapping: readonly string[] | undefined, message: ExternalMessage, options?: { authorizationSubject?: string }): Promise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
   mapOutgoing(payloadMapping: readonly string[] | undefined, message: ProtocolJson): Promise<Array<MappingResult<ExternalMessage>>>;
   close(): Promise<void>;
 }

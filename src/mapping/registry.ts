@@ -42,7 +42,7 @@ import {
   type PlaceholderResolvers,
   type ResourceType,
 } from '../placeholders/index.js';
-import { parseProtocolMessage, parseTopic, type ProtocolMessage, type TopicPath } from '../protocol/index.js';
+import { parseProtocolMessage, parseTopic, type TopicPath } from '../protocol/index.js';
 import { isPlainObject } from '../util/json-pointer.js';
 import { builtinEngines, DEFAULT_MAPPER, type JavaScriptEngineOptions } from './builtins/index.js';
 import { contentTypeOf, headerOf, mediaTypeOf, stringHeaders } from './builtins/shared.js';
@@ -53,21 +53,15 @@ import type {
   MappingEngine,
   MessageMapper,
   ProtocolJson,
+  IncomingOutcome,
 } from './types.js';
 
-export type { ExternalMessage, ProtocolJson, MapperOutcome, InboundOptions } from './types.js';
+export type { ExternalMessage, ProtocolJson, MapperOutcome, InboundOptions, IncomingOutcome } from './types.js';
 
 /** ditto: mapping.mapper-limits — mappers per source/target and messages per mapper and message (§13). */
 export const MAX_MAPPERS = 10;
 export const MAX_MESSAGES_PER_MAPPER = 10;
 const BLOCKLIST_OPTION = 'content-type-blocklist';
-
-/** A mapper's inbound messages as JSON, and parsed (the validation every result passes: parse once, use both). */
-export interface IncomingOutcome {
-  mapper: string;
-  result: ProtocolJson[];
-  messages: ProtocolMessage[];
-}
 
 export interface MapperRegistry {
   /** payloadMapping: the source's list (default ['Ditto']); applies incomingConditions, limits (10 mappers, 10 messages each), fan-out (each mapper gets the original message). */

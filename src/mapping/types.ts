@@ -4,6 +4,7 @@
  * limits and fan-out, so a built-in mapper only maps one message.
  */
 import type { DittoError } from '../errors/ditto-error.js';
+import type { ProtocolMessage } from '../protocol/index.js';
 
 /**
  * A message as a connector consumed it (inbound) or as a target publishes it (outbound).
@@ -20,6 +21,13 @@ export interface ExternalMessage {
 
 /** A Ditto Protocol JSON object (§4.1): `topic`, `headers`, `path`, optional `value`, `status`, … */
 export type ProtocolJson = Record<string, unknown>;
+
+/** A mapper's inbound messages as JSON, and parsed (the validation every result passes: parse once, use both). */
+export interface IncomingOutcome {
+  mapper: string;
+  result: ProtocolJson[];
+  messages: ProtocolMessage[];
+}
 
 /** One mapper's outcome for one message: its messages (possibly none: dropped or skipped) or its error. */
 export type MapperOutcome<T> = { mapper: string; result: T[] } | { mapper: string; error: DittoError };

@@ -82,11 +82,8 @@ export class SubjectAnnouncer {
   private nextAction(policyId: string, policy: Policy): number | undefined {
     const sent = this.announced.get(policyId);
     let next: number | undefined;
-    for (const { subjectId, subject } of subjectsOf(policy)) {
-      const expiry = subject.expiry === undefined ? NaN : Date.parse(subject.expiry);
-      if (Number.isNaN(expiry)) continue;
-      const before = durationMs(subject.announcement?.beforeExpiry);
-      if (before !== undefined && !sent?.has(`${subjectId}@${expiry}`)) next = Math.min(next ?? Infinity, expiry - before);
+    for (const { key, expiry, announceAt } of expiringSubjects(policy)) {
+      if (announceAt !== undefined && !sent?.has(key)) next = Math.min(next ?? Infinity, announceAt);
       next = Math.min(next ?? Infinity, expiry);
     }
     return next;
@@ -98,16 +95,12 @@ export class SubjectAnnouncer {
     const expired: Array<{ label: string; subjectId: string }> = [];
     const coming = new Map<number, string[]>();
     let sent = this.announced.get(policyId);
-    for (const { label, subjectId, subject } of subjectsOf(policy)) {
-      const expiry = subject.expiry === undefined ? NaN : Date.parse(subject.expiry);
-      if (Number.isNaN(expiry)) continue;
+    for (const { label, subjectId, key, expiry, announceAt } of expiringSubjects(policy)) {
       if (expiry <= now) {
         expired.push({ label, subjectId });
         continue;
       }
-      const before = durationMs(subject.announcement?.beforeExpiry);
-      const key = `${subjectId}@${expiry}`;
-      if (before !== undefined && expiry - before <= now && !sent?.has(key)) {
+      if (announceAt !== undefined && announceAt <= now && !sent?.has(key)) {
         if (!sent) this.announced.set(policyId, (sent = new Set()));
         sent.add(key);
         coming.set(expiry, [...(coming.get(expiry) ?? []), subjectId]);
@@ -132,6 +125,16 @@ export class SubjectAnnouncer {
 function* subjectsOf(policy: Policy) {
   for (const [label, entry] of Object.entries(policy.entries)) {
     for (const [subjectId, subject] of Object.entries(entry.subjects)) yield { label, subjectId, subject };
+  }
+}
+
+/** Subjects with a valid `expiry`: when it is, and when its `beforeExpiry` announcement is due (if asked). */
+function* expiringSubjects(policy: Policy) {
+  for (const { label, subjectId, subject } of subjectsOf(policy)) {
+    const expiry = subject.expiry === undefined ? NaN : Date.parse(subject.expiry);
+    if (Number.isNaN(expiry)) continue;
+    const before = durationMs(subject.announcement?.beforeExpiry);
+    yield { label, subjectId, key: `${subjectId}@${expiry}`, expiry, announceAt: before === undefined ? undefined : expiry - before };
   }
 }
 
