@@ -20,6 +20,7 @@ import mqtt from 'mqtt';
 import { request } from '../test/helpers/app.js';
 import { startMosquitto } from '../test/connectivity/mosquitto.js';
 import { startServiceProcess, type ServiceProcess } from '../test/helpers/service-process.js';
+import { serviceCpuSeconds } from './support/service-cpu.js';
 
 const DEVOPS = 'devops:foobar';
 const THINGS = 100;
@@ -99,6 +100,8 @@ interface Result {
   p50: number;
   p99: number;
   max: number;
+  /** The service's CPU time per message in µs (Twinbridge rows). */
+  cpuUs?: number;
 }
 
 /** Subscribes to `filter`, waits for `count` messages, returns throughput and latency. */
@@ -106,18 +109,21 @@ async function measure(url: string, filter: string, count: number, extractT: (pa
   const sub = await mqtt.connectAsync(url, { clientId: `bench-sub-${label.join('-')}`, protocolVersion: 4 });
   await sub.subscribeAsync(filter, { qos: 1 });
   const latencies: number[] = [];
+  const trace: number[] = [];
   let last = 0;
   const done = new Promise<void>((resolve) => {
     sub.on('message', (_topic, payload) => {
       const now = Date.now();
       last = now;
       latencies.push(now - extractT(payload));
+      trace.push(now, now - extractT(payload));
       if (latencies.length === count) resolve();
     });
   });
   const began = await start();
   await Promise.race([done, new Promise((r) => setTimeout(r, 120_000))]);
   await sub.endAsync();
+  if (process.env.BENCH_TRACE) (await import('node:fs')).writeFileSync(`${process.env.BENCH_TRACE}-${label[1].replace(/\W/g,'')}.txt`, trace.join('\n'));
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   const seconds = (last - began) / 1000;
@@ -182,16 +188,21 @@ async function main(): Promise<void> {
     }
     const eventT = (p: Buffer) => (JSON.parse(p.toString()) as { value: { t: number } }).value.t;
     await measure(broker.url, 'tb/events/#', WARM_UP, eventT, () => runPublisher({ url: broker.url, count: WARM_UP, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge', 'warm-up']);
-    results.push(await measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max']));
-    results.push(await measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`]));
+    const withCpu = async (run: () => Promise<Result>): Promise<Result> => {
+      const before = await serviceCpuSeconds(url);
+      const result = await run();
+      return { ...result, cpuUs: ((await serviceCpuSeconds(url)) - before) * 1e6 / result.count };
+    };
+    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max'])));
+    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`])));
     const metrics = (await api('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
     const inbound = metrics.connectionMetrics.inbound;
     console.log(`twinbridge metrics: consumed ${inbound.consumed.success.PT1H}, dropped ${inbound.dropped.failure.PT1H}, published ${metrics.connectionMetrics.outbound.published.success.PT1H}`);
   }
   const pad = (s: string | number, n: number) => String(s).padEnd(n);
   console.log(`\nMQTT end to end, ${count} QoS 1 messages per phase, Twinbridge and the relay in processes of their own, 2-core machine\n`);
-  console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}max ms`);
-  for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${r.max}`);
+  console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('max ms', 8)}service CPU µs/msg`);
+  for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.max, 8)}${r.cpuUs === undefined ? '' : Math.round(r.cpuUs)}`);
   const raw = results.find((r) => r.path.startsWith('raw') && r.phase === 'max');
   const tb = results.find((r) => r.path.startsWith('twin') && r.phase === 'max');
   if (raw && tb) console.log(`\nthroughput ratio twinbridge / raw pass-through: ${(tb.rate / raw.rate).toFixed(2)}`);

@@ -18,9 +18,12 @@ export interface LogEntry {
 
 const ENABLED_FOR_MS = 24 * 3600 * 1000;
 
+/** What a ring keeps: the instrumentation event itself (no copy per message); entries are made when read. */
+type Logged = { message: MessageEvent } | { lifecycle: ConnectionLifecycleEvent };
+
 export class ConnectionLogs {
-  /** Entries keep their time as a number; ISO strings are made only when the logs are read. */
-  private readonly buffers = new Map<string, Ring<{ at: number; entry: Omit<LogEntry, 'timestamp'> }>>();
+  /** One ring per category and level: source 0–1, target 2–3, connection 6–7 (+1: failure). */
+  private readonly rings: Array<Ring<Logged> | undefined> = new Array(8);
   private enabledSince: number | undefined;
   private enabledUntil: number | undefined;
 
@@ -32,48 +35,32 @@ export class ConnectionLogs {
   }
 
   reset(): void {
-    this.buffers.clear();
+    this.rings.fill(undefined);
   }
 
   private enabled(now: number): boolean {
     return this.enabledUntil !== undefined && now <= this.enabledUntil;
   }
 
-  private push(at: number, entry: Omit<LogEntry, 'timestamp'>): void {
-    const k = `${entry.category}|${entry.level}`;
-    let buffer = this.buffers.get(k);
-    if (!buffer) this.buffers.set(k, (buffer = new Ring(this.capacity)));
-    buffer.push({ at, entry });
+  private push(slot: number, item: Logged): void {
+    (this.rings[slot] ??= new Ring(this.capacity)).push(item);
   }
 
   recordMessage(e: MessageEvent): void {
     if (!this.enabled(e.at)) return;
-    const entry: Omit<LogEntry, 'timestamp'> = {
-      category: e.direction === 'inbound' ? 'source' : 'target',
-      type: e.type,
-      level: e.success ? 'success' : 'failure',
-      address: e.address,
-      message: e.message ?? defaultMessage(e),
-    };
-    if (e.correlationId !== undefined) entry.correlationId = e.correlationId;
-    if (e.entityId !== undefined) entry.entityId = e.entityId;
-    this.push(e.at, entry);
+    this.push((e.direction === 'inbound' ? 0 : 2) + (e.success ? 0 : 1), { message: e });
   }
 
   recordLifecycle(e: ConnectionLifecycleEvent): void {
     if (!this.enabled(e.at)) return;
-    this.push(e.at, {
-      category: 'connection',
-      type: 'other',
-      level: e.kind === 'failed' || e.kind === 'disconnected' ? 'failure' : 'success',
-      message: `${e.client}: ${e.message}`,
-    });
+    this.push(6 + (e.kind === 'failed' || e.kind === 'disconnected' ? 1 : 0), { lifecycle: e });
   }
 
   /** The JSON of `GET /connections/{id}/logs` (§11.9), oldest first. */
   toJSON(connectionId: string): Record<string, unknown> {
-    const entries = [...this.buffers.values()]
-      .flatMap((ring) => ring.items())
+    const entries = this.rings
+      .flatMap((ring) => ring?.items() ?? [])
+      .map(toEntry)
       .sort((a, b) => a.at - b.at)
       .map(({ at, entry }) => ({ timestamp: new Date(at).toISOString(), ...entry }));
     return {
@@ -83,6 +70,25 @@ export class ConnectionLogs {
       connectionLogs: entries,
     };
   }
+}
+
+function toEntry(item: Logged): { at: number; entry: Omit<LogEntry, 'timestamp'> } {
+  if ('lifecycle' in item) {
+    const e = item.lifecycle;
+    const level = e.kind === 'failed' || e.kind === 'disconnected' ? 'failure' : 'success';
+    return { at: e.at, entry: { category: 'connection', type: 'other', level, message: `${e.client}: ${e.message}` } };
+  }
+  const e = item.message;
+  const entry: Omit<LogEntry, 'timestamp'> = {
+    category: e.direction === 'inbound' ? 'source' : 'target',
+    type: e.type,
+    level: e.success ? 'success' : 'failure',
+    address: e.address,
+    message: e.message ?? defaultMessage(e),
+  };
+  if (e.correlationId !== undefined) entry.correlationId = e.correlationId;
+  if (e.entityId !== undefined) entry.entityId = e.entityId;
+  return { at: e.at, entry };
 }
 
 function defaultMessage(e: MessageEvent): string {

@@ -147,7 +147,8 @@ class TrieEnforcer implements Enforcer {
       node = child;
     }
     const result = view(value, exact ? node : undefined, node.inherited, subjects);
-    if (type === 'thing' && segments.length === 0 && isPlainObject(value) && value.thingId !== undefined) {
+    // A fully readable thing is the stored object itself, so its cached JSON text is reused (util/json-text).
+    if (type === 'thing' && segments.length === 0 && isPlainObject(value) && value.thingId !== undefined && result !== value) {
       // ditto: §7.3 thingId is readable whenever any part of the thing is.
       if (result !== undefined || this.hasPartial('thing:/', subjects, READ)) {
         return { thingId: value.thingId, ...(result as Record<string, unknown> | undefined) };
