@@ -6,13 +6,14 @@
  *
  *   npm run bench -- mqtt   (or: node --import tsx bench/mqtt.ts [messages=40000] [rate=10000])
  *   BENCH_ONLY=raw|twinbridge limits the run to one path (profiling: SERVICE_CPU_PROF_DIR=<dir>).
+ *   BENCH_TRACE=<prefix> writes each phase's `receive time,latency` lines to <prefix>-<phase>.csv.
  *
  * After a warm-up of 10,000 messages, two phases per path: `max` (the publisher keeps 1000 QoS 1 publishes in flight: throughput) and `paced`
  * (a steady `rate` msg/s: latency). Latency = receive time at the target subscriber − send time in the
  * payload (same machine, same clock). Target: ≥ 10,000 msg/s end to end with p99 < 50 ms.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,21 +110,21 @@ async function measure(url: string, filter: string, count: number, extractT: (pa
   const sub = await mqtt.connectAsync(url, { clientId: `bench-sub-${label.join('-')}`, protocolVersion: 4 });
   await sub.subscribeAsync(filter, { qos: 1 });
   const latencies: number[] = [];
-  const trace: number[] = [];
+  const trace: string[] = [];
   let last = 0;
   const done = new Promise<void>((resolve) => {
     sub.on('message', (_topic, payload) => {
       const now = Date.now();
       last = now;
       latencies.push(now - extractT(payload));
-      trace.push(now, now - extractT(payload));
+      trace.push(`${now},${now - extractT(payload)}`);
       if (latencies.length === count) resolve();
     });
   });
   const began = await start();
   await Promise.race([done, new Promise((r) => setTimeout(r, 120_000))]);
   await sub.endAsync();
-  if (process.env.BENCH_TRACE) (await import('node:fs')).writeFileSync(`${process.env.BENCH_TRACE}-${label[1].replace(/\W/g,'')}.txt`, trace.join('\n'));
+  if (process.env.BENCH_TRACE) await writeFile(`${process.env.BENCH_TRACE}-${label[1].replace(/\W/g, '')}.csv`, trace.join('\n') + '\n');
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   const seconds = (last - began) / 1000;
