@@ -46,9 +46,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // Bodies arrive raw; each route parses and validates its own media types (Ditto errors, not fastify's).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
-  app.addHook('onRequest', async (request) => {
-    if (request.url.length > MAX_URL_LENGTH) throw uriTooLong({ length: request.url.length });
-  });
+  app.addHook('onRequest', (request, _reply, done) => done(request.url.length > MAX_URL_LENGTH ? uriTooLong({ length: request.url.length }) : undefined));
   registerErrorHandling(app);
   registerAuthentication(app, { users: config.users, devopsUsers: config.devopsUsers, trustedProxies: config.trustedProxies, jwt: services.jwt });
   app.get('/health', { config: { realm: 'none' } }, async (_request, reply) => {

@@ -18,9 +18,11 @@ export const startArguments: readonly string[] = (() => {
 })();
 
 /** `SERVICE_CPU_PROF_DIR=<dir>`: the service writes a V8 CPU profile there when it exits (profiling a benchmark). */
+/** SERVICE_CPU_PROF_DIR=<dir> writes a CPU profile; SERVICE_INSPECT_PORT=<port> opens the inspector (heap sampling). */
 function profiling(): string[] {
   const dir = process.env.SERVICE_CPU_PROF_DIR;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const port = process.env.SERVICE_INSPECT_PORT;
+  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(port ? [`--inspect=127.0.0.1:${port}`] : [])];
 }
 
 /** The Node.js flags of `npm start` (for benchmarks that host the service in their own process). */

@@ -42,11 +42,28 @@ export interface AuthRequest {
 export function registerAuthentication(app: FastifyInstance, options: AuthOptions): void {
   const trusted = new Set(options.trustedProxies);
   app.decorateRequest('auth', undefined as unknown as AuthContext);
-  app.addHook('onRequest', async (request) => {
+  // Callback style with a synchronous path for remembered Basic credentials: no promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
     const realm = request.routeOptions.config?.realm ?? 'api';
-    if (realm === 'none') return;
-    request.auth = await authenticate(request, realm, options, trusted);
+    if (realm === 'none') return done();
+    const remembered = rememberedBasic(request, realm, options);
+    if (remembered) {
+      request.auth = remembered;
+      return done();
+    }
+    authenticate(request, realm, options, trusted).then((auth) => {
+      request.auth = auth;
+      done();
+    }, done);
   });
+}
+
+/** The context of Basic credentials that passed before, when nothing else (pre-authentication, a token) takes precedence. */
+function rememberedBasic(request: AuthRequest, realm: Exclude<Realm, 'none'>, options: AuthOptions): AuthContext | undefined {
+  const authorization = request.headers.authorization;
+  if (typeof authorization !== 'string' || request.headers['x-ditto-pre-authenticated'] !== undefined) return undefined;
+  if (realm === 'api' && request.url?.includes('access_token=')) return undefined;
+  return verifiedBasic(options)[realm].get(authorization);
 }
 
 /**

@@ -18,7 +18,8 @@ const IGNORED = new Set(['authorization', 'host', 'connection', 'content-length'
 
 export function dittoHeadersOf(request: FastifyRequest): DittoHeaders {
   const headers: DittoHeaders = {};
-  for (const [name, value] of Object.entries(request.headers)) {
+  for (const name in request.headers) {
+    const value = request.headers[name];
     if (IGNORED.has(name) || value === undefined) continue;
     headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
