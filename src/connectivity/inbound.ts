@@ -4,6 +4,10 @@
  *   consume → size check → payload mapping (registry) → parse → header mapping → enforcement
  *   → authorization context → things.execute (resolves once durable) → reply target → settle
  *
+ * Besides twin commands a source takes a device's answers (§9, §10): responses to live messages and live
+ * commands go to the waiting requester (`LivePort.respond`), acknowledgements with a label the source
+ * declared (`declaredAcks`) to the acknowledgement router.
+ *
  * Ordering: mapping runs concurrently, but commands are handed to the things service in arrival order
  * (a sequential stage), so writes to one thing apply in the order the broker delivered them.
  * At least once: the message is acked only after every signal it carried was durably applied, or after it
@@ -38,9 +42,10 @@ import {
   isInternalHeader,
   renderProtocolMessage,
   toSignal,
+  type AdaptedSignal,
   type ProtocolMessage,
 } from '../protocol/index.js';
-import type { AckPort, ExternalMessage, MapperRegistry } from './mapping-port.js';
+import type { AckPort, ExternalMessage, LivePort, MapperRegistry } from './mapping-port.js';
 import type { InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from './connector.js';
 import type { ConnectivityEvents, InboundType } from './events.js';
 import type { Source } from './model.js';
@@ -58,6 +63,8 @@ export interface InboundOptions {
   replyPublisher: () => TargetHandle | undefined;
   /** Waits for custom acknowledgement labels the source or the command requests (§9); optional. */
   acks?: AckPort;
+  /** Where responses to live messages and live commands go (§10); optional. */
+  live?: LivePort;
   log: (msg: string, err?: unknown) => void;
 }
 
@@ -216,6 +223,7 @@ export class InboundPipeline implements SourceSink {
     let command: ThingCommand;
     try {
       const adapted = toSignal(msg);
+      if (isAnswer(adapted)) return Promise.resolve(this.answer(adapted, correlationId, entityId));
       if (adapted.kind !== 'thing.command' || adapted.signal.channel !== 'twin') throw signalNotSupported({ topic: formatTopic(msg.topic) });
       command = adapted.signal;
     } catch (err) {
@@ -266,6 +274,22 @@ export class InboundPipeline implements SourceSink {
     );
   }
 
+  /**
+   * A device's answer: an acknowledgement is issued as this source's (throws `acknowledgement:label.not.declared`
+   * for a label the source did not declare, §9); a live response goes to the requester waiting for its
+   * `correlation-id` (§10), and is dropped when none waits (answered already, timed out, or never asked).
+   */
+  private answer(adapted: Answer, correlationId: string, entityId: string | undefined): Outcome {
+    if (adapted.kind === 'ack') {
+      if (!this.o.acks) return this.drop('Dropped: acknowledgements are not routed by this service.', correlationId, entityId);
+      this.o.acks.issue(adapted.signal, this);
+      return 'done';
+    }
+    const response = adapted.kind === 'thing.message' ? { kind: 'message' as const, signal: adapted.signal } : adapted.kind === 'thing.response' ? { kind: 'command' as const, signal: adapted.signal } : { kind: 'error' as const, signal: adapted.signal };
+    if (!this.o.live?.respond(response)) return this.drop(`Dropped: no request waits for the response with correlation-id '${correlationId}' (answered already or timed out).`, correlationId, entityId);
+    return 'done';
+  }
+
   /** §11.2 replyTarget: responses go to the resolved address when a response is required. */
   private reply(command: ThingCommand, response: ProtocolMessage, type: 'response' | 'error'): void {
     const rt = this.o.source.replyTarget;
@@ -295,6 +319,23 @@ export class InboundPipeline implements SourceSink {
         }
       }
     }).catch((err: unknown) => this.o.log('reply failed', err));
+  }
+}
+
+type Answer = Extract<AdaptedSignal, { kind: 'ack' | 'thing.message' | 'thing.response' | 'error' }>;
+
+/** Live responses (message responses, live command responses, live errors) and acknowledgements. */
+function isAnswer(adapted: AdaptedSignal): adapted is Answer {
+  switch (adapted.kind) {
+    case 'ack':
+      return true;
+    case 'thing.message':
+      return adapted.signal.status !== undefined;
+    case 'thing.response':
+    case 'error':
+      return adapted.signal.channel === 'live';
+    default:
+      return false;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The live channel (ditto-interfaces.md §2.6, §4.4, §10): live messages and live commands are authorized
  * against the thing's policy, published to the live subscribers that may READ them (WebSocket
- * START-SEND-MESSAGES / START-SEND-LIVE-COMMANDS, later connection targets), and the first response with
+ * START-SEND-MESSAGES / START-SEND-LIVE-COMMANDS, connection targets), and the first response with
  * the same `correlation-id` wins. Nothing is persisted; no twin event is emitted.
  */
 import type { AuthContext } from '../auth/context.js';
