@@ -3,7 +3,9 @@
  * `createMapperRegistry` and `validateMappingDefinitions`, so this module only names the contract.
  */
 import type { DittoError } from '../errors/ditto-error.js';
-import type { LiveResponse } from '../live/router.js';
+import type { AuthContext } from '../auth/context.js';
+import type { LiveOutcome, LiveResponse } from '../live/router.js';
+import type { ThingCommand, ThingMessage } from '../model/signals.js';
 import type { ExternalMessage, IncomingOutcome, ProtocolJson } from '../mapping/types.js';
 import type { StreamKind, Subscriber, Subscription } from '../streaming/subscription.js';
 
@@ -40,11 +42,14 @@ export interface AckPort {
 /**
  * What the runtime needs of the live channel (src/streaming registry, src/live router; §2.6, §10): targets
  * subscribe to live messages and live commands like WebSocket sessions (same READ enforcement, namespaces
- * and filter), and responses from devices or HTTP endpoints go to the waiting requester.
+ * and filter), responses from devices or HTTP endpoints go to the waiting requester, and devices send live
+ * messages and live commands with their source's subjects.
  */
 export interface LivePort {
   subscribe(subscriber: Subscriber, subscription: Subscription): void;
   remove(subscriber: Subscriber): void;
   /** Returns whether a request was waiting for the response (first one wins). */
   respond(response: LiveResponse): boolean;
+  sendMessage(message: ThingMessage, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome>;
+  sendCommand(command: ThingCommand, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome>;
 }

@@ -2,11 +2,13 @@
  * The live channel through an MQTT connection (§2.6, §9, §10, §11.2, §11.4) over a real Mosquitto: a device
  * gets a live message on a target and answers it through a source; the HTTP caller receives that answer.
  * A device acknowledges a twin event through a source with a label the source declared (`declaredAcks`),
- * which completes the requested acknowledgement of the twin write; an undeclared label is dropped.
+ * which completes the requested acknowledgement of the twin write; an undeclared label is dropped. A device
+ * sends a live message through a source and gets the answer of a WebSocket subscriber on its reply target.
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { expectValid } from '../unit/protocol/schemas.js';
+import { connectWs } from '../ws/client.js';
 import { createOpenConnection, DEVOPS, metric, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
 import { mqttTestbed } from './mqtt-testbed.js';
 
@@ -89,5 +91,39 @@ it('completes a requested acknowledgement of a twin write with the acknowledgeme
   expect(timedOut.json[label]).toMatchObject({ status: 408, payload: { error: 'acknowledgement:request.timeout' } });
   const logs = (await bed.service.request('GET', `/api/2/connections/${id}/logs`, { auth: DEVOPS })).json.connectionLogs as Array<{ type: string; message: string }>;
   expect(logs.some((l) => l.type === 'dropped' && l.message.includes(`${id}:other`))).toBe(true);
+  await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
+});
+
+it('sends a live message of a device with the source subjects and publishes the answer to its reply target', async () => {
+  const prefix = uniquePrefix('live-mqtt');
+  const thingId = await thing(prefix);
+  const [ns, name] = thingId.split(':');
+  const id = await deviceConnection(prefix, '_/_/things/twin/events');
+  const replies = await bed.driver.subscribe(`${prefix}/replies`);
+  const app = await connectWs(bed.service.url, 'ditto');
+  await app.control('START-SEND-MESSAGES');
+  const send = (subject: string, headers: Record<string, string> = {}) =>
+    bed.driver.publish(
+      `${prefix}/telemetry/out`,
+      JSON.stringify({ topic: `${ns}/${name}/things/live/messages/${subject}`, headers: { 'correlation-id': `${prefix}-${subject}`, 'content-type': 'application/json', 'reply-to': `${prefix}/replies`, ...headers }, path: `/outbox/messages/${subject}`, value: { level: 80 } }),
+    );
+  try {
+    await send('battery');
+    const message = await app.nextTopic('/messages/battery');
+    expect(message).toMatchObject({ path: '/outbox/messages/battery', value: { level: 80 } });
+    app.send({ topic: message.topic, headers: { 'correlation-id': message.headers['correlation-id'], 'content-type': 'text/plain' }, path: message.path, status: 202, value: 'noted' });
+    const reply = JSON.parse((await replies.next()).payload.toString());
+    expectValid('protocol-response.json', reply);
+    expect(reply).toMatchObject({ topic: `${ns}/${name}/things/live/messages/battery`, status: 202, value: 'noted', headers: { 'correlation-id': `${prefix}-battery` } });
+
+    // Nobody answers: the device gets Ditto's 408 message timeout as an error on its reply target.
+    await send('ignored', { timeout: '1s' });
+    await app.nextTopic('/messages/ignored');
+    const timeout = JSON.parse((await replies.next()).payload.toString());
+    expectValid('protocol-error_response.json', timeout);
+    expect(timeout).toMatchObject({ topic: `${ns}/${name}/things/live/errors`, status: 408, value: { error: 'messages:message.timeout' }, headers: { 'correlation-id': `${prefix}-ignored` } });
+  } finally {
+    await app.close();
+  }
   await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
 });
