@@ -104,6 +104,13 @@ export async function createServices(config: Config, logger: Logger, options: Se
     enforcer: (policyId) => policies.enforcerOfHead(policyId) ?? policies.load(policyId).then(() => policies.enforcerOfHead(policyId)),
     mapping: { createMapperRegistry, validateMappingDefinitions },
     acks,
+    live: {
+      subscribe: (subscriber, subscription) => registry.subscribe(subscriber, subscription),
+      remove: (subscriber) => registry.remove(subscriber),
+      respond: (response) => live.respond(response),
+      sendMessage: (message, auth, timeoutMs) => live.sendMessage(message, auth, timeoutMs),
+      sendCommand: (command, auth, timeoutMs) => live.sendCommand(command, auth, timeoutMs),
+    },
     backoff: { minMs: 250, maxMs: config.connectionBackoffMaxMs },
     maxInFlight: config.connectionMaxInFlight,
     maxPayloadBytes: config.connectionMaxPayloadBytes,

@@ -1,9 +1,10 @@
 /**
  * One HTTP push client (ditto-interfaces.md §11.6) over node:http / node:https, for the connectivity runtime.
  *
- * Targets only. `write` sends one request and resolves on a 2xx response; any other status rejects with an
- * `HttpPushResponseError` carrying the status, headers and body (4xx not retriable, 408/429/5xx retriable;
- * §9 status semantics), which the runtime can turn into an issued acknowledgement. At most `parallelism`
+ * Targets only. `write` sends one request and resolves with the response (status, headers, body) on a 2xx
+ * status; any other status rejects with an `HttpPushResponseError` carrying the same as `response` (4xx not
+ * retriable, 408/429/5xx retriable; §9 status semantics). The runtime turns the response into the issued
+ * acknowledgement or the live response (§11.6). At most `parallelism`
  * requests are in flight per client; the others wait in call order (with the default 1, requests are sent
  * one after the other, in order). `connect()` opens (and closes) one TCP or TLS connection to check that the
  * endpoint is reachable and its certificate valid, so the connection status tells. Credentials in the URI
@@ -13,7 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/index.js';
+import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle, WriteResponse } from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { connectionConfigurationInvalid, notConnected } from '../../src/errors/connectivity.js';
 import { parseHttpPushConfig, type HttpPushConfig } from './config.js';
@@ -42,6 +43,11 @@ export class HttpPushResponseError extends Error {
     super(`the HTTP endpoint answered ${status} to ${what}`);
     this.name = 'HttpPushResponseError';
     this.retriable = status >= 500 || status === 408 || status === 429;
+  }
+
+  /** The answer as the runtime reads it from a rejected write (`responseOf`). */
+  get response(): WriteResponse {
+    return { status: this.status, headers: this.headers, payload: this.body };
   }
 }
 
@@ -111,8 +117,8 @@ export class HttpPushConnectorClient implements ConnectorClient {
   }
 
   /** Waits for a free slot (FIFO), sends, and frees the slot when the response ended. */
-  private write(message: OutboundMessage): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  private write(message: OutboundMessage): Promise<WriteResponse> {
+    return new Promise<WriteResponse>((resolve, reject) => {
       const start = () => {
         this.inFlight++;
         this.send(message)
@@ -130,7 +136,7 @@ export class HttpPushConnectorClient implements ConnectorClient {
     });
   }
 
-  private send(message: OutboundMessage): Promise<void> {
+  private send(message: OutboundMessage): Promise<WriteResponse> {
     const { uri } = this.context.connection;
     const request = buildRequest(uri.pathname, message.address, message.headers);
     if (!request) return Promise.reject(connectionConfigurationInvalid({ detail: `the target address '${message.address}' is not of the form 'VERB:/path'` }));
@@ -146,7 +152,7 @@ export class HttpPushConnectorClient implements ConnectorClient {
       headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(uri.username)}:${decodeURIComponent(uri.password)}`).toString('base64')}`;
     }
     const what = `${request.method} ${request.path.split('?')[0]}`;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<WriteResponse>((resolve, reject) => {
       let req: http.ClientRequest;
       try {
         req = (this.tls ? https : http).request({ host: uri.hostname.replace(/^\[|\]$/g, ''), port: this.port, method: request.method, path: request.path, headers, agent, timeout: REQUEST_TIMEOUT_MS });
@@ -170,10 +176,11 @@ export class HttpPushConnectorClient implements ConnectorClient {
         res.on('end', () => {
           this.requests.delete(req);
           const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) return resolve();
           const responseHeaders: Record<string, string> = {};
           for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
-          reject(new HttpPushResponseError(status, responseHeaders, Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES), what));
+          const body = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES);
+          if (status >= 200 && status < 300) return resolve({ status, headers: responseHeaders, payload: body });
+          reject(new HttpPushResponseError(status, responseHeaders, body, what));
         });
         res.on('error', (err) => reject(new Error(`reading the response to ${what} failed: ${err.message}`, { cause: err })));
       });

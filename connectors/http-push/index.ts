@@ -39,6 +39,22 @@ export const httpPush = defineConnector<HttpPushConfig>({
     redeliveryOnNack: false,
     brokerRestart: false,
   },
+  notes: `
+Targets only. Each signal is one request \`VERB:/path?query\` under the connection URI; the outbound headers
+\`http.path\` and \`http.query\` replace the path and the query. A 2xx response is a successful publish, any other
+status a failed one (4xx not retried; 408, 429 and 5xx retriable).
+
+The response is the endpoint's answer (ditto-interfaces.md §9, §11.6):
+
+- With \`issuedAcknowledgementLabel: "live-response"\` and a live message (topic \`_/_/things/live/messages\`), the
+  HTTP response is the message response: its status, its body (JSON for JSON content types, text for text,
+  base64 otherwise) and its \`content-type\`. \`POST /api/2/things/{id}/inbox/messages/{subject}\` answers with it.
+- With a custom label (\`{{connection:id}}:<name>\`), the issued acknowledgement has the HTTP status and the body
+  as payload (with \`content-type\`), for twin events, live messages and live commands alike.
+- A body of content type \`application/vnd.eclipse.ditto+json\` holding a Ditto Protocol message response, live
+  command response, error or acknowledgement is taken as that signal (its \`correlation-id\` must be the one
+  sent, or absent). A live command is answered only this way.
+`,
   validate,
   parseConfig: (connection) => parseHttpPushConfig(connection.specificConfig),
   createClient: (context) => new HttpPushConnectorClient(context),

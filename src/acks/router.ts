@@ -3,7 +3,9 @@
  * - declared labels: each label is issued by one subscriber (WS `declared-acks`; duplicates ⇒
  *   `acknowledgement:label.not.unique`); issuing an undeclared label ⇒ `acknowledgement:label.not.declared`;
  * - weak acks: a declaring subscriber that did not get a signal (not subscribed, filtered, no READ)
- *   acknowledges it automatically with status 200 and `ditto-weak-ack: true`;
+ *   acknowledges it automatically with status 200 and `ditto-weak-ack: true` — for the kinds of signals the
+ *   registry delivers to it (connection targets get twin events outside the registry and issue their weak
+ *   acks themselves; labels a connection source declares get none);
  * - `search-persisted`: issued once the in-process search index applied the event. The index listens to
  *   the bus synchronously and is subscribed before this router (see services.ts), so a bus listener here
  *   runs right after the index update.
@@ -13,7 +15,7 @@ import { ackDuplicateCorrelationId, ackLabelNotDeclared, ackLabelNotUnique } fro
 import type { Acknowledgement, Channel, DittoHeaders } from '../model/signals.js';
 import { BUILT_IN_ACK_LABELS, headerList } from '../protocol/index.js';
 import type { SubscriberRegistry } from '../streaming/registry.js';
-import type { Subscriber } from '../streaming/subscription.js';
+import type { StreamKind, Subscriber } from '../streaming/subscription.js';
 import { AckAggregator } from './aggregator.js';
 
 const WEAK_ACK_PAYLOAD =
@@ -23,6 +25,8 @@ const WEAK_ACK_PAYLOAD =
 export class AckRouter {
   private readonly pending = new Map<string, AckAggregator>();
   private readonly declared = new Map<string, object>();
+  /** Owners for whom the registry issues weak acks only for some kinds of signals. */
+  private readonly weakAckKinds = new WeakMap<object, ReadonlySet<StreamKind>>();
   private readonly unsubscribers: Array<() => void> = [];
 
   constructor(options: { bus: SignalBus; registry: SubscriberRegistry }) {
@@ -33,7 +37,7 @@ export class AckRouter {
           aggregator.receive({ thingId: event.thingId, channel: 'twin', label: 'search-persisted', status: 204, headers: { 'correlation-id': aggregator.correlationId } });
         }
       }),
-      options.registry.onDelivered((signal, recipients) => this.weakAcks(signal.thingId, signal.headers, recipients)),
+      options.registry.onDelivered((signal, recipients) => this.weakAcks(signal.kind, signal.thingId, signal.headers, recipients)),
     );
   }
 
@@ -42,11 +46,15 @@ export class AckRouter {
     for (const a of this.pending.values()) a.finish();
   }
 
-  /** Declares labels for `owner` (all or none). Throws `acknowledgement:label.not.unique`. */
-  declare(labels: readonly string[], owner: object): void {
+  /**
+   * Declares labels for `owner` (all or none). Throws `acknowledgement:label.not.unique`. `weakAckKinds`:
+   * the kinds of signals for which a missed delivery means a weak ack (default: all, as for WebSocket).
+   */
+  declare(labels: readonly string[], owner: object, weakAckKinds?: readonly StreamKind[]): void {
     const taken = labels.filter((l) => this.declared.has(l) && this.declared.get(l) !== owner);
     if (taken.length > 0) throw ackLabelNotUnique({ labels: taken });
     for (const label of labels) this.declared.set(label, owner);
+    if (weakAckKinds !== undefined) this.weakAckKinds.set(owner, new Set(weakAckKinds));
   }
 
   /** Frees the labels of a departed owner. */
@@ -74,7 +82,7 @@ export class AckRouter {
     this.pending.get(ack.headers['correlation-id'] ?? '')?.receive(ack);
   }
 
-  private weakAcks(thingId: string, headers: Record<string, string>, recipients: ReadonlySet<Subscriber>): void {
+  private weakAcks(kind: StreamKind, thingId: string, headers: Record<string, string>, recipients: ReadonlySet<Subscriber>): void {
     const requested = headers['requested-acks'];
     if (requested === undefined) return;
     const aggregator = this.pending.get(headers['correlation-id'] ?? '');
@@ -82,7 +90,7 @@ export class AckRouter {
     for (const label of headerList(requested)) {
       if (BUILT_IN_ACK_LABELS.has(label) || !aggregator.awaits(label)) continue;
       const owner = this.declared.get(label);
-      if (owner === undefined || recipients.has(owner as Subscriber)) continue;
+      if (owner === undefined || recipients.has(owner as Subscriber) || this.weakAckKinds.get(owner)?.has(kind) === false) continue;
       aggregator.receive({
         thingId,
         channel: aggregator.channel,

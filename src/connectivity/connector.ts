@@ -37,9 +37,30 @@ export interface SourceHandle {
   resume(): void;
 }
 
+/**
+ * What the endpoint answered to a write, for protocols that answer (HTTP push, §11.6); brokers that only
+ * confirm have none. The runtime turns it into the issued acknowledgement or the live response (§9).
+ */
+export interface WriteResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  payload: Buffer;
+}
+
 export interface TargetHandle {
-  /** Publishes; resolves when the broker confirmed (MQTT QoS ≥ 1: PUBACK), rejects otherwise. */
-  write(message: OutboundMessage): Promise<void>;
+  /**
+   * Publishes; resolves when the broker confirmed (MQTT QoS ≥ 1: PUBACK) — with the endpoint's answer when
+   * the protocol has one — and rejects otherwise. A rejection because the endpoint answered with a failure
+   * status carries that answer as `response` (see `responseOf`).
+   */
+  write(message: OutboundMessage): Promise<WriteResponse | void>;
+}
+
+/** The endpoint's answer a rejected write carries, if any. */
+export function responseOf(err: unknown): WriteResponse | undefined {
+  const response = (err as { response?: WriteResponse } | null)?.response;
+  return response !== undefined && typeof response.status === 'number' ? response : undefined;
 }
 
 export interface ClientContext {
@@ -94,6 +115,8 @@ export interface ConnectorDefinition<C = Record<string, string>> {
   /** JSON schema of `specificConfig` (values are strings, §11.1); secrets marked with `x-secret: true`. */
   configSchema: Record<string, unknown>;
   capabilities: ConnectorCapabilities;
+  /** Markdown on behaviour the schema cannot tell (acknowledgements, responses), appended to the generated README. */
+  notes?: string;
   /** Extra checks of a whole connection (addresses, qos, headers); throws `connection.configuration.invalid`. */
   validate(connection: Connection): void;
   /** The typed specificConfig (defaults applied). */

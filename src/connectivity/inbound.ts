@@ -4,6 +4,11 @@
  *   consume → size check → payload mapping (registry) → parse → header mapping → enforcement
  *   → authorization context → things.execute (resolves once durable) → reply target → settle
  *
+ * Besides twin commands a source takes live messages and live commands of devices (sent like any requester's
+ * with the source's subjects, answered on the reply target) and a device's answers (§9, §10): responses to
+ * live messages and live commands go to the waiting requester (`LivePort.respond`), acknowledgements with a
+ * label the source declared (`declaredAcks`) to the acknowledgement router.
+ *
  * Ordering: mapping runs concurrently, but commands are handed to the things service in arrival order
  * (a sequential stage), so writes to one thing apply in the order the broker delivered them.
  * At least once: the message is acked only after every signal it carried was durably applied, or after it
@@ -16,6 +21,7 @@ import type { AuthContext } from '../auth/context.js';
 import { DittoError } from '../errors/ditto-error.js';
 import { enforcementFailed, messageTooLarge, signalNotSupported } from '../errors/connectivity.js';
 import { internalError } from '../errors/general.js';
+import { liveResponseMessage, liveTimeoutError } from '../live/router.js';
 import type { DittoHeaders, ThingCommand, ThingCommandResponse } from '../model/signals.js';
 import {
   connectionResolver,
@@ -36,11 +42,13 @@ import {
   BUILT_IN_ACK_LABELS,
   headerList,
   isInternalHeader,
+  messagePath,
   renderProtocolMessage,
   toSignal,
+  type AdaptedSignal,
   type ProtocolMessage,
 } from '../protocol/index.js';
-import type { AckPort, ExternalMessage, MapperRegistry } from './mapping-port.js';
+import type { AckPort, ExternalMessage, LivePort, MapperRegistry } from './mapping-port.js';
 import type { InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from './connector.js';
 import type { ConnectivityEvents, InboundType } from './events.js';
 import type { Source } from './model.js';
@@ -58,6 +66,8 @@ export interface InboundOptions {
   replyPublisher: () => TargetHandle | undefined;
   /** Waits for custom acknowledgement labels the source or the command requests (§9); optional. */
   acks?: AckPort;
+  /** Where responses to live messages and live commands go (§10); optional. */
+  live?: LivePort;
   log: (msg: string, err?: unknown) => void;
 }
 
@@ -213,11 +223,12 @@ export class InboundPipeline implements SourceSink {
       }
       this.emit('enforced', true, 'Enforcement passed.', correlationId, entityId);
     }
-    let command: ThingCommand;
+    let adapted: AdaptedSignal;
     try {
-      const adapted = toSignal(msg);
-      if (adapted.kind !== 'thing.command' || adapted.signal.channel !== 'twin') throw signalNotSupported({ topic: formatTopic(msg.topic) });
-      command = adapted.signal;
+      adapted = toSignal(msg);
+      const answer = answerOf(adapted);
+      if (answer) return Promise.resolve(this.answer(answer, correlationId, entityId));
+      if (adapted.kind !== 'thing.command' && adapted.kind !== 'thing.message') throw signalNotSupported({ topic: formatTopic(msg.topic) });
     } catch (err) {
       const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
       return Promise.resolve(this.drop(`Dropped: ${error.message}`, correlationId, entityId));
@@ -228,6 +239,8 @@ export class InboundPipeline implements SourceSink {
       if (r.kind === 'resolved') subjects.push(...r.values);
     }
     if (subjects.length === 0) return Promise.resolve(this.drop('Dropped: the authorization context resolved to no subject.', correlationId, entityId));
+    if (adapted.kind === 'thing.message' || adapted.signal.channel === 'live') return this.sendLive(adapted, { subjects }, correlationId);
+    const command = adapted.signal;
     // §9: custom labels requested by the source (acknowledgementRequests.includes) or the command itself;
     // `twin-persisted` is implied: execute resolves only once the write is durable.
     const custom = [...new Set([...source.acknowledgementRequests.includes, ...headerList(headers['requested-acks'])])].filter((l) => !BUILT_IN_ACK_LABELS.has(l));
@@ -266,8 +279,50 @@ export class InboundPipeline implements SourceSink {
     );
   }
 
+  /**
+   * A device's answer: an acknowledgement is issued as this source's (throws `acknowledgement:label.not.declared`
+   * for a label the source did not declare, §9); a live response goes to the requester waiting for its
+   * `correlation-id` (§10), and is dropped when none waits (answered already, timed out, or never asked).
+   */
+  private answer(adapted: Answer, correlationId: string, entityId: string | undefined): Outcome {
+    if (adapted.kind === 'ack') {
+      if (!this.o.acks) return this.drop('Dropped: acknowledgements are not routed by this service.', correlationId, entityId);
+      this.o.acks.issue(adapted.signal, this);
+      return 'done';
+    }
+    const response = adapted.kind === 'thing.message' ? { kind: 'message' as const, signal: adapted.signal } : adapted.kind === 'thing.response' ? { kind: 'command' as const, signal: adapted.signal } : { kind: 'error' as const, signal: adapted.signal };
+    if (!this.o.live?.respond(response)) return this.drop(`Dropped: no request waits for the response with correlation-id '${correlationId}' (answered already or timed out).`, correlationId, entityId);
+    return 'done';
+  }
+
+  /**
+   * §10 a device sends a live message or live command with the source's subjects (WRITE needed as for any
+   * requester); the first response, or the error (403/404, 408 after `timeout`), goes to the reply target.
+   * Live signals are at most once: the broker message is settled when answered or timed out, never redelivered.
+   */
+  private async sendLive(adapted: Extract<AdaptedSignal, { kind: 'thing.message' | 'thing.command' }>, auth: AuthContext, correlationId: string): Promise<Outcome> {
+    const request = adapted.signal;
+    const kind = adapted.kind === 'thing.message' ? 'message' : 'command';
+    const path = adapted.kind === 'thing.message' ? messagePath(adapted.signal) : adapted.signal.path;
+    const live = this.o.live;
+    if (!live) return this.drop(`Dropped: live ${kind}s are not routed by this service.`, correlationId, request.thingId);
+    const timeoutMs = request.headers['response-required'] === 'false' ? 0 : parseTimeoutMs(request.headers['timeout']);
+    try {
+      const outcome = adapted.kind === 'thing.message' ? await live.sendMessage(adapted.signal, auth, timeoutMs) : await live.sendCommand(adapted.signal, auth, timeoutMs);
+      if (timeoutMs === 0) return 'done';
+      if (outcome.response === undefined) throw liveTimeoutError(kind, timeoutMs);
+      this.reply(request, liveResponseMessage(outcome.response, correlationId), outcome.response.kind === 'error' ? 'error' : 'response');
+      return 'done';
+    } catch (err) {
+      const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
+      if (!(err instanceof DittoError)) this.o.log(`live ${kind} failed`, err);
+      this.reply(request, errorToProtocol(error, { thingId: request.thingId, channel: 'live', headers: request.headers, path }), 'error');
+      return this.drop(`Dropped: ${error.message}`, correlationId, request.thingId);
+    }
+  }
+
   /** §11.2 replyTarget: responses go to the resolved address when a response is required. */
-  private reply(command: ThingCommand, response: ProtocolMessage, type: 'response' | 'error'): void {
+  private reply(command: Pick<ThingCommand, 'thingId' | 'headers'>, response: ProtocolMessage, type: 'response' | 'error'): void {
     const rt = this.o.source.replyTarget;
     if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type)) return;
     const resolvers: PlaceholderResolvers = {
@@ -295,6 +350,23 @@ export class InboundPipeline implements SourceSink {
         }
       }
     }).catch((err: unknown) => this.o.log('reply failed', err));
+  }
+}
+
+type Answer = Extract<AdaptedSignal, { kind: 'ack' | 'thing.message' | 'thing.response' | 'error' }>;
+
+/** The signal as a live response (message response, live command response, live error) or acknowledgement. */
+function answerOf(adapted: AdaptedSignal): Answer | undefined {
+  switch (adapted.kind) {
+    case 'ack':
+      return adapted;
+    case 'thing.message':
+      return adapted.signal.status === undefined ? undefined : adapted;
+    case 'thing.response':
+    case 'error':
+      return adapted.signal.channel === 'live' ? adapted : undefined;
+    default:
+      return undefined;
   }
 }
 

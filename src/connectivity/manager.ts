@@ -21,7 +21,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { AnyConnector } from './connector.js';
 import { ConnectivityEvents } from './events.js';
 import { ConnectionLogs } from './logs.js';
-import type { AckPort, MappingPort } from './mapping-port.js';
+import type { AckPort, LivePort, MappingPort } from './mapping-port.js';
 import { ConnectionMetrics } from './metrics.js';
 import type { Connection, ConnectionJson } from './model.js';
 import { ConnectionRuntime } from './runtime.js';
@@ -37,6 +37,8 @@ export interface ConnectionManagerOptions {
   mapping: MappingPort;
   /** Acknowledgements (§9): issued labels of targets, requested labels of sources; optional. */
   acks?: AckPort;
+  /** The live channel (§10): targets subscribe to live messages/commands, responses reach requesters; optional. */
+  live?: LivePort;
   events?: ConnectivityEvents;
   backoff?: BackoffOptions;
   /** Messages in flight per source before consumption pauses. */
@@ -123,6 +125,7 @@ export class ConnectionManager {
       enforcer: o.enforcer,
       mapping: o.mapping,
       acks: o.acks,
+      live: o.live,
       events: this.events,
       backoff: o.backoff ?? { minMs: 250, maxMs: 3000 },
       maxInFlight: o.maxInFlight ?? 1000,

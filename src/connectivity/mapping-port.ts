@@ -3,7 +3,11 @@
  * `createMapperRegistry` and `validateMappingDefinitions`, so this module only names the contract.
  */
 import type { DittoError } from '../errors/ditto-error.js';
+import type { AuthContext } from '../auth/context.js';
+import type { LiveOutcome, LiveResponse } from '../live/router.js';
+import type { ThingCommand, ThingMessage } from '../model/signals.js';
 import type { ExternalMessage, IncomingOutcome, ProtocolJson } from '../mapping/types.js';
+import type { StreamKind, Subscriber, Subscription } from '../streaming/subscription.js';
 
 export type { ExternalMessage, ProtocolJson };
 
@@ -28,8 +32,24 @@ export interface MappingPort {
  * waiting for labels a source requests, issuing acknowledgements (§9).
  */
 export interface AckPort {
-  declare(labels: readonly string[], owner: object): void;
+  /** `weakAckKinds`: see AckRouter.declare (connection sources: none; targets: the live kinds they subscribe to). */
+  declare(labels: readonly string[], owner: object, weakAckKinds?: readonly StreamKind[]): void;
   release(owner: object): void;
   expect(thingId: string, channel: 'twin' | 'live', labels: readonly string[], timeoutMs: number, headers: Record<string, string>): { done: Promise<{ status: number }>; finish(): void };
   issue(ack: { thingId: string; channel: 'twin' | 'live'; label: string; status: number; payload?: unknown; headers: Record<string, string> }, owner: object): void;
+}
+
+/**
+ * What the runtime needs of the live channel (src/streaming registry, src/live router; §2.6, §10): targets
+ * subscribe to live messages and live commands like WebSocket sessions (same READ enforcement, namespaces
+ * and filter), responses from devices or HTTP endpoints go to the waiting requester, and devices send live
+ * messages and live commands with their source's subjects.
+ */
+export interface LivePort {
+  subscribe(subscriber: Subscriber, subscription: Subscription): void;
+  remove(subscriber: Subscriber): void;
+  /** Returns whether a request was waiting for the response (first one wins). */
+  respond(response: LiveResponse): boolean;
+  sendMessage(message: ThingMessage, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome>;
+  sendCommand(command: ThingCommand, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome>;
 }

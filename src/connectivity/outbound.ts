@@ -2,17 +2,23 @@
  * The outbound pipeline of one target (§11.4; STYLE "The path of one telemetry message"):
  *
  *   bus event → topic + namespaces → READ enforcement for the target's subjects (pruned, §14.2)
- *   → RQL filter (on the readable thing) → extraFields → payload mapping → header mapping
- *   → address placeholders → connector target.write
+ *   → RQL filter (on the readable thing) → extraFields ─┐
+ *   live message / live command from the subscriber     ├→ payload mapping → header mapping
+ *   registry (namespaces, READ, filter: as for WebSocket)┘   → address placeholders → connector target.write
+ *   → the endpoint's answer (HTTP push) → issued acknowledgement or live response (src/connectivity/answers.ts)
  *
- * Events arrive synchronously from the bus in revision order per thing; the pipeline keeps that order with
- * a sequential stage. Its queue is bounded: beyond `maxQueued` events are dropped and counted.
+ * The pipeline is the target's live `Subscriber` (§2.6, §10: live messages and live commands fan out to
+ * every authorized subscriber, connection targets included) and the owner of its `issuedAcknowledgementLabel`.
+ * Signals arrive synchronously (bus, registry) in order per thing; the pipeline keeps that order with a
+ * sequential stage. Its queue is bounded: beyond `maxQueued` signals are dropped and counted.
  * With the Ditto mapper the external headers are only `content-type` and `correlation-id` plus what
  * headerMapping adds (§14.10) — the registry's Ditto mapper produces exactly those.
  */
+import type { AuthContext } from '../auth/context.js';
 import type { PublishedThingEvent } from '../bus/signal-bus.js';
 import { isRemoteEvent } from '../cluster/remote.js';
-import type { DittoHeaders } from '../model/signals.js';
+import type { LiveResponse } from '../live/router.js';
+import type { Acknowledgement, DittoHeaders, ThingCommand, ThingMessage } from '../model/signals.js';
 import {
   connectionResolver,
   featureResolver,
@@ -25,16 +31,19 @@ import {
   timeResolver,
   topicResolver,
   type PlaceholderResolvers,
+  type ResourceType,
 } from '../placeholders/index.js';
-import { fromThingEvent, renderProtocolMessage, subscriberHeaders } from '../protocol/index.js';
+import { fromThingEvent, renderProtocolMessage, subscriberHeaders, type ProtocolMessage } from '../protocol/index.js';
+import { subjectsKeyOf, type Delivery, type StreamKind, type Subscriber, type Subscription } from '../streaming/subscription.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { isPlainObject } from '../util/json-pointer.js';
-import type { OutboundMessage, TargetHandle } from './connector.js';
+import { answerOf, type SentSignal } from './answers.js';
+import { responseOf, type OutboundMessage, type TargetHandle, type WriteResponse } from './connector.js';
 import type { ConnectivityEvents, OutboundType } from './events.js';
 import { payloadOf } from './inbound.js';
-import type { MapperRegistry } from './mapping-port.js';
-import type { Target, TargetTopic } from './model.js';
+import type { AckPort, LivePort, MapperRegistry } from './mapping-port.js';
+import type { Target, TargetTopic, TargetTopicKind } from './model.js';
 
 export interface OutboundOptions {
   connectionId: string;
@@ -46,21 +55,97 @@ export interface OutboundOptions {
   /** The publisher for an entity (one client per entity when clientCount > 1, §11.4 scaling). */
   publisher: (entityId: string) => TargetHandle | undefined;
   maxQueued: number;
-  /** Issues the target's `issuedAcknowledgementLabel` (§9, §11.4); undefined when the target has none. */
-  issueAck?: (ack: { thingId: string; channel: 'twin' | 'live'; label: string; status: number; payload?: unknown; headers: Record<string, string> }) => void;
+  /** Declares and issues the target's custom `issuedAcknowledgementLabel` (§9, §11.4); optional. */
+  acks?: AckPort;
+  /** Live messages and live commands for targets subscribed to them, and their responses (§10); optional. */
+  live?: LivePort;
   log: (msg: string, err?: unknown) => void;
 }
 
-const READ = ['READ'] as const;
+/** One signal on its way to the target, after enforcement and filtering. */
+interface OutboundSignal extends SentSignal {
+  /** The protocol message as the target's subjects may see it. */
+  message: ProtocolMessage;
+  /** The signal's Ditto headers (`header:` placeholders). */
+  headers: DittoHeaders;
+  resource: { type: ResourceType; path: string };
+  /** The thing pruned for the target's subjects (`thing-json:` placeholders); `{}` when unknown. */
+  readable: () => Record<string, unknown>;
+}
 
-export class OutboundPipeline {
+const READ = ['READ'] as const;
+/** The registry's kinds of the live target topics. */
+const LIVE_KINDS: Partial<Record<TargetTopicKind, StreamKind>> = { 'live.messages': 'messages', 'live.commands': 'live-commands' };
+
+export class OutboundPipeline implements Subscriber {
+  readonly id: string;
+  readonly auth: AuthContext;
+  readonly subjectsKey: string;
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
+  /** Whether the target's custom label was declared (issued acks need it). */
+  private issuing = false;
 
-  constructor(private readonly o: OutboundOptions) {}
+  constructor(private readonly o: OutboundOptions) {
+    this.id = `${o.connectionId}/targets/${o.target.index}`;
+    this.auth = { subjects: o.target.authorizationContext };
+    this.subjectsKey = subjectsKeyOf(this.auth);
+  }
+
+  /**
+   * Declares the target's custom label (owner: this pipeline; the registry issues its weak acks for the
+   * live signals it subscribes to, outbound `filteredOut` those of twin events) and subscribes to the live
+   * signals of its topics. Called once by the runtime when the connection opens.
+   */
+  start(): void {
+    const { target, acks, live } = this.o;
+    const subscriptions: Subscription[] = [];
+    for (const topic of target.topics) {
+      const kind = LIVE_KINDS[topic.kind];
+      if (kind === undefined) continue;
+      const subscription: Subscription = { kind };
+      if (topic.namespaces) subscription.namespaces = new Set(topic.namespaces);
+      if (topic.filter) subscription.filter = topic.filter;
+      subscriptions.push(subscription);
+    }
+    const label = target.issuedAcknowledgementLabel;
+    if (acks && label !== undefined && label !== 'live-response') {
+      try {
+        acks.declare([label], this, live ? subscriptions.map((s) => s.kind) : []);
+        this.issuing = true;
+      } catch (err) {
+        this.o.log(`acknowledgement label ${label} is declared elsewhere; target ${target.index} will not issue it`, err);
+      }
+    }
+    if (live) for (const s of subscriptions) live.subscribe(this, s);
+  }
+
+  stop(): void {
+    this.o.live?.remove(this);
+    this.o.acks?.release(this);
+    this.issuing = false;
+  }
 
   private emit(type: OutboundType, success: boolean, message: string, correlationId?: string, entityId?: string): void {
     this.o.events.emit('message', { connectionId: this.o.connectionId, address: this.o.target.address, direction: 'outbound', type, success, message, correlationId, entityId, at: Date.now() });
+  }
+
+  /** Queues `work` behind the signals before it; false when the queue is full (the signal is dropped). */
+  private enqueue(thingId: string, correlationId: string | undefined, what: string, work: () => Promise<void>): boolean {
+    this.emit('dispatched', true, `Dispatched ${what}.`, correlationId, thingId);
+    if (this.queued >= this.o.maxQueued) {
+      this.emit('dropped', false, `Dropped: more than ${this.o.maxQueued} messages are queued for this target.`, correlationId, thingId);
+      return false;
+    }
+    this.queued++;
+    this.chain = this.chain
+      .then(work)
+      .catch((err: unknown) => {
+        this.o.log('outbound pipeline failed', err);
+        this.emit('dropped', false, 'Dropped: internal error.', correlationId, thingId);
+      })
+      .finally(() => this.queued--);
+    return true;
   }
 
   /** Bus listener; never throws. */
@@ -72,23 +157,29 @@ export class OutboundPipeline {
     const topic = this.o.target.topics.find((t) => t.kind === (event.channel === 'twin' ? 'twin.events' : 'live.events'));
     if (!topic) return;
     if (topic.namespaces && !topic.namespaces.includes(event.thingId.slice(0, event.thingId.indexOf(':')))) return;
-    const correlationId = event.headers['correlation-id'];
-    this.emit('dispatched', true, `Dispatched event of '${event.thingId}' revision ${event.revision}.`, correlationId, event.thingId);
-    if (this.queued >= this.o.maxQueued) {
-      this.emit('dropped', false, `Dropped: more than ${this.o.maxQueued} messages are queued for this target.`, correlationId, event.thingId);
-      return;
-    }
-    this.queued++;
-    this.chain = this.chain
-      .then(() => this.process(published, topic))
-      .catch((err: unknown) => {
-        this.o.log('outbound pipeline failed', err);
-        this.emit('dropped', false, 'Dropped: internal error.', correlationId, event.thingId);
-      })
-      .finally(() => this.queued--);
+    this.enqueue(event.thingId, event.headers['correlation-id'], `event of '${event.thingId}' revision ${event.revision}`, () => this.processEvent(published, topic));
   }
 
-  private async process(published: PublishedThingEvent, topic: TargetTopic): Promise<void> {
+  /**
+   * Registry subscriber (§2.6, §10): a live message or live command the target's subjects may READ, in its
+   * namespaces and matching its filter (checked by the registry as for WebSocket sessions).
+   */
+  offer(delivery: Delivery): boolean {
+    const { message, thingId } = delivery;
+    let live: SentSignal['live'];
+    if (delivery.kind === 'messages') live = { kind: 'message', signal: delivery.signal as ThingMessage };
+    else if (delivery.kind === 'live-commands') live = { kind: 'command', signal: delivery.signal as ThingCommand };
+    else return false;
+    const headers = live.signal.headers;
+    const correlationId = headers['correlation-id'] ?? '';
+    return this.enqueue(thingId, correlationId, `live ${live.kind} '${message.path}' of '${thingId}'`, () => {
+      this.emit('filtered', true, 'Passed topic, namespace, READ permission and filter.', correlationId, thingId);
+      const resource = { type: (live.kind === 'message' ? 'message' : 'thing') as ResourceType, path: message.path };
+      return this.publish({ thingId, channel: 'live', correlationId, live, message, headers, resource, readable: () => ({}) });
+    });
+  }
+
+  private async processEvent(published: PublishedThingEvent, topic: TargetTopic): Promise<void> {
     const { event, policyId, thing } = published;
     const { target } = this.o;
     const correlationId = event.headers['correlation-id'];
@@ -130,33 +221,40 @@ export class OutboundPipeline {
     }
     this.emit('filtered', true, 'Passed topic, namespace and filter.', correlationId, event.thingId);
 
-    const msg = fromThingEvent({ ...event, headers: subscriberHeaders(event.headers) });
-    if (value !== undefined) msg.value = value;
-    if (topic.extraFields && thing) msg.extra = applyFieldSelector(readable(), topic.extraFields);
-    const json = renderProtocolMessage(msg) as unknown as Record<string, unknown>;
+    const message = fromThingEvent({ ...event, headers: subscriberHeaders(event.headers) });
+    if (value !== undefined) message.value = value;
+    if (topic.extraFields && thing) message.extra = applyFieldSelector(readable(), topic.extraFields);
+    await this.publish({ thingId: event.thingId, channel: event.channel, correlationId: correlationId ?? '', message, headers: event.headers, resource: { type: 'thing', path: event.path }, readable });
+  }
+
+  /** Payload mapping, header mapping, address placeholders, write; the answer is handled when it arrives. */
+  private async publish(signal: OutboundSignal): Promise<void> {
+    const { target } = this.o;
+    const { thingId, message, correlationId } = signal;
+    const json = renderProtocolMessage(message) as unknown as Record<string, unknown>;
     const results = await this.o.registry.mapOutgoing(target.payloadMapping.length > 0 ? target.payloadMapping : undefined, json);
 
-    const featureId = /^\/features\/([^/]+)/.exec(event.path)?.[1];
+    const featureId = /^\/features\/([^/]+)/.exec(signal.resource.path)?.[1];
     const resolvers: PlaceholderResolvers = {
-      header: headerResolver(event.headers as DittoHeaders),
-      thing: thingResolver(event.thingId),
-      entity: thingResolver(event.thingId),
+      header: headerResolver(signal.headers),
+      thing: thingResolver(thingId),
+      entity: thingResolver(thingId),
       feature: featureResolver(featureId),
-      topic: topicResolver(msg.topic),
-      resource: resourceResolver({ type: 'thing', path: event.path }),
+      topic: topicResolver(message.topic),
+      resource: resourceResolver(signal.resource),
       // Lazy: pruning the whole thing is only needed when a template reads it.
-      'thing-json': (name) => thingJsonResolver(readable())(name),
+      'thing-json': (name) => thingJsonResolver(signal.readable())(name),
       connection: connectionResolver(this.o.connectionId),
       time: timeResolver(),
     };
     for (const r of results) {
       if ('error' in r) {
-        this.emit('mapped', false, `Mapper '${r.mapper}' failed: ${r.error.message}`, correlationId, event.thingId);
-        this.emit('dropped', false, `Dropped: mapping failed: ${r.error.message}`, correlationId, event.thingId);
+        this.emit('mapped', false, `Mapper '${r.mapper}' failed: ${r.error.message}`, correlationId, thingId);
+        this.emit('dropped', false, `Dropped: mapping failed: ${r.error.message}`, correlationId, thingId);
         continue;
       }
       for (const ext of r.result) {
-        this.emit('mapped', true, `Mapped by '${r.mapper}'.`, correlationId, event.thingId);
+        this.emit('mapped', true, `Mapped by '${r.mapper}'.`, correlationId, thingId);
         const headers: Record<string, string> = { ...ext.headers };
         for (const { name, template } of target.headerMapping) {
           const v = resolveFirst(template, resolvers);
@@ -164,44 +262,73 @@ export class OutboundPipeline {
         }
         const address = resolveTemplate(target.addressTemplate, resolvers);
         if (address.kind !== 'resolved') {
-          this.emit('dropped', false, `Dropped: the address '${target.address}' could not be resolved.`, correlationId, event.thingId);
+          this.emit('dropped', false, `Dropped: the address '${target.address}' could not be resolved.`, correlationId, thingId);
           continue;
         }
-        const publisher = this.o.publisher(event.thingId);
+        const publisher = this.o.publisher(thingId);
         if (!publisher) {
-          this.emit('dropped', false, 'Dropped: no open client to publish with.', correlationId, event.thingId);
+          this.emit('dropped', false, 'Dropped: no open client to publish with.', correlationId, thingId);
           continue;
         }
         const out: OutboundMessage = { address: address.values[0], headers, payload: payloadOf(ext), contentType: ext.contentType };
         // Started in order; not awaited so that publishes pipeline on the connection.
         publisher.write(out).then(
-          () => {
-            this.emit('published', true, `Published to '${out.address}'.`, correlationId, event.thingId);
-            this.ack(event.thingId, event.channel, correlationId, 200);
+          (response) => {
+            this.emit('published', true, `Published to '${out.address}'.`, correlationId, thingId);
+            this.answered(signal, response ?? undefined);
           },
           (err: unknown) => {
-            this.emit('published', false, `Publishing to '${out.address}' failed: ${(err as Error).message}`, correlationId, event.thingId);
-            this.ack(event.thingId, event.channel, correlationId, 503, (err as Error).message);
+            this.emit('published', false, `Publishing to '${out.address}' failed: ${(err as Error).message}`, correlationId, thingId);
+            this.answered(signal, responseOf(err), err as Error);
           },
         );
       }
     }
   }
 
+  /**
+   * §9, §11.4, §11.6: the endpoint's answer (HTTP push) becomes the issued acknowledgement or the live
+   * response (src/connectivity/answers.ts); without one (a broker only confirms) the custom label is issued
+   * with 200 once confirmed and 503 when publishing failed.
+   */
+  private answered(signal: OutboundSignal, response: WriteResponse | undefined, error?: Error): void {
+    const label = this.o.target.issuedAcknowledgementLabel;
+    if (response === undefined) {
+      if (label === undefined || label === 'live-response') return;
+      const ack: Acknowledgement = { thingId: signal.thingId, channel: signal.channel, label, status: error ? 503 : 200, headers: { 'correlation-id': signal.correlationId } };
+      if (error) ack.payload = error.message;
+      this.ack(ack);
+      return;
+    }
+    let answer;
+    try {
+      answer = answerOf(signal, response, label);
+    } catch (err) {
+      this.emit('acknowledged', false, `The answer of the endpoint was not used: ${(err as Error).message}`, signal.correlationId, signal.thingId);
+      return;
+    }
+    if (answer?.kind === 'ack') this.ack(answer.ack);
+    else if (answer?.kind === 'response') this.respond(answer.response, signal);
+  }
+
+  private respond(response: LiveResponse, signal: OutboundSignal): void {
+    const taken = this.o.live?.respond(response) ?? false;
+    this.emit('acknowledged', taken, taken ? 'The answer was the live response.' : 'The answer came after the live response or the timeout.', signal.correlationId, signal.thingId);
+  }
+
   private filteredOut(reason: string, correlationId: string | undefined, entityId: string): void {
     this.emit('filtered', false, `Filtered out: ${reason}.`, correlationId, entityId);
     // §9 weak ack: a declaring subscriber that does not get the signal acknowledges it automatically.
-    this.ack(entityId, 'twin', correlationId, 200, 'Acknowledgement was issued automatically as weak ack, because the signal is not relevant for the subscriber.', true);
+    const payload = 'Acknowledgement was issued automatically as weak ack, because the signal is not relevant for the subscriber.';
+    const label = this.o.target.issuedAcknowledgementLabel;
+    if (correlationId !== undefined && label !== undefined) this.ack({ thingId: entityId, channel: 'twin', label, status: 200, payload, headers: { 'correlation-id': correlationId, 'ditto-weak-ack': 'true' } });
   }
 
-  /** §11.4 issuedAcknowledgementLabel: 200 once the broker confirmed, 503 when publishing failed. */
-  private ack(thingId: string, channel: 'twin' | 'live', correlationId: string | undefined, status: number, payload?: unknown, weak = false): void {
-    const label = this.o.target.issuedAcknowledgementLabel;
-    if (!this.o.issueAck || label === undefined || correlationId === undefined) return;
-    const headers: Record<string, string> = { 'correlation-id': correlationId };
-    if (weak) headers['ditto-weak-ack'] = 'true';
+  /** Issues an acknowledgement of the target's declared label (the router refuses other labels). */
+  private ack(ack: Acknowledgement): void {
+    if (!this.issuing || ack.headers['correlation-id'] === undefined || ack.headers['correlation-id'] === '') return;
     try {
-      this.o.issueAck({ thingId, channel, label, status, ...(payload === undefined ? {} : { payload }), headers });
+      this.o.acks!.issue(ack, this);
     } catch (err) {
       this.o.log('issuing an acknowledgement failed', err);
     }

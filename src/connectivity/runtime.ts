@@ -12,7 +12,7 @@ import { ClientRunner, REPLY_TARGET } from './client-runner.js';
 import type { AnyConnector, TargetHandle } from './connector.js';
 import type { ConnectivityEvents } from './events.js';
 import { InboundPipeline } from './inbound.js';
-import type { AckPort, MapperRegistry, MappingPort } from './mapping-port.js';
+import type { AckPort, LivePort, MapperRegistry, MappingPort } from './mapping-port.js';
 import type { Connection, Target } from './model.js';
 import { OutboundPipeline } from './outbound.js';
 import { connectionResolver, resolveTemplate, timeResolver } from '../placeholders/index.js';
@@ -25,6 +25,8 @@ export interface RuntimeDeps {
   enforcer: (policyId: string) => ThingEnforcer | undefined | Promise<ThingEnforcer | undefined>;
   mapping: MappingPort;
   acks?: AckPort;
+  /** Live messages and commands for targets, live responses from sources and endpoints (§10); optional. */
+  live?: LivePort;
   events: ConnectivityEvents;
   backoff: BackoffOptions;
   maxInFlight: number;
@@ -39,6 +41,8 @@ export class ConnectionRuntime {
   private runners: ClientRunner[] = [];
   private registry: MapperRegistry | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** Pipelines that declared acknowledgement labels or subscribed to live signals (undone on close). */
+  private pipelines: { inbound: InboundPipeline[]; outbound: OutboundPipeline[] } = { inbound: [], outbound: [] };
   private readonly secrets: string[];
 
   constructor(
@@ -70,17 +74,6 @@ export class ConnectionRuntime {
     this.registry = await deps.mapping.createMapperRegistry(connection.mappingDefinitions, { connectionId: connection.id });
     const registry = this.registry;
     const log = (msg: string, err?: unknown) => deps.log('warn', `connection ${connection.id}: ${msg}`, err);
-    // §9 the labels this connection's targets issue are declared once for the connection (owner: this runtime).
-    const issued = connection.targets.map((t) => t.issuedAcknowledgementLabel).filter((l): l is string => l !== undefined && l !== 'live-response');
-    let acks = deps.acks;
-    if (acks && issued.length > 0) {
-      try {
-        acks.declare(issued, this);
-      } catch (err) {
-        log(`acknowledgement labels ${issued.join(', ')} are declared elsewhere; this connection will not issue them`, err);
-        acks = undefined;
-      }
-    }
     this.runners = Array.from({ length: connection.clientCount }, (_, clientIndex) => {
       const runner: ClientRunner = new ClientRunner({
         connector: this.connector,
@@ -108,9 +101,21 @@ export class ConnectionRuntime {
           maxPayloadBytes: deps.maxPayloadBytes,
           replyPublisher,
           acks: deps.acks,
+          live: deps.live,
           log,
         }),
     );
+    // §9 labels a source declares (`declaredAcks`): devices issue them through the source (owner: its
+    // pipeline). The registry issues no weak acks for them: the source does not receive signals.
+    for (const [i, source] of connection.sources.entries()) {
+      if (!deps.acks || source.declaredAcks.length === 0) continue;
+      try {
+        deps.acks.declare(source.declaredAcks, inbound[i], []);
+      } catch (err) {
+        log(`acknowledgement labels ${source.declaredAcks.join(', ')} of source ${i} are declared elsewhere; acknowledgements with them are dropped`, err);
+      }
+    }
+    this.pipelines.inbound = inbound;
     if (connection.targets.length > 0) {
       const outbound = connection.targets.map(
         (target) =>
@@ -122,10 +127,13 @@ export class ConnectionRuntime {
             enforcer: deps.enforcer,
             publisher: (entityId) => this.publisherFor(entityId, target),
             maxQueued: deps.maxQueued,
-            issueAck: acks && target.issuedAcknowledgementLabel && target.issuedAcknowledgementLabel !== 'live-response' ? (ack) => acks.issue(ack, this) : undefined,
+            acks: deps.acks,
+            live: deps.live,
             log,
           }),
       );
+      for (const o of outbound) o.start();
+      this.pipelines.outbound = outbound;
       this.unsubscribe = deps.bus.subscribeThingEvents((published) => {
         for (const o of outbound) o.onThingEvent(published);
       });
@@ -181,6 +189,7 @@ export class ConnectionRuntime {
   async close(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    for (const o of this.pipelines.outbound) o.stop();
     // Bounded: a broker that does not answer must not hold the close up.
     const announced = Promise.all(this.runners.filter((r) => r.state === 'open').map((r) => this.announce(r, 'closed'))).catch((err: unknown) => this.deps.log('warn', `connection ${this.connection.id}: announcement failed`, err));
     await Promise.race([announced, new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -189,7 +198,8 @@ export class ConnectionRuntime {
     await Promise.all(runners.map((r) => r.close()));
     const registry = this.registry;
     this.registry = undefined;
-    this.deps.acks?.release(this);
+    for (const i of this.pipelines.inbound) this.deps.acks?.release(i);
+    this.pipelines = { inbound: [], outbound: [] };
     await registry?.close();
   }
 

@@ -154,8 +154,9 @@ function source(raw: Record<string, unknown>, index: number, json: ConnectionJso
   }
   const declaredAcks = (raw.declaredAcks as string[] | undefined) ?? [];
   for (const [i, label] of declaredAcks.entries()) {
-    if (!label.startsWith(`${json.id}:`) && !/^\{\{\s*connection:id\s*\}\}:/.test(label)) {
-      throw invalid(`the field '${field}/declaredAcks/${i}' must be prefixed with the connection ID or {{connection:id}}:`);
+    const resolved = label.replace(/^\{\{\s*connection:id\s*\}\}/, json.id);
+    if (!resolved.startsWith(`${json.id}:`) || !isValidAckLabel(resolved)) {
+      throw invalid(`the field '${field}/declaredAcks/${i}' must be a valid acknowledgement label prefixed with the connection ID or {{connection:id}}:`);
     }
   }
   let replyTarget: ReplyTarget | undefined;

@@ -90,13 +90,13 @@ export const messageTooLarge = defineError<{ size: number; max: number }>({
   description: 'Send smaller messages.',
 });
 
-/** The inbound signal is of a kind a connection source does not forward (e.g. a live message). */
+/** The inbound signal is of a kind a connection source does not forward (e.g. a twin event). */
 export const signalNotSupported = defineError<{ topic: string }>({
   code: 'connectivity:signal.unsupported',
   status: 400,
   retriable: false,
   message: ({ topic }) => `Signals with topic '${topic}' are not supported by connection sources.`,
-  description: 'Sources forward twin commands (create, modify, merge, delete, retrieve).',
+  description: 'Sources forward twin and live commands, live messages, live responses and acknowledgements.',
 });
 
 /**

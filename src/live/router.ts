@@ -1,7 +1,7 @@
 /**
  * The live channel (ditto-interfaces.md §2.6, §4.4, §10): live messages and live commands are authorized
  * against the thing's policy, published to the live subscribers that may READ them (WebSocket
- * START-SEND-MESSAGES / START-SEND-LIVE-COMMANDS, later connection targets), and the first response with
+ * START-SEND-MESSAGES / START-SEND-LIVE-COMMANDS, connection targets), and the first response with
  * the same `correlation-id` wins. Nothing is persisted; no twin event is emitted.
  */
 import type { AuthContext } from '../auth/context.js';
@@ -9,7 +9,7 @@ import { commandTimeout } from '../errors/general.js';
 import { messageNotAllowed, messageTimeout } from '../errors/streaming.js';
 import { thingNotFound, thingNotModifiable } from '../errors/things.js';
 import type { ErrorResponse, ThingCommand, ThingCommandResponse, ThingMessage } from '../model/signals.js';
-import { CLAIM_SUBJECT, fromThingCommand, fromThingMessage, messagePath } from '../protocol/index.js';
+import { CLAIM_SUBJECT, fromErrorResponse, fromThingCommand, fromThingCommandResponse, fromThingMessage, messagePath, type ProtocolMessage } from '../protocol/index.js';
 import type { SubscriberRegistry } from '../streaming/registry.js';
 import type { Subscriber } from '../streaming/subscription.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
@@ -111,6 +111,14 @@ export class LiveRouter {
       this.waiting.delete(correlationId);
     }
   }
+}
+
+/** A live response as sent back to the requester, with the request's `correlation-id`. */
+export function liveResponseMessage(response: LiveResponse, correlationId: string): ProtocolMessage {
+  const headers = { ...response.signal.headers, 'correlation-id': correlationId };
+  if (response.kind === 'message') return fromThingMessage({ ...response.signal, headers });
+  if (response.kind === 'error') return fromErrorResponse({ ...response.signal, headers });
+  return fromThingCommandResponse({ ...response.signal, headers });
 }
 
 /** The 408 of an unanswered live message / live command. */

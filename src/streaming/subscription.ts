@@ -54,7 +54,7 @@ export interface Delivery {
 }
 
 /**
- * A WebSocket session, an SSE stream or (later) a connection target. The registry calls `offer` once per
+ * A WebSocket session, an SSE stream or a connection target (src/connectivity/outbound.ts). The registry calls `offer` once per
  * signal that passed the subscription; it runs synchronously on the bus and must not block.
  */
 export interface Subscriber {

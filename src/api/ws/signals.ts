@@ -12,16 +12,14 @@ import { timeoutInvalid } from '../../errors/general.js';
 import { unknownSignal } from '../../errors/protocol.js';
 import { thingNotModifiable } from '../../errors/things.js';
 import { executeCommand } from '../../live/execute.js';
-import { liveTimeoutError, type LiveRouter } from '../../live/router.js';
+import { liveResponseMessage, liveTimeoutError, type LiveRouter } from '../../live/router.js';
 import type { DittoHeaders } from '../../model/signals.js';
 import {
   entityIdOf,
   fromAcknowledgements,
-  fromErrorResponse,
   fromPolicyCommandResponse,
   fromRetrieveThingsResponse,
   fromThingCommandResponse,
-  fromThingMessage,
   parseProtocolMessage,
   toSignal,
   type AdaptedSignal,
@@ -133,10 +131,7 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
       if (!responseRequired || timeoutMs === 0) return;
       const response = outcome.response;
       if (response === undefined) throw liveTimeoutError('message', timeoutMs);
-      const headers = { ...response.signal.headers, 'correlation-id': message.headers['correlation-id'] ?? '' };
-      if (response.kind === 'message') session.send(fromThingMessage({ ...response.signal, headers }));
-      else if (response.kind === 'error') session.send(fromErrorResponse({ ...response.signal, headers }));
-      else session.send(fromThingCommandResponse({ ...response.signal, headers }));
+      session.send(liveResponseMessage(response, message.headers['correlation-id'] ?? ''));
       return;
     }
     case 'thing.event': {
