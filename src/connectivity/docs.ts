@@ -11,7 +11,7 @@ interface PropertySchema {
   'x-secret'?: boolean;
 }
 
-/** The README of a connector folder: specificConfig options and capabilities. */
+/** The README of a connector folder: specificConfig options, capabilities and TLS. */
 export function connectorReadme(connectors: readonly AnyConnector[], title: string): string {
   const [first] = connectors;
   const properties = (first.configSchema.properties ?? {}) as Record<string, PropertySchema>;
@@ -40,5 +40,6 @@ export function connectorReadme(connectors: readonly AnyConnector[], title: stri
     '|---|---|---|---|---|---|',
     ...caps,
     '',
+    ...(first.tls ? ['## TLS', '', first.tls, ''] : []),
   ].join('\n');
 }
