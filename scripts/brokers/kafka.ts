@@ -162,8 +162,9 @@ export const kafka: LocalServer = {
   },
   pid: () => readPid(pidFile),
   async probe() {
-    await probeKafka([addresses.kafka]);
-    // The SSL listener with a certificate the test CA signed (a broker started before it existed fails).
-    await probeKafka([addresses.kafkaTls], { ca: await readFile(path.join(pkiDir, 'ca.pem'), 'utf8') });
+    // Both listeners at once; the SSL one with a certificate the test CA signed (a broker started before
+    // it existed fails).
+    const ca = await readFile(path.join(pkiDir, 'ca.pem'), 'utf8');
+    await Promise.all([probeKafka([addresses.kafka]), probeKafka([addresses.kafkaTls], { ca })]);
   },
 };
