@@ -20,7 +20,7 @@
  */
 import { isIP } from 'node:net';
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
-import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/index.js';
+import { isTlsTrustError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { connectionConfigurationInvalid, notConnected } from '../../src/errors/connectivity.js';
 import { headersOf, publishOptions, splitTargetAddress } from './address.js';
@@ -82,6 +82,10 @@ export class Amqp091ConnectorClient implements ConnectorClient {
       if (creds?.type === 'client-cert') {
         if (typeof creds.cert === 'string') socket.cert = creds.cert;
         if (typeof creds.key === 'string') socket.key = creds.key;
+        // Beyond Ditto: with a client certificate and no user in the URI, SASL EXTERNAL, so the broker takes
+        // the identity from the certificate (RabbitMQ: plugin rabbitmq_auth_mechanism_ssl). Otherwise
+        // amqplib, like the RabbitMQ Java client Ditto uses, logs in as guest/guest.
+        if (!uri.username) socket.credentials = amqplib.credentials.external();
       }
     }
     return { url, socket };
@@ -94,7 +98,7 @@ export class Amqp091ConnectorClient implements ConnectorClient {
     try {
       model = await amqplib.connect(url, socket);
     } catch (err) {
-      throw asConnectError(err as Error);
+      throw asConnectError(err as Error, url.vhost ?? '/');
     }
     this.model = model;
     model.on('error', (err: Error) => (this.lastError = err));
@@ -322,8 +326,13 @@ class AckBatcher {
   }
 }
 
-/** Authentication and vhost refusals do not heal by retrying: the connection is misconfigured. */
-function asConnectError(err: Error): Error & { retriable?: boolean } {
-  if (/ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b/.test(err.message)) return Object.assign(err, { retriable: false });
+/** Authentication, vhost and TLS trust refusals do not heal by retrying: the connection is misconfigured. */
+function asConnectError(err: Error, vhost: string): Error & { retriable?: boolean } {
+  // The broker answered connection.open with connection.close; amqplib's message drops the close's reply
+  // code and text. RabbitMQ does so (530 NOT_ALLOWED) when the vhost does not exist or the user may not use it.
+  if (/Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message)) {
+    return Object.assign(new Error(`the broker refused access to vhost '${vhost}': it does not exist or the user may not use it (connection.close in reply to connection.open)`, { cause: err }), { retriable: false });
+  }
+  if (/ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b/.test(err.message) || isTlsTrustError(err)) return Object.assign(err, { retriable: false });
   return err;
 }

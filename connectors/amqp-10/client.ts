@@ -18,7 +18,7 @@
  */
 import { isIP } from 'node:net';
 import rhea, { type Connection, type ConnectionOptions, type Delivery, type EventContext, type Receiver, type Sender, type Session } from 'rhea';
-import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/index.js';
+import { isTlsTrustError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { notConnected } from '../../src/errors/connectivity.js';
 import { bodyOf, headersOf, targetTerminus, toAmqpMessage } from './message.js';
@@ -98,6 +98,10 @@ export class Amqp10ConnectorClient implements ConnectorClient {
       if (creds?.type === 'client-cert') {
         if (typeof creds.cert === 'string') options.cert = creds.cert;
         if (typeof creds.key === 'string') options.key = creds.key;
+        // With a client certificate and no user in the URI, SASL EXTERNAL: the broker takes the identity from
+        // the certificate (Qpid JMS, Ditto's AMQP 1.0 client, chooses EXTERNAL too when the broker offers it
+        // and a client certificate is set). With a user in the URI, PLAIN as before.
+        if (!uri.username) options.enable_sasl_external = true;
       }
     }
     return options as unknown as ConnectionOptions;
@@ -340,8 +344,8 @@ export function creditOf(config: Record<string, string>): number {
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_CREDIT;
 }
 
-/** Authentication refusals do not heal by retrying: the connection is misconfigured. */
+/** Authentication and TLS trust refusals do not heal by retrying: the connection is misconfigured. */
 function asConnectError(err: Error): Error & { retriable?: boolean } {
-  if (/unauthorized|sasl|authentication/i.test(`${err.message} ${String((err as { condition?: unknown }).condition ?? '')}`)) return Object.assign(err, { retriable: false });
+  if (/unauthorized|sasl|authentication/i.test(`${err.message} ${String((err as { condition?: unknown }).condition ?? '')}`) || isTlsTrustError(err)) return Object.assign(err, { retriable: false });
   return err;
 }

@@ -9,7 +9,7 @@
  * a log line.
  */
 import { Kafka, logLevel, type Admin, type KafkaConfig as KafkajsConfig, type Producer, type SASLOptions } from 'kafkajs';
-import type { ClientContext, ConnectorClient, InboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/connector.js';
+import { isTlsTrustError, type ClientContext, type ConnectorClient, type InboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/connector.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { parseKafkaConfig, type KafkaConfig } from './config.js';
 import { KafkaSource } from './source.js';
@@ -150,6 +150,8 @@ export class KafkaConnectorClient implements ConnectorClient {
  */
 function asConnectError(err: Error): Error & { retriable: boolean } {
   const type = (err as Error & { type?: string }).type ?? '';
-  const permanent = err.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED' || type === 'TOPIC_AUTHORIZATION_FAILED' || type === 'GROUP_AUTHORIZATION_FAILED';
+  // TLS trust failures (untrusted or expired broker certificate, our client certificate refused) need a
+  // configuration change, as do refused credentials.
+  const permanent = err.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED' || type === 'TOPIC_AUTHORIZATION_FAILED' || type === 'GROUP_AUTHORIZATION_FAILED' || isTlsTrustError(err);
   return Object.assign(new Error(err.message, { cause: err }), { retriable: !permanent });
 }

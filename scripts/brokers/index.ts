@@ -72,31 +72,47 @@ export async function up(names?: readonly ServerName[]): Promise<Record<string, 
   return result;
 }
 
-/** Starts one server unless it already answers (installing it if needed), and waits until it does. */
+/**
+ * Starts one server unless it already answers (installing it if needed), and waits until it does. A running
+ * server that does not answer because its configuration predates this script's (configChanged) is
+ * restarted, holding the exclusive usage lock that tests take around broker restarts
+ * (test/brokers/index.ts, withBrokerLock).
+ */
 export async function startServer(name: ServerName): Promise<UpResult> {
   const server = servers[name];
   return withLock(`server-${name}`, async () => {
     if (await answers(server)) return 'already running';
     await mkdir(brokersDir, { recursive: true });
-    let pid = server.pid();
-    if (!isAlive(pid)) {
-      await withLock('install', () => ensureAptPackages(server.aptPackages));
-      await server.prepare();
-      pid = await server.start();
-    }
-    const started = pid;
-    await waitUntilReady(name, () => server.probe(), {
-      timeoutMs: server.startTimeoutMs,
-      check: async () => {
-        if (!isAlive(started))
-          throw new Error(
-            `${name} exited during start-up; last lines of ${server.logFile}:\n${await tail(server.logFile)}`,
-          );
-      },
-    });
-    await server.afterReady?.();
+    const pid = server.pid();
+    if (isAlive(pid) && (await server.configChanged?.())) {
+      console.log(`brokers: restarting ${name} to take its new configuration`);
+      await withLock(`use-${name}`, async () => {
+        await server.stop();
+        await launch(server, undefined);
+      });
+    } else await launch(server, pid);
     return 'started';
   });
+}
+
+/** Starts `server` unless `pid` (its process) is alive, and waits until it answers. */
+async function launch(server: LocalServer, pid: number | undefined): Promise<void> {
+  if (!isAlive(pid)) {
+    await withLock('install', () => ensureAptPackages(server.aptPackages));
+    await server.prepare();
+    pid = await server.start();
+  }
+  const started = pid;
+  await waitUntilReady(server.name, () => server.probe(), {
+    timeoutMs: server.startTimeoutMs,
+    check: async () => {
+      if (!isAlive(started))
+        throw new Error(
+          `${server.name} exited during start-up; last lines of ${server.logFile}:\n${await tail(server.logFile)}`,
+        );
+    },
+  });
+  await server.afterReady?.();
 }
 
 /** Stops one server gracefully and waits until its process has exited. */

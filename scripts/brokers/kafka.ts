@@ -1,13 +1,19 @@
 // Apache Kafka 3.9 in KRaft mode, one node that is both broker (127.0.0.1:29092) and controller
 // (127.0.0.1:29093), run from the jars that scripts/brokers/kafka/pom.xml pulls from Maven Central.
+//
+// TLS: a second client listener SSL://127.0.0.1:29094 with the test PKI of .brokers/kafka/tls/
+// (scripts/brokers/tls.ts), given inline as PEM (Kafka's PEM key store takes an unencrypted PKCS#8 key only
+// inline). Client certificates are asked for and verified against the test CA when presented, not required
+// (ssl.client.auth=requested). Brokers and controller keep talking PLAINTEXT.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { addresses, host, ports, repoRoot, serverDir } from './config.js';
+import { addresses, host, ports, repoRoot, serverDir, tlsDir } from './config.js';
 import { readPid, run, spawnDetached, stopPid } from './process.js';
 import { probeKafka } from './ready.js';
 import type { LocalServer } from './server.js';
+import { ensureTestPki, type TestPki } from './tls.js';
 
 /** Keep in step with kafka.version in scripts/brokers/kafka/pom.xml. */
 export const kafkaVersion = '3.9.2';
@@ -20,18 +26,30 @@ const logFile = path.join(dir, 'kafka.log');
 const configFile = path.join(dir, 'server.properties');
 const log4jFile = path.join(dir, 'log4j.properties');
 const pom = path.join(repoRoot, 'scripts', 'brokers', 'kafka', 'pom.xml');
+const pkiDir = tlsDir('kafka');
 
-function serverProperties(): string {
+/** A PEM text as one properties value (`\n` escapes; a properties file ends a value at a line break). */
+function inline(pem: string): string {
+  return pem.trim().replace(/\r?\n/g, '\\n');
+}
+
+function serverProperties(pki: TestPki): string {
   return [
     '# Written by scripts/brokers/kafka.ts; changes are overwritten.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@${host}:${ports.kafkaController}`,
-    `listeners=PLAINTEXT://${host}:${ports.kafka},CONTROLLER://${host}:${ports.kafkaController}`,
-    `advertised.listeners=PLAINTEXT://${host}:${ports.kafka}`,
+    `listeners=PLAINTEXT://${host}:${ports.kafka},CONTROLLER://${host}:${ports.kafkaController},SSL://${host}:${ports.kafkaTls}`,
+    `advertised.listeners=PLAINTEXT://${host}:${ports.kafka},SSL://${host}:${ports.kafkaTls}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL',
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.certificate.chain=${inline(pki.serverCert)}`,
+    `ssl.keystore.key=${inline(pki.serverKey)}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.certificates=${inline(pki.ca)}`,
+    'ssl.client.auth=requested',
     `log.dirs=${dataDir}`,
     'num.partitions=1',
     'auto.create.topics.enable=true',
@@ -98,7 +116,10 @@ function clusterId(): string {
 export const kafka: LocalServer = {
   name: 'kafka',
   aptPackages: [],
-  addresses: [`Kafka       ${addresses.kafka}`],
+  addresses: [
+    `Kafka       ${addresses.kafka}`,
+    `Kafka (TLS) ${addresses.kafkaTls} (CA ${path.join(pkiDir, 'ca.pem')})`,
+  ],
   logFile,
   startTimeoutMs: 120_000,
   async prepare() {
@@ -115,7 +136,7 @@ export const kafka: LocalServer = {
         `-DoutputDirectory=${libDir}`,
       ]);
     }
-    await writeFile(configFile, serverProperties());
+    await writeFile(configFile, serverProperties(await ensureTestPki(pkiDir)));
     await writeFile(log4jFile, log4jProperties());
     if (!existsSync(path.join(dataDir, 'meta.properties'))) {
       const [command, args] = java('kafka.tools.StorageTool', [
@@ -134,6 +155,16 @@ export const kafka: LocalServer = {
   async stop() {
     await stopPid(readPid(pidFile), 'SIGTERM', 90_000);
   },
+  async configChanged() {
+    if (!existsSync(configFile)) return true;
+    const wanted = serverProperties(await ensureTestPki(pkiDir));
+    return (await readFile(configFile, 'utf8')) !== wanted;
+  },
   pid: () => readPid(pidFile),
-  probe: () => probeKafka([addresses.kafka]),
+  async probe() {
+    // Both listeners at once; the SSL one with a certificate the test CA signed (a broker started before
+    // it existed fails).
+    const ca = await readFile(path.join(pkiDir, 'ca.pem'), 'utf8');
+    await Promise.all([probeKafka([addresses.kafka]), probeKafka([addresses.kafkaTls], { ca })]);
+  },
 };

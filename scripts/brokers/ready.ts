@@ -15,9 +15,14 @@ export async function probeMqtt(url: string): Promise<void> {
   await client.endAsync();
 }
 
-/** AMQP 0.9.1 connection.open (includes SASL PLAIN). */
-export async function probeAmqp091(url: string): Promise<void> {
-  const connection = await amqplib.connect(url, { timeout: probeTimeoutMs });
+/** Server certificate trust of a TLS probe: the PEM of the CA that signed the broker's certificate. */
+export interface ProbeTls {
+  ca: string;
+}
+
+/** AMQP 0.9.1 connection.open (includes SASL PLAIN); over TLS for an `amqps://` URL. */
+export async function probeAmqp091(url: string, tls?: ProbeTls): Promise<void> {
+  const connection = await amqplib.connect(url, { timeout: probeTimeoutMs, ...(tls ? { ca: tls.ca } : {}) });
   await connection.close();
 }
 
@@ -52,11 +57,15 @@ export function probeAmqp10(url: string): Promise<void> {
   });
 }
 
-/** Kafka metadata round trip; succeeds only once the broker has a controller and serves requests. */
-export async function probeKafka(brokers: readonly string[]): Promise<void> {
+/**
+ * Kafka metadata round trip; succeeds only once the broker has a controller and serves requests. With `tls`
+ * over SSL, trusting that CA.
+ */
+export async function probeKafka(brokers: readonly string[], tls?: ProbeTls): Promise<void> {
   const kafka = new Kafka({
     clientId: 'twinbridge-probe',
     brokers: [...brokers],
+    ...(tls ? { ssl: { ca: tls.ca } } : {}),
     logLevel: logLevel.NOTHING,
     connectionTimeout: probeTimeoutMs,
     retry: { retries: 0 },

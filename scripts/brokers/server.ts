@@ -10,6 +10,12 @@ export interface LocalServer {
   logFile: string;
   /** Installs the rest and writes configuration and data directories; idempotent and quick when done. */
   prepare(): Promise<void>;
+  /**
+   * True when the configuration on disk is not what prepare() would write now: a running server was
+   * started by an older version of this script (e.g. before its TLS listener existed) and must be
+   * restarted once to take the new configuration.
+   */
+  configChanged?(): Promise<boolean>;
   /** Starts the process detached and returns its pid; the caller waits for readiness. */
   start(): Promise<number>;
   /** Stops the process gracefully and waits for it to exit; a no-op when it is not running. */

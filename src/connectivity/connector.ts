@@ -117,6 +117,8 @@ export interface ConnectorDefinition<C = Record<string, string>> {
   capabilities: ConnectorCapabilities;
   /** Markdown on behaviour the schema cannot tell (acknowledgements, responses), appended to the generated README. */
   notes?: string;
+  /** How the connector does TLS (`ca`, `validateCertificates`, client certificates), Markdown for its README. */
+  tls?: string;
   /** Extra checks of a whole connection (addresses, qos, headers); throws `connection.configuration.invalid`. */
   validate(connection: Connection): void;
   /** The typed specificConfig (defaults applied). */
@@ -130,3 +132,19 @@ export function defineConnector<C>(definition: ConnectorDefinition<C>): Connecto
 }
 
 export type AnyConnector = ConnectorDefinition<any>;
+
+/**
+ * True when `error`, or an error it wraps (`cause`, kafkajs' `originalError`), is a TLS trust failure: the
+ * broker's certificate is untrusted, expired or names another host (Node's codes such as
+ * SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID), or the TLS handshake failed in OpenSSL, e.g.
+ * the broker refused our client certificate (ERR_SSL_TLSV1_ALERT_UNKNOWN_CA). Only a change of `ca`,
+ * `validateCertificates` or the client certificate helps, so connectors reject `connect()` with such an
+ * error as `retriable: false` (the runtime then shows the connection misconfigured).
+ */
+export function isTlsTrustError(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
+    if (typeof e.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|^ERR_SSL_/.test(e.code)) return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
+}

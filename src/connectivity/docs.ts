@@ -11,7 +11,7 @@ interface PropertySchema {
   'x-secret'?: boolean;
 }
 
-/** The README of a connector folder: specificConfig options, capabilities and the connectors' notes. */
+/** The README of a connector folder: specificConfig options, capabilities, TLS and the connectors' notes. */
 export function connectorReadme(connectors: readonly AnyConnector[], title: string): string {
   const [first] = connectors;
   const properties = (first.configSchema.properties ?? {}) as Record<string, PropertySchema>;
@@ -41,5 +41,6 @@ export function connectorReadme(connectors: readonly AnyConnector[], title: stri
     ...caps,
     '',
     ...connectors.flatMap((c) => (c.notes === undefined ? [] : ['## Behaviour', '', c.notes.trim(), ''])),
+    ...(first.tls ? ['## TLS', '', first.tls, ''] : []),
   ].join('\n');
 }

@@ -3,7 +3,7 @@
  * per-client state machine, inbound and outbound pipelines, metrics, logs and instrumentation events.
  * Connectors (connectors/<type>/) plug in through defineConnector; nothing here imports a broker library.
  */
-export { defineConnector, type AnyConnector, type ConnectorCapabilities, type ConnectorClient, type ConnectorDefinition, type ClientContext, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle, type WriteResponse, responseOf } from './connector.js';
+export { defineConnector, isTlsTrustError, responseOf, type AnyConnector, type ConnectorCapabilities, type ConnectorClient, type ConnectorDefinition, type ClientContext, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle, type WriteResponse } from './connector.js';
 export { ConnectionManager, CONNECTION_COMMANDS, type ConnectionManagerOptions } from './manager.js';
 export { ConnectivityEvents, eventName, type MessageEvent, type ConnectionLifecycleEvent } from './events.js';
 export { Backoff, type BackoffOptions } from './backoff.js';

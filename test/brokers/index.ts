@@ -4,14 +4,40 @@
 //   2. a container started by test/global-setup.ts when a Docker engine is reachable;
 //   3. the project's local brokers (scripts/brokers, `npm run brokers:up`), started here if needed.
 // Tests never skip for want of a broker: if none can be had, getBroker rejects and the test fails.
+//
+// TLS listeners (getTlsBroker) follow the same order: the environment's (tlsEnvVariables), else the
+// local brokers' (scripts/brokers: RabbitMQ 25671, Kafka 29094, test CA under .brokers/<server>/tls/).
+// Their tests skip only where there is no TLS listener to be had: a broker from the environment without
+// a TLS variable, or the Docker containers (they have none).
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { startServer, withLock, type LockMode } from '../../scripts/brokers/index.js';
-import { fromEnvironment, localEndpoint, localServers } from './env.js';
+import { addresses, startServer, withLock, type LockMode } from '../../scripts/brokers/index.js';
+import { tlsDir } from '../../scripts/brokers/config.js';
+import { tlsVhost } from '../../scripts/brokers/rabbitmq.js';
+import {
+  envVariables,
+  fromEnvironment,
+  localEndpoint,
+  localServers,
+  tlsEnvVariables,
+  tlsFileVariables,
+  type TlsEndpoint,
+  type TlsKind,
+} from './env.js';
 import type { BrokerEndpoint, BrokerKind } from './types.js';
 
 export { brokerKinds, type BrokerEndpoint, type BrokerKind, type BrokerSource } from './types.js';
 
-export { envVariables, fromEnvironment, localEndpoint, localServers } from './env.js';
+export {
+  envVariables,
+  fromEnvironment,
+  localEndpoint,
+  localServers,
+  tlsEnvVariables,
+  tlsFileVariables,
+  type TlsEndpoint,
+  type TlsKind,
+} from './env.js';
 
 function fromDocker(kind: BrokerKind): BrokerEndpoint | undefined {
   return inject('twinbridgeDockerBrokers')?.[kind];
@@ -76,4 +102,66 @@ export function keepBrokersUp(...kinds: BrokerKind[]): void {
   afterAll(() => {
     for (const release of releases.splice(0)) release();
   });
+}
+
+/**
+ * Why the TLS tests of `kind` cannot run in this set-up, or undefined when getTlsBroker will give them a
+ * listener. Known before any broker is started, so that tests can `describe.skipIf` on it.
+ */
+export function tlsSkipReason(kind: TlsKind): string | undefined {
+  if (process.env[tlsEnvVariables[kind]]?.trim()) return undefined;
+  if (fromEnvironment(kind))
+    return `${envVariables[kind]} names a broker without a TLS endpoint; set ${tlsEnvVariables[kind]} and ${Object.values(tlsFileVariables).join(', ')} to test TLS`;
+  if (fromDocker(kind))
+    return `the Docker test containers have no TLS listener; set ${tlsEnvVariables[kind]} (and ${Object.values(tlsFileVariables).join(', ')}) or run with TWINBRIDGE_TEST_DOCKER=0 to use the local brokers' TLS listeners`;
+  return undefined;
+}
+
+function pemFile(variable: string): string {
+  const file = process.env[variable]?.trim();
+  if (!file)
+    throw new Error(`${variable} must name a PEM file when a TLS broker is given by the environment`);
+  return readFileSync(file, 'utf8');
+}
+
+/**
+ * The TLS listener for `kind` (see the module comment); rejects when tlsSkipReason(kind) gives a reason.
+ * A local broker is started (or restarted once, when it predates its TLS listener) first.
+ */
+export async function getTlsBroker(kind: TlsKind): Promise<TlsEndpoint> {
+  const reason = tlsSkipReason(kind);
+  if (reason) throw new Error(reason);
+  const given = process.env[tlsEnvVariables[kind]]?.trim();
+  if (given) {
+    const brokers =
+      kind === 'kafka'
+        ? given
+            .split(',')
+            .map((b) => b.trim())
+            .filter(Boolean)
+        : [];
+    return {
+      kind,
+      source: 'env',
+      url: given,
+      brokers,
+      ca: pemFile(tlsFileVariables.ca),
+      clientCert: pemFile(tlsFileVariables.clientCert),
+      clientKey: pemFile(tlsFileVariables.clientKey),
+    };
+  }
+  const server = localServers[kind];
+  await startServer(server);
+  const pem = (name: string) => readFileSync(`${tlsDir(server)}/${name}`, 'utf8');
+  const url = kind === 'kafka' ? addresses.kafkaTls : addresses.amqpTls;
+  return {
+    kind,
+    source: 'local',
+    url,
+    brokers: kind === 'kafka' ? [url] : [],
+    ca: pem('ca.pem'),
+    clientCert: pem('client.pem'),
+    clientKey: pem('client.key'),
+    ...(kind === 'kafka' ? {} : { certificateVhost: tlsVhost }),
+  };
 }

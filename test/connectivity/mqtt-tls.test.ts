@@ -1,12 +1,13 @@
 /**
  * MQTT over TLS (§11.1, §11.6): `ssl://` URIs against Mosquitto TLS listeners started by this test with a
- * test CA made with openssl at test time: trusted `ca`, `validateCertificates`, client certificates.
+ * test CA made at test time (scripts/brokers/tls.ts, the one the local RabbitMQ and Kafka use too): trusted
+ * `ca`, `validateCertificates`, client certificates.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTestPki } from '../../scripts/brokers/tls.js';
 import { startTestService, type TestService } from '../helpers/app.js';
 import { DEVOPS, modifyCommand, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
@@ -17,27 +18,9 @@ let serverOnly: Mosquitto;
 let mutual: Mosquitto;
 let pem: { ca: string; clientCert: string; clientKey: string; caFile: string; certFile: string; keyFile: string };
 
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
 beforeAll(async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'tb-tls-'));
-  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Twinbridge Test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
-  openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
-  await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n'));
-  openssl(dir, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.pem');
-  openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=twinbridge-client', '-keyout', 'client.key', '-out', 'client.csr');
-  openssl(dir, 'x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'client.pem');
-  openssl(dir, 'pkcs8', '-topk8', '-nocrypt', '-in', 'client.key', '-out', 'client.pk8');
-  pem = {
-    ca: await readFile(path.join(dir, 'ca.pem'), 'utf8'),
-    clientCert: await readFile(path.join(dir, 'client.pem'), 'utf8'),
-    clientKey: await readFile(path.join(dir, 'client.pk8'), 'utf8'),
-    caFile: path.join(dir, 'ca.pem'),
-    certFile: path.join(dir, 'server.pem'),
-    keyFile: path.join(dir, 'server.key'),
-  };
+  const pki = await ensureTestPki(await mkdtemp(path.join(tmpdir(), 'tb-tls-')));
+  pem = { ca: pki.ca, clientCert: pki.clientCert, clientKey: pki.clientKey, caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile };
   serverOnly = await startMosquitto({ tls: { ca: pem.caFile, cert: pem.certFile, key: pem.keyFile } });
   mutual = await startMosquitto({ tls: { ca: pem.caFile, cert: pem.certFile, key: pem.keyFile, requireCertificate: true } });
   service = await startTestService();
