@@ -72,7 +72,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
           onCommitted: (firstSeq, lastSeq) => cluster?.onCommitted(firstSeq, lastSeq),
         })
       : undefined;
-  const store: Store = pgStore ?? new JournalStore({ dir: path.resolve(config.dataDir) });
+  const store: Store = pgStore ?? new JournalStore({ dir: path.resolve(config.dataDir), onSnapshotError: (err) => logger.error({ err }, 'writing a journal snapshot failed; the journals are kept') });
   await store.open();
   const openedAt = store.lastSeq();
   const clusterLog = (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => logger[level]({ err, instanceId }, msg);

@@ -34,6 +34,8 @@ export interface JournalStoreOptions {
   snapshotAfterBytes?: number;
   /** Journal files kept behind the newest snapshot, so streams can resume further back. */
   keepJournals?: number;
+  /** Told when writing a snapshot failed (the journals it would replace are kept; the next rotation retries). */
+  onSnapshotError?: (err: unknown) => void;
 }
 
 interface JournalLine {
@@ -53,6 +55,7 @@ export class JournalStore implements Store {
   private readonly dir: string;
   private readonly snapshotAfterBytes: number;
   private readonly keepJournals: number;
+  private readonly onSnapshotError: (err: unknown) => void;
   /** Durable state. */
   private readonly records = new Map<string, EntityRecord>();
   /** Revision of the latest accepted (maybe not yet durable) write per entity: guards concurrent writes. */
@@ -67,11 +70,14 @@ export class JournalStore implements Store {
   private durableSeq = 0;
   private failed: Error | undefined;
   private closed = false;
+  /** The snapshot being written beside the journal, if any. */
+  private snapshotting: Promise<void> | undefined;
 
   constructor(options: JournalStoreOptions) {
     this.dir = options.dir;
     this.snapshotAfterBytes = options.snapshotAfterBytes ?? 64 * 1024 * 1024;
     this.keepJournals = options.keepJournals ?? 1;
+    this.onSnapshotError = options.onSnapshotError ?? ((err) => process.emitWarning(`writing a journal snapshot failed: ${(err as Error).message}`));
   }
 
   async open(): Promise<void> {
@@ -132,6 +138,7 @@ export class JournalStore implements Store {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
+    await this.snapshotting;
     await this.fd?.close();
     this.fd = undefined;
   }
@@ -200,7 +207,7 @@ export class JournalStore implements Store {
           this.durableSeq = seq;
         }
         for (const p of batch) p.resolve();
-        if (this.journalBytes >= this.snapshotAfterBytes && !this.closed) await this.snapshot();
+        if (this.journalBytes >= this.snapshotAfterBytes && !this.closed && !this.snapshotting) await this.rotate();
       }
     } finally {
       this.flushing = undefined;
@@ -208,18 +215,27 @@ export class JournalStore implements Store {
   }
 
   /**
-   * Rotates the journal and writes a snapshot of the durable state. Runs inside the flush loop, so no
-   * journal write happens concurrently; a crash at any point leaves a recoverable set of files.
+   * Starts a new journal file (inside the flush loop, so no journal write happens concurrently) and writes
+   * a snapshot of the durable state as of the rotation beside it: writes go on while the snapshot is made
+   * and synced. Records are immutable, so the list taken now is that state. A crash at any point leaves a
+   * recoverable set of files: journals are removed only once a newer snapshot is durable.
    */
-  private async snapshot(): Promise<void> {
+  private async rotate(): Promise<void> {
     const seq = this.durableSeq;
     const next = await fsp.open(this.file('journal', seq + 1), 'a');
     await fsyncDir(this.dir);
     await this.fd!.close();
     this.fd = next;
     this.journalBytes = 0;
+    const records = [...this.records.values()];
+    this.snapshotting = this.snapshot(seq, records)
+      .catch((err: unknown) => this.onSnapshotError(err))
+      .finally(() => (this.snapshotting = undefined));
+  }
+
+  private async snapshot(seq: number, records: EntityRecord[]): Promise<void> {
     const tmp = path.join(this.dir, `snapshot-${seq}.json.tmp`);
-    await fsp.writeFile(tmp, JSON.stringify({ seq, records: [...this.records.values()] }));
+    await fsp.writeFile(tmp, JSON.stringify({ seq, records }));
     const handle = await fsp.open(tmp, 'r+');
     await handle.sync();
     await handle.close();

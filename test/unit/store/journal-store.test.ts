@@ -69,10 +69,11 @@ describe('embedded journal recovery', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
     let store = await openAt(dir, { snapshotAfterBytes: 1000, keepJournals: 0 });
     for (let r = 1; r <= 50; r++) await store.write([{ record: rec('ns:a', r), expectedRevision: r - 1 }]);
+    // Snapshots are written beside the journal; close waits for the one under way.
+    await store.close();
     const files = await readdir(dir);
     expect(files.filter((f) => f.startsWith('snapshot-'))).toHaveLength(1);
     expect(files.filter((f) => f.startsWith('journal-')).length).toBeLessThanOrEqual(1);
-    await store.close();
     store = await openAt(dir);
     expect((await store.get('thing', 'ns:a'))?.revision).toBe(50);
     await store.close();
