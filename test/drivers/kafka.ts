@@ -121,7 +121,11 @@ export function createKafkaDriver(endpoint: BrokerEndpoint): KafkaDriver {
         await consumer.disconnect();
       });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-      consumer.on(consumer.events.CRASH, (event) => sink.fail(event.payload.error));
+      // A retriable error (e.g. "coordinator is loading" right after a broker restart) makes kafkajs restart
+      // the consumer by itself (`restart: true`); only a crash it gives up on fails the subscription.
+      consumer.on(consumer.events.CRASH, (event) => {
+        if (!event.payload.restart) sink.fail(event.payload.error);
+      });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
       await consumer.run({
