@@ -8,7 +8,7 @@
  *   BENCH_ONLY=raw|twinbridge limits the run to one path (profiling: SERVICE_CPU_PROF_DIR=<dir>).
  *   BENCH_TRACE=<prefix> writes each phase's `receive time,latency` lines to <prefix>-<phase>.csv.
  *
- * After a warm-up of 10,000 messages, two phases per path: `max` (the publisher keeps 1000 QoS 1 publishes in flight: throughput) and `paced`
+ * One publisher process serves every phase (warm from the first). After a warm-up of 10,000 messages, two phases per path: `max` (the publisher keeps 1000 QoS 1 publishes in flight: throughput) and `paced`
  * (a steady `rate` msg/s: latency). Latency = receive time at the target subscriber − send time in the
  * payload (same machine, same clock). Target: ≥ 10,000 msg/s end to end with p99 < 50 ms.
  */
@@ -37,14 +37,23 @@ interface PublishJob {
   prefix: string;
 }
 
-/** Runs in the second process: publishes `count` QoS 1 messages carrying their send time. */
-async function publisher(job: PublishJob): Promise<void> {
-  const client = await mqtt.connectAsync(job.url, { clientId: `bench-pub-${process.pid}`, protocolVersion: 4 });
+/**
+ * Runs in the second process for the whole run (so its own warm-up is not measured in later phases): each
+ * job from the parent publishes `count` QoS 1 messages carrying their send time, on one connection.
+ */
+async function publisher(url: string): Promise<void> {
+  const client = await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}`, protocolVersion: 4 });
+  process.on('message', (job: PublishJob) => void publish(client, job).then(() => process.send?.({ done: true })));
+  process.on('disconnect', () => void client.endAsync().then(() => process.exit(0)));
+  process.send?.({ ready: true });
+}
+
+async function publish(client: mqtt.MqttClient, job: PublishJob): Promise<void> {
   const window = 1000;
   let inFlight = 0;
   let wake: (() => void) | undefined;
   const started = Date.now();
-  // The measurement starts now, not when this process was forked (its start-up is not the pipeline's time).
+  // The measurement starts now, not when the job was sent.
   process.send?.({ started });
   for (let seq = 1; seq <= job.count; seq++) {
     if (job.rate > 0) {
@@ -67,7 +76,6 @@ async function publisher(job: PublishJob): Promise<void> {
     });
   }
   while (inFlight > 0) await new Promise<void>((r) => (wake = r));
-  await client.endAsync();
 }
 
 /** Runs in its own process: the raw pass-through, republishing every message unchanged. */
@@ -82,14 +90,23 @@ function child(args: string[]): ChildProcess {
   return fork(fileURLToPath(import.meta.url), args, { execArgv: ['--import', 'tsx'] });
 }
 
-/** Runs the publisher process; resolves with the time it started publishing, once it has published everything. */
-function runPublisher(job: PublishJob): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let started = NaN;
-    const publisherProcess = child(['publisher', JSON.stringify(job)]);
-    publisherProcess.on('message', (m: { started: number }) => (started = m.started));
-    publisherProcess.once('exit', (code) => (code === 0 ? resolve(started) : reject(new Error(`publisher exited with ${code}`))));
-  });
+/** The publisher process, started once; `run` resolves with the time a job started publishing, once it is published. */
+async function startPublisher(url: string): Promise<{ run: (job: Omit<PublishJob, 'url'>) => Promise<number>; stop: () => void }> {
+  const publisherProcess = child(['publisher', url]);
+  let listener: ((m: { ready?: true; started?: number; done?: true }) => void) | undefined;
+  publisherProcess.on('message', (m: { ready?: true; started?: number; done?: true }) => listener?.(m));
+  const exited = new Promise<never>((_, reject) => publisherProcess.once('exit', (code) => reject(new Error(`publisher exited with ${code}`))));
+  exited.catch(() => undefined);
+  await Promise.race([new Promise<void>((resolve) => (listener = (m) => m.ready && resolve())), exited]);
+  return {
+    run: (job) => {
+      let started = NaN;
+      const done = new Promise<number>((resolve) => (listener = (m) => (m.started !== undefined ? (started = m.started) : m.done && resolve(started))));
+      publisherProcess.send({ ...job, url });
+      return Promise.race([done, exited]);
+    },
+    stop: () => publisherProcess.disconnect(),
+  };
 }
 
 interface Result {
@@ -136,6 +153,7 @@ async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 40_000);
   const rate = Number(process.argv[3] ?? 10_000);
   const broker = await startMosquitto();
+  const pub = await startPublisher(broker.url);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'twinbridge-bench-mqtt-'));
   let service: ServiceProcess | undefined;
   const results: Result[] = [];
@@ -144,6 +162,7 @@ async function main(): Promise<void> {
     if (only !== 'twinbridge') await rawPhases();
     if (only !== 'raw') await twinbridgePhases();
   } finally {
+    pub.stop();
     await service?.stop('SIGTERM');
     await broker.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -157,9 +176,9 @@ async function main(): Promise<void> {
     });
     try {
       const rawT = (p: Buffer) => (JSON.parse(p.toString()) as { t: number }).t;
-      await measure(broker.url, 'raw/raw-out/#', WARM_UP, rawT, () => runPublisher({ url: broker.url, count: WARM_UP, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw', 'warm-up']);
-      results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => runPublisher({ url: broker.url, count, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw pass-through', 'max']));
-      results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => runPublisher({ url: broker.url, count, rate, mode: 'raw', prefix: 'raw' }), ['raw pass-through', `paced ${rate}/s`]));
+      await measure(broker.url, 'raw/raw-out/#', WARM_UP, rawT, () => pub.run({ count: WARM_UP, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw', 'warm-up']);
+      results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => pub.run({ count, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw pass-through', 'max']));
+      results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => pub.run({ count, rate, mode: 'raw', prefix: 'raw' }), ['raw pass-through', `paced ${rate}/s`]));
     } finally {
       relayProcess.kill('SIGTERM');
     }
@@ -189,14 +208,14 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
     }
     const eventT = (p: Buffer) => (JSON.parse(p.toString()) as { value: { t: number } }).value.t;
-    await measure(broker.url, 'tb/events/#', WARM_UP, eventT, () => runPublisher({ url: broker.url, count: WARM_UP, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge', 'warm-up']);
+    await measure(broker.url, 'tb/events/#', WARM_UP, eventT, () => pub.run({ count: WARM_UP, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge', 'warm-up']);
     const withCpu = async (run: () => Promise<Result>): Promise<Result> => {
       const before = await serviceCpuSeconds(url);
       const result = await run();
       return { ...result, cpuUs: ((await serviceCpuSeconds(url)) - before) * 1e6 / result.count };
     };
-    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max'])));
-    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => runPublisher({ url: broker.url, count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`])));
+    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => pub.run({ count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max'])));
+    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => pub.run({ count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`])));
     const metrics = (await api('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
     const inbound = metrics.connectionMetrics.inbound;
     console.log(`twinbridge metrics: consumed ${inbound.consumed.success.PT1H}, dropped ${inbound.dropped.failure.PT1H}, published ${metrics.connectionMetrics.outbound.published.success.PT1H}`);
@@ -211,13 +230,10 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'publisher') {
-  publisher(JSON.parse(process.argv[3]) as PublishJob).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+  publisher(process.argv[3]).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 } else if (process.argv[2] === 'relay') {
   relay(process.argv[3]).catch((err: unknown) => {
     console.error(err);
