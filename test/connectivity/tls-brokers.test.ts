@@ -177,6 +177,18 @@ afterAll(async () => {
 const dryRun = (json: Record<string, unknown>) => service.request('POST', '/api/2/connections?dry-run=true', { auth: DEVOPS, body: json });
 const statusOf = async (id: string) => (await service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json;
 
+/** Creates a connection that cannot log in and waits until its client shows `misconfigured`. */
+async function createMisconfigured(body: Record<string, unknown>): Promise<{ id: string; statusDetails: string }> {
+  const created = await service.request('POST', '/api/2/connections', { auth: DEVOPS, body });
+  expect(created.status, created.text).toBe(201);
+  const id = created.json.id as string;
+  const status = await waitFor(async () => {
+    const s = await statusOf(id);
+    return s.clientStatus?.[0]?.status === 'misconfigured' ? s : undefined;
+  }, 'status misconfigured', 30_000);
+  return { id, statusDetails: status.clientStatus[0].statusDetails };
+}
+
 /** The REST texts where a secret must not show: the connection's status and its logs. */
 async function shownTexts(id: string): Promise<string> {
   const status = await service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS });
@@ -238,14 +250,8 @@ for (const kit of kits) {
       expect(refused.json.message + refused.json.description).toMatch(/certificate/i);
 
       // A saved connection shows it as its status, and does not retry a certificate that cannot heal.
-      const created = await service.request('POST', '/api/2/connections', { auth: DEVOPS, body: connection(prefix, { validateCertificates: true }) });
-      expect(created.status, created.text).toBe(201);
-      const id = created.json.id as string;
-      const status = await waitFor(async () => {
-        const s = await statusOf(id);
-        return s.clientStatus?.[0]?.status === 'misconfigured' ? s : undefined;
-      }, 'status misconfigured', 30_000);
-      expect(status.clientStatus[0].statusDetails).toMatch(/certificate/i);
+      const { id, statusDetails } = await createMisconfigured(connection(prefix, { validateCertificates: true }));
+      expect(statusDetails).toMatch(/certificate/i);
       await service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
     });
 
@@ -301,14 +307,8 @@ for (const kit of kits) {
       it('never shows the password of a refused login in status or logs', async () => {
         const prefix = uniquePrefix('tls-password');
         const password = `Wr0ng-${prefix}`;
-        const created = await service.request('POST', '/api/2/connections', { auth: DEVOPS, body: connection(prefix, { ca: endpoint.ca }, { password }) });
-        expect(created.status, created.text).toBe(201);
-        const id = created.json.id as string;
-        const status = await waitFor(async () => {
-          const s = await statusOf(id);
-          return s.clientStatus?.[0]?.status === 'misconfigured' ? s : undefined;
-        }, 'status misconfigured', 30_000);
-        expect(status.clientStatus[0].statusDetails).toMatch(/refused|auth/i);
+        const { id, statusDetails } = await createMisconfigured(connection(prefix, { ca: endpoint.ca }, { password }));
+        expect(statusDetails).toMatch(/refused|auth/i);
         expect(await shownTexts(id)).not.toContain(password);
         await service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
       });
