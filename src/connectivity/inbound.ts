@@ -226,7 +226,7 @@ export class InboundPipeline implements SourceSink {
     let adapted: AdaptedSignal;
     try {
       adapted = toSignal(msg);
-      const answer = answerOf(adapted);
+      const answer = deviceAnswerOf(adapted);
       if (answer) return Promise.resolve(this.answer(answer, correlationId, entityId));
       if (adapted.kind !== 'thing.command' && adapted.kind !== 'thing.message') throw signalNotSupported({ topic: formatTopic(msg.topic) });
     } catch (err) {
@@ -284,7 +284,7 @@ export class InboundPipeline implements SourceSink {
    * for a label the source did not declare, §9); a live response goes to the requester waiting for its
    * `correlation-id` (§10), and is dropped when none waits (answered already, timed out, or never asked).
    */
-  private answer(adapted: Answer, correlationId: string, entityId: string | undefined): Outcome {
+  private answer(adapted: DeviceAnswer, correlationId: string, entityId: string | undefined): Outcome {
     if (adapted.kind === 'ack') {
       if (!this.o.acks) return this.drop('Dropped: acknowledgements are not routed by this service.', correlationId, entityId);
       this.o.acks.issue(adapted.signal, this);
@@ -353,10 +353,10 @@ export class InboundPipeline implements SourceSink {
   }
 }
 
-type Answer = Extract<AdaptedSignal, { kind: 'ack' | 'thing.message' | 'thing.response' | 'error' }>;
+type DeviceAnswer = Extract<AdaptedSignal, { kind: 'ack' | 'thing.message' | 'thing.response' | 'error' }>;
 
-/** The signal as a live response (message response, live command response, live error) or acknowledgement. */
-function answerOf(adapted: AdaptedSignal): Answer | undefined {
+/** A device's signal that answers a request (message response, live command response, live error) or acknowledges one. */
+function deviceAnswerOf(adapted: AdaptedSignal): DeviceAnswer | undefined {
   switch (adapted.kind) {
     case 'ack':
       return adapted;
