@@ -4,12 +4,14 @@
  * when a subject expires), and the policy that comes with a new thing (§1.2).
  */
 import type { AuthContext } from '../auth/context.js';
-import { policyConflict } from '../errors/policies.js';
+import { policyConflict, policyNotFound } from '../errors/policies.js';
 import { thingNotCreatable } from '../errors/things.js';
 import type { EntityRecord, Store } from '../store/port.js';
 import type { PolicyDirectory, ThingEnforcer, ThingPolicyRequest } from '../things/policy-directory.js';
 import { createEnforcer, defaultPolicy, type Enforcer } from './enforcer.js';
 import type { Policy } from './model.js';
+
+const READ = ['READ'] as const;
 import { validatePolicy } from './validate.js';
 
 export interface StorePolicyDirectoryOptions {
@@ -92,7 +94,11 @@ export class StorePolicyDirectory implements PolicyDirectory {
         json = substituteRequestSubject(request.inlinePolicy, auth);
         if (typeof json === 'object' && json !== null && !Array.isArray(json)) json = { ...json, policyId };
       }
-      return this.newPolicy(validatePolicy(json, policyId, { maxSize: this.maxPolicyBytes }), request);
+      const policy = validatePolicy(json, policyId, { maxSize: this.maxPolicyBytes });
+      const importedIds = Object.keys(policy.imports ?? {});
+      await Promise.all(importedIds.map((id) => this.load(id)));
+      this.checkImportsReadable(policy, importedIds, auth);
+      return this.newPolicy(policy, request);
     }
     if (existing) return { enforcer: this.enforcerOfHead(policyId)! };
     if (request.explicitPolicyId) {
@@ -108,6 +114,26 @@ export class StorePolicyDirectory implements PolicyDirectory {
     const at = request.now.toISOString();
     const record: PolicyRecord = { kind: 'policy', id: policy.policyId, revision: (previous?.revision ?? 0) + 1, created: at, modified: at, value: policy };
     return { enforcer: this.compile(policy, record.revision), change: { record, expectedRevision: previous?.revision ?? 0 } };
+  }
+
+  /**
+   * ditto: §7.4 (PolicyImportsPreEnforcer) a policy may import only entries its writer can READ: for each of
+   * `importedIds`, unrestricted READ on `policy:/entries/<label>` of every entry it imports (the `implicit`
+   * ones and the ones listed). Throws 404 `policies:policy.notfound` for the first imported policy that is
+   * missing or not readable so. The imported policies must be loaded (`load`).
+   */
+  checkImportsReadable(policy: Policy, importedIds: readonly string[], auth: AuthContext): void {
+    for (const importedId of importedIds) {
+      const imported = this.head.get(importedId)?.value;
+      const enforcer = imported ? this.enforcerOfHead(importedId) : undefined;
+      const listed = new Set(policy.imports?.[importedId]?.entries ?? []);
+      const implicit = Object.entries(imported?.entries ?? {}).filter(([, entry]) => (entry.importable ?? 'implicit') === 'implicit');
+      const labels = new Set([...implicit.map(([label]) => label), ...listed]);
+      const readable = enforcer !== undefined && [...labels].every((label) => enforcer.hasUnrestricted(`policy:/entries/${label}`, auth.subjects, READ));
+      if (!readable) {
+        throw policyNotFound({ policyId: importedId }, { description: 'Check if the ID of the imported Policy was correct and you have sufficient permissions on all imported policy entries.' });
+      }
+    }
   }
 
   /**

@@ -184,6 +184,7 @@ export class PoliciesService {
         await Promise.all(missing.map((id) => this.directory.load(id)));
         return this.write(command, auth);
       }
+      this.directory.checkImportsReadable(next, importsWritten(path, next), auth);
     }
     if (next !== null && !this.directory.enforcerOfCandidate(next).subjectsWithUnrestricted('policy:/', WRITE).size) {
       // ditto: §2.8, §7.3 lockout protection — some subject must keep unrestricted WRITE on policy:/.
@@ -204,6 +205,7 @@ export class PoliciesService {
     if (missing.length > 0) await Promise.all(missing.map((id) => this.directory.load(id)));
     const latest = this.directory.headOf(policyId) ?? undefined;
     if (latest !== deleted) return this.write(command, auth); // created concurrently
+    this.directory.checkImportsReadable(policy, Object.keys(policy.imports ?? {}), auth);
     // ditto: §7.3 `allow-policy-lockout` — without it the creator must keep unrestricted WRITE on policy:/.
     if (command.headers['allow-policy-lockout'] !== 'true' && !this.directory.enforcerOfCandidate(policy).hasUnrestricted('policy:/', auth.subjects, WRITE)) {
       throw errors.policyModificationInvalid({ policyId });
@@ -359,4 +361,10 @@ function checkPreconditions(headers: DittoHeaders, etag: string | undefined, isR
 /** The policy with the read-only fields that only a field selector brings out. */
 function withSpecialFields(policy: Record<string, unknown>, record: PolicyRecord): Record<string, unknown> {
   return { ...policy, _namespace: namespaceOf(record.id), _revision: record.revision, _created: record.created, _modified: record.modified };
+}
+
+/** ditto: §7.4 the imports a write sets (whole policy, all imports, one import), whose entries the writer must READ. */
+function importsWritten(path: PolicyPath, next: Policy): string[] {
+  if (path.kind === 'import') return [path.importedPolicyId];
+  return path.kind === 'policy' || path.kind === 'imports' ? Object.keys(next.imports ?? {}) : [];
 }

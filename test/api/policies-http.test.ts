@@ -311,6 +311,48 @@ describe('policy sub-resources', () => {
     expect((await svc.request('DELETE', base)).status).toBe(204);
   });
 
+  it('imports only entries the writer may READ (§7.4), else 404 policies:policy.notfound of the imported policy', async () => {
+    // alice owns the imported policy; bob may READ only its `shared` entry.
+    const aliceOwns = (extra: Record<string, unknown> = {}) => ({
+      entries: {
+        owner: { subjects: { 'nginx:alice': { type: 'owner' } }, resources: { 'thing:/': RW, 'policy:/': RW }, importable: 'never' },
+        shared: { subjects: { 'nginx:carol': { type: 'x' } }, resources: { 'thing:/': RW }, importable: 'explicit' },
+        hidden: { subjects: { 'nginx:dave': { type: 'x' } }, resources: { 'thing:/': RW }, importable: 'explicit' },
+        ...extra,
+      },
+    });
+    const imported = newId();
+    const bobReads = { subjects: { 'nginx:bob': { type: 'reader' } }, resources: { 'policy:/entries/shared': { grant: ['READ'], revoke: [] } }, importable: 'never' };
+    expect((await svc.request('PUT', `/api/2/policies/${enc(imported)}`, { auth: 'alice:alice', body: aliceOwns({ bob: bobReads }) })).status).toBe(201);
+    const bobsOwn = { owner: { subjects: { 'nginx:bob': { type: 'owner' } }, resources: { 'policy:/': RW } } };
+    const bobs = newId();
+    expect((await svc.request('PUT', `/api/2/policies/${enc(bobs)}`, { auth: 'bob:bob', body: { entries: bobsOwn } })).status).toBe(201);
+    const importAs = (auth: string, entries: string[]) => svc.request('PUT', `/api/2/policies/${enc(bobs)}/imports/${enc(imported)}`, { auth, body: { entries } });
+
+    // An explicitly listed entry bob may not READ: refused, as the policy would be when missing.
+    const refused = await importAs('bob:bob', ['hidden']);
+    expect(refused.status).toBe(404);
+    expect(refused.json.error).toBe('policies:policy.notfound');
+    expect(refused.json.message).toContain(imported);
+    expect(refused.json.description).toMatch(/imported Policy/);
+    // The entry he may READ (the others are explicit and not listed, so not imported): accepted.
+    expect((await importAs('bob:bob', ['shared'])).status).toBe(201);
+    // A whole policy with imports, and the import of a missing policy.
+    const withImport = (id: string) => ({ entries: bobsOwn, imports: { [id]: { entries: ['hidden'] } } });
+    expect((await svc.request('PUT', `/api/2/policies/${enc(newId())}`, { auth: 'bob:bob', body: withImport(imported) })).status).toBe(404);
+    const missing = await svc.request('PUT', `/api/2/policies/${enc(newId())}`, { auth: 'bob:bob', body: withImport('org.eclipse.ditto:nothing-here') });
+    expect(missing.status).toBe(404);
+    expect(missing.json.message).toContain('org.eclipse.ditto:nothing-here');
+    // An implicit entry is always imported, so it must be readable too.
+    const implicit = newId();
+    expect((await svc.request('PUT', `/api/2/policies/${enc(implicit)}`, { auth: 'alice:alice', body: aliceOwns({ open: { subjects: { 'nginx:erin': { type: 'x' } }, resources: { 'thing:/': RW } } }) })).status).toBe(201);
+    expect((await svc.request('PUT', `/api/2/policies/${enc(bobs)}/imports/${enc(implicit)}`, { auth: 'bob:bob', body: {} })).status).toBe(404);
+    // A thing created with an inline policy that imports is checked the same way.
+    const thing = await svc.request('PUT', `/api/2/things/${enc(newId())}`, { auth: 'bob:bob', body: { _policy: withImport(imported) } });
+    expect(thing.status).toBe(404);
+    expect(thing.json.error).toBe('policies:policy.notfound');
+  });
+
   it('refuses more than 10 imports with 400 policies:imports.toolarge', async () => {
     const id = await createPolicy();
     const imports = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`ns:p${i}`, {}]));

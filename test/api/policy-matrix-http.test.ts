@@ -169,8 +169,16 @@ describe('policy decision matrix through HTTP (ditto-interfaces.md §7.3, §14 i
       const res = await svc.request('PUT', `/api/2/policies/${enc(ids.get(id)!)}`, { ...admin, body });
       expect(res.status).toBe(201);
     }
+    // ditto: §7.4 a policy can only import existing policies whose entries its writer may READ; an import of a
+    // missing policy is made by importing one and deleting it afterwards.
+    const missing = Object.keys(c.policy.imports ?? {}).filter((id) => c.imported?.[id] === undefined);
+    for (const id of missing) {
+      const body = prepare({ policyId: id, entries: {} }, ids, now, 'never');
+      expect((await svc.request('PUT', `/api/2/policies/${enc(ids.get(id)!)}`, { ...admin, body })).status).toBe(201);
+    }
     const policy = prepare(c.policy, ids, now);
     expect((await svc.request('PUT', `/api/2/policies/${enc(policyId)}`, { ...admin, body: policy })).status).toBe(201);
+    for (const id of missing) expect((await svc.request('DELETE', `/api/2/policies/${enc(ids.get(id)!)}`, admin)).status).toBe(204);
 
     const thing = thingFor(c, [c.policy, ...Object.values(c.imported ?? {})]);
     const originalThingId = typeof thing.thingId === 'string' ? thing.thingId : undefined;
