@@ -243,7 +243,10 @@ export class InboundPipeline implements SourceSink {
     const command = adapted.signal;
     // §9: custom labels requested by the source (acknowledgementRequests.includes) or the command itself;
     // `twin-persisted` is implied: execute resolves only once the write is durable.
-    const custom = [...new Set([...source.acknowledgementRequests.includes, ...headerList(headers['requested-acks'])])].filter((l) => !BUILT_IN_ACK_LABELS.has(l));
+    // The source's `acknowledgementRequests.filter` tripped (e.g. an MQTT QoS 0 message): no acknowledgements are requested.
+    const ackFilter = source.acknowledgementRequests.filter;
+    const tripped = ackFilter !== undefined && resolveTemplate(ackFilter, { header: external, topic: topicResolver(msg.topic), connection: connectionResolver(this.o.connectionId) }).kind !== 'resolved';
+    const custom = tripped ? [] : [...new Set([...source.acknowledgementRequests.includes, ...headerList(headers['requested-acks'])])].filter((l) => !BUILT_IN_ACK_LABELS.has(l));
     let aggregator: ReturnType<AckPort['expect']> | undefined;
     if (custom.length > 0 && this.o.acks && command.action !== 'retrieve') {
       try {

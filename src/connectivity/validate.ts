@@ -192,7 +192,9 @@ function source(raw: Record<string, unknown>, index: number, json: ConnectionJso
     enforcement,
     acknowledgementRequests: {
       includes: ackRequests?.includes ?? [],
-      filter: ackRequests?.filter === undefined ? undefined : template(ackRequests.filter, `${field}/acknowledgementRequests/filter`, ['header', 'topic', 'connection']),
+      // ditto: RequestedAcksFilter — a pipeline expression without braces (e.g. `fn:filter(header:mqtt.qos,'ne','0')`)
+      // applied to `fn:default('[]')`; when it removes the value, the message requests no acknowledgements.
+      filter: ackRequests?.filter === undefined ? undefined : template(`{{ fn:default('[]') | ${ackRequests.filter} }}`, `${field}/acknowledgementRequests/filter`, ['header', 'topic', 'connection']),
     },
     declaredAcks: declaredAcks.map((l) => l.replace(/^\{\{\s*connection:id\s*\}\}/, json.id)),
     headerMapping: headerMapping(mapping, `${field}/headerMapping`, INBOUND_HEADER_SCOPE, headerRestriction),

@@ -50,6 +50,27 @@ it('settles a message after the requested acknowledgement of another connection 
   await device.endAsync();
 });
 
+it("requests no acknowledgement for a message the source's acknowledgementRequests.filter removes (QoS 0)", async () => {
+  const prefix = uniquePrefix('ackfilter');
+  const thingId = `acks.test:${prefix}`;
+  expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+  // Nobody issues this label (the connection is not open), so a requested acknowledgement can only time out.
+  const requester = await createOpenConnection(
+    service.request,
+    mqttConnection({ uri: broker.url, prefix, target: null, source: { acknowledgementRequests: { includes: [`never-${prefix}:published`], filter: "fn:filter(header:mqtt.qos,'ne','0')" } } }),
+  );
+  const inbound = async () => (await service.request('GET', `/api/2/connections/${requester}/metrics`, { auth: DEVOPS })).json;
+  const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device` });
+  await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', 1, { timeout: '1s' }), { qos: 0 });
+  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged') === 1, 'settled without waiting for the label', 5000);
+  expect(metric(await inbound(), 'inbound', 'acknowledged', 'failure')).toBe(0);
+  // QoS 1 passes the filter: the label is requested and times out.
+  await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', 2, { timeout: '1s' }), { qos: 1 });
+  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged', 'failure') >= 1, 'the requested label timed out', 5000);
+  expect((await service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json).toBe(2);
+  await device.endAsync();
+});
+
 it('reconnects for redelivery when the requested acknowledgement failed (reconnectForRedelivery)', async () => {
   const prefix = uniquePrefix('redeliver');
   const thingId = `acks.test:${prefix}`;
