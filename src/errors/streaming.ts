@@ -35,7 +35,7 @@ export const messageTimeout = defineError<{ timeoutMs: number }>({
 });
 
 export const messageNotAllowed = defineError<{ thingId: string; path: string }>({
-  code: 'messages:message.notallowed',
+  code: 'messages:send.notallowed',
   status: 403,
   message: ({ thingId, path }) => `You are not allowed to send messages to '${path}' of the Thing '${thingId}'.`,
   description: 'Check the WRITE permission on the message: resource in the policy of the thing.',

@@ -128,6 +128,7 @@ describe('POST inbox messages', () => {
     expect((await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: { _policy: policy } })).status).toBe(201);
     const denied = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/other?timeout=0`, { raw: 'x', contentType: 'text/plain', auth: 'bob:bob' });
     expect(denied.status).toBe(403);
+    expect(denied.json.error).toBe('messages:send.notallowed');
     const allowed = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/allowed?timeout=0`, { raw: 'x', contentType: 'text/plain', auth: 'bob:bob' });
     expect(allowed.status).toBe(202);
     await device.nextTopic('/messages/allowed');
