@@ -13,7 +13,7 @@ import { CLAIM_SUBJECT, fromErrorResponse, fromThingCommand, fromThingCommandRes
 import type { SubscriberRegistry } from '../streaming/registry.js';
 import type { Subscriber } from '../streaming/subscription.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
-import type { ThingsService } from '../things/service.js';
+import { setOriginator, type ThingsService } from '../things/service.js';
 
 /** What a live subscriber may answer with. */
 export type LiveResponse =
@@ -50,6 +50,7 @@ export class LiveRouter {
    */
   async sendMessage(message: ThingMessage, auth: AuthContext, timeoutMs: number, except?: Subscriber): Promise<LiveOutcome> {
     const enforcer = await this.enforcerOf(message.thingId, auth);
+    setOriginator(message.headers, auth);
     const path = messagePath(message);
     const isClaim = message.subject === CLAIM_SUBJECT && message.direction === 'to' && message.featureId === undefined;
     if (!isClaim && !enforcer.hasUnrestricted('message:' + path, auth.subjects, WRITE)) {
@@ -67,6 +68,7 @@ export class LiveRouter {
    */
   async sendCommand(command: ThingCommand, auth: AuthContext, timeoutMs: number, except?: Subscriber): Promise<LiveOutcome> {
     const enforcer = await this.enforcerOf(command.thingId, auth);
+    setOriginator(command.headers, auth);
     const resource = 'thing:' + command.path;
     if (command.action === 'retrieve') {
       if (!enforcer.hasPartial(resource, auth.subjects, READ)) throw thingNotFound({ thingId: command.thingId });

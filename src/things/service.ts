@@ -114,6 +114,7 @@ export class ThingsService {
   /** Executes a twin command for `auth`; resolves with the response or rejects with a DittoError. */
   async execute(command: ThingCommand, auth: AuthContext): Promise<ThingCommandResponse> {
     if (!isValidNamespacedId(command.thingId)) throw thingIdInvalid({ id: command.thingId });
+    setOriginator(command.headers, auth);
     const segments = parsePointer(command.path);
     const resource = resolveThingResource(segments, command.path);
     if (command.action === 'retrieve') return this.retrieve(command, resource, auth);
@@ -417,6 +418,7 @@ export class ThingsService {
     };
     const headers: DittoHeaders = {};
     if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
+    if (command.headers['ditto-originator'] !== undefined) headers['ditto-originator'] = command.headers['ditto-originator'];
     if (change.action === 'merged') headers['content-type'] = 'application/merge-patch+json';
     // ditto: §9 subscribers see the requested (custom) acknowledgement labels to answer them.
     if (command.headers['requested-acks'] !== undefined) headers['requested-acks'] = command.headers['requested-acks'];
@@ -512,4 +514,10 @@ export function withSpecialFields(thing: Record<string, unknown>, record: ThingR
     _created: record.created,
     _modified: record.modified,
   };
+}
+
+/** ditto: §4.1 `ditto-originator` is the first subject of whoever caused a signal; Ditto sets it, a client cannot. */
+export function setOriginator(headers: DittoHeaders, auth: AuthContext): void {
+  if (auth.subjects.length > 0) headers['ditto-originator'] = auth.subjects[0];
+  else delete headers['ditto-originator'];
 }

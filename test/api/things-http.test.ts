@@ -301,11 +301,12 @@ describe('merge patch (§2.4, §14.6)', () => {
     const id = await createThing();
     const events: any[] = [];
     const off = svc.services.bus.subscribeThingEvents((p) => p.event.thingId === id && events.push(p.event));
-    await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: { attributes: { x: null, y: 2 } }, headers: { 'correlation-id': 'merge-1' } });
+    // A client cannot set `ditto-originator`: Ditto sets it to the requester's first subject (§4.1).
+    await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: { attributes: { x: null, y: 2 } }, headers: { 'correlation-id': 'merge-1', 'ditto-originator': 'someone:else' } });
     off();
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ action: 'merged', path: '/', value: { attributes: { x: null, y: 2 } }, revision: 2 });
-    expect(events[0].headers).toEqual({ 'correlation-id': 'merge-1', 'content-type': 'application/merge-patch+json' });
+    expect(events[0].headers).toEqual({ 'correlation-id': 'merge-1', 'content-type': 'application/merge-patch+json', 'ditto-originator': 'nginx:ditto' });
     expect(Date.parse(events[0].timestamp)).not.toBeNaN();
   });
 });

@@ -37,7 +37,8 @@ it('routes a live message from one session to another and the response back', as
   const app = await ws();
   const pending = app.request({ topic: topic(id, 'messages/ask'), headers: { 'content-type': 'text/plain', 'correlation-id': 'msg-1' }, path: '/inbox/messages/ask', value: 'Hey, how are you?' });
   const received = await device.nextTopic(topic(id, 'messages/ask'));
-  expect(received).toMatchObject({ path: '/inbox/messages/ask', value: 'Hey, how are you?', headers: { 'content-type': 'text/plain', 'correlation-id': 'msg-1' } });
+  // `ditto-originator`: the sender's first subject (§4.1), set by the service.
+  expect(received).toMatchObject({ path: '/inbox/messages/ask', value: 'Hey, how are you?', headers: { 'content-type': 'text/plain', 'correlation-id': 'msg-1', 'ditto-originator': 'nginx:ditto' } });
   device.send({ topic: topic(id, 'messages/ask'), headers: { 'content-type': 'text/plain', 'correlation-id': 'msg-1' }, path: '/outbox/messages/ask', value: 'I am only a coffee machine.', status: 418 });
   const response = await pending;
   expect(response).toMatchObject({ status: 418, value: 'I am only a coffee machine.', headers: { 'correlation-id': 'msg-1' } });
