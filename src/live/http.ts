@@ -11,7 +11,7 @@ import { renderHeaders } from '../protocol/index.js';
 import { parseFieldSelector } from '../util/field-selector.js';
 import { sendError, toDittoError } from '../api/http/errors.js';
 import { dittoHeadersOf, parseTimeout } from '../api/http/headers.js';
-import { jsonBody, resourcePathOf, thingIdOf } from '../api/http/thing-request.js';
+import { createdLocation, jsonBody, resourcePathOf, thingIdOf } from '../api/http/thing-request.js';
 import { executeCommand, type ExecuteDeps } from './execute.js';
 
 /** The value of the `variant` router constraint for requests handled here. */
@@ -65,6 +65,7 @@ export async function signalRoutes(app: FastifyInstance, options: { deps: Execut
       if (response.headers[name] !== undefined) reply.header(name, response.headers[name]);
     }
     if (channel === 'live' && response.headers['channel'] === undefined) reply.header('channel', 'live');
+    if (response.status === 201) reply.header('location', createdLocation(request, response.thingId));
     reply.code(response.status);
     if (response.value === undefined || response.status === 204) return reply.send();
     return reply.type('application/json').send(JSON.stringify(response.value));

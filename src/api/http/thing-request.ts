@@ -49,3 +49,9 @@ export function jsonBody(request: FastifyRequest, kind: 'json' | 'merge-patch'):
     throw jsonInvalid({ detail: (err as Error).message });
   }
 }
+
+/** ditto: §2.1 the `Location` of a resource a request created: its URL, or under the collection for POST. */
+export function createdLocation(request: FastifyRequest, thingId: string): string {
+  const path = request.url.split('?')[0];
+  return request.method === 'POST' ? `${path}/${encodeURIComponent(thingId)}` : path;
+}

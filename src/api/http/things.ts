@@ -14,7 +14,7 @@ import { applyFieldSelector, parseFieldSelector } from '../../util/field-selecto
 import { isPlainObject } from '../../util/json-pointer.js';
 import { sendError, toDittoError } from './errors.js';
 import { dittoHeadersOf, parseTimeout } from './headers.js';
-import { jsonBody, resourcePathOf, thingIdOf } from './thing-request.js';
+import { createdLocation, jsonBody, resourcePathOf, thingIdOf } from './thing-request.js';
 import { jsonText } from '../../util/json-text.js';
 
 export interface ThingsRoutesOptions {
@@ -64,10 +64,7 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
 
   const sendResponse = (request: FastifyRequest, reply: FastifyReply, response: ThingCommandResponse) => {
     if (response.headers.etag) reply.header('etag', response.headers.etag);
-    if (response.status === 201) {
-      const path = request.url.split('?')[0];
-      reply.header('location', request.method === 'POST' ? `${path}/${encodeURIComponent(response.thingId)}` : path);
-    }
+    if (response.status === 201) reply.header('location', createdLocation(request, response.thingId));
     reply.code(response.status);
     if (response.value === undefined || response.status === 204) return reply.send();
     return reply.type('application/json').send(jsonText(response.value));
