@@ -10,7 +10,7 @@
 import type { AuthContext } from '../auth/context.js';
 import type { SignalBus } from '../bus/signal-bus.js';
 import { DittoError } from '../errors/ditto-error.js';
-import { jsonFormatInvalid } from '../errors/general.js';
+import { headerInvalid, jsonFormatInvalid } from '../errors/general.js';
 import {
   conditionFailed,
   policyIdNotAllowed,
@@ -38,7 +38,7 @@ import { hashTag, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/et
 import { jsonText } from '../util/json-text.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, parsePointer, setAt } from '../util/json-pointer.js';
-import { applyMergePatch, touchedPaths } from '../util/merge-patch.js';
+import { applyMergePatch, jsonEqual, minimizeMergePatch, touchedPaths } from '../util/merge-patch.js';
 import { compileTemplate, parseRefName, refResolver, resolveOrThrow } from '../placeholders/index.js';
 import type { PolicyDirectory, ThingEnforcer } from './policy-directory.js';
 
@@ -292,7 +292,9 @@ export class ThingsService {
         next = setAt(thing, resource.segments, merged) as ThingJson;
       }
       if (resource.kind === 'thing') checkThingIdUnchanged(next, thingId);
-      event = { action: 'merged', value: patch };
+      const ifEqual = ifEqualOf(command.headers);
+      if (ifEqual !== 'update' && jsonEqual(merged, currentValue)) throw unchanged(ifEqual);
+      event = { action: 'merged', value: ifEqual === 'skip-minimizing-merge' ? minimizeMergePatch(currentValue, patch) : patch };
       status = 204;
     } else {
       if (!mayWrite(resource.segments)) throw denied();
@@ -304,6 +306,8 @@ export class ThingsService {
         value = { thingId, policyId: thing.policyId, ...value };
       }
       validateAt(resource, value);
+      const ifEqual = ifEqualOf(command.headers);
+      if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(value, currentValue)) throw unchanged(ifEqual);
       next = setAt(thing, resource.segments, value) as ThingJson;
       const created = currentValue === undefined;
       event = { action: created ? 'created' : 'modified', value };
@@ -520,4 +524,20 @@ export function withSpecialFields(thing: Record<string, unknown>, record: ThingR
 export function setOriginator(headers: DittoHeaders, auth: AuthContext): void {
   if (auth.subjects.length > 0) headers['ditto-originator'] = auth.subjects[0];
   else delete headers['ditto-originator'];
+}
+
+const IF_EQUAL = ['update', 'skip', 'skip-minimizing-merge'] as const;
+
+/** ditto: §2.2 `if-equal` (default `update`); anything else is 400 `header.invalid`. */
+function ifEqualOf(headers: DittoHeaders): (typeof IF_EQUAL)[number] {
+  const value = headers['if-equal'];
+  if (value === undefined) return 'update';
+  const option = IF_EQUAL.find((o) => o === value.trim().toLowerCase());
+  if (!option) throw headerInvalid({ name: 'if-equal', detail: `'${value}' is not one of ${IF_EQUAL.join(', ')}.` });
+  return option;
+}
+
+/** ditto: §2.2 `if-equal: skip` and a write that would change nothing: 412, no revision, no event. */
+function unchanged(option: string): DittoError {
+  return preconditionFailed({ header: 'if-equal', value: option }, { description: "The new value equals the current one and 'if-equal' asks to skip such writes: nothing was changed, which is probably what you wanted." });
 }

@@ -36,3 +36,34 @@ export function touchedPaths(patch: unknown, base: string[] = []): string[][] {
   }
   return out;
 }
+
+/** Equality of JSON values; object key order does not matter. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+}
+
+/**
+ * The part of a merge patch that changes `target` (ditto: `if-equal: skip-minimizing-merge`): members that
+ * would leave their value as it is are left out; undefined when nothing changes. Regex deletions are kept.
+ */
+export function minimizeMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch) || !isPlainObject(target)) return jsonEqual(applyMergePatch(target, patch), target) ? undefined : patch;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (REGEX_KEY.test(key) && value === null) {
+      out[key] = value;
+      continue;
+    }
+    if (value === null) {
+      if (Object.hasOwn(target, key)) out[key] = null;
+      continue;
+    }
+    const changed = Object.hasOwn(target, key) && isPlainObject(value) ? minimizeMergePatch(target[key], value) : jsonEqual(target[key], applyMergePatch(undefined, value)) ? undefined : value;
+    if (changed !== undefined) out[key] = changed;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}

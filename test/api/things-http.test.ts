@@ -311,6 +311,49 @@ describe('merge patch (§2.4, §14.6)', () => {
   });
 });
 
+describe('if-equal (§2.2)', () => {
+  const revision = async (id: string) => (await svc.request('GET', `/api/2/things/${enc(id)}?fields=_revision`)).json._revision as number;
+
+  it('skips a write that would change nothing with 412, no new revision and no event; updates by default', async () => {
+    const id = await createThing({ attributes: { a: 1, nested: { x: 1, y: [1, 2] } } });
+    const events: any[] = [];
+    const off = svc.services.bus.subscribeThingEvents((p) => p.event.thingId === id && events.push(p.event));
+    const same = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/nested`, { body: { y: [1, 2], x: 1 }, headers: { 'if-equal': 'skip' } });
+    expect(same.status).toBe(412);
+    expect(same.json.error).toBe('things:precondition.failed');
+    const samePatch = await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: { attributes: { a: 1 } }, contentType: 'application/merge-patch+json', headers: { 'if-equal': 'skip' } });
+    expect(samePatch.status).toBe(412);
+    const wholeThing = (await svc.request('GET', `/api/2/things/${enc(id)}`)).json;
+    expect((await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: wholeThing, headers: { 'if-equal': 'skip' } })).status).toBe(412);
+    expect(await revision(id)).toBe(1);
+    expect((await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, { body: 2, headers: { 'if-equal': 'skip' } })).status).toBe(204);
+    expect((await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, { body: 2 })).status).toBe(204);
+    off();
+    expect(await revision(id)).toBe(3);
+    expect(events.map((e) => e.revision)).toEqual([2, 3]);
+  });
+
+  it('skip-minimizing-merge publishes only the members a merge changes', async () => {
+    const id = await createThing({ attributes: { a: 1, b: 2, nested: { x: 1 } } });
+    const events: any[] = [];
+    const off = svc.services.bus.subscribeThingEvents((p) => p.event.thingId === id && events.push(p.event));
+    const patch = { attributes: { a: 1, b: 3, nested: { x: 1, z: 9 }, gone: null } };
+    const res = await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: patch, contentType: 'application/merge-patch+json', headers: { 'if-equal': 'skip-minimizing-merge' } });
+    off();
+    expect(res.status).toBe(204);
+    expect(events).toHaveLength(1);
+    expect(events[0].value).toEqual({ attributes: { b: 3, nested: { z: 9 } } });
+    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes`)).json).toEqual({ a: 1, b: 3, nested: { x: 1, z: 9 } });
+  });
+
+  it('refuses an unknown if-equal value with 400 header.invalid', async () => {
+    const id = await createThing();
+    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, { body: 1, headers: { 'if-equal': 'maybe' } });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toBe('header.invalid');
+  });
+});
+
 describe('ETags and conditional requests (§2.2, §14.5)', () => {
   it('answers 304 to a GET whose If-None-Match matches the current ETag, 200 otherwise', async () => {
     const id = await createThing();
