@@ -64,3 +64,12 @@ it('closes the session with gateway:websocket.session.closed for a token of othe
   await new Promise((r) => setTimeout(r, 200));
   expect(c.closedWith?.code).toBe(1008);
 });
+
+it('closes the session with gateway:websocket.session.closed for an invalid token', async () => {
+  const c = await connect(await idp.sign({ sub: 'third' }));
+  c.send('JWT-TOKEN?jwtToken=not.a.token');
+  const error = await c.nextTopic('/errors');
+  expect(error.value).toMatchObject({ status: 403, error: 'gateway:websocket.session.closed' });
+  await new Promise((r) => setTimeout(r, 200));
+  expect(c.closedWith?.code).toBe(1008);
+});

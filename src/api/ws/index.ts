@@ -45,7 +45,10 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
   if (jwt) {
     // ditto: §5 JWT-TOKEN extends the session only for a valid token of the same subjects.
     deps.refreshAuth = async (token, current) => {
-      const result = await jwt.authenticate(token);
+      // An invalid token closes the session with 403 gateway:websocket.session.closed (not the 401 of the upgrade).
+      const result = await jwt.authenticate(token).catch((err: unknown) => {
+        throw websocketSessionClosed({ detail: `the new token is not valid (${(err as Error).message})` }, { cause: err });
+      });
       if (result.subjects.join('\n') !== current.subjects.join('\n')) {
         throw websocketSessionClosed({ detail: 'the new token authenticates other subjects.' });
       }
