@@ -236,6 +236,14 @@ export const importsNotModifiable = defineError<{ policyId: string }>({
   description: CHECK_ID,
 });
 
+/** ditto: PolicyImportInvalidException — a policy cannot import itself. */
+export const importInvalid = defineError<{ policyId: string }>({
+  code: 'policies:import.invalid',
+  status: 400,
+  message: ({ policyId }) => `The Policy with ID '${policyId}' cannot import itself.`,
+  description: 'Import other policies only.',
+});
+
 export const importNotFound = defineError<{ policyId: string; importedPolicyId: string }>({
   code: 'policies:import.notfound',
   status: 404,

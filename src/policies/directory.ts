@@ -44,13 +44,17 @@ export class StorePolicyDirectory implements PolicyDirectory {
     this.now = options.now ?? (() => new Date());
   }
 
-  async load(policyId: string): Promise<PolicyRecord | undefined> {
+  /** Loads a policy and the policies it imports (imports may form cycles: each is loaded once). */
+  async load(policyId: string, visiting: Set<string> = new Set()): Promise<PolicyRecord | undefined> {
     if (!this.head.has(policyId)) {
       const record = (await this.store.get('policy', policyId)) as PolicyRecord | undefined;
       if (!this.head.has(policyId)) this.head.set(policyId, record ?? null);
     }
     const record = this.head.get(policyId);
-    if (record?.value) await Promise.all(Object.keys(record.value.imports ?? {}).map((id) => this.load(id)));
+    if (record?.value && !visiting.has(policyId)) {
+      visiting.add(policyId);
+      await Promise.all(Object.keys(record.value.imports ?? {}).map((id) => this.load(id, visiting)));
+    }
     return record?.value ? record : undefined;
   }
 

@@ -35,7 +35,8 @@ export type PolicyPath =
   | { kind: 'importable'; label: string }
   | { kind: 'namespaces'; label: string }
   | { kind: 'imports' }
-  | { kind: 'import'; importedPolicyId: string };
+  | { kind: 'import'; importedPolicyId: string }
+  | { kind: 'importEntries'; importedPolicyId: string };
 
 /** `create` fails on an existing policy (409, protocol create); `modify` upserts (HTTP PUT). */
 export type PolicyCommandAction = 'create' | 'retrieve' | 'modify' | 'delete';
@@ -266,6 +267,8 @@ export function segmentsOf(path: PolicyPath): string[] {
       return ['imports'];
     case 'import':
       return ['imports', path.importedPolicyId];
+    case 'importEntries':
+      return ['imports', path.importedPolicyId, 'entries'];
   }
 }
 
@@ -282,6 +285,9 @@ function isEntryLevel(path: PolicyPath): path is Extract<PolicyPath, { label: st
 function requireParent(policy: Policy, path: PolicyPath, policyId: string): void {
   if (isEntryLevel(path) && path.kind !== 'entry' && policy.entries[path.label] === undefined) {
     throw errors.entryNotFound({ policyId, label: path.label });
+  }
+  if (path.kind === 'importEntries' && policy.imports?.[path.importedPolicyId] === undefined) {
+    throw errors.importNotFound({ policyId, importedPolicyId: path.importedPolicyId });
   }
 }
 
@@ -306,6 +312,7 @@ function notFound(policyId: string, path: PolicyPath): DittoError {
     case 'imports':
       return errors.importsNotFound({ policyId });
     case 'import':
+    case 'importEntries':
       return errors.importNotFound({ policyId, importedPolicyId: path.importedPolicyId });
   }
 }
@@ -331,6 +338,7 @@ function notModifiable(policyId: string, path: PolicyPath): DittoError {
     case 'imports':
       return errors.importsNotModifiable({ policyId });
     case 'import':
+    case 'importEntries':
       return errors.importNotModifiable({ policyId, importedPolicyId: path.importedPolicyId });
   }
 }
@@ -365,6 +373,6 @@ function withSpecialFields(policy: Record<string, unknown>, record: PolicyRecord
 
 /** ditto: §7.4 the imports a write sets (whole policy, all imports, one import), whose entries the writer must READ. */
 function importsWritten(path: PolicyPath, next: Policy): string[] {
-  if (path.kind === 'import') return [path.importedPolicyId];
+  if (path.kind === 'import' || path.kind === 'importEntries') return [path.importedPolicyId];
   return path.kind === 'policy' || path.kind === 'imports' ? Object.keys(next.imports ?? {}) : [];
 }

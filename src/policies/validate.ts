@@ -10,6 +10,7 @@ import addFormatsModule from 'ajv-formats';
 import { jsonFieldMissing, jsonFormatInvalid } from '../errors/general.js';
 import {
   entryInvalid,
+  importInvalid,
   importsTooLarge,
   labelInvalid,
   policyIdInvalid,
@@ -78,7 +79,7 @@ export function validatePolicy(json: unknown, expectedPolicyId?: string, options
     if (key === 'policyId' || key === 'entries' || READ_ONLY_FIELDS.includes(key)) continue;
     (policy as unknown as Record<string, unknown>)[key] = value;
   }
-  if (body.imports !== undefined) policy.imports = validateImports(body.imports as Record<string, PolicyImport>);
+  if (body.imports !== undefined) policy.imports = validateImports(body.imports as Record<string, PolicyImport>, policyId);
   for (const [label, entry] of Object.entries(body.entries as Record<string, PolicyEntry>)) {
     validateLabel(label);
     validateEntry(label, entry);
@@ -118,11 +119,12 @@ export function validateEntry(label: string, entry: PolicyEntry): void {
 }
 
 /** ditto: §7.4 at most 10 imports; keys are policy IDs; listed labels are labels. */
-export function validateImports(imports: Record<string, PolicyImport>): Record<string, PolicyImport> {
+export function validateImports(imports: Record<string, PolicyImport>, policyId: string): Record<string, PolicyImport> {
   const ids = Object.keys(imports);
   if (ids.length > MAX_IMPORTS) throw importsTooLarge({ count: ids.length, max: MAX_IMPORTS });
   for (const id of ids) {
     if (!isValidNamespacedId(id)) throw policyIdInvalid({ id });
+    if (id === policyId) throw importInvalid({ policyId });
     for (const label of imports[id].entries ?? []) validateLabel(label);
     for (const transitive of imports[id].transitiveImports ?? []) {
       if (!isValidNamespacedId(transitive)) throw policyIdInvalid({ id: transitive });

@@ -304,6 +304,14 @@ describe('policy sub-resources', () => {
     const one = `${base}/${enc(imported)}`;
     expect((await svc.request('PUT', one, { body: { entries: ['readers'] } })).status).toBe(204);
     expect((await svc.request('GET', one)).json).toEqual({ entries: ['readers'] });
+    // The listed entries of one import (§2.8 /imports/{importedPolicyId}/entries).
+    expect((await svc.request('GET', `${one}/entries`)).json).toEqual(['readers']);
+    expect((await svc.request('PUT', `${one}/entries`, { body: ['owner', 'readers'] })).status).toBe(204);
+    expect((await svc.request('GET', one)).json).toEqual({ entries: ['owner', 'readers'] });
+    expect((await svc.request('PUT', `${one}/entries`, { body: 'owner' })).status).toBe(400);
+    const missingImport = await svc.request('PUT', `${base}/${enc('org.eclipse.ditto:not-imported')}/entries`, { body: [] });
+    expect(missingImport.status).toBe(404);
+    expect(missingImport.json.error).toBe('policies:import.notfound');
     expect((await svc.request('DELETE', one)).status).toBe(204);
     const res = await svc.request('GET', one);
     expect(res.status).toBe(404);
@@ -351,6 +359,19 @@ describe('policy sub-resources', () => {
     const thing = await svc.request('PUT', `/api/2/things/${enc(newId())}`, { auth: 'bob:bob', body: { _policy: withImport(imported) } });
     expect(thing.status).toBe(404);
     expect(thing.json.error).toBe('policies:policy.notfound');
+  });
+
+  it('policies that import each other load and enforce; a policy cannot import itself', async () => {
+    const a = await createPolicy();
+    const b = await createPolicy();
+    expect((await svc.request('PUT', `/api/2/policies/${enc(a)}/imports/${enc(b)}`, { body: {} })).status).toBe(201);
+    expect((await svc.request('PUT', `/api/2/policies/${enc(b)}/imports/${enc(a)}`, { body: {} })).status).toBe(201);
+    const thing = await svc.request('PUT', `/api/2/things/${enc(newId())}`, { body: { policyId: a } });
+    expect(thing.status).toBe(201);
+    expect((await svc.request('GET', `/api/2/policies/${enc(a)}`)).status).toBe(200);
+    const self = await svc.request('PUT', `/api/2/policies/${enc(a)}/imports/${enc(a)}`, { body: {} });
+    expect(self.status).toBe(400);
+    expect(self.json.error).toBe('policies:import.invalid');
   });
 
   it('refuses more than 10 imports with 400 policies:imports.toolarge', async () => {

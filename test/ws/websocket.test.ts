@@ -247,6 +247,14 @@ describe('policy commands', () => {
     expect(resource.status).toBe(201);
     const read = await c.request({ topic: topic('retrieve'), path: '/entries/owner/resources/message:/inbox' });
     expect(read.value).toEqual({ grant: ['READ'], revoke: [] });
+    // An import's listed entries (`/imports/<id>/entries`); a policy cannot import itself.
+    const other = newId();
+    expect((await c.request({ topic: `${other.replace(':', '/')}/policies/commands/create`, path: '/', value: policy })).status).toBe(201);
+    expect((await c.request({ topic: topic('modify'), path: `/imports/${other}`, value: { entries: [] } })).status).toBe(201);
+    expect((await c.request({ topic: topic('modify'), path: `/imports/${other}/entries`, value: ['owner'] })).status).toBe(204);
+    expect((await c.request({ topic: topic('retrieve'), path: `/imports/${other}/entries` })).value).toEqual(['owner']);
+    const self = await c.request({ topic: topic('modify'), path: `/imports/${policyId}`, value: { entries: [] } });
+    expect(self).toMatchObject({ status: 400, value: { error: 'policies:import.invalid' } });
     const missing = await c.request({ topic: `${newId().replace(':', '/')}/policies/commands/retrieve`, path: '/' });
     expect(missing).toMatchObject({ status: 404, value: { error: 'policies:policy.notfound' } });
     expect(String(missing.topic)).toMatch(/\/policies\/errors$/);

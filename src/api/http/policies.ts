@@ -57,6 +57,7 @@ export async function policiesRoutes(app: FastifyInstance, options: PoliciesRout
     [`${BASE}/entries/:label/namespaces`, (r) => ({ kind: 'namespaces', label: label(r) }), false],
     [`${BASE}/imports`, () => ({ kind: 'imports' }), true],
     [`${BASE}/imports/:importedPolicyId`, (r) => ({ kind: 'import', importedPolicyId: (r.params as Params).importedPolicyId! }), true],
+    [`${BASE}/imports/:importedPolicyId/entries`, (r) => ({ kind: 'importEntries', importedPolicyId: (r.params as Params).importedPolicyId! }), false],
   ];
   for (const [url, pathOf, deletable] of routes) {
     app.get(url, (request, reply) => run(request, reply, 'retrieve', pathOf(request)));

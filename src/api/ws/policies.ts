@@ -8,7 +8,7 @@ import { unknownPath } from '../../errors/protocol.js';
 import type { PolicyCommand as ProtocolPolicyCommand, PolicyCommandResponse as ProtocolPolicyResponse } from '../../model/signals.js';
 import type { PoliciesService, PolicyPath } from '../../policies/service.js';
 
-/** `/`, `/entries[/<label>[/subjects[/<id>]|/resources[/<resource>]|/importable|/namespaces]]`, `/imports[/<id>]`. */
+/** `/`, `/entries[/<label>[/subjects[/<id>]|/resources[/<resource>]|/importable|/namespaces]]`, `/imports[/<id>[/entries]]`. */
 export function parsePolicyPath(path: string): PolicyPath {
   const fail = (): never => {
     throw unknownPath({ path });
@@ -17,6 +17,7 @@ export function parsePolicyPath(path: string): PolicyPath {
   const parts = path.replace(/^\//, '').split('/');
   if (parts[0] === 'imports') {
     if (parts.length === 1) return { kind: 'imports' };
+    if (parts.length === 3 && parts[1] !== '' && parts[2] === 'entries') return { kind: 'importEntries', importedPolicyId: parts[1] };
     return parts.length === 2 && parts[1] !== '' ? { kind: 'import', importedPolicyId: parts[1] } : fail();
   }
   if (parts[0] !== 'entries') return fail();
