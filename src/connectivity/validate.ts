@@ -81,6 +81,14 @@ export function validateConnection(input: unknown, context: ValidationContext): 
   const configProblem = checkConfig(json.specificConfig ?? {});
   if (configProblem !== undefined) throw invalid(configProblem);
 
+  // Parts of Ditto's connection model this bridge does not implement are refused, not silently ignored.
+  const credentialsType = (json.credentials as { type?: unknown } | undefined)?.type;
+  if (json.credentials !== undefined && credentialsType !== 'client-cert') {
+    throw invalid(`the field '/credentials/type': '${String(credentialsType)}' is not supported (supported: client-cert; user and password go into the URI)`);
+  }
+  if (json.sshTunnel !== undefined && (json.sshTunnel as { enabled?: unknown }).enabled !== false) {
+    throw invalid(`the field '/sshTunnel': SSH tunnels are not supported`);
+  }
   const clientCount = json.clientCount ?? 1;
   if (clientCount > connector.capabilities.maxClientCount) {
     throw invalid(`the field '/clientCount' must be at most ${connector.capabilities.maxClientCount} for connection type '${json.connectionType}'`);

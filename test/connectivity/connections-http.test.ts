@@ -72,6 +72,8 @@ describe('connection management', () => {
     ['an unknown placeholder in a target address', { targets: [{ address: 'x/{{ thing:nope }}', topics: ['_/_/things/twin/events'], qos: 0, authorizationContext: ['nginx:ditto'] }] }, "'/targets/0/address'"],
     ['an unknown function in a header mapping', { targets: [{ address: 'x', topics: ['_/_/things/twin/events'], qos: 0, authorizationContext: ['nginx:ditto'], headerMapping: { 'mqtt.topic': '{{ thing:id | fn:nope() }}' } }] }, "'/targets/0/headerMapping/mqtt.topic'"],
     ['an invalid RQL filter', { targets: [{ address: 'x', topics: ['_/_/things/twin/events?filter=eq(attributes/a'], qos: 0, authorizationContext: ['nginx:ditto'] }] }, "'/targets/0/topics/0'"],
+    ['credentials this bridge does not implement', { credentials: { type: 'hmac', algorithm: 'az-monitor-2016-04-01', parameters: {} } }, "'/credentials/type'"],
+    ['an SSH tunnel', { sshTunnel: { enabled: true, uri: 'ssh://host:22', credentials: { type: 'plain', username: 'u', password: 'p' } } }, "'/sshTunnel'"],
     ['an unknown target topic', { targets: [{ address: 'x', topics: ['_/_/things/twin/whatever'], qos: 0, authorizationContext: ['nginx:ditto'] }] }, "'/targets/0/topics/0'"],
     ['a wildcard in a target address', { targets: [{ address: 'x/#', topics: ['_/_/things/twin/events'], qos: 0, authorizationContext: ['nginx:ditto'] }] }, "'/targets/0/address'"],
     ['clientCount 2 on MQTT 3.1.1', { clientCount: 2 }, "'/clientCount'"],
