@@ -110,6 +110,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       respond: (response) => live.respond(response),
       sendMessage: (message, auth, timeoutMs) => live.sendMessage(message, auth, timeoutMs),
       sendCommand: (command, auth, timeoutMs) => live.sendCommand(command, auth, timeoutMs),
+      sendEvent: (event, auth) => live.sendEvent(event, auth),
     },
     backoff: { minMs: 250, maxMs: config.connectionBackoffMaxMs },
     maxInFlight: config.connectionMaxInFlight,

@@ -22,7 +22,7 @@ import { DittoError } from '../errors/ditto-error.js';
 import { enforcementFailed, messageTooLarge, signalNotSupported } from '../errors/connectivity.js';
 import { internalError } from '../errors/general.js';
 import { liveResponseMessage, liveTimeoutError } from '../live/router.js';
-import type { DittoHeaders, ThingCommand, ThingCommandResponse } from '../model/signals.js';
+import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
 import {
   connectionResolver,
   headerResolver,
@@ -228,7 +228,9 @@ export class InboundPipeline implements SourceSink {
       adapted = toSignal(msg);
       const answer = deviceAnswerOf(adapted);
       if (answer) return Promise.resolve(this.answer(answer, correlationId, entityId));
-      if (adapted.kind !== 'thing.command' && adapted.kind !== 'thing.message') throw signalNotSupported({ topic: formatTopic(msg.topic) });
+      if (adapted.kind !== 'thing.command' && adapted.kind !== 'thing.message' && adapted.kind !== 'thing.event') throw signalNotSupported({ topic: formatTopic(msg.topic) });
+      // Twin events are the service's own; a device sends live events only.
+      if (adapted.kind === 'thing.event' && adapted.signal.channel !== 'live') throw signalNotSupported({ topic: formatTopic(msg.topic) });
     } catch (err) {
       const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
       return Promise.resolve(this.drop(`Dropped: ${error.message}`, correlationId, entityId));
@@ -239,6 +241,7 @@ export class InboundPipeline implements SourceSink {
       if (r.kind === 'resolved') subjects.push(...r.values);
     }
     if (subjects.length === 0) return Promise.resolve(this.drop('Dropped: the authorization context resolved to no subject.', correlationId, entityId));
+    if (adapted.kind === 'thing.event') return this.sendLiveEvent(adapted.signal, { subjects }, correlationId);
     if (adapted.kind === 'thing.message' || adapted.signal.channel === 'live') return this.sendLive(adapted, { subjects }, correlationId);
     const command = adapted.signal;
     // §9: custom labels requested by the source (acknowledgementRequests.includes) or the command itself;
@@ -321,6 +324,19 @@ export class InboundPipeline implements SourceSink {
       if (!(err instanceof DittoError)) this.o.log(`live ${kind} failed`, err);
       this.reply(request, errorToProtocol(error, { thingId: request.thingId, channel: 'live', headers: request.headers, path }), 'error');
       return this.drop(`Dropped: ${error.message}`, correlationId, request.thingId);
+    }
+  }
+
+  /** §10 a device's live event, with the source's subjects (WRITE on the changed path); at most once. */
+  private async sendLiveEvent(event: ThingEvent, auth: AuthContext, correlationId: string): Promise<Outcome> {
+    if (!this.o.live) return this.drop('Dropped: live events are not routed by this service.', correlationId, event.thingId);
+    try {
+      await this.o.live.sendEvent(event, auth);
+      return 'done';
+    } catch (err) {
+      const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
+      if (!(err instanceof DittoError)) this.o.log('live event failed', err);
+      return this.drop(`Dropped: ${error.message}`, correlationId, event.thingId);
     }
   }
 

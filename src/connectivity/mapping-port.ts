@@ -5,7 +5,7 @@
 import type { DittoError } from '../errors/ditto-error.js';
 import type { AuthContext } from '../auth/context.js';
 import type { LiveOutcome, LiveResponse } from '../live/router.js';
-import type { ThingCommand, ThingMessage } from '../model/signals.js';
+import type { ThingCommand, ThingEvent, ThingMessage } from '../model/signals.js';
 import type { ExternalMessage, IncomingOutcome, ProtocolJson } from '../mapping/types.js';
 import type { StreamKind, Subscriber, Subscription } from '../streaming/subscription.js';
 
@@ -52,4 +52,5 @@ export interface LivePort {
   respond(response: LiveResponse): boolean;
   sendMessage(message: ThingMessage, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome>;
   sendCommand(command: ThingCommand, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome>;
+  sendEvent(event: ThingEvent, auth: AuthContext): Promise<void>;
 }

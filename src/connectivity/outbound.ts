@@ -18,7 +18,7 @@ import type { AuthContext } from '../auth/context.js';
 import type { PublishedThingEvent } from '../bus/signal-bus.js';
 import { isRemoteEvent } from '../cluster/remote.js';
 import type { LiveResponse } from '../live/router.js';
-import type { Acknowledgement, DittoHeaders, ThingCommand, ThingMessage } from '../model/signals.js';
+import type { Acknowledgement, DittoHeaders, ThingCommand, ThingEvent, ThingMessage } from '../model/signals.js';
 import {
   connectionResolver,
   featureResolver,
@@ -75,7 +75,7 @@ interface OutboundSignal extends SentSignal {
 
 const READ = ['READ'] as const;
 /** The registry's kinds of the live target topics. */
-const LIVE_KINDS: Partial<Record<TargetTopicKind, StreamKind>> = { 'live.messages': 'messages', 'live.commands': 'live-commands' };
+const LIVE_KINDS: Partial<Record<TargetTopicKind, StreamKind>> = { 'live.messages': 'messages', 'live.commands': 'live-commands', 'live.events': 'live-events' };
 
 export class OutboundPipeline implements Subscriber {
   readonly id: string;
@@ -154,7 +154,8 @@ export class OutboundPipeline implements Subscriber {
     // and in order), so each target gets it once per cluster, not once per instance (docs/scale-out.md).
     if (isRemoteEvent(published)) return;
     const { event } = published;
-    const topic = this.o.target.topics.find((t) => t.kind === (event.channel === 'twin' ? 'twin.events' : 'live.events'));
+    // Live events come through the registry (`offer`), like live messages and commands.
+    const topic = event.channel === 'twin' ? this.o.target.topics.find((t) => t.kind === 'twin.events') : undefined;
     if (!topic) return;
     if (topic.namespaces && !topic.namespaces.includes(event.thingId.slice(0, event.thingId.indexOf(':')))) return;
     this.enqueue(event.thingId, event.headers['correlation-id'], `event of '${event.thingId}' revision ${event.revision}`, () => this.processEvent(published, topic));
@@ -167,6 +168,15 @@ export class OutboundPipeline implements Subscriber {
   offer(delivery: Delivery): boolean {
     const { message, thingId } = delivery;
     let live: SentSignal['live'];
+    if (delivery.kind === 'live-events') {
+      // A live event expects no answer: published like a twin event, after the registry's checks.
+      const event = delivery.signal as ThingEvent;
+      const correlationId = event.headers['correlation-id'] ?? '';
+      return this.enqueue(thingId, correlationId, `live event '${message.path}' of '${thingId}'`, () => {
+        this.emit('filtered', true, 'Passed topic, namespace, READ permission and filter.', correlationId, thingId);
+        return this.publish({ thingId, channel: 'live', correlationId, message, headers: event.headers, resource: { type: 'thing', path: event.path }, readable: () => ({}) });
+      });
+    }
     if (delivery.kind === 'messages') live = { kind: 'message', signal: delivery.signal as ThingMessage };
     else if (delivery.kind === 'live-commands') live = { kind: 'command', signal: delivery.signal as ThingCommand };
     else return false;

@@ -8,7 +8,7 @@ import type { AuthContext } from '../auth/context.js';
 import { commandTimeout } from '../errors/general.js';
 import { messageNotAllowed, messageTimeout } from '../errors/streaming.js';
 import { thingNotFound, thingNotModifiable } from '../errors/things.js';
-import type { ErrorResponse, ThingCommand, ThingCommandResponse, ThingMessage } from '../model/signals.js';
+import type { ErrorResponse, ThingCommand, ThingCommandResponse, ThingEvent, ThingMessage } from '../model/signals.js';
 import { CLAIM_SUBJECT, fromErrorResponse, fromThingCommand, fromThingCommandResponse, fromThingMessage, messagePath, type ProtocolMessage } from '../protocol/index.js';
 import type { SubscriberRegistry } from '../streaming/registry.js';
 import type { Subscriber } from '../streaming/subscription.js';
@@ -60,6 +60,18 @@ export class LiveRouter {
     return this.publishAndWait(message.headers['correlation-id'], timeoutMs, () =>
       this.options.registry.publishLive('messages', message.thingId, protocol, 'message:' + path, enforcer, message, except),
     );
+  }
+
+  /**
+   * Sends a live event (§10): needs WRITE on the changed path; published to the subscribers of live events
+   * that may READ it (WebSocket, SSE, connection targets). No response.
+   */
+  async sendEvent(event: ThingEvent, auth: AuthContext): Promise<void> {
+    const enforcer = await this.enforcerOf(event.thingId, auth);
+    if (!enforcer.hasUnrestricted('thing:' + event.path, auth.subjects, WRITE)) throw thingNotModifiable({ thingId: event.thingId });
+    setOriginator(event.headers, auth);
+    const record = await this.options.things.get(event.thingId);
+    this.options.registry.publishEvent('live-events', event, record?.value?.policyId, undefined);
   }
 
   /**

@@ -127,3 +127,32 @@ it('sends a live message of a device with the source subjects and publishes the 
   }
   await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
 });
+
+it("carries live events both ways: a WebSocket client's to a target, a device's from a source to WebSocket sessions", async () => {
+  const prefix = uniquePrefix('live-events');
+  const thingId = await thing(prefix);
+  const [ns, name] = thingId.split(':');
+  const id = await deviceConnection(prefix, '_/_/things/live/events');
+  const inbox = await bed.driver.subscribe(`${prefix}/events/#`);
+  const app = await connectWs(bed.service.url, 'ditto');
+  await app.control('START-SEND-LIVE-EVENTS');
+  const sender = await connectWs(bed.service.url, 'ditto');
+  const liveEvent = (correlationId: string, value: number) => ({ topic: `${ns}/${name}/things/live/events/modified`, headers: { 'correlation-id': correlationId }, path: '/attributes/counter', value, revision: 1 });
+  try {
+    // WebSocket client → connection target (READ of the target's subject, namespace filter of its topic).
+    sender.send(liveEvent(`${prefix}-ws`, 7));
+    const out = JSON.parse((await inbox.next()).payload.toString());
+    expectValid('protocol-envelope.json', out);
+    expect(out).toMatchObject({ topic: `${ns}/${name}/things/live/events/modified`, path: '/attributes/counter', value: 7 });
+    // Device → source → WebSocket sessions that asked for live events; the twin is not changed.
+    await bed.driver.publish(`${prefix}/telemetry/event`, JSON.stringify(liveEvent(`${prefix}-device`, 9)));
+    let received = await app.nextTopic('/things/live/events/modified');
+    if (received.value === 7) received = await app.nextTopic('/things/live/events/modified'); // the WebSocket client's own
+    expect(received).toMatchObject({ path: '/attributes/counter', value: 9, headers: { 'correlation-id': `${prefix}-device`, 'ditto-originator': 'nginx:ditto' } });
+    expect((await bed.service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json).toBe(0);
+  } finally {
+    await app.close();
+    await sender.close();
+  }
+  await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
+});

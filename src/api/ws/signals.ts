@@ -10,7 +10,6 @@ import type { AckRouter } from '../../acks/router.js';
 import type { AuthContext } from '../../auth/context.js';
 import { timeoutInvalid } from '../../errors/general.js';
 import { unknownSignal } from '../../errors/protocol.js';
-import { thingNotModifiable } from '../../errors/things.js';
 import { executeCommand } from '../../live/execute.js';
 import { liveResponseMessage, liveTimeoutError, type LiveRouter } from '../../live/router.js';
 import type { DittoHeaders } from '../../model/signals.js';
@@ -137,11 +136,7 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
     case 'thing.event': {
       const event = adapted.signal;
       if (event.channel !== 'live') throw unknownSignal({ signal: 'twin events cannot be sent by clients' });
-      // ditto: §10 live events need WRITE of the sender and READ of the receivers.
-      const enforcer = await deps.live.enforcerOf(event.thingId, auth);
-      if (!enforcer.hasUnrestricted('thing:' + event.path, auth.subjects, ['WRITE'])) throw thingNotModifiable({ thingId: event.thingId });
-      const record = await deps.things.get(event.thingId);
-      deps.registry.publishEvent('live-events', event, record?.value?.policyId, undefined);
+      await deps.live.sendEvent(event, auth);
       return;
     }
     case 'ack':
