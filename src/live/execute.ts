@@ -8,13 +8,13 @@ import type { AckRouter } from '../acks/router.js';
 import type { AuthContext } from '../auth/context.js';
 import { headerInvalid } from '../errors/general.js';
 import { thingNotFound } from '../errors/things.js';
-import type { Acknowledgement, Acknowledgements, DittoHeaders, ThingCommand, ThingCommandResponse } from '../model/signals.js';
+import type { Acknowledgement, Acknowledgements, DittoHeaders, ThingCommand, ThingCommandResponse, ThingMessage } from '../model/signals.js';
 import { headerList } from '../protocol/index.js';
 import { compileFilter, parseRql } from '../search/index.js';
 import type { Subscriber } from '../streaming/subscription.js';
 import type { ThingsService } from '../things/service.js';
 import { withSpecialFields } from '../things/service.js';
-import { liveTimeoutError, type LiveRouter } from './router.js';
+import { liveTimeoutError, type LiveResponse, type LiveRouter } from './router.js';
 
 export interface ExecuteDeps {
   things: ThingsService;
@@ -129,3 +129,48 @@ async function matchesTwin(things: ThingsService, thingId: string, condition: st
   return predicate(withSpecialFields(readable.thing, readable.record));
 }
 
+/** ditto: §2.6 the largest message payload (413 `messages:payload.toolarge` beyond). */
+export const MAX_MESSAGE_BYTES = 250 * 1024;
+
+export type MessageResult = { kind: 'response'; response: LiveResponse } | { kind: 'acks'; acks: Acknowledgements } | { kind: 'timeout' } | { kind: 'none' };
+
+/**
+ * Sends a live message (§2.6, §9) with Ditto's acknowledgement semantics, for HTTP and WebSocket alike:
+ * `requested-acks` defaults to `live-response`; other labels are aggregated (the response counts as the
+ * `live-response` ack) into 200 or 424; `response-required=false` or `timeout=0` waits for nothing, and
+ * requesting acks with `timeout=0` is 400 `header.invalid`.
+ */
+export async function sendMessage(deps: Pick<ExecuteDeps, 'live' | 'acks'>, message: ThingMessage, auth: AuthContext, timeoutMs: number, origin?: Subscriber): Promise<MessageResult> {
+  const responseRequired = message.headers['response-required'] !== 'false' && timeoutMs !== 0;
+  const explicit = message.headers['requested-acks'] === undefined ? undefined : headerList(message.headers['requested-acks']);
+  if (timeoutMs === 0 && explicit !== undefined && explicit.length > 0) {
+    throw headerInvalid({ name: 'requested-acks', detail: 'acknowledgements cannot be requested with timeout=0' });
+  }
+  const labels = responseRequired ? (explicit ?? ['live-response']) : [];
+  const onlyMain = labels.length === 0 || (labels.length === 1 && labels[0] === 'live-response');
+  const aggregator = onlyMain ? undefined : deps.acks.expect(message.thingId, 'live', labels, timeoutMs, message.headers);
+  let outcome;
+  try {
+    outcome = await deps.live.sendMessage(message, auth, responseRequired ? timeoutMs : 0, origin);
+  } catch (err) {
+    aggregator?.finish();
+    throw err;
+  }
+  if (!responseRequired) return { kind: 'none' };
+  if (aggregator) {
+    if (outcome.response !== undefined) aggregator.receive(liveResponseAck(message.thingId, outcome.response));
+    return { kind: 'acks', acks: await aggregator.done };
+  }
+  return outcome.response === undefined ? { kind: 'timeout' } : { kind: 'response', response: outcome.response };
+}
+
+/** A live response as the `live-response` acknowledgement it counts as (§9). */
+function liveResponseAck(thingId: string, response: LiveResponse): Acknowledgement {
+  const headers: DittoHeaders = response.signal.headers;
+  if (response.kind === 'error') return { thingId, channel: 'live', label: 'live-response', status: response.signal.error.status, payload: response.signal.error, headers };
+  const status = response.kind === 'message' ? (response.signal.status ?? 200) : response.signal.status;
+  const payload = response.kind === 'message' ? response.signal.payload : response.signal.value;
+  const ack: Acknowledgement = { thingId, channel: 'live', label: 'live-response', status, headers };
+  if (payload !== undefined) ack.payload = payload;
+  return ack;
+}

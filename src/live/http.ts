@@ -6,7 +6,7 @@
  * types, `fields`, `timeout`, `response-required`) is read the same way.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ThingCommand, ThingCommandAction } from '../model/signals.js';
+import type { Acknowledgements, ThingCommand, ThingCommandAction } from '../model/signals.js';
 import { renderHeaders } from '../protocol/index.js';
 import { parseFieldSelector } from '../util/field-selector.js';
 import { sendError, toDittoError } from '../api/http/errors.js';
@@ -55,11 +55,7 @@ export async function signalRoutes(app: FastifyInstance, options: { deps: Execut
     const timeoutMs = parseTimeout(headers['timeout'], COMMAND_TIMEOUT_MS, COMMAND_TIMEOUT_MS);
     const result = await executeCommand(options.deps, command, request.auth, { timeoutMs, acksWithoutResponse: 'await' });
     if (result.kind === 'none') return reply.code(202).send();
-    if (result.kind === 'acks') {
-      const value: Record<string, unknown> = {};
-      for (const ack of result.acks.acknowledgements) value[ack.label] = { status: ack.status, ...(ack.payload === undefined ? {} : { payload: ack.payload }), headers: renderHeaders(ack.headers) };
-      return reply.code(result.acks.status).type('application/json').send(JSON.stringify(value));
-    }
+    if (result.kind === 'acks') return sendAcks(reply, result.acks);
     const response = result.response;
     for (const name of ['etag', 'channel', 'live-channel-condition-matched']) {
       if (response.headers[name] !== undefined) reply.header(name, response.headers[name]);
@@ -79,4 +75,9 @@ export async function signalRoutes(app: FastifyInstance, options: { deps: Execut
   app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
 }
 
-
+/** ditto: §9 the HTTP body of aggregated acknowledgements: `{ <label>: { status, payload?, headers } }` with their status. */
+export function sendAcks(reply: FastifyReply, acks: Acknowledgements): FastifyReply {
+  const value: Record<string, unknown> = {};
+  for (const ack of acks.acknowledgements) value[ack.label] = { status: ack.status, ...(ack.payload === undefined ? {} : { payload: ack.payload }), headers: renderHeaders(ack.headers) };
+  return reply.code(acks.status).type('application/json').send(JSON.stringify(value));
+}

@@ -115,6 +115,29 @@ describe('over WebSocket', () => {
   });
 });
 
+describe('over WebSocket messages', () => {
+  it('aggregates live-response and a custom ack into 424 when one fails, and refuses a payload over 250 kB', async () => {
+    const label = `ws-msg-ack-${Date.now()}`;
+    const id = newId();
+    await svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: {} });
+    const device = await ws(`?declared-acks=${label}`);
+    await device.control('START-SEND-MESSAGES');
+    const requester = await ws();
+    const topic = `${id.replace(':', '/')}/things/live/messages/ping`;
+    const pending = requester.request({ topic, headers: { 'correlation-id': `${label}-c`, 'requested-acks': ['live-response', label], timeout: '5s', 'content-type': 'text/plain' }, path: '/inbox/messages/ping', value: 'ping' });
+    const message = await device.nextTopic('/messages/ping');
+    device.send({ topic: `${id.replace(':', '/')}/things/live/acks/${label}`, headers: { 'correlation-id': `${label}-c` }, path: '/', status: 500, value: 'could not' });
+    device.send({ topic: message.topic, headers: { 'correlation-id': `${label}-c`, 'content-type': 'text/plain' }, path: '/outbox/messages/ping', value: 'pong', status: 200 });
+    const acks = await pending;
+    expect(acks).toMatchObject({ topic: `${id.replace(':', '/')}/things/live/acks`, status: 424 });
+    expect(acks.value['live-response']).toMatchObject({ status: 200, payload: 'pong' });
+    expect(acks.value[label]).toMatchObject({ status: 500, payload: 'could not' });
+
+    const tooLarge = await requester.request({ topic, headers: { 'correlation-id': `${label}-big`, 'content-type': 'text/plain' }, path: '/inbox/messages/ping', value: 'x'.repeat(260 * 1024) });
+    expect(tooLarge).toMatchObject({ status: 413, value: { error: 'messages:payload.toolarge' } });
+  });
+});
+
 describe('over HTTP messages', () => {
   it('aggregates live-response and a custom ack of the receiving session', async () => {
     const label = `msg-ack-${Date.now()}`;

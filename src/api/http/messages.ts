@@ -7,15 +7,16 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AckRouter } from '../../acks/router.js';
-import { headerInvalid } from '../../errors/general.js';
 import { routeNotFound } from '../../errors/gateway.js';
 import { messagePayloadTooLarge, messageTimeout } from '../../errors/streaming.js';
 import { thingIdInvalid } from '../../errors/things.js';
+import { MAX_MESSAGE_BYTES, sendMessage } from '../../live/execute.js';
+import { sendAcks } from '../../live/http.js';
 import type { LiveRouter } from '../../live/router.js';
 import { bodyOf, payloadOf } from '../../live/payload.js';
 import { isValidNamespacedId } from '../../model/ids.js';
-import type { Acknowledgement, DittoHeaders, MessageDirection, ThingMessage } from '../../model/signals.js';
-import { CLAIM_SUBJECT, headerList, renderHeaders, withoutInternalHeaders } from '../../protocol/index.js';
+import type { MessageDirection, ThingMessage } from '../../model/signals.js';
+import { CLAIM_SUBJECT, withoutInternalHeaders } from '../../protocol/index.js';
 import { sendError, toDittoError } from './errors.js';
 import { dittoHeadersOf, parseTimeout } from './headers.js';
 
@@ -25,7 +26,6 @@ export interface MessagesRoutesOptions {
 }
 
 // ditto: §13 message payload 250 kB; message timeout default 10 s, max 60 s; claim default 60 s, max 600 s.
-export const MAX_MESSAGE_BYTES = 250 * 1024;
 const MESSAGE_TIMEOUT = { default: 10_000, max: 60_000 };
 const CLAIM_TIMEOUT = { default: 60_000, max: 600_000 };
 // Headers of the HTTP request that are not message headers.
@@ -52,11 +52,6 @@ async function send(request: FastifyRequest, reply: FastifyReply, direction: Mes
   reply.header('correlation-id', all['correlation-id']);
   const limits = claim ? CLAIM_TIMEOUT : MESSAGE_TIMEOUT;
   const timeoutMs = parseTimeout(all['timeout'], limits.default, limits.max);
-  const responseRequired = all['response-required'] !== 'false' && timeoutMs !== 0;
-  const explicit = all['requested-acks'] === undefined ? undefined : headerList(all['requested-acks']);
-  if (timeoutMs === 0 && explicit !== undefined && explicit.length > 0) {
-    throw headerInvalid({ name: 'requested-acks', detail: 'acknowledgements cannot be requested with timeout=0' });
-  }
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   if (body.length > MAX_MESSAGE_BYTES) throw messagePayloadTooLarge({ size: body.length, max: MAX_MESSAGE_BYTES });
 
@@ -68,26 +63,11 @@ async function send(request: FastifyRequest, reply: FastifyReply, direction: Mes
   const payload = payloadOf(body, headers['content-type']);
   if (payload !== undefined) message.payload = payload;
 
-  const labels = responseRequired ? (explicit ?? ['live-response']) : [];
-  const onlyMain = labels.length === 0 || (labels.length === 1 && labels[0] === 'live-response');
-  const aggregator = onlyMain ? undefined : options.acks.expect(message.thingId, 'live', labels, timeoutMs, headers);
-  let outcome;
-  try {
-    outcome = await options.live.sendMessage(message, request.auth, responseRequired ? timeoutMs : 0);
-  } catch (err) {
-    aggregator?.finish();
-    throw err;
-  }
-  if (!responseRequired) return reply.code(202).send();
-  const response = outcome.response;
-  if (aggregator) {
-    if (response !== undefined) aggregator.receive(liveResponseAck(message.thingId, response));
-    const acks = await aggregator.done;
-    const value: Record<string, unknown> = {};
-    for (const ack of acks.acknowledgements) value[ack.label] = { status: ack.status, ...(ack.payload === undefined ? {} : { payload: ack.payload }), headers: renderHeaders(ack.headers) };
-    return reply.code(acks.status).type('application/json').send(JSON.stringify(value));
-  }
-  if (response === undefined) return sendError(reply, messageTimeout({ timeoutMs }));
+  const result = await sendMessage(options, message, request.auth, timeoutMs);
+  if (result.kind === 'none') return reply.code(202).send();
+  if (result.kind === 'acks') return sendAcks(reply, result.acks);
+  if (result.kind === 'timeout') return sendError(reply, messageTimeout({ timeoutMs }));
+  const response = result.response;
   if (response.kind === 'error') return reply.code(response.signal.error.status).type('application/json').send(JSON.stringify(response.signal.error));
   const status = response.signal.status ?? 200;
   const value = response.kind === 'message' ? response.signal.payload : response.signal.value;
@@ -99,12 +79,3 @@ async function send(request: FastifyRequest, reply: FastifyReply, direction: Mes
   return reply.send(out);
 }
 
-function liveResponseAck(thingId: string, response: NonNullable<Awaited<ReturnType<LiveRouter['sendMessage']>>['response']>): Acknowledgement {
-  const headers: DittoHeaders = response.signal.headers;
-  if (response.kind === 'error') return { thingId, channel: 'live', label: 'live-response', status: response.signal.error.status, payload: response.signal.error, headers };
-  const status = response.kind === 'message' ? (response.signal.status ?? 200) : response.signal.status;
-  const payload = response.kind === 'message' ? response.signal.payload : response.signal.value;
-  const ack: Acknowledgement = { thingId, channel: 'live', label: 'live-response', status, headers };
-  if (payload !== undefined) ack.payload = payload;
-  return ack;
-}

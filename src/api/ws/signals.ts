@@ -10,7 +10,8 @@ import type { AckRouter } from '../../acks/router.js';
 import type { AuthContext } from '../../auth/context.js';
 import { timeoutInvalid } from '../../errors/general.js';
 import { unknownSignal } from '../../errors/protocol.js';
-import { executeCommand } from '../../live/execute.js';
+import { messagePayloadTooLarge } from '../../errors/streaming.js';
+import { executeCommand, MAX_MESSAGE_BYTES, sendMessage } from '../../live/execute.js';
 import { liveResponseMessage, liveTimeoutError, type LiveRouter } from '../../live/router.js';
 import type { DittoHeaders } from '../../model/signals.js';
 import {
@@ -124,13 +125,14 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
         deps.live.respond({ kind: 'message', signal: message });
         return;
       }
-      const responseRequired = message.headers['response-required'] !== 'false';
-      const timeoutMs = responseRequired ? timeoutOf(message.headers, MAX_MESSAGE_TIMEOUT_MS) : 0;
-      const outcome = await deps.live.sendMessage(message, auth, timeoutMs, session);
-      if (!responseRequired || timeoutMs === 0) return;
-      const response = outcome.response;
-      if (response === undefined) throw liveTimeoutError('message', timeoutMs);
-      session.send(liveResponseMessage(response, message.headers['correlation-id'] ?? ''));
+      // ditto: §2.6 the payload limit of HTTP messages holds here too.
+      const size = Buffer.byteLength(JSON.stringify(message.payload ?? null));
+      if (size > MAX_MESSAGE_BYTES) throw messagePayloadTooLarge({ size, max: MAX_MESSAGE_BYTES });
+      const timeoutMs = message.headers['response-required'] === 'false' ? 0 : timeoutOf(message.headers, MAX_MESSAGE_TIMEOUT_MS);
+      const result = await sendMessage(deps, message, auth, timeoutMs, session);
+      if (result.kind === 'timeout') throw liveTimeoutError('message', timeoutMs);
+      if (result.kind === 'acks') session.send(fromAcknowledgements(result.acks));
+      else if (result.kind === 'response') session.send(liveResponseMessage(result.response, message.headers['correlation-id'] ?? ''));
       return;
     }
     case 'thing.event': {
