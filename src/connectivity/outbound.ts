@@ -75,7 +75,12 @@ interface OutboundSignal extends SentSignal {
 
 const READ = ['READ'] as const;
 /** The registry's kinds of the live target topics. */
-const LIVE_KINDS: Partial<Record<TargetTopicKind, StreamKind>> = { 'live.messages': 'messages', 'live.commands': 'live-commands', 'live.events': 'live-events' };
+const LIVE_KINDS: Partial<Record<TargetTopicKind, StreamKind>> = {
+  'live.messages': 'messages',
+  'live.commands': 'live-commands',
+  'live.events': 'live-events',
+  'policy.announcements': 'policy-announcements',
+};
 
 export class OutboundPipeline implements Subscriber {
   readonly id: string;
@@ -168,6 +173,14 @@ export class OutboundPipeline implements Subscriber {
   offer(delivery: Delivery): boolean {
     const { message, thingId } = delivery;
     let live: SentSignal['live'];
+    if (delivery.kind === 'policy-announcements') {
+      // §7.1 announcements reach targets whose subjects are announced (the registry checks that), as they reach sessions.
+      const correlationId = message.headers['correlation-id'] ?? '';
+      return this.enqueue(thingId, correlationId, `policy announcement '${message.path}' of '${thingId}'`, () => {
+        this.emit('filtered', true, 'Passed topic, namespace and announced subjects.', correlationId, thingId);
+        return this.publish({ thingId, channel: 'twin', correlationId, message, headers: message.headers, resource: { type: 'policy', path: message.path }, readable: () => ({}) });
+      });
+    }
     if (delivery.kind === 'live-events') {
       // A live event expects no answer: published like a twin event, after the registry's checks.
       const event = delivery.signal as ThingEvent;

@@ -156,3 +156,23 @@ it("carries live events both ways: a WebSocket client's to a target, a device's 
   }
   await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
 });
+
+it('publishes policy announcements to a target whose subject is announced', async () => {
+  const prefix = uniquePrefix('announce');
+  const policyId = `live.mqtt:${prefix}-policy`;
+  const id = await createOpenConnection(
+    bed.service.request,
+    mqttConnection({ uri: bed.broker.url, prefix, subject: 'nginx:bob', target: { address: `${prefix}/events/{{ entity:id }}`, topics: ['_/_/policies/announcements?namespaces=live.mqtt'] } }),
+  );
+  const inbox = await bed.driver.subscribe(`${prefix}/events/#`);
+  const owner = { subjects: { 'nginx:ditto': { type: 'owner' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } };
+  const temporary = { subjects: { 'nginx:bob': { type: 'temporary', announcement: { whenDeleted: true } } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } };
+  expect((await bed.service.request('PUT', `/api/2/policies/${policyId}`, { body: { entries: { owner, temporary } } })).status).toBe(201);
+  expect((await bed.service.request('DELETE', `/api/2/policies/${policyId}/entries/temporary/subjects/nginx:bob`)).status).toBe(204);
+  const received = await inbox.next();
+  expect(received.topic).toBe(`${prefix}/events/${policyId}`);
+  const announcement = JSON.parse(received.payload.toString());
+  expectValid('protocol-envelope.json', announcement);
+  expect(announcement).toMatchObject({ topic: `live.mqtt/${prefix}-policy/policies/announcements/subjectDeletion`, value: { subjectIds: ['nginx:bob'] } });
+  await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
+});
