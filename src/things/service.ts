@@ -25,6 +25,7 @@ import {
   thingIdNotSettable,
   thingNotCreatable,
   thingNotDeletable,
+  thingHistoryNotFound,
   thingNotFound,
   thingNotModifiable,
   thingTooLarge,
@@ -158,6 +159,7 @@ export class ThingsService {
     if (!record) throw thingNotFound({ thingId });
     const enforcer = await this.policies.enforcerFor(record.value!.policyId);
     if (!enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
+    checkHistorical(command.headers, record);
     const value = getAt(record.value, resource.segments);
     const notFound = () => (resource.kind === 'thing' ? thingNotFound({ thingId }) : levelError(resource, 'notFound', thingId));
     if (value === undefined) throw notFound();
@@ -540,4 +542,23 @@ function ifEqualOf(headers: DittoHeaders): (typeof IF_EQUAL)[number] {
 /** ditto: §2.2 `if-equal: skip` and a write that would change nothing: 412, no revision, no event. */
 function unchanged(option: string): DittoError {
   return preconditionFailed({ header: 'if-equal', value: option }, { description: "The new value equals the current one and 'if-equal' asks to skip such writes: nothing was changed, which is probably what you wanted." });
+}
+
+/**
+ * ditto: §2.1 `at-historical-revision` / `at-historical-timestamp`: only the current revision is kept, so a
+ * read is answered when it asks for the current state (its revision, or a time since its last change) and is
+ * 404 `things:thing.history.notfound` otherwise.
+ */
+function checkHistorical(headers: DittoHeaders, record: ThingRecord): void {
+  const revision = headers['at-historical-revision'];
+  if (revision !== undefined) {
+    if (!/^\d+$/.test(revision.trim())) throw headerInvalid({ name: 'at-historical-revision', detail: `'${revision}' is not a revision number.` });
+    if (Number(revision) !== record.revision) throw thingHistoryNotFound({ thingId: record.id, at: `revision '${revision.trim()}'` });
+  }
+  const timestamp = headers['at-historical-timestamp'];
+  if (timestamp !== undefined) {
+    const at = Date.parse(timestamp);
+    if (Number.isNaN(at)) throw headerInvalid({ name: 'at-historical-timestamp', detail: `'${timestamp}' is not an ISO-8601 timestamp.` });
+    if (at < Date.parse(record.modified)) throw thingHistoryNotFound({ thingId: record.id, at: `timestamp '${timestamp}'` });
+  }
 }
