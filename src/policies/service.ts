@@ -16,7 +16,8 @@ import * as errors from '../errors/policies.js';
 import { isValidNamespacedId, namespaceOf } from '../model/ids.js';
 import type { DittoHeaders } from '../model/signals.js';
 import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
-import { hashTag, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
+import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
+import { jsonEqual } from '../util/merge-patch.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, getAt, isPlainObject, setAt } from '../util/json-pointer.js';
 import type { StorePolicyDirectory } from './directory.js';
@@ -179,6 +180,10 @@ export class PoliciesService {
       if (path.kind !== 'policy') next = this.validated(deleteAt(policy, segments), policyId);
     } else {
       next = this.validated(setAt(policy, segments, command.value), policyId);
+      const ifEqual = ifEqualOf(command.headers);
+      if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(getAt(next, segments), currentValue)) {
+        throw errors.preconditionFailed({ header: 'if-equal', value: ifEqual }, { description: IF_EQUAL_SKIPPED });
+      }
       // Imports the new policy names must be in the head to judge lockout protection; then compute again.
       const missing = Object.keys(next.imports ?? {}).filter((id) => this.directory.headOf(id) === undefined);
       if (missing.length > 0) {

@@ -35,7 +35,7 @@ import { isValidNamespacedId, namespaceOf } from '../model/ids.js';
 import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
 import { resolveThingResource, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
 import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
-import { hashTag, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
+import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
 import { jsonText } from '../util/json-text.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, parsePointer, setAt } from '../util/json-pointer.js';
@@ -528,20 +528,9 @@ export function setOriginator(headers: DittoHeaders, auth: AuthContext): void {
   else delete headers['ditto-originator'];
 }
 
-const IF_EQUAL = ['update', 'skip', 'skip-minimizing-merge'] as const;
-
-/** ditto: §2.2 `if-equal` (default `update`); anything else is 400 `header.invalid`. */
-function ifEqualOf(headers: DittoHeaders): (typeof IF_EQUAL)[number] {
-  const value = headers['if-equal'];
-  if (value === undefined) return 'update';
-  const option = IF_EQUAL.find((o) => o === value.trim().toLowerCase());
-  if (!option) throw headerInvalid({ name: 'if-equal', detail: `'${value}' is not one of ${IF_EQUAL.join(', ')}.` });
-  return option;
-}
-
 /** ditto: §2.2 `if-equal: skip` and a write that would change nothing: 412, no revision, no event. */
 function unchanged(option: string): DittoError {
-  return preconditionFailed({ header: 'if-equal', value: option }, { description: "The new value equals the current one and 'if-equal' asks to skip such writes: nothing was changed, which is probably what you wanted." });
+  return preconditionFailed({ header: 'if-equal', value: option }, { description: IF_EQUAL_SKIPPED });
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * ETags (ditto-interfaces.md §2.2): `"rev:<n>"` for a whole entity, `"hash:<hex>"` for a sub-resource, and
- * the evaluation of If-Match / If-None-Match.
+ * the evaluation of If-Match / If-None-Match, and the `if-equal` option.
  */
 import { hash } from 'node:crypto';
+import { headerInvalid } from '../errors/general.js';
 
 export function revisionTag(revision: number): string {
   return `"rev:${revision}"`;
@@ -47,3 +48,17 @@ export function ifNoneMatchHolds(header: string, current: string | undefined): b
   const tags = tagsOf(header);
   return !tags.includes('*') && !tags.includes(current);
 }
+
+const IF_EQUAL = ['update', 'skip', 'skip-minimizing-merge'] as const;
+export type IfEqual = (typeof IF_EQUAL)[number];
+
+/** ditto: §2.2 `if-equal` (default `update`); anything else is 400 `header.invalid`. */
+export function ifEqualOf(headers: Readonly<Record<string, string | undefined>>): IfEqual {
+  const value = headers['if-equal'];
+  if (value === undefined) return 'update';
+  const option = IF_EQUAL.find((o) => o === value.trim().toLowerCase());
+  if (!option) throw headerInvalid({ name: 'if-equal', detail: `'${value}' is not one of ${IF_EQUAL.join(', ')}.` });
+  return option;
+}
+
+export const IF_EQUAL_SKIPPED = "The new value equals the current one and 'if-equal' asks to skip such writes: nothing was changed, which is probably what you wanted.";

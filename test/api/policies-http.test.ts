@@ -374,6 +374,16 @@ describe('policy sub-resources', () => {
     expect(self.json.error).toBe('policies:import.invalid');
   });
 
+  it('if-equal: skip answers 412 for a write that changes nothing, and keeps the revision', async () => {
+    const id = await createPolicy();
+    const url = `/api/2/policies/${enc(id)}/entries/readers`;
+    const same = await svc.request('PUT', url, { body: policyBody.entries.readers, headers: { 'if-equal': 'skip' } });
+    expect(same.status).toBe(412);
+    expect(same.json.error).toBe('policies:precondition.failed');
+    expect((await svc.request('GET', `/api/2/policies/${enc(id)}?fields=_revision`)).json._revision).toBe(1);
+    expect((await svc.request('PUT', url, { body: { ...policyBody.entries.readers, importable: 'never' }, headers: { 'if-equal': 'skip' } })).status).toBe(204);
+  });
+
   it('refuses more than 10 imports with 400 policies:imports.toolarge', async () => {
     const id = await createPolicy();
     const imports = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`ns:p${i}`, {}]));
