@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { registerAuthentication } from './api/http/auth.js';
+import { piggybackRoutes } from './api/http/piggyback.js';
 import { registerErrorHandling } from './api/http/errors.js';
 import { thingsRoutes } from './api/http/things.js';
 import { policiesRoutes } from './api/http/policies.js';
@@ -60,6 +61,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(mappingRoutes);
   await app.register(messagesRoutes, { live: services.live, acks: services.acks });
   await app.register(connectionsRoutes, { connections: services.connections });
+  await app.register(piggybackRoutes, { connections: services.connections });
   await app.register(metricsRoutes, { events: services.connections.events, connectionStates: () => services.connections.liveStates() });
   registerVariantConstraint(app);
   await app.register(sseRoutes, { services });

@@ -11,6 +11,7 @@ import {
   connectionCommandUnknown,
   connectionConfigurationInvalid,
   connectionFailed,
+  connectionConflict,
   connectionIdNotSettable,
   connectionNotFound,
 } from '../errors/connectivity.js';
@@ -184,12 +185,16 @@ export class ConnectionManager {
     return { ...entry.record.value!, _revision: entry.record.revision, _created: entry.record.created, _modified: entry.record.modified };
   }
 
-  /** POST: the ID is generated; `id` in the body is 400 (§2.9). */
-  async create(body: unknown): Promise<ConnectionJson> {
-    if (isObject(body) && 'id' in body) throw connectionIdNotSettable();
-    const id = randomUUID();
+  /**
+   * POST: the ID is generated; `id` in the body is 400 (§2.9). The legacy piggyback `createConnection` names
+   * its ID (`givenId`): 409 `connectivity:connection.conflict` when it is taken.
+   */
+  async create(body: unknown, givenId?: string): Promise<ConnectionJson> {
+    if (givenId === undefined && isObject(body) && 'id' in body) throw connectionIdNotSettable();
+    const id = givenId ?? randomUUID();
     const connection = this.validate({ ...(body as object), id });
     return this.serialise(id, async () => {
+      if (this.entries.get(id)?.record.value) throw connectionConflict({ connectionId: id });
       const entry = this.newEntry(await this.write(id, connection.json, 0));
       entry.connection = connection;
       this.entries.set(id, entry);
