@@ -18,7 +18,7 @@ import type { SubscriberRegistry } from '../streaming/registry.js';
 import type { StreamKind, Subscriber } from '../streaming/subscription.js';
 import { AckAggregator } from './aggregator.js';
 
-const WEAK_ACK_PAYLOAD =
+export const WEAK_ACK_PAYLOAD =
   'Acknowledgement was issued automatically as weak ack, because the signal is not relevant for the subscriber. ' +
   'Possible reasons are: the subscriber was not authorized, or the subscriber did not subscribe for the signal type.';
 

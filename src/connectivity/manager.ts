@@ -194,8 +194,10 @@ export class ConnectionManager {
     const id = givenId ?? randomUUID();
     const connection = this.validate({ ...(body as object), id });
     return this.serialise(id, async () => {
-      if (this.entries.get(id)?.record.value) throw connectionConflict({ connectionId: id });
-      const entry = this.newEntry(await this.write(id, connection.json, 0));
+      // A named ID may have been used and deleted before: its tombstone holds the revision to continue from.
+      const stored = givenId === undefined ? undefined : await this.o.store.get('connection', id);
+      if (stored?.value) throw connectionConflict({ connectionId: id });
+      const entry = this.newEntry(await this.write(id, connection.json, stored?.revision ?? 0));
       entry.connection = connection;
       this.entries.set(id, entry);
       entry.logs.enable();

@@ -14,6 +14,7 @@
  * With the Ditto mapper the external headers are only `content-type` and `correlation-id` plus what
  * headerMapping adds (§14.10) — the registry's Ditto mapper produces exactly those.
  */
+import { WEAK_ACK_PAYLOAD } from '../acks/router.js';
 import type { AuthContext } from '../auth/context.js';
 import type { PublishedThingEvent } from '../bus/signal-bus.js';
 import { isRemoteEvent } from '../cluster/remote.js';
@@ -33,7 +34,7 @@ import {
   type PlaceholderResolvers,
   type ResourceType,
 } from '../placeholders/index.js';
-import { fromThingEvent, renderProtocolMessage, subscriberHeaders, type ProtocolMessage } from '../protocol/index.js';
+import { formatTopic, fromThingEvent, renderProtocolMessage, subscriberHeaders, type ProtocolMessage } from '../protocol/index.js';
 import { subjectsKeyOf, type Delivery, type StreamKind, type Subscriber, type Subscription } from '../streaming/subscription.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
 import { applyFieldSelector } from '../util/field-selector.js';
@@ -74,6 +75,10 @@ interface OutboundSignal extends SentSignal {
 }
 
 const READ = ['READ'] as const;
+/** The thing of a signal that carries none (`thing-json:` placeholders resolve nothing). */
+const NO_THING = (): Record<string, unknown> => ({});
+/** The kinds of signals a target gets from the registry rather than the bus. */
+const REGISTRY_KINDS: readonly StreamKind[] = ['messages', 'live-commands', 'live-events', 'policy-announcements'];
 /** The registry's kinds of the live target topics. */
 const LIVE_KINDS: Partial<Record<TargetTopicKind, StreamKind>> = {
   'live.messages': 'messages',
@@ -116,7 +121,9 @@ export class OutboundPipeline implements Subscriber {
     const label = target.issuedAcknowledgementLabel;
     if (acks && label !== undefined && label !== 'live-response') {
       try {
-        acks.declare([label], this, live ? subscriptions.map((s) => s.kind) : []);
+        // The registry weak-acks every signal kind it dispatches that this target did not take (§9); twin
+        // events come from the bus, and this pipeline weak-acks those itself (`weakAck`).
+        acks.declare([label], this, live ? REGISTRY_KINDS : []);
         this.issuing = true;
       } catch (err) {
         this.o.log(`acknowledgement label ${label} is declared elsewhere; target ${target.index} will not issue it`, err);
@@ -135,12 +142,20 @@ export class OutboundPipeline implements Subscriber {
     this.o.events.emit('message', { connectionId: this.o.connectionId, address: this.o.target.address, direction: 'outbound', type, success, message, correlationId, entityId, at: Date.now() });
   }
 
-  /** Queues `work` behind the signals before it; false when the queue is full (the signal is dropped). */
-  private enqueue(thingId: string, correlationId: string | undefined, what: string, work: () => Promise<void>): boolean {
+  /**
+   * Queues `work` behind the signals before it. A full queue drops the signal: a requested label of this
+   * target is then answered with 503 (true: the signal was taken, so nobody weak-acks it); false otherwise.
+   */
+  private enqueue(signal: Pick<OutboundSignal, 'thingId' | 'channel' | 'correlationId'>, what: string, work: () => Promise<void>): boolean {
+    const { thingId, correlationId } = signal;
     this.emit('dispatched', true, `Dispatched ${what}.`, correlationId, thingId);
     if (this.queued >= this.o.maxQueued) {
-      this.emit('dropped', false, `Dropped: more than ${this.o.maxQueued} messages are queued for this target.`, correlationId, thingId);
-      return false;
+      const reason = `more than ${this.o.maxQueued} messages are queued for this target`;
+      this.emit('dropped', false, `Dropped: ${reason}.`, correlationId, thingId);
+      const label = this.o.target.issuedAcknowledgementLabel;
+      if (!this.issuing || label === undefined) return false;
+      this.ack({ thingId, channel: signal.channel, label, status: 503, payload: `Dropped: ${reason}.`, headers: { 'correlation-id': correlationId } });
+      return true;
     }
     this.queued++;
     this.chain = this.chain
@@ -161,44 +176,48 @@ export class OutboundPipeline implements Subscriber {
     const { event } = published;
     // Live events come through the registry (`offer`), like live messages and commands.
     const topic = event.channel === 'twin' ? this.o.target.topics.find((t) => t.kind === 'twin.events') : undefined;
-    if (!topic) return;
-    if (topic.namespaces && !topic.namespaces.includes(event.thingId.slice(0, event.thingId.indexOf(':')))) return;
-    this.enqueue(event.thingId, event.headers['correlation-id'], `event of '${event.thingId}' revision ${event.revision}`, () => this.processEvent(published, topic));
+    if (!topic || (topic.namespaces && !topic.namespaces.includes(event.thingId.slice(0, event.thingId.indexOf(':'))))) {
+      this.weakAck(event.thingId, event.headers);
+      return;
+    }
+    this.enqueue({ thingId: event.thingId, channel: 'twin', correlationId: event.headers['correlation-id'] ?? '' }, `event of '${event.thingId}' revision ${event.revision}`, () => this.processEvent(published, topic));
   }
 
   /**
-   * Registry subscriber (§2.6, §10): a live message or live command the target's subjects may READ, in its
-   * namespaces and matching its filter (checked by the registry as for WebSocket sessions).
+   * Registry subscriber (§2.6, §7.1, §10): a live message, live command or live event the target's subjects
+   * may READ, or a policy announcement of one of them, in its namespaces and matching its filter (checked by
+   * the registry as for WebSocket sessions).
    */
   offer(delivery: Delivery): boolean {
     const { message, thingId } = delivery;
-    let live: SentSignal['live'];
-    if (delivery.kind === 'policy-announcements') {
-      // §7.1 announcements reach targets whose subjects are announced (the registry checks that), as they reach sessions.
-      const correlationId = message.headers['correlation-id'] ?? '';
-      return this.enqueue(thingId, correlationId, `policy announcement '${message.path}' of '${thingId}'`, () => {
-        this.emit('filtered', true, 'Passed topic, namespace and announced subjects.', correlationId, thingId);
-        return this.publish({ thingId, channel: 'twin', correlationId, message, headers: message.headers, resource: { type: 'policy', path: message.path }, readable: () => ({}) });
-      });
+    let signal: OutboundSignal;
+    const base = { thingId, message, readable: NO_THING };
+    switch (delivery.kind) {
+      case 'messages': {
+        const live = { kind: 'message' as const, signal: delivery.signal as ThingMessage };
+        signal = { ...base, channel: 'live', correlationId: live.signal.headers['correlation-id'] ?? '', live, headers: live.signal.headers, resource: { type: 'message', path: message.path } };
+        break;
+      }
+      case 'live-commands': {
+        const live = { kind: 'command' as const, signal: delivery.signal as ThingCommand };
+        signal = { ...base, channel: 'live', correlationId: live.signal.headers['correlation-id'] ?? '', live, headers: live.signal.headers, resource: { type: 'thing', path: message.path } };
+        break;
+      }
+      case 'live-events': {
+        // A live event expects no answer: published like a twin event.
+        const event = delivery.signal as ThingEvent;
+        signal = { ...base, channel: 'live', correlationId: event.headers['correlation-id'] ?? '', headers: event.headers, resource: { type: 'thing', path: event.path } };
+        break;
+      }
+      case 'policy-announcements':
+        signal = { ...base, channel: 'twin', correlationId: message.headers['correlation-id'] ?? '', headers: message.headers, resource: { type: 'policy', path: message.path } };
+        break;
+      default:
+        return false;
     }
-    if (delivery.kind === 'live-events') {
-      // A live event expects no answer: published like a twin event, after the registry's checks.
-      const event = delivery.signal as ThingEvent;
-      const correlationId = event.headers['correlation-id'] ?? '';
-      return this.enqueue(thingId, correlationId, `live event '${message.path}' of '${thingId}'`, () => {
-        this.emit('filtered', true, 'Passed topic, namespace, READ permission and filter.', correlationId, thingId);
-        return this.publish({ thingId, channel: 'live', correlationId, message, headers: event.headers, resource: { type: 'thing', path: event.path }, readable: () => ({}) });
-      });
-    }
-    if (delivery.kind === 'messages') live = { kind: 'message', signal: delivery.signal as ThingMessage };
-    else if (delivery.kind === 'live-commands') live = { kind: 'command', signal: delivery.signal as ThingCommand };
-    else return false;
-    const headers = live.signal.headers;
-    const correlationId = headers['correlation-id'] ?? '';
-    return this.enqueue(thingId, correlationId, `live ${live.kind} '${message.path}' of '${thingId}'`, () => {
-      this.emit('filtered', true, 'Passed topic, namespace, READ permission and filter.', correlationId, thingId);
-      const resource = { type: (live.kind === 'message' ? 'message' : 'thing') as ResourceType, path: message.path };
-      return this.publish({ thingId, channel: 'live', correlationId, live, message, headers, resource, readable: () => ({}) });
+    return this.enqueue(signal, `${formatTopic(message.topic)} '${message.path}'`, () => {
+      this.emit('filtered', true, 'Passed topic, namespace, READ permission and filter.', signal.correlationId, thingId);
+      return this.publish(signal);
     });
   }
 
@@ -211,12 +230,12 @@ export class OutboundPipeline implements Subscriber {
     if (enforcer instanceof Promise) enforcer = await enforcer;
     // §11.4 READ for the target's subjects; the event value is pruned to what they may read (§14.2).
     let value: unknown = event.value;
-    if (!enforcer) return this.filteredOut('no policy', correlationId, event.thingId);
+    if (!enforcer) return this.filteredOut('no policy', event.headers, event.thingId);
     if (event.value !== undefined) {
       value = enforcer.filterReadable('thing', event.path, event.value, subjects);
-      if (value === undefined) return this.filteredOut('not readable', correlationId, event.thingId);
+      if (value === undefined) return this.filteredOut('not readable', event.headers, event.thingId);
     } else if (!enforcer.hasPartial('thing:' + event.path, subjects, READ)) {
-      return this.filteredOut('not readable', correlationId, event.thingId);
+      return this.filteredOut('not readable', event.headers, event.thingId);
     }
     let readableThing: Record<string, unknown> | undefined;
     const readable = () => {
@@ -240,7 +259,7 @@ export class OutboundPipeline implements Subscriber {
       p['resource:type'] = 'thing';
       p['resource:path'] = event.path;
       p['entity:id'] = event.thingId;
-      if (!topic.filter(readable() as never)) return this.filteredOut('filter not matched', correlationId, event.thingId);
+      if (!topic.filter(readable() as never)) return this.filteredOut('filter not matched', event.headers, event.thingId);
     }
     this.emit('filtered', true, 'Passed topic, namespace and filter.', correlationId, event.thingId);
 
@@ -339,12 +358,17 @@ export class OutboundPipeline implements Subscriber {
     this.emit('acknowledged', taken, taken ? 'The answer was the live response.' : 'The answer came after the live response or the timeout.', signal.correlationId, signal.thingId);
   }
 
-  private filteredOut(reason: string, correlationId: string | undefined, entityId: string): void {
-    this.emit('filtered', false, `Filtered out: ${reason}.`, correlationId, entityId);
-    // §9 weak ack: a declaring subscriber that does not get the signal acknowledges it automatically.
-    const payload = 'Acknowledgement was issued automatically as weak ack, because the signal is not relevant for the subscriber.';
+  private filteredOut(reason: string, headers: DittoHeaders, entityId: string): void {
+    this.emit('filtered', false, `Filtered out: ${reason}.`, headers['correlation-id'], entityId);
+    this.weakAck(entityId, headers);
+  }
+
+  /** §9 weak ack: a declaring subscriber that does not get a twin event acknowledges its label automatically. */
+  private weakAck(entityId: string, headers: DittoHeaders): void {
     const label = this.o.target.issuedAcknowledgementLabel;
-    if (correlationId !== undefined && label !== undefined) this.ack({ thingId: entityId, channel: 'twin', label, status: 200, payload, headers: { 'correlation-id': correlationId, 'ditto-weak-ack': 'true' } });
+    const correlationId = headers['correlation-id'];
+    if (!this.issuing || correlationId === undefined || label === undefined || headers['requested-acks'] === undefined) return;
+    this.ack({ thingId: entityId, channel: 'twin', label, status: 200, payload: WEAK_ACK_PAYLOAD, headers: { 'correlation-id': correlationId, 'ditto-weak-ack': 'true' } });
   }
 
   /** Issues an acknowledgement of the target's declared label (the router refuses other labels). */

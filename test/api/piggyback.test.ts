@@ -60,6 +60,9 @@ it('creates, reads, changes, commands and deletes a connection the way older Dit
   const gone = await piggyback({ type: 'connectivity.commands:retrieveConnection', connectionId: id });
   expect(gone.status).toBe(404);
   expect(gone.json.error).toBe('connectivity:connection.notfound');
+  // Scripts delete and create the same ID again.
+  expect((await piggyback({ type: 'connectivity.commands:createConnection', connection })).status).toBe(201);
+  expect((await piggyback({ type: 'connectivity.commands:deleteConnection', connectionId: id })).status).toBe(200);
 });
 
 it("answers Ditto's errors: unknown command, missing fields, invalid connection, no devops user", async () => {

@@ -216,3 +216,16 @@ it('issues a custom label with the HTTP status and body of the endpoint as the a
   await waitFor(() => requestsFor(prefix).length === 2, 'two requests');
   await service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
 });
+
+it('weak-acknowledges its label for signals the target does not subscribe to (§9)', async () => {
+  const prefix = uniquePrefix('live');
+  const thingId = await thing(prefix, 'weak');
+  // Subscribed to live messages only: a twin write requesting its label gets a weak ack.
+  const id = await createOpenConnection(service.request, connection(prefix, { issuedAcknowledgementLabel: '{{connection:id}}:seen' }));
+  const label = `${id}:seen`;
+  const put = await service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, { body: 5, headers: { 'requested-acks': `twin-persisted,${label}`, timeout: '5s' } });
+  expect(put.status).toBe(200);
+  expect(put.json[label]).toMatchObject({ status: 200, headers: { 'ditto-weak-ack': true } });
+  expect(requestsFor(prefix)).toHaveLength(0);
+  await service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
+});
