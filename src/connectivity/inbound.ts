@@ -71,6 +71,9 @@ export interface InboundOptions {
   log: (msg: string, err?: unknown) => void;
 }
 
+/** The longest a device's live message or live command waits for its answer. */
+const MAX_LIVE_TIMEOUT_MS = 60_000;
+
 /** The outcome of one signal of a message: settled fine (incl. deliberate drop) or to be redelivered. */
 type Outcome = 'done' | 'redeliver';
 
@@ -312,7 +315,8 @@ export class InboundPipeline implements SourceSink {
     const path = adapted.kind === 'thing.message' ? messagePath(adapted.signal) : adapted.signal.path;
     const live = this.o.live;
     if (!live) return this.drop(`Dropped: live ${kind}s are not routed by this service.`, correlationId, request.thingId);
-    const timeoutMs = request.headers['response-required'] === 'false' ? 0 : parseTimeoutMs(request.headers['timeout']);
+    // Capped as for HTTP messages (60 s): the broker message holds an in-flight slot until the answer.
+    const timeoutMs = request.headers['response-required'] === 'false' ? 0 : Math.min(parseTimeoutMs(request.headers['timeout']), MAX_LIVE_TIMEOUT_MS);
     try {
       const outcome = adapted.kind === 'thing.message' ? await live.sendMessage(adapted.signal, auth, timeoutMs) : await live.sendCommand(adapted.signal, auth, timeoutMs);
       if (timeoutMs === 0) return 'done';

@@ -212,7 +212,7 @@ export class ConnectionManager {
     const connection = this.validate({ ...(body as object), id: `dry-run-${randomUUID()}` });
     const runtime = this.runtimeFor(connection);
     try {
-      await runtime.open(false);
+      await runtime.open(false, true);
     } catch (err) {
       throw connectionFailed({ connectionId: connection.id, detail: runtime.redact((err as Error).message) }, { cause: err });
     } finally {

@@ -66,9 +66,10 @@ export class ConnectionRuntime {
 
   /**
    * Starts the clients. With `failover` (normal open) it resolves at once and clients retry in the
-   * background; without (dry run) it rejects with the first client's error.
+   * background; without it rejects with the first client's error. A `dryRun` (connection test) only
+   * connects: it declares no acknowledgement labels and takes no signals.
    */
-  async open(failover: boolean): Promise<void> {
+  async open(failover: boolean, dryRun = false): Promise<void> {
     if (this.runners.length > 0) return;
     const { connection, deps } = this;
     this.registry = await deps.mapping.createMapperRegistry(connection.mappingDefinitions, { connectionId: connection.id });
@@ -108,7 +109,7 @@ export class ConnectionRuntime {
     // §9 labels a source declares (`declaredAcks`): devices issue them through the source (owner: its
     // pipeline). The registry issues no weak acks for them: the source does not receive signals.
     for (const [i, source] of connection.sources.entries()) {
-      if (!deps.acks || source.declaredAcks.length === 0) continue;
+      if (dryRun || !deps.acks || source.declaredAcks.length === 0) continue;
       try {
         deps.acks.declare(source.declaredAcks, inbound[i], []);
       } catch (err) {
@@ -132,11 +133,13 @@ export class ConnectionRuntime {
             log,
           }),
       );
-      for (const o of outbound) o.start();
       this.pipelines.outbound = outbound;
-      this.unsubscribe = deps.bus.subscribeThingEvents((published) => {
-        for (const o of outbound) o.onThingEvent(published);
-      });
+      if (!dryRun) {
+        for (const o of outbound) o.start();
+        this.unsubscribe = deps.bus.subscribeThingEvents((published) => {
+          for (const o of outbound) o.onThingEvent(published);
+        });
+      }
     }
     try {
       await Promise.all(this.runners.map((r) => r.open(failover)));

@@ -202,7 +202,7 @@ function source(raw: Record<string, unknown>, index: number, json: ConnectionJso
       includes: ackRequests?.includes ?? [],
       // ditto: RequestedAcksFilter — a pipeline expression without braces (e.g. `fn:filter(header:mqtt.qos,'ne','0')`)
       // applied to `fn:default('[]')`; when it removes the value, the message requests no acknowledgements.
-      filter: ackRequests?.filter === undefined ? undefined : template(`{{ fn:default('[]') | ${ackRequests.filter} }}`, `${field}/acknowledgementRequests/filter`, ['header', 'topic', 'connection']),
+      filter: ackRequests?.filter === undefined ? undefined : template(`{{ fn:default('[]') | ${unbraced(ackRequests.filter)} }}`, `${field}/acknowledgementRequests/filter`, ['header', 'topic', 'connection']),
     },
     declaredAcks: declaredAcks.map((l) => l.replace(/^\{\{\s*connection:id\s*\}\}/, json.id)),
     headerMapping: headerMapping(mapping, `${field}/headerMapping`, INBOUND_HEADER_SCOPE, headerRestriction),
@@ -277,4 +277,10 @@ function targetTopic(text: string, field: string): TargetTopic {
     }
   }
   return topic;
+}
+
+/** A pipeline expression written with or without its `{{ }}`. */
+function unbraced(expression: string): string {
+  const m = /^\s*\{\{(.*)\}\}\s*$/s.exec(expression);
+  return m ? m[1].trim() : expression;
 }

@@ -99,6 +99,15 @@ describe('connection management', () => {
     await devops('DELETE', `/api/2/connections/${res.json.id}`);
   });
 
+  it('accepts an acknowledgementRequests.filter with or without its braces', async () => {
+    for (const filter of ["fn:filter(header:mqtt.qos,'ne','0')", "{{ fn:filter(header:mqtt.qos,'ne','0') }}"]) {
+      const json = mqttConnection({ uri: broker.url, prefix: uniquePrefix('ackf'), source: { acknowledgementRequests: { includes: [], filter } }, extra: { connectionStatus: 'closed' } });
+      const res = await devops('POST', '/api/2/connections', json);
+      expect(res.status, res.text).toBe(201);
+      await devops('DELETE', `/api/2/connections/${res.json.id}`);
+    }
+  });
+
   it('tests a connection with dry-run: 200 when it connects, 504 connection.failed otherwise, nothing stored', async () => {
     const before = (await devops('GET', '/api/2/connections?ids-only=true')).json.length;
     const ok = await service.request('POST', '/api/2/connections?dry-run=true', { auth: DEVOPS, body: mqttConnection({ uri: broker.url, prefix: uniquePrefix('dry') }) });

@@ -128,7 +128,7 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
       // ditto: §2.6 the payload limit of HTTP messages holds here too.
       const size = Buffer.byteLength(JSON.stringify(message.payload ?? null));
       if (size > MAX_MESSAGE_BYTES) throw messagePayloadTooLarge({ size, max: MAX_MESSAGE_BYTES });
-      const timeoutMs = message.headers['response-required'] === 'false' ? 0 : timeoutOf(message.headers, MAX_MESSAGE_TIMEOUT_MS);
+      const timeoutMs = timeoutOf(message.headers, MAX_MESSAGE_TIMEOUT_MS);
       const result = await sendMessage(deps, message, auth, timeoutMs, session);
       if (result.kind === 'timeout') throw liveTimeoutError('message', timeoutMs);
       if (result.kind === 'acks') session.send(fromAcknowledgements(result.acks));

@@ -229,7 +229,13 @@ export class JournalStore implements Store {
     this.journalBytes = 0;
     const records = [...this.records.values()];
     this.snapshotting = this.snapshot(seq, records)
-      .catch((err: unknown) => this.onSnapshotError(err))
+      .catch((err: unknown) => {
+        try {
+          this.onSnapshotError(err);
+        } catch (reportFailed) {
+          process.emitWarning(`reporting a failed journal snapshot failed: ${(reportFailed as Error).message}`);
+        }
+      })
       .finally(() => (this.snapshotting = undefined));
   }
 
