@@ -16,10 +16,8 @@ import { unknownSignal } from '../errors/protocol.js';
 import type { LiveResponse } from '../live/router.js';
 import { payloadOf } from '../live/payload.js';
 import type { Acknowledgement, Channel, DittoHeaders, ThingCommand, ThingMessage } from '../model/signals.js';
-import { formatTopic, parseProtocolMessage, toSignal } from '../protocol/index.js';
+import { DITTO_PROTOCOL_CONTENT_TYPE, formatTopic, parseProtocolMessage, toSignal } from '../protocol/index.js';
 import type { WriteResponse } from './connector.js';
-
-export const DITTO_PROTOCOL_CONTENT_TYPE = 'application/vnd.eclipse.ditto+json';
 
 /** The signal a target published, as far as an answer refers to it. */
 export interface SentSignal {

@@ -235,7 +235,7 @@ export class InboundPipeline implements SourceSink {
       // Twin events are the service's own; a device sends live events only.
       if (adapted.kind === 'thing.event' && adapted.signal.channel !== 'live') throw signalNotSupported({ topic: formatTopic(msg.topic) });
     } catch (err) {
-      const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
+      const error = this.asDittoError(err);
       return Promise.resolve(this.drop(`Dropped: ${error.message}`, correlationId, entityId));
     }
     const subjects: string[] = [];
@@ -249,16 +249,16 @@ export class InboundPipeline implements SourceSink {
     const command = adapted.signal;
     // §9: custom labels requested by the source (acknowledgementRequests.includes) or the command itself;
     // `twin-persisted` is implied: execute resolves only once the write is durable.
+    let custom = [...new Set([...source.acknowledgementRequests.includes, ...headerList(headers['requested-acks'])])].filter((l) => !BUILT_IN_ACK_LABELS.has(l));
     // The source's `acknowledgementRequests.filter` tripped (e.g. an MQTT QoS 0 message): no acknowledgements are requested.
     const ackFilter = source.acknowledgementRequests.filter;
-    const tripped = ackFilter !== undefined && resolveTemplate(ackFilter, { header: external, topic: topicResolver(msg.topic), connection: connectionResolver(this.o.connectionId) }).kind !== 'resolved';
-    const custom = tripped ? [] : [...new Set([...source.acknowledgementRequests.includes, ...headerList(headers['requested-acks'])])].filter((l) => !BUILT_IN_ACK_LABELS.has(l));
+    if (custom.length > 0 && ackFilter !== undefined && resolveTemplate(ackFilter, { header: external, topic: topicResolver(msg.topic), connection: connectionResolver(this.o.connectionId) }).kind !== 'resolved') custom = [];
     let aggregator: ReturnType<AckPort['expect']> | undefined;
     if (custom.length > 0 && this.o.acks && command.action !== 'retrieve') {
       try {
         aggregator = this.o.acks.expect(command.thingId, 'twin', custom, parseTimeoutMs(headers['timeout']), headers);
       } catch (err) {
-        const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
+        const error = this.asDittoError(err);
         return Promise.resolve(this.drop(`Dropped: ${error.message}`, correlationId, entityId));
       }
     }
@@ -276,8 +276,7 @@ export class InboundPipeline implements SourceSink {
       },
       (err: unknown) => {
         aggregator?.finish();
-        const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
-        if (!(err instanceof DittoError)) this.o.log('command failed', err);
+        const error = this.asDittoError(err, 'command failed');
         this.reply(command, errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }), 'error');
         if (error.retriable) {
           this.emit('dropped', false, `Failed (will be redelivered): ${error.message}`, correlationId, command.thingId);
@@ -324,8 +323,7 @@ export class InboundPipeline implements SourceSink {
       this.reply(request, liveResponseMessage(outcome.response, correlationId), outcome.response.kind === 'error' ? 'error' : 'response');
       return 'done';
     } catch (err) {
-      const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
-      if (!(err instanceof DittoError)) this.o.log(`live ${kind} failed`, err);
+      const error = this.asDittoError(err, `live ${kind} failed`);
       this.reply(request, errorToProtocol(error, { thingId: request.thingId, channel: 'live', headers: request.headers, path }), 'error');
       return this.drop(`Dropped: ${error.message}`, correlationId, request.thingId);
     }
@@ -338,10 +336,16 @@ export class InboundPipeline implements SourceSink {
       await this.o.live.sendEvent(event, auth);
       return 'done';
     } catch (err) {
-      const error = err instanceof DittoError ? err : internalError(undefined, { cause: err });
-      if (!(err instanceof DittoError)) this.o.log('live event failed', err);
+      const error = this.asDittoError(err, 'live event failed');
       return this.drop(`Dropped: ${error.message}`, correlationId, event.thingId);
     }
+  }
+
+  /** A DittoError as is; anything else is an internal error, logged (with `what`) when given. */
+  private asDittoError(err: unknown, what?: string): DittoError {
+    if (err instanceof DittoError) return err;
+    if (what !== undefined) this.o.log(what, err);
+    return internalError(undefined, { cause: err });
   }
 
   /** §11.2 replyTarget: responses go to the resolved address when a response is required. */

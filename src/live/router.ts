@@ -37,7 +37,7 @@ export class LiveRouter {
   constructor(private readonly options: { registry: SubscriberRegistry; things: ThingsService; policies: { enforcerFor(policyId: string | undefined): Promise<ThingEnforcer | undefined> } }) {}
 
   /** The enforcer of an existing thing that `auth` may at least partly read; else 404 `things:thing.notfound`. */
-  async enforcerOf(thingId: string, auth: AuthContext): Promise<ThingEnforcer> {
+  private async enforcerOf(thingId: string, auth: AuthContext): Promise<ThingEnforcer> {
     const record = await this.options.things.get(thingId);
     const enforcer = record ? await this.options.policies.enforcerFor(record.value!.policyId) : undefined;
     if (!enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });

@@ -50,7 +50,7 @@ export function ifNoneMatchHolds(header: string, current: string | undefined): b
 }
 
 const IF_EQUAL = ['update', 'skip', 'skip-minimizing-merge'] as const;
-export type IfEqual = (typeof IF_EQUAL)[number];
+type IfEqual = (typeof IF_EQUAL)[number];
 
 /** ditto: §2.2 `if-equal` (default `update`); anything else is 400 `header.invalid`. */
 export function ifEqualOf(headers: Readonly<Record<string, string | undefined>>): IfEqual {

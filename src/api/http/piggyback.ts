@@ -6,7 +6,7 @@
  * the answer is `{"type": "connectivity.responses:<cmd>", "status", …}` with that HTTP status. Devops only.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ConnectionManager } from '../../connectivity/index.js';
+import { CONNECTION_COMMANDS, type ConnectionManager } from '../../connectivity/index.js';
 import { connectionCommandUnknown } from '../../errors/connectivity.js';
 import { jsonFieldMissing } from '../../errors/general.js';
 import { isPlainObject } from '../../util/json-pointer.js';
@@ -15,19 +15,15 @@ import { jsonBody } from './thing-request.js';
 const devops = { config: { realm: 'devops' as const } };
 
 const COMMANDS = [
+  ...CONNECTION_COMMANDS,
   'createConnection',
   'modifyConnection',
   'retrieveConnection',
-  'openConnection',
-  'closeConnection',
   'deleteConnection',
   'testConnection',
   'retrieveConnectionStatus',
   'retrieveConnectionMetrics',
-  'resetConnectionMetrics',
-  'enableConnectionLogs',
   'retrieveConnectionLogs',
-  'resetConnectionLogs',
   'retrieveAllConnectionIds',
 ] as const;
 const SUDO_BY_TAG = 'connectivity.sudo.commands:sudoRetrieveConnectionIdsByTag';

@@ -18,7 +18,7 @@ import { isPlainObject } from '../../util/json-pointer.js';
 import { charsetOf, findHeader } from '../javascript/content-type.js';
 import type { ExternalMessage, InboundOptions, MapperContext, ProtocolJson } from '../types.js';
 
-export const DITTO_PROTOCOL_CONTENT_TYPE = 'application/vnd.eclipse.ditto+json';
+export { DITTO_PROTOCOL_CONTENT_TYPE } from '../../protocol/index.js';
 
 /** The content type of an external message: `contentType`, else its `content-type` header. */
 export function contentTypeOf(message: ExternalMessage): string | undefined {
