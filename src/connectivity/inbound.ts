@@ -4,8 +4,8 @@
  *   consume → size check → payload mapping (registry) → parse → header mapping → enforcement
  *   → authorization context → things.execute (resolves once durable) → reply target → settle
  *
- * Besides twin commands a source takes live messages and live commands of devices (sent like any requester's
- * with the source's subjects, answered on the reply target) and a device's answers (§9, §10): responses to
+ * Besides twin commands a source takes live messages, live commands and live events of devices (sent like any
+ * requester's with the source's subjects, answered on the reply target) and a device's answers (§9, §10): responses to
  * live messages and live commands go to the waiting requester (`LivePort.respond`), acknowledgements with a
  * label the source declared (`declaredAcks`) to the acknowledgement router.
  *

@@ -32,7 +32,7 @@ export interface MappingPort {
  * waiting for labels a source requests, issuing acknowledgements (§9).
  */
 export interface AckPort {
-  /** `weakAckKinds`: see AckRouter.declare (connection sources: none; targets: the live kinds they subscribe to). */
+  /** `weakAckKinds`: see AckRouter.declare (connection sources: none; targets: every kind the registry dispatches). */
   declare(labels: readonly string[], owner: object, weakAckKinds?: readonly StreamKind[]): void;
   release(owner: object): void;
   expect(thingId: string, channel: 'twin' | 'live', labels: readonly string[], timeoutMs: number, headers: Record<string, string>): { done: Promise<{ status: number }>; finish(): void };
@@ -41,9 +41,9 @@ export interface AckPort {
 
 /**
  * What the runtime needs of the live channel (src/streaming registry, src/live router; §2.6, §10): targets
- * subscribe to live messages and live commands like WebSocket sessions (same READ enforcement, namespaces
- * and filter), responses from devices or HTTP endpoints go to the waiting requester, and devices send live
- * messages and live commands with their source's subjects.
+ * subscribe to live signals and policy announcements like WebSocket sessions (same READ enforcement,
+ * namespaces and filter), responses from devices or HTTP endpoints go to the waiting requester, and devices
+ * send live messages, commands and events with their source's subjects.
  */
 export interface LivePort {
   subscribe(subscriber: Subscriber, subscription: Subscription): void;

@@ -3,12 +3,13 @@
  *
  *   bus event → topic + namespaces → READ enforcement for the target's subjects (pruned, §14.2)
  *   → RQL filter (on the readable thing) → extraFields ─┐
- *   live message / live command from the subscriber     ├→ payload mapping → header mapping
- *   registry (namespaces, READ, filter: as for WebSocket)┘   → address placeholders → connector target.write
+ *   live message, command or event, policy announcement ├→ payload mapping → header mapping
+ *   from the subscriber registry (as for WebSocket)      ┘   → address placeholders → connector target.write
  *   → the endpoint's answer (HTTP push) → issued acknowledgement or live response (src/connectivity/answers.ts)
  *
- * The pipeline is the target's live `Subscriber` (§2.6, §10: live messages and live commands fan out to
- * every authorized subscriber, connection targets included) and the owner of its `issuedAcknowledgementLabel`.
+ * The pipeline is the target's `Subscriber` in the registry (§2.6, §7.1, §10: live signals and policy
+ * announcements fan out to every authorized subscriber, connection targets included) and the owner of its
+ * `issuedAcknowledgementLabel`.
  * Signals arrive synchronously (bus, registry) in order per thing; the pipeline keeps that order with a
  * sequential stage. Its queue is bounded: beyond `maxQueued` signals are dropped and counted.
  * With the Ditto mapper the external headers are only `content-type` and `correlation-id` plus what
@@ -58,7 +59,7 @@ export interface OutboundOptions {
   maxQueued: number;
   /** Declares and issues the target's custom `issuedAcknowledgementLabel` (§9, §11.4); optional. */
   acks?: AckPort;
-  /** Live messages and live commands for targets subscribed to them, and their responses (§10); optional. */
+  /** The registry's signals for targets subscribed to them, and live responses (§10); optional. */
   live?: LivePort;
   log: (msg: string, err?: unknown) => void;
 }
@@ -79,7 +80,7 @@ const READ = ['READ'] as const;
 const NO_THING = (): Record<string, unknown> => ({});
 /** The kinds of signals a target gets from the registry rather than the bus. */
 const REGISTRY_KINDS: readonly StreamKind[] = ['messages', 'live-commands', 'live-events', 'policy-announcements'];
-/** The registry's kinds of the live target topics. */
+/** The registry's kinds of the target topics it serves. */
 const LIVE_KINDS: Partial<Record<TargetTopicKind, StreamKind>> = {
   'live.messages': 'messages',
   'live.commands': 'live-commands',
@@ -103,9 +104,8 @@ export class OutboundPipeline implements Subscriber {
   }
 
   /**
-   * Declares the target's custom label (owner: this pipeline; the registry issues its weak acks for the
-   * live signals it subscribes to, outbound `filteredOut` those of twin events) and subscribes to the live
-   * signals of its topics. Called once by the runtime when the connection opens.
+   * Declares the target's custom label (owner: this pipeline) and subscribes to the registry's signals of
+   * its topics. Called once by the runtime when the connection opens (not for a dry run).
    */
   start(): void {
     const { target, acks, live } = this.o;

@@ -25,7 +25,7 @@ export interface RuntimeDeps {
   enforcer: (policyId: string) => ThingEnforcer | undefined | Promise<ThingEnforcer | undefined>;
   mapping: MappingPort;
   acks?: AckPort;
-  /** Live messages and commands for targets, live responses from sources and endpoints (§10); optional. */
+  /** Live signals and announcements for targets, live responses and requests from sources (§10); optional. */
   live?: LivePort;
   events: ConnectivityEvents;
   backoff: BackoffOptions;

@@ -1,7 +1,7 @@
 /**
- * The subscriber registry: one place where WebSocket sessions, SSE streams and connection targets (live
- * messages and live commands; their twin events come from the bus) subscribe to twin events, live messages,
- * live commands and live events (ditto-interfaces.md §5, §6, §10).
+ * The subscriber registry: one place where WebSocket sessions, SSE streams and connection targets (all but
+ * twin events, which they take from the bus) subscribe to twin events, live messages, live commands, live
+ * events and policy announcements (ditto-interfaces.md §5, §6, §7.1, §10).
  *
  * For every signal it checks, per subscriber: the namespaces, the transport's narrowing, READ permission
  * (pruning the signal to the readable part, once per distinct set of subjects), `extraFields` enrichment

@@ -227,8 +227,7 @@ export class ThingsService {
 
   /** Whether the thing exists in the cache with its policy, so a command can be decided without awaiting. */
   private isReady(thingId: string): boolean {
-    const value = this.head.get(thingId)?.value;
-    return value != null && (value.policyId === undefined || this.policies.isLoaded(value.policyId));
+    return this.head.get(thingId)?.value != null && this.isLoaded(thingId);
   }
 
   /** Loads the thing's head and policy until both are cached (another instance may drop them meanwhile). */

@@ -2,27 +2,14 @@
  * Acknowledgements (ditto-interfaces.md §9, §4.6, §14.7): custom labels declared by WebSocket sessions,
  * aggregated 200 / 424 responses, 408 for a missing one, weak acks, search-persisted, and the errors.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/app.js';
-import { connectWs, type TestWs } from '../ws/client.js';
+import { describe, expect, it } from 'vitest';
+import { type TestWs, useWsService } from '../ws/client.js';
 
-let svc: TestService;
-const clients: TestWs[] = [];
-beforeAll(async () => {
-  svc = await startTestService();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await svc.close();
-});
+const bed = useWsService();
 
 let n = 0;
 const newId = () => `org.eclipse.ditto:acks-${++n}-${Date.now()}`;
-async function ws(query = '', user = 'ditto'): Promise<TestWs> {
-  const c = await connectWs(svc.url, user, query);
-  clients.push(c);
-  return c;
-}
+const ws = (query = '', user = 'ditto'): Promise<TestWs> => bed.ws(user, query);
 const twin = (id: string, rest: string) => `${id.replace(':', '/')}/things/twin/${rest}`;
 
 describe('over WebSocket', () => {
@@ -77,7 +64,7 @@ describe('over WebSocket', () => {
     const response = await requester.request({ topic: twin(id, 'commands/create'), headers: { 'requested-acks': ['twin-persisted', 'search-persisted'] }, path: '/', value: { attributes: { k: 'v' } } });
     expect(response.status).toBe(200);
     expect(response.value['search-persisted'].status).toBe(204);
-    const search = await svc.request('GET', `/api/2/search/things?filter=${encodeURIComponent(`eq(thingId,"${id}")`)}`);
+    const search = await bed.svc.request('GET', `/api/2/search/things?filter=${encodeURIComponent(`eq(thingId,"${id}")`)}`);
     expect(search.json.items).toHaveLength(1);
   });
 
@@ -111,7 +98,7 @@ describe('over WebSocket', () => {
     c.send({ topic: twin(id, 'commands/create'), headers: { 'correlation-id': 'rr', 'requested-acks': ['twin-persisted'], 'response-required': false }, path: '/', value: {} });
     const error = await c.nextTopic(twin(id, 'errors'));
     expect(error).toMatchObject({ status: 400, value: { error: 'header.invalid' }, headers: { 'correlation-id': 'rr' } });
-    expect((await svc.request('GET', `/api/2/things/${encodeURIComponent(id)}`)).status).toBe(404);
+    expect((await bed.svc.request('GET', `/api/2/things/${encodeURIComponent(id)}`)).status).toBe(404);
   });
 });
 
@@ -119,7 +106,7 @@ describe('over WebSocket messages', () => {
   it('aggregates live-response and a custom ack into 424 when one fails, and refuses a payload over 250 kB', async () => {
     const label = `ws-msg-ack-${Date.now()}`;
     const id = newId();
-    await svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: {} });
+    await bed.svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: {} });
     const device = await ws(`?declared-acks=${label}`);
     await device.control('START-SEND-MESSAGES');
     const requester = await ws();
@@ -142,10 +129,10 @@ describe('over HTTP messages', () => {
   it('aggregates live-response and a custom ack of the receiving session', async () => {
     const label = `msg-ack-${Date.now()}`;
     const id = newId();
-    await svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: {} });
+    await bed.svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: {} });
     const device = await ws(`?declared-acks=${label}`);
     await device.control('START-SEND-MESSAGES');
-    const pending = svc.request('POST', `/api/2/things/${encodeURIComponent(id)}/inbox/messages/ping?requested-acks=live-response,${label}&timeout=5`, { raw: 'ping', contentType: 'text/plain' });
+    const pending = bed.svc.request('POST', `/api/2/things/${encodeURIComponent(id)}/inbox/messages/ping?requested-acks=live-response,${label}&timeout=5`, { raw: 'ping', contentType: 'text/plain' });
     const message = await device.nextTopic('/messages/ping');
     expect(message.headers['requested-acks']).toEqual([label]);
     const correlationId = message.headers['correlation-id'];
@@ -159,8 +146,8 @@ describe('over HTTP messages', () => {
 
   it('refuses requested acks with timeout=0 with 400', async () => {
     const id = newId();
-    await svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: {} });
-    const res = await svc.request('POST', `/api/2/things/${encodeURIComponent(id)}/inbox/messages/x?timeout=0&requested-acks=live-response`, { raw: 'x', contentType: 'text/plain' });
+    await bed.svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: {} });
+    const res = await bed.svc.request('POST', `/api/2/things/${encodeURIComponent(id)}/inbox/messages/x?timeout=0&requested-acks=live-response`, { raw: 'x', contentType: 'text/plain' });
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('header.invalid');
   });

@@ -2,7 +2,9 @@
  * A WebSocket test client over a real `ws` connection to `/ws/2`: collects text frames, waits for the
  * next one that matches, and speaks JSON (Ditto Protocol) or plain text (control messages).
  */
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
+import { startTestService, type TestService } from '../helpers/app.js';
 
 export type Frame = string | Record<string, any>;
 
@@ -90,4 +92,34 @@ export function connectWs(baseUrl: string, user: string | null = 'ditto', query 
     });
     socket.once('error', reject);
   });
+}
+
+/**
+ * One test service for a test file and the WebSocket clients it opens (`ws`), all closed after the file.
+ * `svc` is available from `beforeAll` on.
+ */
+export function useWsService(): { readonly svc: TestService; ws(user?: string | null, query?: string): Promise<TestWs> } {
+  let svc: TestService | undefined;
+  const clients: TestWs[] = [];
+  beforeAll(async () => {
+    svc = await startTestService();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await svc?.close();
+  });
+  const started = (): TestService => {
+    if (!svc) throw new Error('the test service starts in beforeAll');
+    return svc;
+  };
+  return {
+    get svc() {
+      return started();
+    },
+    async ws(user = 'ditto', query = '') {
+      const c = await connectWs(started().url, user, query);
+      clients.push(c);
+      return c;
+    },
+  };
 }

@@ -2,32 +2,19 @@
  * The live channel between WebSocket sessions (ditto-interfaces.md §4.4, §10): live messages, live
  * commands and live events routed to subscribers with READ, responses correlated back, timeouts.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/app.js';
-import { connectWs, type TestWs } from './client.js';
+import { expect, it } from 'vitest';
+import { useWsService } from './client.js';
 
-let svc: TestService;
-const clients: TestWs[] = [];
-beforeAll(async () => {
-  svc = await startTestService();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await svc.close();
-});
+const bed = useWsService();
 
 let n = 0;
 async function newThing(body: unknown = { attributes: { on: false } }): Promise<string> {
   const id = `org.eclipse.ditto:live-${++n}-${Date.now()}`;
-  const res = await svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body });
+  const res = await bed.svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body });
   expect(res.status).toBe(201);
   return id;
 }
-async function ws(user = 'ditto', query = ''): Promise<TestWs> {
-  const c = await connectWs(svc.url, user, query);
-  clients.push(c);
-  return c;
-}
+const ws = bed.ws;
 const topic = (id: string, rest: string) => `${id.replace(':', '/')}/things/live/${rest}`;
 
 it('routes a live message from one session to another and the response back', async () => {
@@ -91,7 +78,7 @@ it('routes a live command to a live-command subscriber and its response back (po
   const response = await pending;
   expect(response).toMatchObject({ topic: topic(id, 'commands/retrieve'), status: 200, value: { on: true } });
   // Nothing reached the twin.
-  expect((await svc.request('GET', `/api/2/things/${encodeURIComponent(id)}/attributes/on`)).json).toBe(false);
+  expect((await bed.svc.request('GET', `/api/2/things/${encodeURIComponent(id)}/attributes/on`)).json).toBe(false);
 });
 
 it('answers a live command nobody answers with 408 command.timeout', async () => {

@@ -4,20 +4,11 @@
  * to sessions authenticated as that subject that sent START-SEND-POLICY-ANNOUNCEMENTS; the expired subject
  * is removed from the stored policy.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/app.js';
+import { expect, it } from 'vitest';
 import { expectValid } from '../unit/protocol/schemas.js';
-import { connectWs, type TestWs } from './client.js';
+import { type TestWs, useWsService } from './client.js';
 
-let svc: TestService;
-const clients: TestWs[] = [];
-beforeAll(async () => {
-  svc = await startTestService();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await svc.close();
-});
+const bed = useWsService();
 
 const owner = {
   subjects: { 'nginx:ditto': { type: 'generated' } },
@@ -29,8 +20,7 @@ const reader = (subject: Record<string, unknown>) => ({
 });
 
 async function listen(user: string, control = 'START-SEND-POLICY-ANNOUNCEMENTS'): Promise<TestWs> {
-  const c = await connectWs(svc.url, user);
-  clients.push(c);
+  const c = await bed.ws(user);
   await c.control(control);
   return c;
 }
@@ -40,7 +30,7 @@ it('announces a coming expiry, removes the expired subject and announces its del
   const bob = await listen('bob');
   const ditto = await listen('ditto');
   const expiry = new Date(Date.now() + 2500).toISOString();
-  const put = await svc.request('PUT', `/api/2/policies/${policyId}`, {
+  const put = await bed.svc.request('PUT', `/api/2/policies/${policyId}`, {
     body: { entries: { owner, temporary: reader({ expiry, announcement: { beforeExpiry: '2s', whenDeleted: true } }) } },
   });
   expect(put.status).toBe(201);
@@ -54,7 +44,7 @@ it('announces a coming expiry, removes the expired subject and announces its del
   const deleted = await bob.nextTopic('/policies/announcements/subjectDeletion', () => true, 5000);
   expect(deleted.value.subjectIds).toEqual(['nginx:bob']);
   expect(Date.parse(deleted.value.deleteAt)).toBeGreaterThanOrEqual(Date.parse(expiry));
-  const stored = await svc.request('GET', `/api/2/policies/${policyId}/entries/temporary/subjects`);
+  const stored = await bed.svc.request('GET', `/api/2/policies/${policyId}/entries/temporary/subjects`);
   expect(stored.status).toBe(200);
   expect(stored.json).toEqual({});
   // Only the announced subject's sessions get it.
@@ -64,17 +54,16 @@ it('announces a coming expiry, removes the expired subject and announces its del
 it('announces a subject a client deletes when it asks for whenDeleted, and not otherwise', async () => {
   const policyId = 'org.announce:deleted';
   const bob = await listen('bob');
-  expect((await svc.request('PUT', `/api/2/policies/${policyId}`, { body: { entries: { owner, temporary: reader({ announcement: { whenDeleted: true } }) } } })).status).toBe(201);
-  expect((await svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary/subjects/nginx:bob`)).status).toBe(204);
+  expect((await bed.svc.request('PUT', `/api/2/policies/${policyId}`, { body: { entries: { owner, temporary: reader({ announcement: { whenDeleted: true } }) } } })).status).toBe(201);
+  expect((await bed.svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary/subjects/nginx:bob`)).status).toBe(204);
   const deleted = await bob.nextTopic('/policies/announcements/subjectDeletion', (f) => f.topic.startsWith('org.announce/deleted/'));
   expect(deleted.value.subjectIds).toEqual(['nginx:bob']);
 
   // Without whenDeleted, and for a session that did not subscribe: nothing.
-  const quiet = await connectWs(svc.url, 'bob');
-  clients.push(quiet);
+  const quiet = await bed.ws('bob');
   // The entry stayed (without subjects): this PUT modifies it.
-  expect((await svc.request('PUT', `/api/2/policies/${policyId}/entries/temporary`, { body: reader({}) })).status).toBe(204);
-  expect((await svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary`)).status).toBe(204);
+  expect((await bed.svc.request('PUT', `/api/2/policies/${policyId}/entries/temporary`, { body: reader({}) })).status).toBe(204);
+  expect((await bed.svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary`)).status).toBe(204);
   await bob.expectNone((f) => typeof f !== 'string' && String(f.topic).startsWith('org.announce/deleted/'), 300);
   await quiet.expectNone(() => true, 100);
 });
@@ -84,8 +73,8 @@ it('stops announcing after STOP-SEND-POLICY-ANNOUNCEMENTS and filters by namespa
   const stopped = await listen('bob');
   await stopped.control('STOP-SEND-POLICY-ANNOUNCEMENTS');
   const policyId = 'org.announce:stopped';
-  expect((await svc.request('PUT', `/api/2/policies/${policyId}`, { body: { entries: { owner, temporary: reader({ announcement: { whenDeleted: true } }) } } })).status).toBe(201);
-  expect((await svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary`)).status).toBe(204);
+  expect((await bed.svc.request('PUT', `/api/2/policies/${policyId}`, { body: { entries: { owner, temporary: reader({ announcement: { whenDeleted: true } }) } } })).status).toBe(201);
+  expect((await bed.svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary`)).status).toBe(204);
   await other.expectNone((f) => typeof f !== 'string', 300);
   await stopped.expectNone((f) => typeof f !== 'string', 100);
 });

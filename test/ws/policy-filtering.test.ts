@@ -3,19 +3,10 @@
  * "Outgoing", §7.3, 3.9 partial events): full READ sees the whole event, partial READ a pruned one, no
  * READ nothing at all.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/app.js';
-import { connectWs, type TestWs } from './client.js';
+import { expect, it } from 'vitest';
+import { type TestWs, useWsService } from './client.js';
 
-let svc: TestService;
-const clients: TestWs[] = [];
-beforeAll(async () => {
-  svc = await startTestService();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await svc.close();
-});
+const bed = useWsService();
 
 const policy = {
   entries: {
@@ -31,8 +22,7 @@ const policy = {
 };
 
 async function subscribe(user: string): Promise<TestWs> {
-  const c = await connectWs(svc.url, user);
-  clients.push(c);
+  const c = await bed.ws(user);
   await c.control('START-SEND-EVENTS');
   return c;
 }
@@ -42,11 +32,11 @@ it('prunes events to the readable part for partial READ and hides them without R
   const bob = await subscribe('bob');
   const alice = await subscribe('alice');
   const id = `org.eclipse.ditto:policy-filter-${Date.now()}`;
-  const created = await svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, {
+  const created = await bed.svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, {
     body: { _policy: policy, attributes: { public: { name: 'lamp' }, secret: 42 } },
   });
   expect(created.status).toBe(201);
-  const merge = await svc.request('PATCH', `/api/2/things/${encodeURIComponent(id)}/attributes`, { body: { public: { name: 'lamp 2' }, secret: 43 } });
+  const merge = await bed.svc.request('PATCH', `/api/2/things/${encodeURIComponent(id)}/attributes`, { body: { public: { name: 'lamp 2' }, secret: 43 } });
   expect(merge.status).toBe(204);
 
   const topic = `${id.replace(':', '/')}/things/twin/events/`;
@@ -59,7 +49,7 @@ it('prunes events to the readable part for partial READ and hides them without R
   expect(bobMerged.value).toEqual({ public: { name: 'lamp 2' } });
 
   // An event that touches only what bob cannot read is not delivered to him at all.
-  await svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}/attributes/secret`, { body: 44 });
+  await bed.svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}/attributes/secret`, { body: 44 });
   await owner.nextTopic(topic + 'modified');
   await bob.expectNone((f) => typeof f !== 'string' && String(f.topic) === topic + 'modified');
 
@@ -67,10 +57,9 @@ it('prunes events to the readable part for partial READ and hides them without R
 });
 
 it('evaluates a filter on the pruned view, so hidden fields cannot be probed', async () => {
-  const bob = await connectWs(svc.url, 'bob');
-  clients.push(bob);
+  const bob = await bed.ws('bob');
   await bob.control(`START-SEND-EVENTS?filter=${encodeURIComponent('eq(attributes/secret,42)')}`);
   const id = `org.eclipse.ditto:policy-probe-${Date.now()}`;
-  await svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: { _policy: policy, attributes: { public: { name: 'x' }, secret: 42 } } });
+  await bed.svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: { _policy: policy, attributes: { public: { name: 'x' }, secret: 42 } } });
   await bob.expectNone((f) => typeof f !== 'string' && String(f.topic).startsWith(id.replace(':', '/')), 400);
 });
