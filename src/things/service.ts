@@ -161,10 +161,9 @@ export class ThingsService {
     if (!enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
     checkHistorical(command.headers, record);
     const value = getAt(record.value, resource.segments);
-    const notFound = () => (resource.kind === 'thing' ? thingNotFound({ thingId }) : levelError(resource, 'notFound', thingId));
-    if (value === undefined) throw notFound();
+    if (value === undefined) throw resourceNotFound(resource, thingId);
     const pruned = enforcer.filterReadable('thing', formatPointer(resource.segments), value, auth.subjects);
-    if (pruned === undefined) throw notFound();
+    if (pruned === undefined) throw resourceNotFound(resource, thingId);
     const etag = resource.kind === 'thing' ? revisionTag(record.revision) : hashTag(value);
     // ditto: §1.2, §2.2 `fields=_policy` is exempt from precondition checks.
     const selectsPolicy = resource.kind === 'thing' && command.fields !== undefined && '_policy' in applyFieldSelector({ _policy: true }, command.fields);
@@ -471,6 +470,10 @@ function respond(command: ThingCommand, status: number, value: unknown, extra: D
   const response: ThingCommandResponse = { thingId: command.thingId, channel: command.channel, action: command.action, path: command.path, status, headers };
   if (value !== undefined) response.value = value;
   return response;
+}
+
+function resourceNotFound(resource: ThingResource, thingId: string): DittoError {
+  return resource.kind === 'thing' ? thingNotFound({ thingId }) : levelError(resource, 'notFound', thingId);
 }
 
 function levelError(resource: ThingResource, which: 'notFound' | 'notModifiable', thingId: string): DittoError {

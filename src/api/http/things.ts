@@ -45,21 +45,15 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
       command.fields = query.fields;
     }
     const execution = things.execute(command, request.auth);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-    try {
-      const outcome = await Promise.race([execution, timeout]);
-      if (outcome === 'timeout') {
-        // The command goes on; its outcome is no longer reported to this caller.
-        execution.catch((err: unknown) => request.log.debug({ err }, 'command failed after its timeout'));
-        if (!responseRequired) return reply.code(202).send();
-        return sendError(reply, commandTimeout({ timeout: `${timeoutMs / 1000}s` }));
-      }
+    const outcome = await within(execution, timeoutMs);
+    if (outcome === TIMED_OUT) {
+      // The command goes on; its outcome is no longer reported to this caller.
+      execution.catch((err: unknown) => request.log.debug({ err }, 'command failed after its timeout'));
       if (!responseRequired) return reply.code(202).send();
-      return sendResponse(request, reply, outcome);
-    } finally {
-      clearTimeout(timer);
+      return sendError(reply, commandTimeout({ timeout: `${timeoutMs / 1000}s` }));
     }
+    if (!responseRequired) return reply.code(202).send();
+    return sendResponse(request, reply, outcome);
   };
 
   const sendResponse = (request: FastifyRequest, reply: FastifyReply, response: ThingCommandResponse) => {
@@ -121,5 +115,21 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
   app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
 }
 
+const TIMED_OUT = Symbol('timed out');
 
-
+/** The outcome of `execution`, or TIMED_OUT after `ms` (one timer and one promise: this runs per request). */
+function within<T>(execution: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms, TIMED_OUT);
+    execution.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

@@ -49,17 +49,15 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-const key = (kind: EntityKind, id: string) => `${kind}\u0000${id}`;
-
 export class JournalStore implements Store {
   private readonly dir: string;
   private readonly snapshotAfterBytes: number;
   private readonly keepJournals: number;
   private readonly onSnapshotError: (err: unknown) => void;
-  /** Durable state. */
-  private readonly records = new Map<string, EntityRecord>();
+  /** Durable state, per kind (a lookup by ID alone needs no key string built per read). */
+  private readonly records: Record<EntityKind, Map<string, EntityRecord>> = { thing: new Map(), policy: new Map(), connection: new Map() };
   /** Revision of the latest accepted (maybe not yet durable) write per entity: guards concurrent writes. */
-  private readonly accepted = new Map<string, number>();
+  private readonly accepted: Record<EntityKind, Map<string, number>> = { thing: new Map(), policy: new Map(), connection: new Map() };
   private pending: Pending[] = [];
   /** Records and events in the order of `pending`, applied to `records` once durable. */
   private pendingChanges: Array<{ seq: number; changes: readonly Change[] }> = [];
@@ -92,7 +90,7 @@ export class JournalStore implements Store {
         seq: number;
         records: EntityRecord[];
       };
-      for (const r of snapshot.records) this.records.set(key(r.kind, r.id), r);
+      for (const r of snapshot.records) this.records[r.kind].set(r.id, r);
       snapshotSeq = snapshot.seq;
     }
     this.durableSeq = snapshotSeq;
@@ -101,7 +99,7 @@ export class JournalStore implements Store {
       current = first;
       await this.replay(first, snapshotSeq);
     }
-    for (const [k, r] of this.records) this.accepted.set(k, r.revision);
+    for (const r of this.allRecords()) this.accepted[r.kind].set(r.id, r.revision);
     this.nextSeq = this.durableSeq + 1;
     if (current === undefined) current = this.nextSeq;
     this.fd = await fsp.open(this.file('journal', current), 'a');
@@ -127,7 +125,7 @@ export class JournalStore implements Store {
         return;
       }
       if (parsed.s > afterSeq) {
-        for (const { r } of parsed.c) this.records.set(key(r.kind, r.id), r);
+        for (const { r } of parsed.c) this.records[r.kind].set(r.id, r);
         this.durableSeq = parsed.s;
       }
       offset = end + 1;
@@ -144,16 +142,20 @@ export class JournalStore implements Store {
   }
 
   async get(kind: EntityKind, id: string): Promise<EntityRecord | undefined> {
-    return this.records.get(key(kind, id));
+    return this.records[kind].get(id);
   }
 
   /** Synchronous read for callers on the hot path that know they use this store. */
   getSync(kind: EntityKind, id: string): EntityRecord | undefined {
-    return this.records.get(key(kind, id));
+    return this.records[kind].get(id);
+  }
+
+  private allRecords(): EntityRecord[] {
+    return Object.values(this.records).flatMap((byId) => [...byId.values()]);
   }
 
   async *list(kind: EntityKind): AsyncIterable<EntityRecord> {
-    for (const r of [...this.records.values()]) if (r.kind === kind) yield r;
+    for (const r of [...this.records[kind].values()]) yield r;
   }
 
   lastSeq(): number {
@@ -165,12 +167,12 @@ export class JournalStore implements Store {
     if (this.closed || !this.fd) return Promise.reject(new Error('store is closed'));
     // Check every expected revision before accepting any change: all or nothing.
     for (const { record, expectedRevision } of changes) {
-      const actual = this.accepted.get(key(record.kind, record.id)) ?? 0;
+      const actual = this.accepted[record.kind].get(record.id) ?? 0;
       if (actual !== expectedRevision) {
         return Promise.reject(new ConcurrentModificationError(record.kind, record.id, expectedRevision, actual));
       }
     }
-    for (const { record } of changes) this.accepted.set(key(record.kind, record.id), record.revision);
+    for (const { record } of changes) this.accepted[record.kind].set(record.id, record.revision);
     const seq = this.nextSeq++;
     const json = `{"s":${seq},"c":[${changes.map((c) => (c.event === undefined ? `{"r":${recordJson(c.record)}}` : `{"r":${recordJson(c.record)},"e":${JSON.stringify(c.event)}}`)).join(',')}]}`;
     const line = Buffer.from(`${crc32(json).toString(16).padStart(8, '0')} ${json}\n`);
@@ -203,7 +205,7 @@ export class JournalStore implements Store {
           return;
         }
         for (const { seq, changes } of applied) {
-          for (const { record } of changes) this.records.set(key(record.kind, record.id), record);
+          for (const { record } of changes) this.records[record.kind].set(record.id, record);
           this.durableSeq = seq;
         }
         for (const p of batch) p.resolve();
@@ -227,7 +229,7 @@ export class JournalStore implements Store {
     await this.fd!.close();
     this.fd = next;
     this.journalBytes = 0;
-    const records = [...this.records.values()];
+    const records = this.allRecords();
     this.snapshotting = this.snapshot(seq, records)
       .catch((err: unknown) => {
         try {
