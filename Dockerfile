@@ -1,4 +1,4 @@
-# Twinbridge: node:20, production dependencies only (tsx runs the TypeScript sources directly).
+# Twinbridge: node:20, production dependencies only (`npm start` builds dist/ with esbuild, then runs it).
 FROM node:20
 
 WORKDIR /app

@@ -1,4 +1,5 @@
-// vitest global setup: makes sure every broker kind has an address before the test files run.
+// vitest global setup: builds dist/ (as `npm start` does) and makes sure every broker kind has an address
+// before the test files run.
 //   - kinds with an address in the environment (TWINBRIDGE_TEST_*): nothing to do;
 //   - otherwise, with a reachable Docker engine: throw-away containers (removed at the end);
 //   - otherwise: the local brokers of scripts/brokers (installed on the first run, which may take
@@ -6,12 +7,16 @@
 // Local brokers are deliberately left running at the end so the next run is fast; stop them with
 // `npm run brokers:down`.
 import type { TestProject } from 'vitest/node';
+import { build } from '../scripts/build.js';
 import { up } from '../scripts/brokers/index.js';
 import { dockerAvailable, startDockerBrokers } from './brokers/docker.js';
 import { fromEnvironment, localServers } from './brokers/env.js';
 import { brokerKinds } from './brokers/types.js';
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  // Tests that run the service as a process run the build of `npm start` (test/helpers/service-process.ts).
+  await build();
+  process.env.TWINBRIDGE_TEST_PREBUILT = '1';
   project.provide('twinbridgeDockerBrokers', {});
   const wanted = brokerKinds.filter((kind) => !fromEnvironment(kind));
   if (wanted.length === 0) return undefined;

@@ -6,18 +6,29 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from '../../scripts/build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The arguments of `npm start` after `node` (flags, then src/main.ts): one place decides them. */
+/** The arguments of `npm start` after `node` (flags, then the built dist/src/main.js): one place decides them. */
 export const startArguments: readonly string[] = (() => {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const [node, ...args] = pkg.scripts.start.split(/\s+/);
-  if (node !== 'node' || args.at(-1) !== 'src/main.ts') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  if (node !== 'node' || args.at(-1) !== 'dist/src/main.js') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
   return args;
 })();
 
-/** `SERVICE_CPU_PROF_DIR=<dir>`: the service writes a V8 CPU profile there when it exits (profiling a benchmark). */
+/**
+ * `npm start` runs the build of scripts/build.ts, so service processes do too: built once per process
+ * (a benchmark), or once for the whole run by the vitest global setup, which sets TWINBRIDGE_TEST_PREBUILT
+ * so that test workers do not rewrite dist/ under each other's services.
+ */
+let built: Promise<void> | undefined;
+function ensureBuilt(): Promise<void> {
+  if (process.env.TWINBRIDGE_TEST_PREBUILT === '1') return Promise.resolve();
+  return (built ??= build());
+}
+
 /** SERVICE_CPU_PROF_DIR=<dir> writes a CPU profile; SERVICE_INSPECT_PORT=<port> opens the inspector (heap sampling). */
 function profiling(): string[] {
   const dir = process.env.SERVICE_CPU_PROF_DIR;
@@ -37,6 +48,7 @@ export interface ServiceProcess {
 }
 
 export async function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
+  await ensureBuilt();
   const child = spawn(process.execPath, [...profiling(), ...startArguments], {
     cwd: root,
     // The address is read from the info-level "ready" log line, so the level stays at info.
