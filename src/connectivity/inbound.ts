@@ -264,7 +264,7 @@ export class InboundPipeline implements SourceSink {
     }
     return this.o.execute(command, { subjects }).then(
       async (response) => {
-        this.reply(command, fromThingCommandResponse(response), 'response');
+        this.reply(command, () => fromThingCommandResponse(response), 'response');
         if (aggregator) {
           const acks = await aggregator.done;
           if (acks.status < 200 || acks.status > 299) {
@@ -277,7 +277,7 @@ export class InboundPipeline implements SourceSink {
       (err: unknown) => {
         aggregator?.finish();
         const error = this.asDittoError(err, 'command failed');
-        this.reply(command, errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }), 'error');
+        this.reply(command, () => errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }), 'error');
         if (error.retriable) {
           this.emit('dropped', false, `Failed (will be redelivered): ${error.message}`, correlationId, command.thingId);
           return 'redeliver' as const;
@@ -319,12 +319,13 @@ export class InboundPipeline implements SourceSink {
     try {
       const outcome = adapted.kind === 'thing.message' ? await live.sendMessage(adapted.signal, auth, timeoutMs) : await live.sendCommand(adapted.signal, auth, timeoutMs);
       if (timeoutMs === 0) return 'done';
-      if (outcome.response === undefined) throw liveTimeoutError(kind, timeoutMs);
-      this.reply(request, liveResponseMessage(outcome.response, correlationId), outcome.response.kind === 'error' ? 'error' : 'response');
+      const answer = outcome.response;
+      if (answer === undefined) throw liveTimeoutError(kind, timeoutMs);
+      this.reply(request, () => liveResponseMessage(answer, correlationId), answer.kind === 'error' ? 'error' : 'response');
       return 'done';
     } catch (err) {
       const error = this.asDittoError(err, `live ${kind} failed`);
-      this.reply(request, errorToProtocol(error, { thingId: request.thingId, channel: 'live', headers: request.headers, path }), 'error');
+      this.reply(request, () => errorToProtocol(error, { thingId: request.thingId, channel: 'live', headers: request.headers, path }), 'error');
       return this.drop(`Dropped: ${error.message}`, correlationId, request.thingId);
     }
   }
@@ -348,10 +349,14 @@ export class InboundPipeline implements SourceSink {
     return internalError(undefined, { cause: err });
   }
 
-  /** §11.2 replyTarget: responses go to the resolved address when a response is required. */
-  private reply(command: Pick<ThingCommand, 'thingId' | 'headers'>, response: ProtocolMessage, type: 'response' | 'error'): void {
+  /**
+   * §11.2 replyTarget: responses go to the resolved address when a response is required. The message is made
+   * only then (most telemetry sources have no reply target).
+   */
+  private reply(command: Pick<ThingCommand, 'thingId' | 'headers'>, message: () => ProtocolMessage, type: 'response' | 'error'): void {
     const rt = this.o.source.replyTarget;
     if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type)) return;
+    const response = message();
     const resolvers: PlaceholderResolvers = {
       header: headerResolver(command.headers),
       thing: thingResolver(command.thingId),

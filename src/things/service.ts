@@ -7,6 +7,7 @@
  * one thing are applied in arrival order and many of them share one durable commit. The caller is
  * answered, and the event published, only once the write is durable. Reads see durable state only.
  */
+import { isoTime } from '../util/iso-time.js';
 import type { AuthContext } from '../auth/context.js';
 import type { SignalBus } from '../bus/signal-bus.js';
 import { DittoError } from '../errors/ditto-error.js';
@@ -175,7 +176,7 @@ export class ThingsService {
       if (selectsPolicy) await this.addPolicy(source, record.value!.policyId!, enforcer, auth);
       result = applyFieldSelector(source, command.fields);
     }
-    return respond(command, 200, result, { etag });
+    return respond(command, 200, result, etag);
   }
 
   // --------------------------------------------------------------------------------------------- writes
@@ -409,7 +410,7 @@ export class ThingsService {
       const size = Buffer.byteLength(jsonText(next));
       if (size > this.maxThingBytes) throw thingTooLarge({ size, max: this.maxThingBytes });
     }
-    const timestamp = this.now().toISOString();
+    const timestamp = isoTime(this.now());
     const revision = (previous?.revision ?? 0) + 1;
     const isNewLife = !previous?.value;
     const record: ThingRecord = {
@@ -446,8 +447,10 @@ export class ThingsService {
     if (order) await order;
     this.bus.publishThingEvent({ event, policyId, thing: next ?? undefined });
     const segments = parsePointer(command.path);
-    const etag = change.action === 'deleted' ? undefined : segments.length === 0 ? revisionTag(revision) : hashTag(getAt(next, segments));
-    return respond(command, status, responseValue, etag ? { etag } : {});
+    // A sub-resource's ETag hashes its value: computed only when something reads it (HTTP does, telemetry
+    // from a connection without a reply target does not).
+    const etag = change.action === 'deleted' ? undefined : segments.length === 0 ? revisionTag(revision) : () => hashTag(getAt(next, segments));
+    return respond(command, status, responseValue, etag);
   }
 
   private async loadHead(thingId: string): Promise<void> {
@@ -464,12 +467,29 @@ export class ThingsService {
   }
 }
 
-function respond(command: ThingCommand, status: number, value: unknown, extra: DittoHeaders): ThingCommandResponse {
-  const headers: DittoHeaders = { ...extra };
+function respond(command: ThingCommand, status: number, value: unknown, etag: string | (() => string) | undefined): ThingCommandResponse {
+  const headers: DittoHeaders = {};
+  if (typeof etag === 'function') lazyHeader(headers, 'etag', etag);
+  else if (etag !== undefined) headers.etag = etag;
   if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
   const response: ThingCommandResponse = { thingId: command.thingId, channel: command.channel, action: command.action, path: command.path, status, headers };
   if (value !== undefined) response.value = value;
   return response;
+}
+
+/** A header whose value is computed on its first read (or replaced by a write), then kept. */
+function lazyHeader(headers: DittoHeaders, name: string, compute: () => string): void {
+  const settle = (value: string) => Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(headers, name, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = compute();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
 }
 
 function resourceNotFound(resource: ThingResource, thingId: string): DittoError {
