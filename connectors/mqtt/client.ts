@@ -14,6 +14,7 @@
  * in-flight window as Receive Maximum.
  * MQTT.js's own reconnection is off (`reconnectPeriod: 0`): the runtime's state machine reconnects.
  */
+import './quiet-debug.js';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
