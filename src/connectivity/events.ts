@@ -18,8 +18,11 @@ export interface MessageEvent {
   success: boolean;
   correlationId?: string;
   entityId?: string;
-  /** A human readable detail for the connection log; never contains credentials. */
-  message?: string;
+  /**
+   * A human readable detail for the connection log; never contains credentials. A function when the text
+   * costs to make: it is called only if a connection log records the event.
+   */
+  message?: string | (() => string);
   /** ms since epoch */
   at: number;
 }

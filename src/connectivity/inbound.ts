@@ -50,7 +50,7 @@ import {
 } from '../protocol/index.js';
 import type { AckPort, ExternalMessage, LivePort, MapperRegistry } from './mapping-port.js';
 import type { InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from './connector.js';
-import type { ConnectivityEvents, InboundType } from './events.js';
+import type { ConnectivityEvents, InboundType, MessageEvent } from './events.js';
 import type { Source } from './model.js';
 import type { SourceSink } from './client-runner.js';
 
@@ -100,7 +100,7 @@ export class InboundPipeline implements SourceSink {
     return () => this.handles.delete(handle);
   }
 
-  private emit(type: InboundType, success: boolean, message?: string, correlationId?: string, entityId?: string): void {
+  private emit(type: InboundType, success: boolean, message?: MessageEvent['message'], correlationId?: string, entityId?: string): void {
     this.o.events.emit('message', { connectionId: this.o.connectionId, address: this.label, direction: 'inbound', type, success, message, correlationId, entityId, at: Date.now() });
   }
 
@@ -176,7 +176,7 @@ export class InboundPipeline implements SourceSink {
       out.push(...r.messages);
     }
     if (out.length === 0) return problems.length > 0 ? `Dropped: ${problems.join('; ')}` : 'Dropped: the mappers produced no message.';
-    for (const m of out) this.emit('mapped', true, `Mapped to '${formatTopic(m.topic)}'.`, m.headers['correlation-id'] ?? correlationId);
+    for (const m of out) this.emit('mapped', true, () => `Mapped to '${formatTopic(m.topic)}'.`, m.headers['correlation-id'] ?? correlationId);
     return out;
   }
 

@@ -84,7 +84,7 @@ function toEntry(item: Logged): { at: number; entry: Omit<LogEntry, 'timestamp'>
     type: e.type,
     level: e.success ? 'success' : 'failure',
     address: e.address,
-    message: e.message ?? defaultMessage(e),
+    message: (typeof e.message === 'function' ? e.message() : e.message) ?? defaultMessage(e),
   };
   if (e.correlationId !== undefined) entry.correlationId = e.correlationId;
   if (e.entityId !== undefined) entry.entityId = e.entityId;

@@ -75,6 +75,45 @@ interface OutboundSignal extends SentSignal {
   readable: () => Record<string, unknown>;
 }
 
+/**
+ * The placeholder resolvers of one outbound signal (§11.5), each made when a template reads its prefix:
+ * most addresses read one or two, and this runs for every published message.
+ */
+class SignalResolvers {
+  constructor(
+    private readonly signal: OutboundSignal,
+    private readonly connectionId: string,
+  ) {}
+  get header() {
+    return headerResolver(this.signal.headers);
+  }
+  get thing() {
+    return thingResolver(this.signal.thingId);
+  }
+  get entity() {
+    return thingResolver(this.signal.thingId);
+  }
+  get feature() {
+    return featureResolver(/^\/features\/([^/]+)/.exec(this.signal.resource.path)?.[1]);
+  }
+  get topic() {
+    return topicResolver(this.signal.message.topic);
+  }
+  get resource() {
+    return resourceResolver(this.signal.resource);
+  }
+  // Pruning the whole thing is only needed when a template reads it.
+  get 'thing-json'() {
+    return thingJsonResolver(this.signal.readable());
+  }
+  get connection() {
+    return connectionResolver(this.connectionId);
+  }
+  get time() {
+    return timeResolver();
+  }
+}
+
 const READ = ['READ'] as const;
 /** The thing of a signal that carries none (`thing-json:` placeholders resolve nothing). */
 const NO_THING = (): Record<string, unknown> => ({});
@@ -276,19 +315,7 @@ export class OutboundPipeline implements Subscriber {
     const json = renderProtocolMessage(message) as unknown as Record<string, unknown>;
     const results = await this.o.registry.mapOutgoing(target.payloadMapping.length > 0 ? target.payloadMapping : undefined, json);
 
-    const featureId = /^\/features\/([^/]+)/.exec(signal.resource.path)?.[1];
-    const resolvers: PlaceholderResolvers = {
-      header: headerResolver(signal.headers),
-      thing: thingResolver(thingId),
-      entity: thingResolver(thingId),
-      feature: featureResolver(featureId),
-      topic: topicResolver(message.topic),
-      resource: resourceResolver(signal.resource),
-      // Lazy: pruning the whole thing is only needed when a template reads it.
-      'thing-json': (name) => thingJsonResolver(signal.readable())(name),
-      connection: connectionResolver(this.o.connectionId),
-      time: timeResolver(),
-    };
+    const resolvers = new SignalResolvers(signal, this.o.connectionId) as unknown as PlaceholderResolvers;
     for (const r of results) {
       if ('error' in r) {
         this.emit('mapped', false, `Mapper '${r.mapper}' failed: ${r.error.message}`, correlationId, thingId);

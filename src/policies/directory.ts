@@ -35,6 +35,7 @@ export class StorePolicyDirectory implements PolicyDirectory {
   private readonly store: Store;
   private readonly maxPolicyBytes: number;
   private readonly now: () => Date;
+  private readonly nowInjected: boolean;
   private readonly head = new Map<string, PolicyRecord | null>();
   private readonly compiled = new Map<string, Compiled>();
 
@@ -42,6 +43,7 @@ export class StorePolicyDirectory implements PolicyDirectory {
     this.store = options.store;
     this.maxPolicyBytes = options.maxPolicyBytes ?? 100 * 1024;
     this.now = options.now ?? (() => new Date());
+    this.nowInjected = options.now !== undefined;
   }
 
   /** Loads a policy and the policies it imports (imports may form cycles: each is loaded once). */
@@ -180,9 +182,11 @@ export class StorePolicyDirectory implements PolicyDirectory {
   private compile(policy: Policy, revision: number): ThingEnforcer {
     // Called on every read and write: compare revisions first, and build a key only for imports.
     const importsKey = policy.imports === undefined ? '' : Object.keys(policy.imports).map((id) => `${id}@${this.head.get(id)?.revision ?? 0}`).join(',');
-    const now = this.now();
     const cached = this.compiled.get(policy.policyId);
-    if (cached && cached.revision === revision && cached.importsKey === importsKey && now.getTime() < cached.validUntil) return cached.enforcer;
+    // No Date made for a cache hit (the injected clock is a test's; the service's is Date.now).
+    const nowMs = this.nowInjected ? this.now().getTime() : Date.now();
+    if (cached && cached.revision === revision && cached.importsKey === importsKey && nowMs < cached.validUntil) return cached.enforcer;
+    const now = new Date(nowMs);
     const enforcer = createEnforcer(policy, {
       now,
       resolveImport: (id: string) => this.head.get(id)?.value ?? undefined,

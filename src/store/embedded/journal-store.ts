@@ -175,7 +175,9 @@ export class JournalStore implements Store {
     for (const { record } of changes) this.accepted[record.kind].set(record.id, record.revision);
     const seq = this.nextSeq++;
     const json = `{"s":${seq},"c":[${changes.map((c) => (c.event === undefined ? `{"r":${recordJson(c.record)}}` : `{"r":${recordJson(c.record)},"e":${JSON.stringify(c.event)}}`)).join(',')}]}`;
-    const line = Buffer.from(`${crc32(json).toString(16).padStart(8, '0')} ${json}\n`);
+    // One encoding of the text: the checksum is computed over the line's bytes and written in front.
+    const line = Buffer.from(`00000000 ${json}\n`);
+    line.write(crc32(line.subarray(9, line.length - 1)).toString(16).padStart(8, '0'), 0, 'latin1');
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ line, resolve, reject });
       this.pendingChanges.push({ seq, changes });
@@ -287,9 +289,9 @@ export class JournalStore implements Store {
 
 function parseLine(line: Buffer): JournalLine | undefined {
   if (line.length < 10 || line[8] !== 0x20) return undefined;
-  const json = line.subarray(9).toString('utf8');
+  const json = line.subarray(9);
   if (crc32(json).toString(16).padStart(8, '0') !== line.subarray(0, 8).toString('latin1')) return undefined;
-  return JSON.parse(json) as JournalLine;
+  return JSON.parse(json.toString('utf8')) as JournalLine;
 }
 
 function seqsOf(files: string[], prefix: string, suffix: string): number[] {
@@ -309,9 +311,11 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** A record's JSON, its value's text taken from the cache when the writer made it (things: immutable). */
-function recordJson(record: EntityRecord): string {
-  const { value, ...rest } = record;
-  const head = JSON.stringify(rest);
-  return value === undefined ? head : `${head.slice(0, -1)},"value":${jsonTextIfCached(value)}}`;
+/**
+ * A record's JSON (the fields of EntityRecord, written out: this runs for every write), its value's text
+ * taken from the cache when the writer made it (things: immutable).
+ */
+function recordJson(r: EntityRecord): string {
+  const head = `{"kind":"${r.kind}","id":${JSON.stringify(r.id)},"revision":${r.revision},"created":${JSON.stringify(r.created)},"modified":${JSON.stringify(r.modified)}`;
+  return r.value === undefined ? `${head}}` : `${head},"value":${jsonTextIfCached(r.value)}}`;
 }
