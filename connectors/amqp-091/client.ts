@@ -21,12 +21,14 @@
 import { isIP } from 'node:net';
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { isTlsTrustError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
+import { corkUntil, type CorkableStream } from '../../src/connectivity/cork.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { connectionConfigurationInvalid, notConnected } from '../../src/errors/connectivity.js';
 import { headersOf, publishOptions, splitTargetAddress } from './address.js';
 import { parseAmqp091Config, type Amqp091Config } from './config.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+const SOCKET_HIGH_WATER_MARK = 1024 * 1024;
 const HEARTBEAT_SECONDS = 30;
 /**
  * Writes waiting for the socket to drain or a channel to open. The runtime does not wait for writes, so this
@@ -72,6 +74,10 @@ export class Amqp091ConnectorClient implements ConnectorClient {
     const socket: Record<string, unknown> = {
       timeout: CONNECT_TIMEOUT_MS,
       clientProperties: { connection_name: `twinbridge ${connection.id} client-${clientIndex + 1}` },
+      // Frames written in one turn are corked into one system call (see the target's write); with the
+      // default 16 KiB the corked frames soon exceed the socket's mark, amqplib's multiplexer then waits
+      // for 'drain' and writes the rest one frame per system call.
+      writableHighWaterMark: SOCKET_HIGH_WATER_MARK,
     };
     if (tls) {
       socket.rejectUnauthorized = connection.validateCertificates;
@@ -226,6 +232,9 @@ export class Amqp091ConnectorClient implements ConnectorClient {
         if (err) reject(new Error(`the broker did not confirm the message to '${message.address}'${this.lastError ? `: ${this.lastError.message}` : ''}`, { cause: err }));
         else resolve();
       });
+      // amqplib writes the frames from a setImmediate of its own (scheduled by publish): uncorking after it
+      // sends the publishes of this turn in one system call instead of one each.
+      corkUntil(socketOf(this.model?.connection), 'immediate');
       if (!ok) {
         this.blocked = true;
         channel.once('drain', () => {
@@ -322,8 +331,16 @@ class AckBatcher {
       last = entry.msg;
       this.pending.delete(tag);
     }
-    if (last) this.channel.ack(last, true);
+    if (!last) return;
+    this.channel.ack(last, true);
+    // The ack leaves with the publishes of this turn (see the target's write).
+    corkUntil(socketOf((this.channel as unknown as { connection?: unknown }).connection), 'immediate');
   }
+}
+
+/** The socket under an amqplib connection. */
+function socketOf(connection: unknown): CorkableStream | undefined {
+  return (connection as { stream?: CorkableStream } | undefined)?.stream;
 }
 
 /** Authentication, vhost and TLS trust refusals do not heal by retrying: the connection is misconfigured. */

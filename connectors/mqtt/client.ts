@@ -18,6 +18,7 @@ import './quiet-debug.js';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
+import { corkUntil, type CorkableStream } from '../../src/connectivity/cork.js';
 import { notConnected } from '../../src/errors/connectivity.js';
 import { parseMqttConfig, type MqttConfig } from './config.js';
 import { topicMatches } from './topic.js';
@@ -196,7 +197,7 @@ export class MqttConnectorClient implements ConnectorClient {
 
   private flush(): void {
     if (this.held.length === 0 || !this.held[0].acked || !this.held[0].send) return;
-    if (this.client) corkForTick(this.client);
+    if (this.client) corkUntil(socketOf(this.client), 'tick');
     while (this.held.length > 0 && this.held[0].acked && this.held[0].send) {
       this.held.shift()!.send!();
     }
@@ -329,7 +330,7 @@ export class MqttConnectorClient implements ConnectorClient {
           const contentType = h['content-type'] ?? message.contentType;
           if (contentType !== undefined) options.properties.contentType = contentType;
         }
-        corkForTick(client);
+        corkUntil(socketOf(client), 'tick');
         await client.publishAsync(topic, message.payload, options);
       },
     };
@@ -362,21 +363,9 @@ export class MqttConnectorClient implements ConnectorClient {
   }
 }
 
-const corked = new WeakSet<object>();
-
-/**
- * Packets written in the same tick (acknowledgements released by one durable batch, events of one batch)
- * leave in one socket write instead of one system call each.
- */
-function corkForTick(client: MqttClient): void {
-  const stream = (client as unknown as { stream?: { cork?: () => void; uncork?: () => void; destroyed?: boolean } }).stream;
-  if (!stream?.cork || !stream.uncork || stream.destroyed || corked.has(stream)) return;
-  corked.add(stream);
-  stream.cork();
-  process.nextTick(() => {
-    corked.delete(stream);
-    stream.uncork!();
-  });
+/** The socket under an MQTT.js client (packets written in one tick leave in one system call). */
+function socketOf(client: MqttClient): CorkableStream | undefined {
+  return (client as unknown as { stream?: CorkableStream }).stream;
 }
 
 /** CONNACK refusals other than "server unavailable" and TLS trust failures do not heal by retrying: misconfigured. */
