@@ -7,7 +7,6 @@
  * one thing are applied in arrival order and many of them share one durable commit. The caller is
  * answered, and the event published, only once the write is durable. Reads see durable state only.
  */
-import { isoTime } from '../util/iso-time.js';
 import type { AuthContext } from '../auth/context.js';
 import type { SignalBus } from '../bus/signal-bus.js';
 import { DittoError } from '../errors/ditto-error.js';
@@ -37,6 +36,7 @@ import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } fro
 import { resolveThingResource, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
 import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
 import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
+import { isoTime } from '../util/iso-time.js';
 import { jsonText } from '../util/json-text.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, parsePointer, setAt } from '../util/json-pointer.js';
