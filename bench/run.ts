@@ -22,8 +22,9 @@ if (wanted.length > 0 && chosen.length !== wanted.length) {
 let failed = false;
 for (const name of chosen) {
   console.log(`\n=== bench/${name}.ts`);
-  // With the flags of `npm start`: several benchmarks host the service in their own process.
-  const result = spawnSync(process.execPath, [...serviceNodeFlags, path.join(dir, `${name}.ts`)], { stdio: 'inherit' });
+  // With the flags of `npm start` (benchmarks that measure code in their own process get the service's heap
+  // settings), and tsx for the benchmark's TypeScript.
+  const result = spawnSync(process.execPath, [...serviceNodeFlags, '--import', 'tsx', path.join(dir, `${name}.ts`)], { stdio: 'inherit' });
   if (result.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);
