@@ -12,20 +12,20 @@ export function parsePointer(pointer: string): string[] {
   const body = pointer.startsWith('/') ? pointer.slice(1) : pointer;
   const raw = body.endsWith('/') ? body.slice(0, -1) : body;
   const segments = raw.split('/');
-  for (const s of segments) if (s === '') throw jsonPointerInvalid({ pointer });
-  return segments.map(unescapeSegment);
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    if (s === '') throw jsonPointerInvalid({ pointer });
+    if (s.includes('~')) segments[i] = s.replace(/~1/g, '/').replace(/~0/g, '~');
+  }
+  return segments;
 }
 
 export function formatPointer(segments: Segments): string {
   return segments.length === 0 ? '/' : '/' + segments.map(escapeSegment).join('/');
 }
 
-function unescapeSegment(s: string): string {
-  return s.includes('~') ? s.replace(/~1/g, '/').replace(/~0/g, '~') : s;
-}
-
 function escapeSegment(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+  return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
