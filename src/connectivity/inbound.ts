@@ -195,7 +195,7 @@ export class InboundPipeline implements SourceSink {
     const external = headerResolver(message.headers);
     // §4.1: devices may not set internal headers; then header mapping adds to the mapped headers (§11.3).
     const headers: DittoHeaders = {};
-    for (const [k, v] of Object.entries(msg.headers)) if (!isInternalHeader(k)) headers[k] = v;
+    for (const k in msg.headers) if (!isInternalHeader(k)) headers[k] = msg.headers[k];
     if (source.headerMapping.length > 0) {
       const resolvers: PlaceholderResolvers = {
         header: external,

@@ -174,7 +174,7 @@ export class JournalStore implements Store {
     }
     for (const { record } of changes) this.accepted[record.kind].set(record.id, record.revision);
     const seq = this.nextSeq++;
-    const json = `{"s":${seq},"c":[${changes.map((c) => (c.event === undefined ? `{"r":${recordJson(c.record)}}` : `{"r":${recordJson(c.record)},"e":${JSON.stringify(c.event)}}`)).join(',')}]}`;
+    const json = `{"s":${seq},"c":[${changes.length === 1 ? changeJson(changes[0]) : changes.map(changeJson).join(',')}]}`;
     // One encoding of the text: the checksum is computed over the line's bytes and written in front.
     const line = Buffer.from(`00000000 ${json}\n`);
     line.write(crc32(line.subarray(9, line.length - 1)).toString(16).padStart(8, '0'), 0, 'latin1');
@@ -309,6 +309,10 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+function changeJson(c: Change): string {
+  return c.event === undefined ? `{"r":${recordJson(c.record)}}` : `{"r":${recordJson(c.record)},"e":${JSON.stringify(c.event)}}`;
 }
 
 /**
