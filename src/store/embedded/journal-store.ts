@@ -175,9 +175,13 @@ export class JournalStore implements Store {
     for (const { record } of changes) this.accepted[record.kind].set(record.id, record.revision);
     const seq = this.nextSeq++;
     const json = `{"s":${seq},"c":[${changes.length === 1 ? changeJson(changes[0]) : changes.map(changeJson).join(',')}]}`;
-    // One encoding of the text: the checksum is computed over the line's bytes and written in front.
-    const line = Buffer.from(`00000000 ${json}\n`);
-    line.write(crc32(line.subarray(9, line.length - 1)).toString(16).padStart(8, '0'), 0, 'latin1');
+    // The text is encoded once, into the line; the checksum over its bytes is written in front.
+    const size = Buffer.byteLength(json);
+    const line = Buffer.allocUnsafe(size + 10);
+    line.write(json, 9);
+    line[8] = 0x20;
+    line[size + 9] = 0x0a;
+    line.write(crc32(line.subarray(9, size + 9)).toString(16).padStart(8, '0'), 0, 'latin1');
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ line, resolve, reject });
       this.pendingChanges.push({ seq, changes });
