@@ -11,8 +11,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Where `npm start` finds the service. */
-export const builtMain = path.join(root, 'dist', 'src', 'main.js');
 
 export async function build(): Promise<void> {
   await rm(path.join(root, 'dist'), { recursive: true, force: true });

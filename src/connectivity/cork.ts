@@ -1,8 +1,8 @@
 /**
  * Writes to a connector's socket made in one turn of the event loop leave in one system call: the stream is
  * corked now and uncorked on the next tick, or after the immediates scheduled in this turn (for libraries
- * that write from a setImmediate of their own, such as amqplib's frame multiplexer). Acknowledgements released by one
- * durable batch and the events of one batch are hundreds of small frames each.
+ * that write from a setImmediate of their own, such as amqplib's frame multiplexer). The acknowledgements
+ * released by one durable batch and the events of one batch are hundreds of small frames each.
  */
 export interface CorkableStream {
   cork(): void;
