@@ -190,10 +190,15 @@ export class ThingsService {
    * commands that each awaited their own load resumed in whatever order the loads finished (PostgreSQL),
    * and a burst of writes to one thing landed scrambled.
    */
-  private async write(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
+  private write(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
+    const earlier = this.waiting.get(command.thingId);
+    // Not an async function: the fast path hands on decide's promise without wrapping it in another.
+    if (earlier === undefined && this.isReady(command.thingId)) return this.decide(command, resource, auth);
+    return this.writeInTurn(command, resource, auth, earlier);
+  }
+
+  private async writeInTurn(command: ThingCommand, resource: ThingResource, auth: AuthContext, earlier: Promise<void> | undefined): Promise<ThingCommandResponse> {
     const { thingId } = command;
-    const earlier = this.waiting.get(thingId);
-    if (earlier === undefined && this.isReady(thingId)) return this.decide(command, resource, auth);
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     this.waiting.set(thingId, gate);
