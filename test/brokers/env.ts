@@ -24,14 +24,17 @@ export const localServers: Record<BrokerKind, ServerName> = {
 export function fromEnvironment(kind: BrokerKind): BrokerEndpoint | undefined {
   const value = process.env[envVariables[kind]]?.trim();
   if (!value) return undefined;
-  const brokers =
-    kind === 'kafka'
-      ? value
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean)
-      : [];
-  return { kind, url: value, brokers, source: 'env', restartable: false };
+  return { kind, url: value, brokers: brokerListOf(kind, value), source: 'env', restartable: false };
+}
+
+/** Kafka's bootstrap servers from a comma-separated `host:port` list; other kinds have none. */
+export function brokerListOf(kind: BrokerKind | TlsKind, value: string): string[] {
+  return kind === 'kafka'
+    ? value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** The address of the local broker for `kind` (scripts/brokers); it may not be running. */

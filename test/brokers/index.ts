@@ -15,6 +15,7 @@ import { addresses, startServer, withLock, type LockMode } from '../../scripts/b
 import { tlsDir } from '../../scripts/brokers/config.js';
 import { tlsVhost } from '../../scripts/brokers/rabbitmq.js';
 import {
+  brokerListOf,
   envVariables,
   fromEnvironment,
   localEndpoint,
@@ -28,16 +29,7 @@ import type { BrokerEndpoint, BrokerKind } from './types.js';
 
 export { brokerKinds, type BrokerEndpoint, type BrokerKind, type BrokerSource } from './types.js';
 
-export {
-  envVariables,
-  fromEnvironment,
-  localEndpoint,
-  localServers,
-  tlsEnvVariables,
-  tlsFileVariables,
-  type TlsEndpoint,
-  type TlsKind,
-} from './env.js';
+export * from './env.js';
 
 function fromDocker(kind: BrokerKind): BrokerEndpoint | undefined {
   return inject('twinbridgeDockerBrokers')?.[kind];
@@ -133,13 +125,7 @@ export async function getTlsBroker(kind: TlsKind): Promise<TlsEndpoint> {
   if (reason) throw new Error(reason);
   const given = process.env[tlsEnvVariables[kind]]?.trim();
   if (given) {
-    const brokers =
-      kind === 'kafka'
-        ? given
-            .split(',')
-            .map((b) => b.trim())
-            .filter(Boolean)
-        : [];
+    const brokers = brokerListOf(kind, given);
     return {
       kind,
       source: 'env',
