@@ -21,7 +21,7 @@ import mqtt from 'mqtt';
 import { request } from '../test/helpers/app.js';
 import { startMosquitto } from '../test/connectivity/mosquitto.js';
 import { startServiceProcess, type ServiceProcess } from '../test/helpers/service-process.js';
-import { serviceCpuSeconds } from './support/service-cpu.js';
+import { sampleService } from './support/service-cpu.js';
 
 const DEVOPS = 'devops:foobar';
 const THINGS = 100;
@@ -120,6 +120,8 @@ interface Result {
   max: number;
   /** The service's CPU time per message in µs (Twinbridge rows). */
   cpuUs?: number;
+  /** The service's GC pauses during the phase: total ms and how many lasted over 10 ms (Twinbridge rows). */
+  gc?: { ms: number; over10ms: number };
 }
 
 /** Subscribes to `filter`, waits for `count` messages, returns throughput and latency. */
@@ -210,9 +212,10 @@ async function main(): Promise<void> {
     const eventT = (p: Buffer) => (JSON.parse(p.toString()) as { value: { t: number } }).value.t;
     await measure(broker.url, 'tb/events/#', WARM_UP, eventT, () => pub.run({ count: WARM_UP, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge', 'warm-up']);
     const withCpu = async (run: () => Promise<Result>): Promise<Result> => {
-      const before = await serviceCpuSeconds(url);
+      const before = await sampleService(url);
       const result = await run();
-      return { ...result, cpuUs: ((await serviceCpuSeconds(url)) - before) * 1e6 / result.count };
+      const after = await sampleService(url);
+      return { ...result, cpuUs: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.count, gc: { ms: (after.gcSeconds - before.gcSeconds) * 1000, over10ms: after.gcOver10ms - before.gcOver10ms } };
     };
     results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => pub.run({ count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max'])));
     results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => pub.run({ count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`])));
@@ -222,8 +225,8 @@ async function main(): Promise<void> {
   }
   const pad = (s: string | number, n: number) => String(s).padEnd(n);
   console.log(`\nMQTT end to end, ${count} QoS 1 messages per phase, Twinbridge and the relay in processes of their own, 2-core machine\n`);
-  console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('max ms', 8)}service CPU µs/msg`);
-  for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.max, 8)}${r.cpuUs === undefined ? '' : Math.round(r.cpuUs)}`);
+  console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('max ms', 8)}${pad('service CPU µs/msg', 20)}service GC ms (pauses > 10 ms)`);
+  for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.max, 8)}${pad(r.cpuUs === undefined ? '' : Math.round(r.cpuUs), 20)}${r.gc === undefined ? '' : `${Math.round(r.gc.ms)} (${r.gc.over10ms})`}`);
   const raw = results.find((r) => r.path.startsWith('raw') && r.phase === 'max');
   const tb = results.find((r) => r.path.startsWith('twin') && r.phase === 'max');
   if (raw && tb) console.log(`\nthroughput ratio twinbridge / raw pass-through: ${(tb.rate / raw.rate).toFixed(2)}`);

@@ -56,7 +56,7 @@ export class RecordWriter {
       return Promise.reject(err as Error);
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ...record, resolve, reject });
+      this.queue.push({ topic: record.topic, message: record.message, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flush());

@@ -16,6 +16,7 @@
  * failure (store unavailable, timeout) nacks with redelivery. In-flight messages are capped; at the cap the
  * source is paused and resumed at half of it.
  */
+import { copyOf } from '../util/objects.js';
 import { randomUUID } from 'node:crypto';
 import type { AuthContext } from '../auth/context.js';
 import { DittoError } from '../errors/ditto-error.js';
@@ -373,7 +374,7 @@ export class InboundPipeline implements SourceSink {
       for (const r of results) {
         if ('error' in r) continue;
         for (const ext of r.result) {
-          const out: OutboundMessage = { address, headers: { ...ext.headers }, payload: payloadOf(ext), contentType: ext.contentType };
+          const out: OutboundMessage = { address, headers: copyOf(ext.headers), payload: payloadOf(ext), contentType: ext.contentType };
           for (const { name, template } of rt.headerMapping) {
             const v = resolveFirst(template, resolvers);
             if (v !== undefined) out.headers[name] = v;

@@ -15,6 +15,7 @@
  * With the Ditto mapper the external headers are only `content-type` and `correlation-id` plus what
  * headerMapping adds (§14.10) — the registry's Ditto mapper produces exactly those.
  */
+import { copyOf } from '../util/objects.js';
 import { WEAK_ACK_PAYLOAD } from '../acks/router.js';
 import type { AuthContext } from '../auth/context.js';
 import type { PublishedThingEvent } from '../bus/signal-bus.js';
@@ -324,7 +325,7 @@ export class OutboundPipeline implements Subscriber {
       }
       for (const ext of r.result) {
         this.emit('mapped', true, `Mapped by '${r.mapper}'.`, correlationId, thingId);
-        const headers: Record<string, string> = { ...ext.headers };
+        const headers: Record<string, string> = copyOf(ext.headers);
         for (const { name, template } of target.headerMapping) {
           const v = resolveFirst(template, resolvers);
           if (v !== undefined) headers[name] = v;

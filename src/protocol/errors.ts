@@ -4,6 +4,7 @@
  * fallback `unknown/unknown/things/twin/errors` (code `FALLBACK_ID`). `value` is the error JSON, `status` its
  * status; the request's headers (correlation ID) are preserved.
  */
+import { copyOf } from '../util/objects.js';
 import type { DittoError } from '../errors/ditto-error.js';
 import { illegalAdaptable, unknownTopicPath } from '../errors/protocol.js';
 import { parseNamespacedId } from '../model/ids.js';
@@ -47,7 +48,7 @@ export function errorToProtocol(error: DittoError, context: ErrorContext): Proto
       criterion: 'errors',
     };
 
-  const headers: DittoHeaders = { ...context.headers };
+  const headers: DittoHeaders = copyOf(context.headers);
   // Extra headers of the error (e.g. an ETag on 412) travel with it as on HTTP.
   for (const [k, v] of Object.entries(error.headers ?? {})) headers[k.toLowerCase()] = v;
   return { topic, headers, path: context.path ?? '/', value: error.toJSON(), status: error.status };

@@ -21,6 +21,7 @@ import { resolveThingResource } from '../model/thing.js';
 import { isPlainObject, parsePointer } from '../util/json-pointer.js';
 import type { ProtocolMessage } from './message.js';
 import { formatTopic, WILDCARD, type TopicPath } from './topic.js';
+import { extended } from '../util/objects.js';
 
 export const MERGE_PATCH_CONTENT_TYPE = 'application/merge-patch+json';
 
@@ -183,7 +184,7 @@ export function fromThingCommandResponse(response: ThingCommandResponse): Protoc
 export function fromThingEvent(event: ThingEvent): ProtocolMessage {
   const headers =
     event.action === 'merged'
-      ? { ...event.headers, 'content-type': MERGE_PATCH_CONTENT_TYPE }
+      ? extended(event.headers, { 'content-type': MERGE_PATCH_CONTENT_TYPE })
       : event.headers;
   const msg: ProtocolMessage = {
     topic: thingTopic(event.thingId, event.channel, 'events', event.action),

@@ -15,6 +15,7 @@ import { withSpecialFields, type ThingRecord } from '../things/service.js';
 import type { Store } from '../store/port.js';
 import { applyFieldSelector, parseFieldSelector } from '../util/field-selector.js';
 import { isPlainObject } from '../util/json-pointer.js';
+import { copyOf, extended } from '../util/objects.js';
 import { compileFilter, type ThingPredicate } from './evaluate.js';
 import { parseNamespaces } from './rql/namespaces.js';
 import { DEFAULT_PAGE_SIZE, parseSearchOptions } from './rql/options.js';
@@ -72,7 +73,7 @@ export class SearchService {
     }
     const previous = this.index.get(event.thingId) as Indexed | undefined;
     const created = event.action === 'created' && event.path === '/' ? event.timestamp : (previous?._created ?? event.timestamp);
-    this.index.upsert({ ...thing, _revision: event.revision, _created: created, _modified: event.timestamp, _namespace: namespaceOf(event.thingId) } as ThingJson);
+    this.index.upsert(extended(thing, { _revision: event.revision, _created: created, _modified: event.timestamp, _namespace: namespaceOf(event.thingId) }) as ThingJson);
   }
 
   async search(request: SearchRequest, auth: AuthContext): Promise<SearchPage> {
@@ -138,7 +139,7 @@ function stripSpecial(thing: Record<string, unknown>): Record<string, unknown> {
 }
 
 function withSpecial(visible: Record<string, unknown>, thing: Indexed): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...visible };
+  const out: Record<string, unknown> = copyOf(visible);
   for (const key of SPECIAL) if ((thing as Record<string, unknown>)[key] !== undefined) out[key] = (thing as Record<string, unknown>)[key];
   return out;
 }

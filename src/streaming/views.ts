@@ -8,6 +8,7 @@ import type { ThingEvent } from '../model/signals.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { getAt, isPlainObject, parsePointer } from '../util/json-pointer.js';
+import { deepMerge, extended } from '../util/objects.js';
 import type { Delivery, StreamKind, Subscriber, Subscription } from './subscription.js';
 
 const READ = ['READ'] as const;
@@ -15,7 +16,7 @@ const READ = ['READ'] as const;
 /** `{thingId, …}` with `value` placed at `path` (the event "rendered as a partial Thing", §3.2). */
 export function partialThing(thingId: string, path: string, value: unknown): Record<string, unknown> {
   const segments = parsePointer(path);
-  if (segments.length === 0) return isPlainObject(value) ? { ...value, thingId } : { thingId };
+  if (segments.length === 0) return isPlainObject(value) ? extended(value, { thingId }) : { thingId };
   const root: Record<string, unknown> = { thingId };
   let node = root;
   for (let i = 0; i < segments.length - 1; i++) {
@@ -25,16 +26,6 @@ export function partialThing(thingId: string, path: string, value: unknown): Rec
   }
   if (value !== undefined) node[segments[segments.length - 1]] = value;
   return root;
-}
-
-/** Deep union of two JSON objects (b wins on scalars); used to filter on the change plus `extra`. */
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const av = out[k];
-    out[k] = isPlainObject(av) && isPlainObject(v) ? deepMerge(av, v) : v;
-  }
-  return out;
 }
 
 /** ditto: §3.2 placeholders of change-notification filters, resolved for one signal. */
@@ -182,7 +173,7 @@ export class DeliveryCache {
     const key = `${subscriber.subjectsKey}\u0000${extra === undefined ? '' : subscription.extraFieldsText}\u0000${subscription.projectionText ?? ''}`;
     let delivery = this.cache.get(key);
     if (delivery === undefined || delivery === null) {
-      let message = extra === undefined ? view.message : { ...view.message, extra };
+      let message = extra === undefined ? view.message : extended(view.message, { extra });
       if (value !== view.message.value) message = { ...message, value };
       delivery = { kind: source.kind, thingId: source.thingId, message, text: stringifyProtocolMessage(message), partial: view.partial, signal: source.signal, source: this };
       this.cache.set(key, delivery);

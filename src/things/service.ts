@@ -38,6 +38,7 @@ import { ConcurrentModificationError, type EntityRecord, type Store } from '../s
 import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
 import { isoTime } from '../util/iso-time.js';
 import { jsonText } from '../util/json-text.js';
+import { extended } from '../util/objects.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, parsePointer, setAt } from '../util/json-pointer.js';
 import { applyMergePatch, jsonEqual, minimizeMergePatch, touchedPaths } from '../util/merge-patch.js';
@@ -540,13 +541,7 @@ function checkPreconditions(headers: DittoHeaders, currentTag: string | undefine
 
 /** The thing with the read-only fields that only a field selector brings out (§1.2). */
 export function withSpecialFields(thing: Record<string, unknown>, record: ThingRecord): Record<string, unknown> {
-  return {
-    ...thing,
-    _namespace: namespaceOf(record.id),
-    _revision: record.revision,
-    _created: record.created,
-    _modified: record.modified,
-  };
+  return extended(thing, { _namespace: namespaceOf(record.id), _revision: record.revision, _created: record.created, _modified: record.modified });
 }
 
 /** ditto: §4.1 `ditto-originator` is the first subject of whoever caused a signal; Ditto sets it, a client cannot. */

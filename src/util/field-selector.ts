@@ -11,6 +11,7 @@
  * Keys are taken verbatim (no trimming; URL decoding is the HTTP layer's job); `~1`/`~0` are unescaped.
  */
 import { fieldSelectorInvalid } from '../errors/general.js';
+import { copyOf, setKey } from './objects.js';
 
 /** A parsed selector: the selected pointers as segment lists, deduplicated, in order of appearance. */
 export type FieldSelector = readonly (readonly string[])[];
@@ -117,13 +118,13 @@ function copyPath(
     if (isObject(existing) && owned.has(existing)) {
       next = existing;
     } else {
-      next = isObject(existing) ? { ...existing } : {};
+      next = isObject(existing) ? copyOf(existing) : {};
       owned.add(next);
-      out[s] = next;
+      setKey(out, s, next);
     }
     out = next;
   }
-  out[segments[segments.length - 1]] = node;
+  setKey(out, segments[segments.length - 1], node);
 }
 
 /** Keeps the selected parts of `json` with their structure; missing paths are silently omitted and

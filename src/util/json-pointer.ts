@@ -3,6 +3,7 @@
  * the root, and empty segments (`a//b`, a trailing `/`) are invalid except where callers normalise them.
  */
 import { jsonPointerInvalid } from '../errors/general.js';
+import { copyOf, setKey } from './objects.js';
 
 export type Segments = readonly string[];
 
@@ -45,21 +46,34 @@ export function getAt(root: unknown, segments: Segments): unknown {
 /** Returns a copy of `root` with `value` set at `segments`, creating objects on the way (copy on write:
  * only the objects along the path are copied, the rest is shared). */
 export function setAt(root: unknown, segments: Segments, value: unknown): unknown {
-  if (segments.length === 0) return value;
-  const [head, ...rest] = segments;
+  return setFrom(root, segments, value, 0);
+}
+
+function setFrom(root: unknown, segments: Segments, value: unknown, from: number): unknown {
+  if (from === segments.length) return value;
+  const head = segments[from];
   const base = isPlainObject(root) ? root : {};
-  return { ...base, [head]: setAt(base[head], rest, value) };
+  // Not a spread: see util/objects.ts (the key may be new).
+  const copy = copyOf(base);
+  setKey(copy, head, setFrom(Object.prototype.hasOwnProperty.call(base, head) ? base[head] : undefined, segments, value, from + 1));
+  return copy;
 }
 
 /** Returns a copy of `root` without the key at `segments` (unchanged when missing). */
 export function deleteAt(root: unknown, segments: Segments): unknown {
-  if (segments.length === 0) return undefined;
+  return deleteFrom(root, segments, 0);
+}
+
+function deleteFrom(root: unknown, segments: Segments, from: number): unknown {
+  if (from === segments.length) return undefined;
   if (!isPlainObject(root)) return root;
-  const [head, ...rest] = segments;
+  const head = segments[from];
   if (!Object.prototype.hasOwnProperty.call(root, head)) return root;
-  if (rest.length === 0) {
+  if (from === segments.length - 1) {
     const { [head]: _removed, ...remaining } = root;
     return remaining;
   }
-  return { ...root, [head]: deleteAt(root[head], rest) };
+  const copy = copyOf(root);
+  setKey(copy, head, deleteFrom(root[head], segments, from + 1));
+  return copy;
 }

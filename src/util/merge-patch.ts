@@ -4,12 +4,13 @@
  * the regex, before the rest of the patch applies.
  */
 import { isPlainObject } from './json-pointer.js';
+import { copyOf, setKey } from './objects.js';
 
 const REGEX_KEY = /^\{\{\s*~(.*)~\s*\}\}$/s;
 
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return patch;
-  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  const result: Record<string, unknown> = isPlainObject(target) ? copyOf(target) : {};
   for (const [key, value] of Object.entries(patch)) {
     const m = REGEX_KEY.exec(key);
     if (m && value === null) {
@@ -20,7 +21,7 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   for (const [key, value] of Object.entries(patch)) {
     if (REGEX_KEY.test(key) && value === null) continue;
     if (value === null) delete result[key];
-    else result[key] = applyMergePatch(result[key], value);
+    else setKey(result, key, applyMergePatch(Object.prototype.hasOwnProperty.call(result, key) ? result[key] : undefined, value));
   }
   return result;
 }

@@ -3,7 +3,7 @@
  * for tests that kill it and benchmarks that load it from another process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from '../../scripts/build.js';
@@ -29,11 +29,16 @@ function ensureBuilt(): Promise<void> {
   return (built ??= build());
 }
 
-/** SERVICE_CPU_PROF_DIR=<dir> writes a CPU profile; SERVICE_INSPECT_PORT=<port> opens the inspector (heap sampling). */
+/**
+ * Diagnostics of benchmarks: SERVICE_CPU_PROF_DIR=<dir> writes a CPU profile; SERVICE_INSPECT_PORT=<port>
+ * opens the inspector (heap sampling); SERVICE_NODE_FLAGS adds Node.js flags (e.g. `--trace-gc`);
+ * SERVICE_OUTPUT_FILE=<file> copies the service's output there.
+ */
 function profiling(): string[] {
   const dir = process.env.SERVICE_CPU_PROF_DIR;
   const port = process.env.SERVICE_INSPECT_PORT;
-  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(port ? [`--inspect=127.0.0.1:${port}`] : [])];
+  const flags = process.env.SERVICE_NODE_FLAGS?.split(/\s+/).filter((f) => f !== '') ?? [];
+  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(port ? [`--inspect=127.0.0.1:${port}`] : []), ...flags];
 }
 
 /** The Node.js flags of `npm start` (for benchmarks that host the service in their own process). */
@@ -58,6 +63,12 @@ export async function startServiceProcess(env: Record<string, string>, timeoutMs
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const copy = process.env.SERVICE_OUTPUT_FILE;
+  if (copy) {
+    const file = createWriteStream(copy);
+    child.stdout!.pipe(file);
+    child.stderr!.pipe(file);
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start in time:\n${out}`)), timeoutMs);

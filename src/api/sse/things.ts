@@ -6,6 +6,7 @@
  * live ones, with none lost or repeated.
  */
 import type { ThingEvent } from '../../model/signals.js';
+import { deepMerge } from '../../util/objects.js';
 import { renderProtocolMessage } from '../../protocol/index.js';
 import type { Store } from '../../store/port.js';
 import type { SubscriberRegistry } from '../../streaming/registry.js';
@@ -14,19 +15,13 @@ import { DeliveryCache, eventSource } from '../../streaming/views.js';
 import type { ThingEnforcer } from '../../things/policy-directory.js';
 import type { ThingsService } from '../../things/service.js';
 import { applyFieldSelector, type FieldSelector } from '../../util/field-selector.js';
-import { getAt, isPlainObject } from '../../util/json-pointer.js';
+import { getAt } from '../../util/json-pointer.js';
 import type { SseEvent, SseStream } from './stream.js';
 
 export interface ThingStreamSpec {
   fields?: FieldSelector;
   /** Sub-path stream: the pointer segments below the thing; data = value there. */
   pointer?: string[];
-}
-
-function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = isPlainObject(out[k]) && isPlainObject(v) ? merge(out[k] as Record<string, unknown>, v) : v;
-  return out;
 }
 
 /** The SSE event of one delivered thing event, or undefined when its projection is empty (§6). */
@@ -42,7 +37,7 @@ export function renderThingEvent(delivery: Delivery, spec: ThingStreamSpec): Sse
   if (spec.fields === undefined) return { id, data: JSON.stringify(partial) };
   const extra = delivery.message.extra;
   const source: Record<string, unknown> = {
-    ...(extra ? merge(partial, extra) : partial),
+    ...(extra ? deepMerge(partial, extra) : partial),
     _revision: event.revision,
     _modified: event.timestamp,
     _context: renderProtocolMessage({ ...delivery.message, extra: undefined }),
