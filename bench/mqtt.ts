@@ -122,6 +122,8 @@ interface Result {
   cpuUs?: number;
   /** The service's GC pauses during the phase: total ms and how many lasted over 10 ms (Twinbridge rows). */
   gc?: { ms: number; over10ms: number };
+  /** The service's longest event-loop delay during the phase, ms. */
+  loopMaxMs?: number;
 }
 
 /** Subscribes to `filter`, waits for `count` messages, returns throughput and latency. */
@@ -215,7 +217,7 @@ async function main(): Promise<void> {
       const before = await sampleService(url);
       const result = await run();
       const after = await sampleService(url);
-      return { ...result, cpuUs: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.count, gc: { ms: (after.gcSeconds - before.gcSeconds) * 1000, over10ms: after.gcOver10ms - before.gcOver10ms } };
+      return { ...result, cpuUs: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.count, gc: { ms: (after.gcSeconds - before.gcSeconds) * 1000, over10ms: after.gcOver10ms - before.gcOver10ms }, loopMaxMs: after.loopDelayMaxMs };
     };
     results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => pub.run({ count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max'])));
     results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => pub.run({ count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`])));
@@ -225,8 +227,8 @@ async function main(): Promise<void> {
   }
   const pad = (s: string | number, n: number) => String(s).padEnd(n);
   console.log(`\nMQTT end to end, ${count} QoS 1 messages per phase, Twinbridge and the relay in processes of their own, 2-core machine\n`);
-  console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('max ms', 8)}${pad('service CPU µs/msg', 20)}service GC ms (pauses > 10 ms)`);
-  for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.max, 8)}${pad(r.cpuUs === undefined ? '' : Math.round(r.cpuUs), 20)}${r.gc === undefined ? '' : `${Math.round(r.gc.ms)} (${r.gc.over10ms})`}`);
+  console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('max ms', 8)}${pad('service CPU µs/msg', 20)}${pad('service GC ms (pauses > 10 ms)', 32)}service loop delay max ms`);
+  for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.max, 8)}${pad(r.cpuUs === undefined ? '' : Math.round(r.cpuUs), 20)}${pad(r.gc === undefined ? '' : `${Math.round(r.gc.ms)} (${r.gc.over10ms})`, 32)}${r.loopMaxMs === undefined ? '' : Math.round(r.loopMaxMs)}`);
   const raw = results.find((r) => r.path.startsWith('raw') && r.phase === 'max');
   const tb = results.find((r) => r.path.startsWith('twin') && r.phase === 'max');
   if (raw && tb) console.log(`\nthroughput ratio twinbridge / raw pass-through: ${(tb.rate / raw.rate).toFixed(2)}`);

@@ -13,6 +13,8 @@ export interface ServiceSample {
   gcCount: number;
   /** Pauses longer than 10 ms (prom-client's bucket bound). */
   gcOver10ms: number;
+  /** The longest event-loop delay since the previous sample (prom-client resets it on every scrape). */
+  loopDelayMaxMs: number;
 }
 
 export async function sampleService(url: string): Promise<ServiceSample> {
@@ -27,5 +29,6 @@ export async function sampleService(url: string): Promise<ServiceSample> {
     gcSeconds: sum(/^twinbridge_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm),
     gcCount: count,
     gcOver10ms: count - upTo10ms,
+    loopDelayMaxMs: Number(/^twinbridge_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(res.text)?.[1] ?? NaN) * 1000,
   };
 }

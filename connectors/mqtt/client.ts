@@ -88,6 +88,9 @@ export class MqttConnectorClient implements ConnectorClient {
       reconnectPeriod: 0,
       connectTimeout: CONNECT_TIMEOUT_MS,
       resubscribe: false,
+      // MQTT.js otherwise restarts its keepalive interval on every PUBACK it receives (a clearInterval and a
+      // new setInterval per message published): pings then go out every keepalive, traffic or not.
+      reschedulePings: false,
       rejectUnauthorized: connection.validateCertificates,
     };
     // mqtt.js logs through `debug` on every packet; without DEBUG set those calls only cost CPU (~2 %).

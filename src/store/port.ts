@@ -27,6 +27,8 @@ export interface Change {
   expectedRevision: number;
   /** The event to journal with the change (Ditto Protocol event JSON), read back by readJournal. */
   event?: unknown;
+  /** `JSON.stringify(record.value)` when the writer made it already (a store may use it instead of its own). */
+  valueJson?: string;
 }
 
 export interface JournalEntry {

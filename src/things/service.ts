@@ -37,7 +37,6 @@ import { resolveThingResource, validateAt, validateThing, type ThingJson, type T
 import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
 import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
 import { isoTime } from '../util/iso-time.js';
-import { jsonText } from '../util/json-text.js';
 import { extended } from '../util/objects.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, parsePointer, setAt } from '../util/json-pointer.js';
@@ -412,8 +411,11 @@ export class ThingsService {
     policyChange?: { record: EntityRecord; expectedRevision: number },
   ): Promise<ThingCommandResponse> {
     const { thingId } = command;
-    if (next) {
-      const size = Buffer.byteLength(jsonText(next));
+    // The value's text: its size is checked here, and the store writes it (the PostgreSQL store makes its own).
+    const valueJson = next ? JSON.stringify(next) : undefined;
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit: most things need no byte count.
+    if (valueJson !== undefined && valueJson.length * 3 > this.maxThingBytes) {
+      const size = Buffer.byteLength(valueJson);
       if (size > this.maxThingBytes) throw thingTooLarge({ size, max: this.maxThingBytes });
     }
     const timestamp = isoTime(this.now());
@@ -438,7 +440,7 @@ export class ThingsService {
     const policyId = next?.policyId ?? previous?.value?.policyId;
     const writing = this.store.write([
       ...(policyChange ? [policyChange] : []),
-      { record, expectedRevision: previous?.revision ?? 0, event: { event, policyId } },
+      { record, expectedRevision: previous?.revision ?? 0, event: { event, policyId }, valueJson },
     ]);
     this.head.set(thingId, record);
     if (policyChange) this.policies.noteAccepted(policyChange.record);

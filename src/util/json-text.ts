@@ -1,7 +1,8 @@
 /**
  * JSON text of an immutable value, computed once per object. Stored things are never mutated (a change
- * replaces the objects along its path), so the text made to check a write's size is the one the journal
- * writes and the one a read of the unchanged thing sends.
+ * replaces the objects along its path), so repeated reads of an unchanged thing send the text made for the
+ * first. Writes do not fill the cache (a WeakMap entry per write cost more than it saved): the writer hands
+ * its text to the store with the change (`Change.valueJson`).
  */
 const texts = new WeakMap<object, string>();
 

@@ -316,14 +316,15 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 function changeJson(c: Change): string {
-  return c.event === undefined ? `{"r":${recordJson(c.record)}}` : `{"r":${recordJson(c.record)},"e":${JSON.stringify(c.event)}}`;
+  const record = recordJson(c.record, c.valueJson);
+  return c.event === undefined ? `{"r":${record}}` : `{"r":${record},"e":${JSON.stringify(c.event)}}`;
 }
 
 /**
  * A record's JSON (the fields of EntityRecord, written out: this runs for every write), its value's text
- * taken from the cache when the writer made it (things: immutable).
+ * the writer's when it made one.
  */
-function recordJson(r: EntityRecord): string {
+function recordJson(r: EntityRecord, valueJson: string | undefined): string {
   const head = `{"kind":"${r.kind}","id":${JSON.stringify(r.id)},"revision":${r.revision},"created":${JSON.stringify(r.created)},"modified":${JSON.stringify(r.modified)}`;
-  return r.value === undefined ? `${head}}` : `${head},"value":${jsonTextIfCached(r.value)}}`;
+  return r.value === undefined ? `${head}}` : `${head},"value":${valueJson ?? jsonTextIfCached(r.value)}}`;
 }
