@@ -10,7 +10,9 @@
  * label the source declared (`declaredAcks`) to the acknowledgement router.
  *
  * Ordering: mapping runs concurrently, but commands are handed to the things service in arrival order
- * (a sequential stage), so writes to one thing apply in the order the broker delivered them.
+ * (a sequential stage), so writes to one thing apply in the order the broker delivered them. A message the
+ * mappers answered synchronously (the built-in ones) with no message ahead of it on that stage is dispatched
+ * at once, without a promise of its own.
  * At least once: the message is acked only after every signal it carried was durably applied, or after it
  * was deliberately dropped (bad input: logged, counted, acked so it is not redelivered forever). A retriable
  * failure (store unavailable, timeout) nacks with redelivery. In-flight messages are capped; at the cap the
@@ -77,6 +79,8 @@ const MAX_LIVE_TIMEOUT_MS = 60_000;
 
 /** The outcome of one signal of a message: settled fine (incl. deliberate drop) or to be redelivered. */
 type Outcome = 'done' | 'redeliver';
+/** What payload mapping made of a message: its protocol messages, or why it is dropped. */
+type Mapped = ProtocolMessage[] | string;
 
 export class InboundPipeline implements SourceSink {
   private inFlight = 0;
@@ -84,6 +88,8 @@ export class InboundPipeline implements SourceSink {
   private readonly handles = new Set<SourceHandle>();
   /** The sequential stage: commands are started in arrival order. */
   private chain: Promise<void> = Promise.resolve();
+  /** Messages on the sequential stage not yet dispatched: a message mapped synchronously queues behind them. */
+  private behind = 0;
   private readonly label: string;
 
   /** The first subject when it is fixed (no placeholders), for `{{ request:subjectId }}` in mappers. */
@@ -113,24 +119,40 @@ export class InboundPipeline implements SourceSink {
       this.emit('throttled', true, `Paused consumption at ${this.inFlight} messages in flight.`);
     }
     this.emit('consumed', true, `Consumed a message from '${message.address}' (${client}).`, message.headers['correlation-id']);
-    const mapped = this.map(message);
+    let mapped: Mapped | Promise<Mapped>;
+    try {
+      mapped = this.map(message);
+    } catch (err) {
+      mapped = Promise.reject(err);
+    }
+    if (this.behind === 0 && !(mapped instanceof Promise)) {
+      // Mapped synchronously (the built-in mappers) with nothing ahead of it: dispatched now, in arrival order.
+      this.finish(message, this.dispatchSafely(message, mapped));
+      return;
+    }
+    // A mapping still runs (JavaScript), this one's or an earlier message's: the sequential stage keeps the order.
+    this.behind++;
     // Handled through `step` below; marked here so a rejection while earlier messages are still being
     // dispatched is not reported as unhandled.
-    mapped.catch(() => undefined);
-    const step = this.chain.then(() => mapped).then((signals) => this.dispatch(message, signals));
-    this.chain = step.then(
-      () => undefined,
-      () => undefined,
+    if (mapped instanceof Promise) mapped.catch(() => undefined);
+    // The outcome is wrapped so that the chain does not wait for it.
+    const step = this.chain.then(() => mapped).then((m) => ({ outcome: this.dispatchSafely(message, m) }));
+    const dispatched = () => {
+      this.behind--;
+    };
+    this.chain = step.then(dispatched, dispatched);
+    this.finish(message, step.then((started) => started.outcome));
+  }
+
+  /** Settles the broker message once every signal it carried has its outcome. */
+  private finish(message: InboundMessage, outcome: Promise<Outcome>): void {
+    outcome.then(
+      (o) => this.settle(message, o),
+      (err: unknown) => {
+        this.o.log('inbound pipeline failed', err);
+        this.settle(message, 'redeliver');
+      },
     );
-    step
-      .then((started) => started.outcomes)
-      .then(
-        (all) => this.settle(message, all.includes('redeliver') ? 'redeliver' : 'done'),
-        (err: unknown) => {
-          this.o.log('inbound pipeline failed', err);
-          this.settle(message, 'redeliver');
-        },
-      );
   }
 
   private settle(message: InboundMessage, outcome: Outcome): void {
@@ -154,8 +176,11 @@ export class InboundPipeline implements SourceSink {
     return 'done';
   }
 
-  /** Payload mapping; resolves to the protocol messages (or the reason the message is dropped). */
-  private async map(message: InboundMessage): Promise<ProtocolMessage[] | string> {
+  /**
+   * Payload mapping: the protocol messages, or the reason the message is dropped; a promise of them only when
+   * a mapper answers asynchronously (JavaScript).
+   */
+  private map(message: InboundMessage): Mapped | Promise<Mapped> {
     const correlationId = message.headers['correlation-id'];
     if (message.payload.length > this.o.maxPayloadBytes) {
       const err = messageTooLarge({ size: message.payload.length, max: this.o.maxPayloadBytes });
@@ -165,7 +190,11 @@ export class InboundPipeline implements SourceSink {
     const external: ExternalMessage = { headers: message.headers, contentType };
     if (contentType === undefined || isTextual(contentType)) external.textPayload = message.payload.toString('utf8');
     else external.bytePayload = message.payload;
-    const results = await this.o.registry.mapIncoming(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, external, this.mapperOptions);
+    const results = this.o.registry.mapIncoming(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, external, this.mapperOptions);
+    return results instanceof Promise ? results.then((r) => this.mappedOf(r, correlationId)) : this.mappedOf(results, correlationId);
+  }
+
+  private mappedOf(results: Awaited<ReturnType<MapperRegistry['mapIncoming']>>, correlationId: string | undefined): Mapped {
     const out: ProtocolMessage[] = [];
     const problems: string[] = [];
     for (const r of results) {
@@ -181,13 +210,15 @@ export class InboundPipeline implements SourceSink {
     return out;
   }
 
-  /**
-   * The sequential stage: starts each command and returns (wrapped, so the chain does not wait for it) the
-   * promise of their outcomes.
-   */
-  private dispatch(message: InboundMessage, mapped: ProtocolMessage[] | string): { outcomes: Promise<Outcome[]> } {
-    if (typeof mapped === 'string') return { outcomes: Promise.resolve([this.drop(mapped, message.headers['correlation-id'])]) };
-    return { outcomes: Promise.all(mapped.map((m) => this.dispatchOne(message, m))) };
+  /** Starts each signal of the message (in the order the mappers gave them); a throw becomes a rejection. */
+  private dispatchSafely(message: InboundMessage, mapped: Mapped): Promise<Outcome> {
+    try {
+      if (typeof mapped === 'string') return Promise.resolve(this.drop(mapped, message.headers['correlation-id']));
+      if (mapped.length === 1) return this.dispatchOne(message, mapped[0]);
+      return Promise.all(mapped.map((m) => this.dispatchOne(message, m))).then((all) => (all.includes('redeliver') ? 'redeliver' : 'done'));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   private dispatchOne(message: InboundMessage, msg: ProtocolMessage): Promise<Outcome> {
@@ -264,16 +295,14 @@ export class InboundPipeline implements SourceSink {
       }
     }
     return this.o.execute(command, { subjects }).then(
-      async (response) => {
+      (response): Outcome | Promise<Outcome> => {
         this.reply(command, () => fromThingCommandResponse(response), 'response');
-        if (aggregator) {
-          const acks = await aggregator.done;
-          if (acks.status < 200 || acks.status > 299) {
-            this.emit('acknowledged', false, `Requested acknowledgements ${custom.join(', ')} failed with status ${acks.status}.`, correlationId, command.thingId);
-            return 'redeliver' as const;
-          }
-        }
-        return 'done' as const;
+        if (!aggregator) return 'done';
+        return aggregator.done.then((acks) => {
+          if (acks.status >= 200 && acks.status <= 299) return 'done';
+          this.emit('acknowledged', false, `Requested acknowledgements ${custom.join(', ')} failed with status ${acks.status}.`, correlationId, command.thingId);
+          return 'redeliver';
+        });
       },
       (err: unknown) => {
         aggregator?.finish();
@@ -370,7 +399,7 @@ export class InboundPipeline implements SourceSink {
     const publisher = this.o.replyPublisher();
     if (address === undefined || address === '' || !publisher) return;
     const json = renderProtocolMessage(response) as unknown as Record<string, unknown>;
-    void this.o.registry.mapOutgoing(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, json).then(async (results) => {
+    void Promise.resolve(this.o.registry.mapOutgoing(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, json)).then(async (results) => {
       for (const r of results) {
         if ('error' in r) continue;
         for (const ext of r.result) {

@@ -17,8 +17,9 @@ export interface MapperRegistry {
   /** payloadMapping: the source's list (default ['Ditto']); conditions, limits and fan-out are the registry's. */
   /** `options.authorizationSubject`: the source's first subject (`{{ request:subjectId }}` in mappers). */
   /** Each result comes parsed too (`messages`): every mapper's output is validated as Ditto Protocol. */
-  mapIncoming(payloadMapping: readonly string[] | undefined, message: ExternalMessage, options?: { authorizationSubject?: string }): Promise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
-  mapOutgoing(payloadMapping: readonly string[] | undefined, message: ProtocolJson): Promise<Array<MappingResult<ExternalMessage>>>;
+  /** The outcomes directly when every mapper answered synchronously (the built-in ones), else a promise of them. */
+  mapIncoming(payloadMapping: readonly string[] | undefined, message: ExternalMessage, options?: { authorizationSubject?: string }): Array<IncomingOutcome | { mapper: string; error: DittoError }> | Promise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
+  mapOutgoing(payloadMapping: readonly string[] | undefined, message: ProtocolJson): Array<MappingResult<ExternalMessage>> | Promise<Array<MappingResult<ExternalMessage>>>;
   close(): Promise<void>;
 }
 

@@ -20,6 +20,8 @@
  *   - a mapper that throws, times out or returns something invalid (inbound: not a Ditto Protocol envelope
  *     with a known topic) yields `{ mapper, error }` with `connectivity:message.mapping.failed` (the reason,
  *     and the script line for JavaScript); other mappers are unaffected. These promises never reject.
+ *   - the outcomes come back as an array when every mapper answered synchronously (the built-in engines do:
+ *     no promise per message), as a promise of it otherwise (JavaScript).
  *   - an ID that is neither defined nor an alias falls back to `Ditto` at runtime as in Ditto; connection
  *     validation (`validateMappingDefinitions`) rejects such IDs when the connection is saved.
  * Mappers are created once per registry (JavaScript compiles into its own isolate); `close()` releases them.
@@ -63,17 +65,20 @@ export const MAX_MAPPERS = 10;
 export const MAX_MESSAGES_PER_MAPPER = 10;
 const BLOCKLIST_OPTION = 'content-type-blocklist';
 
+/** The outcomes themselves when every mapper answered synchronously (the built-in ones), else a promise. */
+export type MaybePromise<T> = T | Promise<T>;
+
 export interface MapperRegistry {
   /** payloadMapping: the source's list (default ['Ditto']); applies incomingConditions, limits (10 mappers, 10 messages each), fan-out (each mapper gets the original message). */
   mapIncoming(
     payloadMapping: readonly string[] | undefined,
     message: ExternalMessage,
     options?: InboundOptions,
-  ): Promise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
+  ): MaybePromise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
   mapOutgoing(
     payloadMapping: readonly string[] | undefined,
     message: ProtocolJson,
-  ): Promise<Array<{ mapper: string; result: ExternalMessage[] } | { mapper: string; error: DittoError }>>;
+  ): MaybePromise<Array<{ mapper: string; result: ExternalMessage[] } | { mapper: string; error: DittoError }>>;
   close(): Promise<void>;
 }
 
@@ -274,6 +279,12 @@ function tooMany(count: number, contentType: string | undefined): DittoError {
   });
 }
 
+/** The outcomes as they are when every mapper answered synchronously, else a promise of them. */
+function allOf<T>(outcomes: Array<T | Promise<T>>): T[] | Promise<T[]> {
+  for (const o of outcomes) if (o instanceof Promise) return Promise.all(outcomes);
+  return outcomes as T[];
+}
+
 function idsOf(payloadMapping: readonly string[] | undefined): readonly string[] {
   return payloadMapping === undefined || payloadMapping.length === 0 ? [DEFAULT_MAPPER] : payloadMapping;
 }
@@ -320,20 +331,23 @@ export async function createMapperRegistry(
       reason: `the payloadMapping has more than ${MAX_MAPPERS} mappers; mapper number ${index + 1} was not applied`,
     });
 
-  async function runIncoming(
+  type Incoming = IncomingOutcome | { mapper: string; error: DittoError };
+  type Outgoing = { mapper: string; result: ExternalMessage[] } | { mapper: string; error: DittoError };
+
+  /** Synchronous when the mapper answers synchronously (the built-in ones), so most messages take no promise. */
+  function runIncoming(
     id: string,
     entry: Entry,
     message: ExternalMessage,
     options: InboundOptions,
     contentType: string | undefined,
-  ): Promise<IncomingOutcome | { mapper: string; error: DittoError }> {
-    const none = { mapper: id, result: [], messages: [] };
+  ): Incoming | Promise<Incoming> {
     if (
       contentType !== undefined &&
       entry.blocklist.size > 0 &&
       entry.blocklist.has(mediaTypeOf(contentType))
     )
-      return none;
+      return { mapper: id, result: [], messages: [] };
     if (entry.incoming.length > 0) {
       const resolvers: PlaceholderResolvers = {
         header: headerResolver(message.headers),
@@ -341,39 +355,50 @@ export async function createMapperRegistry(
         time: timeResolver(now),
         request: requestResolver(options.authorizationSubject),
       };
-      if (!allResolve(entry.incoming, resolvers)) return none;
+      if (!allResolve(entry.incoming, resolvers)) return { mapper: id, result: [], messages: [] };
     }
+    const failed = (error: unknown): Incoming => ({ mapper: id, error: toMappingError(error, contentType) });
+    const parsed = (result: ProtocolJson[]): Incoming => {
+      try {
+        if (result.length > MAX_MESSAGES_PER_MAPPER) throw tooMany(result.length, contentType);
+        const messages = result.map((json) => parseProtocolMessage(json)); // envelope + topic (§4.1, §4.2)
+        return { mapper: id, result, messages };
+      } catch (error) {
+        return failed(error);
+      }
+    };
+    let result: ProtocolJson[] | Promise<ProtocolJson[]>;
     try {
-      const result = entry.mapper.mapIncoming ? await entry.mapper.mapIncoming(message, options) : [];
-      if (result.length > MAX_MESSAGES_PER_MAPPER) throw tooMany(result.length, contentType);
-      const messages = result.map((json) => parseProtocolMessage(json)); // envelope + topic (§4.1, §4.2)
-      return { mapper: id, result, messages };
+      result = entry.mapper.mapIncoming ? entry.mapper.mapIncoming(message, options) : [];
     } catch (error) {
-      return { mapper: id, error: toMappingError(error, contentType) };
+      return failed(error);
     }
+    return result instanceof Promise ? result.then(parsed, failed) : parsed(result);
   }
 
-  async function runOutgoing(id: string, entry: Entry, message: ProtocolJson) {
+  function runOutgoing(id: string, entry: Entry, message: ProtocolJson): Outgoing | Promise<Outgoing> {
     if (
       entry.outgoing.length > 0 &&
       !allResolve(entry.outgoing, outboundResolvers(message, context.connectionId, now))
     ) {
       return { mapper: id, result: [] };
     }
+    const failed = (error: unknown): Outgoing => ({ mapper: id, error: toMappingError(error, headerOf(message.headers, 'content-type')) });
+    const checked = (result: ExternalMessage[]): Outgoing =>
+      result.length > MAX_MESSAGES_PER_MAPPER ? failed(tooMany(result.length, headerOf(message.headers, 'content-type'))) : { mapper: id, result };
+    let result: ExternalMessage[] | Promise<ExternalMessage[]>;
     try {
-      const result = entry.mapper.mapOutgoing ? await entry.mapper.mapOutgoing(message) : [];
-      if (result.length > MAX_MESSAGES_PER_MAPPER)
-        throw tooMany(result.length, headerOf(message.headers, 'content-type'));
-      return { mapper: id, result };
+      result = entry.mapper.mapOutgoing ? entry.mapper.mapOutgoing(message) : [];
     } catch (error) {
-      return { mapper: id, error: toMappingError(error, headerOf(message.headers, 'content-type')) };
+      return failed(error);
     }
+    return result instanceof Promise ? result.then(checked, failed) : checked(result);
   }
 
   return {
     mapIncoming(payloadMapping, message, options = {}) {
       const contentType = contentTypeOf(message);
-      return Promise.all(
+      return allOf(
         idsOf(payloadMapping).map((id, i) =>
           i >= MAX_MAPPERS
             ? { mapper: id, error: limitError(i, contentType) }
@@ -382,7 +407,7 @@ export async function createMapperRegistry(
       );
     },
     mapOutgoing(payloadMapping, message) {
-      return Promise.all(
+      return allOf(
         idsOf(payloadMapping).map((id, i) =>
           i >= MAX_MAPPERS
             ? { mapper: id, error: limitError(i, headerOf(message.headers, 'content-type')) }
