@@ -183,10 +183,12 @@ export class OutboundPipeline implements Subscriber {
   }
 
   /**
-   * Queues `work` behind the signals before it. A full queue drops the signal: a requested label of this
-   * target is then answered with 503 (true: the signal was taken, so nobody weak-acks it); false otherwise.
+   * Runs `work` now when nothing is queued ahead of it, else queues it behind the signals before it: only an
+   * asynchronous step (a policy still loading, a JavaScript mapper) makes later signals wait, so order holds
+   * without a promise per signal. A full queue drops the signal: a requested label of this target is then
+   * answered with 503 (true: the signal was taken, so nobody weak-acks it); false otherwise.
    */
-  private enqueue(signal: Pick<OutboundSignal, 'thingId' | 'channel' | 'correlationId'>, what: string, work: () => Promise<void>): boolean {
+  private enqueue(signal: Pick<OutboundSignal, 'thingId' | 'channel' | 'correlationId'>, what: string, work: () => void | Promise<void>): boolean {
     const { thingId, correlationId } = signal;
     this.emit('dispatched', true, `Dispatched ${what}.`, correlationId, thingId);
     if (this.queued >= this.o.maxQueued) {
@@ -197,14 +199,24 @@ export class OutboundPipeline implements Subscriber {
       this.ack({ thingId, channel: signal.channel, label, status: 503, payload: `Dropped: ${reason}.`, headers: { 'correlation-id': correlationId } });
       return true;
     }
+    const failed = (err: unknown) => {
+      this.o.log('outbound pipeline failed', err);
+      this.emit('dropped', false, 'Dropped: internal error.', correlationId, thingId);
+    };
+    let pending: void | Promise<void>;
+    if (this.queued === 0) {
+      try {
+        pending = work();
+      } catch (err) {
+        failed(err);
+        return true;
+      }
+      if (!(pending instanceof Promise)) return true;
+    } else {
+      pending = this.chain.then(work);
+    }
     this.queued++;
-    this.chain = this.chain
-      .then(work)
-      .catch((err: unknown) => {
-        this.o.log('outbound pipeline failed', err);
-        this.emit('dropped', false, 'Dropped: internal error.', correlationId, thingId);
-      })
-      .finally(() => this.queued--);
+    this.chain = pending.catch(failed).finally(() => this.queued--);
     return true;
   }
 
@@ -261,13 +273,18 @@ export class OutboundPipeline implements Subscriber {
     });
   }
 
-  private async processEvent(published: PublishedThingEvent, topic: TargetTopic): Promise<void> {
-    const { event, policyId, thing } = published;
+  /** Synchronous unless the policy must be loaded first or a mapper answers asynchronously. */
+  private processEvent(published: PublishedThingEvent, topic: TargetTopic): void | Promise<void> {
+    const enforcer = published.policyId === undefined ? undefined : this.o.enforcer(published.policyId);
+    if (enforcer instanceof Promise) return enforcer.then((e) => this.processEventWith(published, topic, e));
+    return this.processEventWith(published, topic, enforcer);
+  }
+
+  private processEventWith(published: PublishedThingEvent, topic: TargetTopic, enforcer: ThingEnforcer | undefined): void | Promise<void> {
+    const { event, thing } = published;
     const { target } = this.o;
     const correlationId = event.headers['correlation-id'];
     const subjects = target.authorizationContext;
-    let enforcer = policyId === undefined ? undefined : this.o.enforcer(policyId);
-    if (enforcer instanceof Promise) enforcer = await enforcer;
     // §11.4 READ for the target's subjects; the event value is pruned to what they may read (§14.2).
     let value: unknown = event.value;
     if (!enforcer) return this.filteredOut('no policy', event.headers, event.thingId);
@@ -306,16 +323,21 @@ export class OutboundPipeline implements Subscriber {
     const message = fromThingEvent({ ...event, headers: subscriberHeaders(event.headers) });
     if (value !== undefined) message.value = value;
     if (topic.extraFields && thing) message.extra = applyFieldSelector(readable(), topic.extraFields);
-    await this.publish({ thingId: event.thingId, channel: event.channel, correlationId: correlationId ?? '', message, headers: event.headers, resource: { type: 'thing', path: event.path }, readable });
+    return this.publish({ thingId: event.thingId, channel: event.channel, correlationId: correlationId ?? '', message, headers: event.headers, resource: { type: 'thing', path: event.path }, readable });
   }
 
   /** Payload mapping, header mapping, address placeholders, write; the answer is handled when it arrives. */
-  private async publish(signal: OutboundSignal): Promise<void> {
+  private publish(signal: OutboundSignal): void | Promise<void> {
     const { target } = this.o;
-    const { thingId, message, correlationId } = signal;
-    const json = renderProtocolMessage(message) as unknown as Record<string, unknown>;
-    const results = await this.o.registry.mapOutgoing(target.payloadMapping.length > 0 ? target.payloadMapping : undefined, json);
+    const json = renderProtocolMessage(signal.message) as unknown as Record<string, unknown>;
+    const results = this.o.registry.mapOutgoing(target.payloadMapping.length > 0 ? target.payloadMapping : undefined, json);
+    if (results instanceof Promise) return results.then((r) => this.publishMapped(signal, r));
+    this.publishMapped(signal, results);
+  }
 
+  private publishMapped(signal: OutboundSignal, results: Awaited<ReturnType<MapperRegistry['mapOutgoing']>>): void {
+    const { target } = this.o;
+    const { thingId, correlationId } = signal;
     const resolvers = new SignalResolvers(signal, this.o.connectionId) as unknown as PlaceholderResolvers;
     for (const r of results) {
       if ('error' in r) {

@@ -1,13 +1,19 @@
 /**
- * The inbound pipeline's order (src/connectivity/inbound.ts): commands reach the things service in the order
- * the broker delivered their messages, whether the mappers answered synchronously (built-in) or not
- * (JavaScript), and also when both kinds alternate. A fake registry and executor (pure logic).
+ * The order of the connection pipelines (pure logic, with a fake registry, executor, enforcer and publisher):
+ * - inbound (src/connectivity/inbound.ts): commands reach the things service in the order the broker
+ *   delivered their messages, whether the mappers answered synchronously (built-in) or not (JavaScript),
+ *   also when both kinds alternate;
+ * - outbound (src/connectivity/outbound.ts): events reach the publisher in the order they were published,
+ *   also when one of them waits for its policy to load.
  */
 import { describe, expect, it } from 'vitest';
 import { ConnectivityEvents } from '../../src/connectivity/events.js';
 import { InboundPipeline } from '../../src/connectivity/inbound.js';
+import { OutboundPipeline } from '../../src/connectivity/outbound.js';
 import type { MapperRegistry } from '../../src/connectivity/mapping-port.js';
 import type { Source } from '../../src/connectivity/model.js';
+import type { ThingEvent } from '../../src/model/signals.js';
+import { createEnforcer } from '../../src/policies/enforcer.js';
 import { compileTemplate } from '../../src/placeholders/index.js';
 import { parseProtocolMessage } from '../../src/protocol/index.js';
 
@@ -69,5 +75,34 @@ describe('inbound order', () => {
     // Back to synchronous dispatch once nothing waits on the sequential stage.
     p.deliver({ address: 'in', headers: {}, payload: Buffer.from('h'), ack: () => acked.push('h'), nack: () => acked.push('nack h') });
     expect(executed.at(-1)).toBe('h');
+  });
+});
+
+describe('outbound order', () => {
+  it('publishes events in order when one waits for its policy to load', async () => {
+    const enforcer = createEnforcer({ policyId: 'org.eclipse:p', entries: { all: { subjects: { 'nginx:ditto': { type: 'test' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } } } } as never);
+    const published: string[] = [];
+    let loads = 0;
+    const target = new OutboundPipeline({
+      connectionId: 'c',
+      target: { index: 0, address: 'out', addressTemplate: compileTemplate('out'), topics: [{ kind: 'twin.events' }], authorizationContext: ['nginx:ditto'], headerMapping: [], payloadMapping: [], qos: 1 },
+      registry: { mapIncoming: () => [], mapOutgoing: (_ids, json) => [{ mapper: 'Ditto', result: [{ headers: {}, textPayload: JSON.stringify(json.value) }] }], close: async () => undefined },
+      events: new ConnectivityEvents(),
+      // The policy of the second event is not cached yet: it loads asynchronously.
+      enforcer: (policyId) => (policyId === 'org.eclipse:slow' && loads++ === 0 ? new Promise((resolve) => setTimeout(() => resolve(enforcer), 5)) : enforcer),
+      publisher: () => ({
+        write: async (message) => {
+          published.push(message.payload.toString());
+        },
+      }),
+      maxQueued: 100,
+      log: () => undefined,
+    });
+    const event = (n: number): ThingEvent => ({ thingId: 'org.eclipse:t1', channel: 'twin', action: 'modified', path: '/attributes/n', value: n, revision: n, timestamp: '2026-01-01T00:00:00Z', headers: { 'correlation-id': `c${n}` } });
+    for (const n of [1, 2, 3, 4]) target.onThingEvent({ event: event(n), policyId: n === 2 ? 'org.eclipse:slow' : 'org.eclipse:p', thing: undefined });
+    // The first event needs no promise before its write; the others wait behind the second.
+    expect(published).toEqual(['1']);
+    await target.drain();
+    expect(published).toEqual(['1', '2', '3', '4']);
   });
 });
