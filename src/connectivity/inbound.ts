@@ -35,6 +35,7 @@ import {
   thingResolver,
   timeResolver,
   topicResolver,
+  type PlaceholderResolver,
   type PlaceholderResolvers,
 } from '../placeholders/index.js';
 import {
@@ -94,11 +95,15 @@ export class InboundPipeline implements SourceSink {
 
   /** The first subject when it is fixed (no placeholders), for `{{ request:subjectId }}` in mappers. */
   private readonly mapperOptions: { authorizationSubject?: string };
+  /** The source's subjects when none has placeholders (the usual case): resolved once, not per message. */
+  private readonly fixedSubjects: string[] | undefined;
 
   constructor(private readonly o: InboundOptions) {
     this.label = o.source.addresses.join(',');
-    const first = o.source.authorizationContext[0];
+    const context = o.source.authorizationContext;
+    const first = context[0];
     this.mapperOptions = first && first.placeholders.length === 0 ? { authorizationSubject: first.text } : {};
+    this.fixedSubjects = context.every((t) => t.placeholders.length === 0) ? context.map((t) => t.text) : undefined;
   }
 
   register(handle: SourceHandle): () => void {
@@ -224,13 +229,12 @@ export class InboundPipeline implements SourceSink {
   private dispatchOne(message: InboundMessage, msg: ProtocolMessage): Promise<Outcome> {
     const { source } = this.o;
     const entityId = entityIdOf(msg.topic);
-    const external = headerResolver(message.headers);
     // §4.1: devices may not set internal headers; then header mapping adds to the mapped headers (§11.3).
     const headers: DittoHeaders = {};
     for (const k in msg.headers) if (!isInternalHeader(k)) headers[k] = msg.headers[k];
     if (source.headerMapping.length > 0) {
       const resolvers: PlaceholderResolvers = {
-        header: external,
+        header: headerResolver(message.headers),
         connection: connectionResolver(this.o.connectionId),
         time: timeResolver(),
         thing: thingResolver(entityId),
@@ -248,7 +252,7 @@ export class InboundPipeline implements SourceSink {
     msg.headers = headers;
     const correlationId = headers['correlation-id'];
     if (source.enforcement) {
-      const input = resolveFirst(source.enforcement.input, { header: external, source: sourceResolver(message.address), connection: connectionResolver(this.o.connectionId) });
+      const input = resolveFirst(source.enforcement.input, { header: headerResolver(message.headers), source: sourceResolver(message.address), connection: connectionResolver(this.o.connectionId) });
       const filterResolvers: PlaceholderResolvers = { thing: thingResolver(entityId), entity: thingResolver(entityId), connection: connectionResolver(this.o.connectionId) };
       const matches = input !== undefined && source.enforcement.filters.some((f) => resolveFirst(f, filterResolvers) === input);
       if (!matches) {
@@ -270,21 +274,17 @@ export class InboundPipeline implements SourceSink {
       const error = this.asDittoError(err);
       return Promise.resolve(this.drop(`Dropped: ${error.message}`, correlationId, entityId));
     }
-    const subjects: string[] = [];
-    for (const t of source.authorizationContext) {
-      const r = resolveTemplate(t, { header: external, connection: connectionResolver(this.o.connectionId) });
-      if (r.kind === 'resolved') subjects.push(...r.values);
-    }
+    const subjects = this.fixedSubjects ?? this.subjectsFor(headerResolver(message.headers));
     if (subjects.length === 0) return Promise.resolve(this.drop('Dropped: the authorization context resolved to no subject.', correlationId, entityId));
     if (adapted.kind === 'thing.event') return this.sendLiveEvent(adapted.signal, { subjects }, correlationId);
     if (adapted.kind === 'thing.message' || adapted.signal.channel === 'live') return this.sendLive(adapted, { subjects }, correlationId);
     const command = adapted.signal;
     // §9: custom labels requested by the source (acknowledgementRequests.includes) or the command itself;
     // `twin-persisted` is implied: execute resolves only once the write is durable.
-    let custom = [...new Set([...source.acknowledgementRequests.includes, ...headerList(headers['requested-acks'])])].filter((l) => !BUILT_IN_ACK_LABELS.has(l));
+    let custom = customAckLabels(source.acknowledgementRequests.includes, headers['requested-acks']);
     // The source's `acknowledgementRequests.filter` tripped (e.g. an MQTT QoS 0 message): no acknowledgements are requested.
     const ackFilter = source.acknowledgementRequests.filter;
-    if (custom.length > 0 && ackFilter !== undefined && resolveTemplate(ackFilter, { header: external, topic: topicResolver(msg.topic), connection: connectionResolver(this.o.connectionId) }).kind !== 'resolved') custom = [];
+    if (custom.length > 0 && ackFilter !== undefined && resolveTemplate(ackFilter, { header: headerResolver(message.headers), topic: topicResolver(msg.topic), connection: connectionResolver(this.o.connectionId) }).kind !== 'resolved') custom = [];
     let aggregator: ReturnType<AckPort['expect']> | undefined;
     if (custom.length > 0 && this.o.acks && command.action !== 'retrieve') {
       try {
@@ -315,6 +315,16 @@ export class InboundPipeline implements SourceSink {
         return this.drop(`Dropped: ${error.message}`, correlationId, command.thingId);
       },
     );
+  }
+
+  /** The source's subjects resolved with the message's headers (templates with placeholders). */
+  private subjectsFor(external: PlaceholderResolver): string[] {
+    const subjects: string[] = [];
+    for (const t of this.o.source.authorizationContext) {
+      const r = resolveTemplate(t, { header: external, connection: connectionResolver(this.o.connectionId) });
+      if (r.kind === 'resolved') subjects.push(...r.values);
+    }
+    return subjects;
   }
 
   /**
@@ -381,24 +391,19 @@ export class InboundPipeline implements SourceSink {
 
   /**
    * §11.2 replyTarget: responses go to the resolved address when a response is required. The message is made
-   * only then (most telemetry sources have no reply target).
+   * only once the address resolved (a source's default reply target is `{{ header:reply-to }}`, and most
+   * telemetry carries none).
    */
   private reply(command: Pick<ThingCommand, 'thingId' | 'headers'>, message: () => ProtocolMessage, type: 'response' | 'error'): void {
     const rt = this.o.source.replyTarget;
     if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type)) return;
-    const response = message();
-    const resolvers: PlaceholderResolvers = {
-      header: headerResolver(command.headers),
-      thing: thingResolver(command.thingId),
-      entity: thingResolver(command.thingId),
-      connection: connectionResolver(this.o.connectionId),
-      time: timeResolver(),
-      topic: topicResolver(response.topic),
-    };
+    const context = new ReplyResolvers(command, this.o.connectionId, message);
+    const resolvers = context as unknown as PlaceholderResolvers;
     const address = resolveFirst(rt.address, resolvers);
+    if (address === undefined || address === '') return;
     const publisher = this.o.replyPublisher();
-    if (address === undefined || address === '' || !publisher) return;
-    const json = renderProtocolMessage(response) as unknown as Record<string, unknown>;
+    if (!publisher) return;
+    const json = renderProtocolMessage(context.response) as unknown as Record<string, unknown>;
     void Promise.resolve(this.o.registry.mapOutgoing(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, json)).then(async (results) => {
       for (const r of results) {
         if ('error' in r) continue;
@@ -413,6 +418,44 @@ export class InboundPipeline implements SourceSink {
       }
     }).catch((err: unknown) => this.o.log('reply failed', err));
   }
+}
+
+/** The placeholder resolvers of a reply (§11.5), each made when a template reads its prefix. */
+class ReplyResolvers {
+  private made: ProtocolMessage | undefined;
+  constructor(
+    private readonly command: Pick<ThingCommand, 'thingId' | 'headers'>,
+    private readonly connectionId: string,
+    private readonly message: () => ProtocolMessage,
+  ) {}
+  /** The response message, made on first use. */
+  get response(): ProtocolMessage {
+    return (this.made ??= this.message());
+  }
+  get header() {
+    return headerResolver(this.command.headers);
+  }
+  get thing() {
+    return thingResolver(this.command.thingId);
+  }
+  get entity() {
+    return thingResolver(this.command.thingId);
+  }
+  get connection() {
+    return connectionResolver(this.connectionId);
+  }
+  get time() {
+    return timeResolver();
+  }
+  get topic() {
+    return topicResolver(this.response.topic);
+  }
+}
+
+/** §9 the custom labels a command requests (the source's `includes` and its `requested-acks`), without the built-in ones. */
+function customAckLabels(includes: readonly string[], requested: string | undefined): string[] {
+  if (includes.length === 0 && requested === undefined) return [];
+  return [...new Set([...includes, ...headerList(requested)])].filter((l) => !BUILT_IN_ACK_LABELS.has(l));
 }
 
 type DeviceAnswer = Extract<AdaptedSignal, { kind: 'ack' | 'thing.message' | 'thing.response' | 'error' }>;

@@ -34,7 +34,7 @@ import {
 import { isValidNamespacedId, namespaceOf } from '../model/ids.js';
 import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
 import { resolveThingResource, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
-import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
+import { ConcurrentModificationError, type Change, type EntityRecord, type Store } from '../store/port.js';
 import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
 import { isoTime } from '../util/iso-time.js';
 import { extended } from '../util/objects.js';
@@ -438,10 +438,8 @@ export class ThingsService {
     const event: ThingEvent = { thingId, channel: 'twin', action: change.action, path: command.path === '' ? '/' : command.path, revision, timestamp, headers };
     if (change.value !== undefined) event.value = change.value;
     const policyId = next?.policyId ?? previous?.value?.policyId;
-    const writing = this.store.write([
-      ...(policyChange ? [policyChange] : []),
-      { record, expectedRevision: previous?.revision ?? 0, event: { event, policyId }, valueJson },
-    ]);
+    const thingChange: Change = { record, expectedRevision: previous?.revision ?? 0, event: { event, policyId }, valueJson };
+    const writing = this.store.write(policyChange ? [policyChange, thingChange] : [thingChange]);
     this.head.set(thingId, record);
     if (policyChange) this.policies.noteAccepted(policyChange.record);
     try {
