@@ -20,6 +20,7 @@ import amqplib, { type Channel } from 'amqplib';
 import { startServer } from '../scripts/brokers/index.js';
 import { fromEnvironment, localEndpoint, localServers } from '../test/brokers/env.js';
 import { startServiceProcess } from '../test/helpers/service-process.js';
+import { sampleService } from './support/service-cpu.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -43,6 +44,8 @@ interface Row {
   rate: number;
   p50: number;
   p99: number;
+  /** The service's CPU time per message in the measured window, µs (Twinbridge row). */
+  cpuUs?: number;
 }
 
 const WINDOW = 2000;
@@ -58,7 +61,7 @@ function percentile(sorted: number[], p: number): number {
  * Closed loop: keeps WINDOW messages in flight, `send(seq)` publishes message `seq`, `onReceive` is wired
  * by the caller to `received(seq)`. Measures after a warm-up for `seconds`.
  */
-async function drive(name: string, seconds: number, send: (seq: number) => void, hook: (received: (seq: number) => void) => void): Promise<Row> {
+async function drive(name: string, seconds: number, send: (seq: number) => void, hook: (received: (seq: number) => void) => void, cpuSeconds?: () => Promise<number>): Promise<Row> {
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
   let seq = 0;
@@ -83,17 +86,19 @@ async function drive(name: string, seconds: number, send: (seq: number) => void,
   });
   for (let i = 0; i < WINDOW; i++) next();
   await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const cpuBefore = await cpuSeconds?.();
   measuring = true;
   const measureStart = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - measureStart) / 1000;
+  const cpuUs = cpuBefore === undefined ? undefined : (((await cpuSeconds!()) - cpuBefore) * 1e6) / counted;
   sending = false;
   // Let what is in flight arrive before the next row starts.
   const until = Date.now() + 15_000;
   while (sentAt.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   latencies.sort((a, b) => a - b);
-  return { name, messages: counted, rate: Math.round(counted / elapsed), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { name, messages: counted, rate: Math.round(counted / elapsed), p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs };
 }
 
 async function consume(channel: Channel, queue: string, onMessage: (content: Buffer) => void): Promise<string> {
@@ -168,12 +173,12 @@ async function main(): Promise<void> {
     await sub.cancel(rawTag);
     let onTwin: (seq: number) => void = () => undefined;
     await consume(sub, q.out, (c) => onTwin(seqOf(c)));
-    rows.push(await drive('Twinbridge: amqp-091 → twin (durable) → amqp-091', seconds, (s) => pub.sendToQueue(q.in, command(s), { persistent: true, contentType: 'application/json' }), (f) => (onTwin = f)));
+    rows.push(await drive('Twinbridge: amqp-091 → twin (durable) → amqp-091', seconds, (s) => pub.sendToQueue(q.in, command(s), { persistent: true, contentType: 'application/json' }), (f) => (onTwin = f), async () => (await sampleService(service.url)).cpuSeconds));
 
     console.log(`\nAMQP 0.9.1 end to end, RabbitMQ ${url.replace(/\/\/[^@]*@/, '//')}, ${WINDOW} messages in flight, ${seconds} s per row after ${WARMUP_MS} ms warm-up, ${THINGS} things, this process publishes and consumes`);
-    console.log('| path | messages | messages/s | p50 ms | p99 ms |');
-    console.log('|---|---:|---:|---:|---:|');
-    for (const r of rows) console.log(`| ${r.name} | ${r.messages} | ${r.rate} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
+    console.log('| path | messages | messages/s | p50 ms | p99 ms | service CPU µs/msg |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const r of rows) console.log(`| ${r.name} | ${r.messages} | ${r.rate} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuUs === undefined ? '' : Math.round(r.cpuUs)} |`);
     console.log(`\nTwinbridge / raw pass-through: ${(rows[1].rate / rows[0].rate).toFixed(2)}; Twinbridge ${rows[1].rate} messages/s end to end (target >= 10000)`);
   } finally {
     relayProcess.kill('SIGTERM');

@@ -11,8 +11,11 @@ import type { PolicyDirectory, ThingEnforcer, ThingPolicyRequest } from '../thin
 import { createEnforcer, defaultPolicy, type Enforcer } from './enforcer.js';
 import type { Policy } from './model.js';
 
-const READ = ['READ'] as const;
 import { validatePolicy } from './validate.js';
+
+const READ = ['READ'] as const;
+/** Distinct policy contents whose compiled enforcer is shared; the map starts over beyond it. */
+const MAX_SHARED_ENFORCERS = 10_000;
 
 export interface StorePolicyDirectoryOptions {
   store: Store;
@@ -38,6 +41,8 @@ export class StorePolicyDirectory implements PolicyDirectory {
   private readonly nowInjected: boolean;
   private readonly head = new Map<string, PolicyRecord | null>();
   private readonly compiled = new Map<string, Compiled>();
+  /** Compiled enforcers by the JSON of their policy's entries (see compile). */
+  private readonly shared = new Map<string, ThingEnforcer>();
 
   constructor(options: StorePolicyDirectoryOptions) {
     this.store = options.store;
@@ -187,11 +192,19 @@ export class StorePolicyDirectory implements PolicyDirectory {
     const nowMs = this.nowInjected ? this.now().getTime() : Date.now();
     if (cached && cached.revision === revision && cached.importsKey === importsKey && nowMs < cached.validUntil) return cached.enforcer;
     const now = new Date(nowMs);
-    const enforcer = createEnforcer(policy, {
-      now,
-      resolveImport: (id: string) => this.head.get(id)?.value ?? undefined,
-    });
-    this.compiled.set(policy.policyId, { revision, importsKey, enforcer, validUntil: nextExpiry(policy, now) });
+    const validUntil = nextExpiry(policy, now);
+    // Policies with the same entries (every thing's default policy, for one) share one compiled trie: less
+    // memory, and enforcement stays in the CPU cache. Imports and expiring subjects make a policy its own.
+    const contentKey = importsKey === '' && validUntil === Infinity ? JSON.stringify(policy.entries) : undefined;
+    let enforcer = contentKey === undefined ? undefined : this.shared.get(contentKey);
+    if (!enforcer) {
+      enforcer = createEnforcer(policy, { now, resolveImport: (id: string) => this.head.get(id)?.value ?? undefined });
+      if (contentKey !== undefined) {
+        if (this.shared.size >= MAX_SHARED_ENFORCERS) this.shared.clear();
+        this.shared.set(contentKey, enforcer);
+      }
+    }
+    this.compiled.set(policy.policyId, { revision, importsKey, enforcer, validUntil });
     return enforcer;
   }
 }

@@ -521,6 +521,22 @@ describe('policies and things', () => {
     expect((await svc.request('PUT', `/api/2/things/${enc(thingId)}/attributes/c`, { auth: 'bob:bob', body: 3 })).status).toBe(404);
   });
 
+  it('enforces each of several identical default policies on its own thing when one of them changes', async () => {
+    // Policies with the same entries share one compiled enforcer (src/policies/directory.ts).
+    const [a, b, c] = [newId(), newId(), newId()];
+    for (const id of [a, b, c]) expect((await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: { attributes: { a: 1 } } })).status).toBe(201);
+    const bob = `/entries/DEFAULT/subjects/${enc('nginx:bob')}`;
+    expect((await svc.request('PUT', `/api/2/policies/${enc(a)}${bob}`, { body: { type: 'friend' } })).status).toBe(201);
+    expect((await svc.request('GET', `/api/2/things/${enc(a)}`, { auth: 'bob:bob' })).status).toBe(200);
+    expect((await svc.request('GET', `/api/2/things/${enc(b)}`, { auth: 'bob:bob' })).status).toBe(404);
+    // b now has the same entries as a; c keeps the original ones.
+    expect((await svc.request('PUT', `/api/2/policies/${enc(b)}${bob}`, { body: { type: 'friend' } })).status).toBe(201);
+    expect((await svc.request('DELETE', `/api/2/policies/${enc(a)}${bob}`)).status).toBe(204);
+    expect((await svc.request('GET', `/api/2/things/${enc(a)}`, { auth: 'bob:bob' })).status).toBe(404);
+    expect((await svc.request('GET', `/api/2/things/${enc(b)}`, { auth: 'bob:bob' })).status).toBe(200);
+    expect((await svc.request('GET', `/api/2/things/${enc(c)}`, { auth: 'bob:bob' })).status).toBe(404);
+  });
+
   it('keeps the policy of a deleted thing', async () => {
     const thingId = newId();
     await svc.request('PUT', `/api/2/things/${enc(thingId)}`, { body: {} });
