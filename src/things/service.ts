@@ -281,7 +281,7 @@ export class ThingsService {
       if (resource.kind === 'policyId') throw policyIdNotDeletable();
       if (!mayWrite(resource.segments)) throw denied();
       if (resource.kind !== 'thing' && currentValue === undefined) throw levelError(resource, 'notFound', thingId);
-      return this.commit(command, current!, resource.kind === 'thing' ? null : (deleteAt(thing, resource.segments) as ThingJson), { action: 'deleted' }, 204, undefined);
+      return this.commit(command, resource.segments, current!, resource.kind === 'thing' ? null : (deleteAt(thing, resource.segments) as ThingJson), { action: 'deleted' }, 204, undefined);
     }
     if (resource.kind === 'thingId') throw thingIdNotSettable();
     requireParentFeature(resource, thing, thingId);
@@ -321,7 +321,7 @@ export class ThingsService {
       responseValue = created ? value : undefined;
     }
     if (next.policyId !== thing.policyId) await this.checkPolicyChange(next.policyId!, thingId);
-    return this.commit(command, current!, next, event, status, responseValue);
+    return this.commit(command, resource.segments, current!, next, event, status, responseValue);
   }
 
   /** Creation of a thing that does not exist (or was deleted): the policy comes with it (§1.2). */
@@ -359,7 +359,7 @@ export class ThingsService {
     }
     const created = { thingId, policyId, ...thing } as ThingJson; // Ditto's key order: thingId, policyId, …
     if (!policyWrite.enforcer.hasUnrestricted('thing:/', auth.subjects, WRITE)) throw thingNotModifiable({ thingId });
-    return this.commit(command, latest ?? deleted, created, { action: 'created', value: created }, 201, created, policyWrite.change);
+    return this.commit(command, [], latest ?? deleted, created, { action: 'created', value: created }, 201, created, policyWrite.change);
   }
 
   /** ditto: §1.2 `_copyPolicyFrom: "{{ ref:things/<thingId>/policyId }}"` names the policy of a thing the requester may read. */
@@ -403,6 +403,7 @@ export class ThingsService {
   /** Hands the change to the store, then answers and publishes once it is durable. */
   private async commit(
     command: ThingCommand,
+    segments: readonly string[],
     previous: ThingRecord | undefined,
     next: ThingJson | null,
     change: Pick<ThingEvent, 'action' | 'value'>,
@@ -452,7 +453,6 @@ export class ThingsService {
     const order = this.publishOrder?.();
     if (order) await order;
     this.bus.publishThingEvent({ event, policyId, thing: next ?? undefined });
-    const segments = parsePointer(command.path);
     // A sub-resource's ETag hashes its value: computed only when something reads it (HTTP does, telemetry
     // from a connection without a reply target does not).
     const etag = change.action === 'deleted' ? undefined : segments.length === 0 ? revisionTag(revision) : () => hashTag(getAt(next, segments));
