@@ -216,6 +216,8 @@ export class PathIndex {
 
   /** Replaces the old version of a thing by the new one, touching only values that changed. */
   update(id: number, old: ThingJson, next: ThingJson): void {
+    // Things are copied on write: a subtree the change did not touch is the same object in both versions.
+    if (unchangedAt(old, next, this.segments)) return;
     const before = this.valuesOf(old);
     const after = this.valuesOf(next);
     if (after.exists) this.present.add(id);
@@ -288,4 +290,25 @@ export class PathIndex {
       else for (const id of ids) into.add(id);
     }
   }
+}
+
+/**
+ * Whether the values at `segments` are certainly the same in both versions of a thing: the walk meets the
+ * same object (an untouched subtree) or equal primitives. Arrays end the walk (a path applies to their
+ * elements); the caller then compares the values.
+ */
+function unchangedAt(a: unknown, b: unknown, segments: readonly string[]): boolean {
+  let x = a;
+  let y = b;
+  for (const segment of segments) {
+    if (x === y) return true;
+    if (!isObjectNode(x) || !isObjectNode(y)) return false;
+    x = Object.prototype.hasOwnProperty.call(x, segment) ? x[segment] : undefined;
+    y = Object.prototype.hasOwnProperty.call(y, segment) ? y[segment] : undefined;
+  }
+  return x === y;
+}
+
+function isObjectNode(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -137,6 +137,26 @@ describe('SearchIndex', () => {
     expect(index.remove('b:3')).toBe(false);
   });
 
+  it('keeps path indexes current when a copy-on-write change shares the untouched subtrees', () => {
+    const index = new SearchIndex();
+    const v1 = { thingId: 'a:1', attributes: { color: 'red', size: 1 }, features: { f: { properties: { v: 1 } } } };
+    index.upsert(v1);
+    const red = parseRql('eq(attributes/color,"red")');
+    const v2 = parseRql('eq(features/f/properties/v,2)');
+    expect(index.count({ filter: red })).toBe(1);
+    expect(index.count({ filter: v2 })).toBe(0);
+    // features changed, attributes shared (the same object), as the things service writes it.
+    const next = { ...v1, features: { f: { properties: { v: 2 } } } };
+    index.upsert(next);
+    expect(index.count({ filter: red })).toBe(1);
+    expect(index.count({ filter: v2 })).toBe(1);
+    // attributes changed, features shared.
+    index.upsert({ ...next, attributes: { ...next.attributes, color: 'blue' } });
+    expect(index.count({ filter: red })).toBe(0);
+    expect(index.count({ filter: parseRql('eq(attributes/color,"blue")') })).toBe(1);
+    expect(index.count({ filter: v2 })).toBe(1);
+  });
+
   it('keeps at most maxPathIndexes path indexes, dropping the least recently used', () => {
     const index = new SearchIndex({ maxPathIndexes: 2 });
     for (const t of things) index.upsert(t);
