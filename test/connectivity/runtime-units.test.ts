@@ -41,6 +41,21 @@ describe('connection metrics', () => {
   });
 });
 
+describe('connection metrics within one bucket', () => {
+  it('counts events of the same second, the next second and after a read alike', () => {
+    const m = new ConnectionMetrics();
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const at = (now: number) => (m.toJSON('c', ['a/#'], [], now) as any).connectionMetrics.inbound.consumed.success;
+    for (const dt of [0, 10, 999, 1000, 1500]) m.record(event(t0 + dt));
+    expect(at(t0 + 1600)).toMatchObject({ PT1M: 5, PT1H: 5, PT24H: 5 });
+    m.record(event(t0 + 1700));
+    m.record(event(t0 + 61_100));
+    m.record(event(t0 + 59_999));
+    // At t0+61.2 s the minute holds the buckets of seconds 2 to 61: the events of seconds 0 and 1 left it.
+    expect(at(t0 + 61_200)).toMatchObject({ PT1M: 2, PT1H: 8, PT24H: 8 });
+  });
+});
+
 describe('connection logs', () => {
   it('keep the newest entries per category and level, only while enabled', () => {
     const logs = new ConnectionLogs(3);
