@@ -43,10 +43,44 @@ interface JournalLine {
   c: Array<{ r: EntityRecord; e?: unknown }>;
 }
 
+/** A write waiting for its batch to be durable. */
 interface Pending {
-  line: Buffer;
+  seq: number;
+  changes: readonly Change[];
   resolve: () => void;
   reject: (err: Error) => void;
+}
+
+/** Initial size of a batch buffer; a batch that needs more gets a larger one. */
+const BATCH_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * The lines of the next batch, encoded straight into one buffer as they are written (no buffer per line,
+ * no concatenation). Two take turns: one fills while the other is being written.
+ */
+class BatchBuffer {
+  buf: Buffer;
+  length = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Appends `<crc32 hex> <json>\n`: the checksum covers the line's bytes. */
+  appendLine(json: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const need = this.length + json.length * 3 + 10;
+    if (need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    const start = this.length;
+    const size = this.buf.write(json, start + 9);
+    this.buf[start + 8] = 0x20;
+    this.buf[start + 9 + size] = 0x0a;
+    this.buf.write(crc32(this.buf.subarray(start + 9, start + 9 + size)).toString(16).padStart(8, '0'), start, 'latin1');
+    this.length = start + size + 10;
+  }
 }
 
 export class JournalStore implements Store {
@@ -58,9 +92,11 @@ export class JournalStore implements Store {
   private readonly records: Record<EntityKind, Map<string, EntityRecord>> = { thing: new Map(), policy: new Map(), connection: new Map() };
   /** Revision of the latest accepted (maybe not yet durable) write per entity: guards concurrent writes. */
   private readonly accepted: Record<EntityKind, Map<string, number>> = { thing: new Map(), policy: new Map(), connection: new Map() };
+  /** Writes of the next batch, in order; their records are applied to `records` once durable. */
   private pending: Pending[] = [];
-  /** Records and events in the order of `pending`, applied to `records` once durable. */
-  private pendingChanges: Array<{ seq: number; changes: readonly Change[] }> = [];
+  /** The next batch's lines; `spare` is the buffer of the batch being written, reused afterwards. */
+  private filling = new BatchBuffer(BATCH_BUFFER_BYTES);
+  private spare: BatchBuffer | undefined;
   private flushing: Promise<void> | undefined;
   private fd: fs.promises.FileHandle | undefined;
   private journalBytes = 0;
@@ -174,17 +210,9 @@ export class JournalStore implements Store {
     }
     for (const { record } of changes) this.accepted[record.kind].set(record.id, record.revision);
     const seq = this.nextSeq++;
-    const json = `{"s":${seq},"c":[${changes.length === 1 ? changeJson(changes[0]) : changes.map(changeJson).join(',')}]}`;
-    // The text is encoded once, into the line; the checksum over its bytes is written in front.
-    const size = Buffer.byteLength(json);
-    const line = Buffer.allocUnsafe(size + 10);
-    line.write(json, 9);
-    line[8] = 0x20;
-    line[size + 9] = 0x0a;
-    line.write(crc32(line.subarray(9, size + 9)).toString(16).padStart(8, '0'), 0, 'latin1');
+    this.filling.appendLine(`{"s":${seq},"c":[${changes.length === 1 ? changeJson(changes[0]) : changes.map(changeJson).join(',')}]}`);
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ line, resolve, reject });
-      this.pendingChanges.push({ seq, changes });
+      this.pending.push({ seq, changes, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -194,23 +222,28 @@ export class JournalStore implements Store {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending;
-        const applied = this.pendingChanges;
+        const lines = this.filling;
         this.pending = [];
-        this.pendingChanges = [];
+        this.filling = this.spare ?? new BatchBuffer(BATCH_BUFFER_BYTES);
+        this.spare = undefined;
         try {
-          const buf = batch.length === 1 ? batch[0].line : Buffer.concat(batch.map((p) => p.line));
-          await this.fd!.write(buf);
+          for (let written = 0; written < lines.length; ) {
+            const { bytesWritten } = await this.fd!.write(lines.buf, written, lines.length - written);
+            if (bytesWritten <= 0) throw new Error('the journal file took no bytes');
+            written += bytesWritten;
+          }
           await this.fd!.datasync();
-          this.journalBytes += buf.length;
+          this.journalBytes += lines.length;
         } catch (err) {
           // The journal can no longer be trusted: fail this batch and every later write.
           this.failed = new Error('journal write failed', { cause: err });
           for (const p of [...batch, ...this.pending]) p.reject(this.failed);
           this.pending = [];
-          this.pendingChanges = [];
           return;
         }
-        for (const { seq, changes } of applied) {
+        lines.length = 0;
+        this.spare = lines;
+        for (const { seq, changes } of batch) {
           for (const { record } of changes) this.records[record.kind].set(record.id, record);
           this.durableSeq = seq;
         }

@@ -53,6 +53,30 @@ describe('embedded journal recovery', () => {
     await rm(dir, { recursive: true });
   });
 
+  it('keeps batches larger than its batch buffer, with multi-byte text and the writer\'s value text, across a reopen', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    let store = await openAt(dir);
+    // ~1.5 MB of 3-byte characters in one line, between small lines of the same batch (the first write
+    // goes alone: the batch buffer then grows with lines in it).
+    const big = { text: '€'.repeat(500_000) };
+    const small = (i: number) => store.write([{ record: rec(`ns:s${i}`, 1), expectedRevision: 0 }]);
+    const writes = [
+      ...Array.from({ length: 20 }, (_, i) => small(i)),
+      store.write([{ record: { ...rec('ns:big', 1), value: big }, expectedRevision: 0 }]),
+      ...Array.from({ length: 30 }, (_, i) => small(20 + i)),
+      store.write([{ record: { ...rec('ns:text', 1), value: { given: true } }, expectedRevision: 0, valueJson: '{"given":"as the writer made it"}' }]),
+    ];
+    await Promise.all(writes);
+    await store.close();
+    store = await openAt(dir);
+    expect((await store.get('thing', 'ns:big'))?.value).toEqual(big);
+    for (const i of [0, 1, 19, 20, 49]) expect((await store.get('thing', `ns:s${i}`))?.revision).toBe(1);
+    // The journal holds the writer's text of the value (Change.valueJson), read back after a restart.
+    expect((await store.get('thing', 'ns:text'))?.value).toEqual({ given: 'as the writer made it' });
+    await store.close();
+    await rm(dir, { recursive: true });
+  });
+
   it('ignores a line whose checksum does not match', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
     let store = await openAt(dir);
