@@ -18,7 +18,6 @@
  * failure (store unavailable, timeout) nacks with redelivery. In-flight messages are capped; at the cap the
  * source is paused and resumed at half of it.
  */
-import { copyOf } from '../util/objects.js';
 import { randomUUID } from 'node:crypto';
 import type { AuthContext } from '../auth/context.js';
 import { DittoError } from '../errors/ditto-error.js';
@@ -52,6 +51,7 @@ import {
   type AdaptedSignal,
   type ProtocolMessage,
 } from '../protocol/index.js';
+import { copyOf } from '../util/objects.js';
 import type { AckPort, ExternalMessage, LivePort, MapperRegistry } from './mapping-port.js';
 import type { InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from './connector.js';
 import type { ConnectivityEvents, InboundType, MessageEvent } from './events.js';
@@ -397,13 +397,14 @@ export class InboundPipeline implements SourceSink {
   private reply(command: Pick<ThingCommand, 'thingId' | 'headers'>, message: () => ProtocolMessage, type: 'response' | 'error'): void {
     const rt = this.o.source.replyTarget;
     if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type)) return;
-    const context = new ReplyResolvers(command, this.o.connectionId, message);
-    const resolvers = context as unknown as PlaceholderResolvers;
+    let response: ProtocolMessage | undefined;
+    const responseOf = () => (response ??= message());
+    const resolvers = new ReplyResolvers(command, this.o.connectionId, responseOf) as unknown as PlaceholderResolvers;
     const address = resolveFirst(rt.address, resolvers);
     if (address === undefined || address === '') return;
     const publisher = this.o.replyPublisher();
     if (!publisher) return;
-    const json = renderProtocolMessage(context.response) as unknown as Record<string, unknown>;
+    const json = renderProtocolMessage(responseOf()) as unknown as Record<string, unknown>;
     void Promise.resolve(this.o.registry.mapOutgoing(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, json)).then(async (results) => {
       for (const r of results) {
         if ('error' in r) continue;
@@ -422,16 +423,11 @@ export class InboundPipeline implements SourceSink {
 
 /** The placeholder resolvers of a reply (§11.5), each made when a template reads its prefix. */
 class ReplyResolvers {
-  private made: ProtocolMessage | undefined;
   constructor(
     private readonly command: Pick<ThingCommand, 'thingId' | 'headers'>,
     private readonly connectionId: string,
-    private readonly message: () => ProtocolMessage,
+    private readonly response: () => ProtocolMessage,
   ) {}
-  /** The response message, made on first use. */
-  get response(): ProtocolMessage {
-    return (this.made ??= this.message());
-  }
   get header() {
     return headerResolver(this.command.headers);
   }
@@ -448,7 +444,7 @@ class ReplyResolvers {
     return timeResolver();
   }
   get topic() {
-    return topicResolver(this.response.topic);
+    return topicResolver(this.response().topic);
   }
 }
 

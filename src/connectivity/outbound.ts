@@ -15,7 +15,6 @@
  * With the Ditto mapper the external headers are only `content-type` and `correlation-id` plus what
  * headerMapping adds (§14.10) — the registry's Ditto mapper produces exactly those.
  */
-import { copyOf } from '../util/objects.js';
 import { WEAK_ACK_PAYLOAD } from '../acks/router.js';
 import type { AuthContext } from '../auth/context.js';
 import type { PublishedThingEvent } from '../bus/signal-bus.js';
@@ -41,6 +40,7 @@ import { subjectsKeyOf, type Delivery, type StreamKind, type Subscriber, type Su
 import type { ThingEnforcer } from '../things/policy-directory.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { isPlainObject } from '../util/json-pointer.js';
+import { copyOf } from '../util/objects.js';
 import { answerOf, type SentSignal } from './answers.js';
 import { responseOf, type OutboundMessage, type TargetHandle, type WriteResponse } from './connector.js';
 import type { ConnectivityEvents, OutboundType } from './events.js';

@@ -279,6 +279,11 @@ function tooMany(count: number, contentType: string | undefined): DittoError {
   });
 }
 
+/** A mapper's asynchronous answer (any promise-like, whichever realm made it). */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 /** The outcomes as they are when every mapper answered synchronously, else a promise of them. */
 function allOf<T>(outcomes: Array<T | Promise<T>>): T[] | Promise<T[]> {
   for (const o of outcomes) if (o instanceof Promise) return Promise.all(outcomes);
@@ -373,7 +378,7 @@ export async function createMapperRegistry(
     } catch (error) {
       return failed(error);
     }
-    return result instanceof Promise ? result.then(parsed, failed) : parsed(result);
+    return isThenable(result) ? Promise.resolve(result).then(parsed, failed) : parsed(result);
   }
 
   function runOutgoing(id: string, entry: Entry, message: ProtocolJson): Outgoing | Promise<Outgoing> {
@@ -392,7 +397,7 @@ export async function createMapperRegistry(
     } catch (error) {
       return failed(error);
     }
-    return result instanceof Promise ? result.then(checked, failed) : checked(result);
+    return isThenable(result) ? Promise.resolve(result).then(checked, failed) : checked(result);
   }
 
   return {
