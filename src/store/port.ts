@@ -60,6 +60,8 @@ export interface Store {
   close(): Promise<void>;
   /** The latest durable record, including deleted ones (value null). */
   get(kind: EntityKind, id: string): Promise<EntityRecord | undefined>;
+  /** `get` without a promise, offered by a store that keeps its state in memory (the embedded one). */
+  getSync?(kind: EntityKind, id: string): EntityRecord | undefined;
   /** Every record of a kind, deleted ones included; order unspecified. */
   list(kind: EntityKind): AsyncIterable<EntityRecord>;
   /**

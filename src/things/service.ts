@@ -113,26 +113,39 @@ export class ThingsService {
     if (head === null || head.revision < revision) this.head.delete(thingId);
   }
 
-  /** Executes a twin command for `auth`; resolves with the response or rejects with a DittoError. */
-  async execute(command: ThingCommand, auth: AuthContext): Promise<ThingCommandResponse> {
-    if (!isValidNamespacedId(command.thingId)) throw thingIdInvalid({ id: command.thingId });
-    setOriginator(command.headers, auth);
-    const segments = parsePointer(command.path);
-    const resource = resolveThingResource(segments, command.path);
+  /**
+   * Executes a twin command for `auth`; resolves with the response or rejects with a DittoError. Not an async
+   * function: it hands on the promise of the read or the write (this runs per message and per request).
+   */
+  execute(command: ThingCommand, auth: AuthContext): Promise<ThingCommandResponse> {
+    let resource: ThingResource;
+    try {
+      if (!isValidNamespacedId(command.thingId)) throw thingIdInvalid({ id: command.thingId });
+      setOriginator(command.headers, auth);
+      resource = resolveThingResource(parsePointer(command.path), command.path);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (command.action === 'retrieve') return this.retrieve(command, resource, auth);
+    return this.write(command, resource, auth).catch((err: unknown) => this.writeAgain(command, resource, auth, err));
+  }
+
+  /** After a failed write: another writer (instance) changed the thing or its policy, so reload and compute again. */
+  private async writeAgain(command: ThingCommand, resource: ThingResource, auth: AuthContext, firstError: unknown): Promise<ThingCommandResponse> {
+    let err = firstError;
     for (let attempt = 1; ; attempt++) {
+      const staleHead = this.sharedStore && err instanceof DittoError && err.status === 412 && attempt === 1;
+      if (!(err instanceof ConcurrentModificationError || staleHead)) throw err;
+      // ditto: §2.11 a thing other writers keep changing under this one answers 429 (retriable).
+      if (attempt >= MAX_ATTEMPTS) throw err instanceof ConcurrentModificationError ? thingTooManyModifyingRequests({ thingId: command.thingId }, { cause: err }) : err;
+      this.head.delete(command.thingId);
+      // Only a conflict on the policy itself makes its cached head suspect; forgetting every policy would
+      // leave synchronous readers (search, streaming) without enforcers until something reloads them.
+      if (err instanceof ConcurrentModificationError && err.kind === 'policy') this.policies.forget(err.id);
       try {
         return await this.write(command, resource, auth);
-      } catch (err) {
-        // Another writer (instance) changed the thing or its policy: reload and compute again.
-        const staleHead = this.sharedStore && err instanceof DittoError && err.status === 412 && attempt === 1;
-        if (!(err instanceof ConcurrentModificationError || staleHead)) throw err;
-        // ditto: §2.11 a thing other writers keep changing under this one answers 429 (retriable).
-        if (attempt >= MAX_ATTEMPTS) throw err instanceof ConcurrentModificationError ? thingTooManyModifyingRequests({ thingId: command.thingId }, { cause: err }) : err;
-        this.head.delete(command.thingId);
-        // Only a conflict on the policy itself makes its cached head suspect; forgetting every policy would
-        // leave synchronous readers (search, streaming) without enforcers until something reloads them.
-        if (err instanceof ConcurrentModificationError && err.kind === 'policy') this.policies.forget(err.id);
+      } catch (next) {
+        err = next;
       }
     }
   }
@@ -156,9 +169,12 @@ export class ThingsService {
 
   private async retrieve(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
     const { thingId } = command;
-    const record = await this.get(thingId);
+    // A store that keeps its state in memory, and a cached policy, answer without a promise.
+    const stored = this.store.getSync ? (this.store.getSync('thing', thingId) as ThingRecord | undefined) : await this.store.get('thing', thingId);
+    const record = stored?.value ? (stored as ThingRecord) : undefined;
     if (!record) throw thingNotFound({ thingId });
-    const enforcer = await this.policies.enforcerFor(record.value!.policyId);
+    const policyId = record.value!.policyId;
+    const enforcer = policyId !== undefined && this.policies.isLoaded(policyId) ? this.policies.enforcerOfHead(policyId) : await this.policies.enforcerFor(policyId);
     if (!enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
     checkHistorical(command.headers, record);
     const value = getAt(record.value, resource.segments);

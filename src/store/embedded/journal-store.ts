@@ -190,7 +190,7 @@ export class JournalStore implements Store {
     return this.records[kind].get(id);
   }
 
-  /** Synchronous read for callers on the hot path that know they use this store. */
+  /** `get` without a promise (Store.getSync): the state is in memory. */
   getSync(kind: EntityKind, id: string): EntityRecord | undefined {
     return this.records[kind].get(id);
   }
