@@ -216,6 +216,9 @@ export class Amqp091ConnectorClient implements ConnectorClient {
 
   /** Publishes queued writes in order while the channel accepts them. */
   private pump(): void {
+    // amqplib writes the frames from a setImmediate of its own (scheduled by publish): uncorking after it
+    // sends the publishes of this turn in one system call instead of one each.
+    if (this.publisher && !this.blocked && this.queue.length > 0) corkUntil(socketOf(this.model?.connection), 'immediate');
     while (this.queue.length > 0 && !this.blocked) {
       const channel = this.publisher;
       if (!channel) {
@@ -232,9 +235,6 @@ export class Amqp091ConnectorClient implements ConnectorClient {
         if (err) reject(new Error(`the broker did not confirm the message to '${message.address}'${this.lastError ? `: ${this.lastError.message}` : ''}`, { cause: err }));
         else resolve();
       });
-      // amqplib writes the frames from a setImmediate of its own (scheduled by publish): uncorking after it
-      // sends the publishes of this turn in one system call instead of one each.
-      corkUntil(socketOf(this.model?.connection), 'immediate');
       if (!ok) {
         this.blocked = true;
         channel.once('drain', () => {

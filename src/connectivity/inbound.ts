@@ -56,6 +56,7 @@ import type { AckPort, ExternalMessage, LivePort, MapperRegistry } from './mappi
 import type { InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from './connector.js';
 import type { ConnectivityEvents, InboundType, MessageEvent } from './events.js';
 import type { Source } from './model.js';
+import { signalResolvers } from './signal-resolvers.js';
 import type { SourceSink } from './client-runner.js';
 
 export interface InboundOptions {
@@ -399,7 +400,7 @@ export class InboundPipeline implements SourceSink {
     if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type)) return;
     let response: ProtocolMessage | undefined;
     const responseOf = () => (response ??= message());
-    const resolvers = new ReplyResolvers(command, this.o.connectionId, responseOf) as unknown as PlaceholderResolvers;
+    const resolvers = signalResolvers(command, this.o.connectionId, () => responseOf().topic);
     const address = resolveFirst(rt.address, resolvers);
     if (address === undefined || address === '') return;
     const publisher = this.o.replyPublisher();
@@ -418,33 +419,6 @@ export class InboundPipeline implements SourceSink {
         }
       }
     }).catch((err: unknown) => this.o.log('reply failed', err));
-  }
-}
-
-/** The placeholder resolvers of a reply (§11.5), each made when a template reads its prefix. */
-class ReplyResolvers {
-  constructor(
-    private readonly command: Pick<ThingCommand, 'thingId' | 'headers'>,
-    private readonly connectionId: string,
-    private readonly response: () => ProtocolMessage,
-  ) {}
-  get header() {
-    return headerResolver(this.command.headers);
-  }
-  get thing() {
-    return thingResolver(this.command.thingId);
-  }
-  get entity() {
-    return thingResolver(this.command.thingId);
-  }
-  get connection() {
-    return connectionResolver(this.connectionId);
-  }
-  get time() {
-    return timeResolver();
-  }
-  get topic() {
-    return topicResolver(this.response().topic);
   }
 }
 

@@ -21,20 +21,7 @@ import type { PublishedThingEvent } from '../bus/signal-bus.js';
 import { isRemoteEvent } from '../cluster/remote.js';
 import type { LiveResponse } from '../live/router.js';
 import type { Acknowledgement, DittoHeaders, ThingCommand, ThingEvent, ThingMessage } from '../model/signals.js';
-import {
-  connectionResolver,
-  featureResolver,
-  headerResolver,
-  resolveFirst,
-  resolveTemplate,
-  resourceResolver,
-  thingJsonResolver,
-  thingResolver,
-  timeResolver,
-  topicResolver,
-  type PlaceholderResolvers,
-  type ResourceType,
-} from '../placeholders/index.js';
+import { resolveFirst, resolveTemplate, type ResourceType } from '../placeholders/index.js';
 import { formatTopic, fromThingEvent, renderProtocolMessage, subscriberHeaders, type ProtocolMessage } from '../protocol/index.js';
 import { subjectsKeyOf, type Delivery, type StreamKind, type Subscriber, type Subscription } from '../streaming/subscription.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
@@ -43,6 +30,7 @@ import { isPlainObject } from '../util/json-pointer.js';
 import { copyOf } from '../util/objects.js';
 import { answerOf, type SentSignal } from './answers.js';
 import { responseOf, type OutboundMessage, type TargetHandle, type WriteResponse } from './connector.js';
+import { signalResolvers } from './signal-resolvers.js';
 import type { ConnectivityEvents, OutboundType } from './events.js';
 import { payloadOf } from './inbound.js';
 import type { AckPort, LivePort, MapperRegistry } from './mapping-port.js';
@@ -74,45 +62,6 @@ interface OutboundSignal extends SentSignal {
   resource: { type: ResourceType; path: string };
   /** The thing pruned for the target's subjects (`thing-json:` placeholders); `{}` when unknown. */
   readable: () => Record<string, unknown>;
-}
-
-/**
- * The placeholder resolvers of one outbound signal (§11.5), each made when a template reads its prefix:
- * most addresses read one or two, and this runs for every published message.
- */
-class SignalResolvers {
-  constructor(
-    private readonly signal: OutboundSignal,
-    private readonly connectionId: string,
-  ) {}
-  get header() {
-    return headerResolver(this.signal.headers);
-  }
-  get thing() {
-    return thingResolver(this.signal.thingId);
-  }
-  get entity() {
-    return thingResolver(this.signal.thingId);
-  }
-  get feature() {
-    return featureResolver(/^\/features\/([^/]+)/.exec(this.signal.resource.path)?.[1]);
-  }
-  get topic() {
-    return topicResolver(this.signal.message.topic);
-  }
-  get resource() {
-    return resourceResolver(this.signal.resource);
-  }
-  // Pruning the whole thing is only needed when a template reads it.
-  get 'thing-json'() {
-    return thingJsonResolver(this.signal.readable());
-  }
-  get connection() {
-    return connectionResolver(this.connectionId);
-  }
-  get time() {
-    return timeResolver();
-  }
 }
 
 const READ = ['READ'] as const;
@@ -242,27 +191,36 @@ export class OutboundPipeline implements Subscriber {
    */
   offer(delivery: Delivery): boolean {
     const { message, thingId } = delivery;
+    const signalOf = (channel: OutboundSignal['channel'], headers: DittoHeaders, type: ResourceType, path: string, live?: OutboundSignal['live']): OutboundSignal => ({
+      thingId,
+      channel,
+      correlationId: headers['correlation-id'] ?? '',
+      live,
+      message,
+      headers,
+      resource: { type, path },
+      readable: NO_THING,
+    });
     let signal: OutboundSignal;
-    const base = { thingId, message, readable: NO_THING };
     switch (delivery.kind) {
       case 'messages': {
         const live = { kind: 'message' as const, signal: delivery.signal as ThingMessage };
-        signal = { ...base, channel: 'live', correlationId: live.signal.headers['correlation-id'] ?? '', live, headers: live.signal.headers, resource: { type: 'message', path: message.path } };
+        signal = signalOf('live', live.signal.headers, 'message', message.path, live);
         break;
       }
       case 'live-commands': {
         const live = { kind: 'command' as const, signal: delivery.signal as ThingCommand };
-        signal = { ...base, channel: 'live', correlationId: live.signal.headers['correlation-id'] ?? '', live, headers: live.signal.headers, resource: { type: 'thing', path: message.path } };
+        signal = signalOf('live', live.signal.headers, 'thing', message.path, live);
         break;
       }
       case 'live-events': {
         // A live event expects no answer: published like a twin event.
         const event = delivery.signal as ThingEvent;
-        signal = { ...base, channel: 'live', correlationId: event.headers['correlation-id'] ?? '', headers: event.headers, resource: { type: 'thing', path: event.path } };
+        signal = signalOf('live', event.headers, 'thing', event.path);
         break;
       }
       case 'policy-announcements':
-        signal = { ...base, channel: 'twin', correlationId: message.headers['correlation-id'] ?? '', headers: message.headers, resource: { type: 'policy', path: message.path } };
+        signal = signalOf('twin', message.headers, 'policy', message.path);
         break;
       default:
         return false;
@@ -338,7 +296,7 @@ export class OutboundPipeline implements Subscriber {
   private publishMapped(signal: OutboundSignal, results: Awaited<ReturnType<MapperRegistry['mapOutgoing']>>): void {
     const { target } = this.o;
     const { thingId, correlationId } = signal;
-    const resolvers = new SignalResolvers(signal, this.o.connectionId) as unknown as PlaceholderResolvers;
+    const resolvers = signalResolvers(signal, this.o.connectionId, () => signal.message.topic);
     for (const r of results) {
       if ('error' in r) {
         this.emit('mapped', false, `Mapper '${r.mapper}' failed: ${r.error.message}`, correlationId, thingId);

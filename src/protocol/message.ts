@@ -6,10 +6,10 @@ import { jsonFieldMissing, jsonFormatInvalid, jsonInvalid } from '../errors/gene
 import type { DittoHeaders } from '../model/signals.js';
 import { isPlainObject } from '../util/json-pointer.js';
 import { parseHeaders, renderHeaders } from './headers.js';
+import { formatTopic, parseTopic, type TopicPath } from './topic.js';
 
 /** The media type of a Ditto Protocol message (§4). */
 export const DITTO_PROTOCOL_CONTENT_TYPE = 'application/vnd.eclipse.ditto+json';
-import { formatTopic, parseTopic, type TopicPath } from './topic.js';
 
 export interface ProtocolMessage {
   topic: TopicPath;
