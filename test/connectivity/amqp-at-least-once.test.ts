@@ -1,0 +1,126 @@
+/**
+ * At least once through a crash (§11.6) for `amqp-091` and `amqp-10`: a device sends 6,000 persistent
+ * messages to a durable queue, each setting a counter to its sequence number on one of 60 things, while
+ * Twinbridge (its own process) is killed with SIGKILL and restarted on the same data. A delivery is acked
+ * (settled) only once its twin write was durable, so RabbitMQ redelivers whatever the killed process had
+ * not acknowledged; afterwards every thing holds its last sequence number.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import amqplib from 'amqplib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getBroker, withBrokerLock } from '../brokers/index.js';
+import { request } from '../helpers/app.js';
+import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
+import { DEVOPS, modifyCommand, uniquePrefix, waitFor } from './helpers.js';
+
+const MESSAGES = 6000;
+const THINGS = 60;
+const BATCH = 300;
+
+const variants = [
+  { type: 'amqp-091', source: (queue: string) => queue },
+  { type: 'amqp-10', source: (queue: string) => `/amq/queue/${queue}` },
+] as const;
+
+let running: ServiceProcess | undefined;
+const dataDirs: string[] = [];
+afterAll(async () => {
+  await running?.stop('SIGKILL');
+  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+});
+
+describe.each(variants)('$type source', (variant) => {
+  it('applies every message of a device although Twinbridge is killed with SIGKILL mid-stream', async () => {
+    const endpoint = await getBroker('amqp091');
+    await withBrokerLock(
+      endpoint,
+      async () => {
+        const prefix = uniquePrefix('aalo');
+        const queue = `${prefix}.telemetry`;
+        const ns = `aalo.${variant.type.replace('-', '')}`;
+        const model = await amqplib.connect(endpoint.url);
+        const channel = await model.createConfirmChannel();
+        await channel.assertQueue(queue, { durable: true });
+        const dataDir = await mkdtemp(path.join(tmpdir(), 'tb-aalo-'));
+        dataDirs.push(dataDir);
+        const env = { TWINBRIDGE_DATA_DIR: dataDir };
+        running = await startServiceProcess(env);
+        try {
+          const thingIds = Array.from({ length: THINGS }, (_, k) => `${ns}:${prefix}-${k}`);
+          for (const thingId of thingIds) {
+            expect((await request(running.url, 'PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+          }
+          const created = await request(running.url, 'POST', '/api/2/connections', {
+            auth: DEVOPS,
+            body: {
+              name: `test ${prefix}`,
+              connectionType: variant.type,
+              connectionStatus: 'open',
+              uri: endpoint.url,
+              sources: [{ addresses: [variant.source(queue)], authorizationContext: ['nginx:ditto'] }],
+              targets: [],
+            },
+          });
+          expect(created.status, created.text).toBe(201);
+          const id = created.json.id;
+          const isOpen = async () => running !== undefined && (await request(running.url, 'GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json?.liveStatus === 'open';
+          await waitFor(isOpen, 'connection open', 20_000);
+
+          let killedAt = -1;
+          let restarting: Promise<void> | undefined;
+          for (let i = 1; i <= MESSAGES; i += BATCH) {
+            for (let seq = i; seq < i + BATCH && seq <= MESSAGES; seq++) {
+              const thingId = thingIds[seq % THINGS];
+              channel.sendToQueue(queue, Buffer.from(modifyCommand(thingId, '/attributes/counter', seq)), { persistent: true, contentType: 'application/json' });
+            }
+            await channel.waitForConfirms();
+            const published = Math.min(MESSAGES, i + BATCH - 1);
+            if (restarting === undefined && published >= MESSAGES / 4) {
+              killedAt = published;
+              const old = running!;
+              running = undefined;
+              restarting = old.stop('SIGKILL').then(async () => {
+                running = await startServiceProcess(env);
+              });
+            }
+            // Pace the device a little so the kill lands while Twinbridge is busy consuming.
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          await restarting;
+          expect(killedAt).toBeGreaterThan(0);
+          expect(killedAt).toBeLessThan(MESSAGES);
+
+          // The restarted process reopens the stored connection; RabbitMQ redelivers what was not acknowledged.
+          await waitFor(isOpen, 'connection reopened', 30_000);
+          const lastOf = (k: number) => MESSAGES - ((MESSAGES - k) % THINGS);
+          await waitFor(
+            async () => {
+              const res = await request(running!.url, 'GET', `/api/2/search/things?filter=${encodeURIComponent(`like(thingId,"${ns}:${prefix}-*")`)}&fields=thingId,attributes&option=size(200)`);
+              if (res.status !== 200) return false;
+              const items = res.json.items as Array<{ thingId: string; attributes: { counter: number } }>;
+              return items.length === THINGS && items.every((t) => t.attributes.counter === lastOf(Number(t.thingId.slice(t.thingId.lastIndexOf('-') + 1))));
+            },
+            'every thing holds its last sequence number',
+            90_000,
+            500,
+          );
+          for (const [k, thingId] of thingIds.entries()) {
+            const res = await request(running!.url, 'GET', `/api/2/things/${thingId}?fields=attributes/counter,_revision`);
+            expect(res.json.attributes.counter, thingId).toBe(lastOf(k));
+            // Every one of its messages was applied at least once (redelivered ones twice): none was lost.
+            expect(res.json._revision, thingId).toBeGreaterThanOrEqual(1 + MESSAGES / THINGS);
+          }
+          await request(running!.url, 'DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
+        } finally {
+          await running?.stop('SIGKILL');
+          running = undefined;
+          await channel.deleteQueue(queue).catch(() => undefined);
+          await model.close();
+        }
+      },
+      'shared',
+    );
+  }, 240_000);
+});
