@@ -6,14 +6,17 @@ export const DEVOPS = 'devops:foobar';
 
 export type Requester = (method: string, path: string, options?: RequestOptions) => Promise<TestResponse>;
 
-/** Polls `check` until it returns a truthy value (returned) or the time is up (throws with the last value). */
-export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+/**
+ * Polls `check` until it returns a truthy value (returned) or the time is up (throws with the last value).
+ * `what` may be a function, read when the time is up (for a count that changes while waiting).
+ */
+export async function waitFor<T>(check: () => Promise<T> | T, what: string | (() => string), timeoutMs = 10_000, intervalMs = 50): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await check();
     if (last) return last;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what} (last: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
