@@ -38,7 +38,7 @@ describe('over WebSocket', () => {
     await subscriber.control('START-SEND-EVENTS');
     const requester = await ws();
     const id = newId();
-    const pending = requester.request({ topic: twin(id, 'commands/create'), headers: { 'requested-acks': [nack, never], timeout: '700ms' }, path: '/', value: {} });
+    const pending = requester.request({ topic: twin(id, 'commands/create'), headers: { 'requested-acks': [nack, never], timeout: '2s' }, path: '/', value: {} });
     const event = await subscriber.nextTopic(twin(id, 'events/created'));
     subscriber.send({ topic: `${id.replace(':', '/')}/things/twin/acks/${nack}`, headers: { 'correlation-id': event.headers['correlation-id'] }, path: '/', status: 400, value: 'You better try harder' });
     const response = await pending;
@@ -88,8 +88,7 @@ describe('over WebSocket', () => {
     const second = await ws(`?declared-acks=${label}`);
     const error = await second.nextTopic('/errors');
     expect(error.value.error).toBe('acknowledgement:label.not.unique');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(second.closedWith?.code).toBe(1008);
+    expect((await second.closed()).code).toBe(1008);
   });
 
   it('refuses requested acks together with response-required:false', async () => {

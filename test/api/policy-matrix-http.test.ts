@@ -137,7 +137,10 @@ async function checkSearchAndEvents(caller: RequestOptions, thingId: string, sto
     const deadline = Date.now() + 5000;
     while (watcher.events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(watcher.events).toHaveLength(1);
-    // The caller's session got its copy in the same delivery round, if any; give its socket a moment.
+    // The caller's session got its copy in the same delivery round, if any, but over another socket: it may
+    // arrive after the watcher's. Wait for it when one is due; give its socket a moment either way.
+    const sessionDeadline = Date.now() + 5000;
+    while (visible !== undefined && session.events.length === 0 && Date.now() < sessionDeadline) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 50));
     if (visible === undefined) {
       expect(session.events).toEqual([]);

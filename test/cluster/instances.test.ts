@@ -83,7 +83,7 @@ it('delivers an event made on one instance to a WebSocket on another, in revisio
   }
 });
 
-it('enforces a policy changed on another instance as soon as the change is read (within a second)', async () => {
+it('enforces a policy changed on another instance as soon as the change is read (within seconds, not a cache expiry)', async () => {
   const thingId = 'org.cluster:policy';
   expect((await kit.request(0, 'PUT', `/api/2/things/${thingId}`, { body: { attributes: { secret: 1 } } })).status).toBe(201);
   // Instance 2 caches the policy (and its compiled enforcer) by writing the thing; bob may not yet.
@@ -93,7 +93,7 @@ it('enforces a policy changed on another instance as soon as the change is read 
   expect((await kit.request(0, 'PUT', `/api/2/policies/${thingId}/entries/readers`, { body: readers })).status).toBe(201);
   // Instance 2 learns of the change from PostgreSQL's notification (docs/scale-out.md): about a
   // millisecond on a quiet machine, more while the test run loads it; never the 60 s of a cache expiry.
-  const deadline = Date.now() + 1000;
+  const deadline = Date.now() + 5000;
   let status: number;
   do {
     status = (await kit.request(1, 'PUT', `/api/2/things/${thingId}/attributes/bob`, { body: true, auth: 'bob:bob' })).status;

@@ -63,7 +63,7 @@ function inbox() {
   return {
     deliver: (m: InboundMessage) => got.push(m),
     got,
-    next: () => waitFor(() => (got.length > index ? got[index++] : undefined), 'a delivery', 5000, 10) as Promise<InboundMessage>,
+    next: () => waitFor(() => (got.length > index ? got[index++] : undefined), 'a delivery', 10_000, 10) as Promise<InboundMessage>,
   };
 }
 

@@ -44,7 +44,7 @@ it('settles a message after the requested acknowledgement of another connection 
   const close = await service.request('POST', `/api/2/connections/${issuer}/command`, { auth: DEVOPS, raw: 'connectivity.commands:closeConnection', contentType: 'text/plain' });
   expect(close.status).toBe(200);
   await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', 2, { timeout: '1s' }), { qos: 1 });
-  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged', 'failure') >= 1, 'failed acknowledgement', 5000);
+  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged', 'failure') >= 1, 'failed acknowledgement', 10_000);
   const logs = (await service.request('GET', `/api/2/connections/${requester}/logs`, { auth: DEVOPS })).json.connectionLogs;
   expect(logs.some((l: { message: string }) => /failed with status 408/.test(l.message))).toBe(true);
   await device.endAsync();
@@ -62,11 +62,11 @@ it("requests no acknowledgement for a message the source's acknowledgementReques
   const inbound = async () => (await service.request('GET', `/api/2/connections/${requester}/metrics`, { auth: DEVOPS })).json;
   const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device` });
   await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', 1, { timeout: '1s' }), { qos: 0 });
-  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged') === 1, 'settled without waiting for the label', 5000);
+  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged') === 1, 'settled without waiting for the label', 10_000);
   expect(metric(await inbound(), 'inbound', 'acknowledged', 'failure')).toBe(0);
   // QoS 1 passes the filter: the label is requested and times out.
   await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', 2, { timeout: '1s' }), { qos: 1 });
-  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged', 'failure') >= 1, 'the requested label timed out', 5000);
+  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged', 'failure') >= 1, 'the requested label timed out', 10_000);
   expect((await service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json).toBe(2);
   await device.endAsync();
 });
@@ -90,7 +90,7 @@ it('reconnects for redelivery when the requested acknowledgement failed (reconne
   const inbound = async () => (await service.request('GET', `/api/2/connections/${requester}/metrics`, { auth: DEVOPS })).json;
   const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device` });
   await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', 1, { timeout: '500ms' }), { qos: 1 });
-  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged', 'failure') >= 1, 'first attempt failed', 5000);
+  await waitFor(async () => metric(await inbound(), 'inbound', 'acknowledged', 'failure') >= 1, 'first attempt failed', 10_000);
 
   // The issuer comes up: the redelivered message now gets its acknowledgement and is settled.
   const open = await service.request('POST', `/api/2/connections/${issuer}/command`, { auth: DEVOPS, raw: 'connectivity.commands:openConnection', contentType: 'text/plain' });

@@ -48,7 +48,11 @@ it("maps a device's custom JSON to a twin update and the twin event to the backe
   expect(record).toMatchObject({ thingId, path: '/features/environment/properties', action: 'modified', value: properties, revision: 2 });
   expect(Date.parse(record.timestamp)).not.toBeNaN();
 
-  const metrics = (await bed.service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
+  // `published` counts the broker's PUBACK, which may come after the backend got the message.
+  const metrics = await waitFor(async () => {
+    const m = (await bed.service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
+    return metric(m, 'outbound', 'published') >= 1 ? m : undefined;
+  }, 'published metric');
   expect(metric(metrics, 'inbound', 'mapped')).toBe(1);
   expect(metric(metrics, 'outbound', 'published')).toBe(1);
   await device.endAsync();

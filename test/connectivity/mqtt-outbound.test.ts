@@ -42,8 +42,9 @@ it('filters by namespace and RQL, adds extraFields and prunes to what the target
   expect(message.extra).toEqual({ attributes: { name: 'n' } });
   const metrics = await waitFor(async () => {
     const m = (await bed.service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
-    return m.connectionMetrics.outbound.filtered.failure.PT1H >= 2 ? m : undefined;
-  }, 'filtered metrics');
+    // `published` counts the broker's PUBACK, which may come after the subscriber got the message.
+    return m.connectionMetrics.outbound.filtered.failure.PT1H >= 2 && m.connectionMetrics.outbound.published.success.PT1H >= 1 ? m : undefined;
+  }, 'filtered and published metrics');
   expect(metrics.connectionMetrics.outbound.published.success.PT1H).toBe(1);
   await expect(events.next(500)).rejects.toThrow();
   await events.close();
@@ -73,7 +74,7 @@ it('honours mqtt.topic, mqtt.qos and mqtt.retain from the target header mapping,
   const prefix = uniquePrefix('hdrs');
   const thingId = `out.a:${prefix}`;
   expect((await bed.service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
-  await createOpenConnection(
+  const id = await createOpenConnection(
     bed.service.request,
     mqttConnection({
       uri: bed.broker.url,
@@ -83,7 +84,9 @@ it('honours mqtt.topic, mqtt.qos and mqtt.retain from the target header mapping,
     }),
   );
   expect((await bed.service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, { body: 8 })).status).toBe(204);
-  // Retained: a subscriber that arrives after the publish still gets it, flagged as retained.
+  // Retained: a subscriber that arrives after the publish still gets it, flagged as retained. One that came
+  // before would get it unflagged: wait until the target published it (a loaded machine may need over 300 ms).
+  await waitFor(async () => (await bed.service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json.connectionMetrics.outbound.published.success.PT1H >= 1, 'published');
   await new Promise((r) => setTimeout(r, 300));
   const late = await bed.driver.subscribe(`${prefix}/override/#`);
   const message = await late.next();

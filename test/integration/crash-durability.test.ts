@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { request } from '../helpers/app.js';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
+import { waitFor } from '../connectivity/helpers.js';
 
 let dataDir: string;
 let running: ServiceProcess | undefined;
@@ -47,13 +48,15 @@ it('keeps every acknowledged write and its revision across a SIGKILL', async () 
       }
     }
   });
-  // Let the writers run, then kill the process without warning.
+  // Let the writers run for 2.5 s and until more than 200 writes were acknowledged (fewer fit into 2.5 s on a
+  // loaded machine), then kill the process without warning.
+  const totalAcked = () => writers.reduce((sum, w) => sum + (w.acked?.value ?? 0), 0);
   await new Promise((r) => setTimeout(r, 2500));
+  await waitFor(() => totalAcked() > 200, () => `more than 200 acknowledged writes (got ${totalAcked()})`, 20_000);
   killed = true;
   await running.stop('SIGKILL');
   await Promise.all(loops);
-  const totalAcked = writers.reduce((sum, w) => sum + (w.acked?.value ?? 0), 0);
-  expect(totalAcked).toBeGreaterThan(200);
+  expect(totalAcked()).toBeGreaterThan(200);
 
   running = await startServiceProcess({ TWINBRIDGE_DATA_DIR: dataDir, TWINBRIDGE_LOG_LEVEL: 'warn' });
   for (const w of writers) {

@@ -69,6 +69,16 @@ export class TestWs {
     if (found !== undefined) throw new Error(`unexpected frame: ${JSON.stringify(found)}`);
   }
 
+  /** The close code and reason once the socket closed; rejects after `timeoutMs` while it is still open. */
+  async closed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    const until = Date.now() + timeoutMs;
+    while (this.closedWith === undefined) {
+      if (Date.now() > until) throw new Error(`not closed within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.closedWith;
+  }
+
   close(): Promise<void> {
     if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {

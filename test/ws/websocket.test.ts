@@ -207,7 +207,13 @@ describe('twin commands', () => {
     const id = newId();
     c.send({ topic: topicOf(id, 'twin/commands/create'), headers: { 'correlation-id': 'silent', 'response-required': false }, path: '/', value: {} });
     await c.expectNone((f) => typeof f !== 'string' && f.headers?.['correlation-id'] === 'silent', 500);
-    const res = await svc.request('GET', `/api/2/things/${enc(id)}`);
+    // Nobody waits for the create: on a loaded machine it may be durable (and readable) only after those 500 ms.
+    const until = Date.now() + 5000;
+    let res = await svc.request('GET', `/api/2/things/${enc(id)}`);
+    while (res.status === 404 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+      res = await svc.request('GET', `/api/2/things/${enc(id)}`);
+    }
     expect(res.status).toBe(200);
   });
 
