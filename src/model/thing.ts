@@ -10,7 +10,7 @@ import {
   thingIdInvalid,
   thingPathInvalid,
 } from '../errors/things.js';
-import { isPlainObject } from '../util/json-pointer.js';
+import { formatPointer, isPlainObject, parsePointer } from '../util/json-pointer.js';
 import { isValidNamespacedId } from './ids.js';
 
 export type ThingJson = {
@@ -43,41 +43,60 @@ export type ThingResourceKind =
   | 'featureDesiredProperty';
 
 export interface ThingResource {
-  kind: ThingResourceKind;
-  segments: string[];
-  featureId?: string;
+  readonly kind: ThingResourceKind;
+  readonly segments: readonly string[];
+  /** `segments` as a normalised JSON pointer (`/` for the thing). */
+  readonly pointer: string;
+  readonly featureId?: string;
   /** attribute / property path below attributes, properties or desiredProperties */
-  subPath?: string[];
+  readonly subPath?: readonly string[];
+}
+
+const resources = new Map<string, ThingResource>();
+const MAX_CACHED_RESOURCES = 4096;
+
+/**
+ * The resource a JSON pointer addresses inside a thing (parsed and classified once per distinct path: the
+ * same few paths come with every request and message); throws for paths that address nothing.
+ */
+export function thingResourceAt(path: string): ThingResource {
+  let resource = resources.get(path);
+  if (resource === undefined) {
+    resource = resolveThingResource(parsePointer(path), path);
+    if (resources.size >= MAX_CACHED_RESOURCES) resources.clear();
+    resources.set(path, resource);
+  }
+  return resource;
 }
 
 /** Classifies a path (already split into segments) inside a thing; throws for paths that address nothing. */
-export function resolveThingResource(segments: string[], pathForError: string): ThingResource {
-  const [first, featureId, third, ...rest] = segments;
-  if (segments.length === 0) return { kind: 'thing', segments };
-  if (segments.length === 1 && (first === 'thingId' || first === 'policyId' || first === 'definition')) {
-    return { kind: first, segments };
-  }
-  if (first === 'attributes') {
-    return segments.length === 1
-      ? { kind: 'attributes', segments }
-      : { kind: 'attribute', segments, subPath: segments.slice(1) };
-  }
+export function resolveThingResource(segments: readonly string[], pathForError: string): ThingResource {
+  const kind = kindOf(segments);
+  if (kind === undefined) throw thingPathInvalid({ path: pathForError });
+  const [, featureId, , ...rest] = segments;
+  return {
+    kind,
+    segments,
+    pointer: formatPointer(segments),
+    // One shape for every kind (the resource is read on every command).
+    featureId: segments[0] === 'features' && segments.length > 1 ? featureId : undefined,
+    subPath: kind === 'attribute' ? segments.slice(1) : kind === 'featureProperty' || kind === 'featureDesiredProperty' ? rest : undefined,
+  };
+}
+
+function kindOf(segments: readonly string[]): ThingResourceKind | undefined {
+  const [first, , third, ...rest] = segments;
+  if (segments.length === 0) return 'thing';
+  if (segments.length === 1 && (first === 'thingId' || first === 'policyId' || first === 'definition')) return first;
+  if (first === 'attributes') return segments.length === 1 ? 'attributes' : 'attribute';
   if (first === 'features') {
-    if (segments.length === 1) return { kind: 'features', segments };
-    if (segments.length === 2) return { kind: 'feature', segments, featureId };
-    if (third === 'definition' && rest.length === 0) return { kind: 'featureDefinition', segments, featureId };
-    if (third === 'properties') {
-      return rest.length === 0
-        ? { kind: 'featureProperties', segments, featureId }
-        : { kind: 'featureProperty', segments, featureId, subPath: rest };
-    }
-    if (third === 'desiredProperties') {
-      return rest.length === 0
-        ? { kind: 'featureDesiredProperties', segments, featureId }
-        : { kind: 'featureDesiredProperty', segments, featureId, subPath: rest };
-    }
+    if (segments.length === 1) return 'features';
+    if (segments.length === 2) return 'feature';
+    if (third === 'definition' && rest.length === 0) return 'featureDefinition';
+    if (third === 'properties') return rest.length === 0 ? 'featureProperties' : 'featureProperty';
+    if (third === 'desiredProperties') return rest.length === 0 ? 'featureDesiredProperties' : 'featureDesiredProperty';
   }
-  throw thingPathInvalid({ path: pathForError });
+  return undefined;
 }
 
 // ditto: §1.2 definition `ns:name:version` or an http(s) URL.

@@ -17,8 +17,8 @@ import type {
   ThingEvent,
   ThingEventAction,
 } from '../model/signals.js';
-import { resolveThingResource } from '../model/thing.js';
-import { isPlainObject, parsePointer } from '../util/json-pointer.js';
+import { thingResourceAt } from '../model/thing.js';
+import { isPlainObject } from '../util/json-pointer.js';
 import type { ProtocolMessage } from './message.js';
 import { formatTopic, WILDCARD, type TopicPath } from './topic.js';
 import { extended } from '../util/objects.js';
@@ -57,7 +57,7 @@ export function thingIdOf(topic: TopicPath): string {
 /** Checks that `path` addresses a resource of a thing (§4.3) → `protocoladapter:unknown.path`. */
 export function checkThingPath(path: string): void {
   try {
-    resolveThingResource(parsePointer(path), path);
+    thingResourceAt(path);
   } catch (e) {
     if (isDittoError(e) && e.error === thingPathInvalid.code) throw unknownPath({ path }, { cause: e });
     throw e;

@@ -33,13 +33,13 @@ import {
 } from '../errors/things.js';
 import { isValidNamespacedId, namespaceOf } from '../model/ids.js';
 import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
-import { resolveThingResource, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
+import { thingResourceAt, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
 import { ConcurrentModificationError, type Change, type EntityRecord, type Store } from '../store/port.js';
 import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
 import { isoTime } from '../util/iso-time.js';
 import { extended } from '../util/objects.js';
 import { applyFieldSelector } from '../util/field-selector.js';
-import { deleteAt, formatPointer, getAt, isPlainObject, parsePointer, setAt } from '../util/json-pointer.js';
+import { deleteAt, formatPointer, getAt, isPlainObject, setAt } from '../util/json-pointer.js';
 import { applyMergePatch, jsonEqual, minimizeMergePatch, touchedPaths } from '../util/merge-patch.js';
 import { compileTemplate, parseRefName, refResolver, resolveOrThrow } from '../placeholders/index.js';
 import type { PolicyDirectory, ThingEnforcer } from './policy-directory.js';
@@ -122,7 +122,7 @@ export class ThingsService {
     try {
       if (!isValidNamespacedId(command.thingId)) throw thingIdInvalid({ id: command.thingId });
       setOriginator(command.headers, auth);
-      resource = resolveThingResource(parsePointer(command.path), command.path);
+      resource = thingResourceAt(command.path);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -179,7 +179,7 @@ export class ThingsService {
     checkHistorical(command.headers, record);
     const value = getAt(record.value, resource.segments);
     if (value === undefined) throw resourceNotFound(resource, thingId);
-    const pruned = enforcer.filterReadable('thing', formatPointer(resource.segments), value, auth.subjects);
+    const pruned = enforcer.filterReadable('thing', resource.pointer, value, auth.subjects);
     if (pruned === undefined) throw resourceNotFound(resource, thingId);
     const etag = resource.kind === 'thing' ? revisionTag(record.revision) : hashTag(value);
     // ditto: §1.2, §2.2 `fields=_policy` is exempt from precondition checks.
@@ -286,7 +286,7 @@ export class ThingsService {
       if (resource.kind === 'thing') return command.action === 'delete' ? thingNotDeletable({ thingId }) : thingNotModifiable({ thingId });
       return levelError(resource, 'notModifiable', thingId);
     };
-    const mayWrite = (segments: string[]) => enforcer?.hasUnrestricted('thing:' + formatPointer(segments), auth.subjects, WRITE) ?? false;
+    const mayWrite = (pointer: string) => enforcer?.hasUnrestricted('thing:' + pointer, auth.subjects, WRITE) ?? false;
 
     let next: ThingJson;
     let event: Pick<ThingEvent, 'action' | 'value'>;
@@ -295,7 +295,7 @@ export class ThingsService {
     if (command.action === 'delete') {
       if (resource.kind === 'thingId') throw thingIdNotDeletable();
       if (resource.kind === 'policyId') throw policyIdNotDeletable();
-      if (!mayWrite(resource.segments)) throw denied();
+      if (!mayWrite(resource.pointer)) throw denied();
       if (resource.kind !== 'thing' && currentValue === undefined) throw levelError(resource, 'notFound', thingId);
       return this.commit(command, resource.segments, current!, resource.kind === 'thing' ? null : (deleteAt(thing, resource.segments) as ThingJson), { action: 'deleted' }, 204, undefined);
     }
@@ -304,7 +304,7 @@ export class ThingsService {
     if (command.action === 'merge') {
       const patch = command.value;
       if (resource.kind === 'thing' && !isPlainObject(patch)) throw jsonFormatInvalid({ detail: 'A merge patch of a thing must be a JSON object.' });
-      for (const touched of touchedPaths(patch, resource.segments)) if (!mayWrite(touched)) throw denied();
+      for (const touched of touchedPaths(patch, resource.segments)) if (!mayWrite(formatPointer(touched))) throw denied();
       const merged = applyMergePatch(currentValue, patch);
       if (merged === undefined || merged === null) {
         if (resource.kind === 'thing' || resource.kind === 'policyId') throw jsonFormatInvalid({ detail: 'The merge would delete a required field.' });
@@ -319,7 +319,7 @@ export class ThingsService {
       event = { action: 'merged', value: ifEqual === 'skip-minimizing-merge' ? minimizeMergePatch(currentValue, patch) : patch };
       status = 204;
     } else {
-      if (!mayWrite(resource.segments)) throw denied();
+      if (!mayWrite(resource.pointer)) throw denied();
       let value = command.value;
       if (resource.kind === 'thing') {
         if (!isPlainObject(value)) throw jsonFormatInvalid({ detail: 'The thing must be a JSON object.' });

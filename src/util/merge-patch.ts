@@ -27,9 +27,9 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 }
 
 /** Every JSON pointer (as segments) a merge patch touches: its leaves, and keys it deletes. */
-export function touchedPaths(patch: unknown, base: string[] = []): string[][] {
+export function touchedPaths(patch: unknown, base: readonly string[] = []): (readonly string[])[] {
   if (!isPlainObject(patch) || Object.keys(patch).length === 0) return [base];
-  const out: string[][] = [];
+  const out: (readonly string[])[] = [];
   for (const [key, value] of Object.entries(patch)) {
     // A regex deletion may touch any sibling: count it as touching the parent.
     if (REGEX_KEY.test(key)) out.push(base);

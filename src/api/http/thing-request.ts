@@ -8,8 +8,7 @@ import { jsonInvalid, mediaTypeUnsupported } from '../../errors/general.js';
 import { routeNotFound } from '../../errors/gateway.js';
 import { thingIdInvalid } from '../../errors/things.js';
 import { isValidNamespacedId } from '../../model/ids.js';
-import { resolveThingResource } from '../../model/thing.js';
-import { parsePointer } from '../../util/json-pointer.js';
+import { thingResourceAt } from '../../model/thing.js';
 
 type Params = { thingId: string; '*'?: string };
 
@@ -25,7 +24,7 @@ export function resourcePathOf(request: FastifyRequest): string {
   if (rest === undefined) return '/';
   const path = '/' + rest;
   try {
-    resolveThingResource(parsePointer(path), path);
+    thingResourceAt(path);
   } catch (err) {
     if (err instanceof DittoError) throw routeNotFound({ path: request.url.split('?')[0] }, { cause: err });
     throw err;
