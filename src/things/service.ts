@@ -490,28 +490,29 @@ export class ThingsService {
 }
 
 function respond(command: ThingCommand, status: number, value: unknown, etag: string | (() => string) | undefined): ThingCommandResponse {
-  const headers: DittoHeaders = {};
-  if (typeof etag === 'function') lazyHeader(headers, 'etag', etag);
-  else if (etag !== undefined) headers.etag = etag;
+  const headers: DittoHeaders = typeof etag === 'function' ? lazyEtag(etag) : {};
+  if (typeof etag === 'string') headers.etag = etag;
   if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
   const response: ThingCommandResponse = { thingId: command.thingId, channel: command.channel, action: command.action, path: command.path, status, headers };
   if (value !== undefined) response.value = value;
   return response;
 }
 
-/** A header whose value is computed on its first read (or replaced by a write), then kept. */
-function lazyHeader(headers: DittoHeaders, name: string, compute: () => string): void {
-  const settle = (value: string) => Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
-  Object.defineProperty(headers, name, {
-    enumerable: true,
-    configurable: true,
-    get: () => {
-      const value = compute();
-      settle(value);
-      return value;
+/**
+ * Headers with an `etag` computed on its first read (then kept; a write replaces it). An accessor in a
+ * literal: no defineProperty per response (this runs per message), and every copy or serialisation that
+ * reads the headers sees a plain enumerable `etag`.
+ */
+function lazyEtag(compute: () => string): DittoHeaders {
+  let value: string | undefined;
+  return {
+    get etag(): string {
+      return (value ??= compute());
     },
-    set: settle,
-  });
+    set etag(replacement: string) {
+      value = replacement;
+    },
+  };
 }
 
 function resourceNotFound(resource: ThingResource, thingId: string): DittoError {
