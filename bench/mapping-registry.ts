@@ -7,8 +7,12 @@
  *   - the same JavaScript definition with one incoming condition;
  *   - fan-out to two JavaScript definitions (two isolates, both map every message).
  */
-import { createJavaScriptMapper } from '../src/mapping/javascript/index.js';
-import { createMapperRegistry } from '../src/mapping/registry.js';
+import type * as JavaScriptMapping from '../src/mapping/javascript/index.js';
+import type * as Registry from '../src/mapping/registry.js';
+import { built } from './support/built.js';
+
+const { createJavaScriptMapper } = await built<typeof JavaScriptMapping>('src/mapping/javascript/index.ts');
+const { createMapperRegistry } = await built<typeof Registry>('src/mapping/registry.ts');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.2);
 const IN_FLIGHT = 200;

@@ -6,8 +6,12 @@
  * `filterReadable` of a realistic thing (10 attributes, 5 features × 5 properties), for a 1-entry
  * policy (Ditto's default policy) and a 10-entry policy with nested grants and revokes.
  */
-import { createEnforcer, defaultPolicy, type Enforcer } from '../src/policies/enforcer.js';
+import type * as Enforcers from '../src/policies/enforcer.js';
+import type { Enforcer } from '../src/policies/enforcer.js';
 import type { Permission, Policy, PolicyEntry } from '../src/policies/model.js';
+import { built } from './support/built.js';
+
+const { createEnforcer, defaultPolicy } = await built<typeof Enforcers>('src/policies/enforcer.ts');
 
 const THING_ID = 'com.acme:device-1';
 

@@ -3,9 +3,14 @@
 // Builds an in-memory SearchIndex over realistic things (10 attributes incl. nested ones, 3 features with
 // 5 properties each) and prints latency percentiles of typical queries, build time and memory per thing.
 // Target: p50 under 20 ms for each query. Bounded: a few seconds at 100,000 things.
-import { parseRql } from '../src/search/rql/parser.js';
-import { parseSearchOptions } from '../src/search/rql/options.js';
-import { SearchIndex } from '../src/search/search-index.js';
+import type * as RqlParser from '../src/search/rql/parser.js';
+import type * as RqlOptions from '../src/search/rql/options.js';
+import type * as Index from '../src/search/search-index.js';
+import { built } from './support/built.js';
+
+const { parseRql } = await built<typeof RqlParser>('src/search/rql/parser.ts');
+const { parseSearchOptions } = await built<typeof RqlOptions>('src/search/rql/options.ts');
+const { SearchIndex } = await built<typeof Index>('src/search/search-index.ts');
 
 const COUNT = Number(process.argv[2] ?? 100_000);
 const ITERATIONS = 200;
