@@ -167,32 +167,62 @@ export class ThingsService {
 
   // ---------------------------------------------------------------------------------------------- reads
 
+  /**
+   * A retrieve answered at once, or undefined when it has to wait (a record or policy to load, or the
+   * `_policy` field to add); throws what `execute` would reject with. HTTP GET asks it first: no promise and
+   * no timeout timer per read of a cached thing.
+   */
+  retrieveNow(command: ThingCommand, auth: AuthContext): ThingCommandResponse | undefined {
+    if (!this.store.getSync || !isValidNamespacedId(command.thingId)) return undefined;
+    const resource = thingResourceAt(command.path);
+    const stored = this.store.getSync('thing', command.thingId) as ThingRecord | undefined;
+    const policyId = stored?.value?.policyId;
+    if (stored?.value && (policyId === undefined || !this.policies.isLoaded(policyId))) return undefined;
+    if (selectsPolicy(command, resource)) return undefined;
+    setOriginator(command.headers, auth);
+    return this.read(command, resource, auth, stored, policyId === undefined ? undefined : this.policies.enforcerOfHead(policyId));
+  }
+
   private async retrieve(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
     const { thingId } = command;
     // A store that keeps its state in memory, and a cached policy, answer without a promise.
-    const stored = this.store.getSync ? (this.store.getSync('thing', thingId) as ThingRecord | undefined) : await this.store.get('thing', thingId);
-    const record = stored?.value ? (stored as ThingRecord) : undefined;
-    if (!record) throw thingNotFound({ thingId });
-    const policyId = record.value!.policyId;
+    const stored = (this.store.getSync ? this.store.getSync('thing', thingId) : await this.store.get('thing', thingId)) as ThingRecord | undefined;
+    if (!stored?.value) throw thingNotFound({ thingId });
+    const policyId = stored.value.policyId;
     const enforcer = policyId !== undefined && this.policies.isLoaded(policyId) ? this.policies.enforcerOfHead(policyId) : await this.policies.enforcerFor(policyId);
-    if (!enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
-    checkHistorical(command.headers, record);
-    const value = getAt(record.value, resource.segments);
+    if (!selectsPolicy(command, resource)) return this.read(command, resource, auth, stored, enforcer);
+    // ditto: §1.2, §2.2 `fields=_policy` (of the whole thing) is exempt from precondition checks.
+    const { record, pruned } = this.visible(command, resource, auth, stored, enforcer);
+    this.checkCondition(command.headers, record, enforcer!, auth);
+    if (!isPlainObject(pruned)) return respond(command, 200, pruned, revisionTag(record.revision));
+    const source = withSpecialFields(pruned, record);
+    await this.addPolicy(source, policyId!, enforcer!, auth);
+    return respond(command, 200, applyFieldSelector(source, command.fields!), revisionTag(record.revision));
+  }
+
+  /** The response of a retrieve once the record and its enforcer are at hand (without `_policy`). */
+  private read(command: ThingCommand, resource: ThingResource, auth: AuthContext, stored: ThingRecord | undefined, enforcer: ThingEnforcer | undefined): ThingCommandResponse {
+    const { record, value, pruned } = this.visible(command, resource, auth, stored, enforcer);
+    const etag = resource.kind === 'thing' ? revisionTag(record.revision) : hashTag(value);
+    checkPreconditions(command.headers, etag, true);
+    this.checkCondition(command.headers, record, enforcer!, auth);
+    let result: unknown = pruned;
+    if (command.fields !== undefined && isPlainObject(pruned)) {
+      result = applyFieldSelector(resource.kind === 'thing' ? withSpecialFields(pruned, record) : pruned, command.fields);
+    }
+    return respond(command, 200, result, etag);
+  }
+
+  /** The record, the value at the resource and what `auth` may read of it; throws the not-found errors. */
+  private visible(command: ThingCommand, resource: ThingResource, auth: AuthContext, stored: ThingRecord | undefined, enforcer: ThingEnforcer | undefined): { record: ThingRecord; value: unknown; pruned: unknown } {
+    const { thingId } = command;
+    if (!stored?.value || !enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
+    checkHistorical(command.headers, stored);
+    const value = getAt(stored.value, resource.segments);
     if (value === undefined) throw resourceNotFound(resource, thingId);
     const pruned = enforcer.filterReadable('thing', resource.pointer, value, auth.subjects);
     if (pruned === undefined) throw resourceNotFound(resource, thingId);
-    const etag = resource.kind === 'thing' ? revisionTag(record.revision) : hashTag(value);
-    // ditto: §1.2, §2.2 `fields=_policy` is exempt from precondition checks.
-    const selectsPolicy = resource.kind === 'thing' && command.fields !== undefined && '_policy' in applyFieldSelector({ _policy: true }, command.fields);
-    if (!selectsPolicy) checkPreconditions(command.headers, etag, true);
-    this.checkCondition(command.headers, record, enforcer, auth);
-    let result: unknown = pruned;
-    if (command.fields !== undefined && isPlainObject(pruned)) {
-      const source = resource.kind === 'thing' ? withSpecialFields(pruned, record) : pruned;
-      if (selectsPolicy) await this.addPolicy(source, record.value!.policyId!, enforcer, auth);
-      result = applyFieldSelector(source, command.fields);
-    }
-    return respond(command, 200, result, etag);
+    return { record: stored, value, pruned };
   }
 
   // --------------------------------------------------------------------------------------------- writes
@@ -577,6 +607,11 @@ function unchanged(option: string): DittoError {
  * read is answered when it asks for the current state (its revision, or a time since its last change) and is
  * 404 `things:thing.history.notfound` otherwise.
  */
+/** ditto: §1.2 whether a retrieve of the whole thing selects `_policy` (`fields=_policy`, which skips preconditions). */
+function selectsPolicy(command: ThingCommand, resource: ThingResource): boolean {
+  return resource.kind === 'thing' && command.fields !== undefined && '_policy' in applyFieldSelector({ _policy: true }, command.fields);
+}
+
 function checkHistorical(headers: DittoHeaders, record: ThingRecord): void {
   const revision = headers['at-historical-revision'];
   if (revision !== undefined) {

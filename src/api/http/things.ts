@@ -44,6 +44,9 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
       parseFieldSelector(query.fields);
       command.fields = query.fields;
     }
+    // A cached thing is read at once: no promise and no timeout timer.
+    const now = action === 'retrieve' && responseRequired ? things.retrieveNow(command, request.auth) : undefined;
+    if (now) return sendResponse(request, reply, now);
     const execution = things.execute(command, request.auth);
     const outcome = await within(execution, timeoutMs);
     if (outcome === TIMED_OUT) {
