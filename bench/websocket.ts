@@ -17,6 +17,10 @@ import { pino } from 'pino';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import WebSocket from 'ws';
+import type * as AppModule from '../src/app.js';
+import type * as ConfigModule from '../src/config/config.js';
+import type * as ServicesModule from '../src/services.js';
+import { built } from './support/built.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -90,9 +94,10 @@ function percentile(histogram: number[], total: number, p: number): number {
 async function main(): Promise<void> {
   const sessions = Number(process.argv[2] ?? 1000);
   const secondsPerStep = Number(process.argv[3] ?? 6);
-  const { buildApp } = await import('../src/app.js');
-  const { loadConfig } = await import('../src/config/config.js');
-  const { createServices } = await import('../src/services.js');
+  // The service as `npm start` runs it (dist/), hosted in this process.
+  const { buildApp } = await built<typeof AppModule>('src/app.ts');
+  const { loadConfig } = await built<typeof ConfigModule>('src/config/config.ts');
+  const { createServices } = await built<typeof ServicesModule>('src/services.ts');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tb-bench-ws-'));
   const config = loadConfig({ TWINBRIDGE_USERS: 'ditto:ditto', TWINBRIDGE_DATA_DIR: dataDir });
   const services = await createServices(config, pino({ level: 'silent' }));
