@@ -70,7 +70,7 @@ export function thingResourceAt(path: string): ThingResource {
 }
 
 /** Classifies a path (already split into segments) inside a thing; throws for paths that address nothing. */
-export function resolveThingResource(segments: readonly string[], pathForError: string): ThingResource {
+function resolveThingResource(segments: readonly string[], pathForError: string): ThingResource {
   const kind = kindOf(segments);
   if (kind === undefined) throw thingPathInvalid({ path: pathForError });
   const [, featureId, , ...rest] = segments;
