@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getBroker, withBrokerLock } from '../brokers/index.js';
 import { request } from '../helpers/app.js';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
+import { createCounterThings, crashOnce, expectNoneLost } from './at-least-once.js';
 import { DEVOPS, modifyCommand, uniquePrefix, waitFor } from './helpers.js';
 
 const MESSAGES = 6000;
@@ -48,10 +49,7 @@ describe.each(variants)('$type source', (variant) => {
         const env = { TWINBRIDGE_DATA_DIR: dataDir };
         running = await startServiceProcess(env);
         try {
-          const thingIds = Array.from({ length: THINGS }, (_, k) => `${ns}:${prefix}-${k}`);
-          for (const thingId of thingIds) {
-            expect((await request(running.url, 'PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
-          }
+          const thingIds = await createCounterThings(running.url, ns, prefix, THINGS);
           const created = await request(running.url, 'POST', '/api/2/connections', {
             auth: DEVOPS,
             body: {
@@ -68,50 +66,29 @@ describe.each(variants)('$type source', (variant) => {
           const isOpen = async () => running !== undefined && (await request(running.url, 'GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json?.liveStatus === 'open';
           await waitFor(isOpen, 'connection open', 20_000);
 
-          let killedAt = -1;
-          let restarting: Promise<void> | undefined;
+          const crash = crashOnce(MESSAGES, async () => {
+            const old = running!;
+            running = undefined;
+            await old.stop('SIGKILL');
+            running = await startServiceProcess(env);
+          });
           for (let i = 1; i <= MESSAGES; i += BATCH) {
             for (let seq = i; seq < i + BATCH && seq <= MESSAGES; seq++) {
               const thingId = thingIds[seq % THINGS];
               channel.sendToQueue(queue, Buffer.from(modifyCommand(thingId, '/attributes/counter', seq)), { persistent: true, contentType: 'application/json' });
             }
             await channel.waitForConfirms();
-            const published = Math.min(MESSAGES, i + BATCH - 1);
-            if (restarting === undefined && published >= MESSAGES / 4) {
-              killedAt = published;
-              const old = running!;
-              running = undefined;
-              restarting = old.stop('SIGKILL').then(async () => {
-                running = await startServiceProcess(env);
-              });
-            }
+            crash.published(Math.min(MESSAGES, i + BATCH - 1));
             // Pace the device a little so the kill lands while Twinbridge is busy consuming.
             await new Promise((r) => setTimeout(r, 10));
           }
-          await restarting;
+          const killedAt = await crash.done();
           expect(killedAt).toBeGreaterThan(0);
           expect(killedAt).toBeLessThan(MESSAGES);
 
           // The restarted process reopens the stored connection; RabbitMQ redelivers what was not acknowledged.
           await waitFor(isOpen, 'connection reopened', 30_000);
-          const lastOf = (k: number) => MESSAGES - ((MESSAGES - k) % THINGS);
-          await waitFor(
-            async () => {
-              const res = await request(running!.url, 'GET', `/api/2/search/things?filter=${encodeURIComponent(`like(thingId,"${ns}:${prefix}-*")`)}&fields=thingId,attributes&option=size(200)`);
-              if (res.status !== 200) return false;
-              const items = res.json.items as Array<{ thingId: string; attributes: { counter: number } }>;
-              return items.length === THINGS && items.every((t) => t.attributes.counter === lastOf(Number(t.thingId.slice(t.thingId.lastIndexOf('-') + 1))));
-            },
-            'every thing holds its last sequence number',
-            90_000,
-            500,
-          );
-          for (const [k, thingId] of thingIds.entries()) {
-            const res = await request(running!.url, 'GET', `/api/2/things/${thingId}?fields=attributes/counter,_revision`);
-            expect(res.json.attributes.counter, thingId).toBe(lastOf(k));
-            // Every one of its messages was applied at least once (redelivered ones twice): none was lost.
-            expect(res.json._revision, thingId).toBeGreaterThanOrEqual(1 + MESSAGES / THINGS);
-          }
+          await expectNoneLost(running!.url, thingIds, MESSAGES, 90_000);
           await request(running!.url, 'DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
         } finally {
           await running?.stop('SIGKILL');

@@ -14,6 +14,7 @@ import { request } from '../helpers/app.js';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
 import { getBroker, withBrokerLock } from '../brokers/index.js';
 import { createKafkaDriver } from '../drivers/kafka.js';
+import { createCounterThings, crashOnce, expectNoneLost } from './at-least-once.js';
 import { DEVOPS, modifyCommand, uniquePrefix, waitFor } from './helpers.js';
 
 const MESSAGES = 20_000;
@@ -41,10 +42,7 @@ it('applies every record of a device although Twinbridge is killed with SIGKILL 
       dataDir = await mkdtemp(path.join(tmpdir(), 'tb-kalo-'));
       const env = { TWINBRIDGE_DATA_DIR: dataDir };
       running = await startServiceProcess(env);
-      const thingIds = Array.from({ length: THINGS }, (_, k) => `kalo.test:${prefix}-${k}`);
-      for (const thingId of thingIds) {
-        expect((await request(running.url, 'PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
-      }
+      const thingIds = await createCounterThings(running.url, 'kalo.test', prefix, THINGS);
       const created = await request(running.url, 'POST', '/api/2/connections', {
         auth: DEVOPS,
         body: {
@@ -64,8 +62,12 @@ it('applies every record of a device although Twinbridge is killed with SIGKILL 
 
       producer = new Kafka({ clientId: `${prefix}-device`, brokers: endpoint.brokers, logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false });
       await producer.connect();
-      let killedAt = -1;
-      let restarting: Promise<void> | undefined;
+      const crash = crashOnce(MESSAGES, async () => {
+        const old = running!;
+        running = undefined;
+        await old.stop('SIGKILL');
+        running = await startServiceProcess(env);
+      });
       for (let i = 1; i <= MESSAGES; i += BATCH) {
         const messages = [];
         for (let seq = i; seq < i + BATCH && seq <= MESSAGES; seq++) {
@@ -73,42 +75,17 @@ it('applies every record of a device although Twinbridge is killed with SIGKILL 
           messages.push({ key: thingId, value: modifyCommand(thingId, '/attributes/counter', seq) });
         }
         await producer.send({ topic, acks: -1, messages });
-        const published = Math.min(MESSAGES, i + BATCH - 1);
-        if (restarting === undefined && published >= MESSAGES / 4) {
-          killedAt = published;
-          const old = running!;
-          running = undefined;
-          restarting = old.stop('SIGKILL').then(async () => {
-            running = await startServiceProcess(env);
-          });
-        }
+        crash.published(Math.min(MESSAGES, i + BATCH - 1));
         // Pace the device a little so the kill lands while Twinbridge is busy consuming.
         await new Promise((r) => setTimeout(r, 10));
       }
-      await restarting;
+      const killedAt = await crash.done();
       expect(killedAt).toBeGreaterThan(0);
       expect(killedAt).toBeLessThan(MESSAGES);
 
       // The restarted process reopens the stored connection and continues from the committed offsets.
       await waitFor(isOpen, 'connection reopened', 30_000);
-      const lastOf = (k: number) => MESSAGES - ((MESSAGES - k) % THINGS);
-      await waitFor(
-        async () => {
-          const res = await request(running!.url, 'GET', `/api/2/search/things?filter=${encodeURIComponent(`like(thingId,"kalo.test:${prefix}-*")`)}&fields=thingId,attributes&option=size(200)`);
-          if (res.status !== 200) return false;
-          const items = res.json.items as Array<{ thingId: string; attributes: { counter: number } }>;
-          return items.length === THINGS && items.every((t) => t.attributes.counter === lastOf(Number(t.thingId.slice(t.thingId.lastIndexOf('-') + 1))));
-        },
-        'every thing holds its last sequence number',
-        90_000,
-        500,
-      );
-      for (const [k, thingId] of thingIds.entries()) {
-        const res = await request(running!.url, 'GET', `/api/2/things/${thingId}?fields=attributes/counter,_revision`);
-        expect(res.json.attributes.counter, thingId).toBe(lastOf(k));
-        // Every one of its records was applied at least once (redelivered ones twice): none was lost.
-        expect(res.json._revision, thingId).toBeGreaterThanOrEqual(1 + MESSAGES / THINGS);
-      }
+      await expectNoneLost(running!.url, thingIds, MESSAGES, 90_000);
       await driver.close();
     },
     'shared',

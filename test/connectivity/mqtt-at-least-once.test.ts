@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { request } from '../helpers/app.js';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
+import { createCounterThings, crashOnce, expectNoneLost } from './at-least-once.js';
 import { DEVOPS, modifyCommand, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
 
@@ -34,10 +35,7 @@ it('applies every message of a device although Twinbridge is killed with SIGKILL
   const env = { TWINBRIDGE_DATA_DIR: dataDir };
   running = await startServiceProcess(env);
   const prefix = uniquePrefix('alo');
-  const thingIds = Array.from({ length: THINGS }, (_, k) => `alo.test:${prefix}-${k}`);
-  for (const thingId of thingIds) {
-    expect((await request(running.url, 'PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
-  }
+  const thingIds = await createCounterThings(running.url, 'alo.test', prefix, THINGS);
   const json = mqttConnection({ uri: broker.url, prefix, target: null, specificConfig: { clientId: `${prefix}-twinbridge`, cleanSession: 'false' } });
   const created = await request(running.url, 'POST', '/api/2/connections', { auth: DEVOPS, body: json });
   expect(created.status, created.text).toBe(201);
@@ -46,48 +44,26 @@ it('applies every message of a device although Twinbridge is killed with SIGKILL
   await waitFor(isOpen, 'connection open');
 
   const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device`, clean: true });
-  let published = 0;
-  let killedAt = -1;
-  const restart = async () => {
-    killedAt = published;
+  const crash = crashOnce(MESSAGES, async () => {
     const old = running!;
     running = undefined;
     await old.stop('SIGKILL');
     running = await startServiceProcess(env);
-  };
-  let restarting: Promise<void> | undefined;
+  });
   for (let i = 1; i <= MESSAGES; i += WINDOW) {
     const batch: Array<Promise<unknown>> = [];
     for (let seq = i; seq < i + WINDOW && seq <= MESSAGES; seq++) {
       batch.push(device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingIds[seq % THINGS], '/attributes/counter', seq), { qos: 1 }));
     }
     await Promise.all(batch);
-    published = Math.min(MESSAGES, i + WINDOW - 1);
-    if (restarting === undefined && published >= MESSAGES / 4) restarting = restart();
+    crash.published(Math.min(MESSAGES, i + WINDOW - 1));
   }
-  await restarting;
+  const killedAt = await crash.done();
   await device.endAsync();
   expect(killedAt).toBeGreaterThan(0);
   expect(killedAt).toBeLessThan(MESSAGES);
 
   // The restarted process reopens the stored connection; the broker redelivers the session's messages.
   await waitFor(isOpen, 'connection reopened', 20_000);
-  const lastOf = (k: number) => MESSAGES - ((MESSAGES - k) % THINGS);
-  await waitFor(
-    async () => {
-      const res = await request(running!.url, 'GET', `/api/2/search/things?filter=${encodeURIComponent(`like(thingId,"alo.test:${prefix}-*")`)}&fields=thingId,attributes&option=size(200)`);
-      if (res.status !== 200) return false;
-      const items = res.json.items as Array<{ thingId: string; attributes: { counter: number } }>;
-      return items.length === THINGS && items.every((t) => t.attributes.counter === lastOf(Number(t.thingId.slice(t.thingId.lastIndexOf('-') + 1))));
-    },
-    'every thing holds its last sequence number',
-    60_000,
-    500,
-  );
-  for (const [k, thingId] of thingIds.entries()) {
-    const res = await request(running!.url, 'GET', `/api/2/things/${thingId}?fields=attributes/counter,_revision`);
-    expect(res.json.attributes.counter, thingId).toBe(lastOf(k));
-    // Every one of its messages was applied at least once (redelivered ones twice): none was lost.
-    expect(res.json._revision, thingId).toBeGreaterThanOrEqual(1 + MESSAGES / THINGS);
-  }
+  await expectNoneLost(running!.url, thingIds, MESSAGES, 60_000);
 }, 180_000);
