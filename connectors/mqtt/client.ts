@@ -126,6 +126,10 @@ export class MqttConnectorClient implements ConnectorClient {
 
   private async open(clientId: string, consumer: boolean): Promise<MqttClient> {
     const client = mqtt.connect(this.url(), this.options(clientId, consumer));
+    // TCP_NODELAY: packets of one tick already leave in one write (corkUntil); Nagle's algorithm would only
+    // hold a lone PUBACK or PUBLISH back until the broker's delayed ACK (up to 40 ms). The stream exists
+    // from the constructor on (MQTT.js's own reconnection, which would replace it, is off).
+    socketOf(client)?.setNoDelay?.(true);
     if (consumer) {
       this.wrapPacketWriter(client);
       // Set after construction: MQTT.js only takes customHandleAcks from the options for MQTT 5, but calls
@@ -367,7 +371,7 @@ export class MqttConnectorClient implements ConnectorClient {
 }
 
 /** The socket under an MQTT.js client (packets written in one tick leave in one system call). */
-function socketOf(client: MqttClient): CorkableStream | undefined {
+function socketOf(client: MqttClient): (CorkableStream & { setNoDelay?: (noDelay: boolean) => void }) | undefined {
   return (client as unknown as { stream?: CorkableStream }).stream;
 }
 
