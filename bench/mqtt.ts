@@ -24,6 +24,19 @@ import { startServiceProcess, type ServiceProcess } from '../test/helpers/servic
 import { sampleService } from './support/service-cpu.js';
 
 const DEVOPS = 'devops:foobar';
+
+/**
+ * The bench's own MQTT clients send every packet at once (TCP_NODELAY). With Nagle's algorithm on both ends
+ * of the publisher's connection (Node's default and Mosquitto's), a lone PUBLISH and the broker's lone
+ * PUBACK can each wait for the other side's delayed ACK: the publisher then sends nothing for 40 ms, and
+ * that pause of the load generator showed up as a 35–45 ms gap in the measured latencies (seen in a packet
+ * capture of the loopback interface).
+ */
+async function connectClient(url: string, clientId: string): Promise<mqtt.MqttClient> {
+  const client = await mqtt.connectAsync(url, { clientId, protocolVersion: 4 });
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  return client;
+}
 const THINGS = 100;
 /** Messages through each path before it is measured (JIT compilation, connection set-up). */
 const WARM_UP = 10_000;
@@ -42,7 +55,7 @@ interface PublishJob {
  * job from the parent publishes `count` QoS 1 messages carrying their send time, on one connection.
  */
 async function publisher(url: string): Promise<void> {
-  const client = await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}`, protocolVersion: 4 });
+  const client = await connectClient(url, `bench-pub-${process.pid}`);
   process.on('message', (job: PublishJob) => void publish(client, job).then(() => process.send?.({ done: true })));
   process.on('disconnect', () => void client.endAsync().then(() => process.exit(0)));
   process.send?.({ ready: true });
@@ -80,7 +93,7 @@ async function publish(client: mqtt.MqttClient, job: PublishJob): Promise<void> 
 
 /** Runs in its own process: the raw pass-through, republishing every message unchanged. */
 async function relay(url: string): Promise<void> {
-  const client = await mqtt.connectAsync(url, { clientId: 'bench-relay', protocolVersion: 4 });
+  const client = await connectClient(url, 'bench-relay');
   await client.subscribeAsync('raw/raw-in/#', { qos: 1 });
   client.on('message', (topic, payload) => void client.publishAsync(topic.replace('raw-in', 'raw-out'), payload, { qos: 1 }));
   process.send?.('ready');
@@ -126,31 +139,46 @@ interface Result {
   loopMaxMs?: number;
 }
 
+/**
+ * The send time a payload carries (`"t":<ms>` in both paths' JSON), read without parsing the whole payload:
+ * the measuring process should disturb the run as little as it can (it shares the two cores).
+ */
+function sendTime(payload: Buffer): number {
+  const at = payload.indexOf('"t":');
+  if (at < 0) throw new Error(`no send time in ${payload.toString()}`);
+  let t = 0;
+  for (let i = at + 4; i < payload.length && payload[i] >= 0x30 && payload[i] <= 0x39; i++) t = t * 10 + payload[i] - 0x30;
+  return t;
+}
+
 /** Subscribes to `filter`, waits for `count` messages, returns throughput and latency. */
-async function measure(url: string, filter: string, count: number, extractT: (payload: Buffer) => number, start: () => Promise<number>, label: [string, string]): Promise<Result> {
-  const sub = await mqtt.connectAsync(url, { clientId: `bench-sub-${label.join('-')}`, protocolVersion: 4 });
+async function measure(url: string, filter: string, count: number, start: () => Promise<number>, label: [string, string]): Promise<Result> {
+  const sub = await connectClient(url, `bench-sub-${label.join('-')}`);
   await sub.subscribeAsync(filter, { qos: 1 });
-  const latencies: number[] = [];
-  const trace: string[] = [];
-  const tracing = process.env.BENCH_TRACE !== undefined;
-  let last = 0;
+  // Preallocated: no array growth or per-message objects in the measuring process while it measures.
+  const latencies = new Float64Array(count);
+  const received = new Float64Array(count);
+  let n = 0;
   const done = new Promise<void>((resolve) => {
     sub.on('message', (_topic, payload) => {
+      if (n === count) return;
       const now = Date.now();
-      last = now;
-      latencies.push(now - extractT(payload));
-      if (tracing) trace.push(`${now},${latencies[latencies.length - 1]}`);
-      if (latencies.length === count) resolve();
+      received[n] = now;
+      latencies[n++] = now - sendTime(payload);
+      if (n === count) resolve();
     });
   });
   const began = await start();
   await Promise.race([done, new Promise((r) => setTimeout(r, 120_000))]);
   await sub.endAsync();
-  if (process.env.BENCH_TRACE) await writeFile(`${process.env.BENCH_TRACE}-${label[1].replace(/\W/g, '')}.csv`, trace.join('\n') + '\n');
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  const seconds = (last - began) / 1000;
-  return { path: label[0], phase: label[1], count: latencies.length, seconds, rate: latencies.length / seconds, p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1] ?? NaN };
+  if (process.env.BENCH_TRACE) {
+    const lines = Array.from({ length: n }, (_, i) => `${received[i]},${latencies[i]}`);
+    await writeFile(`${process.env.BENCH_TRACE}-${label[1].replace(/\W/g, '')}.csv`, lines.join('\n') + '\n');
+  }
+  const sorted = latencies.subarray(0, n).sort();
+  const q = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))] ?? NaN;
+  const seconds = ((n > 0 ? received[n - 1] : began) - began) / 1000;
+  return { path: label[0], phase: label[1], count: n, seconds, rate: n / seconds, p50: q(0.5), p99: q(0.99), max: sorted[n - 1] ?? NaN };
 }
 
 async function main(): Promise<void> {
@@ -179,10 +207,9 @@ async function main(): Promise<void> {
       relayProcess.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
     });
     try {
-      const rawT = (p: Buffer) => (JSON.parse(p.toString()) as { t: number }).t;
-      await measure(broker.url, 'raw/raw-out/#', WARM_UP, rawT, () => pub.run({ count: WARM_UP, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw', 'warm-up']);
-      results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => pub.run({ count, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw pass-through', 'max']));
-      results.push(await measure(broker.url, 'raw/raw-out/#', count, rawT, () => pub.run({ count, rate, mode: 'raw', prefix: 'raw' }), ['raw pass-through', `paced ${rate}/s`]));
+      await measure(broker.url, 'raw/raw-out/#', WARM_UP, () => pub.run({ count: WARM_UP, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw', 'warm-up']);
+      results.push(await measure(broker.url, 'raw/raw-out/#', count, () => pub.run({ count, rate: 0, mode: 'raw', prefix: 'raw' }), ['raw pass-through', 'max']));
+      results.push(await measure(broker.url, 'raw/raw-out/#', count, () => pub.run({ count, rate, mode: 'raw', prefix: 'raw' }), ['raw pass-through', `paced ${rate}/s`]));
     } finally {
       relayProcess.kill('SIGTERM');
     }
@@ -211,16 +238,15 @@ async function main(): Promise<void> {
       if ((await api('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json.liveStatus === 'open') break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const eventT = (p: Buffer) => (JSON.parse(p.toString()) as { value: { t: number } }).value.t;
-    await measure(broker.url, 'tb/events/#', WARM_UP, eventT, () => pub.run({ count: WARM_UP, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge', 'warm-up']);
+    await measure(broker.url, 'tb/events/#', WARM_UP, () => pub.run({ count: WARM_UP, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge', 'warm-up']);
     const withCpu = async (run: () => Promise<Result>): Promise<Result> => {
       const before = await sampleService(url);
       const result = await run();
       const after = await sampleService(url);
       return { ...result, cpuUs: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.count, gc: { ms: (after.gcSeconds - before.gcSeconds) * 1000, over10ms: after.gcOver10ms - before.gcOver10ms }, loopMaxMs: after.loopDelayMaxMs };
     };
-    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => pub.run({ count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max'])));
-    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, eventT, () => pub.run({ count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`])));
+    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, () => pub.run({ count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max'])));
+    results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, () => pub.run({ count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`])));
     const metrics = (await api('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
     const inbound = metrics.connectionMetrics.inbound;
     console.log(`twinbridge metrics: consumed ${inbound.consumed.success.PT1H}, dropped ${inbound.dropped.failure.PT1H}, published ${metrics.connectionMetrics.outbound.published.success.PT1H}`);
