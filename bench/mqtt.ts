@@ -137,6 +137,8 @@ interface Result {
   gc?: { ms: number; over10ms: number };
   /** The service's longest event-loop delay during the phase, ms. */
   loopMaxMs?: number;
+  /** The service's durable store writes (group-commit batches) during the phase that took over 10 ms, of all. */
+  storeWrites?: { over10ms: number; all: number };
 }
 
 /**
@@ -243,7 +245,13 @@ async function main(): Promise<void> {
       const before = await sampleService(url);
       const result = await run();
       const after = await sampleService(url);
-      return { ...result, cpuUs: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.count, gc: { ms: (after.gcSeconds - before.gcSeconds) * 1000, over10ms: after.gcOver10ms - before.gcOver10ms }, loopMaxMs: after.loopDelayMaxMs };
+      return {
+        ...result,
+        cpuUs: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.count,
+        gc: { ms: (after.gcSeconds - before.gcSeconds) * 1000, over10ms: after.gcOver10ms - before.gcOver10ms },
+        loopMaxMs: after.loopDelayMaxMs,
+        storeWrites: { over10ms: after.storeWritesOver10ms - before.storeWritesOver10ms, all: after.storeWrites - before.storeWrites },
+      };
     };
     results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, () => pub.run({ count, rate: 0, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', 'max'])));
     results.push(await withCpu(() => measure(broker.url, 'tb/events/#', count, () => pub.run({ count, rate, mode: 'twin', prefix: 'tb' }), ['twinbridge (durable)', `paced ${rate}/s`])));
@@ -253,8 +261,8 @@ async function main(): Promise<void> {
   }
   const pad = (s: string | number, n: number) => String(s).padEnd(n);
   console.log(`\nMQTT end to end, ${count} QoS 1 messages per phase, Twinbridge and the relay in processes of their own, 2-core machine\n`);
-  console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('max ms', 8)}${pad('service CPU µs/msg', 20)}${pad('service GC ms (pauses > 10 ms)', 32)}service loop delay max ms`);
-  for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.max, 8)}${pad(r.cpuUs === undefined ? '' : Math.round(r.cpuUs), 20)}${pad(r.gc === undefined ? '' : `${Math.round(r.gc.ms)} (${r.gc.over10ms})`, 32)}${r.loopMaxMs === undefined ? '' : Math.round(r.loopMaxMs)}`);
+  console.log(`${pad('path', 22)}${pad('phase', 16)}${pad('received', 10)}${pad('msg/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('max ms', 8)}${pad('service CPU µs/msg', 20)}${pad('service GC ms (pauses > 10 ms)', 32)}${pad('service loop delay max ms', 27)}store writes > 10 ms`);
+  for (const r of results) console.log(`${pad(r.path, 22)}${pad(r.phase, 16)}${pad(r.count, 10)}${pad(Math.round(r.rate), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.max, 8)}${pad(r.cpuUs === undefined ? '' : Math.round(r.cpuUs), 20)}${pad(r.gc === undefined ? '' : `${Math.round(r.gc.ms)} (${r.gc.over10ms})`, 32)}${pad(r.loopMaxMs === undefined ? '' : Math.round(r.loopMaxMs), 27)}${r.storeWrites === undefined ? '' : `${r.storeWrites.over10ms} of ${r.storeWrites.all}`}`);
   const raw = results.find((r) => r.path.startsWith('raw') && r.phase === 'max');
   const tb = results.find((r) => r.path.startsWith('twin') && r.phase === 'max');
   if (raw && tb) console.log(`\nthroughput ratio twinbridge / raw pass-through: ${(tb.rate / raw.rate).toFixed(2)}`);

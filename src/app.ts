@@ -62,7 +62,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(messagesRoutes, { live: services.live, acks: services.acks });
   await app.register(connectionsRoutes, { connections: services.connections });
   await app.register(piggybackRoutes, { connections: services.connections });
-  await app.register(metricsRoutes, { events: services.connections.events, connectionStates: () => services.connections.liveStates() });
+  await app.register(metricsRoutes, {
+    events: services.connections.events,
+    connectionStates: () => services.connections.liveStates(),
+    onStoreWrite: (listener) => services.onStoreWrite(listener),
+  });
   registerVariantConstraint(app);
   await app.register(sseRoutes, { services });
   await app.register(signalRoutes, { deps: services });

@@ -48,6 +48,8 @@ export interface Services {
   instanceId: string;
   /** Scale-out on PostgreSQL (docs/scale-out.md); undefined with the embedded store. */
   cluster: Cluster | undefined;
+  /** Listens to the time each durable store write (one batch) took, in seconds; returns the unsubscribe. */
+  onStoreWrite(listener: (seconds: number) => void): () => void;
   /** Stops everything started here, in reverse order; the store last so pending writes become durable. */
   close(): Promise<void>;
 }
@@ -61,6 +63,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
   const instanceId = config.instanceId ?? defaultInstanceId();
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw new Error(`TWINBRIDGE_INSTANCE_ID must match [A-Za-z0-9._-]{1,100}, got ${JSON.stringify(instanceId)}`);
   let cluster: (Cluster & { onCommitted(firstSeq: number, lastSeq: number): void }) | undefined;
+  const storeWriteListeners = new Set<(seconds: number) => void>();
+  const onDurableWrite = (seconds: number) => {
+    for (const listener of storeWriteListeners) listener(seconds);
+  };
   const pgStore =
     config.store === 'postgres'
       ? new PostgresStore({
@@ -70,9 +76,16 @@ export async function createServices(config: Config, logger: Logger, options: Se
           onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
           instanceId,
           onCommitted: (firstSeq, lastSeq) => cluster?.onCommitted(firstSeq, lastSeq),
+          onDurableWrite,
         })
       : undefined;
-  const store: Store = pgStore ?? new JournalStore({ dir: path.resolve(config.dataDir), onSnapshotError: (err) => logger.error({ err }, 'writing a journal snapshot failed; the journals are kept') });
+  const store: Store =
+    pgStore ??
+    new JournalStore({
+      dir: path.resolve(config.dataDir),
+      onSnapshotError: (err) => logger.error({ err }, 'writing a journal snapshot failed; the journals are kept'),
+      onDurableWrite,
+    });
   await store.open();
   const openedAt = store.lastSeq();
   const clusterLog = (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => logger[level]({ err, instanceId }, msg);
@@ -136,6 +149,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
     connections,
     instanceId,
     cluster,
+    onStoreWrite(listener) {
+      storeWriteListeners.add(listener);
+      return () => storeWriteListeners.delete(listener);
+    },
     async close() {
       await cluster?.close();
       await membership?.close();

@@ -1,8 +1,8 @@
 /**
- * The CPU time and garbage collection pauses of a Twinbridge process, from its Prometheus `/metrics`
- * (prom-client's process metrics). CPU per message is a steadier figure than throughput on a shared
- * machine: it does not depend on how much of the cores other processes took during the run. GC pauses
- * show how much of a latency tail the collector explains.
+ * The CPU time, garbage collection pauses and durable store writes of a Twinbridge process, from its
+ * Prometheus `/metrics`. CPU per message is a steadier figure than throughput on a shared machine: it does
+ * not depend on how much of the cores other processes took during the run. GC pauses and slow store writes
+ * (a stalled disk holds every acknowledgement behind it) show how much of a latency tail each explains.
  */
 import { request } from '../../test/helpers/app.js';
 
@@ -15,6 +15,9 @@ export interface ServiceSample {
   gcOver10ms: number;
   /** The longest event-loop delay since the previous sample (prom-client resets it on every scrape). */
   loopDelayMaxMs: number;
+  /** Durable store writes (group-commit batches) so far, and how many of them took over 10 ms. */
+  storeWrites: number;
+  storeWritesOver10ms: number;
 }
 
 export async function sampleService(url: string): Promise<ServiceSample> {
@@ -30,5 +33,7 @@ export async function sampleService(url: string): Promise<ServiceSample> {
     gcCount: count,
     gcOver10ms: count - upTo10ms,
     loopDelayMaxMs: Number(/^twinbridge_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(res.text)?.[1] ?? NaN) * 1000,
+    storeWrites: sum(/^twinbridge_store_write_seconds_count (\S+)$/gm),
+    storeWritesOver10ms: sum(/^twinbridge_store_write_seconds_count (\S+)$/gm) - sum(/^twinbridge_store_write_seconds_bucket\{le="0\.01"\} (\S+)$/gm),
   };
 }

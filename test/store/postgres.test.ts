@@ -52,6 +52,19 @@ const rec = (id: string, revision: number, value: unknown = { thingId: id, revis
 });
 
 describe('postgres store', () => {
+  it('tells how long each committed batch took', async () => {
+    const took: number[] = [];
+    const store = await openStore(await freshSchema(), { onDurableWrite: (seconds) => took.push(seconds) });
+    await store.write([{ record: rec('ns:timed', 1), expectedRevision: 0, event: { r: 1 } }]);
+    await store.write([{ record: rec('ns:timed', 2), expectedRevision: 1, event: { r: 2 } }]);
+    expect(took).toHaveLength(2);
+    for (const seconds of took) {
+      expect(seconds).toBeGreaterThan(0);
+      expect(seconds).toBeLessThan(30);
+    }
+    await store.close();
+  });
+
   it('accepts a chain of revisions issued before the first is durable, in one batch', async () => {
     const store = await openStore(await freshSchema());
     const writes = [1, 2, 3, 4].map((r) => store.write([{ record: rec('ns:a', r), expectedRevision: r - 1, event: { r } }]));

@@ -1,17 +1,20 @@
 /**
  * `GET /metrics`: Prometheus text format for the whole service (prom-client): Node.js process metrics and
- * connection message counters fed by the connectivity instrumentation events (STYLE lesson 12).
+ * connection message counters fed by the connectivity instrumentation events (STYLE lesson 12), and how long
+ * durable store writes take.
  * Unauthenticated (`realm: 'none'`) like most scrape endpoints: it exposes counts and connection IDs only,
  * never payloads or credentials. Put it behind the proxy's access rules if connection IDs are sensitive.
  */
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectivityEvents } from '../../connectivity/index.js';
 
 export interface MetricsRoutesOptions {
   events: ConnectivityEvents;
   /** Connection IDs with their live status, sampled on scrape. */
   connectionStates: () => Array<{ id: string; liveStatus: string }>;
+  /** Subscribes to the duration of each durable store write (services.onStoreWrite). */
+  onStoreWrite: (listener: (seconds: number) => void) => () => void;
 }
 
 export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutesOptions): Promise<void> {
@@ -71,10 +74,20 @@ export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutes
     }
     entry.n++;
   });
+  // A group-commit batch at a time (hundreds per second at most), so observed directly. A slow disk shows
+  // here first: every write of a batch, and every acknowledgement behind it, waits for it.
+  const storeWrites = new Histogram({
+    name: 'twinbridge_store_write_seconds',
+    help: 'Durable store writes (one group-commit batch each: a journal append, or a PostgreSQL transaction), from start until the service has seen them durable (so including any wait for its event loop)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const offStoreWrite = options.onStoreWrite((seconds) => storeWrites.observe(seconds));
   const offLifecycle = options.events.on('lifecycle', (e) => bump(lifecycleCounts, `${e.connectionId}|${e.kind}`, () => ({ connection: e.connectionId, kind: e.kind })));
   app.addHook('onClose', async () => {
     offMessage();
     offLifecycle();
+    offStoreWrite();
   });
   app.get('/metrics', { config: { realm: 'none' } }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics());

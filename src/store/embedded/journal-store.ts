@@ -36,6 +36,8 @@ export interface JournalStoreOptions {
   keepJournals?: number;
   /** Told when writing a snapshot failed (the journals it would replace are kept; the next rotation retries). */
   onSnapshotError?: (err: unknown) => void;
+  /** Told how long each durable append (one group-commit batch) took, in seconds. */
+  onDurableWrite?: (seconds: number) => void;
 }
 
 interface JournalLine {
@@ -97,6 +99,7 @@ export class JournalStore implements Store {
   private readonly snapshotAfterBytes: number;
   private readonly keepJournals: number;
   private readonly onSnapshotError: (err: unknown) => void;
+  private readonly onDurableWrite: ((seconds: number) => void) | undefined;
   /** Durable state, per kind (a lookup by ID alone needs no key string built per read). */
   private readonly records: Record<EntityKind, Map<string, EntityRecord>> = { thing: new Map(), policy: new Map(), connection: new Map() };
   /** Revision of the latest accepted (maybe not yet durable) write per entity: guards concurrent writes. */
@@ -121,6 +124,7 @@ export class JournalStore implements Store {
     this.snapshotAfterBytes = options.snapshotAfterBytes ?? 64 * 1024 * 1024;
     this.keepJournals = options.keepJournals ?? 1;
     this.onSnapshotError = options.onSnapshotError ?? ((err) => process.emitWarning(`writing a journal snapshot failed: ${(err as Error).message}`));
+    this.onDurableWrite = options.onDurableWrite;
   }
 
   async open(): Promise<void> {
@@ -235,6 +239,7 @@ export class JournalStore implements Store {
         this.pending = [];
         this.filling = this.spare ?? new BatchBuffer(BATCH_BUFFER_BYTES);
         this.spare = undefined;
+        const started = performance.now();
         try {
           for (let written = 0; written < lines.length; ) {
             const { bytesWritten } = await this.fd!.write(lines.buf, written, lines.length - written);
@@ -250,6 +255,7 @@ export class JournalStore implements Store {
           this.pending = [];
           return;
         }
+        this.onDurableWrite?.((performance.now() - started) / 1000);
         lines.length = 0;
         this.spare = lines;
         for (const { seq, changes } of batch) {

@@ -55,6 +55,8 @@ export interface PostgresStoreOptions {
    * and last seq of the rows (src/cluster/journal-follower.ts: own rows need not be read back).
    */
   onCommitted?: (firstSeq: number, lastSeq: number) => void;
+  /** Told how long each committed batch took (connection, transaction and commit), in seconds. */
+  onDurableWrite?: (seconds: number) => void;
 }
 
 /** A journal row with the instance that wrote it (null: written before origins were recorded). */
@@ -90,6 +92,7 @@ export class PostgresStore implements Store {
   private readonly journalLock: number;
   private readonly instanceId: string | null;
   private readonly onCommitted: (firstSeq: number, lastSeq: number) => void;
+  private readonly onDurableWrite: ((seconds: number) => void) | undefined;
   private readonly connectionString: string;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
@@ -103,6 +106,7 @@ export class PostgresStore implements Store {
     this.journalLock = lockKey(this.tables.schema, 'journal');
     this.instanceId = options.instanceId ?? null;
     this.onCommitted = options.onCommitted ?? (() => undefined);
+    this.onDurableWrite = options.onDurableWrite;
     this.connectionString = options.connectionString;
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
@@ -286,6 +290,7 @@ export class PostgresStore implements Store {
     const t = this.tables;
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    const started = performance.now();
     try {
       try {
         await client.query(`begin; select pg_advisory_xact_lock(${this.journalLock})`);
@@ -340,6 +345,7 @@ export class PostgresStore implements Store {
           }
         }
         await client.query('commit');
+        this.onDurableWrite?.((performance.now() - started) / 1000);
         if (lastSeq > this.seq) this.seq = lastSeq;
         if (firstSeq > 0) this.onCommitted(firstSeq, lastSeq);
         batch.forEach((p, i) => {

@@ -34,6 +34,25 @@ const rec = (id: string, revision: number): EntityRecord => ({
   kind: 'thing', id, revision, created: 'c', modified: 'm', value: { id, revision },
 });
 
+describe('embedded journal write timing', () => {
+  it('tells how long each durable append took, once per group-commit batch', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    const took: number[] = [];
+    const store = await openAt(dir, { onDurableWrite: (seconds) => took.push(seconds) });
+    await store.write([{ record: rec('ns:a', 1), expectedRevision: 0 }]);
+    expect(took).toHaveLength(1);
+    // Issued in one tick: the first goes alone, the next two share the following append.
+    await Promise.all([1, 2, 3].map((n) => store.write([{ record: rec(`ns:b${n}`, 1), expectedRevision: 0 }])));
+    expect(took).toHaveLength(3);
+    for (const seconds of took) {
+      expect(seconds).toBeGreaterThan(0);
+      expect(seconds).toBeLessThan(10);
+    }
+    await store.close();
+    await rm(dir, { recursive: true });
+  });
+});
+
 describe('embedded journal recovery', () => {
   it('drops a torn last line left by a crash and keeps every complete one', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
