@@ -64,8 +64,15 @@ export async function createServices(config: Config, logger: Logger, options: Se
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw new Error(`TWINBRIDGE_INSTANCE_ID must match [A-Za-z0-9._-]{1,100}, got ${JSON.stringify(instanceId)}`);
   let cluster: (Cluster & { onCommitted(firstSeq: number, lastSeq: number): void }) | undefined;
   const storeWriteListeners = new Set<(seconds: number) => void>();
+  // Called by the store inside its commit path: a failing listener is logged, never let through to the store.
   const onDurableWrite = (seconds: number) => {
-    for (const listener of storeWriteListeners) listener(seconds);
+    for (const listener of storeWriteListeners) {
+      try {
+        listener(seconds);
+      } catch (err) {
+        logger.error({ err }, 'a store write listener failed');
+      }
+    }
   };
   const pgStore =
     config.store === 'postgres'
