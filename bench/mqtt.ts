@@ -24,6 +24,9 @@ import { startServiceProcess, type ServiceProcess } from '../test/helpers/servic
 import { sampleService } from './support/service-cpu.js';
 
 const DEVOPS = 'devops:foobar';
+const THINGS = 100;
+/** Messages through each path before it is measured (JIT compilation, connection set-up). */
+const WARM_UP = 10_000;
 
 /**
  * The bench's own MQTT clients send every packet at once (TCP_NODELAY). With Nagle's algorithm on both ends
@@ -37,9 +40,6 @@ async function connectClient(url: string, clientId: string): Promise<mqtt.MqttCl
   (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   return client;
 }
-const THINGS = 100;
-/** Messages through each path before it is measured (JIT compilation, connection set-up). */
-const WARM_UP = 10_000;
 
 interface PublishJob {
   url: string;
