@@ -602,16 +602,16 @@ function unchanged(option: string): DittoError {
   return preconditionFailed({ header: 'if-equal', value: option }, { description: IF_EQUAL_SKIPPED });
 }
 
-/**
- * ditto: §2.1 `at-historical-revision` / `at-historical-timestamp`: only the current revision is kept, so a
- * read is answered when it asks for the current state (its revision, or a time since its last change) and is
- * 404 `things:thing.history.notfound` otherwise.
- */
 /** ditto: §1.2 whether a retrieve of the whole thing selects `_policy` (`fields=_policy`, which skips preconditions). */
 function selectsPolicy(command: ThingCommand, resource: ThingResource): boolean {
   return resource.kind === 'thing' && command.fields !== undefined && '_policy' in applyFieldSelector({ _policy: true }, command.fields);
 }
 
+/**
+ * ditto: §2.1 `at-historical-revision` / `at-historical-timestamp`: only the current revision is kept, so a
+ * read is answered when it asks for the current state (its revision, or a time since its last change) and is
+ * 404 `things:thing.history.notfound` otherwise.
+ */
 function checkHistorical(headers: DittoHeaders, record: ThingRecord): void {
   const revision = headers['at-historical-revision'];
   if (revision !== undefined) {

@@ -3,9 +3,51 @@
  * `messages` commands, message `seq` (1…messages) setting the counter of thing `seq % things` to `seq`,
  * while the Twinbridge process is killed with SIGKILL once and started again on the same data.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'vitest';
 import { request } from '../helpers/app.js';
-import { waitFor } from './helpers.js';
+import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
+import { DEVOPS, waitFor } from './helpers.js';
+
+/**
+ * The Twinbridge process under test, on a data directory of its own: `restart` kills it with SIGKILL and
+ * starts it again on the same data; `stop` kills it and removes the data.
+ */
+export interface CrashingService {
+  /** The URL of the process running now. */
+  readonly url: string;
+  /** A probe of whether the connection's live status is `open` (false while the process restarts). */
+  isOpen(connectionId: string): () => Promise<boolean>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startCrashingService(): Promise<CrashingService> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'tb-alo-'));
+  const env = { TWINBRIDGE_DATA_DIR: dataDir };
+  let running: ServiceProcess | undefined = await startServiceProcess(env);
+  return {
+    get url() {
+      if (!running) throw new Error('the service is restarting');
+      return running.url;
+    },
+    isOpen: (connectionId) => async () =>
+      running !== undefined && (await request(running.url, 'GET', `/api/2/connections/${connectionId}/status`, { auth: DEVOPS })).json?.liveStatus === 'open',
+    async restart() {
+      const old = running!;
+      running = undefined;
+      await old.stop('SIGKILL');
+      running = await startServiceProcess(env);
+    },
+    async stop() {
+      await running?.stop('SIGKILL');
+      running = undefined;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Creates the things `<ns>:<prefix>-<k>` with counter 0 and returns their IDs (thing k at index k). */
 export async function createCounterThings(url: string, ns: string, prefix: string, count: number): Promise<string[]> {
@@ -17,21 +59,22 @@ export async function createCounterThings(url: string, ns: string, prefix: strin
 }
 
 /**
- * Calls `restart` (kill the process with SIGKILL, start it again) once, when the count `published` reaches a
- * quarter of `total`; `done` waits for the restart and answers the count at the kill.
+ * Restarts the service (SIGKILL, then started again) once, when the count `published` reaches a quarter of
+ * `total`; `done` waits for the restart and checks that the kill landed mid-stream.
  */
-export function crashOnce(total: number, restart: () => Promise<void>): { published(count: number): void; done(): Promise<number> } {
+export function crashOnce(total: number, service: CrashingService): { published(count: number): void; done(): Promise<void> } {
   let killedAt = -1;
   let restarting: Promise<void> | undefined;
   return {
     published(count) {
       if (restarting !== undefined || count < total / 4) return;
       killedAt = count;
-      restarting = restart();
+      restarting = service.restart();
     },
     async done() {
       await restarting;
-      return killedAt;
+      expect(killedAt).toBeGreaterThan(0);
+      expect(killedAt).toBeLessThan(total);
     },
   };
 }
