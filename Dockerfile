@@ -1,5 +1,5 @@
-# Twinbridge: node:20, production dependencies only (`npm start` builds dist/ with esbuild, then runs it).
-FROM node:20
+# Twinbridge: node:24 (LTS), production dependencies only (`npm start` builds dist/ with esbuild, then runs it).
+FROM node:24
 
 WORKDIR /app
 ENV NODE_ENV=production

@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'mappings/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
-    // isolated-vm (the mapping sandbox) requires --no-node-snapshot on Node 20+.
+    // isolated-vm (the mapping sandbox) requires --no-node-snapshot (Node 20 and later).
     execArgv: ['--no-node-snapshot'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
