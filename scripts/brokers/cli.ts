@@ -46,6 +46,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // The message says what to do (e.g. which process holds a port); the stack only helps a developer here.
+  console.error(error instanceof Error && !process.env.DEBUG ? error.message : error);
   process.exitCode = 1;
 });

@@ -48,6 +48,38 @@ export const ports = {
 export const serverNames = ['mosquitto', 'rabbitmq', 'kafka', 'postgres'] as const;
 export type ServerName = (typeof serverNames)[number];
 
+/**
+ * The ports each server listens on; `brokers:up` checks that no other process holds one first. Not epmd's:
+ * a RabbitMQ node reuses an epmd left running on its port.
+ */
+export const serverPorts: Record<ServerName, readonly number[]> = {
+  mosquitto: [ports.mqtt],
+  rabbitmq: [ports.amqp, ports.amqpTls, ports.rabbitDist],
+  kafka: [ports.kafka, ports.kafkaController, ports.kafkaTls],
+  postgres: [ports.postgres],
+};
+
+/** The protocols the tests need a broker for. */
+export type BrokerKind = 'mqtt' | 'kafka' | 'amqp091' | 'amqp10' | 'postgres';
+
+/** The local server that serves each kind (RabbitMQ serves both AMQP kinds). */
+export const localServers: Record<BrokerKind, ServerName> = {
+  mqtt: 'mosquitto',
+  kafka: 'kafka',
+  amqp091: 'rabbitmq',
+  amqp10: 'rabbitmq',
+  postgres: 'postgres',
+};
+
+/** The variables that point the tests at brokers of one's own instead of these (test/brokers/env.ts). */
+export const envVariables: Record<BrokerKind, string> = {
+  mqtt: 'TWINBRIDGE_TEST_MQTT_URL',
+  kafka: 'TWINBRIDGE_TEST_KAFKA_BROKERS',
+  amqp091: 'TWINBRIDGE_TEST_AMQP091_URL',
+  amqp10: 'TWINBRIDGE_TEST_AMQP10_URL',
+  postgres: 'TWINBRIDGE_TEST_POSTGRES_URL',
+};
+
 export const postgresUser = 'twinbridge';
 export const postgresPassword = 'twinbridge';
 export const postgresDatabase = 'twinbridge';

@@ -8,6 +8,7 @@ import { brokersDir, serverNames, type ServerName } from './config.js';
 import { ensureAptPackages } from './install.js';
 import { withLock } from './lock.js';
 import { isAlive, tail } from './process.js';
+import { assertPortsFree } from './ports.js';
 import { waitUntilReady } from './ready.js';
 import type { LocalServer } from './server.js';
 import { mosquitto } from './mosquitto.js';
@@ -15,7 +16,15 @@ import { rabbitmq } from './rabbitmq.js';
 import { kafka } from './kafka.js';
 import { postgres } from './postgres.js';
 
-export { addresses, ports, serverNames, type ServerName } from './config.js';
+export {
+  addresses,
+  envVariables,
+  localServers,
+  ports,
+  serverNames,
+  type BrokerKind,
+  type ServerName,
+} from './config.js';
 export { withLock, type LockMode, type LockOptions } from './lock.js';
 
 const servers: Record<ServerName, LocalServer> = { mosquitto, rabbitmq, kafka, postgres };
@@ -98,6 +107,7 @@ export async function startServer(name: ServerName): Promise<UpResult> {
 /** Starts `server` unless `pid` (its process) is alive, and waits until it answers. */
 async function launch(server: LocalServer, pid: number | undefined): Promise<void> {
   if (!isAlive(pid)) {
+    await assertPortsFree(server.name);
     await withLock('install', () => ensureAptPackages(server.aptPackages));
     await server.prepare();
     pid = await server.start();

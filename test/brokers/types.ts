@@ -1,6 +1,6 @@
-import type { ServerName } from '../../scripts/brokers/index.js';
+import type { BrokerKind, ServerName } from '../../scripts/brokers/index.js';
 
-export type BrokerKind = 'mqtt' | 'kafka' | 'amqp091' | 'amqp10' | 'postgres';
+export type { BrokerKind };
 export const brokerKinds: readonly BrokerKind[] = ['mqtt', 'kafka', 'amqp091', 'amqp10', 'postgres'];
 
 /** Where an address came from: the environment, a throw-away container, or `npm run brokers:up`. */
