@@ -7,7 +7,8 @@
  * threads are counted), for:
  *   - direct:   the same script evaluated in Node's own realm and called without any sandbox (the ceiling);
  *   - sandbox:  Twinbridge's mapper (isolated-vm isolate, per-message time budget, JSON round trip,
- *               validation), fed N messages per tick so they are batched;
+ *               validation), fed N messages per tick so they are batched; with the text only, and with
+ *               text and bytes as MQTT and Kafka sources give them;
  *   - the candidate technologies that were measured to choose the sandbox (node:vm with `timeout`,
  *     node:vm inside a worker thread, isolated-vm one call per message), unless `--no-compare`.
  * Target (issue 9): ≥ 100,000 messages/s on one core through the sandbox.
@@ -95,6 +96,11 @@ await measure('sandbox: mapIncoming x1000 per tick', messages.length, () =>
 await measure('sandbox: mapIncoming one at a time', 100, async () => {
   for (let i = 0; i < 100; i++) await mapper.mapIncoming(messages[i]);
 });
+// MQTT and Kafka sources hand scripts the payload as text and as bytes (src/mapping/payload.ts).
+const withBytes = messages.map((m) => ({ ...m, bytePayload: Buffer.from(m.textPayload) }));
+await measure('sandbox: x1000 per tick, text and bytes', withBytes.length, () =>
+  Promise.all(withBytes.map((m) => mapper.mapIncoming(m))),
+);
 mapper.close();
 
 if (COMPARE) {

@@ -7,6 +7,8 @@
  */
 import type { ConsumeMessage, Options } from 'amqplib';
 
+const OCTET_STREAM = 'application/octet-stream';
+
 /** Splits a resolved target address; undefined when it has no `/`. */
 export function splitTargetAddress(address: string): { exchange: string; routingKey: string } | undefined {
   const slash = address.indexOf('/');
@@ -34,6 +36,14 @@ export function headersOf(message: ConsumeMessage): Record<string, string> {
   if (p.correlationId) headers['correlation-id'] = String(p.correlationId);
   if (p.replyTo) headers['reply-to'] = String(p.replyTo);
   return headers;
+}
+
+/**
+ * Whether the mappers get the body as text too (ditto: RabbitMQConsumerActor — bytes only when the content
+ * type starts with `application/octet-stream`; otherwise text in the content type's charset, and bytes).
+ */
+export function textForm(contentType: string | undefined): 'charset' | undefined {
+  return contentType?.startsWith(OCTET_STREAM) ? undefined : 'charset';
 }
 
 /**

@@ -24,7 +24,7 @@ import { isTlsTrustError, type ClientContext, type ConnectorClient, type Inbound
 import { corkUntil, type CorkableStream } from '../../src/connectivity/cork.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { connectionConfigurationInvalid, notConnected } from '../../src/errors/connectivity.js';
-import { headersOf, publishOptions, splitTargetAddress } from './address.js';
+import { headersOf, publishOptions, splitTargetAddress, textForm } from './address.js';
 import { parseAmqp091Config, type Amqp091Config } from './config.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -151,6 +151,7 @@ export class Amqp091ConnectorClient implements ConnectorClient {
       deliver({
         headers: headersOf(msg),
         payload: msg.content,
+        text: textForm(msg.properties.contentType),
         address,
         ack: () => {
           if (settled || !open) return;

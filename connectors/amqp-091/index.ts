@@ -41,7 +41,15 @@ export const amqp091 = defineConnector<Amqp091Config>({
     applicationHeaders: true,
     redeliveryOnNack: true,
     brokerRestart: true,
+    binaryPayloadAsText: false,
   },
+  inboundPayload: [
+    'Mapping scripts get the body as `bytePayload` and, unless its content type starts with',
+    '`application/octet-stream`, also as `textPayload`, decoded with the `charset` of the content type (default',
+    'UTF-8). A body without a content type, or with any other one (`image/png`, `application/cbor` …), arrives',
+    'in both forms. This is what Ditto does (`RabbitMQConsumerActor`: only `application/octet-stream` is bytes',
+    'only).',
+  ].join('\n'),
   tls: [
     'ditto: §11.1 `amqps://user:password@host:port[/vhost]` connects over TLS (default port 5671). `ca` (PEM,',
     'several concatenated) is trusted instead of the public CAs; `validateCertificates: false` skips the check of',

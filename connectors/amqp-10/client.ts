@@ -218,9 +218,11 @@ export class Amqp10ConnectorClient implements ConnectorClient {
         outcome();
         credit();
       };
+      const { payload, text } = bodyOf(message);
       deliver({
         headers: headersOf(message),
-        payload: bodyOf(message),
+        payload,
+        text,
         address,
         ack: () => settle(() => delivery.accept()),
         // ditto: §11.6 retryable failure ⇒ modified[delivery-failed]; otherwise rejected.

@@ -8,6 +8,7 @@
  * the standard names), `amqp.message.annotation:<n>` message annotation `<n>`. Inbound, an application
  * property whose name is a standard one arrives under the prefixed name.
  */
+import { isUtf8 } from 'node:buffer';
 import rhea, { type Message } from 'rhea';
 
 export const APPLICATION_PROPERTY = 'amqp.application.property:';
@@ -55,18 +56,69 @@ export function headersOf(message: Message): Record<string, string> {
   return headers;
 }
 
-/** The body as bytes: a data section, an AMQP string value, or any other value as JSON. */
-export function bodyOf(message: Message): Buffer {
+// Qpid JMS (Ditto's AMQP 1.0 client): `x-opt-jms-msg-type` values of a bytes and a text message.
+const JMS_MSG_TYPE = 'x-opt-jms-msg-type';
+const JMS_BYTES_MESSAGE = 3;
+const JMS_TEXT_MESSAGE = 5;
+
+/**
+ * The body and the form mapping scripts get it in, as Ditto's AMQP 1.0 consumer gives it: Ditto reads AMQP
+ * 1.0 through Qpid JMS (AmqpJmsMessageBuilder decides between a text and a bytes message), and its
+ * AmqpConsumerActor hands a text message over as text and bytes, a bytes message as bytes only:
+ *   - the annotation `x-opt-jms-msg-type` 5 (text) or 3 (bytes), when present, decides;
+ *   - an amqp-value string is text (its bytes are its UTF-8);
+ *   - data sections are bytes only without a content type, with `application/octet-stream` or with one
+ *     that is not textual; with a textual content type (`textualCharset`) they are text in its charset, and
+ *     as bytes that text's UTF-8, as Ditto encodes the text again;
+ *   - an amqp-value binary is bytes only;
+ *   - any other value (map, list, number, amqp-sequence), which Ditto hands over without payload, is its
+ *     JSON, as text and bytes.
+ */
+export function bodyOf(message: Message): { payload: Buffer; text?: 'utf-8' } {
   const body: unknown = message.body;
-  if (Buffer.isBuffer(body)) return body;
-  if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  if (body && typeof body === 'object' && 'typecode' in body && 'content' in body) {
-    const content = (body as { content: unknown }).content;
-    if (Buffer.isBuffer(content)) return content;
-    if (Array.isArray(content) && content.every((c) => Buffer.isBuffer(c))) return Buffer.concat(content as Buffer[]);
-  }
-  return Buffer.from(JSON.stringify(body ?? null), 'utf8');
+  const jmsType = (message.message_annotations as Record<string, unknown> | undefined)?.[JMS_MSG_TYPE];
+  if (typeof body === 'string') return jmsType === JMS_BYTES_MESSAGE ? { payload: Buffer.from(body, 'utf8') } : { payload: Buffer.from(body, 'utf8'), text: 'utf-8' };
+  const bytes = Buffer.isBuffer(body) ? body : dataOf(body);
+  if (bytes === undefined) return { payload: Buffer.from(JSON.stringify(body ?? null), 'utf8'), text: 'utf-8' };
+  const charset = jmsType === JMS_TEXT_MESSAGE ? 'utf-8' : jmsType === JMS_BYTES_MESSAGE || Buffer.isBuffer(body) ? undefined : textualCharset(message.content_type);
+  if (charset === undefined) return { payload: bytes };
+  if (charset === 'utf-8') return { payload: isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8'), text: 'utf-8' };
+  return { payload: Buffer.from(new TextDecoder(charset).decode(bytes), 'utf8'), text: 'utf-8' };
 }
+
+/** The bytes of data sections (one or several), else undefined. */
+function dataOf(body: unknown): Buffer | undefined {
+  if (!body || typeof body !== 'object' || (body as { typecode?: unknown }).typecode !== DATA_SECTION) return undefined;
+  const content = (body as { content: unknown }).content;
+  if (Buffer.isBuffer(content)) return content;
+  if (Array.isArray(content) && content.every((c) => Buffer.isBuffer(c))) return Buffer.concat(content as Buffer[]);
+  return undefined;
+}
+const DATA_SECTION = 0x75;
+
+/**
+ * The charset of a textual content type as Qpid JMS decides it (ContentTypeSupport): `text/*`, and
+ * `application/` `json`, `xml`, `javascript`, `ecmascript`, `xml-dtd`, `*+json`, `*+xml`; the `charset`
+ * parameter, default UTF-8. Undefined for other types, none, and a charset this runtime does not know
+ * (Qpid then makes a bytes message).
+ */
+export function textualCharset(contentType: string | undefined): string | undefined {
+  const slash = contentType?.indexOf('/') ?? -1;
+  if (contentType === undefined || slash < 0) return undefined;
+  const type = contentType.slice(0, slash).trim().toLowerCase();
+  const semi = contentType.indexOf(';', slash);
+  const subType = contentType.slice(slash + 1, semi < 0 ? undefined : semi).trim().toLowerCase();
+  const textual = type === 'text' || (type === 'application' && (TEXTUAL_APPLICATION.has(subType) || subType.endsWith('+json') || subType.endsWith('+xml')));
+  if (!textual || subType === '') return undefined;
+  const charset = semi < 0 ? undefined : /(?:^|;)\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType.slice(semi))?.[1]?.toLowerCase();
+  if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return 'utf-8';
+  try {
+    return new TextDecoder(charset).encoding;
+  } catch {
+    return undefined; // a charset the decoder does not know: a bytes message, as Qpid's for an unsupported one
+  }
+}
+const TEXTUAL_APPLICATION = new Set(['json', 'xml', 'javascript', 'ecmascript', 'xml-dtd']);
 
 /**
  * The message to send for external headers and payload (durable). `to` is the target address unless a `to`

@@ -38,7 +38,12 @@ export const httpPush = defineConnector<HttpPushConfig>({
     applicationHeaders: true,
     redeliveryOnNack: false,
     brokerRestart: false,
+    binaryPayloadAsText: false,
   },
+  inboundPayload: [
+    'No sources, so no inbound mapping script: the endpoint\'s answer to a live message is taken by its content',
+    'type (see below), as Ditto takes it (`HttpPublisherActor`, not through payload mapping).',
+  ].join('\n'),
   notes: `
 Targets only. Each signal is one request \`VERB:/path?query\` under the connection URI; the outbound headers
 \`http.path\` and \`http.query\` replace the path and the query. A 2xx response is a successful publish, any other

@@ -53,7 +53,14 @@ export const kafka = defineConnector<KafkaConfig>({
     // A nack rewinds the partition to the failed record (§11.6 qos 1).
     redeliveryOnNack: true,
     brokerRestart: true,
+    binaryPayloadAsText: true,
   },
+  inboundPayload: [
+    'Mapping scripts get every record value in both forms, whatever its content type: `bytePayload`, and',
+    '`textPayload` decoded with the `charset` of the `content-type` header (default UTF-8), so a binary value',
+    'arrives as text too, with U+FFFD for what does not decode. This is what Ditto does',
+    '(`KafkaMessageTransformer`: text and bytes for every record).',
+  ].join('\n'),
   tls: [
     'ditto: §11.1 `ssl://host:port` (or a `ca` or client certificate with `tcp://`) connects over TLS; the brokers of',
     '`bootstrapServers` must then be SSL (or SASL_SSL, with user info in the URI) listeners. `ca` (PEM, several',

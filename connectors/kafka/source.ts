@@ -319,6 +319,7 @@ export class KafkaSource implements SourceHandle {
     this.o.deliver({
       headers,
       payload: m.value ?? Buffer.alloc(0),
+      text: 'charset',
       address: this.o.topic,
       ack: () => {
         if (offsets.ack(delivery)) this.scheduleCommit();

@@ -245,6 +245,7 @@ export class MqttConnectorClient implements ConnectorClient {
     subscription.deliver({
       headers: this.headersOf(topic, packet),
       payload,
+      text: 'utf-8',
       address: topic,
       ack: settle,
       // §11.6: a failure that needs redelivery reconnects (after reconnectForRedeliveryDelay) when

@@ -13,6 +13,8 @@ export interface PublishedThingEvent {
   policyId: string | undefined;
   /** The whole thing after the change (undefined once deleted), for filters and extraFields. */
   thing: ThingJson | undefined;
+  /** The streaming session whose command made the change (`ThingCommand.session`); it does not get the event. */
+  session?: string;
 }
 
 export type ThingEventListener = (published: PublishedThingEvent) => void;

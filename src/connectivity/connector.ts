@@ -11,6 +11,13 @@ export interface InboundMessage {
   /** Transport headers (lower-case names), e.g. MQTT 5 user properties plus `mqtt.topic`, `mqtt.qos`, `mqtt.retain`. */
   headers: Record<string, string>;
   payload: Buffer;
+  /**
+   * Whether the mappers get the payload as text besides the bytes (ditto: each protocol's consumer builds its
+   * ExternalMessage with text and bytes, or bytes only; stated by the connector's `inboundPayload`), and how
+   * it decodes: `utf-8` always as UTF-8, `charset` with the charset of the `content-type` header (default
+   * UTF-8). Absent: bytes only. The runtime decodes when a mapper first reads the text.
+   */
+  text?: 'utf-8' | 'charset';
   /** The concrete address it came from (MQTT: the topic). Used by `{{ source:address }}`. */
   address: string;
   /**
@@ -107,6 +114,11 @@ export interface ConnectorCapabilities {
   redeliveryOnNack: boolean;
   /** Whether the tests can restart the broker underneath (local brokers). */
   brokerRestart: boolean;
+  /**
+   * Whether mapping scripts get an `application/octet-stream` payload (MQTT 3.1.1: any payload) as
+   * `textPayload` too, besides `bytePayload` (ditto: MQTT and Kafka always give both; AMQP bytes only).
+   */
+  binaryPayloadAsText: boolean;
 }
 
 export interface ConnectorDefinition<C = Record<string, string>> {
@@ -115,6 +127,12 @@ export interface ConnectorDefinition<C = Record<string, string>> {
   /** JSON schema of `specificConfig` (values are strings, §11.1); secrets marked with `x-secret: true`. */
   configSchema: Record<string, unknown>;
   capabilities: ConnectorCapabilities;
+  /**
+   * Markdown: the payload forms mapping scripts get from this connector's sources (`InboundMessage.text`;
+   * Ditto's JavaScript mapping API `textPayload` / `bytePayload`) and which Ditto code it follows. Rendered
+   * into the generated README.
+   */
+  inboundPayload: string;
   /** Markdown on behaviour the schema cannot tell (acknowledgements, responses), appended to the generated README. */
   notes?: string;
   /** How the connector does TLS (`ca`, `validateCertificates`, client certificates), Markdown for its README. */

@@ -11,7 +11,7 @@ interface PropertySchema {
   'x-secret'?: boolean;
 }
 
-/** The README of a connector folder: specificConfig options, capabilities, TLS and the connectors' notes. */
+/** The README of a connector folder: specificConfig options, capabilities, payload forms, TLS and the connectors' notes. */
 export function connectorReadme(connectors: readonly AnyConnector[], title: string): string {
   const [first] = connectors;
   const properties = (first.configSchema.properties ?? {}) as Record<string, PropertySchema>;
@@ -39,6 +39,10 @@ export function connectorReadme(connectors: readonly AnyConnector[], title: stri
     '| connectionType | sources | targets | max clientCount | application headers | consumer groups |',
     '|---|---|---|---|---|---|',
     ...caps,
+    '',
+    '## Payload in mapping scripts',
+    '',
+    first.inboundPayload,
     '',
     ...connectors.flatMap((c) => (c.notes === undefined ? [] : ['## Behaviour', '', c.notes.trim(), ''])),
     ...(first.tls ? ['## TLS', '', first.tls, ''] : []),

@@ -51,6 +51,7 @@ import {
   type AdaptedSignal,
   type ProtocolMessage,
 } from '../protocol/index.js';
+import { charsetOf, decodeText } from '../mapping/payload.js';
 import { copyOf } from '../util/objects.js';
 import type { AckPort, ExternalMessage, LivePort, MapperRegistry } from './mapping-port.js';
 import type { InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from './connector.js';
@@ -192,11 +193,7 @@ export class InboundPipeline implements SourceSink {
       const err = messageTooLarge({ size: message.payload.length, max: this.o.maxPayloadBytes });
       return `Dropped: ${err.message}`;
     }
-    const contentType = message.headers['content-type'];
-    const external: ExternalMessage = { headers: message.headers, contentType };
-    if (contentType === undefined || isTextual(contentType)) external.textPayload = message.payload.toString('utf8');
-    else external.bytePayload = message.payload;
-    const results = this.o.registry.mapIncoming(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, external, this.mapperOptions);
+    const results = this.o.registry.mapIncoming(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, externalOf(message), this.mapperOptions);
     return results instanceof Promise ? results.then((r) => this.mappedOf(r, correlationId)) : this.mappedOf(results, correlationId);
   }
 
@@ -458,8 +455,22 @@ export function payloadOf(ext: ExternalMessage): Buffer {
   return Buffer.from(ext.textPayload ?? '', 'utf8');
 }
 
-/** Text content types reach the mappers as `textPayload`, others as bytes (§12.2). */
-function isTextual(contentType: string): boolean {
-  const ct = contentType.toLowerCase();
-  return ct.startsWith('text/') || ct.includes('json') || ct.includes('xml') || ct.includes('charset');
+/**
+ * The message as the mappers see it (ditto: ExternalMessage): the bytes, and the text when the connector
+ * gives text too (`InboundMessage.text`). The text is decoded when a mapper first reads it: an accessor in
+ * the literal, which copies and serialisations read like a plain property.
+ */
+function externalOf(message: InboundMessage): ExternalMessage {
+  const { headers, payload, text } = message;
+  const contentType = headers['content-type'];
+  if (text === undefined) return { headers, contentType, bytePayload: payload };
+  let decoded: string | undefined;
+  return {
+    headers,
+    contentType,
+    bytePayload: payload,
+    get textPayload(): string {
+      return (decoded ??= text === 'utf-8' ? payload.toString('utf8') : decodeText(payload, charsetOf(contentType)));
+    },
+  };
 }

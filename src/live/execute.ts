@@ -11,7 +11,6 @@ import { thingNotFound } from '../errors/things.js';
 import type { Acknowledgement, Acknowledgements, DittoHeaders, ThingCommand, ThingCommandResponse, ThingMessage } from '../model/signals.js';
 import { headerList } from '../protocol/index.js';
 import { compileFilter, parseRql } from '../search/index.js';
-import type { Subscriber } from '../streaming/subscription.js';
 import type { ThingsService } from '../things/service.js';
 import { withSpecialFields } from '../things/service.js';
 import { liveTimeoutError, type LiveResponse, type LiveRouter } from './router.js';
@@ -30,8 +29,6 @@ export type CommandResult =
 export interface ExecuteOptions {
   /** The command timeout in ms (already parsed and bounded by the transport). */
   timeoutMs: number;
-  /** The session that sent the command: live commands are not echoed to it. */
-  origin?: Subscriber;
   /**
    * ditto: §9 HTTP with `response-required=false` and requested acks answers 202 once the acks are in;
    * WebSocket refuses that combination (`header.invalid`). `timeout=0` with acks is refused on both.
@@ -100,7 +97,7 @@ function mainAck(response: ThingCommandResponse, label: string): Acknowledgement
 }
 
 async function runLive(deps: ExecuteDeps, command: ThingCommand, auth: AuthContext, options: ExecuteOptions): Promise<ThingCommandResponse> {
-  const outcome = await deps.live.sendCommand(command, auth, options.timeoutMs, options.origin);
+  const outcome = await deps.live.sendCommand(command, auth, options.timeoutMs);
   const response = outcome.response;
   if (response === undefined) {
     // ditto: §10 live-channel-timeout-strategy=use-twin answers from the twin instead of 408.
@@ -140,7 +137,7 @@ export type MessageResult = { kind: 'response'; response: LiveResponse } | { kin
  * `live-response` ack) into 200 or 424; `response-required=false` or `timeout=0` waits for nothing, and
  * requesting acks with `timeout=0` is 400 `header.invalid`.
  */
-export async function sendMessage(deps: Pick<ExecuteDeps, 'live' | 'acks'>, message: ThingMessage, auth: AuthContext, timeoutMs: number, origin?: Subscriber): Promise<MessageResult> {
+export async function sendMessage(deps: Pick<ExecuteDeps, 'live' | 'acks'>, message: ThingMessage, auth: AuthContext, timeoutMs: number, session?: string): Promise<MessageResult> {
   const responseRequired = message.headers['response-required'] !== 'false' && timeoutMs !== 0;
   const explicit = message.headers['requested-acks'] === undefined ? undefined : headerList(message.headers['requested-acks']);
   if (timeoutMs === 0 && explicit !== undefined && explicit.length > 0) {
@@ -151,7 +148,7 @@ export async function sendMessage(deps: Pick<ExecuteDeps, 'live' | 'acks'>, mess
   const aggregator = onlyMain ? undefined : deps.acks.expect(message.thingId, 'live', labels, timeoutMs, message.headers);
   let outcome;
   try {
-    outcome = await deps.live.sendMessage(message, auth, responseRequired ? timeoutMs : 0, origin);
+    outcome = await deps.live.sendMessage(message, auth, responseRequired ? timeoutMs : 0, session);
   } catch (err) {
     aggregator?.finish();
     throw err;

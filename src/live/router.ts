@@ -46,9 +46,10 @@ export class LiveRouter {
 
   /**
    * Sends a live message (§2.6): needs WRITE on `message:<path>` (claim messages need none). Waits up to
-   * `timeoutMs` for the first response (0: does not wait). Throws 404/403 DittoErrors.
+   * `timeoutMs` for the first response (0: does not wait). Not published to the subscriber with the ID
+   * `session` (the WebSocket session that sent it). Throws 404/403 DittoErrors.
    */
-  async sendMessage(message: ThingMessage, auth: AuthContext, timeoutMs: number, except?: Subscriber): Promise<LiveOutcome> {
+  async sendMessage(message: ThingMessage, auth: AuthContext, timeoutMs: number, session?: string): Promise<LiveOutcome> {
     const enforcer = await this.enforcerOf(message.thingId, auth);
     setOriginator(message.headers, auth);
     const path = messagePath(message);
@@ -58,27 +59,29 @@ export class LiveRouter {
     }
     const protocol = fromThingMessage(message);
     return this.publishAndWait(message.headers['correlation-id'], timeoutMs, () =>
-      this.options.registry.publishLive('messages', message.thingId, protocol, 'message:' + path, enforcer, message, except),
+      this.options.registry.publishLive('messages', message.thingId, protocol, 'message:' + path, enforcer, message, session),
     );
   }
 
   /**
    * Sends a live event (§10): needs WRITE on the changed path; published to the subscribers of live events
-   * that may READ it (WebSocket, SSE, connection targets). No response.
+   * that may READ it (WebSocket, SSE, connection targets) except the subscriber with the ID `session`. No
+   * response.
    */
-  async sendEvent(event: ThingEvent, auth: AuthContext): Promise<void> {
+  async sendEvent(event: ThingEvent, auth: AuthContext, session?: string): Promise<void> {
     const enforcer = await this.enforcerOf(event.thingId, auth);
     if (!enforcer.hasUnrestricted('thing:' + event.path, auth.subjects, WRITE)) throw thingNotModifiable({ thingId: event.thingId });
     setOriginator(event.headers, auth);
     const record = await this.options.things.get(event.thingId);
-    this.options.registry.publishEvent('live-events', event, record?.value?.policyId, undefined);
+    this.options.registry.publishEvent('live-events', event, record?.value?.policyId, undefined, session);
   }
 
   /**
    * Sends a live command (§10): retrieve needs READ, other actions WRITE on the path (like twin). The
-   * response of a retrieve is filtered to what the requester may read.
+   * response of a retrieve is filtered to what the requester may read. Not published to the session that
+   * sent it (`command.session`).
    */
-  async sendCommand(command: ThingCommand, auth: AuthContext, timeoutMs: number, except?: Subscriber): Promise<LiveOutcome> {
+  async sendCommand(command: ThingCommand, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome> {
     const enforcer = await this.enforcerOf(command.thingId, auth);
     setOriginator(command.headers, auth);
     const resource = 'thing:' + command.path;
@@ -89,7 +92,7 @@ export class LiveRouter {
     }
     const protocol = fromThingCommand(command);
     const outcome = await this.publishAndWait(command.headers['correlation-id'], timeoutMs, () =>
-      this.options.registry.publishLive('live-commands', command.thingId, protocol, resource, enforcer, command, except),
+      this.options.registry.publishLive('live-commands', command.thingId, protocol, resource, enforcer, command, command.session),
     );
     const response = outcome.response;
     if (response?.kind === 'command' && response.signal.value !== undefined && command.action === 'retrieve') {

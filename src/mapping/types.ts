@@ -8,9 +8,10 @@ import type { ProtocolMessage } from '../protocol/index.js';
 
 /**
  * A message as a connector consumed it (inbound) or as a target publishes it (outbound).
- * Inbound: `bytePayload` wins over `textPayload`; the content type is `contentType`, else the
- * `content-type` header (case-insensitive). Outbound: exactly one of `textPayload` / `bytePayload` is set
- * and `contentType`, when set, is also the `content-type` header.
+ * Inbound: the payload forms the transport gives (ditto: ExternalMessage with text, bytes or both;
+ * src/mapping/payload.ts says who gives which); the content type is `contentType`, else the `content-type`
+ * header (case-insensitive). Outbound: exactly one of `textPayload` / `bytePayload` is set and
+ * `contentType`, when set, is also the `content-type` header.
  */
 export interface ExternalMessage {
   headers: Record<string, string>;

@@ -25,6 +25,12 @@ export interface ThingCommand {
   /** Field selector of a retrieve (§2.3). */
   fields?: string;
   headers: DittoHeaders;
+  /**
+   * The subscriber ID of the streaming session (WebSocket) that sent the command: the signals it causes are
+   * not published back to that session (ditto: the internal header `ditto-origin`, never read from or written
+   * to clients). Set by the transport, never from input, never persisted.
+   */
+  session?: string;
 }
 
 /** The answer to a ThingCommand: `status` 2xx with an optional value, or an error (`error` set). */

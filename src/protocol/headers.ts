@@ -31,6 +31,13 @@ const INTERNAL_HEADERS = new Set([
   'timeout-access',
 ]);
 
+/**
+ * ditto: DittoHeaderDefinition.ORIGIN, the streaming session a signal came from. Internal: never read from
+ * a client nor written to one; Twinbridge keeps the session beside the signal (`ThingCommand.session`), so
+ * transports only drop this header from client input.
+ */
+export const ORIGIN_HEADER = 'ditto-origin';
+
 /** Whether `name` (lower-case) is an internal header that external input must not set (§4.1). */
 export function isInternalHeader(name: string): boolean {
   return name.startsWith('ditto-') || INTERNAL_HEADERS.has(name);

@@ -10,6 +10,13 @@
  * signals: each goes to one member, chosen by consistent hashing of the thing ID over the members; a
  * member that cannot take it (filtered, no READ, closed, buffer full) passes it to the next one on the ring.
  *
+ * Same origin (ditto: StreamingSessionActor drops signals whose `ditto-origin` is its own connection): a
+ * signal is never offered to the session that sent it — the twin events of its commands, its live messages,
+ * commands and events. Every other subscriber gets it as usual, other sessions of the same user included;
+ * in a consumer group the next member takes it. Policy announcements carry no session: the policy issues
+ * them (ditto: SubjectExpiryActor gives them fresh headers), so the session whose command deleted a subject
+ * is told like any other.
+ *
  * Runs synchronously on the bus, so every subscriber sees the events of one thing in revision order.
  */
 import type { PublishedThingEvent, SignalBus } from '../bus/signal-bus.js';
@@ -143,16 +150,17 @@ export class SubscriberRegistry {
   private onTwinEvent(published: PublishedThingEvent): void {
     // Without subscribers only requested acknowledgements need the dispatch (weak acks, §9).
     if (!this.hasSubscribers('events') && published.event.headers['requested-acks'] === undefined) return;
-    this.publishEvent('events', published.event, published.policyId, published.thing as Record<string, unknown> | undefined);
+    this.publishEvent('events', published.event, published.policyId, published.thing as Record<string, unknown> | undefined, published.session);
   }
 
   /**
    * Publishes a thing event (twin: from the bus; live: sent by a device, §10) to the subscribers of `kind`.
    * The policy must be known to the directory; if it is not loaded yet, the event waits for it and every
-   * later event waits behind it, so the order per thing is kept.
+   * later event waits behind it, so the order per thing is kept. `session`: the ID of the subscriber whose
+   * command or live event it is (not offered to it).
    */
-  publishEvent(kind: 'events' | 'live-events', event: ThingEvent, policyId: string | undefined, thing: Record<string, unknown> | undefined): void {
-    const run = (enforcer: ThingEnforcer | undefined) => this.dispatch(eventSource(kind, event, enforcer, thing), event.headers);
+  publishEvent(kind: 'events' | 'live-events', event: ThingEvent, policyId: string | undefined, thing: Record<string, unknown> | undefined, session?: string): void {
+    const run = (enforcer: ThingEnforcer | undefined) => this.dispatch(eventSource(kind, event, enforcer, thing), event.headers, session);
     const enforcer = this.policies.enforcerOfHead(policyId);
     if (this.queued === 0 && (enforcer !== undefined || policyId === undefined)) {
       run(enforcer);
@@ -173,10 +181,11 @@ export class SubscriberRegistry {
 
   /**
    * Publishes a live message or live command to the subscribers of `kind` whose subjects have READ on
-   * `resource` (e.g. `message:/inbox/messages/ask`, `thing:/attributes`). Returns who took it.
+   * `resource` (e.g. `message:/inbox/messages/ask`, `thing:/attributes`), except the subscriber with the ID
+   * `session` that sent it. Returns who took it.
    */
-  publishLive(kind: 'messages' | 'live-commands', thingId: string, message: ProtocolMessage, resource: string, enforcer: ThingEnforcer, signal: unknown, except?: Subscriber): ReadonlySet<Subscriber> {
-    return this.dispatch(liveSource(kind, thingId, message, resource, enforcer, signal), message.headers, except);
+  publishLive(kind: 'messages' | 'live-commands', thingId: string, message: ProtocolMessage, resource: string, enforcer: ThingEnforcer, signal: unknown, session?: string): ReadonlySet<Subscriber> {
+    return this.dispatch(liveSource(kind, thingId, message, resource, enforcer, signal), message.headers, session);
   }
 
   /**
@@ -221,13 +230,13 @@ export class SubscriberRegistry {
     return false;
   }
 
-  private dispatch(source: SignalSource, headers: Record<string, string>, except?: Subscriber): Set<Subscriber> {
+  /** Offers the signal to the subscribers of its kind, except the one with the ID `session` (same origin). */
+  private dispatch(source: SignalSource, headers: Record<string, string>, session: string | undefined): Set<Subscriber> {
     const recipients = new Set<Subscriber>();
-    const cache = new DeliveryCache(source);
+    const cache = new DeliveryCache(source, session);
     const solo = this.solo.get(source.kind);
     if (solo) {
       for (const [subscriber, subscription] of solo) {
-        if (subscriber === except) continue;
         try {
           const delivery = cache.deliveryFor(subscriber, subscription);
           if (delivery !== undefined && subscriber.offer(delivery)) recipients.add(subscriber);
@@ -241,7 +250,6 @@ export class SubscriberRegistry {
       // Twin events reach every instance: only the one owning the thing on the cluster-wide ring delivers.
       if (source.kind === 'events' && this.cluster && !this.cluster.ownsLocally(key, source.thingId)) continue;
       for (const member of group.ring.walk(source.thingId)) {
-        if (member === except) continue;
         try {
           const delivery = cache.deliveryFor(member, group.members.get(member)!);
           if (delivery !== undefined && member.offer(delivery)) {

@@ -139,11 +139,16 @@ export class DeliveryCache {
   private readonly cache = new Map<string, Delivery | null>();
   private placeholderValues?: Record<string, string>;
 
-  constructor(private readonly source: SignalSource) {}
+  /** `session`: the ID of the subscriber that sent the signal, which never gets it back (same origin). */
+  constructor(
+    private readonly source: SignalSource,
+    private readonly session?: string,
+  ) {}
 
   /** The delivery for `subscriber` under `subscription`, or undefined when it is filtered out. */
   deliveryFor(subscriber: Subscriber, subscription: Subscription): Delivery | undefined {
     const { source } = this;
+    if (subscriber.id === this.session) return undefined;
     if (subscription.namespaces !== undefined) {
       const colon = source.thingId.indexOf(':');
       if (!subscription.namespaces.has(source.thingId.slice(0, Math.max(colon, 0)))) return undefined;

@@ -498,7 +498,7 @@ export class ThingsService {
     }
     const order = this.publishOrder?.();
     if (order) await order;
-    this.bus.publishThingEvent({ event, policyId, thing: next ?? undefined });
+    this.bus.publishThingEvent({ event, policyId, thing: next ?? undefined, session: command.session });
     // A sub-resource's ETag hashes its value: computed only when something reads it (HTTP does, telemetry
     // from a connection without a reply target does not).
     const etag = change.action === 'deleted' ? undefined : segments.length === 0 ? revisionTag(revision) : () => hashTag(getAt(next, segments));

@@ -201,6 +201,47 @@ export function connectorSuite(driver: ConnectorSuiteDriver): void {
       await devops('DELETE', `/api/2/connections/${id}`);
     });
 
+    // Ditto's JavaScript mapping API: the script reports the forms it got (textPayload, bytePayload) to the twin.
+    const formsScript = (thingId: string, decode: string) => `
+      function mapToDittoProtocolMsg(headers, textPayload, bytePayload, contentType) {
+        var bytes = bytePayload === null ? null : new Uint8Array(bytePayload);
+        return Ditto.buildDittoProtocolMsg('${thingId.split(':')[0]}', '${thingId.split(':')[1]}', 'things', 'twin', 'commands', 'modify',
+          '/attributes/seen', { 'response-required': false },
+          { decoded: ${decode}, text: textPayload, byteLength: bytes === null ? null : bytes.length });
+      }`;
+    const seenThrough = async (prefix: string, decode: string, payload: Buffer, headers: Record<string, string>) => {
+      const thingId = await newThing(prefix);
+      const id = await create(
+        driver.connection(prefix, uri, {
+          source: { payloadMapping: ['forms'] },
+          extra: { targets: [], mappingDefinitions: { forms: { mappingEngine: 'JavaScript', options: { incomingScript: formsScript(thingId, decode) } } } },
+        }),
+      );
+      await driver.publish(driver.sourceAddress(prefix), payload, headers);
+      const seen = await waitFor(async () => {
+        const res = await service.request('GET', `/api/2/things/${thingId}/attributes/seen`);
+        return res.status === 200 ? res.json : undefined;
+      }, 'the script wrote what it saw');
+      await devops('DELETE', `/api/2/connections/${id}`);
+      return seen as { decoded: unknown; text: string | null; byteLength: number | null };
+    };
+
+    it('hands a JavaScript mapping a binary frame as bytePayload, and as textPayload where Ditto does (§12.2)', async () => {
+      // Not UTF-8 (0xff, a lone continuation byte 0x80): only the bytes carry it intact.
+      const frame = Buffer.from([0xff, 0x00, 0x2a, 0x80, 0x01]);
+      const seen = await seenThrough(uniquePrefix('bin'), 'bytes[2] * 256 + bytes[4]', frame, { 'content-type': 'application/octet-stream' });
+      expect(seen.decoded).toBe(0x2a * 256 + 1);
+      expect(seen.byteLength).toBe(frame.length);
+      // MQTT and Kafka give every payload as UTF-8 text too (U+FFFD for what is not UTF-8); AMQP bytes only.
+      expect(seen.text).toBe(caps.binaryPayloadAsText ? frame.toString('utf8') : null);
+    });
+
+    it('hands a JavaScript mapping a textual payload as textPayload and its UTF-8 bytePayload', async () => {
+      const json = JSON.stringify({ temperature: 21.5, unit: '°C' });
+      const seen = await seenThrough(uniquePrefix('txt'), 'JSON.parse(textPayload)', Buffer.from(json), { 'content-type': 'application/json' });
+      expect(seen).toEqual({ decoded: { temperature: 21.5, unit: '°C' }, text: json, byteLength: Buffer.byteLength(json) });
+    });
+
     it.runIf(caps.consumerGroups && caps.maxClientCount > 1)('splits a source between clients without duplicates (consumer groups)', async () => {
       const prefix = uniquePrefix('grp');
       // Twenty things, as devices of a fleet: brokers that split by key (Kafka partitions) get several keys.

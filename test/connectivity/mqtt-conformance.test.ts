@@ -25,8 +25,10 @@ function mqttDriver(version: 4 | 5): ConnectorSuiteDriver {
     sourceAddress: (prefix) => `${prefix}/telemetry/device`,
     async publish(address, payload, headers = {}) {
       const client = await deviceClient();
-      const properties = version === 5 && Object.keys(headers).length > 0 ? { userProperties: headers } : undefined;
-      await client.publishAsync(address, payload, { qos: 1, ...(properties ? { properties } : {}) });
+      // MQTT 5: the content type is its own property, other headers user properties; MQTT 3.1.1 carries none.
+      const { 'content-type': contentType, ...userProperties } = headers;
+      const properties = version === 5 ? { ...(Object.keys(userProperties).length > 0 ? { userProperties } : {}), ...(contentType ? { contentType } : {}) } : {};
+      await client.publishAsync(address, payload, { qos: 1, ...(Object.keys(properties).length > 0 ? { properties } : {}) });
     },
     async consume(prefix) {
       const client = await mqtt.connectAsync(broker.url, { protocolVersion: version, reconnectPeriod: 0 });

@@ -65,7 +65,7 @@ describe('inbound order', () => {
     const p = pipeline(executed);
     const payloads = ['a', 'slow-b', 'c', 'd', 'slow-e', 'slow-f', 'g'];
     for (const text of payloads) {
-      p.deliver({ address: 'in', headers: {}, payload: Buffer.from(text), ack: () => acked.push(text), nack: () => acked.push(`nack ${text}`) });
+      p.deliver({ address: 'in', headers: {}, payload: Buffer.from(text), text: 'utf-8', ack: () => acked.push(text), nack: () => acked.push(`nack ${text}`) });
     }
     // 'a' needs no promise of its own: it is started before deliver returns.
     expect(executed).toEqual(['a']);
@@ -73,7 +73,7 @@ describe('inbound order', () => {
     expect(executed).toEqual(payloads);
     expect([...acked].sort()).toEqual([...payloads].sort());
     // Back to synchronous dispatch once nothing waits on the sequential stage.
-    p.deliver({ address: 'in', headers: {}, payload: Buffer.from('h'), ack: () => acked.push('h'), nack: () => acked.push('nack h') });
+    p.deliver({ address: 'in', headers: {}, payload: Buffer.from('h'), text: 'utf-8', ack: () => acked.push('h'), nack: () => acked.push('nack h') });
     expect(executed.at(-1)).toBe('h');
   });
 });

@@ -174,14 +174,6 @@ describe('twin commands', () => {
     expect(fields.value).toEqual({ attributes: { b: 2 } });
   });
 
-  it('sends the events of its own commands to the session (Ditto does not suppress them)', async () => {
-    const c = await ws();
-    await c.control('START-SEND-EVENTS');
-    const id = newId();
-    await c.request({ topic: topicOf(id, 'twin/commands/create'), path: '/', value: {} });
-    await c.nextTopic(topicOf(id, 'twin/events/created'));
-  });
-
   it('answers a failing command with an error on the thing topic', async () => {
     const c = await ws();
     const id = newId();

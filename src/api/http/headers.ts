@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { timeoutInvalid } from '../../errors/general.js';
 import type { DittoHeaders } from '../../model/signals.js';
+import { ORIGIN_HEADER } from '../../protocol/index.js';
 
 // ditto: gateway.conf query-params-as-headers
 const QUERY_HEADERS = [
@@ -13,8 +14,8 @@ const QUERY_HEADERS = [
   'live-channel-timeout-strategy', 'allow-policy-lockout', 'condition', 'live-channel-condition',
   'at-historical-revision', 'at-historical-timestamp', 'dry-run',
 ];
-// Transport headers that are not Ditto headers.
-const IGNORED = new Set(['authorization', 'host', 'connection', 'content-length', 'transfer-encoding', 'cookie', 'x-ditto-pre-authenticated']);
+// Transport headers that are not Ditto headers, and Ditto's internal `ditto-origin`.
+const IGNORED = new Set(['authorization', 'host', 'connection', 'content-length', 'transfer-encoding', 'cookie', 'x-ditto-pre-authenticated', ORIGIN_HEADER]);
 
 export function dittoHeadersOf(request: FastifyRequest): DittoHeaders {
   const headers: DittoHeaders = {};

@@ -7,6 +7,8 @@
  *                  | "protocolMessage"?: {Ditto Protocol JSON, outgoing only} } }
  *   200 { "direction", "results": [ { "mapper", "messages": [...] } | { "mapper", "error": {Ditto error JSON} } ] }
  *
+ * The mappers see the message's payload in one form, chosen by its content type as for all HTTP input
+ * (src/mapping/payload.ts `byContentType`): text types as `textPayload`, others as `bytePayload`.
  * The definitions are validated exactly as when a connection is saved and compiled into a registry that
  * lives for this request only. Incoming results are Ditto Protocol JSON, each also converted to its signal
  * (a conversion error becomes that mapper's error, as in Ditto's inbound processor); outgoing results are
@@ -26,6 +28,7 @@ import {
 } from '../../errors/general.js';
 import { messageMappingFailed } from '../../errors/mapping.js';
 import type { ExternalMessage, ProtocolJson } from '../../mapping/types.js';
+import { byContentType } from '../../mapping/payload.js';
 import { createMapperRegistry, validatePayloadMapping } from '../../mapping/registry.js';
 import { parseProtocolMessage, renderProtocolMessage, toSignal } from '../../protocol/index.js';
 import { isPlainObject } from '../../util/json-pointer.js';
@@ -135,7 +138,7 @@ export async function mappingRoutes(app: FastifyInstance): Promise<void> {
     try {
       let results: Array<Record<string, unknown>>;
       if (body.direction === 'incoming') {
-        const external = input as ExternalMessage;
+        const external = byContentType(input as ExternalMessage);
         const outcomes = await registry.mapIncoming(payloadMapping, external);
         results = outcomes.map((o) => {
           const error =

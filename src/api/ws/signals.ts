@@ -20,6 +20,7 @@ import {
   fromPolicyCommandResponse,
   fromRetrieveThingsResponse,
   fromThingCommandResponse,
+  ORIGIN_HEADER,
   parseProtocolMessage,
   toSignal,
   type AdaptedSignal,
@@ -75,6 +76,7 @@ export async function handleProtocolMessage(text: string, session: WsSession, de
     return;
   }
   if (!msg.headers['correlation-id']) msg.headers['correlation-id'] = randomUUID();
+  delete msg.headers[ORIGIN_HEADER];
   const entityId = entityIdOf(msg.topic);
   const isPolicy = msg.topic.group === 'policies';
   const context = { ...(isPolicy ? { policyId: entityId } : { thingId: entityId }), channel: msg.topic.channel, headers: { 'correlation-id': msg.headers['correlation-id'] }, path: msg.path };
@@ -93,7 +95,8 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
   switch (adapted.kind) {
     case 'thing.command': {
       const command = adapted.signal;
-      const result = await executeCommand(deps, command, auth, { timeoutMs: timeoutOf(command.headers, MAX_COMMAND_TIMEOUT_MS), origin: session });
+      command.session = session.id;
+      const result = await executeCommand(deps, command, auth, { timeoutMs: timeoutOf(command.headers, MAX_COMMAND_TIMEOUT_MS) });
       if (result.kind === 'response') session.send(fromThingCommandResponse(result.response));
       else if (result.kind === 'acks') session.send(fromAcknowledgements(result.acks));
       return;
@@ -129,7 +132,7 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
       const size = Buffer.byteLength(JSON.stringify(message.payload ?? null));
       if (size > MAX_MESSAGE_BYTES) throw messagePayloadTooLarge({ size, max: MAX_MESSAGE_BYTES });
       const timeoutMs = timeoutOf(message.headers, MAX_MESSAGE_TIMEOUT_MS);
-      const result = await sendMessage(deps, message, auth, timeoutMs, session);
+      const result = await sendMessage(deps, message, auth, timeoutMs, session.id);
       if (result.kind === 'timeout') throw liveTimeoutError('message', timeoutMs);
       if (result.kind === 'acks') session.send(fromAcknowledgements(result.acks));
       else if (result.kind === 'response') session.send(liveResponseMessage(result.response, message.headers['correlation-id'] ?? ''));
@@ -138,7 +141,7 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
     case 'thing.event': {
       const event = adapted.signal;
       if (event.channel !== 'live') throw unknownSignal({ signal: 'twin events cannot be sent by clients' });
-      await deps.live.sendEvent(event, auth);
+      await deps.live.sendEvent(event, auth, session.id);
       return;
     }
     case 'ack':

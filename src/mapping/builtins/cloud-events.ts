@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { formatInstant } from '../../placeholders/index.js';
 import { isPlainObject } from '../../util/json-pointer.js';
-import { findHeader } from '../javascript/content-type.js';
+import { findHeader } from '../payload.js';
 import type { ExternalMessage, MapperContext, MappingEngine, ProtocolJson } from '../types.js';
 import {
   contentTypeOf,

@@ -19,7 +19,7 @@ import {
   type CompiledTemplate,
   type PlaceholderResolvers,
 } from '../../placeholders/index.js';
-import { findHeader } from '../javascript/content-type.js';
+import { findHeader } from '../payload.js';
 import type { ExternalMessage, MappingEngine, ProtocolJson } from '../types.js';
 import { configInvalid, optionText, resolveFirstValue } from './shared.js';
 

@@ -77,8 +77,9 @@ const escape = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '
 function payloadValue(message: ExternalMessage, contentType: string): unknown {
   const kind = payloadClass(contentType);
   if (kind === 'text' || kind === 'json') {
+    // ditto: RawMessageMapper.getPayloadValue — text first for text and JSON, bytes first otherwise.
     const text =
-      message.bytePayload !== undefined ? new TextDecoder().decode(message.bytePayload) : message.textPayload;
+      message.textPayload ?? (message.bytePayload === undefined ? undefined : new TextDecoder().decode(message.bytePayload));
     if (text === undefined) return undefined;
     if (kind === 'text') return text;
     try {

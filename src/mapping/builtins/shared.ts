@@ -15,7 +15,7 @@ import {
 } from '../../placeholders/index.js';
 import { parseProtocolMessage } from '../../protocol/index.js';
 import { isPlainObject } from '../../util/json-pointer.js';
-import { charsetOf, findHeader } from '../javascript/content-type.js';
+import { charsetOf, decodeText, findHeader } from '../payload.js';
 import type { ExternalMessage, InboundOptions, MapperContext, ProtocolJson } from '../types.js';
 
 export { DITTO_PROTOCOL_CONTENT_TYPE } from '../../protocol/index.js';
@@ -50,13 +50,14 @@ export function failure(contentType: string | undefined, reason: string, cause?:
 }
 
 /**
- * The payload as text (ditto: AbstractMessageMapper.extractPayloadAsString): bytes are decoded with the
- * content type's charset (default UTF-8). Absent or empty payload ⇒ `connectivity:message.mapping.failed`.
+ * The payload as text (ditto: AbstractMessageMapper.extractPayloadAsString): the text payload, else the
+ * bytes decoded with the content type's charset (default UTF-8). Absent or empty payload ⇒
+ * `connectivity:message.mapping.failed`.
  */
 export function payloadText(message: ExternalMessage): string {
   let text = message.textPayload;
-  if (message.bytePayload !== undefined)
-    text = decode(message.bytePayload, charsetOf(contentTypeOf(message)));
+  if (text === undefined && message.bytePayload !== undefined)
+    text = decodeText(message.bytePayload, charsetOf(contentTypeOf(message)));
   if (text === undefined || text === '') {
     throw failure(
       contentTypeOf(message),
@@ -64,15 +65,6 @@ export function payloadText(message: ExternalMessage): string {
     );
   }
   return text;
-}
-
-function decode(bytes: Uint8Array, charset: string | undefined): string {
-  try {
-    return new TextDecoder(charset ?? 'utf-8').decode(bytes);
-  } catch (error) {
-    if (error instanceof RangeError) return new TextDecoder('utf-8').decode(bytes); // unknown charset label
-    throw error;
-  }
 }
 
 /**

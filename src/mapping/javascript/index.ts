@@ -1,6 +1,5 @@
 // Public surface of the JavaScript payload mapper (ditto-interfaces.md §12.2). See mapper.ts for the contract.
 export { createJavaScriptMapper, optionFlag, type JavaScriptMapper } from './mapper.js';
-export { isTextContentType, scriptPayload, mediaType } from './content-type.js';
 export {
   DEFAULT_LIMITS,
   type DittoProtocolMessage,

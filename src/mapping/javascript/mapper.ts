@@ -11,7 +11,11 @@
  * The mapper's methods are asynchronous: the script runs on isolated-vm's thread pool, so a slow script never
  * blocks Node's event loop. Calls made in the same tick are handed to the isolate as one batch (up to
  * `maxBatchSize`), which is what makes the sandbox fast; batches of one mapper run one after the other.
- *   - `mapIncoming(msg)` → the Ditto Protocol messages (`[]` when the script returned null/undefined).
+ *   - `mapIncoming(msg)` → the Ditto Protocol messages (`[]` when the script returned null/undefined). The
+ *     script gets the payload forms the message has, as Ditto's scripts do (src/mapping/payload.ts):
+ *     `textPayload` a string or null, `bytePayload` an ArrayBuffer (a copy) or null. Both cross into the
+ *     isolate before the script runs: the wrapper passes them to `mapToDittoProtocolMsg` as arguments, so
+ *     neither can be produced on demand there.
  *   - `mapOutgoing(msg)` → the external messages (`[]` when dropped).
  *   - both reject with `connectivity:message.mapping.failed` (DittoError, 400, not retriable) when the script
  *     throws, times out, runs out of memory or stack, or returns an invalid result; the reason and, when
@@ -20,7 +24,7 @@
  *   - `close()` disposes the isolate; later calls reject.
  */
 import { messageMapperConfigFailed, messageMapperConfigInvalid } from '../../errors/mapping.js';
-import { scriptPayload } from './content-type.js';
+import { findHeader } from '../payload.js';
 import {
   inboundResults,
   mappingFailed,
@@ -146,8 +150,7 @@ export async function createJavaScriptMapper(
   }
 
   function mapIncoming(message: ExternalMessage): Promise<DittoProtocolMessage[]> {
-    const payload = scriptPayload(message);
-    const contentType = payload.contentType;
+    const contentType = message.contentType ?? findHeader(message.headers, 'content-type');
     if (incomingScript === '') {
       try {
         return Promise.resolve(passThroughIncoming(message, contentType));
@@ -155,11 +158,12 @@ export async function createJavaScriptMapper(
         return Promise.reject(error);
       }
     }
+    const { textPayload, bytePayload } = message;
     const wire: Record<string, unknown> = { h: message.headers };
-    if (payload.textPayload !== null) wire.t = payload.textPayload;
-    if (payload.bytePayload !== null) wire.b = true;
+    if (textPayload !== undefined) wire.t = textPayload;
+    if (bytePayload !== undefined) wire.b = true;
     if (contentType !== undefined) wire.c = contentType;
-    const bytes = payload.bytePayload === null ? null : copyToArrayBuffer(payload.bytePayload);
+    const bytes = bytePayload === undefined ? null : copyToArrayBuffer(bytePayload);
     return new Promise((resolve, reject) =>
       enqueue('in', {
         item: { json: JSON.stringify(wire), bytes },

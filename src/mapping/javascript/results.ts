@@ -88,7 +88,7 @@ export function passThroughIncoming(
   message: ExternalMessage,
   contentType: string | undefined,
 ): DittoProtocolMessage[] {
-  const text = message.bytePayload !== undefined ? utf8.decode(message.bytePayload) : message.textPayload;
+  const text = message.textPayload ?? (message.bytePayload === undefined ? undefined : utf8.decode(message.bytePayload));
   if (text === undefined) return [];
   let parsed: unknown;
   try {

@@ -2,18 +2,7 @@
  * Types of the JavaScript payload mapper (ditto-interfaces.md §12.2).
  */
 
-/**
- * A message as a connector consumed it (inbound) or as a target publishes it (outbound).
- * Inbound: `bytePayload` wins over `textPayload` when both are given; the content type
- * (`contentType`, else the `content-type` header) decides what the script receives (see content-type.ts).
- * Outbound: exactly one of `textPayload` / `bytePayload` is set; `contentType` is also in `headers`.
- */
-export interface ExternalMessage {
-  headers: Record<string, string>;
-  textPayload?: string;
-  bytePayload?: Uint8Array;
-  contentType?: string;
-}
+export type { ExternalMessage } from '../types.js';
 
 /** A Ditto Protocol message (§4.1) as plain JSON data. */
 export interface DittoProtocolMessage {

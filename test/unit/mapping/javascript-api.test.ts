@@ -126,7 +126,7 @@ describe('inbound mapping', () => {
     ]);
   });
 
-  it('gives binary content types an ArrayBuffer and no text', async () => {
+  it('gives a message with bytes only an ArrayBuffer and no text', async () => {
     const m = await mapper({
       incomingScript: `
         function mapToDittoProtocolMsg(headers, textPayload, bytePayload, contentType) {
@@ -142,24 +142,19 @@ describe('inbound mapping', () => {
     expect(out.value).toEqual({ isBuffer: true, text: null, u16: 0x08bd, type: 'application/octet-stream' });
   });
 
-  it('decodes bytes of a text content type with its charset, and bytes win over text', async () => {
+  it('passes the forms the message has, whatever its content type: text, bytes or both (as Ditto scripts get them)', async () => {
     const m = await mapper({
       incomingScript: `function mapToDittoProtocolMsg(h, textPayload, bytePayload) {
-        return Ditto.buildDittoProtocolMsg('ns', 'n', 'things', 'twin', 'commands', 'modify', '/attributes/t', {}, [textPayload, bytePayload]);
+        return Ditto.buildDittoProtocolMsg('ns', 'n', 'things', 'twin', 'commands', 'modify', '/attributes/t', {},
+          [textPayload, bytePayload === null ? null : Array.from(new Uint8Array(bytePayload))]);
       }`,
     });
-    const [utf8] = await m.mapIncoming({
-      headers: { 'Content-Type': 'application/json; charset=utf-8' },
-      textPayload: 'ignored',
-      bytePayload: new TextEncoder().encode('"grüße"'),
-    });
-    expect(utf8.value).toEqual(['"grüße"', null]);
-    const [latin1] = await m.mapIncoming({
-      headers: {},
-      contentType: 'text/plain; charset=iso-8859-1',
-      bytePayload: new Uint8Array([0x67, 0xfc]),
-    });
-    expect(latin1.value).toEqual(['gü', null]);
+    const [both] = await m.mapIncoming({ headers: { 'content-type': 'application/octet-stream' }, textPayload: '\ufffd*', bytePayload: new Uint8Array([0xff, 0x2a]) });
+    expect(both.value).toEqual(['\ufffd*', [0xff, 0x2a]]);
+    const [textOnly] = await m.mapIncoming({ headers: { 'content-type': 'application/octet-stream' }, textPayload: 'é' });
+    expect(textOnly.value).toEqual(['é', null]);
+    const [neither] = await m.mapIncoming({ headers: {} });
+    expect(neither.value).toEqual([null, null]);
   });
 
   it('fails a result without a string topic or path, or with non-object headers', async () => {

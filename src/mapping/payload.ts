@@ -1,15 +1,12 @@
 /**
- * Text versus bytes for inbound messages (ditto-interfaces.md §12.2: "text types give `textPayload`,
- * binary content types give `bytePayload`").
- *
- * Contract of `scriptPayload`: the script receives EITHER `textPayload` (a string) OR `bytePayload` (an
- * ArrayBuffer), never both; the other is `null`.
- *   - text content type (`text/*`, `application/json`, `*+json`, `application/xml`, `*+xml`,
- *     `application/javascript`, `application/x-www-form-urlencoded`), or no content type at all
- *     ⇒ `textPayload`, decoded from the bytes with the `charset` parameter (default UTF-8) when bytes were given;
- *   - any other content type ⇒ `bytePayload`, UTF-8-encoded from the text when only text was given.
- * `bytePayload` wins when a connector passes both.
+ * The payload forms mappers see (ditto: ExternalMessage with a text payload, a byte payload or both;
+ * ditto-interfaces.md §12.2). The transport decides, as in Ditto, and the mappers take what they get:
+ *   - connection sources: per protocol (`InboundMessage.text`, stated in each connector's README);
+ *   - HTTP (`POST /api/2/mappings/try`): by content type, `byContentType`.
+ * A mapper that needs text takes `textPayload` when present, else decodes `bytePayload` with `decodeText`;
+ * one that needs bytes takes `bytePayload`, else the UTF-8 of `textPayload`.
  */
+import type { ExternalMessage } from './types.js';
 
 const TEXT_TYPES = new Set([
   'application/json',
@@ -24,7 +21,10 @@ export function mediaType(contentType: string): string {
   return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
 
-/** True when a payload of this content type is text. A missing content type counts as text. */
+/**
+ * True when HTTP input of this content type is text: `text/*`, `application/json`, `*+json`,
+ * `application/xml`, `*+xml`, `application/javascript`, `application/x-www-form-urlencoded`, or none at all.
+ */
 export function isTextContentType(contentType: string | undefined): boolean {
   if (contentType === undefined || contentType.trim() === '') return true;
   const type = mediaType(contentType);
@@ -49,7 +49,11 @@ export function findHeader(headers: Record<string, string>, name: string): strin
 const utf8 = new TextDecoder('utf-8');
 const encoder = new TextEncoder();
 
-function decode(bytes: Uint8Array, charset: string | undefined): string {
+/**
+ * Bytes as text in `charset` (a WHATWG encoding label; default UTF-8, an unknown label falls back to UTF-8).
+ * Malformed sequences become U+FFFD, as Java's decoders (Ditto) replace them.
+ */
+export function decodeText(bytes: Uint8Array, charset: string | undefined): string {
   if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return utf8.decode(bytes);
   try {
     return new TextDecoder(charset).decode(bytes);
@@ -59,30 +63,21 @@ function decode(bytes: Uint8Array, charset: string | undefined): string {
   }
 }
 
-export interface ScriptPayload {
-  contentType: string | undefined;
-  textPayload: string | null;
-  bytePayload: Uint8Array | null;
-}
-
-/** Decides what the inbound script receives for this message (see the module contract). */
-export function scriptPayload(message: {
-  headers: Record<string, string>;
-  textPayload?: string;
-  bytePayload?: Uint8Array;
-  contentType?: string;
-}): ScriptPayload {
+/**
+ * The form of an HTTP-given message by its content type (`isTextContentType`): text types keep only text
+ * (decoded from given bytes with the `charset`, default UTF-8), others only bytes (the UTF-8 of given text).
+ * The content type is `contentType`, else the `content-type` header.
+ */
+export function byContentType(message: ExternalMessage): ExternalMessage {
   const contentType = message.contentType ?? findHeader(message.headers, 'content-type');
-  const { textPayload, bytePayload } = message;
+  const { headers, textPayload, bytePayload } = message;
+  const result: ExternalMessage = contentType === undefined ? { headers } : { headers, contentType };
   if (isTextContentType(contentType)) {
-    if (bytePayload !== undefined)
-      return { contentType, textPayload: decode(bytePayload, charsetOf(contentType)), bytePayload: null };
-    return { contentType, textPayload: textPayload ?? null, bytePayload: null };
+    const text = bytePayload === undefined ? textPayload : decodeText(bytePayload, charsetOf(contentType));
+    if (text !== undefined) result.textPayload = text;
+  } else {
+    const bytes = bytePayload ?? (textPayload === undefined ? undefined : encoder.encode(textPayload));
+    if (bytes !== undefined) result.bytePayload = bytes;
   }
-  if (bytePayload !== undefined) return { contentType, textPayload: null, bytePayload };
-  return {
-    contentType,
-    textPayload: null,
-    bytePayload: textPayload === undefined ? null : encoder.encode(textPayload),
-  };
+  return result;
 }
