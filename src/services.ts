@@ -22,6 +22,7 @@ import { AckRouter } from './acks/router.js';
 import { LiveRouter } from './live/router.js';
 import { ConnectionManager, type AnyConnector } from './connectivity/index.js';
 import { createMapperRegistry, validateMappingDefinitions } from './mapping/registry.js';
+import { jsonLimits } from './util/json-parse.js';
 import { defaultInstanceId, GroupMembership, startCluster, type Cluster } from './cluster/index.js';
 
 export interface Services {
@@ -60,6 +61,7 @@ export interface ServiceOptions {
 }
 
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Services> {
+  jsonLimits.maxDepth = config.maxJsonDepth;
   const instanceId = config.instanceId ?? defaultInstanceId();
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw new Error(`TWINBRIDGE_INSTANCE_ID must match [A-Za-z0-9._-]{1,100}, got ${JSON.stringify(instanceId)}`);
   let cluster: (Cluster & { onCommitted(firstSeq: number, lastSeq: number): void }) | undefined;

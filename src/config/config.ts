@@ -46,6 +46,8 @@ export interface Config {
   connectionBackoffMaxMs: number;
   connectionMaxInFlight: number;
   connectionMaxPayloadBytes: number;
+  /** Deepest nesting of objects/arrays accepted in JSON from clients, devices and mapping scripts. */
+  maxJsonDepth: number;
 }
 
 /** One OpenID Connect issuer (§8): its tokens' subjects are `<prefix>:<resolved auth-subject template>`. */
@@ -70,6 +72,8 @@ interface Option {
   values?: readonly string[];
   description: string;
   secret?: boolean;
+  /** kind 'int': the largest value accepted. */
+  max?: number;
   /** kind 'json': checks the parsed value, throwing an Error that says what is wrong. */
   check?: (value: unknown) => void;
 }
@@ -101,6 +105,7 @@ export const OPTIONS: readonly Option[] = [
   { key: 'connectionBackoffMaxMs', env: 'TWINBRIDGE_CONNECTION_BACKOFF_MAX_MS', kind: 'int', default: 3000, description: 'Longest wait between two reconnection attempts of a connection client (exponential back-off with jitter from 250 ms).' },
   { key: 'connectionMaxInFlight', env: 'TWINBRIDGE_CONNECTION_MAX_IN_FLIGHT', kind: 'int', default: 1000, description: 'Messages of one connection source being processed at once; at the cap consumption pauses (back-pressure).' },
   { key: 'connectionMaxPayloadBytes', env: 'TWINBRIDGE_CONNECTION_MAX_PAYLOAD_BYTES', kind: 'int', default: 262144, description: 'Largest inbound connection message in bytes; larger ones are dropped, logged and acknowledged.' },
+  { key: 'maxJsonDepth', env: 'TWINBRIDGE_MAX_JSON_DEPTH', kind: 'int', default: 100, max: 1000, description: 'Deepest nesting of objects and arrays accepted in JSON bodies, WebSocket messages, inbound connection payloads and mapping results (1 to 1000); deeper: 400 `json.invalid` (docs/security.md).' },
 ];
 
 export class ConfigError extends Error {
@@ -171,6 +176,7 @@ function parseValue(option: Option, raw: unknown): unknown {
       if (!Number.isInteger(n) || n < 0 || (option.kind === 'port' && n > 65535)) {
         throw new Error(option.kind === 'port' ? 'must be a port number from 0 to 65535' : 'must be a non-negative integer');
       }
+      if (option.max !== undefined && (n < 1 || n > option.max)) throw new Error(`must be an integer from 1 to ${option.max}`);
       return n;
     }
     case 'list':
