@@ -12,6 +12,7 @@ import { createEnforcer, defaultPolicy, type Enforcer } from './enforcer.js';
 import type { Policy } from './model.js';
 
 import { validatePolicy } from './validate.js';
+import { setKey } from '../util/objects.js';
 
 const READ = ['READ'] as const;
 /** Distinct policy contents whose compiled enforcer is shared; the map starts over beyond it. */
@@ -209,11 +210,27 @@ export class StorePolicyDirectory implements PolicyDirectory {
   }
 }
 
-/** ditto: §1.2 `{{ request:subjectId }}` in an inline policy stands for the creator's first subject. */
+/**
+ * ditto: §1.2 `{{ request:subjectId }}` in an inline policy stands for the creator's first subject, in keys
+ * (subject IDs) and string values alike. Built as a new value, never by editing JSON text: a subject may
+ * hold any character (`"`, `\\`, `$'` from a token's `sub`) and stays one string. The depth of `json` is
+ * bounded by the body parser (maxJsonDepth), so the recursion is too.
+ */
 function substituteRequestSubject(json: unknown, auth: AuthContext): unknown {
   const subject = auth.subjects[0] ?? '';
-  return JSON.parse(JSON.stringify(json ?? null).replace(/\{\{\s*request:subjectId\s*\}\}/g, subject));
+  const substitute = (text: string) => text.replace(REQUEST_SUBJECT, () => subject);
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return substitute(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value !== 'object' || value === null) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) setKey(out, substitute(key), walk(v));
+    return out;
+  };
+  return walk(json ?? null);
 }
+
+const REQUEST_SUBJECT = /\{\{\s*request:subjectId\s*\}\}/g;
 
 function nextExpiry(policy: Policy, now: Date): number {
   let next = Infinity;
