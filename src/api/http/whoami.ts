@@ -11,6 +11,7 @@ import type { ThingsService } from '../../things/service.js';
 import { isPlainObject } from '../../util/json-pointer.js';
 import { dittoHeadersOf } from './headers.js';
 import { parseJson } from '../../util/json-parse.js';
+import { setKey } from '../../util/objects.js';
 
 export interface WhoamiRoutesOptions {
   things: ThingsService;
@@ -47,7 +48,7 @@ export async function whoamiRoutes(app: FastifyInstance, options: WhoamiRoutesOp
       if (type === 'policy') policyId = check.entityId;
       else if (type === 'thing' || type === 'message') policyId = (await options.things.get(check.entityId))?.value?.policyId;
       const enforcer = await options.policies.enforcerFor(policyId);
-      result[name] = enforcer?.hasUnrestricted(check.resource, request.auth.subjects, check.hasPermissions) ?? false;
+      setKey(result, name, enforcer?.hasUnrestricted(check.resource, request.auth.subjects, check.hasPermissions) ?? false);
     }
     return reply.type('application/json').send(JSON.stringify(result));
   });
