@@ -4,7 +4,7 @@
  * when a subject expires), and the policy that comes with a new thing (§1.2).
  */
 import type { AuthContext } from '../auth/context.js';
-import { policyConflict, policyNotFound } from '../errors/policies.js';
+import { policyConflict, policyNotFound, policyNotModifiable } from '../errors/policies.js';
 import { thingNotCreatable } from '../errors/things.js';
 import type { EntityRecord, Store } from '../store/port.js';
 import type { PolicyDirectory, ThingEnforcer, ThingPolicyRequest } from '../things/policy-directory.js';
@@ -15,6 +15,7 @@ import { validatePolicy } from './validate.js';
 import { setKey } from '../util/objects.js';
 
 const READ = ['READ'] as const;
+const WRITE = ['WRITE'] as const;
 /** Distinct policy contents whose compiled enforcer is shared; the map starts over beyond it. */
 const MAX_SHARED_ENFORCERS = 10_000;
 
@@ -112,13 +113,17 @@ export class StorePolicyDirectory implements PolicyDirectory {
       this.checkImportsReadable(policy, importedIds, auth);
       return this.newPolicy(policy, request);
     }
+    if (request.explicitPolicyId) await this.checkAdministrable(policyId, auth);
     if (existing) return { enforcer: this.enforcerOfHead(policyId)! };
-    if (request.explicitPolicyId) {
-      throw thingNotCreatable({ thingId, detail: `The Policy with ID '${policyId}' is not existing.` });
-    }
     const subject = auth.subjects[0];
     if (subject === undefined) throw thingNotCreatable({ thingId, detail: 'There is no authorization subject to create a default policy for.' });
     return this.newPolicy(defaultPolicy(policyId, subject), request);
+  }
+
+  async checkAdministrable(policyId: string, auth: AuthContext): Promise<void> {
+    const enforcer = (await this.load(policyId)) ? this.enforcerOfHead(policyId) : undefined;
+    if (!enforcer?.hasPartial('policy:/', auth.subjects, READ)) throw policyNotFound({ policyId });
+    if (!enforcer.hasUnrestricted('policy:/', auth.subjects, WRITE)) throw policyNotModifiable({ policyId });
   }
 
   private newPolicy(policy: Policy, request: ThingPolicyRequest) {
