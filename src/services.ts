@@ -2,7 +2,9 @@
  * Composition of the services from a validated configuration, shared by main.ts and the tests so both run
  * the same wiring. Adding a service: construct it here, add it to Services, close it in close().
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { keyFromFile, parseKey, SecretKeyRing } from './util/secret-box.js';
 import type { Logger } from 'pino';
 import { SignalBus } from './bus/signal-bus.js';
 import type { Config } from './config/config.js';
@@ -59,6 +61,22 @@ export interface ServiceOptions {
   /** The connectors this instance can run; only main.ts (and tests) pass connectors/index.ts. */
   connectors?: readonly AnyConnector[];
 }
+
+/**
+ * The keys that seal connection secrets: TWINBRIDGE_SECRETS_KEY (then TWINBRIDGE_SECRETS_OLD_KEYS), or
+ * with the embedded store and no key configured the one generated into the data directory. A generated
+ * key stays readable after a key is configured, so its secrets are sealed again with the configured one.
+ */
+function secretKeyRing(config: Config): SecretKeyRing {
+  const old = config.secretsOldKeys.map(parseKey);
+  const file = path.join(path.resolve(config.dataDir), SECRETS_KEY_FILE);
+  if (config.secretsKey === undefined) return new SecretKeyRing(keyFromFile(file), old);
+  if (config.store === 'embedded' && existsSync(file)) old.push(keyFromFile(file));
+  return new SecretKeyRing(parseKey(config.secretsKey), old);
+}
+
+/** The generated key of the embedded store, beside its journal. */
+export const SECRETS_KEY_FILE = 'secrets.key';
 
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Services> {
   jsonLimits.maxDepth = config.maxJsonDepth;
@@ -139,6 +157,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     maxPayloadBytes: config.connectionMaxPayloadBytes,
     log: (level, msg, err) => logger[level]({ err }, msg),
     instanceId: pgStore ? instanceId : undefined,
+    secrets: secretKeyRing(config),
   });
   await connections.start();
   if (pgStore) cluster = await startCluster({ instanceId, fromSeq: openedAt, store: pgStore, bus, things, policies, connections, log: clusterLog });
