@@ -62,13 +62,13 @@ describe('service on the PostgreSQL store', () => {
 
   it("keeps connection secrets sealed in the table, reads them after a restart and seals them again with a rotated key", async () => {
     const endpoint = await getBroker('postgres');
-    driver ??= createPostgresDriver(endpoint);
+    const pg = (driver ??= createPostgresDriver(endpoint));
     const schema = `tb_secrets_${Math.random().toString(36).slice(2, 10)}`;
     schemas.push(schema);
     const password = `pw-${randomBytes(8).toString('hex')}`;
     const env = { TWINBRIDGE_STORE: 'postgres', TWINBRIDGE_POSTGRES_URL: endpoint.url, TWINBRIDGE_POSTGRES_SCHEMA: schema };
     const body = { connectionType: 'mqtt', connectionStatus: 'closed', uri: `tcp://device:${password}@127.0.0.1:1`, sources: [{ addresses: ['s/#'], qos: 1, authorizationContext: ['nginx:ditto'] }] };
-    const stored = async () => JSON.stringify((await driver.query(`select * from ${schema}.entities where kind = 'connection'`)).rows);
+    const stored = async () => JSON.stringify((await pg.query(`select * from ${schema}.entities where kind = 'connection'`)).rows);
     const first = randomBytes(32).toString('base64');
     const second = randomBytes(32).toString('base64');
     let id = '';
