@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../helpers/app.js';
+import { connectWs } from '../ws/client.js';
 
 let svc: TestService;
 const lines: Array<Record<string, any>> = [];
@@ -175,6 +176,26 @@ describe('a 5xx', () => {
       expect(res.headers.get('correlation-id')).toBeTruthy();
       expect(logged[0].correlationId).toBe(res.headers.get('correlation-id'));
     } finally {
+      services.store.write = original;
+    }
+  });
+
+  it('over WebSocket is logged once with its correlation id and cause, and answered as internalerror', async () => {
+    const { services } = svc;
+    const original = services.store.write;
+    services.store.write = () => Promise.reject(new Error('the websocket disk is on fire'));
+    const ws = await connectWs(svc.url);
+    try {
+      const before = lines.length;
+      const answer = await ws.request({ topic: 'org.eclipse.ditto/ws-fire/things/twin/commands/create', headers: { 'correlation-id': 'ws-fire-1' }, path: '/', value: {} });
+      expect(answer).toMatchObject({ status: 500, value: { error: 'internalerror' } });
+      expect(JSON.stringify(answer)).not.toContain('on fire');
+      const logged = lines.slice(before).filter((l) => l.msg === 'websocket signal failed');
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({ level: 50, correlationId: 'ws-fire-1', status: 500 });
+      expect(logged[0].err.stack).toContain('the websocket disk is on fire');
+    } finally {
+      ws.socket.close();
       services.store.write = original;
     }
   });
