@@ -13,7 +13,7 @@ import { PoliciesService } from './policies/service.js';
 import { SubjectAnnouncer } from './policies/announcements.js';
 import type { Policy } from './policies/model.js';
 import { JwtAuthenticator } from './auth/jwt.js';
-import { JournalStore } from './store/embedded/journal-store.js';
+import { JournalStore, SECRETS_KEY_FILE } from './store/embedded/journal-store.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import type { Store } from './store/port.js';
 import { ThingsService } from './things/service.js';
@@ -74,9 +74,6 @@ function secretKeyRing(config: Config): SecretKeyRing {
   if (config.store === 'embedded' && existsSync(file)) old.push(keyFromFile(file));
   return new SecretKeyRing(parseKey(config.secretsKey), old);
 }
-
-/** The generated key of the embedded store, beside its journal. */
-export const SECRETS_KEY_FILE = 'secrets.key';
 
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Services> {
   jsonLimits.maxDepth = config.maxJsonDepth;

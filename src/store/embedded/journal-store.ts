@@ -65,7 +65,9 @@ interface Pending {
 const SYNCHRONOUS_WRITES = fs.constants.O_DSYNC !== undefined;
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
-/** The files of a store directory (the secrets key of src/services.ts lives there too). */
+/** The key that seals connection secrets when none is configured (src/services.ts) lives beside the journal. */
+export const SECRETS_KEY_FILE = 'secrets.key';
+/** The files of a store directory (SECRETS_KEY_FILE among them). */
 const OWN_FILE = /^(journal-\d+\.log|snapshot-\d+\.json(\.tmp)?|secrets\.key)$/;
 const JOURNAL_FLAGS = SYNCHRONOUS_WRITES ? fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | fs.constants.O_DSYNC : 'a';
 
