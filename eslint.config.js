@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const brokerLibraries = ['mqtt', 'kafkajs', 'rhea', 'amqplib'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', '.brokers/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', '.brokers/**', 'coverage/**', '.fuzz/**', '.schemathesis/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

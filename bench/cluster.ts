@@ -137,7 +137,8 @@ async function main(): Promise<void> {
   const admin = new pg.Pool({ connectionString: pgUrl, max: 1 });
   for (const count of [1, 2]) {
     const schema = `tb_bench_${randomBytes(4).toString('hex')}`;
-    const env = Array.from({ length: count }, (_, i) => ({ TWINBRIDGE_STORE: 'postgres', TWINBRIDGE_POSTGRES_URL: pgUrl, TWINBRIDGE_POSTGRES_SCHEMA: schema, TWINBRIDGE_INSTANCE_ID: `bench-${i + 1}` }));
+    const secretsKey = randomBytes(32).toString('base64');
+    const env = Array.from({ length: count }, (_, i) => ({ TWINBRIDGE_STORE: 'postgres', TWINBRIDGE_POSTGRES_URL: pgUrl, TWINBRIDGE_POSTGRES_SCHEMA: schema, TWINBRIDGE_SECRETS_KEY: secretsKey, TWINBRIDGE_INSTANCE_ID: `bench-${i + 1}` }));
     try {
       await withInstances(env, async (urls) => {
         await createThings(urls[0]);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { registerAuthentication } from './api/http/auth.js';
 import { piggybackRoutes } from './api/http/piggyback.js';
-import { registerErrorHandling } from './api/http/errors.js';
+import { BODY_LIMIT, clientErrorHandler, frameworkErrors, MAX_URL_LENGTH, registerErrorHandling } from './api/http/errors.js';
 import { thingsRoutes } from './api/http/things.js';
 import { policiesRoutes } from './api/http/policies.js';
 import { whoamiRoutes } from './api/http/whoami.js';
@@ -26,10 +26,6 @@ export interface AppOptions {
   isReady?: () => boolean;
 }
 
-// ditto: §2.1 max body 1 MB at the HTTP layer, max URI 8k
-const BODY_LIMIT = 1024 * 1024;
-const MAX_URL_LENGTH = 8192;
-
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
   const isReady = options.isReady ?? (() => true);
@@ -41,6 +37,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     childLoggerFactory: (logger) => logger,
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: MAX_URL_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
   };
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
   const app = (https ? Fastify({ ...serverOptions, https } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;

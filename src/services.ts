@@ -2,7 +2,9 @@
  * Composition of the services from a validated configuration, shared by main.ts and the tests so both run
  * the same wiring. Adding a service: construct it here, add it to Services, close it in close().
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { keyFromFile, parseKey, SecretKeyRing } from './util/secret-box.js';
 import type { Logger } from 'pino';
 import { SignalBus } from './bus/signal-bus.js';
 import type { Config } from './config/config.js';
@@ -11,7 +13,7 @@ import { PoliciesService } from './policies/service.js';
 import { SubjectAnnouncer } from './policies/announcements.js';
 import type { Policy } from './policies/model.js';
 import { JwtAuthenticator } from './auth/jwt.js';
-import { JournalStore } from './store/embedded/journal-store.js';
+import { JournalStore, SECRETS_KEY_FILE } from './store/embedded/journal-store.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import type { Store } from './store/port.js';
 import { ThingsService } from './things/service.js';
@@ -22,6 +24,7 @@ import { AckRouter } from './acks/router.js';
 import { LiveRouter } from './live/router.js';
 import { ConnectionManager, type AnyConnector } from './connectivity/index.js';
 import { createMapperRegistry, validateMappingDefinitions } from './mapping/registry.js';
+import { jsonLimits } from './util/json-parse.js';
 import { defaultInstanceId, GroupMembership, startCluster, type Cluster } from './cluster/index.js';
 
 export interface Services {
@@ -59,7 +62,21 @@ export interface ServiceOptions {
   connectors?: readonly AnyConnector[];
 }
 
+/**
+ * The keys that seal connection secrets: TWINBRIDGE_SECRETS_KEY (then TWINBRIDGE_SECRETS_OLD_KEYS), or
+ * with the embedded store and no key configured the one generated into the data directory. A generated
+ * key stays readable after a key is configured, so its secrets are sealed again with the configured one.
+ */
+function secretKeyRing(config: Config): SecretKeyRing {
+  const old = config.secretsOldKeys.map(parseKey);
+  const file = path.join(path.resolve(config.dataDir), SECRETS_KEY_FILE);
+  if (config.secretsKey === undefined) return new SecretKeyRing(keyFromFile(file), old);
+  if (config.store === 'embedded' && existsSync(file)) old.push(keyFromFile(file));
+  return new SecretKeyRing(parseKey(config.secretsKey), old);
+}
+
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Services> {
+  jsonLimits.maxDepth = config.maxJsonDepth;
   const instanceId = config.instanceId ?? defaultInstanceId();
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw new Error(`TWINBRIDGE_INSTANCE_ID must match [A-Za-z0-9._-]{1,100}, got ${JSON.stringify(instanceId)}`);
   let cluster: (Cluster & { onCommitted(firstSeq: number, lastSeq: number): void }) | undefined;
@@ -137,6 +154,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     maxPayloadBytes: config.connectionMaxPayloadBytes,
     log: (level, msg, err) => logger[level]({ err }, msg),
     instanceId: pgStore ? instanceId : undefined,
+    secrets: secretKeyRing(config),
   });
   await connections.start();
   if (pgStore) cluster = await startCluster({ instanceId, fromSeq: openedAt, store: pgStore, bus, things, policies, connections, log: clusterLog });

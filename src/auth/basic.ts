@@ -2,7 +2,7 @@
  * HTTP basic authentication against the configured users (§8). API users act as subject `nginx:<user>`,
  * as Ditto's default nginx basic-auth setup yields; devops users are a separate realm.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { UserCredential } from '../config/config.js';
 
 export interface BasicCredentials {
@@ -19,17 +19,27 @@ export function parseBasic(header: string | undefined): BasicCredentials | undef
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** Whether the credentials match one of the users; compares in constant time per candidate. */
+/**
+ * Whether the credentials match one of the users. Both sides are HMAC'd with a key made per process, so
+ * every comparison is of two 32-byte digests in constant time (`timingSafeEqual`): neither the length of
+ * the user or password nor how many leading characters match shows in the time. Every configured user is
+ * compared, whether or not an earlier one matched, and an unknown user costs the same as a wrong password.
+ */
 export function checkUser(users: readonly UserCredential[], credentials: BasicCredentials): boolean {
-  let ok = false;
-  for (const u of users) {
-    if (u.user === credentials.user && safeEqual(u.password, credentials.password)) ok = true;
-  }
-  return ok;
+  const user = digest(credentials.user);
+  const password = digest(credentials.password);
+  let ok = 0;
+  for (const u of digestsOf(users)) ok |= Number(timingSafeEqual(u.user, user)) & Number(timingSafeEqual(u.password, password));
+  return ok === 1;
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+const KEY = randomBytes(32);
+const digest = (text: string): Buffer => createHmac('sha256', KEY).update(text, 'utf8').digest();
+
+/** The configured users' digests, made once per list (the users are fixed at start). */
+const digests = new WeakMap<readonly UserCredential[], Array<{ user: Buffer; password: Buffer }>>();
+function digestsOf(users: readonly UserCredential[]): Array<{ user: Buffer; password: Buffer }> {
+  let list = digests.get(users);
+  if (!list) digests.set(users, (list = users.map((u) => ({ user: digest(u.user), password: digest(u.password) }))));
+  return list;
 }

@@ -5,6 +5,7 @@
  * file; the file uses the camelCase keys.
  */
 import { readFileSync } from 'node:fs';
+import { parseKey } from '../util/secret-box.js';
 
 export interface UserCredential {
   user: string;
@@ -46,6 +47,12 @@ export interface Config {
   connectionBackoffMaxMs: number;
   connectionMaxInFlight: number;
   connectionMaxPayloadBytes: number;
+  /** Deepest nesting of objects/arrays accepted in JSON from clients, devices and mapping scripts. */
+  maxJsonDepth: number;
+  /** The key sealing connection secrets at rest (base64 of 32 bytes); a secret. */
+  secretsKey?: string;
+  /** Earlier keys, accepted for opening while connections are sealed again with `secretsKey`. */
+  secretsOldKeys: string[];
 }
 
 /** One OpenID Connect issuer (§8): its tokens' subjects are `<prefix>:<resolved auth-subject template>`. */
@@ -70,6 +77,8 @@ interface Option {
   values?: readonly string[];
   description: string;
   secret?: boolean;
+  /** kind 'int': the largest value accepted. */
+  max?: number;
   /** kind 'json': checks the parsed value, throwing an Error that says what is wrong. */
   check?: (value: unknown) => void;
 }
@@ -101,6 +110,9 @@ export const OPTIONS: readonly Option[] = [
   { key: 'connectionBackoffMaxMs', env: 'TWINBRIDGE_CONNECTION_BACKOFF_MAX_MS', kind: 'int', default: 3000, description: 'Longest wait between two reconnection attempts of a connection client (exponential back-off with jitter from 250 ms).' },
   { key: 'connectionMaxInFlight', env: 'TWINBRIDGE_CONNECTION_MAX_IN_FLIGHT', kind: 'int', default: 1000, description: 'Messages of one connection source being processed at once; at the cap consumption pauses (back-pressure).' },
   { key: 'connectionMaxPayloadBytes', env: 'TWINBRIDGE_CONNECTION_MAX_PAYLOAD_BYTES', kind: 'int', default: 262144, description: 'Largest inbound connection message in bytes; larger ones are dropped, logged and acknowledged.' },
+  { key: 'secretsKey', env: 'TWINBRIDGE_SECRETS_KEY', kind: 'string', secret: true, description: 'AES-256 key (32 bytes in base64, e.g. `openssl rand -base64 32`) that seals connection secrets (URI passwords, client keys) in the store. Unset with the embedded store: a key generated into `<TWINBRIDGE_DATA_DIR>/secrets.key` (mode 0600). Required with TWINBRIDGE_STORE=postgres (the same on every instance). See docs/security.md.' },
+  { key: 'secretsOldKeys', env: 'TWINBRIDGE_SECRETS_OLD_KEYS', kind: 'list', default: '', secret: true, description: 'Comma list of earlier TWINBRIDGE_SECRETS_KEY values (key rotation): secrets sealed with them are still read, and stored again sealed with the current key when the service starts.' },
+  { key: 'maxJsonDepth', env: 'TWINBRIDGE_MAX_JSON_DEPTH', kind: 'int', default: 100, max: 1000, description: 'Deepest nesting of objects and arrays accepted in JSON bodies, WebSocket messages, inbound connection payloads and mapping results (1 to 1000); deeper: 400 `json.invalid` (docs/security.md).' },
 ];
 
 export class ConfigError extends Error {
@@ -141,6 +153,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.store === 'postgres' && config.postgresUrl === undefined) {
     problems.push('TWINBRIDGE_POSTGRES_URL must be set when TWINBRIDGE_STORE is postgres');
   }
+  if (config.store === 'postgres' && config.secretsKey === undefined) {
+    problems.push('TWINBRIDGE_SECRETS_KEY must be set when TWINBRIDGE_STORE is postgres (the same key on every instance; e.g. `openssl rand -base64 32`)');
+  }
+  for (const [name, keys] of [['TWINBRIDGE_SECRETS_KEY', config.secretsKey === undefined ? [] : [config.secretsKey]], ['TWINBRIDGE_SECRETS_OLD_KEYS', config.secretsOldKeys ?? []]] as const) {
+    for (const key of keys as string[]) {
+      try {
+        parseKey(key);
+      } catch (err) {
+        problems.push(`${name}: ${(err as Error).message}`);
+      }
+    }
+  }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     problems.push('TWINBRIDGE_TLS_CERT and TWINBRIDGE_TLS_KEY must be set together');
   }
@@ -171,6 +195,7 @@ function parseValue(option: Option, raw: unknown): unknown {
       if (!Number.isInteger(n) || n < 0 || (option.kind === 'port' && n > 65535)) {
         throw new Error(option.kind === 'port' ? 'must be a port number from 0 to 65535' : 'must be a non-negative integer');
       }
+      if (option.max !== undefined && (n < 1 || n > option.max)) throw new Error(`must be an integer from 1 to ${option.max}`);
       return n;
     }
     case 'list':

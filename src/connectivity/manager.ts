@@ -1,7 +1,9 @@
 /**
  * Connection management (§2.9, §11.10): create, modify, delete, open/close commands, status, metrics and
- * logs. Connections are stored durably on the Store port (`kind: 'connection'`, the JSON as saved); on
- * start every stored connection whose desired status is `open` is opened again. Writes to one connection
+ * logs. Connections are stored durably on the Store port (`kind: 'connection'`, the JSON as saved with its
+ * secrets sealed, src/connectivity/secrets.ts); on start every stored connection whose desired status is
+ * `open` is opened again, and one whose secrets were in clear or sealed with an older key is stored again
+ * sealed with the current key. Writes to one connection
  * are serialised. Commands on connections are devops-only (enforced by the HTTP layer).
  */
 import { randomUUID } from 'node:crypto';
@@ -16,7 +18,9 @@ import {
   connectionNotFound,
 } from '../errors/connectivity.js';
 import type { ThingCommand, ThingCommandResponse } from '../model/signals.js';
-import type { EntityRecord, Store } from '../store/port.js';
+import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
+import { SecretOpenError, type SecretKeyRing } from '../util/secret-box.js';
+import { jsonEqual } from '../util/merge-patch.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
 import type { BackoffOptions } from './backoff.js';
 import type { AnyConnector } from './connector.js';
@@ -27,6 +31,7 @@ import { ConnectionMetrics } from './metrics.js';
 import type { Connection, ConnectionJson } from './model.js';
 import { ConnectionRuntime } from './runtime.js';
 import { validateConnection } from './validate.js';
+import { openSecrets, sealSecrets, secretFields, type SecretField } from './secrets.js';
 import { connectionForInstance } from '../cluster/connection-view.js';
 
 export interface ConnectionManagerOptions {
@@ -50,6 +55,8 @@ export interface ConnectionManagerOptions {
   log: (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => void;
   /** Scale-out: this instance's ID when several instances run the connections (src/cluster/connection-view.ts). */
   instanceId?: string;
+  /** Seals the connections' secrets for the store and opens them again (TWINBRIDGE_SECRETS_KEY). */
+  secrets: SecretKeyRing;
 }
 
 export const CONNECTION_COMMANDS = ['openConnection', 'closeConnection', 'resetConnectionMetrics', 'enableConnectionLogs', 'resetConnectionLogs'] as const;
@@ -69,6 +76,8 @@ export class ConnectionManager {
   private readonly entries = new Map<string, Entry>();
   private readonly connectors: Map<string, AnyConnector>;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Secret fields by connection type. */
+  private readonly fields = new Map<string, SecretField[]>();
   private closed = false;
 
   constructor(private readonly o: ConnectionManagerOptions) {
@@ -91,20 +100,60 @@ export class ConnectionManager {
     return [...this.connectors.keys()];
   }
 
-  /** Loads stored connections and opens those whose desired status is open. */
+  /**
+   * Loads stored connections and opens those whose desired status is open. A connection whose secrets
+   * were in clear or sealed with an older key is written again, sealed with the current key (with several
+   * instances the first to start does it; the others see a revision conflict and adopt its write).
+   */
   async start(): Promise<void> {
-    for await (const record of this.o.store.list('connection')) {
-      if (!record.value) continue;
-      const entry = this.newEntry(record as EntityRecord<ConnectionJson>);
+    const stale: Entry[] = [];
+    for await (const stored of this.o.store.list('connection')) {
+      if (!stored.value) continue;
+      const entry = this.newEntry(stored as EntityRecord<ConnectionJson>);
       try {
+        const { record, stale: resealable } = this.opened(stored);
+        entry.record = record;
+        if (resealable) stale.push(entry);
         entry.connection = this.validate(record.value);
       } catch (err) {
         entry.invalid = err instanceof Error ? err.message : String(err);
-        this.o.log('error', `stored connection ${record.id} cannot be loaded: ${entry.invalid}`);
+        this.o.log('error', `stored connection ${stored.id} cannot be loaded: ${entry.invalid}`);
       }
-      this.entries.set(record.id, entry);
+      this.entries.set(stored.id, entry);
       if (entry.connection?.desired === 'open') this.startRuntime(entry);
     }
+    for (const entry of stale) await this.reseal(entry);
+  }
+
+  /** The stored record with its secrets opened; `stale` when they should be sealed again. */
+  private opened(record: EntityRecord): { record: EntityRecord<ConnectionJson>; stale: boolean } {
+    const json = record.value as ConnectionJson;
+    try {
+      const { json: value, stale } = openSecrets(json, this.secretFieldsOf(json.connectionType), this.o.secrets);
+      return { record: { ...record, value } as EntityRecord<ConnectionJson>, stale };
+    } catch (err) {
+      if (!(err instanceof SecretOpenError)) throw err;
+      throw new Error('its secrets do not open with TWINBRIDGE_SECRETS_KEY or TWINBRIDGE_SECRETS_OLD_KEYS (were they sealed with another key?)', { cause: err });
+    }
+  }
+
+  private async reseal(entry: Entry): Promise<void> {
+    const { id } = entry.record;
+    await this.serialise(id, async () => {
+      if (this.entries.get(id) !== entry) return;
+      try {
+        entry.record = await this.write(id, entry.record.value!, entry.record.revision, entry.record.created, entry.record.modified);
+        this.o.log('info', `connection ${id}: secrets sealed again with the current key`);
+      } catch (err) {
+        if (!(err instanceof ConcurrentModificationError)) this.o.log('warn', `connection ${id}: sealing its secrets with the current key failed; it stays as stored`, err);
+      }
+    });
+  }
+
+  private secretFieldsOf(type: string): SecretField[] {
+    let fields = this.fields.get(type);
+    if (!fields) this.fields.set(type, (fields = secretFields(this.connectors.get(type)?.configSchema)));
+    return fields;
   }
 
   private newEntry(record: EntityRecord<ConnectionJson>): Entry {
@@ -325,14 +374,16 @@ export class ConnectionManager {
     return this.entry(id).logs.toJSON(id);
   }
 
-  private async write(id: string, json: ConnectionJson, expectedRevision: number, created?: string): Promise<EntityRecord<ConnectionJson>> {
+  /** Stores the connection with its secrets sealed; returns the record with them in clear (what is kept here). */
+  private async write(id: string, json: ConnectionJson, expectedRevision: number, created?: string, modified?: string): Promise<EntityRecord<ConnectionJson>> {
     const now = new Date().toISOString();
     const { _revision, _created, _modified, ...value } = json;
     void _revision;
     void _created;
     void _modified;
-    const record: EntityRecord<ConnectionJson> = { kind: 'connection', id, revision: expectedRevision + 1, created: created ?? now, modified: now, value: { ...value, id } as ConnectionJson };
-    await this.o.store.write([{ record, expectedRevision }]);
+    const record: EntityRecord<ConnectionJson> = { kind: 'connection', id, revision: expectedRevision + 1, created: created ?? now, modified: modified ?? now, value: { ...value, id } as ConnectionJson };
+    const sealed = sealSecrets(record.value!, this.secretFieldsOf(record.value!.connectionType), this.o.secrets);
+    await this.o.store.write([{ record: { ...record, value: sealed }, expectedRevision }]);
     return record;
   }
 
@@ -352,11 +403,24 @@ export class ConnectionManager {
         this.entries.delete(id);
         return;
       }
+      let opened: EntityRecord<ConnectionJson> | undefined;
+      let problem: unknown;
+      try {
+        opened = this.opened(record).record;
+      } catch (err) {
+        problem = err;
+      }
+      // The same configuration written again (its secrets sealed with another key): nothing to restart.
+      if (opened && entry?.connection && !entry.invalid && jsonEqual(opened.value, entry.record.value)) {
+        entry.record = opened;
+        return;
+      }
       const next = entry ?? this.newEntry(record as EntityRecord<ConnectionJson>);
-      next.record = record as EntityRecord<ConnectionJson>;
+      next.record = opened ?? (record as EntityRecord<ConnectionJson>);
       await this.stopRuntime(next);
       try {
-        next.connection = this.validate(record.value);
+        if (!opened) throw problem;
+        next.connection = this.validate(opened.value);
         next.invalid = undefined;
       } catch (err) {
         next.connection = undefined;

@@ -14,6 +14,7 @@ import type { ConnectivityEvents } from './events.js';
 import { InboundPipeline } from './inbound.js';
 import type { AckPort, LivePort, MapperRegistry, MappingPort } from './mapping-port.js';
 import type { Connection, Target } from './model.js';
+import { secretFields, secretValues } from './secrets.js';
 import { OutboundPipeline } from './outbound.js';
 import { connectionResolver, resolveTemplate, timeResolver } from '../placeholders/index.js';
 import { fromConnectionAnnouncement, renderProtocolMessage } from '../protocol/index.js';
@@ -50,7 +51,7 @@ export class ConnectionRuntime {
     private readonly connector: AnyConnector,
     private readonly deps: RuntimeDeps,
   ) {
-    this.secrets = secretsOf(connection);
+    this.secrets = secretValues(connection.json, secretFields(connector.configSchema));
   }
 
   /** Removes every credential of the connection from a text (status details, logs, errors). */
@@ -252,13 +253,3 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
-/** Every secret string of a connection (URI password, client key, credential secrets) for redaction. */
-function secretsOf(connection: Connection): string[] {
-  const secrets: string[] = [];
-  const { uri, credentials } = connection;
-  if (uri.password) secrets.push(uri.password, decodeURIComponent(uri.password));
-  for (const [k, v] of Object.entries(credentials ?? {})) {
-    if (typeof v === 'string' && /key|secret|password/i.test(k)) secrets.push(v);
-  }
-  return [...new Set(secrets.filter((s) => s.length > 0))];
-}

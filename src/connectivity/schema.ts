@@ -2,7 +2,8 @@
  * The connection JSON schema, compatible with ditto-spec/jsonschema/connection.json (same fields, types,
  * enums and required keys) with what Ditto's model accepts beyond that document: `qos` on sources and
  * targets, `tags`, non-string `specificConfig` values (stringified on parse, §11.1). Compiled once with ajv.
- * Fields marked `x-secret` are never logged (STYLE lesson 3).
+ * Fields marked `x-secret` (`'password'`: the password of a URI) are sealed at rest and never logged
+ * (src/connectivity/secrets.ts, STYLE lesson 3).
  */
 import { Ajv, type ErrorObject } from 'ajv';
 
@@ -73,7 +74,18 @@ export const connectionSchema = {
     ca: { type: 'string' },
     credentials: {
       type: 'object',
-      properties: { type: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string', 'x-secret': true } },
+      properties: {
+        type: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string', 'x-secret': true },
+        // Ditto's other credential types (not supported here, refused by validate.ts), marked all the same.
+        password: { type: 'string', 'x-secret': true },
+        clientSecret: { type: 'string', 'x-secret': true },
+        parameters: {
+          type: 'object',
+          properties: { accessKey: { type: 'string', 'x-secret': true }, secretKey: { type: 'string', 'x-secret': true }, sharedKey: { type: 'string', 'x-secret': true } },
+        },
+      },
       required: ['type'],
     },
     sources: { type: 'array', items: source },
@@ -97,7 +109,12 @@ export const connectionSchema = {
         required: ['mappingEngine'],
       },
     },
-    sshTunnel: { type: 'object' },
+    sshTunnel: {
+      type: 'object',
+      properties: {
+        credentials: { type: 'object', properties: { password: { type: 'string', 'x-secret': true }, privateKey: { type: 'string', 'x-secret': true } } },
+      },
+    },
     tags: { type: 'array', items: { type: 'string' } },
     _revision: { type: 'integer' },
     _created: { type: 'string' },

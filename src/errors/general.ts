@@ -105,3 +105,24 @@ export const serviceUnavailable = defineError<{ detail: string }>({
   message: ({ detail }) => `The service is not available: ${detail}`,
   description: 'Try again later.',
 });
+
+export const uriInvalid = defineError<{ uri: string }>({
+  code: 'uri.invalid',
+  status: 400,
+  message: ({ uri }) => `The URI <${uri}> contains invalid characters or escapes.`,
+  description: 'Encode the URI according to RFC 3986 (a `%` must start a valid escape such as `%25`).',
+});
+
+export const requestTooLarge = defineError<{ size: number; max: number }>({
+  code: 'request.toolarge',
+  status: 413,
+  message: ({ size, max }) => `The request body of ${size} bytes exceeds the allowed ${max} bytes.`,
+  description: 'Send a smaller request body.',
+});
+
+export const requestInvalid = defineError<{ detail: string }>({
+  code: 'request.invalid',
+  status: 400,
+  message: ({ detail }) => `The request is invalid: ${detail}`,
+  description: 'Check the request line, headers and body against the HTTP specification and the API documentation.',
+});

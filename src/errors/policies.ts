@@ -80,7 +80,7 @@ export const labelInvalid = defineError<{ label: string; detail?: string }>({
   code: 'policies:label.invalid',
   status: 400,
   message: ({ label, detail }) => `The Policy Label '${label}' is invalid${detail ? `: ${detail}` : ''}.`,
-  description: "A label must not be empty, contain control characters, or start with 'imported' or 'nsimported-'.",
+  description: "A label must not be empty, be '__proto__', contain control characters, or start with 'imported' or 'nsimported-'.",
 });
 
 export const subjectIdInvalid = defineError<{ subjectId: string }>({

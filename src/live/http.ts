@@ -9,7 +9,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Acknowledgements, ThingCommand, ThingCommandAction } from '../model/signals.js';
 import { renderHeaders } from '../protocol/index.js';
 import { parseFieldSelector } from '../util/field-selector.js';
-import { sendError, toDittoError } from '../api/http/errors.js';
 import { dittoHeadersOf, parseTimeout } from '../api/http/headers.js';
 import { createdLocation, jsonBody, resourcePathOf, thingIdOf } from '../api/http/thing-request.js';
 import { executeCommand, type ExecuteDeps } from './execute.js';
@@ -72,7 +71,6 @@ export async function signalRoutes(app: FastifyInstance, options: { deps: Execut
     app.patch(url, { constraints }, run('merge', 'merge-patch'));
     app.delete(url, { constraints }, run('delete'));
   }
-  app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
 }
 
 /** ditto: §9 the HTTP body of aggregated acknowledgements: `{ <label>: { status, payload?, headers } }` with their status. */

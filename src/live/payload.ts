@@ -3,6 +3,7 @@
  * JSON content types travel as JSON, `text/*` as a string, anything else as base64 text. The content type
  * stays in the `content-type` header either way.
  */
+import { parseJson } from '../util/json-parse.js';
 
 export function isJsonContentType(contentType: string | undefined): boolean {
   const base = (contentType ?? '').split(';')[0].trim().toLowerCase();
@@ -20,7 +21,7 @@ export function payloadOf(body: Buffer, contentType: string | undefined): unknow
   if (isJsonContentType(contentType)) {
     const text = body.toString('utf8');
     try {
-      return JSON.parse(text);
+      return parseJson(text);
     } catch {
       return text; // not JSON after all: forwarded as the text it is
     }

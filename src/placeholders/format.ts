@@ -10,6 +10,8 @@
  *   (cartesian product within one object).
  * The template is parsed once (when the function call is compiled).
  */
+import { isDittoError } from '../errors/ditto-error.js';
+import { parseJson } from '../util/json-parse.js';
 
 export type FormatPart =
   | { readonly kind: 'static'; readonly text: string }
@@ -153,9 +155,9 @@ function resolveElement(element: Json, parts: readonly FormatPart[]): string[] {
 export function formatValue(value: string, parts: readonly FormatPart[]): string[] | undefined {
   let parsed: Json;
   try {
-    parsed = JSON.parse(value);
+    parsed = parseJson(value);
   } catch (error) {
-    if (error instanceof SyntaxError) return undefined;
+    if (isDittoError(error)) return undefined; // not JSON, or nested too deep
     throw error;
   }
   return isObject(parsed) ? formatObject(parsed, parts) : undefined;

@@ -4,7 +4,7 @@
  * when a subject expires), and the policy that comes with a new thing (§1.2).
  */
 import type { AuthContext } from '../auth/context.js';
-import { policyConflict, policyNotFound } from '../errors/policies.js';
+import { policyConflict, policyNotFound, policyNotModifiable } from '../errors/policies.js';
 import { thingNotCreatable } from '../errors/things.js';
 import type { EntityRecord, Store } from '../store/port.js';
 import type { PolicyDirectory, ThingEnforcer, ThingPolicyRequest } from '../things/policy-directory.js';
@@ -12,8 +12,10 @@ import { createEnforcer, defaultPolicy, type Enforcer } from './enforcer.js';
 import type { Policy } from './model.js';
 
 import { validatePolicy } from './validate.js';
+import { setKey } from '../util/objects.js';
 
 const READ = ['READ'] as const;
+const WRITE = ['WRITE'] as const;
 /** Distinct policy contents whose compiled enforcer is shared; the map starts over beyond it. */
 const MAX_SHARED_ENFORCERS = 10_000;
 
@@ -111,13 +113,17 @@ export class StorePolicyDirectory implements PolicyDirectory {
       this.checkImportsReadable(policy, importedIds, auth);
       return this.newPolicy(policy, request);
     }
+    if (request.explicitPolicyId) await this.checkAdministrable(policyId, auth);
     if (existing) return { enforcer: this.enforcerOfHead(policyId)! };
-    if (request.explicitPolicyId) {
-      throw thingNotCreatable({ thingId, detail: `The Policy with ID '${policyId}' is not existing.` });
-    }
     const subject = auth.subjects[0];
     if (subject === undefined) throw thingNotCreatable({ thingId, detail: 'There is no authorization subject to create a default policy for.' });
     return this.newPolicy(defaultPolicy(policyId, subject), request);
+  }
+
+  async checkAdministrable(policyId: string, auth: AuthContext): Promise<void> {
+    const enforcer = (await this.load(policyId)) ? this.enforcerOfHead(policyId) : undefined;
+    if (!enforcer?.hasPartial('policy:/', auth.subjects, READ)) throw policyNotFound({ policyId });
+    if (!enforcer.hasUnrestricted('policy:/', auth.subjects, WRITE)) throw policyNotModifiable({ policyId });
   }
 
   private newPolicy(policy: Policy, request: ThingPolicyRequest) {
@@ -209,11 +215,27 @@ export class StorePolicyDirectory implements PolicyDirectory {
   }
 }
 
-/** ditto: §1.2 `{{ request:subjectId }}` in an inline policy stands for the creator's first subject. */
+/**
+ * ditto: §1.2 `{{ request:subjectId }}` in an inline policy stands for the creator's first subject, in keys
+ * (subject IDs) and string values alike. Built as a new value, never by editing JSON text: a subject may
+ * hold any character (`"`, `\\`, `$'` from a token's `sub`) and stays one string. The depth of `json` is
+ * bounded by the body parser (maxJsonDepth), so the recursion is too.
+ */
 function substituteRequestSubject(json: unknown, auth: AuthContext): unknown {
   const subject = auth.subjects[0] ?? '';
-  return JSON.parse(JSON.stringify(json ?? null).replace(/\{\{\s*request:subjectId\s*\}\}/g, subject));
+  const substitute = (text: string) => text.replace(REQUEST_SUBJECT, () => subject);
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return substitute(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value !== 'object' || value === null) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) setKey(out, substitute(key), walk(v));
+    return out;
+  };
+  return walk(json ?? null);
 }
+
+const REQUEST_SUBJECT = /\{\{\s*request:subjectId\s*\}\}/g;
 
 function nextExpiry(policy: Policy, now: Date): number {
   let next = Infinity;

@@ -288,10 +288,11 @@ function isEntryLevel(path: PolicyPath): path is Extract<PolicyPath, { label: st
 
 /** Sub-resources of an entry need the entry; nothing is created on the way (§2.1). */
 function requireParent(policy: Policy, path: PolicyPath, policyId: string): void {
-  if (isEntryLevel(path) && path.kind !== 'entry' && policy.entries[path.label] === undefined) {
+  // Own keys only: a label such as `constructor` must not find Object.prototype's.
+  if (isEntryLevel(path) && path.kind !== 'entry' && !Object.hasOwn(policy.entries, path.label)) {
     throw errors.entryNotFound({ policyId, label: path.label });
   }
-  if (path.kind === 'importEntries' && policy.imports?.[path.importedPolicyId] === undefined) {
+  if (path.kind === 'importEntries' && !Object.hasOwn(policy.imports ?? {}, path.importedPolicyId)) {
     throw errors.importNotFound({ policyId, importedPolicyId: path.importedPolicyId });
   }
 }

@@ -19,6 +19,7 @@ import {
   subjectIdInvalid,
 } from '../errors/policies.js';
 import { isValidNamespacedId } from '../model/ids.js';
+import { setKey } from '../util/objects.js';
 import type { Policy, PolicyEntry, PolicyImport } from './model.js';
 import { resourceKeyProblem } from './resource.js';
 import { policySchema } from './schema.js';
@@ -77,20 +78,25 @@ export function validatePolicy(json: unknown, expectedPolicyId?: string, options
   const policy: Policy = { policyId, entries: {} };
   for (const [key, value] of Object.entries(body)) {
     if (key === 'policyId' || key === 'entries' || READ_ONLY_FIELDS.includes(key)) continue;
-    (policy as unknown as Record<string, unknown>)[key] = value;
+    setKey(policy as unknown as Record<string, unknown>, key, value);
   }
   if (body.imports !== undefined) policy.imports = validateImports(body.imports as Record<string, PolicyImport>, policyId);
   for (const [label, entry] of Object.entries(body.entries as Record<string, PolicyEntry>)) {
     validateLabel(label);
     validateEntry(label, entry);
-    policy.entries[label] = entry;
+    policy.entries[label] = entry; // never `__proto__` (validateLabel)
   }
   return policy;
 }
 
-/** ditto: §2.8 labels must not start with `imported` / `nsimported-` (reserved for resolved imports, §7.4). */
+/**
+ * ditto: §2.8 labels must not start with `imported` / `nsimported-` (reserved for resolved imports, §7.4).
+ * `__proto__` is refused too: as a key of the entries object it would be the object's prototype, not an
+ * entry (other names of Object.prototype, such as `constructor`, are ordinary own keys and allowed).
+ */
 export function validateLabel(label: string): void {
   if (label.length === 0) throw labelInvalid({ label, detail: 'it must not be empty' });
+  if (label === '__proto__') throw labelInvalid({ label, detail: "'__proto__' is reserved" });
   if (CONTROL.test(label)) throw labelInvalid({ label, detail: 'it must not contain control characters' });
   if (label.startsWith('imported') || label.startsWith('nsimported-')) {
     throw labelInvalid({ label, detail: "it must not start with 'imported' or 'nsimported-'" });

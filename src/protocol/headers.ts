@@ -6,6 +6,7 @@
 import { headerInvalid } from '../errors/general.js';
 import type { DittoHeaders } from '../model/signals.js';
 import { ACK_LABEL } from './topic.js';
+import { parseJson } from '../util/json-parse.js';
 
 type HeaderJsonType = 'list' | 'boolean' | 'integer' | 'json';
 
@@ -78,7 +79,7 @@ function parseLabelList(name: string, raw: unknown): string {
   if (Array.isArray(raw)) labels = raw;
   else if (typeof raw === 'string' && raw.trimStart().startsWith('[')) {
     try {
-      labels = JSON.parse(raw);
+      labels = parseJson(raw);
     } catch (cause) {
       throw headerInvalid({ name, detail: 'not a JSON array' }, { cause });
     }
@@ -118,7 +119,7 @@ export function renderHeaders(headers: DittoHeaders): Record<string, unknown> {
 
 function parseJsonOr(value: string): unknown {
   try {
-    return JSON.parse(value);
+    return parseJson(value);
   } catch {
     // not JSON: rendered as the string it is (Ditto would have rejected it on input)
     return value;

@@ -2,9 +2,10 @@
  * The Ditto Protocol envelope (ditto-interfaces.md §4.1, jsonschema/protocol-envelope.json): parsed once at
  * the edge into a ProtocolMessage with a typed topic and DittoHeaders, and rendered back to JSON.
  */
-import { jsonFieldMissing, jsonFormatInvalid, jsonInvalid } from '../errors/general.js';
+import { jsonFieldMissing, jsonFormatInvalid } from '../errors/general.js';
 import type { DittoHeaders } from '../model/signals.js';
 import { isPlainObject } from '../util/json-pointer.js';
+import { parseJson } from '../util/json-parse.js';
 import { parseHeaders, renderHeaders } from './headers.js';
 import { formatTopic, parseTopic, type TopicPath } from './topic.js';
 
@@ -52,13 +53,7 @@ function wrongType(field: string, type: string) {
  */
 export function parseProtocolMessage(input: unknown): ProtocolMessage {
   let json = input;
-  if (typeof input === 'string') {
-    try {
-      json = JSON.parse(input);
-    } catch (cause) {
-      throw jsonInvalid({ detail: (cause as Error).message }, { cause });
-    }
-  }
+  if (typeof input === 'string') json = parseJson(input);
   if (!isPlainObject(json))
     throw jsonFormatInvalid({ detail: 'A Ditto Protocol message must be a JSON object.' });
 

@@ -47,6 +47,14 @@ export interface PolicyDirectory {
     enforcer: ThingEnforcer;
     change?: { record: EntityRecord; expectedRevision: number };
   }>;
+  /**
+   * A thing may be given an existing policy (created with its `policyId`, or moved to it) only by a
+   * requester with unrestricted WRITE on that policy's `policy:/`: who cannot administer a policy must not
+   * put things under it. Throws 404 `policies:policy.notfound` when the policy is missing or not readable
+   * by the requester (alike: no existence oracle), 403 `policies:policy.notmodifiable` when it is readable
+   * but not writable.
+   */
+  checkAdministrable(policyId: string, auth: AuthContext): Promise<void>;
   /** A policy write was accepted by the store (becomes the head). */
   noteAccepted(record: EntityRecord): void;
   /** Drops cached state of a policy (all when undefined) after a failed or conflicting write. */

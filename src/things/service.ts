@@ -295,7 +295,7 @@ export class ThingsService {
 
   /**
    * Decides a write on the cached head, synchronously up to store.write; only a creation (its policy) and
-   * a change of policyId (the new policy must exist) await before (a later write of the same thing that
+   * a change of policyId (the requester must administer the new policy) await before (a later write of the same thing that
    * overtakes one of those makes it fail its revision check and retry: no update is lost).
    */
   private async decide(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
@@ -366,7 +366,7 @@ export class ThingsService {
       status = created ? 201 : 204;
       responseValue = created ? value : undefined;
     }
-    if (next.policyId !== thing.policyId) await this.checkPolicyChange(next.policyId!, thingId);
+    if (next.policyId !== thing.policyId) await this.policies.checkAdministrable(next.policyId!, auth);
     return this.commit(command, resource.segments, current!, next, event, status, responseValue);
   }
 
@@ -429,12 +429,6 @@ export class ThingsService {
     const policy = (await this.policies.load(policyId))?.value;
     const view = policy ? enforcer.filterReadable('policy', '/', policy, auth.subjects) : undefined;
     if (isPlainObject(view)) source._policy = { policyId, ...view };
-  }
-
-  private async checkPolicyChange(policyId: string, thingId: string): Promise<void> {
-    if (!(await this.policies.load(policyId))) {
-      throw thingNotCreatable({ thingId, detail: `The Policy with ID '${policyId}' is not existing.` });
-    }
   }
 
   private checkCondition(headers: DittoHeaders, record: ThingRecord, enforcer: ThingEnforcer, auth: AuthContext): void {

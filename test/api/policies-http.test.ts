@@ -634,8 +634,8 @@ describe('things with policies (§1.2)', () => {
     expect((await svc.request('PATCH', thingUrl(thingId), { auth: 'bob:bob', body: { policyId: other } })).status).toBe(403);
     expect((await svc.request('PUT', `${thingUrl(thingId)}/attributes/x`, { auth: 'bob:bob', body: 1 })).status).toBe(201);
     const missing = await svc.request('PUT', `${thingUrl(thingId)}/policyId`, { body: 'ns:does-not-exist' });
-    expect(missing.status).toBe(400);
-    expect(missing.json.error).toBe('things:thing.notcreatable');
+    expect(missing.status).toBe(404);
+    expect(missing.json.error).toBe('policies:policy.notfound');
     expect((await svc.request('PUT', `${thingUrl(thingId)}/policyId`, { body: other })).status).toBe(204);
     expect((await svc.request('GET', `${thingUrl(thingId)}/policyId`)).json).toBe(other);
   });

@@ -259,8 +259,8 @@ describe('sub-resources (§2.5)', () => {
   it('refuses a policyId that names no existing policy', async () => {
     const id = await createThing();
     const res = await svc.request('PUT', `/api/2/things/${enc(id)}/policyId`, { body: 'org.eclipse.ditto:no-such-policy' });
-    expect(res.status).toBe(400);
-    expect(res.json.error).toBe('things:thing.notcreatable');
+    expect(res.status).toBe(404);
+    expect(res.json.error).toBe('policies:policy.notfound');
   });
 
   it('moves a thing to another existing policy', async () => {

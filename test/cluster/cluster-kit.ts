@@ -18,7 +18,7 @@ export interface ClusterKit {
 
 export async function startClusterKit(postgresUrl: string, count: number, env: Record<string, string> = {}): Promise<ClusterKit> {
   const schema = `tb_cluster_${randomBytes(4).toString('hex')}`;
-  const common = { TWINBRIDGE_STORE: 'postgres', TWINBRIDGE_POSTGRES_URL: postgresUrl, TWINBRIDGE_POSTGRES_SCHEMA: schema, TWINBRIDGE_POSTGRES_POOL_SIZE: '4', ...env };
+  const common = { TWINBRIDGE_STORE: 'postgres', TWINBRIDGE_POSTGRES_URL: postgresUrl, TWINBRIDGE_POSTGRES_SCHEMA: schema, TWINBRIDGE_POSTGRES_POOL_SIZE: '4', TWINBRIDGE_SECRETS_KEY: randomBytes(32).toString('base64'), ...env };
   const instances: ServiceProcess[] = [];
   try {
     // One after the other: the first creates the schema (the others would wait on its lock anyway).

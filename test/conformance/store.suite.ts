@@ -4,13 +4,19 @@
  * restart of the process.
  */
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { ConcurrentModificationError, type EntityRecord, type Store } from '../../src/store/port.js';
+import type { ConnectionJson } from '../../src/connectivity/model.js';
+import { openSecrets, sealSecrets, secretFields } from '../../src/connectivity/secrets.js';
+import { SecretKeyRing, SecretOpenError } from '../../src/util/secret-box.js';
 
 export interface StoreHarness {
   /** A fresh, empty, opened store. */
   create(): Promise<Store>;
   /** Closes `store` and opens a new one over the same data. */
   reopen(store: Store): Promise<Store>;
+  /** Everything the store keeps durably (files, table rows) as text, to check what is on disk. */
+  persisted(store: Store): Promise<string>;
 }
 
 const at = '2026-01-01T00:00:00.000Z';
@@ -121,6 +127,43 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       expect(store.lastSeq()).toBe(seqs.at(-1));
       const tail = await collect(store.readJournal(seqs[2]));
       expect(tail.map((e) => e.revision)).toEqual([4, 5]);
+      await store.close();
+    });
+
+    it("persists a connection's secrets only sealed, opens them after a reopen, and with a rotated key", async () => {
+      const fields = secretFields(undefined);
+      const password = `pw-${randomBytes(6).toString('hex')}`;
+      const clientKey = `-----BEGIN PRIVATE KEY-----${randomBytes(12).toString('hex')}`;
+      const connection: ConnectionJson = {
+        id: 'secret-connection',
+        connectionType: 'mqtt',
+        connectionStatus: 'closed',
+        uri: `ssl://device:${password}@broker.example:8883`,
+        credentials: { type: 'client-cert', cert: 'CERT', key: clientKey },
+      };
+      const oldKey = randomBytes(32);
+      const sealed = sealSecrets(connection, fields, new SecretKeyRing(oldKey));
+      let store = await harness.create();
+      await store.write([{ record: { kind: 'connection', id: connection.id, revision: 1, created: at, modified: at, value: sealed }, expectedRevision: 0 }]);
+      store = await harness.reopen(store);
+      const onDisk = await harness.persisted(store);
+      expect(onDisk).toContain('encrypted_');
+      expect(onDisk).toContain('broker.example');
+      for (const secret of [password, clientKey]) expect(onDisk).not.toContain(secret);
+
+      const stored = (await store.get('connection', connection.id))!.value as ConnectionJson;
+      expect(openSecrets(stored, fields, new SecretKeyRing(oldKey))).toEqual({ json: connection, stale: false });
+      // Rotation: a ring with a new key still opens it (stale: seal it again), the new seal no longer needs the old key.
+      const newKey = randomBytes(32);
+      const rotated = new SecretKeyRing(newKey, [oldKey]);
+      expect(openSecrets(stored, fields, rotated)).toEqual({ json: connection, stale: true });
+      await store.write([{ record: { kind: 'connection', id: connection.id, revision: 2, created: at, modified: at, value: sealSecrets(connection, fields, rotated) }, expectedRevision: 1 }]);
+      store = await harness.reopen(store);
+      const resealed = (await store.get('connection', connection.id))!.value as ConnectionJson;
+      expect(openSecrets(resealed, fields, new SecretKeyRing(newKey))).toEqual({ json: connection, stale: false });
+      expect(() => openSecrets(resealed, fields, new SecretKeyRing(oldKey))).toThrow(SecretOpenError);
+      const onDiskAfter = await harness.persisted(store);
+      for (const secret of [password, clientKey]) expect(onDiskAfter).not.toContain(secret);
       await store.close();
     });
   });

@@ -5,7 +5,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -39,11 +39,12 @@ export interface TestService {
 /**
  * Starts the service with the same wiring as main.ts. `env` holds TWINBRIDGE_* variables; by default the
  * API users are ditto, alice and bob (password = user name) and the store lives in a fresh temp dir.
+ * `logger` replaces the silent default (a test that reads the service's log lines).
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestService> {
   const dataDir = env.TWINBRIDGE_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'tb-app-')));
   const config = loadConfig({ TWINBRIDGE_USERS: 'ditto:ditto,alice:alice,bob:bob', ...env, TWINBRIDGE_DATA_DIR: dataDir });
-  const services = await createServices(config, pino({ level: 'silent' }), { connectors });
+  const services = await createServices(config, options.logger ?? pino({ level: 'silent' }), { connectors });
   const app = await buildApp(services);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -44,6 +44,13 @@ storeSuite('postgres', {
     await store.close();
     return openStore(schemaOf.get(store)!);
   },
+  // Every row of every table of the store's schema, as text.
+  persisted: async (store) => {
+    const schema = schemaOf.get(store)!;
+    const { rows: tables } = await driver.query(`select table_name from information_schema.tables where table_schema = $1`, [schema]);
+    const dumps = await Promise.all(tables.map(async ({ table_name }) => JSON.stringify((await driver.query(`select * from ${schema}.${table_name}`)).rows)));
+    return dumps.join('\n');
+  },
 });
 
 const at = '2026-01-01T00:00:00.000Z';

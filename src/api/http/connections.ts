@@ -2,10 +2,11 @@
  * Connection management over HTTP (§2.9): `/api/2/connections` and its sub-resources, devops users only
  * (`realm: 'devops'`). The manager (src/connectivity) does the work; this plugin translates HTTP.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ConnectionManager } from '../../connectivity/index.js';
-import { fieldSelectorInvalid, jsonInvalid, mediaTypeUnsupported } from '../../errors/general.js';
+import { fieldSelectorInvalid, mediaTypeUnsupported } from '../../errors/general.js';
 import { applyFieldSelector, parseFieldSelector } from '../../util/field-selector.js';
+import { jsonBody } from './thing-request.js';
 
 export interface ConnectionsRoutesOptions {
   connections: ConnectionManager;
@@ -14,17 +15,6 @@ export interface ConnectionsRoutesOptions {
 const devops = { config: { realm: 'devops' as const } };
 type Params = { id: string };
 
-function jsonBody(request: FastifyRequest): unknown {
-  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (contentType !== 'application/json' && !contentType.endsWith('+json')) throw mediaTypeUnsupported({ contentType, allowed: ['application/json'] });
-  const raw = request.body;
-  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw jsonInvalid({ detail: (err as Error).message });
-  }
-}
 
 export async function connectionsRoutes(app: FastifyInstance, options: ConnectionsRoutesOptions): Promise<void> {
   const { connections } = options;
@@ -46,7 +36,7 @@ export async function connectionsRoutes(app: FastifyInstance, options: Connectio
   });
 
   app.post(base, devops, async (request, reply) => {
-    const body = jsonBody(request);
+    const body = jsonBody(request, 'json');
     const query = request.query as Record<string, string | undefined>;
     if (query['dry-run'] === 'true') {
       await connections.test(body);
@@ -65,7 +55,7 @@ export async function connectionsRoutes(app: FastifyInstance, options: Connectio
 
   app.put(`${base}/:id`, devops, async (request, reply) => {
     const { id } = request.params as Params;
-    await connections.modify(id, jsonBody(request));
+    await connections.modify(id, jsonBody(request, 'json'));
     return reply.code(204).send();
   });
 

@@ -23,7 +23,6 @@ import { DittoError } from '../../errors/ditto-error.js';
 import {
   jsonFieldMissing,
   jsonFormatInvalid,
-  jsonInvalid,
   mediaTypeUnsupported,
 } from '../../errors/general.js';
 import { messageMappingFailed } from '../../errors/mapping.js';
@@ -32,6 +31,7 @@ import { byContentType } from '../../mapping/payload.js';
 import { createMapperRegistry, validatePayloadMapping } from '../../mapping/registry.js';
 import { parseProtocolMessage, renderProtocolMessage, toSignal } from '../../protocol/index.js';
 import { isPlainObject } from '../../util/json-pointer.js';
+import { parseJson } from '../../util/json-parse.js';
 
 export const TRY_MAPPING_PATH = '/api/2/mappings/try';
 const TRY_CONNECTION_ID = 'mapping-try';
@@ -50,12 +50,7 @@ function parseBody(body: unknown, contentType: string | undefined): TryRequest {
   if (contentType === undefined || !/^application\/json\b/i.test(contentType.trim())) {
     throw mediaTypeUnsupported({ contentType: contentType ?? '', allowed: ['application/json'] });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.isBuffer(body) ? body.toString('utf8') : String(body ?? ''));
-  } catch (cause) {
-    throw jsonInvalid({ detail: (cause as Error).message }, { cause });
-  }
+  const json = parseJson(Buffer.isBuffer(body) ? body.toString('utf8') : String(body ?? ''));
   if (!isPlainObject(json)) throw jsonFormatInvalid({ detail: 'The request body must be a JSON object.' });
   if (json.direction === undefined) throw jsonFieldMissing({ field: 'direction' });
   if (json.direction !== 'incoming' && json.direction !== 'outgoing')

@@ -17,7 +17,7 @@ import { bodyOf, payloadOf } from '../../live/payload.js';
 import { isValidNamespacedId } from '../../model/ids.js';
 import type { MessageDirection, ThingMessage } from '../../model/signals.js';
 import { CLAIM_SUBJECT, withoutInternalHeaders } from '../../protocol/index.js';
-import { sendError, toDittoError } from './errors.js';
+import { sendError } from './errors.js';
 import { dittoHeadersOf, parseTimeout } from './headers.js';
 
 export interface MessagesRoutesOptions {
@@ -40,7 +40,6 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
   app.post('/api/2/things/:thingId/features/:featureId/inbox/messages/*', route('to', true));
   app.post('/api/2/things/:thingId/features/:featureId/outbox/messages/*', route('from', true));
   app.post('/api/2/things/:thingId/inbox/claim', route('to', false, true));
-  app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
 }
 
 async function send(request: FastifyRequest, reply: FastifyReply, direction: MessageDirection, feature: boolean, claim: boolean, options: MessagesRoutesOptions): Promise<FastifyReply> {

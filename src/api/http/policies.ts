@@ -5,12 +5,12 @@
  * also be given unencoded (`…/resources/thing:/features/lamp`). Policies cannot be PATCHed (405).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { jsonInvalid, mediaTypeUnsupported } from '../../errors/general.js';
 import { policyIdInvalid } from '../../errors/policies.js';
 import { isValidNamespacedId } from '../../model/ids.js';
 import type { PoliciesService, PolicyCommand, PolicyCommandAction, PolicyPath } from '../../policies/service.js';
 import { parseFieldSelector } from '../../util/field-selector.js';
 import { dittoHeadersOf } from './headers.js';
+import { jsonBody } from './thing-request.js';
 
 export interface PoliciesRoutesOptions {
   policies: PoliciesService;
@@ -29,7 +29,7 @@ export async function policiesRoutes(app: FastifyInstance, options: PoliciesRout
     const params = request.params as Params;
     if (!isValidNamespacedId(params.policyId)) throw policyIdInvalid({ id: params.policyId });
     const command: PolicyCommand = { policyId: params.policyId, action, path, headers };
-    if (action === 'modify') command.value = jsonBody(request);
+    if (action === 'modify') command.value = jsonBody(request, 'json');
     const fields = (request.query as Record<string, string | undefined>).fields;
     if (action === 'retrieve' && fields !== undefined) {
       parseFieldSelector(fields);
@@ -67,16 +67,3 @@ export async function policiesRoutes(app: FastifyInstance, options: PoliciesRout
 }
 
 /** The parsed JSON body of a PUT: `application/json` or a `+json` type (else 415 `mediatype.unsupported`). */
-function jsonBody(request: FastifyRequest): unknown {
-  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (contentType !== 'application/json' && !contentType.endsWith('+json')) {
-    throw mediaTypeUnsupported({ contentType, allowed: ['application/json'] });
-  }
-  const raw = request.body;
-  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw jsonInvalid({ detail: (err as Error).message });
-  }
-}

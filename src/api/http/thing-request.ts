@@ -4,11 +4,12 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { DittoError } from '../../errors/ditto-error.js';
-import { jsonInvalid, mediaTypeUnsupported } from '../../errors/general.js';
+import { mediaTypeUnsupported } from '../../errors/general.js';
 import { routeNotFound } from '../../errors/gateway.js';
 import { thingIdInvalid } from '../../errors/things.js';
 import { isValidNamespacedId } from '../../model/ids.js';
 import { thingResourceAt } from '../../model/thing.js';
+import { parseJson } from '../../util/json-parse.js';
 
 type Params = { thingId: string; '*'?: string };
 
@@ -33,20 +34,16 @@ export function resourcePathOf(request: FastifyRequest): string {
 }
 
 /**
- * The parsed JSON body. PUT and POST take `application/json` (or a `+json` type); PATCH requires
- * `application/merge-patch+json` (§2.1, else 415 `mediatype.unsupported`).
+ * The parsed JSON body of any JSON route. PUT and POST take `application/json` (or a `+json` type); PATCH
+ * requires `application/merge-patch+json` (§2.1, else 415 `mediatype.unsupported`). Not JSON, or nested
+ * deeper than the limit: 400 `json.invalid` (src/util/json-parse.ts).
  */
 export function jsonBody(request: FastifyRequest, kind: 'json' | 'merge-patch'): unknown {
   const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const ok = kind === 'merge-patch' ? contentType === 'application/merge-patch+json' : contentType === 'application/json' || contentType.endsWith('+json');
   if (!ok) throw mediaTypeUnsupported({ contentType, allowed: [kind === 'merge-patch' ? 'application/merge-patch+json' : 'application/json'] });
   const raw = request.body;
-  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw jsonInvalid({ detail: (err as Error).message });
-  }
+  return parseJson(Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '');
 }
 
 /** ditto: §2.1 the `Location` of a resource a request created: its URL, or under the collection for POST. */

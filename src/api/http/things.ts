@@ -12,7 +12,7 @@ import type { ThingsService } from '../../things/service.js';
 import { withSpecialFields } from '../../things/service.js';
 import { applyFieldSelector, parseFieldSelector } from '../../util/field-selector.js';
 import { isPlainObject } from '../../util/json-pointer.js';
-import { sendError, toDittoError } from './errors.js';
+import { sendError } from './errors.js';
 import { dittoHeadersOf, parseTimeout } from './headers.js';
 import { createdLocation, jsonBody, resourcePathOf, thingIdOf } from './thing-request.js';
 import { jsonText } from '../../util/json-text.js';
@@ -114,8 +114,6 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
     app.delete(url, h.delete);
   }
 
-  // Errors of this plugin's routes are rendered like every other (registered at the root as well).
-  app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
 }
 
 const TIMED_OUT = Symbol('timed out');

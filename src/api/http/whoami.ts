@@ -3,13 +3,15 @@
  * and whether the caller holds permissions on resources of things and policies.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { jsonFormatInvalid, jsonInvalid, mediaTypeUnsupported } from '../../errors/general.js';
+import { jsonFormatInvalid, mediaTypeUnsupported } from '../../errors/general.js';
 import { isValidNamespacedId } from '../../model/ids.js';
 import { PERMISSIONS, type Permission } from '../../policies/model.js';
 import type { StorePolicyDirectory } from '../../policies/directory.js';
 import type { ThingsService } from '../../things/service.js';
 import { isPlainObject } from '../../util/json-pointer.js';
 import { dittoHeadersOf } from './headers.js';
+import { parseJson } from '../../util/json-parse.js';
+import { setKey } from '../../util/objects.js';
 
 export interface WhoamiRoutesOptions {
   things: ThingsService;
@@ -46,7 +48,7 @@ export async function whoamiRoutes(app: FastifyInstance, options: WhoamiRoutesOp
       if (type === 'policy') policyId = check.entityId;
       else if (type === 'thing' || type === 'message') policyId = (await options.things.get(check.entityId))?.value?.policyId;
       const enforcer = await options.policies.enforcerFor(policyId);
-      result[name] = enforcer?.hasUnrestricted(check.resource, request.auth.subjects, check.hasPermissions) ?? false;
+      setKey(result, name, enforcer?.hasUnrestricted(check.resource, request.auth.subjects, check.hasPermissions) ?? false);
     }
     return reply.type('application/json').send(JSON.stringify(result));
   });
@@ -56,12 +58,7 @@ function parseChecks(request: FastifyRequest): Record<string, PermissionCheck> {
   const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (contentType !== 'application/json') throw mediaTypeUnsupported({ contentType, allowed: ['application/json'] });
   const raw = request.body;
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw ?? ''));
-  } catch (err) {
-    throw jsonInvalid({ detail: (err as Error).message });
-  }
+  const body = parseJson(Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw ?? ''));
   if (!isPlainObject(body)) throw jsonFormatInvalid({ detail: 'The permission checks must be a JSON object.' });
   for (const [name, check] of Object.entries(body)) {
     const ok =

@@ -18,8 +18,8 @@ import { compileSubscription, type Subscription } from '../../streaming/subscrip
 import { parseFieldSelector } from '../../util/field-selector.js';
 import { parsePointer } from '../../util/json-pointer.js';
 import { routeNotFound } from '../../errors/gateway.js';
+import { logFailure, toDittoError } from '../http/errors.js';
 import { needsSignalRoute, SIGNAL_VARIANT } from '../../live/http.js';
-import { sendError, toDittoError } from '../http/errors.js';
 
 const SSE_VARIANT = 'sse';
 import { streamSearch } from './search.js';
@@ -61,9 +61,11 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
   const { services } = options;
   const constraints = { variant: SSE_VARIANT };
   const streams = new Set<SseStream>();
+  const opened = new WeakMap<FastifyRequest, SseStream>();
   const open = (request: FastifyRequest, reply: FastifyReply) => {
     const stream = new SseStream(request, reply, { heartbeatMs: services.config.sseHeartbeatMs ?? 1000, maxBufferedBytes: MAX_BUFFERED_BYTES });
     streams.add(stream);
+    opened.set(request, stream);
     stream.onClose(() => streams.delete(stream));
     return stream;
   };
@@ -119,9 +121,26 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
     services.registry.subscribe(stream, subscription);
   };
 
-  app.get('/api/2/things', { constraints }, (request, reply) => thingsStream(request, reply, undefined, undefined));
-  app.get('/api/2/things/:thingId', { constraints }, (request, reply) => thingsStream(request, reply, thingIdOf(request), undefined));
-  app.get('/api/2/things/:thingId/*', { constraints }, async (request, reply) => {
+  /**
+   * Errors before the stream opens are plain HTTP errors (the error handler); after it opened, the error
+   * is the stream's last event (and a 5xx is logged once, as any other).
+   */
+  const guarded = (handler: (request: FastifyRequest, reply: FastifyReply) => Promise<void> | void) => async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      await handler(request, reply);
+    } catch (err) {
+      const stream = opened.get(request);
+      if (!stream) throw err;
+      const error = toDittoError(err, request);
+      logFailure(request, error);
+      stream.write({ data: JSON.stringify(error.toJSON()) });
+      stream.end();
+    }
+  };
+
+  app.get('/api/2/things', { constraints }, guarded((request, reply) => thingsStream(request, reply, undefined, undefined)));
+  app.get('/api/2/things/:thingId', { constraints }, guarded((request, reply) => thingsStream(request, reply, thingIdOf(request), undefined)));
+  app.get('/api/2/things/:thingId/*', { constraints }, guarded(async (request, reply) => {
     const thingId = thingIdOf(request);
     const rest = ((request.params as Record<string, string>)['*'] ?? '').replace(/\/+$/, '');
     const m = MESSAGES_PATH.exec(rest);
@@ -133,9 +152,8 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
       throw routeNotFound({ path: request.url.split('?')[0] });
     }
     return thingsStream(request, reply, thingId, pointer);
-  });
+  }));
   app.get('/api/2/search/things', { constraints }, (request, reply) => streamSearch(services.search, request, open(request, reply), headerOf(request, 'last-event-id')));
-  app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
 }
 
 function thingIdOf(request: FastifyRequest): string {

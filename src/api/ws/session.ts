@@ -159,10 +159,10 @@ export class WsSession implements Subscriber {
     this.send(errorToProtocol(error, context));
   }
 
-  /** Renders any failure as a protocol error; non-Ditto errors are logged and answered as 500. */
+  /** Renders any failure as a protocol error; a 5xx is logged once, with its correlation id and cause. */
   fail(err: unknown, context: Partial<Parameters<typeof errorToProtocol>[1]>): void {
     const error = isDittoError(err) ? err : internalError(undefined, { cause: err });
-    if (!isDittoError(err)) this.deps.logger.error({ err }, 'websocket signal failed');
+    if (error.status >= 500) this.deps.logger[error.status === 500 ? 'error' : 'warn']({ err: error.cause ?? error, correlationId: context.headers?.['correlation-id'], status: error.status }, 'websocket signal failed');
     this.sendError(error, { headers: {}, ...context });
   }
 

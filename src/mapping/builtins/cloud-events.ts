@@ -28,6 +28,7 @@ import {
   payloadText,
   readProtocolJson,
 } from './shared.js';
+import { parseJson } from '../../util/json-parse.js';
 
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json';
 const OUTBOUND_TYPE = 'org.eclipse.ditto.outbound';
@@ -58,7 +59,7 @@ export function cloudEventsIncoming(message: ExternalMessage): ProtocolJson[] {
   const payload = payloadText(message);
   let event: unknown;
   try {
-    event = JSON.parse(payload);
+    event = parseJson(payload);
   } catch (error) {
     throw failure(contentType, `${NOT_A_CLOUD_EVENT}: ${(error as Error).message}`, error);
   }

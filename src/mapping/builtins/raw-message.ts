@@ -37,6 +37,7 @@ import {
   payloadClass,
   resolveFirstValue,
 } from './shared.js';
+import { parseJson } from '../../util/json-parse.js';
 
 const DEFAULT_OUTGOING_CONTENT_TYPE = 'text/plain; charset=UTF-8';
 
@@ -83,7 +84,7 @@ function payloadValue(message: ExternalMessage, contentType: string): unknown {
     if (text === undefined) return undefined;
     if (kind === 'text') return text;
     try {
-      return JSON.parse(text) as unknown;
+      return parseJson(text) as unknown;
     } catch (error) {
       throw failure(contentType, `the payload is not JSON: ${(error as Error).message}`, error);
     }

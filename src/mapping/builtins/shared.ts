@@ -17,6 +17,7 @@ import { parseProtocolMessage } from '../../protocol/index.js';
 import { isPlainObject } from '../../util/json-pointer.js';
 import { charsetOf, decodeText, findHeader } from '../payload.js';
 import type { ExternalMessage, InboundOptions, MapperContext, ProtocolJson } from '../types.js';
+import { parseJson } from '../../util/json-parse.js';
 
 export { DITTO_PROTOCOL_CONTENT_TYPE } from '../../protocol/index.js';
 
@@ -72,12 +73,7 @@ export function payloadText(message: ExternalMessage): string {
  * as sent, with `headers` defaulted to `{}`. Throws the adapter's DittoError (json.invalid, unknown topic…).
  */
 export function readProtocolJson(text: string): ProtocolJson {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    parseProtocolMessage(text); // throws json.invalid with the parser's detail
-  }
+  const json = parseJson(text);
   parseProtocolMessage(json);
   const message = json as ProtocolJson;
   if (message.headers === undefined) message.headers = {};

@@ -21,6 +21,7 @@ import type {
 } from '../types.js';
 import { DITTO_CONTENT_TYPE_BLOCKLIST } from './ditto.js';
 import { configInvalid, headerOf, inboundResolvers, optionObject, payloadText } from './shared.js';
+import { parseJson } from '../../util/json-parse.js';
 
 export const CORRELATION_ID_SUFFIX = '-merge-into-twin';
 const DEFAULT_HEADERS: Readonly<Record<string, unknown>> = { 'response-required': false, 'if-match': '*' };
@@ -55,7 +56,7 @@ function headerValue(value: HeaderTemplate[1], resolvers: ReturnType<typeof inbo
   // Non-string JSON written as text in the options (e.g. put-metadata) goes back to JSON.
   if (/^[[{]/.test(text.trim())) {
     try {
-      return JSON.parse(text) as unknown;
+      return parseJson(text) as unknown;
     } catch {
       return text; // not JSON after all: a plain string header
     }
@@ -72,7 +73,7 @@ export function updateTwinWithLiveResponse(
   let json: ProtocolJson;
   let response;
   try {
-    json = JSON.parse(payloadText(message)) as ProtocolJson;
+    json = parseJson(payloadText(message)) as ProtocolJson;
     const parsed = parseProtocolMessage(json);
     const { topic } = parsed;
     const isLiveRetrieveResponse =
@@ -86,7 +87,7 @@ export function updateTwinWithLiveResponse(
     response = toThingCommandResponse(parsed);
   } catch (error) {
     // ditto: a payload that is not a Ditto Protocol response is dropped (logged at debug level)
-    if (isDittoError(error) || error instanceof SyntaxError) return [];
+    if (isDittoError(error)) return [];
     throw error;
   }
   if (response.value === undefined) return [];

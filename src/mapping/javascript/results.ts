@@ -6,6 +6,7 @@ import { messageMappingFailed } from '../../errors/mapping.js';
 import type { DittoError } from '../../errors/ditto-error.js';
 import type { Piece } from './sandbox.js';
 import type { DittoProtocolMessage, ExternalMessage } from './types.js';
+import { parseJson } from '../../util/json-parse.js';
 
 const DITTO_PROTOCOL_CONTENT_TYPE = 'application/vnd.eclipse.ditto+json';
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -92,7 +93,7 @@ export function passThroughIncoming(
   if (text === undefined) return [];
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch (error) {
     throw mappingFailed(
       contentType,

@@ -13,6 +13,9 @@
  * Recovery loads the newest complete snapshot, replays journal lines after it and stops at the first
  * torn or corrupt line (a crash mid-append), truncating the file there. Only lines that were durable
  * (O_DSYNC write, or write and fdatasync) were acknowledged, so nothing acknowledged is lost.
+ *
+ * Only the service's user may read the data: `dir` is made mode 0700 and the store's files 0600 (also
+ * files written by an earlier version with wider modes, fixed on open).
  */
 import { crc32 } from 'node:zlib';
 import { promises as fsp } from 'node:fs';
@@ -60,6 +63,12 @@ interface Pending {
  * fdatasync.
  */
 const SYNCHRONOUS_WRITES = fs.constants.O_DSYNC !== undefined;
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+/** The key that seals connection secrets when none is configured (src/services.ts) lives beside the journal. */
+export const SECRETS_KEY_FILE = 'secrets.key';
+/** The files of a store directory (SECRETS_KEY_FILE among them). */
+const OWN_FILE = /^(journal-\d+\.log|snapshot-\d+\.json(\.tmp)?|secrets\.key)$/;
 const JOURNAL_FLAGS = SYNCHRONOUS_WRITES ? fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | fs.constants.O_DSYNC : 'a';
 
 /** Initial size of a batch buffer; a batch that needs more gets a larger one. */
@@ -128,8 +137,13 @@ export class JournalStore implements Store {
   }
 
   async open(): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true });
+    await fsp.mkdir(this.dir, { recursive: true, mode: DIR_MODE });
     const files = await fsp.readdir(this.dir);
+    // A directory given to the store is narrowed only when it is empty or already holds a store's files
+    // (never, say, a shared /tmp); the store's own files are narrowed always.
+    const ours = files.filter((f) => OWN_FILE.test(f));
+    if (files.length === 0 || ours.length > 0) await fsp.chmod(this.dir, DIR_MODE);
+    for (const f of ours) await fsp.chmod(path.join(this.dir, f), FILE_MODE);
     const snapshots = seqsOf(files, 'snapshot-', '.json');
     const journals = seqsOf(files, 'journal-', '.log');
     let snapshotSeq = 0;
@@ -151,7 +165,7 @@ export class JournalStore implements Store {
     for (const r of this.allRecords()) this.accepted[r.kind].set(r.id, r.revision);
     this.nextSeq = this.durableSeq + 1;
     if (current === undefined) current = this.nextSeq;
-    this.fd = await fsp.open(this.file('journal', current), JOURNAL_FLAGS);
+    this.fd = await fsp.open(this.file('journal', current), JOURNAL_FLAGS, FILE_MODE);
     this.journalBytes = (await this.fd.stat()).size;
     await fsyncDir(this.dir);
   }
@@ -278,7 +292,7 @@ export class JournalStore implements Store {
    */
   private async rotate(): Promise<void> {
     const seq = this.durableSeq;
-    const next = await fsp.open(this.file('journal', seq + 1), JOURNAL_FLAGS);
+    const next = await fsp.open(this.file('journal', seq + 1), JOURNAL_FLAGS, FILE_MODE);
     await fsyncDir(this.dir);
     await this.fd!.close();
     this.fd = next;
@@ -297,7 +311,7 @@ export class JournalStore implements Store {
 
   private async snapshot(seq: number, records: EntityRecord[]): Promise<void> {
     const tmp = path.join(this.dir, `snapshot-${seq}.json.tmp`);
-    await fsp.writeFile(tmp, JSON.stringify({ seq, records }));
+    await fsp.writeFile(tmp, JSON.stringify({ seq, records }), { mode: FILE_MODE });
     const handle = await fsp.open(tmp, 'r+');
     await handle.sync();
     await handle.close();

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, appendFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, appendFile, rm, chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,12 +14,20 @@ async function openAt(dir: string, options: Partial<ConstructorParameters<typeof
   return store;
 }
 
+/** Every file of the store's directory, concatenated. */
+async function persisted(store: Store): Promise<string> {
+  const dir = dirs.get(store)!;
+  const files = await readdir(dir);
+  return (await Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')))).join('\n');
+}
+
 storeSuite('embedded journal', {
   create: async () => openAt(await mkdtemp(path.join(tmpdir(), 'tb-store-'))),
   reopen: async (store) => {
     await store.close();
     return openAt(dirs.get(store)!);
   },
+  persisted,
 });
 
 storeSuite('embedded journal with frequent snapshots', {
@@ -28,6 +36,37 @@ storeSuite('embedded journal with frequent snapshots', {
     await store.close();
     return openAt(dirs.get(store)!, { snapshotAfterBytes: 600 });
   },
+  persisted,
+});
+
+describe('embedded journal files', () => {
+  it('are readable by the owner only: the directory 0700, its files 0600, also those written with wider modes before', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    await chmod(dir, 0o755);
+    let store = await openAt(dir, { snapshotAfterBytes: 300 });
+    for (let r = 1; r <= 20; r++) await store.write([{ record: rec('ns:mode', r), expectedRevision: r - 1 }]);
+    await store.close();
+    const files = await readdir(dir);
+    expect(files.some((f) => f.startsWith('snapshot-'))).toBe(true);
+    for (const f of files) await chmod(path.join(dir, f), 0o644);
+    await chmod(dir, 0o755);
+    store = await openAt(dir);
+    await store.write([{ record: rec('ns:mode', 21), expectedRevision: 20 }]);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    for (const f of await readdir(dir)) expect((await stat(path.join(dir, f))).mode & 0o777, f).toBe(0o600);
+    await store.close();
+  });
+
+  it('leaves the mode of a directory that holds other files alone', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    await writeFile(path.join(dir, 'someone-elses.txt'), 'x');
+    await chmod(dir, 0o755);
+    const store = await openAt(dir);
+    await store.write([{ record: rec('ns:shared', 1), expectedRevision: 0 }]);
+    await store.close();
+    expect((await stat(dir)).mode & 0o777).toBe(0o755);
+    for (const f of (await readdir(dir)).filter((f) => f.startsWith('journal-'))) expect((await stat(path.join(dir, f))).mode & 0o777).toBe(0o600);
+  });
 });
 
 const rec = (id: string, revision: number): EntityRecord => ({
