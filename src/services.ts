@@ -16,6 +16,7 @@ import { PostgresStore } from './store/postgres/postgres-store.js';
 import type { Store } from './store/port.js';
 import { ThingsService } from './things/service.js';
 import { createConditionEvaluator } from './search/condition.js';
+import { CursorCodec } from './search/cursor.js';
 import { SearchService } from './search/service.js';
 import { SubscriberRegistry } from './streaming/registry.js';
 import { AckRouter } from './acks/router.js';
@@ -99,7 +100,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
   const bus = new SignalBus((err) => logger.error({ err }, 'event subscriber failed'));
   const policies = new StorePolicyDirectory({ store, maxPolicyBytes: config.maxPolicyBytes });
   const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator(), sharedStore: pgStore !== undefined });
-  const search = new SearchService({ policies });
+  // Cursors sealed with a key of the store, so a cursor of one instance opens on any other (and after a restart).
+  const search = new SearchService({ policies, cursors: new CursorCodec(await store.sharedKey('search-cursors')) });
   const policyService = new PoliciesService({ store, directory: policies, maxPolicyBytes: config.maxPolicyBytes });
   const jwt = Object.keys(config.oidcIssuers).length > 0 ? new JwtAuthenticator(config.oidcIssuers, { cooldownMs: config.jwksCooldownMs }) : undefined;
   await search.start(store, bus);

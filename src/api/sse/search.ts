@@ -14,17 +14,13 @@ type Query = Record<string, string | undefined>;
 
 export async function streamSearch(search: SearchService, request: FastifyRequest, stream: SseStream, lastEventId: string | undefined): Promise<void> {
   const query = request.query as Query;
-  let filter = query.filter;
-  if (lastEventId) {
-    const after = `gt(thingId,${JSON.stringify(lastEventId)})`;
-    filter = filter === undefined || filter === '' ? after : `and(${filter},${after})`;
-  }
+  const after = lastEventId ? { afterThingId: lastEventId } : {};
   const options = splitTopLevel(query.option ?? '').filter((o) => o !== '' && !o.startsWith('cursor('));
   let cursor: string | undefined;
   try {
     do {
       const option = [...options, ...(cursor === undefined ? [] : [`cursor(${cursor})`])].join(',');
-      const page = await search.search({ filter, namespaces: query.namespaces, fields: query.fields, option: option === '' ? undefined : option }, request.auth);
+      const page = await search.search({ filter: query.filter, namespaces: query.namespaces, fields: query.fields, option: option === '' ? undefined : option, ...after }, request.auth);
       for (const item of page.items) {
         if (stream.isClosed) return;
         stream.write({ id: String(item.thingId ?? ''), data: JSON.stringify(item) });

@@ -10,10 +10,12 @@
  * Files in `dir`:
  *   journal-<firstSeq>.log   lines `<crc32 hex8> <json>\n`, one per write() call (atomic batch)
  *   snapshot-<seq>.json      all records as of seq, written to a temp file, fsynced and renamed
+ *   <name>.key               32 random bytes of sharedKey(name), mode 0600
  * Recovery loads the newest complete snapshot, replays journal lines after it and stops at the first
  * torn or corrupt line (a crash mid-append), truncating the file there. Only lines that were durable
  * (O_DSYNC write, or write and fdatasync) were acknowledged, so nothing acknowledged is lost.
  */
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { promises as fsp } from 'node:fs';
 import fs from 'node:fs';
@@ -209,6 +211,30 @@ export class JournalStore implements Store {
 
   lastSeq(): number {
     return this.durableSeq;
+  }
+
+  async sharedKey(name: string): Promise<Buffer> {
+    if (!/^[a-z0-9-]{1,64}$/.test(name)) throw new RangeError(`not a key name: ${name}`);
+    const file = path.join(this.dir, `${name}.key`);
+    // Written whole to a temp file, then linked into place (link never replaces an existing key).
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const fd = await fsp.open(tmp, 'wx', 0o600);
+    try {
+      await fd.writeFile(randomBytes(32));
+      await fd.sync();
+    } finally {
+      await fd.close();
+    }
+    try {
+      await fsp.link(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      await fsp.unlink(tmp);
+    }
+    const key = await fsp.readFile(file);
+    if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte key`);
+    return key;
   }
 
   write(changes: readonly Change[]): Promise<void> {
