@@ -1,4 +1,4 @@
-import { compileGlob } from './glob.js';
+import { compileGlob } from '../util/glob.js';
 import { isPlaceholder, type Literal, type RqlNode } from './rql/ast.js';
 import { propertySegments, type FilterMode } from './rql/properties.js';
 import { parseTimePlaceholder, resolveTime } from './rql/time.js';

@@ -1,7 +1,7 @@
 import { CursorCodec, queryHash } from './cursor.js';
 import { Deadline } from './deadline.js';
 import { compileFilter, resolveLiteral, type ThingPredicate } from './evaluate.js';
-import { compileGlob, literalPrefix } from './glob.js';
+import { compileGlob, literalPrefix } from '../util/glob.js';
 import type { RqlNode } from './rql/ast.js';
 import { DEFAULT_PAGE_SIZE, type SortField } from './rql/options.js';
 import { propertySegments } from './rql/properties.js';

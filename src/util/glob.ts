@@ -9,7 +9,7 @@
  * (for fixed-length segments the greedy leftmost placement finds a match whenever one exists). A segment
  * without `?` is found with `indexOf`; one with `?` with the bit-parallel Shift-And algorithm. Time per
  * value is O(n) for patterns without `?` and O(n * ceil(k / 32)) otherwise (k: longest segment with `?`);
- * RQL bounds patterns to MAX_LIKE_PATTERN_LENGTH characters (rql/parser.ts).
+ * RQL bounds patterns to MAX_LIKE_PATTERN_LENGTH characters (src/search/rql/parser.ts).
  *
  * Case-insensitive matching compares simple case foldings per code point, as a RegExp with the `iu` flags
  * would (the in-memory semantics this replaces).

@@ -1,7 +1,7 @@
 // The wildcard matcher of RQL like/ilike and fn:filter 'like' (src/search/glob.ts): the same answers as the
 // full-match RegExp it replaced, for any pattern, without backtracking.
 import { describe, expect, it } from 'vitest';
-import { compileGlob, foldCase, literalPrefix } from '../../../src/search/glob.js';
+import { compileGlob, foldCase, literalPrefix } from '../../../src/util/glob.js';
 
 /** The RegExp the matcher replaced (reference semantics only; never used by the service). */
 function reference(glob: string, options: { caseInsensitive?: boolean; singleLine?: boolean } = {}): RegExp {
