@@ -124,7 +124,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     execute: (command, auth) => things.execute(command, auth),
     bus,
     enforcer: (policyId) => policies.enforcerOfHead(policyId) ?? policies.load(policyId).then(() => policies.enforcerOfHead(policyId)),
-    mapping: { createMapperRegistry, validateMappingDefinitions },
+    mapping: { createMapperRegistry, validateMappingDefinitions: (definitions, usedIds) => validateMappingDefinitions(definitions, usedIds, config.mappingMaxDefinitions) },
     acks,
     live: {
       subscribe: (subscriber, subscription) => registry.subscribe(subscriber, subscription),

@@ -20,6 +20,7 @@ import { parsePointer } from '../../util/json-pointer.js';
 import { routeNotFound } from '../../errors/gateway.js';
 import { needsSignalRoute, SIGNAL_VARIANT } from '../../live/http.js';
 import { sendError, toDittoError } from '../http/errors.js';
+import { SubjectLimit } from '../subject-limit.js';
 
 const SSE_VARIANT = 'sse';
 import { streamSearch } from './search.js';
@@ -61,10 +62,16 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
   const { services } = options;
   const constraints = { variant: SSE_VARIANT };
   const streams = new Set<SseStream>();
+  const perUser = new SubjectLimit(services.config.sseMaxStreamsPerSubject ?? 100, 'SSE streams');
+  /** Opens the stream (the response is taken over); throws 429 first when the user has too many open. */
   const open = (request: FastifyRequest, reply: FastifyReply) => {
+    const release = perUser.acquire(request.auth);
     const stream = new SseStream(request, reply, { heartbeatMs: services.config.sseHeartbeatMs ?? 1000, maxBufferedBytes: MAX_BUFFERED_BYTES });
     streams.add(stream);
-    stream.onClose(() => streams.delete(stream));
+    stream.onClose(() => {
+      streams.delete(stream);
+      release();
+    });
     return stream;
   };
   // Open streams would keep the server from closing: end them first (clients may reconnect elsewhere).
