@@ -141,7 +141,7 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
     }
     return thingsStream(request, reply, thingId, pointer);
   });
-  app.get('/api/2/search/things', { constraints }, (request, reply) => streamSearch(services.search, request, open(request, reply), headerOf(request, 'last-event-id')));
+  app.get('/api/2/search/things', { constraints }, (request, reply) => streamSearch(services.search, request, () => open(request, reply), headerOf(request, 'last-event-id')));
   app.setErrorHandler((err, request, reply) => sendError(reply, toDittoError(err, request)));
 }
 
