@@ -10,8 +10,9 @@
  * The definitions are validated exactly as when a connection is saved (including their number) and those
  * that `payloadMapping` uses are compiled into a registry that lives for this request only (a JavaScript
  * mapper is a sandbox with a heap of its own, so unused definitions are not created). At most
- * `concurrency` requests run at once; one more is 429 `too.many.requests`. Incoming results are Ditto Protocol JSON, each also converted to its signal
- * (a conversion error becomes that mapper's error, as in Ditto's inbound processor); outgoing results are
+ * `concurrency` requests run at once; one more is 429 `too.many.requests`. Incoming results are Ditto
+ * Protocol JSON, each also converted to its signal (a conversion error becomes that mapper's error, as in
+ * Ditto's inbound processor); outgoing results are
  * `{ headers, contentType?, textPayload? | bytePayload? (base64) }`. A broken script yields the mapper's
  * `connectivity:message.mapping.failed` error with the script line in its message. A bad request (not JSON,
  * wrong field types, invalid definitions) is a 400 with Ditto's error JSON.
