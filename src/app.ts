@@ -56,7 +56,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(searchRoutes, { search: services.search });
   await app.register(policiesRoutes, { policies: services.policyService });
   await app.register(whoamiRoutes, { things: services.things, policies: services.policies });
-  await app.register(mappingRoutes);
+  await app.register(mappingRoutes, { maxDefinitions: config.mappingMaxDefinitions ?? 10, concurrency: config.mappingTryConcurrency ?? 2 });
   await app.register(messagesRoutes, { live: services.live, acks: services.acks });
   await app.register(connectionsRoutes, { connections: services.connections });
   await app.register(piggybackRoutes, { connections: services.connections });

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { keyFromFile, parseKey, SecretKeyRing } from './util/secret-box.js';
+import { parseKey, SecretKeyRing } from './util/secret-box.js';
 import type { Logger } from 'pino';
 import { SignalBus } from './bus/signal-bus.js';
 import type { Config } from './config/config.js';
@@ -18,6 +18,7 @@ import { PostgresStore } from './store/postgres/postgres-store.js';
 import type { Store } from './store/port.js';
 import { ThingsService } from './things/service.js';
 import { createConditionEvaluator } from './search/condition.js';
+import { CursorCodec } from './search/cursor.js';
 import { SearchService } from './search/service.js';
 import { SubscriberRegistry } from './streaming/registry.js';
 import { AckRouter } from './acks/router.js';
@@ -64,14 +65,14 @@ export interface ServiceOptions {
 
 /**
  * The keys that seal connection secrets: TWINBRIDGE_SECRETS_KEY (then TWINBRIDGE_SECRETS_OLD_KEYS), or
- * with the embedded store and no key configured the one generated into the data directory. A generated
- * key stays readable after a key is configured, so its secrets are sealed again with the configured one.
+ * with the embedded store and no key configured the store's generated `secrets` key (never PostgreSQL's:
+ * a key kept in the database it protects protects nothing; config validation requires one there). A
+ * generated key stays readable after a key is configured, so its secrets are sealed again with that one.
  */
-function secretKeyRing(config: Config): SecretKeyRing {
+async function secretKeyRing(config: Config, journal: JournalStore | undefined): Promise<SecretKeyRing> {
   const old = config.secretsOldKeys.map(parseKey);
-  const file = path.join(path.resolve(config.dataDir), SECRETS_KEY_FILE);
-  if (config.secretsKey === undefined) return new SecretKeyRing(keyFromFile(file), old);
-  if (config.store === 'embedded' && existsSync(file)) old.push(keyFromFile(file));
+  if (config.secretsKey === undefined) return new SecretKeyRing(await journal!.sharedKey('secrets'), old);
+  if (journal && existsSync(path.join(path.resolve(config.dataDir), SECRETS_KEY_FILE))) old.push(await journal.sharedKey('secrets'));
   return new SecretKeyRing(parseKey(config.secretsKey), old);
 }
 
@@ -116,7 +117,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
   const bus = new SignalBus((err) => logger.error({ err }, 'event subscriber failed'));
   const policies = new StorePolicyDirectory({ store, maxPolicyBytes: config.maxPolicyBytes });
   const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator(), sharedStore: pgStore !== undefined });
-  const search = new SearchService({ policies });
+  // Cursors sealed with a key of the store, so a cursor of one instance opens on any other (and after a restart).
+  const search = new SearchService({ policies, cursors: new CursorCodec(await store.sharedKey('search-cursors')) });
   const policyService = new PoliciesService({ store, directory: policies, maxPolicyBytes: config.maxPolicyBytes });
   const jwt = Object.keys(config.oidcIssuers).length > 0 ? new JwtAuthenticator(config.oidcIssuers, { cooldownMs: config.jwksCooldownMs }) : undefined;
   await search.start(store, bus);
@@ -139,7 +141,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     execute: (command, auth) => things.execute(command, auth),
     bus,
     enforcer: (policyId) => policies.enforcerOfHead(policyId) ?? policies.load(policyId).then(() => policies.enforcerOfHead(policyId)),
-    mapping: { createMapperRegistry, validateMappingDefinitions },
+    mapping: { createMapperRegistry, validateMappingDefinitions: (definitions, usedIds) => validateMappingDefinitions(definitions, usedIds, config.mappingMaxDefinitions) },
     acks,
     live: {
       subscribe: (subscriber, subscription) => registry.subscribe(subscriber, subscription),
@@ -154,7 +156,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     maxPayloadBytes: config.connectionMaxPayloadBytes,
     log: (level, msg, err) => logger[level]({ err }, msg),
     instanceId: pgStore ? instanceId : undefined,
-    secrets: secretKeyRing(config),
+    secrets: await secretKeyRing(config, pgStore ? undefined : (store as JournalStore)),
   });
   await connections.start();
   if (pgStore) cluster = await startCluster({ instanceId, fromSeq: openedAt, store: pgStore, bus, things, policies, connections, log: clusterLog });

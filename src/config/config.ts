@@ -41,6 +41,16 @@ export interface Config {
   wsBufferBytes: number;
   /** A WebSocket session idle this long is pinged (§13). */
   wsPingIntervalMs: number;
+  /** Open WebSocket sessions per authenticated subject set (more: 429 too.many.requests). */
+  wsMaxSessionsPerSubject: number;
+  /** Open search subscriptions per WebSocket session (§4.5). */
+  wsMaxSearchSubscriptions: number;
+  /** Open SSE streams per authenticated subject set. */
+  sseMaxStreamsPerSubject: number;
+  /** `mappingDefinitions` of one connection or one `mappings/try` request. */
+  mappingMaxDefinitions: number;
+  /** `mappings/try` requests running at once (each may create JavaScript sandboxes). */
+  mappingTryConcurrency: number;
   /** OpenID Connect issuers by subject prefix (§8); empty: no Bearer authentication. */
   oidcIssuers: Record<string, OidcIssuerConfig>;
   jwksCooldownMs: number;
@@ -105,6 +115,11 @@ export const OPTIONS: readonly Option[] = [
   { key: 'sseHeartbeatMs', env: 'TWINBRIDGE_SSE_HEARTBEAT_MS', kind: 'int', default: 1000, description: 'Interval of the SSE heartbeat (a `:keepalive` comment line) while a stream is idle, in ms; 0 disables it.' },
   { key: 'wsBufferBytes', env: 'TWINBRIDGE_WS_BUFFER_BYTES', kind: 'int', default: 1048576, description: 'Bytes of signals a WebSocket session may have waiting for its socket (not yet taken by the kernel); beyond it signals to that session are dropped, or passed to another member of its consumer group (docs/consumer-groups.md).' },
   { key: 'wsPingIntervalMs', env: 'TWINBRIDGE_WS_PING_INTERVAL_MS', kind: 'int', default: 30000, description: 'A WebSocket session that sent nothing for this long is pinged (keep-alive), in ms.' },
+  { key: 'wsMaxSessionsPerSubject', env: 'TWINBRIDGE_WS_MAX_SESSIONS_PER_SUBJECT', kind: 'int', default: 100, description: 'Open WebSocket sessions per authenticated user (the same set of subjects) on this instance; one more is refused before the upgrade with 429 `too.many.requests`.' },
+  { key: 'wsMaxSearchSubscriptions', env: 'TWINBRIDGE_WS_MAX_SEARCH_SUBSCRIPTIONS', kind: 'int', default: 32, description: 'Open search subscriptions (`search/subscribe`) per WebSocket session; one more is answered with the error `too.many.requests` (429).' },
+  { key: 'sseMaxStreamsPerSubject', env: 'TWINBRIDGE_SSE_MAX_STREAMS_PER_SUBJECT', kind: 'int', default: 100, description: 'Open SSE streams (change, message and search streams) per authenticated user on this instance; one more is refused with 429 `too.many.requests`.' },
+  { key: 'mappingMaxDefinitions', env: 'TWINBRIDGE_MAPPING_MAX_DEFINITIONS', kind: 'int', default: 10, description: 'Largest number of `mappingDefinitions` of a connection or a `mappings/try` request (more: 400 `connectivity:connection.configuration.invalid` for a connection, `connectivity:message.mapper.config.invalid` for a try); each JavaScript definition has a sandbox of up to 32 MB.' },
+  { key: 'mappingTryConcurrency', env: 'TWINBRIDGE_MAPPING_TRY_CONCURRENCY', kind: 'int', default: 2, description: '`POST /api/2/mappings/try` requests processed at once; one more is answered 429 `too.many.requests`.' },
   { key: 'oidcIssuers', env: 'TWINBRIDGE_OIDC_ISSUERS', kind: 'json', default: '{}', check: checkOidcIssuers, description: 'OpenID Connect issuers accepted for `Authorization: Bearer <JWT>`, JSON `{"<prefix>": {"issuer": "https://host/path", "jwksUri"?: "…", "audience"?: "…", "authSubjects"?: ["{{ jwt:sub }}", "{{ jwt:groups }}"]}}`; each subject becomes `<prefix>:<value>`.' },
   { key: 'jwksCooldownMs', env: 'TWINBRIDGE_JWKS_COOLDOWN_MS', kind: 'int', default: 30000, description: 'Least time between two fetches of an issuer\'s JWKS when a token names an unknown key id (key rotation).' },
   { key: 'connectionBackoffMaxMs', env: 'TWINBRIDGE_CONNECTION_BACKOFF_MAX_MS', kind: 'int', default: 3000, description: 'Longest wait between two reconnection attempts of a connection client (exponential back-off with jitter from 250 ms).' },

@@ -188,11 +188,15 @@ function fallbackAliases(engines: ReadonlyMap<string, MappingEngine>): string[] 
 }
 
 /**
- * Save-time validation (STYLE lesson 9): the definitions' shape, engines, options (JavaScript: size and
- * syntax) and conditions, and that every ID in `usedIds` (the union of all sources' and targets'
- * payloadMapping) is a definition or an alias. Throws `connectivity:message.mapper.config.invalid`.
+ * Save-time validation (STYLE lesson 9): the definitions' shape and number (at most `maxDefinitions`:
+ * each JavaScript one is a sandbox with its own heap), engines, options (JavaScript: size and syntax) and
+ * conditions, and that every ID in `usedIds` (the union of all sources' and targets' payloadMapping) is a
+ * definition or an alias. Throws `connectivity:message.mapper.config.invalid`.
  */
-export function validateMappingDefinitions(definitions: unknown, usedIds: readonly string[]): void {
+export function validateMappingDefinitions(definitions: unknown, usedIds: readonly string[], maxDefinitions = Infinity): void {
+  if (isPlainObject(definitions) && Object.keys(definitions).length > maxDefinitions) {
+    throw invalid(`there are ${Object.keys(definitions).length} mappingDefinitions, more than the limit of ${maxDefinitions}`);
+  }
   const engines = builtinEngines();
   const defined = readDefinitions(definitions, engines);
   const aliases = fallbackAliases(engines);
@@ -207,13 +211,13 @@ export function validateMappingDefinitions(definitions: unknown, usedIds: readon
 }
 
 /** Also checks the 10-mapper limit of one source's or target's payloadMapping (ditto: ConnectionValidator). */
-export function validatePayloadMapping(definitions: unknown, payloadMapping: readonly string[]): void {
+export function validatePayloadMapping(definitions: unknown, payloadMapping: readonly string[], maxDefinitions = Infinity): void {
   if (payloadMapping.length > MAX_MAPPERS) {
     throw invalid(
       `a payloadMapping lists ${payloadMapping.length} mappers, more than the limit of ${MAX_MAPPERS}`,
     );
   }
-  validateMappingDefinitions(definitions, payloadMapping);
+  validateMappingDefinitions(definitions, payloadMapping, maxDefinitions);
 }
 
 function toMappingError(error: unknown, contentType: string | undefined): DittoError {

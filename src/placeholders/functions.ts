@@ -7,6 +7,7 @@
  * argument values, and returns new values or DELETED. Per-value functions drop the values they cannot
  * produce a result for, so an input of several values (JWT arrays) is handled element-wise.
  */
+import { compileGlob, type GlobMatcher } from '../util/glob.js';
 import { parseFormatTemplate, formatValue, FormatTemplateError, type FormatPart } from './format.js';
 import {
   DELETED,
@@ -57,31 +58,28 @@ function oneString(
 
 type FilterOp = (value: string, compared?: string) => boolean;
 
-const LIKE_CACHE = new Map<string, RegExp>();
+const LIKE_CACHE = new Map<string, GlobMatcher[]>();
 const LIKE_CACHE_MAX = 1024;
 
-/** `like` pattern -> full-match RegExp: `*` any characters (also none), `?` one character, `|` alternatives,
- * everything else literal. */
-export function likeToRegExp(pattern: string): RegExp {
-  let re = LIKE_CACHE.get(pattern);
-  if (re === undefined) {
-    const alternatives = pattern.split('|').map((alt) =>
-      alt
-        .replace(/[.+^${}()[\]\\/-]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.'),
-    );
-    re = new RegExp(`^(?:${alternatives.join('|')})$`);
+/**
+ * `like` pattern -> full-match test: `*` any characters (also none), `?` one character, `|` alternatives,
+ * everything else literal; wildcards do not match line breaks (Java's `.`, ditto: LikeHelper). Linear time
+ * (util/glob.ts): the pattern may come from a header (`fn:filter(header:a,'like',header:b)`).
+ */
+export function likeMatches(pattern: string, value: string): boolean {
+  let alternatives = LIKE_CACHE.get(pattern);
+  if (alternatives === undefined) {
+    alternatives = pattern.split('|').map((alternative) => compileGlob(alternative, { singleLine: true }));
     if (LIKE_CACHE.size >= LIKE_CACHE_MAX) LIKE_CACHE.clear();
-    LIKE_CACHE.set(pattern, re);
+    LIKE_CACHE.set(pattern, alternatives);
   }
-  return re;
+  return alternatives.some((matches) => matches(value));
 }
 
 export const FILTER_OPS: Readonly<Record<string, FilterOp>> = {
   eq: (v, c) => c !== undefined && v === c,
   ne: (v, c) => c !== undefined && v !== c,
-  like: (v, c) => c !== undefined && likeToRegExp(c).test(v),
+  like: (v, c) => c !== undefined && likeMatches(c, v),
   // `exists` without a compared value means "exists"; with 'true'/'false' (Java Boolean.parseBoolean).
   exists: (v, c) => (c === undefined ? true : c.toLowerCase() === 'true') !== (v === ''),
 };

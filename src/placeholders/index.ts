@@ -19,7 +19,7 @@ export {
   PLACEHOLDER_SCOPES,
   type ValidateOptions,
 } from './validate.js';
-export { PIPELINE_FUNCTIONS, MAX_PIPELINE_FUNCTIONS, likeToRegExp } from './functions.js';
+export { PIPELINE_FUNCTIONS, MAX_PIPELINE_FUNCTIONS } from './functions.js';
 export {
   timeResolver,
   parseTimeName,

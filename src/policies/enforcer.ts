@@ -9,6 +9,7 @@
  * or a subject's expiry passes).
  */
 import { isPlainObject } from '../util/json-pointer.js';
+import { regexDeletionPattern } from '../util/merge-patch.js';
 import type { Permission, Policy, PolicyEntry } from './model.js';
 import { parseResource, splitPath } from './resource.js';
 import { buildTrie, hasPermissions, unrestrictedSubjects, type GrantRevoke, type TrieNode, type TrieStatement } from './trie.js';
@@ -168,7 +169,7 @@ class TrieEnforcer implements Enforcer {
       const keys = Object.keys(patch);
       if (keys.length > 0) {
         for (const key of keys) {
-          const ok = isRegexDeletionKey(key)
+          const ok = regexDeletionPattern(key) !== undefined
             ? hasPermissions(this.indexFor(type, segments, 'unrestricted') ?? EMPTY, subjects, WRITE)
             : this.writable(type, [...segments, key], patch[key], subjects);
           if (!ok) return false;
@@ -187,11 +188,6 @@ const EMPTY: GrantRevoke = { grant: new Map(), revoke: new Map() };
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
-}
-
-/** ditto: §2.4 `{{ ~regex~ }}` (or the discouraged `{{ /regex/ }}`) as a merge-patch key. */
-function isRegexDeletionKey(key: string): boolean {
-  return /^\{\{\s*([~/]).*\1\s*\}\}$/.test(key);
 }
 
 /**

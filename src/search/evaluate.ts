@@ -1,3 +1,4 @@
+import { compileGlob } from '../util/glob.js';
 import { isPlaceholder, type Literal, type RqlNode } from './rql/ast.js';
 import { propertySegments, type FilterMode } from './rql/properties.js';
 import { parseTimePlaceholder, resolveTime } from './rql/time.js';
@@ -6,7 +7,6 @@ import {
   compareSearch,
   flattenValues,
   isEmptyValue,
-  likePattern,
   resolvePath,
   type Primitive,
   type ThingJson,
@@ -95,8 +95,8 @@ export function compileFilter(node: RqlNode, options: EvaluateOptions): ThingPre
         const get = valueGetter(n.property, options, now);
         const pattern = resolveLiteral(n.value, now);
         if (typeof pattern !== 'string') return () => false;
-        const regex = likePattern(pattern, n.op === 'ilike');
-        return (t) => flattenValues(get(t)).some((a) => typeof a === 'string' && regex.test(a));
+        const matches = compileGlob(pattern, { caseInsensitive: n.op === 'ilike' });
+        return (t) => flattenValues(get(t)).some((a) => typeof a === 'string' && matches(a));
       }
       case 'eq':
       case 'ne': {

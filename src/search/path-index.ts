@@ -274,18 +274,24 @@ export class PathIndex {
     };
   }
 
-  /** Ids whose string values match the regex; uses the sorted strings when the pattern has a literal prefix. */
-  matching(regex: RegExp, literalPrefix: string, into: Set<number>): void {
+  /**
+   * Ids whose string values match; uses the sorted strings when the pattern has a literal prefix. `tick`
+   * is called once per value looked at (the query's deadline check).
+   */
+  matching(matches: (value: string) => boolean, literalPrefix: string, into: Set<number>, tick: () => void): void {
     if (literalPrefix !== '') {
       this.strings.scan(this.strings.bound(literalPrefix, false), 1, (v, id) => {
         if (!v.startsWith(literalPrefix)) return false;
-        if (regex.test(v)) into.add(id);
+        tick();
+        if (matches(v)) into.add(id);
         return true;
       });
       return;
     }
     for (const [value, ids] of this.equal) {
-      if (typeof value !== 'string' || !regex.test(value)) continue;
+      if (typeof value !== 'string') continue;
+      tick();
+      if (!matches(value)) continue;
       if (typeof ids === 'number') into.add(ids);
       else for (const id of ids) into.add(id);
     }

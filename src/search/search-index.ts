@@ -1,18 +1,26 @@
-import { queryTimeExceeded } from '../errors/search.js';
-import { decodeCursor, encodeCursor, queryHash } from './cursor.js';
+import { CursorCodec, queryHash } from './cursor.js';
+import { Deadline } from './deadline.js';
 import { compileFilter, resolveLiteral, type ThingPredicate } from './evaluate.js';
+import { compileGlob, literalPrefix } from '../util/glob.js';
 import type { RqlNode } from './rql/ast.js';
 import { DEFAULT_PAGE_SIZE, type SortField } from './rql/options.js';
 import { propertySegments } from './rql/properties.js';
 import { compileSort, type CompiledSort, type SortValue } from './sort.js';
 import { PathIndex } from './path-index.js';
-import { likePattern, namespaceOf, type ThingJson } from './values.js';
+import { namespaceOf, type ThingJson } from './values.js';
+import { isAlwaysVisible, readsOnlyAlwaysVisible, type ThingView } from './view.js';
 
 // The in-memory search index (ditto-interfaces.md §2.7, §3). Keeps things and answers RQL queries with
 // search semantics. Per-path indexes (path-index.ts) are built the first time a query needs a path and
 // maintained on every write afterwards; a query narrows its candidates with them and scans only where
 // no index helps (`empty`, `not` of an inexact plan, or no filter at all). Results are exactly those of `compileFilter`
 // in mode `search`; the corpus test checks both against the same expectations.
+//
+// With a caller's view (policy enforcement, view.ts) the path indexes, built on the full state, only
+// narrow the candidates: for every positive condition the view's values are a subset of the full state's,
+// so a candidate set computed on the full state is a superset of the view's matches, as long as negated
+// conditions (`not`, `ne`) on fields the caller might not see do not narrow. Every candidate is then
+// decided by the filter on its view, and sorted by the view's key; the answer depends on the view alone.
 
 export interface QueryInput {
   filter?: RqlNode;
@@ -23,8 +31,13 @@ export interface QueryInput {
   cursor?: string;
   /** Deprecated offset paging (`limit`); answers `nextPageOffset` instead of a cursor. */
   offset?: number;
-  /** Policy enforcement: only things for which this returns true are counted and paged. */
-  canRead?: (thing: ThingJson) => boolean;
+  /**
+   * Policy enforcement: only things of which this returns a view are counted and paged, and the filter and
+   * the sort are evaluated on that view (not on the thing as indexed).
+   */
+  view?: ThingView;
+  /** Binds cursors to a caller (their subjects): a cursor issued in another scope is rejected. */
+  scope?: string;
   /** Throws `thing-search:query.time.exceeded` when the query runs longer. */
   timeoutMs?: number;
   /** Clock for `time:` placeholders (tests). */
@@ -66,11 +79,6 @@ function intersect(sets: Set<number>[]): Set<number> {
   return out;
 }
 
-function literalPrefix(glob: string): string {
-  const wildcard = glob.search(/[*?]/);
-  return wildcard < 0 ? glob : glob.slice(0, wildcard);
-}
-
 function fixed(ids: Set<number>, exact = true): Plan {
   return { estimate: ids.size, ids: () => ids, exact };
 }
@@ -84,9 +92,20 @@ interface Ranked {
 /** A query ready to run: its candidates and the check each candidate must pass. */
 interface Prepared {
   ids?: Set<number>;
-  /** True when every candidate is accepted (exact plan, no canRead, no timeout): counting needs no visit. */
+  /** True when every candidate is accepted (exact plan, no view, no timeout): counting needs no visit. */
   trivial: boolean;
-  accept: (thing: ThingJson) => boolean;
+  /** The view of an accepted candidate (the thing itself without a caller's view), else undefined. */
+  accept: (thing: ThingJson) => ThingJson | undefined;
+  /** Whether sort keys may be computed on the thing as indexed (no view, or only always-visible sort fields). */
+  keysOnIndexed: boolean;
+  deadline: Deadline;
+}
+
+/** Planning with a caller's view: negated conditions on fields the caller may not see do not narrow. */
+interface PlanContext {
+  now: Date;
+  viewed: boolean;
+  deadline: Deadline;
 }
 
 export class SearchIndex {
@@ -98,12 +117,16 @@ export class SearchIndex {
   private readonly paths = new Map<string, PathIndex>();
   private readonly maxPathIndexes: number;
 
+  private readonly cursors: CursorCodec;
+
   /**
    * @param options.maxPathIndexes how many per-path indexes to keep (default 64); the least recently used
    *   one is dropped when a query needs another path, so arbitrary filters cannot grow memory unbounded.
+   * @param options.cursors seals the cursors (default: a key of this process only).
    */
-  constructor(options: { maxPathIndexes?: number } = {}) {
+  constructor(options: { maxPathIndexes?: number; cursors?: CursorCodec } = {}) {
     this.maxPathIndexes = Math.max(1, options.maxPathIndexes ?? 64);
+    this.cursors = options.cursors ?? CursorCodec.ephemeral();
     this.paths.set('thingId', new PathIndex(['thingId']));
   }
 
@@ -185,7 +208,8 @@ export class SearchIndex {
     return index;
   }
 
-  private plan(node: RqlNode, now: Date): Plan {
+  private plan(node: RqlNode, ctx: PlanContext): Plan {
+    const { now } = ctx;
     switch (node.op) {
       case 'eq':
       case 'in': {
@@ -232,14 +256,14 @@ export class SearchIndex {
         const ids = new Set<number>();
         const glob = resolveLiteral(node.value, now);
         if (typeof glob !== 'string') return fixed(ids); // like only matches strings
-        const regex = likePattern(glob, node.op === 'ilike');
-        this.pathIndex(node.property).matching(regex, node.op === 'like' ? literalPrefix(glob) : '', ids);
+        const matches = compileGlob(glob, { caseInsensitive: node.op === 'ilike' });
+        this.pathIndex(node.property).matching(matches, node.op === 'like' ? literalPrefix(glob) : '', ids, () => ctx.deadline.check());
         return fixed(ids);
       }
       case 'exists':
         return fixed(this.pathIndex(node.property).present);
       case 'and': {
-        const plans = node.children.map((c) => this.plan(c, now));
+        const plans = node.children.map((c) => this.plan(c, ctx));
         const indexed = plans.filter((p) => p.ids !== undefined).sort((a, b) => a.estimate - b.estimate);
         if (indexed.length === 0) return { estimate: this.size, exact: false };
         const smallest = indexed[0].estimate;
@@ -254,7 +278,7 @@ export class SearchIndex {
         };
       }
       case 'or': {
-        const plans = node.children.map((c) => this.plan(c, now));
+        const plans = node.children.map((c) => this.plan(c, ctx));
         if (plans.some((p) => p.ids === undefined)) return { estimate: this.size, exact: false };
         return {
           estimate: plans.reduce((sum, p) => sum + p.estimate, 0),
@@ -269,6 +293,8 @@ export class SearchIndex {
       case 'ne': {
         // ditto: §3.2 — search `ne` = the field exists and no value equals: present minus the equal ones.
         const index = this.pathIndex(node.property);
+        // A hidden equal value must not exclude the thing: only "present" narrows then.
+        if (ctx.viewed && !isAlwaysVisible(node.property)) return fixed(index.present, false);
         const value = resolveLiteral(node.value, now);
         return {
           estimate: index.present.size - index.countEqual(value),
@@ -283,7 +309,8 @@ export class SearchIndex {
         };
       }
       case 'not': {
-        const child = this.plan(node.child, now);
+        if (ctx.viewed && !readsOnlyAlwaysVisible(node.child)) return { estimate: this.size, exact: false };
+        const child = this.plan(node.child, ctx);
         if (!child.ids || !child.exact) return { estimate: this.size, exact: false };
         const childIds = child.ids;
         return {
@@ -304,13 +331,14 @@ export class SearchIndex {
   }
 
   /**
-   * Candidates from the path indexes and namespaces, and the per-thing check: the evaluator (unless the
-   * plan is exact), then `canRead`, with the timeout checked every 1024 things.
+   * Candidates from the path indexes and namespaces, and the per-thing check: the caller's view, then the
+   * evaluator on it (without a view only when the plan is inexact), with the deadline checked on the way.
    */
-  private prepare(input: QueryInput): Prepared {
+  private prepare(input: QueryInput, sort?: CompiledSort): Prepared {
     const now = input.now ?? new Date();
-    const started = performance.now();
-    const plan: Plan = input.filter ? this.plan(input.filter, now) : { estimate: this.size, exact: true };
+    const deadline = new Deadline(input.timeoutMs);
+    const { view } = input;
+    const plan: Plan = input.filter ? this.plan(input.filter, { now, viewed: view !== undefined, deadline }) : { estimate: this.size, exact: true };
     let ids = plan.ids?.();
     if (input.namespaces) {
       const nsIds = new Set<number>();
@@ -318,39 +346,30 @@ export class SearchIndex {
       ids = ids ? intersect([ids, nsIds]) : nsIds;
     }
     const predicate: ThingPredicate | undefined =
-      input.filter && !plan.exact ? compileFilter(input.filter, { mode: 'search', now }) : undefined;
-    const { canRead, timeoutMs } = input;
-    let n = 0;
-    const accept = (thing: ThingJson): boolean => {
-      if (timeoutMs !== undefined && (++n & 1023) === 0 && performance.now() - started > timeoutMs) {
-        throw queryTimeExceeded({ timeoutMs });
-      }
-      return (!predicate || predicate(thing)) && (!canRead || canRead(thing));
+      input.filter && (view || !plan.exact) ? compileFilter(input.filter, { mode: 'search', now }) : undefined;
+    const accept = (thing: ThingJson): ThingJson | undefined => {
+      deadline.check();
+      const seen = view ? view(thing) : thing;
+      return seen !== undefined && (!predicate || predicate(seen)) ? seen : undefined;
     };
-    return { ids, accept, trivial: !predicate && !canRead && timeoutMs === undefined };
-  }
-
-  private visitMatches(prepared: Prepared, visit: (thing: ThingJson) => void): void {
-    const { ids, accept } = prepared;
-    if (ids) {
-      for (const id of ids) {
-        const thing = this.docs[id] as ThingJson;
-        if (accept(thing)) visit(thing);
-      }
-      return;
-    }
-    for (let id = 0; id < this.docs.length; id++) {
-      const thing = this.docs[id];
-      if (thing !== undefined && accept(thing)) visit(thing);
-    }
+    const keysOnIndexed = !view || (sort?.fields.every((f) => isAlwaysVisible(f.property)) ?? true);
+    return { ids, accept, keysOnIndexed, deadline, trivial: !predicate && !view && input.timeoutMs === undefined };
   }
 
   /** Number of readable things matching filter and namespaces (§2.7 `/search/things/count`). */
-  count(input: Pick<QueryInput, 'filter' | 'namespaces' | 'canRead' | 'timeoutMs' | 'now'>): number {
+  count(input: Pick<QueryInput, 'filter' | 'namespaces' | 'view' | 'timeoutMs' | 'now'>): number {
     const prepared = this.prepare(input);
     if (prepared.trivial) return prepared.ids ? prepared.ids.size : this.size;
     let n = 0;
-    this.visitMatches(prepared, () => n++);
+    const { ids, accept } = prepared;
+    if (ids) {
+      for (const id of ids) if (accept(this.docs[id] as ThingJson)) n++;
+      return n;
+    }
+    for (let id = 0; id < this.docs.length; id++) {
+      const thing = this.docs[id];
+      if (thing !== undefined && accept(thing)) n++;
+    }
     return n;
   }
 
@@ -361,13 +380,13 @@ export class SearchIndex {
    */
   query(input: QueryInput): QueryResult {
     const sort = compileSort(input.sort);
-    const hash = queryHash(input.filter, sort.fields);
+    const hash = queryHash(input.filter, sort.fields, input.scope);
     const after =
-      input.cursor !== undefined ? decodeCursor(input.cursor, hash, sort.fields.length) : undefined;
+      input.cursor !== undefined ? this.cursors.decode(input.cursor, hash, sort.fields.length) : undefined;
     const size = input.size ?? DEFAULT_PAGE_SIZE;
     const offset = input.offset ?? 0;
     const keep = offset + size + 1;
-    const prepared = this.prepare(input);
+    const prepared = this.prepare(input, sort);
     const first = sort.fields[0];
     const walk =
       (first.property === 'thingId' || first.property === '/thingId') &&
@@ -381,7 +400,7 @@ export class SearchIndex {
       return { items: page.map((e) => e.thing), nextPageOffset: more ? offset + size : -1 };
     }
     const result: QueryResult = { items: page.map((e) => e.thing) };
-    if (more && page.length > 0) result.cursor = encodeCursor(hash, page[page.length - 1].key);
+    if (more && page.length > 0) result.cursor = this.cursors.encode(hash, page[page.length - 1].key);
     return result;
   }
 
@@ -392,11 +411,21 @@ export class SearchIndex {
     sort: CompiledSort,
   ): Ranked[] {
     const best: Ranked[] = [];
+    const excluded = (key: SortValue[]) =>
+      (after !== undefined && sort.compare(key, after) <= 0) || (best.length === keep && sort.compare(key, best[keep - 1].key) >= 0);
     const consider = (thing: ThingJson) => {
-      const key = sort.key(thing);
-      if (after && sort.compare(key, after) <= 0) return;
-      if (best.length === keep && sort.compare(key, best[keep - 1].key) >= 0) return;
-      if (!prepared.accept(thing)) return;
+      let key: SortValue[];
+      if (prepared.keysOnIndexed) {
+        // Cheap rejections first: most candidates never need their view.
+        key = sort.key(thing);
+        if (excluded(key)) return;
+        if (!prepared.accept(thing)) return;
+      } else {
+        const seen = prepared.accept(thing);
+        if (!seen) return;
+        key = sort.key(seen);
+        if (excluded(key)) return;
+      }
       let lo = 0;
       let hi = best.length;
       while (lo < hi) {
@@ -432,7 +461,10 @@ export class SearchIndex {
     const visit = (_thingId: string, id: number) => {
       if (!prepared.ids || prepared.ids.has(id)) {
         const thing = this.docs[id] as ThingJson;
-        if (prepared.accept(thing)) out.push({ key: sort.key(thing), thing });
+        const seen = prepared.accept(thing);
+        if (seen) out.push({ key: sort.key(seen), thing });
+      } else {
+        prepared.deadline.check();
       }
       return out.length < keep;
     };

@@ -3,25 +3,27 @@
  * signal bus (updated synchronously as each durable event is published, so a search right after a write
  * sees it), queried with per-caller policy enforcement.
  *
- * Enforcement: a thing is a result only if the caller may read some of it, and the filter must also hold
- * on the view the caller may read, so a filter on a field the caller cannot read never reveals it (a
- * predicate on a hidden field behaves as on a missing field, except that a thing also has to match on its
- * full state: results err towards hiding, never towards leaking). Items are pruned before they leave.
+ * Enforcement (view.ts): a thing is a result only if the caller may read some of it, and the filter and
+ * the sort are evaluated on the caller's view of it, where a field the caller may not READ does not exist:
+ * the answer (items, count, order, cursors) is the same whatever value a hidden field has. Items are
+ * pruned before they leave; cursors are sealed (cursor.ts) and bound to the caller's subjects.
  */
 import type { AuthContext } from '../auth/context.js';
 import type { PublishedThingEvent, SignalBus } from '../bus/signal-bus.js';
-import type { PolicyDirectory } from '../things/policy-directory.js';
+import type { PolicyDirectory, ThingEnforcer } from '../things/policy-directory.js';
 import { withSpecialFields, type ThingRecord } from '../things/service.js';
 import type { Store } from '../store/port.js';
 import { applyFieldSelector, parseFieldSelector } from '../util/field-selector.js';
 import { isPlainObject } from '../util/json-pointer.js';
 import { copyOf, extended } from '../util/objects.js';
-import { compileFilter, type ThingPredicate } from './evaluate.js';
+import { CursorCodec } from './cursor.js';
+import type { RqlNode } from './rql/ast.js';
 import { parseNamespaces } from './rql/namespaces.js';
-import { DEFAULT_PAGE_SIZE, parseSearchOptions } from './rql/options.js';
+import { DEFAULT_PAGE_SIZE, parseSearchOptions, type SortField } from './rql/options.js';
 import { parseRql } from './rql/parser.js';
 import { SearchIndex } from './search-index.js';
 import type { ThingJson } from './values.js';
+import { partialViewer, type ThingView } from './view.js';
 
 export interface SearchRequest {
   filter?: string;
@@ -30,6 +32,8 @@ export interface SearchRequest {
   option?: string | string[];
   /** ms; the query fails with thing-search:query.time.exceeded beyond it. */
   timeoutMs?: number;
+  /** Only things whose thingId is after this one (an SSE stream resumed with `Last-Event-ID`). */
+  afterThingId?: string;
 }
 
 export interface SearchPage {
@@ -41,12 +45,14 @@ export interface SearchPage {
 type Indexed = ThingJson & { policyId?: string; _created?: string };
 
 export class SearchService {
-  private readonly index = new SearchIndex();
+  private readonly index: SearchIndex;
   private readonly policies: PolicyDirectory;
   private unsubscribe: (() => void) | undefined;
 
-  constructor(options: { policies: PolicyDirectory }) {
+  /** @param options.cursors seals cursors; pass one keyed by `Store.sharedKey` so every instance opens them. */
+  constructor(options: { policies: PolicyDirectory; cursors?: CursorCodec }) {
     this.policies = options.policies;
+    this.index = new SearchIndex({ cursors: options.cursors ?? CursorCodec.ephemeral() });
   }
 
   /**
@@ -79,7 +85,7 @@ export class SearchService {
   async search(request: SearchRequest, auth: AuthContext): Promise<SearchPage> {
     const options = parseSearchOptions(request.option);
     if (request.fields !== undefined) parseFieldSelector(request.fields);
-    const { filter, canRead } = await this.prepare(request, auth);
+    const filter = filterOf(request);
     const result = this.index.query({
       filter,
       namespaces: parseNamespaces(request.namespaces),
@@ -87,11 +93,12 @@ export class SearchService {
       size: options.limit ? options.limit.count : (options.size ?? DEFAULT_PAGE_SIZE),
       cursor: options.cursor,
       offset: options.limit?.offset,
-      canRead: canRead.test,
+      view: this.viewOf(auth, filter, options.sort),
+      scope: auth.subjects.join('\n'),
       timeoutMs: request.timeoutMs,
     });
     const items = result.items.map((thing) => {
-      const visible = canRead.view(thing as Indexed)!;
+      const visible = this.fullView(thing as Indexed, auth)!;
       return request.fields === undefined ? stripSpecial(visible) : (applyFieldSelector(visible, request.fields) as Record<string, unknown>);
     });
     const page: SearchPage = { items };
@@ -101,29 +108,51 @@ export class SearchService {
   }
 
   async count(request: Pick<SearchRequest, 'filter' | 'namespaces' | 'timeoutMs'>, auth: AuthContext): Promise<number> {
-    const { filter, canRead } = await this.prepare(request, auth);
-    return this.index.count({ filter, namespaces: parseNamespaces(request.namespaces), canRead: canRead.test, timeoutMs: request.timeoutMs });
+    const filter = filterOf(request);
+    return this.index.count({ filter, namespaces: parseNamespaces(request.namespaces), view: this.viewOf(auth, filter, undefined), timeoutMs: request.timeoutMs });
   }
 
-  /** The parsed filter and a per-request visibility check with a cache of pruned views. */
-  private async prepare(request: Pick<SearchRequest, 'filter'>, auth: AuthContext) {
-    const filter = request.filter === undefined || request.filter === '' ? undefined : parseRql(request.filter, 'search');
-    const predicate: ThingPredicate | undefined = filter ? compileFilter(filter, { mode: 'search' }) : undefined;
-    const views = new Map<string, Record<string, unknown> | undefined>();
-    const view = (thing: Indexed): Record<string, unknown> | undefined => {
-      const id = String(thing.thingId);
-      if (views.has(id)) return views.get(id);
-      const pruned = this.policies.enforcerOfHead(thing.policyId)?.filterReadable('thing', '/', stripSpecial(thing), auth.subjects);
-      const visible = isPlainObject(pruned) ? withSpecial(pruned, thing) : undefined;
-      views.set(id, visible);
-      return visible;
+  /**
+   * The caller's view for one query: nothing for things the caller may not read at all, the thing as
+   * indexed where the caller may read all of it, else the pruned subtrees the filter and sort read.
+   */
+  private viewOf(auth: AuthContext, filter: RqlNode | undefined, sort: readonly SortField[] | undefined): ThingView {
+    const access = new Map<string | undefined, { enforcer: ThingEnforcer; whole: boolean; partial: (thing: ThingJson) => ThingJson } | undefined>();
+    return (thing) => {
+      const policyId = (thing as Indexed).policyId;
+      let a = access.get(policyId);
+      if (!access.has(policyId)) {
+        const enforcer = this.policies.enforcerOfHead(policyId);
+        a =
+          enforcer && enforcer.hasPartial('thing:/', auth.subjects, READ)
+            ? {
+                enforcer,
+                whole: enforcer.hasUnrestricted('thing:/', auth.subjects, READ),
+                partial: partialViewer(filter, sort, (pointer, value) => enforcer.filterReadable('thing', pointer, value, auth.subjects)),
+              }
+            : undefined;
+        access.set(policyId, a);
+      }
+      if (!a) return undefined;
+      return a.whole ? thing : a.partial(thing);
     };
-    const test = (thing: ThingJson): boolean => {
-      const visible = view(thing as Indexed);
-      return visible !== undefined && (!predicate || predicate(visible as ThingJson));
-    };
-    return { filter, canRead: { test, view } };
   }
+
+  /** What the caller may read of a result (with the special fields), as a retrieve would answer it. */
+  private fullView(thing: Indexed, auth: AuthContext): Record<string, unknown> | undefined {
+    const pruned = this.policies.enforcerOfHead(thing.policyId)?.filterReadable('thing', '/', stripSpecial(thing), auth.subjects);
+    return isPlainObject(pruned) ? withSpecial(pruned, thing) : undefined;
+  }
+}
+
+const READ = ['READ'] as const;
+
+/** The parsed filter, with the SSE resumption condition added as a node (never spliced into the text). */
+function filterOf(request: Pick<SearchRequest, 'filter' | 'afterThingId'>): RqlNode | undefined {
+  const filter = request.filter === undefined || request.filter === '' ? undefined : parseRql(request.filter, 'search');
+  if (request.afterThingId === undefined) return filter;
+  const after: RqlNode = { op: 'gt', property: 'thingId', value: request.afterThingId };
+  return filter ? { op: 'and', children: [filter, after] } : after;
 }
 
 const SPECIAL = ['_revision', '_created', '_modified', '_namespace'] as const;

@@ -119,17 +119,6 @@ export function compareEvent(actual: unknown, expected: Primitive): number | und
   return compareStrings(String(actual), String(expected));
 }
 
-/** `like`: a full match where `*` is any run of characters, `?` exactly one, all else literal (§3.2). */
-export function likePattern(glob: string, caseInsensitive: boolean): RegExp {
-  let source = '';
-  for (const ch of glob) {
-    if (ch === '*') source += '[\\s\\S]*';
-    else if (ch === '?') source += '[\\s\\S]';
-    else source += ch.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`, caseInsensitive ? 'iu' : 'u');
-}
-
 /** `empty` (§3.2, 3.9+): null, [], {} and "" are empty; 0 and false are not. Absence is handled by the caller. */
 export function isEmptyValue(value: unknown): boolean {
   if (value === null || value === '') return true;

@@ -74,4 +74,10 @@ export interface Store {
   readJournal(afterSeq: number): AsyncIterable<JournalEntry>;
   /** The seq of the last durable journal entry (0 when empty). */
   lastSeq(): number;
+  /**
+   * A random 32-byte key named `name`, created on first use and the same from then on for every instance
+   * on this store's data (the embedded store keeps it in a 0600 file of its directory, PostgreSQL in a row
+   * of its schema), e.g. the key that seals search cursors, so that one instance opens another's cursor.
+   */
+  sharedKey(name: string): Promise<Buffer>;
 }

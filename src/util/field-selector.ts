@@ -9,6 +9,7 @@
  * Empty entries (`a,,b`, a trailing comma) are ignored; an empty selector, unbalanced parentheses, an empty
  * group `a()`, text after `)`, empty segments (`a//b`) or a misplaced `*` are `json.fieldselector.invalid`.
  * Keys are taken verbatim (no trimming; URL decoding is the HTTP layer's job); `~1`/`~0` are unescaped.
+ * Groups nest at most MAX_FIELD_SELECTOR_DEPTH levels (checked before descending: no stack overflow).
  */
 import { fieldSelectorInvalid } from '../errors/general.js';
 import { copyOf, setKey } from './objects.js';
@@ -17,6 +18,7 @@ import { copyOf, setKey } from './objects.js';
 export type FieldSelector = readonly (readonly string[])[];
 
 const WILDCARD = '*';
+export const MAX_FIELD_SELECTOR_DEPTH = 100;
 
 export function parseFieldSelector(text: string): string[][] {
   const invalid = (detail: string) => fieldSelectorInvalid({ selector: text, detail });
@@ -33,7 +35,8 @@ export function parseFieldSelector(text: string): string[][] {
   };
 
   // Parses entries until ')' (nested) or the end (top level); i is left on the ')' or at the end.
-  const parseList = (nested: boolean): string[][] => {
+  const parseList = (depth: number): string[][] => {
+    const nested = depth > 0;
     const pointers: string[][] = [];
     for (;;) {
       const start = i;
@@ -42,8 +45,9 @@ export function parseFieldSelector(text: string): string[][] {
       if (text[i] === '(') {
         const root = segmentsOf(path);
         if (root.length === 0) throw invalid(`'(' at position ${i + 1} has no field before it`);
+        if (depth + 1 >= MAX_FIELD_SELECTOR_DEPTH) throw invalid(`groups nest more than ${MAX_FIELD_SELECTOR_DEPTH} levels`);
         i++;
-        const inner = parseList(true);
+        const inner = parseList(depth + 1);
         if (text[i] !== ')') throw invalid(`missing ')' for '(' after '${path}'`);
         if (inner.length === 0) throw invalid(`empty group '${path}()'`);
         i++;
@@ -67,7 +71,7 @@ export function parseFieldSelector(text: string): string[][] {
     }
   };
 
-  const parsed = parseList(false);
+  const parsed = parseList(0);
   if (parsed.length === 0) throw invalid('no field selected');
   const seen = new Set<string>();
   const result: string[][] = [];

@@ -8,8 +8,6 @@
  * tells whether the value was sealed with an older key, so its owner can seal it again with the current one.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, chmodSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import path from 'node:path';
 
 export const SEALED_PREFIX = 'encrypted_';
 const IV_BYTES = 12;
@@ -75,29 +73,4 @@ export function parseKey(text: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== KEY_BYTES || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(text.trim())) throw new Error(`must be ${KEY_BYTES} bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
   return key;
-}
-
-/**
- * The key in `file`, generated (random, mode 0600, in a directory of mode 0700) when the file does not
- * exist yet. Used by the embedded store when no key is configured: the key stays beside the data, so this
- * protects copies of the journal, not a copy of the whole directory.
- */
-export function keyFromFile(file: string): Buffer {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    const fd = openSync(file, 'wx', 0o600);
-    try {
-      writeSync(fd, randomBytes(KEY_BYTES).toString('base64url') + '\n');
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    chmodSync(file, 0o600);
-  }
-  try {
-    return parseKey(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`the secrets key file ${file} ${(err as Error).message}`, { cause: err });
-  }
 }

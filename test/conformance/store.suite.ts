@@ -37,6 +37,17 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 export function storeSuite(name: string, harness: StoreHarness): void {
   describe(`store conformance: ${name}`, () => {
+    it('creates a shared key once and returns the same key after a reopen, another name another key', async () => {
+      let store = await harness.create();
+      const [first, again] = await Promise.all([store.sharedKey('search-cursors'), store.sharedKey('search-cursors')]);
+      expect(first).toHaveLength(32);
+      expect(again.equals(first)).toBe(true);
+      store = await harness.reopen(store);
+      expect((await store.sharedKey('search-cursors')).equals(first)).toBe(true);
+      expect((await store.sharedKey('other')).equals(first)).toBe(false);
+      await store.close();
+    });
+
     it('returns what was written once the write resolved', async () => {
       const store = await harness.create();
       await store.write([{ record: thing('ns:a', 1), expectedRevision: 0 }]);

@@ -9,6 +9,8 @@ import { parseSearchOptions } from '../../src/search/rql/options.js';
 import { parseRql } from '../../src/search/rql/parser.js';
 import { compileFilter } from '../../src/search/evaluate.js';
 import { compileSort } from '../../src/search/sort.js';
+import { partialViewer } from '../../src/search/view.js';
+import { createEnforcer } from '../../src/policies/enforcer.js';
 import { CORPUS_NOW, QUERIES, THINGS, type CorpusQuery } from '../unit/search/corpus.js';
 
 // The RQL search corpus (test/unit/search/corpus.ts) unchanged against PostgreSQL: the corpus things are
@@ -90,19 +92,20 @@ describe('RQL search corpus on PostgreSQL', () => {
     }
   });
 
-  it('pages with a caller predicate applied after fetching and counts with it', async () => {
+  it('pages with a caller view applied after fetching and counts with it', async () => {
     const canRead = (t: Record<string, unknown>) => t.policyId === 'org.acme:policy-a';
+    const view = (t: Record<string, unknown>) => (canRead(t) ? t : undefined);
     const expected = THINGS.filter(canRead).map((t) => t.thingId as string).sort();
     const seen: unknown[] = [];
     let cursor: string | undefined;
     do {
-      const page = await search.query({ size: 2, cursor, canRead, now });
+      const page = await search.query({ size: 2, cursor, view, now });
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((t) => t.thingId));
       cursor = page.cursor;
     } while (cursor !== undefined);
     expect(seen).toEqual(expected);
-    expect(await search.count({ canRead, now })).toBe(expected.length);
+    expect(await search.count({ view, now })).toBe(expected.length);
   });
 });
 
@@ -277,4 +280,78 @@ describe('SQL search paging while things change', () => {
       }
     });
   }
+});
+
+describe('SQL search on a caller view', () => {
+  // The caller may not read attributes/h nor features/secret: the SQL filter is only a superset, the view
+  // decides, and a sort on a hidden field orders by the view. Two stores differ in the hidden values only.
+  const USER = 'nginx:user';
+  const enforcer = createEnforcer({
+    policyId: 'ns:p',
+    entries: { e: { subjects: { [USER]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'thing:/attributes/h': { grant: [], revoke: ['READ'] }, 'thing:/features/secret': { grant: [], revoke: ['READ'] } } } },
+  });
+  const VALUES = ['1', '2', '"a"', '"b"', '"ab"', 'true', 'null'];
+  const PATHS = ['attributes/x', 'attributes/h', 'features/secret/properties/pin', 'features/*/properties/pin', '_revision'];
+  const rnd = random(5);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const value = () => (rnd() < 0.15 ? undefined : JSON.parse(pick(VALUES)));
+  const thing = (i: number, hidden: (i: number) => unknown) =>
+    JSON.parse(JSON.stringify({ thingId: `ns:t${String(i).padStart(3, '0')}`, policyId: 'ns:p', attributes: { x: value(), h: hidden(i) }, features: { secret: { properties: { pin: hidden(i + 1) } }, open: { properties: { pin: value() } } }, _revision: 1 + (i % 4) })) as Record<string, unknown>;
+  const a = Array.from({ length: 60 }, (_, i) => thing(i, (n) => (n % 3 === 0 ? 'a' : n % 3 === 1 ? 2 : undefined)));
+  const b = a.map((t) => ({ ...t, attributes: { ...(t.attributes as object), h: 'b' }, features: { ...(t.features as object), secret: { properties: { pin: '0000' } } } }));
+  const leaf = (): string => {
+    const op = pick(['eq', 'ne', 'gt', 'in', 'like', 'exists', 'empty']);
+    const path = pick(PATHS);
+    if (op === 'exists' || op === 'empty') return `${op}(${path})`;
+    if (op === 'in') return `in(${path},${pick(VALUES)},${pick(VALUES)})`;
+    if (op === 'like') return `like(${path},${pick(['"a*"', '"*b"', '"?"'])})`;
+    return `${op}(${path},${pick(VALUES)})`;
+  };
+  const filter = (depth: number): string => {
+    if (depth === 0 || rnd() < 0.35) return leaf();
+    const op = pick(['and', 'or', 'not']);
+    return op === 'not' ? `not(${filter(depth - 1)})` : `${op}(${filter(depth - 1)},${filter(depth - 1)})`;
+  };
+  const whole = (t: Record<string, unknown>) => {
+    const { _revision, ...rest } = t;
+    return { ...(enforcer.filterReadable('thing', '/', rest, [USER]) as object), _revision } as Record<string, unknown>;
+  };
+  let stores: PostgresStore[];
+  beforeAll(async () => {
+    stores = [await storeWith(a), await storeWith(b)];
+  });
+  afterAll(async () => Promise.all(stores.map((s) => s.close())));
+
+  it('answers the filter and order on the views, the same whatever the hidden values', async () => {
+    for (let q = 0; q < 40; q++) {
+      const text = q === 0 ? 'not(eq(features/secret/properties/pin,"0000"))' : filter(2);
+      const option = q % 2 === 0 ? 'sort(+attributes/h,-attributes/x)' : 'sort(-_revision)';
+      const ast = parseRql(text);
+      const sort = parseSearchOptions(option).sort;
+      const keys = compileSort(sort);
+      const predicate = compileFilter(ast, { mode: 'search', now });
+      const expected = a
+        .map(whole)
+        .filter(predicate)
+        .sort((x, y) => keys.compare(keys.key(x), keys.key(y)))
+        .map((t) => t.thingId);
+      const answers = [];
+      for (const store of stores) {
+        const search = new SqlThingSearch(store, { chunkSize: 7 });
+        const partial = partialViewer(ast, sort, (pointer, v) => enforcer.filterReadable('thing', pointer, v, [USER]));
+        const view = (t: Record<string, unknown>) => partial(t);
+        const seen: unknown[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await search.query({ filter: ast, sort, size: 4, cursor, view, now });
+          seen.push(...page.items.map((t) => t.thingId));
+          cursor = page.cursor;
+        } while (cursor !== undefined);
+        answers.push({ seen, count: await search.count({ filter: ast, view, now }) });
+      }
+      expect(answers[0].seen, `${text} ${option}`).toEqual(expected);
+      expect(answers[0].count, text).toBe(expected.length);
+      expect(answers[1], `${text} ${option}`).toEqual(answers[0]);
+    }
+  });
 });

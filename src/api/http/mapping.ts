@@ -9,9 +9,12 @@
  *
  * The mappers see the message's payload in one form, chosen by its content type as for all HTTP input
  * (src/mapping/payload.ts `byContentType`): text types as `textPayload`, others as `bytePayload`.
- * The definitions are validated exactly as when a connection is saved and compiled into a registry that
- * lives for this request only. Incoming results are Ditto Protocol JSON, each also converted to its signal
- * (a conversion error becomes that mapper's error, as in Ditto's inbound processor); outgoing results are
+ * The definitions are validated exactly as when a connection is saved (including their number) and those
+ * that `payloadMapping` uses are compiled into a registry that lives for this request only (a JavaScript
+ * mapper is a sandbox with a heap of its own, so unused definitions are not created). At most
+ * `concurrency` requests run at once; one more is 429 `too.many.requests`. Incoming results are Ditto
+ * Protocol JSON, each also converted to its signal (a conversion error becomes that mapper's error, as in
+ * Ditto's inbound processor); outgoing results are
  * `{ headers, contentType?, textPayload? | bytePayload? (base64) }`. A broken script yields the mapper's
  * `connectivity:message.mapping.failed` error with the script line in its message. A bad request (not JSON,
  * wrong field types, invalid definitions) is a 400 with Ditto's error JSON.
@@ -24,6 +27,7 @@ import {
   jsonFieldMissing,
   jsonFormatInvalid,
   mediaTypeUnsupported,
+  tooManyRequests,
 } from '../../errors/general.js';
 import { messageMappingFailed } from '../../errors/mapping.js';
 import type { ExternalMessage, ProtocolJson } from '../../mapping/types.js';
@@ -64,6 +68,12 @@ function parseBody(body: unknown, contentType: string | undefined): TryRequest {
     throw wrongType('payloadMapping', 'an array of strings');
   }
   return json as unknown as TryRequest;
+}
+
+/** The definitions that `payloadMapping` names (the others are validated but never instantiated). */
+function usedDefinitions(definitions: Record<string, unknown> | undefined, payloadMapping: readonly string[]): Record<string, unknown> | undefined {
+  if (definitions === undefined) return undefined;
+  return Object.fromEntries(Object.entries(definitions).filter(([id]) => payloadMapping.includes(id)));
 }
 
 function externalMessage(message: Record<string, unknown>): ExternalMessage {
@@ -122,14 +132,32 @@ function checkSignals(messages: ProtocolJson[], contentType: string | undefined)
   return undefined;
 }
 
-export async function mappingRoutes(app: FastifyInstance): Promise<void> {
+export interface MappingRoutesOptions {
+  /** Largest number of mappingDefinitions (TWINBRIDGE_MAPPING_MAX_DEFINITIONS). */
+  maxDefinitions: number;
+  /** Requests processed at once (TWINBRIDGE_MAPPING_TRY_CONCURRENCY). */
+  concurrency: number;
+}
+
+export async function mappingRoutes(app: FastifyInstance, options: MappingRoutesOptions): Promise<void> {
+  let running = 0;
   app.post(TRY_MAPPING_PATH, { config: { realm: 'devops' } }, async (request, reply) => {
     const body = parseBody(request.body, request.headers['content-type']);
     const payloadMapping = body.payloadMapping ?? [];
-    validatePayloadMapping(body.mappingDefinitions, payloadMapping);
+    validatePayloadMapping(body.mappingDefinitions, payloadMapping, options.maxDefinitions);
     const input =
       body.direction === 'incoming' ? externalMessage(body.message) : protocolMessage(body.message);
-    const registry = await createMapperRegistry(body.mappingDefinitions, { connectionId: TRY_CONNECTION_ID });
+    if (running >= options.concurrency) {
+      throw tooManyRequests(undefined, { description: `At most ${options.concurrency} mapping tries run at once; try again when one has finished.` });
+    }
+    running++;
+    let registry: Awaited<ReturnType<typeof createMapperRegistry>>;
+    try {
+      registry = await createMapperRegistry(usedDefinitions(body.mappingDefinitions, payloadMapping), { connectionId: TRY_CONNECTION_ID });
+    } catch (err) {
+      running--;
+      throw err;
+    }
     try {
       let results: Array<Record<string, unknown>>;
       if (body.direction === 'incoming') {
@@ -154,7 +182,11 @@ export async function mappingRoutes(app: FastifyInstance): Promise<void> {
       }
       return reply.code(200).type('application/json').send({ direction: body.direction, results });
     } finally {
-      await registry.close();
+      try {
+        await registry.close();
+      } finally {
+        running--;
+      }
     }
   });
 }

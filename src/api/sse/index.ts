@@ -20,6 +20,7 @@ import { parsePointer } from '../../util/json-pointer.js';
 import { routeNotFound } from '../../errors/gateway.js';
 import { logFailure, toDittoError } from '../http/errors.js';
 import { needsSignalRoute, SIGNAL_VARIANT } from '../../live/http.js';
+import { SubjectLimit } from '../subject-limit.js';
 
 const SSE_VARIANT = 'sse';
 import { streamSearch } from './search.js';
@@ -62,11 +63,17 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
   const constraints = { variant: SSE_VARIANT };
   const streams = new Set<SseStream>();
   const opened = new WeakMap<FastifyRequest, SseStream>();
+  const perUser = new SubjectLimit(services.config.sseMaxStreamsPerSubject ?? 100, 'SSE streams');
+  /** Opens the stream (the response is taken over); throws 429 first when the user has too many open. */
   const open = (request: FastifyRequest, reply: FastifyReply) => {
+    const release = perUser.acquire(request.auth);
     const stream = new SseStream(request, reply, { heartbeatMs: services.config.sseHeartbeatMs ?? 1000, maxBufferedBytes: MAX_BUFFERED_BYTES });
     streams.add(stream);
     opened.set(request, stream);
-    stream.onClose(() => streams.delete(stream));
+    stream.onClose(() => {
+      streams.delete(stream);
+      release();
+    });
     return stream;
   };
   // Open streams would keep the server from closing: end them first (clients may reconnect elsewhere).
@@ -153,7 +160,7 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
     }
     return thingsStream(request, reply, thingId, pointer);
   }));
-  app.get('/api/2/search/things', { constraints }, (request, reply) => streamSearch(services.search, request, open(request, reply), headerOf(request, 'last-event-id')));
+  app.get('/api/2/search/things', { constraints }, guarded((request, reply) => streamSearch(services.search, request, () => open(request, reply), headerOf(request, 'last-event-id'))));
 }
 
 function thingIdOf(request: FastifyRequest): string {

@@ -1,40 +1,34 @@
 /**
  * Search results as SSE (ditto-interfaces.md §6, §14.12): every matching thing as `data:<thing JSON>` with
- * `id:<thingId>`, page after page; an error ends the stream as a final `data:<error JSON>`. With
- * `Last-Event-ID: <thingId>` the stream continues after that thing, which needs the default (thingId)
- * order or an explicit `sort(+thingId)`.
+ * `id:<thingId>`, page after page. The first page is queried before the stream opens, so an invalid query
+ * (filter, options, fields, namespaces) is a plain HTTP error; a later failure is thrown to the route's
+ * guard, which ends the stream with it as a final `data:<error JSON>`. With `Last-Event-ID: <thingId>` the stream continues after that thing, which needs
+ * the default (thingId) order or an explicit `sort(+thingId)`.
  */
 import type { FastifyRequest } from 'fastify';
-import { isDittoError } from '../../errors/ditto-error.js';
-import { internalError } from '../../errors/general.js';
-import type { SearchService } from '../../search/service.js';
+import type { SearchPage, SearchService } from '../../search/service.js';
 import type { SseStream } from './stream.js';
 
 type Query = Record<string, string | undefined>;
 
-export async function streamSearch(search: SearchService, request: FastifyRequest, stream: SseStream, lastEventId: string | undefined): Promise<void> {
+/** Streams the results; `open` takes the response over (called once the first page is known). */
+export async function streamSearch(search: SearchService, request: FastifyRequest, open: () => SseStream, lastEventId: string | undefined): Promise<void> {
   const query = request.query as Query;
-  let filter = query.filter;
-  if (lastEventId) {
-    const after = `gt(thingId,${JSON.stringify(lastEventId)})`;
-    filter = filter === undefined || filter === '' ? after : `and(${filter},${after})`;
-  }
+  const after = lastEventId ? { afterThingId: lastEventId } : {};
   const options = splitTopLevel(query.option ?? '').filter((o) => o !== '' && !o.startsWith('cursor('));
-  let cursor: string | undefined;
-  try {
-    do {
-      const option = [...options, ...(cursor === undefined ? [] : [`cursor(${cursor})`])].join(',');
-      const page = await search.search({ filter, namespaces: query.namespaces, fields: query.fields, option: option === '' ? undefined : option }, request.auth);
-      for (const item of page.items) {
-        if (stream.isClosed) return;
-        stream.write({ id: String(item.thingId ?? ''), data: JSON.stringify(item) });
-      }
-      cursor = page.cursor;
-    } while (cursor !== undefined && !stream.isClosed);
-  } catch (err) {
-    const error = isDittoError(err) ? err : internalError(undefined, { cause: err });
-    if (!isDittoError(err)) request.log.error({ err }, 'search stream failed');
-    stream.write({ data: JSON.stringify(error.toJSON()) });
+  const page = (cursor: string | undefined): Promise<SearchPage> => {
+    const option = [...options, ...(cursor === undefined ? [] : [`cursor(${cursor})`])].join(',');
+    return search.search({ filter: query.filter, namespaces: query.namespaces, fields: query.fields, option: option === '' ? undefined : option, ...after }, request.auth);
+  };
+  let next = await page(undefined);
+  const stream = open();
+  for (;;) {
+    for (const item of next.items) {
+      if (stream.isClosed) return;
+      stream.write({ id: String(item.thingId ?? ''), data: JSON.stringify(item) });
+    }
+    if (next.cursor === undefined || stream.isClosed) break;
+    next = await page(next.cursor);
   }
   stream.end();
 }

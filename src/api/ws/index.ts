@@ -11,6 +11,7 @@ import { isDittoError } from '../../errors/ditto-error.js';
 import { websocketSessionClosed } from '../../errors/streaming.js';
 import { checkIssuedLabel, errorToProtocol, headerList, stringifyProtocolMessage } from '../../protocol/index.js';
 import type { Services } from '../../services.js';
+import { SubjectLimit } from '../subject-limit.js';
 import { WsSearch } from './search.js';
 import { WsSession } from './session.js';
 import type { WsDeps } from './signals.js';
@@ -26,6 +27,9 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
   const { services } = options;
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } });
   const searches = new WeakMap<WsSession, WsSearch>();
+  const perUser = new SubjectLimit(services.config.wsMaxSessionsPerSubject ?? 100, 'WebSocket sessions');
+  const releases = new WeakMap<WsSession, () => void>();
+  const maxSearches = services.config.wsMaxSearchSubscriptions ?? 32;
   const deps: WsDeps = {
     things: services.things,
     registry: services.registry,
@@ -36,10 +40,13 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
     logger: services.logger,
     searchFor: (session) => {
       let s = searches.get(session);
-      if (!s) searches.set(session, (s = new WsSearch(session, services.search)));
+      if (!s) searches.set(session, (s = new WsSearch(session, services.search, maxSearches)));
       return s;
     },
-    onClose: (session) => searches.get(session)?.close(),
+    onClose: (session) => {
+      searches.get(session)?.close();
+      releases.get(session)?.();
+    },
   };
   const jwt = services.jwt;
   if (jwt) {
@@ -63,8 +70,21 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
     if (String(request.headers.upgrade).toLowerCase() === 'websocket') request.raw.socket.destroy();
   });
 
-  app.get('/ws/2', { websocket: true }, (socket, request) => {
+  // The session cap is checked before the upgrade (an HTTP 429 with Ditto's error JSON) and counted once
+  // the session exists (two upgrades racing for the last place: the second is closed with the error).
+  const checkSessions = async (request: FastifyRequest) => perUser.check(request.auth);
+  app.get('/ws/2', { websocket: true, preHandler: checkSessions }, (socket, request) => {
+    let release: () => void;
+    try {
+      release = perUser.acquire(request.auth);
+    } catch (err) {
+      if (!isDittoError(err)) throw err;
+      socket.send(stringifyProtocolMessage(errorToProtocol(err, { headers: {} })));
+      socket.close(1013, err.error);
+      return;
+    }
     const session = new WsSession(socket, request.auth, deps, sessionOptions);
+    releases.set(session, release);
     // ditto: §5 `declared-acks` query parameter: labels this session issues; a conflict closes the socket.
     const declared = headerList((request.query as Record<string, string | undefined>)['declared-acks']);
     try {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isDittoError } from '../../errors/ditto-error.js';
-import { internalError } from '../../errors/general.js';
+import { internalError, tooManyRequests } from '../../errors/general.js';
 import { searchSubscriptionNotFound } from '../../errors/streaming.js';
 import type { DittoHeaders, SearchCommand, SearchEvent } from '../../model/signals.js';
 import { fromSearchEvent, searchFailed } from '../../protocol/index.js';
@@ -28,11 +28,19 @@ const IDLE_MS = 60_000;
 export class WsSearch {
   private readonly subscriptions = new Map<string, SearchSubscription>();
 
-  constructor(private readonly session: WsSession, private readonly search: SearchService) {}
+  /** @param maxSubscriptions open subscriptions of the session; one more is `too.many.requests`. */
+  constructor(
+    private readonly session: WsSession,
+    private readonly search: SearchService,
+    private readonly maxSubscriptions = 32,
+  ) {}
 
   async handle(command: SearchCommand): Promise<void> {
     const headers: DittoHeaders = { 'correlation-id': command.headers['correlation-id'] ?? randomUUID() };
     if (command.type === 'subscribe') {
+      if (this.subscriptions.size >= this.maxSubscriptions) {
+        throw tooManyRequests(undefined, { description: `At most ${this.maxSubscriptions} search subscriptions may be open per WebSocket session; cancel one and try again.` });
+      }
       const subscriptionId = randomUUID();
       const request: SearchRequest = {};
       if (command.filter !== undefined) request.filter = command.filter;

@@ -7,12 +7,19 @@ import { parseTimePlaceholder } from './time.js';
 // Whitespace is allowed at the start, after literals and after the commas separating sub-queries of
 // and/or; nowhere else (not inside or around property names, not after the final ")"). Errors are
 // `rql.expression.invalid` naming the 0-based character offset that is wrong.
+//
+// Limits (a filter is client input, parsed and then walked recursively by the evaluator, the index
+// planner and the SQL compiler): logical operators nest at most MAX_RQL_DEPTH levels, checked before
+// each descent, so no input can overflow a stack; like/ilike patterns have at most
+// MAX_LIKE_PATTERN_LENGTH characters (bounds the wildcard matcher's work per value, util/glob.ts).
 
 const WHITESPACE = ' \n\r\t\f';
 const COMPARISONS = new Set<string>(['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'like', 'ilike']);
 const NUMBER = /[+-]?(?:0|[1-9][0-9]*)(\.[0-9]+)?/y;
 const LONG_MIN = -(2n ** 63n);
 const LONG_MAX = 2n ** 63n - 1n;
+export const MAX_RQL_DEPTH = 100;
+export const MAX_LIKE_PATTERN_LENGTH = 1_000;
 
 class Parser {
   pos = 0;
@@ -38,7 +45,7 @@ class Parser {
     this.pos++;
   }
 
-  query(): RqlNode {
+  query(depth = 1): RqlNode {
     const start = this.pos;
     while (this.pos < this.input.length && this.input[this.pos] >= 'a' && this.input[this.pos] <= 'z')
       this.pos++;
@@ -51,7 +58,11 @@ class Parser {
       this.expect('(');
       const property = this.property();
       this.expect(',');
+      const valueAt = this.pos;
       const value = this.literal();
+      if ((name === 'like' || name === 'ilike') && typeof value === 'string' && value.length > MAX_LIKE_PATTERN_LENGTH) {
+        this.fail(`the ${name} pattern has ${value.length} characters, more than ${MAX_LIKE_PATTERN_LENGTH}`, valueAt);
+      }
       this.expect(')');
       return { op: name as ComparisonOp, property, value };
     }
@@ -70,18 +81,20 @@ class Parser {
       case 'and':
       case 'or': {
         this.expect('(');
-        const children: RqlNode[] = [this.query()];
+        this.descend(depth, start);
+        const children: RqlNode[] = [this.query(depth + 1)];
         while (this.input[this.pos] === ',') {
           this.pos++;
           this.skipWhitespace();
-          children.push(this.query());
+          children.push(this.query(depth + 1));
         }
         this.expect(')');
         return { op: name, children };
       }
       case 'not': {
         this.expect('(');
-        const child = this.query();
+        this.descend(depth, start);
+        const child = this.query(depth + 1);
         this.expect(')');
         return { op: 'not', child };
       }
@@ -95,6 +108,11 @@ class Parser {
       default:
         return this.fail(`unknown operator '${name}'`, start);
     }
+  }
+
+  /** Fails at `start` (the operator) when its operands would nest deeper than MAX_RQL_DEPTH. */
+  descend(depth: number, start: number): void {
+    if (depth >= MAX_RQL_DEPTH) this.fail(`the expression nests more than ${MAX_RQL_DEPTH} levels of and, or, not`, start);
   }
 
   /** Characters except , ) " \ with backslash escapes; never trimmed (§3.1, §14.9). */
@@ -182,7 +200,7 @@ class Parser {
       const text = 'time:' + ((this.pos += 5), this.characters());
       if (!parseTimePlaceholder(text))
         this.fail(
-          `unsupported placeholder '${text}' (expected time:now or time:now_epoch_millis with an optional offset like -1h and truncation like [d])`,
+          `unsupported placeholder '${text}' (expected time:now or time:now_epoch_millis with an optional offset like -1h, at most about 250,000 years, and truncation like [d])`,
           start,
         );
       value = { placeholder: text };

@@ -11,23 +11,6 @@ export interface TimeSpec {
   truncate?: Unit;
 }
 
-const PATTERN =
-  /^time:(now_epoch_millis|now)(?:([+-])(\d+)(ms|mo|s|m|h|d|w|y)?)?(?:\[(ms|mo|s|m|h|d|w|y)\])?$/;
-
-/** Parses `time:…`; returns undefined when the name is not a supported time placeholder. */
-export function parseTimePlaceholder(text: string): TimeSpec | undefined {
-  const m = PATTERN.exec(text);
-  if (!m) return undefined;
-  const spec: TimeSpec = { format: m[1] === 'now' ? 'iso' : 'millis' };
-  if (m[2] !== undefined) {
-    const amount = Number(m[3]);
-    if (!Number.isSafeInteger(amount)) return undefined;
-    spec.offset = { sign: m[2] === '-' ? -1 : 1, amount, unit: (m[4] ?? 's') as Unit };
-  }
-  if (m[5] !== undefined) spec.truncate = m[5] as Unit;
-  return spec;
-}
-
 const FIXED_MS: Record<string, number> = {
   ms: 1,
   s: 1_000,
@@ -36,6 +19,32 @@ const FIXED_MS: Record<string, number> = {
   d: 86_400_000,
   w: 604_800_000,
 };
+
+/**
+ * Largest offset, in ms (about 250,000 years): `now` plus or minus it stays within the range of a date
+ * (±8.64e15 ms), so resolving never fails (a larger one is rejected when the filter is parsed).
+ */
+const MAX_OFFSET_MS = 8e15;
+/** Upper bounds of the variable units, for the offset check. */
+const LONGEST_MS: Record<'mo' | 'y', number> = { mo: 31 * 86_400_000, y: 366 * 86_400_000 };
+
+const PATTERN =
+  /^time:(now_epoch_millis|now)(?:([+-])(\d+)(ms|mo|s|m|h|d|w|y)?)?(?:\[(ms|mo|s|m|h|d|w|y)\])?$/;
+
+/** Parses `time:…`; returns undefined when the name is not a supported time placeholder or its offset is too large. */
+export function parseTimePlaceholder(text: string): TimeSpec | undefined {
+  const m = PATTERN.exec(text);
+  if (!m) return undefined;
+  const spec: TimeSpec = { format: m[1] === 'now' ? 'iso' : 'millis' };
+  if (m[2] !== undefined) {
+    const amount = Number(m[3]);
+    const unit = (m[4] ?? 's') as Unit;
+    if (!Number.isSafeInteger(amount) || amount * (unit === 'mo' || unit === 'y' ? LONGEST_MS[unit] : FIXED_MS[unit]) > MAX_OFFSET_MS) return undefined;
+    spec.offset = { sign: m[2] === '-' ? -1 : 1, amount, unit };
+  }
+  if (m[5] !== undefined) spec.truncate = m[5] as Unit;
+  return spec;
+}
 
 function addOffset(date: Date, sign: 1 | -1, amount: number, unit: Unit): Date {
   if (unit === 'mo' || unit === 'y') {

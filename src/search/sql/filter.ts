@@ -11,6 +11,10 @@
 //   - exists: the path has a value (null and [] included); empty: absent, null, "", [] or {};
 //   - thingId, _namespace, _revision, _created, _modified are columns (id, revision, created, modified).
 // Every expression is a plain true/false (never SQL NULL), so `not` is exact.
+// With `viewed` (a caller's view decides afterwards, in memory: view.ts) the SQL is a superset of the
+// view's matches instead: a condition on a path (which the caller might not see) is kept where it can only
+// widen — positive comparisons, because the view's values are a subset of the stored ones — and becomes
+// its bound otherwise (`ne` → the path exists, `empty` → true; under `not`: false, or the stored `empty`).
 // Values are bind parameters; jsonpath texts are parameters too (built with escaping in jsonpath.ts). A
 // comparison is one `value @? path` test, which the GIN index (jsonb_path_ops) serves for eq/in/exists.
 import { resolveLiteral } from '../evaluate.js';
@@ -26,6 +30,8 @@ export interface FilterContext {
   now: Date;
   /** Collation for ilike (e.g. `"und-x-icu"`), or undefined for the database default. */
   ilikeCollation?: string;
+  /** Compile a superset of the matches on any caller's view (see above). */
+  viewed?: boolean;
 }
 
 /** A column-backed property: its SQL expression and the JSON type of its values. */
@@ -101,14 +107,32 @@ export function compileFilterSql(node: RqlNode, ctx: FilterContext): string {
     return `${column.sql} ${SQL_OPS[op]} ${rhs}`;
   };
 
-  const build = (n: RqlNode): string => {
+  /** With `viewed`: the bound of a path condition, as an upper (positive) or lower (negated) bound. */
+  const bounded = (n: Exclude<RqlNode, { op: 'and' | 'or' | 'not' }>, positive: boolean): string | undefined => {
+    if (!ctx.viewed || columnOf(n.property)) return undefined;
+    if (positive) {
+      if (n.op === 'ne') return pathTest(n.property);
+      if (n.op === 'empty') return 'true';
+      return undefined;
+    }
+    return n.op === 'empty' ? undefined : 'false';
+  };
+
+  const build = (n: RqlNode, positive = true): string => {
     switch (n.op) {
       case 'and':
-        return n.children.length === 1 ? build(n.children[0]) : `(${n.children.map(build).join(' and ')})`;
+        return n.children.length === 1 ? build(n.children[0], positive) : `(${n.children.map((c) => build(c, positive)).join(' and ')})`;
       case 'or':
-        return anyOf(n.children.map(build));
+        return anyOf(n.children.map((c) => build(c, positive)));
       case 'not':
-        return `not ${build(n.child)}`;
+        return `not ${build(n.child, !positive)}`;
+      default:
+        return bounded(n, positive) ?? exact(n);
+    }
+  };
+
+  const exact = (n: Exclude<RqlNode, { op: 'and' | 'or' | 'not' }>): string => {
+    switch (n.op) {
       case 'exists': {
         const column = columnOf(n.property);
         if (column) return column.sql === NAMESPACE_SQL ? `strpos(e.id, ':') > 0` : 'true';

@@ -15,6 +15,8 @@ export interface SqlQueryInput {
   namespaces?: readonly string[];
   now: Date;
   ilikeCollation?: string;
+  /** A caller's view decides afterwards: the filter is compiled as a superset (filter.ts). */
+  viewed?: boolean;
 }
 
 export interface SqlStatement {
@@ -30,7 +32,7 @@ export interface SqlPageStatement extends SqlStatement {
 function conditions(input: SqlQueryInput, params: Params): string[] {
   // The literal `kind = 'thing' and not deleted` matches the partial GIN index's predicate.
   const where = [`e.kind = 'thing'`, 'not e.deleted'];
-  if (input.filter) where.push(compileFilterSql(input.filter, { params, now: input.now, ilikeCollation: input.ilikeCollation }));
+  if (input.filter) where.push(compileFilterSql(input.filter, { params, now: input.now, ilikeCollation: input.ilikeCollation, viewed: input.viewed }));
   if (input.namespaces) where.push(namespacesSql(input.namespaces, params));
   return where;
 }

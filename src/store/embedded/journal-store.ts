@@ -10,6 +10,7 @@
  * Files in `dir`:
  *   journal-<firstSeq>.log   lines `<crc32 hex8> <json>\n`, one per write() call (atomic batch)
  *   snapshot-<seq>.json      all records as of seq, written to a temp file, fsynced and renamed
+ *   <name>.key               32 random bytes of sharedKey(name), mode 0600
  * Recovery loads the newest complete snapshot, replays journal lines after it and stops at the first
  * torn or corrupt line (a crash mid-append), truncating the file there. Only lines that were durable
  * (O_DSYNC write, or write and fdatasync) were acknowledged, so nothing acknowledged is lost.
@@ -17,6 +18,7 @@
  * Only the service's user may read the data: `dir` is made mode 0700 and the store's files 0600 (also
  * files written by an earlier version with wider modes, fixed on open).
  */
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { promises as fsp } from 'node:fs';
 import fs from 'node:fs';
@@ -65,10 +67,10 @@ interface Pending {
 const SYNCHRONOUS_WRITES = fs.constants.O_DSYNC !== undefined;
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
-/** The key that seals connection secrets when none is configured (src/services.ts) lives beside the journal. */
+/** The file of sharedKey('secrets'), which seals connection secrets when no key is configured (src/services.ts). */
 export const SECRETS_KEY_FILE = 'secrets.key';
-/** The files of a store directory (SECRETS_KEY_FILE among them). */
-const OWN_FILE = /^(journal-\d+\.log|snapshot-\d+\.json(\.tmp)?|secrets\.key)$/;
+/** The files of a store directory (the keys of sharedKey among them). */
+const OWN_FILE = /^(journal-\d+\.log|snapshot-\d+\.json(\.tmp)?|[a-z0-9-]{1,64}\.key)$/;
 const JOURNAL_FLAGS = SYNCHRONOUS_WRITES ? fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | fs.constants.O_DSYNC : 'a';
 
 /** Initial size of a batch buffer; a batch that needs more gets a larger one. */
@@ -223,6 +225,30 @@ export class JournalStore implements Store {
 
   lastSeq(): number {
     return this.durableSeq;
+  }
+
+  async sharedKey(name: string): Promise<Buffer> {
+    if (!/^[a-z0-9-]{1,64}$/.test(name)) throw new RangeError(`not a key name: ${name}`);
+    const file = path.join(this.dir, `${name}.key`);
+    // Written whole to a temp file, then linked into place (link never replaces an existing key).
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const fd = await fsp.open(tmp, 'wx', 0o600);
+    try {
+      await fd.writeFile(randomBytes(32));
+      await fd.sync();
+    } finally {
+      await fd.close();
+    }
+    try {
+      await fsp.link(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      await fsp.unlink(tmp);
+    }
+    const key = await fsp.readFile(file);
+    if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte key`);
+    return key;
   }
 
   write(changes: readonly Change[]): Promise<void> {

@@ -26,6 +26,7 @@
  * refuses such as "\u0000" inside jsonb) is rolled back; with more than one write its writes are then
  * retried one per transaction, so one bad write does not fail its neighbours.
  */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
   type Change,
@@ -251,6 +252,13 @@ export class PostgresStore implements Store {
    */
   lastSeq(): number {
     return this.seq;
+  }
+
+  async sharedKey(name: string): Promise<Buffer> {
+    // The first instance's key wins; every later call, of any instance, reads that one.
+    await this.pool.query(`insert into ${this.tables.sharedKeys} (name, key) values ($1, $2) on conflict (name) do nothing`, [name, randomBytes(32)]);
+    const { rows } = await this.pool.query<{ key: Buffer }>(`select key from ${this.tables.sharedKeys} where name = $1`, [name]);
+    return rows[0].key;
   }
 
   write(changes: readonly Change[]): Promise<void> {

@@ -13,6 +13,7 @@
  *             gap-free and in commit order. `event` is `json` (stored as text, never queried); NULL for a
  *             change journaled without an event (policies, connections). `origin` is the writing instance.
  *   group_members  WebSocket/SSE consumer-group members per instance with a heartbeat (src/cluster).
+ *   shared_keys    random keys shared by all instances (Store.sharedKey), e.g. the search cursor key.
  */
 import type pg from 'pg';
 
@@ -24,6 +25,7 @@ export interface Tables {
   migrations: string;
   /** Consumer-group members of every instance (src/cluster/membership.ts). */
   groupMembers: string;
+  sharedKeys: string;
   /** NOTIFY channels (unquoted names): a committed journal seq; a consumer-group membership change. */
   journalChannel: string;
   groupsChannel: string;
@@ -37,6 +39,7 @@ export function tablesOf(schema: string, escape: (name: string) => string): Tabl
     journal: `${s}.journal`,
     migrations: `${s}.schema_migrations`,
     groupMembers: `${s}.group_members`,
+    sharedKeys: `${s}.shared_keys`,
     journalChannel: `${schema}.journal`.slice(0, 63),
     groupsChannel: `${schema}.groups`.slice(0, 63),
   };
@@ -78,6 +81,8 @@ function steps(t: Tables): string[] {
        heartbeat timestamptz not null default now(),
        primary key (instance, group_key, member)
      )`,
+    // Keys every instance shares (Store.sharedKey), e.g. the one that seals search cursors.
+    `create table ${t.sharedKeys} (name text primary key, key bytea not null)`,
   ];
 }
 

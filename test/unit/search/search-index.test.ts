@@ -170,13 +170,13 @@ describe('SearchIndex', () => {
     expect(index.indexedPaths().sort()).toEqual(['attributes/shape', 'attributes/size', 'thingId']);
   });
 
-  it('filters by canRead before paging and counting', () => {
+  it('filters by the caller view before paging and counting', () => {
     const index = load();
-    const canRead = (t: Record<string, unknown>) => t.owner === 'alice';
-    expect(index.count({ canRead })).toBe(2);
-    const first = index.query({ canRead, size: 1 });
+    const view = (t: Record<string, unknown>) => (t.owner === 'alice' ? t : undefined);
+    expect(index.count({ view })).toBe(2);
+    const first = index.query({ view, size: 1 });
     expect(ids(first)).toEqual(['a:1']);
-    const second = index.query({ canRead, size: 1, cursor: first.cursor });
+    const second = index.query({ view, size: 1, cursor: first.cursor });
     expect(ids(second)).toEqual(['b:3']);
     expect(second.cursor).toBeUndefined();
   });
@@ -197,13 +197,13 @@ describe('SearchIndex', () => {
   it('fails with thing-search:query.time.exceeded when the query runs too long', () => {
     const index = new SearchIndex();
     for (let i = 0; i < 5000; i++) index.upsert({ thingId: `n:${i}`, attributes: { i } });
-    const slow = () => {
+    const slow = (t: Record<string, unknown>) => {
       const until = performance.now() + 0.01;
       while (performance.now() < until);
-      return true;
+      return t;
     };
     const error = errorOf(() =>
-      index.count({ filter: parseRql('ne(attributes/i,-1)'), canRead: slow, timeoutMs: 5 }),
+      index.count({ filter: parseRql('ne(attributes/i,-1)'), view: slow, timeoutMs: 5 }),
     );
     expect(error.toJSON()).toMatchObject({ status: 408, error: 'thing-search:query.time.exceeded' });
   });
