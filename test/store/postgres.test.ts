@@ -169,7 +169,7 @@ describe('postgres store', () => {
     await stores[0].write([{ record: rec('ns:a', 1), expectedRevision: 0 }]);
     expect((await stores[2].get('thing', 'ns:a'))?.revision).toBe(1);
     const { rows } = await driver.query(`select count(*)::int as n from ${schema}.schema_migrations`);
-    expect(rows[0].n).toBe(6);
+    expect(rows[0].n).toBe(8);
     for (const s of stores) await s.close();
   });
 });

@@ -108,17 +108,29 @@ describe('embedded journal recovery', () => {
     await store.close();
   });
 
-  it('snapshots and removes old journals once they exceed the size limit', async () => {
+  it('snapshots once the journal exceeds the size limit and keeps the journals as history until compaction', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
-    let store = await openAt(dir, { snapshotAfterBytes: 1000, keepJournals: 0 });
-    for (let r = 1; r <= 50; r++) await store.write([{ record: rec('ns:a', r), expectedRevision: r - 1 }]);
+    const at = (r: number) => new Date(Date.UTC(2026, 0, 1, 0, r)).toISOString();
+    let store = await openAt(dir, { snapshotAfterBytes: 1000 });
+    for (let r = 1; r <= 50; r++) await store.write([{ record: { ...rec('ns:a', r), modified: at(r) }, expectedRevision: r - 1 }]);
     // Snapshots are written beside the journal; close waits for the one under way.
     await store.close();
-    const files = await readdir(dir);
+    let files = await readdir(dir);
     expect(files.filter((f) => f.startsWith('snapshot-'))).toHaveLength(1);
-    expect(files.filter((f) => f.startsWith('journal-')).length).toBeLessThanOrEqual(1);
+    const journals = files.filter((f) => f.startsWith('journal-')).length;
+    expect(journals).toBeGreaterThan(5);
+    store = await openAt(dir, { snapshotAfterBytes: 1000 });
+    expect((await store.get('thing', 'ns:a'))?.revision).toBe(50);
+    expect((await store.historyAt('thing', 'ns:a', { revision: 1 }))?.record.modified).toBe(at(1));
+    // Nothing but the current state is kept: the journals the snapshot covers go (empty ones are removed).
+    expect(await store.compactHistory({ defaultMs: 0 }, Date.parse(at(60)))).toBe(49);
+    files = await readdir(dir);
+    expect(files.filter((f) => f.startsWith('journal-')).length).toBeLessThanOrEqual(3);
+    await store.close();
     store = await openAt(dir);
     expect((await store.get('thing', 'ns:a'))?.revision).toBe(50);
+    expect(await store.historyAt('thing', 'ns:a', { revision: 49 })).toBeUndefined();
+    expect((await store.historyAt('thing', 'ns:a', { revision: 50 }))?.record.revision).toBe(50);
     await store.close();
   });
 });
