@@ -23,6 +23,9 @@ import { LiveRouter } from './live/router.js';
 import { ConnectionManager, type AnyConnector } from './connectivity/index.js';
 import { createMapperRegistry, validateMappingDefinitions } from './mapping/registry.js';
 import { defaultInstanceId, GroupMembership, startCluster, type Cluster } from './cluster/index.js';
+import type { HistoryEventDeps } from './history/events.js';
+import { historyOf, type History } from './history/history.js';
+import { HistoryCompactor, retentionOf } from './history/retention.js';
 
 export interface Services {
   config: Config;
@@ -44,6 +47,10 @@ export interface Services {
   live: LiveRouter;
   /** Connections (§11): managed over REST, opened on start when their desired status is open. */
   connections: ConnectionManager;
+  /** History (ditto: basic-history): retention, the headers kept with changes, historical reads. */
+  history: History;
+  /** What the streams of persisted events need (SSE, WebSocket and connections: src/history/events.ts). */
+  historyEvents: HistoryEventDeps;
   /** This instance's identity (TWINBRIDGE_INSTANCE_ID). */
   instanceId: string;
   /** Scale-out on PostgreSQL (docs/scale-out.md); undefined with the embedded store. */
@@ -97,10 +104,12 @@ export async function createServices(config: Config, logger: Logger, options: Se
   const openedAt = store.lastSeq();
   const clusterLog = (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => logger[level]({ err, instanceId }, msg);
   const bus = new SignalBus((err) => logger.error({ err }, 'event subscriber failed'));
+  const history = historyOf(store, { retention: retentionOf(config), headersToPersist: config.historicalHeadersToPersist.map((h) => h.toLowerCase()) });
+  const compactor = new HistoryCompactor({ store, retention: history.retention, intervalMs: config.historyCompactionInterval, log: (level, msg, err) => logger[level]({ err }, msg) });
   const policies = new StorePolicyDirectory({ store, maxPolicyBytes: config.maxPolicyBytes });
-  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator(), sharedStore: pgStore !== undefined });
+  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator(), sharedStore: pgStore !== undefined, history });
   const search = new SearchService({ policies });
-  const policyService = new PoliciesService({ store, directory: policies, maxPolicyBytes: config.maxPolicyBytes });
+  const policyService = new PoliciesService({ store, directory: policies, maxPolicyBytes: config.maxPolicyBytes, history });
   const jwt = Object.keys(config.oidcIssuers).length > 0 ? new JwtAuthenticator(config.oidcIssuers, { cooldownMs: config.jwksCooldownMs }) : undefined;
   await search.start(store, bus);
   // After the search index subscribed to the bus: `search-persisted` is issued after the index update.
@@ -137,8 +146,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
     maxPayloadBytes: config.connectionMaxPayloadBytes,
     log: (level, msg, err) => logger[level]({ err }, msg),
     instanceId: pgStore ? instanceId : undefined,
+    history,
   });
   await connections.start();
+  compactor.start();
   if (pgStore) cluster = await startCluster({ instanceId, fromSeq: openedAt, store: pgStore, bus, things, policies, connections, log: clusterLog });
   return {
     config,
@@ -154,6 +165,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
     acks,
     live,
     connections,
+    history,
+    historyEvents: { history, enforcerFor: (policyId) => policies.enforcerFor(policyId) },
     instanceId,
     cluster,
     onStoreWrite(listener) {
@@ -161,6 +174,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       return () => storeWriteListeners.delete(listener);
     },
     async close() {
+      await compactor.stop();
       await cluster?.close();
       await membership?.close();
       await connections.close();

@@ -5,6 +5,7 @@
  * file; the file uses the camelCase keys.
  */
 import { readFileSync } from 'node:fs';
+import { durationMs } from '../util/duration.js';
 
 export interface UserCredential {
   user: string;
@@ -46,6 +47,14 @@ export interface Config {
   connectionBackoffMaxMs: number;
   connectionMaxInFlight: number;
   connectionMaxPayloadBytes: number;
+  /** How long history is kept (ms); undefined: forever (ditto: history-retention-duration). */
+  historyRetention?: number;
+  /** Retention per namespace of things and policies: a Ditto duration or `forever`. */
+  historyRetentionNamespaces: Record<string, string>;
+  /** How often history past retention is compacted (ms). */
+  historyCompactionInterval: number;
+  /** Request headers kept with each change, returned as `historical-headers` (ditto: historical-headers-to-persist). */
+  historicalHeadersToPersist: string[];
 }
 
 /** One OpenID Connect issuer (§8): its tokens' subjects are `<prefix>:<resolved auth-subject template>`. */
@@ -60,7 +69,7 @@ export interface OidcIssuerConfig {
   authSubjects?: string[];
 }
 
-type Kind = 'string' | 'port' | 'int' | 'users' | 'list' | 'enum' | 'file' | 'json';
+type Kind = 'string' | 'port' | 'int' | 'users' | 'list' | 'enum' | 'file' | 'json' | 'duration';
 
 interface Option {
   key: keyof Config;
@@ -101,6 +110,10 @@ export const OPTIONS: readonly Option[] = [
   { key: 'connectionBackoffMaxMs', env: 'TWINBRIDGE_CONNECTION_BACKOFF_MAX_MS', kind: 'int', default: 3000, description: 'Longest wait between two reconnection attempts of a connection client (exponential back-off with jitter from 250 ms).' },
   { key: 'connectionMaxInFlight', env: 'TWINBRIDGE_CONNECTION_MAX_IN_FLIGHT', kind: 'int', default: 1000, description: 'Messages of one connection source being processed at once; at the cap consumption pauses (back-pressure).' },
   { key: 'connectionMaxPayloadBytes', env: 'TWINBRIDGE_CONNECTION_MAX_PAYLOAD_BYTES', kind: 'int', default: 262144, description: 'Largest inbound connection message in bytes; larger ones are dropped, logged and acknowledged.' },
+  { key: 'historyRetention', env: 'TWINBRIDGE_HISTORY_RETENTION', kind: 'duration', description: 'How long the history of things, policies and connections is kept (a duration: `30d`, `12h`, `90m`, `0s`); unset keeps everything. Older revisions are then 404 `…history.notfound` and are removed from the journal (the current state of each entity always stays).' },
+  { key: 'historyRetentionNamespaces', env: 'TWINBRIDGE_HISTORY_RETENTION_NAMESPACES', kind: 'json', default: '{}', check: checkRetentionNamespaces, description: 'Retention of the history of things and policies per namespace, overriding TWINBRIDGE_HISTORY_RETENTION: JSON `{"<namespace>": "<duration>" | "forever"}`, e.g. `{"audit": "forever", "telemetry": "1d"}`.' },
+  { key: 'historyCompactionInterval', env: 'TWINBRIDGE_HISTORY_COMPACTION_INTERVAL', kind: 'duration', default: '1h', description: 'How often history past its retention is removed from the store (a duration).' },
+  { key: 'historicalHeadersToPersist', env: 'TWINBRIDGE_HISTORICAL_HEADERS_TO_PERSIST', kind: 'list', default: '', description: 'Comma list of request headers kept with each change of a thing, policy or connection and answered as `historical-headers` by historical reads and streams (ditto: historical-headers-to-persist), e.g. `ditto-originator,correlation-id`. Empty: none.' },
 ];
 
 export class ConfigError extends Error {
@@ -173,6 +186,11 @@ function parseValue(option: Option, raw: unknown): unknown {
       }
       return n;
     }
+    case 'duration': {
+      const ms = typeof text === 'number' && Number.isSafeInteger(text) && text >= 0 ? text : typeof text === 'string' ? durationMs(text) : undefined;
+      if (ms === undefined) throw new Error('must be a duration such as 250ms, 30s, 5m, 12h or 30d');
+      return ms;
+    }
     case 'list':
       if (Array.isArray(text)) return text.map(String);
       if (typeof text !== 'string') throw new Error('must be a comma-separated list');
@@ -215,6 +233,15 @@ function checkOidcIssuers(value: unknown): void {
     const subjects = issuer.authSubjects;
     if (subjects !== undefined && (!Array.isArray(subjects) || subjects.some((s) => typeof s !== 'string'))) {
       throw new Error(`'${prefix}.authSubjects' must be an array of strings`);
+    }
+  }
+}
+
+function checkRetentionNamespaces(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('must be a JSON object of namespace → duration');
+  for (const [namespace, retention] of Object.entries(value)) {
+    if (retention !== 'forever' && (typeof retention !== 'string' || durationMs(retention) === undefined)) {
+      throw new Error(`'${namespace}' must be a duration such as 7d or "forever"`);
     }
   }
 }
