@@ -114,6 +114,8 @@ export interface HistoryRequest {
   fromTimestamp?: number;
   /** Epoch ms: up to the first revision modified at or after it. */
   toTimestamp?: number;
+  /** Only revisions after this one (a client resuming after the last event it got). */
+  afterRevision?: number;
 }
 
 /** ditto: MongoReadJournal.currentEventsByPersistenceId — relative revisions resolved against the current one. */
@@ -121,7 +123,7 @@ export function rangeOf(request: HistoryRequest, currentRevision: number): Histo
   const from = request.fromRevision ?? 0;
   const to = request.toRevision ?? Number.MAX_SAFE_INTEGER;
   const range: HistoryRange = {
-    fromRevision: from < 0 ? currentRevision + from + 1 : from,
+    fromRevision: Math.max(from < 0 ? currentRevision + from + 1 : from, (request.afterRevision ?? -1) + 1),
     toRevision: to <= 0 ? currentRevision + to : to,
   };
   if (request.fromTimestamp !== undefined) range.after = request.fromTimestamp;

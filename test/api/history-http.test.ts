@@ -94,7 +94,7 @@ describe('a thing in history', () => {
     }
     expect((await get({ 'at-historical-revision': '4' })).json.message).toBe(`The Thing with ID '${id}' at revision '4' could not be found or requester had insufficient permissions to access it.`);
     expect((await get({ 'at-historical-timestamp': new Date(Date.now() + 60_000).toISOString() })).json.error).toBe('things:thing.history.notfound');
-    for (const headers of [{ 'at-historical-revision': 'latest' }, { 'at-historical-revision': '1.5' }, { 'at-historical-revision': '99999999999999999999' }, { 'at-historical-timestamp': 'yesterday' }, { 'at-historical-timestamp': '2026-01-01' }]) {
+    for (const headers of [{ 'at-historical-revision': 'latest' } as Record<string, string>, { 'at-historical-revision': '1.5' }, { 'at-historical-revision': '99999999999999999999' }, { 'at-historical-timestamp': 'yesterday' }, { 'at-historical-timestamp': '2026-01-01' }]) {
       const res = await get(headers);
       expect(res.status).toBe(400);
       expect(res.json.error).toBe('header.invalid');

@@ -5,9 +5,11 @@
  * reconnects with `Last-Event-ID` gets the events after that one replayed from the journal, then the
  * live ones, with none lost or repeated.
  */
+import { jsonFormatInvalid } from '../../errors/general.js';
+import type { HistoryRequest } from '../../history/history.js';
 import type { ThingEvent } from '../../model/signals.js';
 import { deepMerge } from '../../util/objects.js';
-import { renderProtocolMessage } from '../../protocol/index.js';
+import { parseInstant, renderProtocolMessage } from '../../protocol/index.js';
 import type { Store } from '../../store/port.js';
 import type { SubscriberRegistry } from '../../streaming/registry.js';
 import type { Delivery, Subscription } from '../../streaming/subscription.js';
@@ -45,6 +47,44 @@ export function renderThingEvent(delivery: Delivery, spec: ThingStreamSpec): Sse
   const projected = applyFieldSelector(source, spec.fields);
   if (Object.keys(projected).length === 0) return undefined;
   return { id, data: JSON.stringify(projected) };
+}
+
+/**
+ * The history a things stream asks for (ditto: basic-history "Streaming via SSE"): `from-historical-revision`
+ * (negative: relative to the current revision), `to-historical-revision` (0 or negative: relative),
+ * `from-historical-timestamp`, `to-historical-timestamp`. Undefined when the query names none: a stream of
+ * live changes. As Ditto, revisions take precedence: timestamps count only without `from-historical-revision`.
+ * Throws 400 `json.format.invalid` for a value that is not an integer or an ISO-8601 date-time.
+ */
+export function historyRequestOf(query: Record<string, string | undefined>): HistoryRequest | undefined {
+  const names = ['from-historical-revision', 'to-historical-revision', 'from-historical-timestamp', 'to-historical-timestamp'];
+  if (names.every((name) => query[name] === undefined)) return undefined;
+  const integer = (name: string): number | undefined => {
+    const text = query[name];
+    if (text === undefined) return undefined;
+    const n = /^\s*-?\d{1,16}\s*$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n)) throw jsonFormatInvalid({ detail: `The query parameter '${name}' must be an integer, got '${text}'.` });
+    return n;
+  };
+  const instant = (name: string): number | undefined => {
+    const text = query[name];
+    if (text === undefined) return undefined;
+    const ms = parseInstant(text);
+    if (ms === undefined) throw jsonFormatInvalid({ detail: `The query parameter '${name}' must be an ISO-8601 date-time such as 2026-01-01T12:00:00Z, got '${text}'.` });
+    return ms;
+  };
+  const request: HistoryRequest = {};
+  const fromRevision = integer('from-historical-revision');
+  const toRevision = integer('to-historical-revision');
+  const fromTimestamp = instant('from-historical-timestamp');
+  const toTimestamp = instant('to-historical-timestamp');
+  if (fromRevision !== undefined) request.fromRevision = fromRevision;
+  if (toRevision !== undefined) request.toRevision = toRevision;
+  if (fromRevision === undefined) {
+    if (fromTimestamp !== undefined) request.fromTimestamp = fromTimestamp;
+    if (toTimestamp !== undefined) request.toTimestamp = toTimestamp;
+  }
+  return request;
 }
 
 /** `thingId:revision` of a Last-Event-ID, or undefined when it is not one. */
