@@ -481,7 +481,7 @@ export class ThingsService {
     change: Pick<ThingEvent, 'action' | 'value'>,
     status: number,
     responseValue: unknown,
-    policyChange?: { record: EntityRecord; expectedRevision: number },
+    policyChange?: Change,
   ): Promise<ThingCommandResponse> {
     const { thingId } = command;
     // The value's text: its size is checked here, and the store writes it (the PostgreSQL store makes its own).
@@ -513,7 +513,10 @@ export class ThingsService {
     const policyId = next?.policyId ?? previous?.value?.policyId;
     const thingChange: Change = { record, expectedRevision: previous?.revision ?? 0, event: { event, policyId }, valueJson };
     const kept = persistedHeaders(this.history, command.headers);
-    if (kept !== undefined) thingChange.headers = kept;
+    if (kept !== undefined) {
+      thingChange.headers = kept;
+      if (policyChange) policyChange.headers = kept;
+    }
     const writing = this.store.write(policyChange ? [policyChange, thingChange] : [thingChange]);
     this.head.set(thingId, record);
     if (policyChange) this.policies.noteAccepted(policyChange.record);

@@ -14,9 +14,12 @@ import type { Services } from '../../services.js';
 import { WsSearch } from './search.js';
 import { WsSession } from './session.js';
 import type { WsDeps } from './signals.js';
+import { wsStreaming } from './streaming.js';
+import type { StreamingSubscriptions } from '../../history/subscriptions.js';
+import type { WebSocket } from 'ws';
 
 export interface WebSocketRoutesOptions {
-  services: Pick<Services, 'things' | 'registry' | 'live' | 'acks' | 'search' | 'logger' | 'jwt' | 'config' | 'policyService'>;
+  services: Pick<Services, 'things' | 'registry' | 'live' | 'acks' | 'search' | 'logger' | 'jwt' | 'config' | 'policyService' | 'historyEvents'>;
 }
 
 // ditto: §2.1 max body 1 MB; a protocol message is at most a thing (100 kB) plus envelope.
@@ -26,6 +29,8 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
   const { services } = options;
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } });
   const searches = new WeakMap<WsSession, WsSearch>();
+  const sockets = new WeakMap<WsSession, WebSocket>();
+  const streamings = new WeakMap<WsSession, StreamingSubscriptions>();
   const deps: WsDeps = {
     things: services.things,
     registry: services.registry,
@@ -39,7 +44,16 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
       if (!s) searches.set(session, (s = new WsSearch(session, services.search)));
       return s;
     },
-    onClose: (session) => searches.get(session)?.close(),
+    streamingFor: (session) => {
+      let s = streamings.get(session);
+      const socket = sockets.get(session);
+      if (!s && socket) streamings.set(session, (s = wsStreaming(socket, services.historyEvents, (msg, err) => services.logger.error({ err }, msg))));
+      return s;
+    },
+    onClose: (session) => {
+      searches.get(session)?.close();
+      streamings.get(session)?.close();
+    },
   };
   const jwt = services.jwt;
   if (jwt) {
@@ -65,6 +79,7 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
 
   app.get('/ws/2', { websocket: true }, (socket, request) => {
     const session = new WsSession(socket, request.auth, deps, sessionOptions);
+    sockets.set(session, socket);
     // ditto: §5 `declared-acks` query parameter: labels this session issues; a conflict closes the socket.
     const declared = headerList((request.query as Record<string, string | undefined>)['declared-acks']);
     try {
