@@ -23,7 +23,7 @@ import { LiveRouter } from './live/router.js';
 import { ConnectionManager, type AnyConnector } from './connectivity/index.js';
 import { createMapperRegistry, validateMappingDefinitions } from './mapping/registry.js';
 import { defaultInstanceId, GroupMembership, startCluster, type Cluster } from './cluster/index.js';
-import type { HistoryEventDeps } from './history/events.js';
+import { persistedEventSubscriptions, type HistoryEventDeps } from './history/events.js';
 import { historyOf, type History } from './history/history.js';
 import { HistoryCompactor, retentionOf } from './history/retention.js';
 
@@ -123,6 +123,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
   });
   policyService.onChanged = (policyId, previous, next) => announcer.changed(policyId, previous, next);
   for await (const record of store.list('policy')) if (record.value) announcer.changed(record.id, undefined, record.value as Policy);
+  const historyEvents: HistoryEventDeps = { history, enforcerFor: (policyId) => policies.enforcerFor(policyId) };
   const acks = new AckRouter({ bus, registry });
   const live = new LiveRouter({ registry, things, policies });
   const connections = new ConnectionManager({
@@ -144,6 +145,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     backoff: { minMs: 250, maxMs: config.connectionBackoffMaxMs },
     maxInFlight: config.connectionMaxInFlight,
     maxPayloadBytes: config.connectionMaxPayloadBytes,
+    streaming: { open: (send) => persistedEventSubscriptions(historyEvents, send, (msg, err) => logger.error({ err }, msg)) },
     log: (level, msg, err) => logger[level]({ err }, msg),
     instanceId: pgStore ? instanceId : undefined,
     history,
@@ -166,7 +168,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     live,
     connections,
     history,
-    historyEvents: { history, enforcerFor: (policyId) => policies.enforcerFor(policyId) },
+    historyEvents,
     instanceId,
     cluster,
     onStoreWrite(listener) {

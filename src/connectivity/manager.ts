@@ -24,7 +24,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { AnyConnector } from './connector.js';
 import { ConnectivityEvents } from './events.js';
 import { ConnectionLogs } from './logs.js';
-import type { AckPort, LivePort, MappingPort } from './mapping-port.js';
+import type { AckPort, LivePort, MappingPort, StreamingPort } from './mapping-port.js';
 import { ConnectionMetrics } from './metrics.js';
 import type { Connection, ConnectionJson } from './model.js';
 import { ConnectionRuntime } from './runtime.js';
@@ -42,6 +42,8 @@ export interface ConnectionManagerOptions {
   acks?: AckPort;
   /** The live channel (§10): targets subscribe to live messages/commands, responses reach requesters; optional. */
   live?: LivePort;
+  /** History streams through sources (streaming subscription protocol); optional. */
+  streaming?: StreamingPort;
   events?: ConnectivityEvents;
   backoff?: BackoffOptions;
   /** Messages in flight per source before consumption pauses. */
@@ -133,6 +135,7 @@ export class ConnectionManager {
       mapping: o.mapping,
       acks: o.acks,
       live: o.live,
+      streaming: o.streaming,
       events: this.events,
       backoff: o.backoff ?? { minMs: 250, maxMs: 3000 },
       maxInFlight: o.maxInFlight ?? 1000,

@@ -19,6 +19,7 @@ import { DeliveryCache, eventSource, type SignalSource } from '../streaming/view
 import type { ThingEnforcer } from '../things/policy-directory.js';
 import { isPlainObject } from '../util/json-pointer.js';
 import { entriesOf, type History, type HistoryRequest } from './history.js';
+import { StreamingSubscriptions, type StreamingSubscriptionsOptions } from './subscriptions.js';
 
 const READ = ['READ'] as const;
 
@@ -126,4 +127,9 @@ export async function openPersistedEvents(
       if (delivery !== undefined) yield renderProtocolMessage(delivery.message);
     }
   })();
+}
+
+/** The streaming subscriptions of persisted events for one client (a WebSocket session, a connection source). */
+export function persistedEventSubscriptions(deps: HistoryEventDeps, send: StreamingSubscriptionsOptions['send'], log: StreamingSubscriptionsOptions['log']): StreamingSubscriptions {
+  return new StreamingSubscriptions({ open: (command, request, auth) => openPersistedEvents(deps, command, request, auth), send, log });
 }

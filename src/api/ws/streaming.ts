@@ -5,21 +5,18 @@
  * the kernel took the last one.
  */
 import type { WebSocket } from 'ws';
-import { openPersistedEvents, type HistoryEventDeps } from '../../history/events.js';
-import { StreamingSubscriptions } from '../../history/subscriptions.js';
-import { stringifyProtocolMessage } from '../../protocol/index.js';
+import { persistedEventSubscriptions, type HistoryEventDeps } from '../../history/events.js';
+import type { StreamingSubscriptions } from '../../history/subscriptions.js';
+import { stringifyProtocolMessage, type ProtocolMessage } from '../../protocol/index.js';
 
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
 export function wsStreaming(socket: WebSocket, deps: HistoryEventDeps, log: (msg: string, err: unknown) => void): StreamingSubscriptions {
-  return new StreamingSubscriptions({
-    open: (command, request, auth) => openPersistedEvents(deps, command, request, auth),
-    send: (message) => {
-      if (socket.readyState !== socket.OPEN) return;
-      const text = stringifyProtocolMessage(message);
-      if (socket.bufferedAmount < MAX_BUFFERED_BYTES) return socket.send(text);
-      return new Promise<void>((resolve) => socket.send(text, () => resolve()));
-    },
-    log,
-  });
+  const send = (message: ProtocolMessage): void | Promise<void> => {
+    if (socket.readyState !== socket.OPEN) return;
+    const text = stringifyProtocolMessage(message);
+    if (socket.bufferedAmount < MAX_BUFFERED_BYTES) return socket.send(text);
+    return new Promise<void>((resolve) => socket.send(text, () => resolve()));
+  };
+  return persistedEventSubscriptions(deps, send, log);
 }
