@@ -104,9 +104,10 @@ export interface ResumeDeps {
 }
 
 /**
- * Subscribes `stream` and, for a Last-Event-ID, replays the journal after that event first. Live events
- * arriving meanwhile are held and written afterwards unless the replay already wrote them (same thing,
- * revision not newer).
+ * Subscribes `stream` and, for a Last-Event-ID, replays the journal after that event first (found through
+ * the store's history: the journal is read from its position, not from the start). Live events arriving
+ * meanwhile are held and written afterwards unless the replay already wrote them (same thing, revision not
+ * newer). An event the journal no longer holds replays nothing.
  */
 export async function subscribeWithResume(deps: ResumeDeps, stream: SseStream, subscription: Subscription, lastEventId: string | undefined): Promise<void> {
   const from = parseEventId(lastEventId);
@@ -117,15 +118,12 @@ export async function subscribeWithResume(deps: ResumeDeps, stream: SseStream, s
   stream.hold();
   deps.registry.subscribe(stream, subscription);
   const replayed = new Map<string, number>();
-  let found = false;
   try {
-    for await (const entry of deps.store.readJournal(0)) {
+    const last = await deps.store.historyAt('thing', from.thingId, { revision: from.revision });
+    if (last === undefined || last.record.revision !== from.revision) return;
+    for await (const entry of deps.store.readJournal(last.seq)) {
       if (stream.isClosed) return;
       if (entry.kind !== 'thing') continue;
-      if (!found) {
-        found = entry.id === from.thingId && entry.revision === from.revision;
-        continue;
-      }
       const { event, policyId } = entry.event as { event: ThingEvent; policyId?: string };
       const enforcer = await deps.policies.enforcerFor(policyId);
       const current = subscription.extraFields ? await deps.things.get(event.thingId) : undefined;
