@@ -49,6 +49,8 @@ interface Subscription {
   via: StreamingCommand;
   demand: number;
   items?: AsyncIterator<unknown>;
+  /** An item read ahead when the demand ran out (so that the end is told without waiting for demand). */
+  ahead?: IteratorResult<unknown>;
   pumping: boolean;
   zombie: boolean;
   timer: NodeJS.Timeout;
@@ -115,18 +117,27 @@ export class StreamingSubscriptions {
     void this.emit(s, command, { type: 'created' });
   }
 
-  /** Reads and sends items while there is demand; one pump per subscription at a time. */
+  /**
+   * Reads and sends items while there is demand; one pump per subscription at a time. When the demand runs
+   * out it reads one item ahead and keeps it: if there is none, `complete` follows the last item at once
+   * (reactive streams: completion needs no demand).
+   */
   private async pump(s: Subscription): Promise<void> {
     if (s.pumping) return;
     s.pumping = true;
     try {
       s.items ??= (await this.o.open(s.subscribe, historyRequestOf(s.subscribe), s.auth))[Symbol.asyncIterator]();
-      while (s.demand > 0 && !s.zombie) {
-        const result = await s.items.next();
+      while (!s.zombie) {
+        const result = s.ahead ?? (await s.items.next());
+        s.ahead = undefined;
         if (s.zombie) return;
         if (result.done) {
           await this.emit(s, s.via, { type: 'complete' });
           this.linger(s);
+          return;
+        }
+        if (s.demand === 0) {
+          s.ahead = result;
           return;
         }
         s.demand--;

@@ -67,8 +67,8 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** A line read back by its location: start at 16 KiB, grow for longer lines. */
-const READ_CHUNK = 16 * 1024;
+/** History reads read the journal in chunks of this size (more for a longer line). */
+const READ_CHUNK = 64 * 1024;
 
 /**
  * Journal files are opened with O_DSYNC where the platform has it: a write returns once its data is as
@@ -499,9 +499,15 @@ export class JournalStore implements Store {
     }
   }
 
-  /** The line starting at `location`, or undefined when there is none (its file was removed meanwhile). */
+  /**
+   * The line starting at `location`, or undefined when there is none (its file was removed meanwhile). Reads
+   * a chunk of the file and keeps it for the next line of the same read: consecutive revisions of an entity
+   * often lie close together.
+   */
   private async lineAt(location: number, files: ReadHandles): Promise<JournalLine | undefined> {
     const { ordinal, offset } = unpackLocation(location);
+    const cached = files.lineFromChunk(ordinal, offset);
+    if (cached !== undefined) return parseLine(cached);
     const first = this.files[ordinal];
     if (first === undefined) return undefined;
     const handle = await files.open(ordinal, this.file('journal', first));
@@ -509,8 +515,12 @@ export class JournalStore implements Store {
     for (let size = READ_CHUNK; ; size *= 4) {
       const buf = Buffer.allocUnsafe(size);
       const { bytesRead } = await handle.read(buf, 0, size, offset);
-      const end = buf.subarray(0, bytesRead).indexOf(0x0a);
-      if (end >= 0) return parseLine(buf.subarray(0, end));
+      const data = buf.subarray(0, bytesRead);
+      const end = data.indexOf(0x0a);
+      if (end >= 0) {
+        files.keepChunk(ordinal, offset, data);
+        return parseLine(data.subarray(0, end));
+      }
       if (bytesRead < size) return undefined;
     }
   }
@@ -624,12 +634,16 @@ function shortestRetention(retention: HistoryRetention): number | undefined {
   return all.length === 0 ? undefined : Math.min(...all);
 }
 
-/** Read handles of the journal files one history read touches, opened once each and closed together. */
+/**
+ * Read handles of the journal files one history read touches, opened once each and closed together, and the
+ * chunk of a file read last.
+ */
 class ReadHandles {
-  private readonly open_ = new Map<number, fs.promises.FileHandle | undefined>();
+  private readonly handles = new Map<number, fs.promises.FileHandle | undefined>();
+  private chunk: { ordinal: number; start: number; data: Buffer } | undefined;
 
   async open(ordinal: number, file: string): Promise<fs.promises.FileHandle | undefined> {
-    if (this.open_.has(ordinal)) return this.open_.get(ordinal);
+    if (this.handles.has(ordinal)) return this.handles.get(ordinal);
     let handle: fs.promises.FileHandle | undefined;
     try {
       handle = await fsp.open(file, 'r');
@@ -637,18 +651,32 @@ class ReadHandles {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       handle = undefined; // removed by a compaction
     }
-    this.open_.set(ordinal, handle);
+    this.handles.set(ordinal, handle);
     return handle;
   }
 
-  /** Closes the handles: the next read opens the files again (after a compaction replaced one). */
+  keepChunk(ordinal: number, start: number, data: Buffer): void {
+    this.chunk = { ordinal, start, data };
+  }
+
+  /** The line (without its newline) at `offset` when the last chunk holds all of it. */
+  lineFromChunk(ordinal: number, offset: number): Buffer | undefined {
+    const c = this.chunk;
+    if (c === undefined || c.ordinal !== ordinal || offset < c.start || offset >= c.start + c.data.length) return undefined;
+    const from = offset - c.start;
+    const end = c.data.indexOf(0x0a, from);
+    return end < 0 ? undefined : c.data.subarray(from, end);
+  }
+
+  /** Closes the handles and drops the chunk: the next read opens the files again (a compaction replaced one). */
   forget(): void {
     void this.close();
   }
 
   async close(): Promise<void> {
-    const handles = [...this.open_.values()];
-    this.open_.clear();
+    const handles = [...this.handles.values()];
+    this.handles.clear();
+    this.chunk = undefined;
     await Promise.all(handles.map((h) => h?.close()));
   }
 }

@@ -52,6 +52,14 @@ describe('streaming subscriptions', () => {
     expect(h.maxReading()).toBe(1);
   });
 
+  it('completes right after the last item when the demand was exactly the number of items', async () => {
+    const h = harness(3);
+    h.subscriptions.handle(subscribe, auth);
+    h.subscriptions.handle(request('0', 3), auth);
+    await h.settle();
+    expect(h.actions()).toEqual(['created', 'next', 'next', 'next', 'complete']);
+  });
+
   it('fails a subscription that gets no request within the idle time with streaming.subscription.timeout', async () => {
     const h = harness(5, { idleMs: 30 });
     h.subscriptions.handle(subscribe, auth);
