@@ -76,7 +76,7 @@ describe('retrieve commands at a historical revision', () => {
     expect((await retrieve({ 'at-historical-revision': '9' })).value.error).toBe('things:thing.history.notfound');
     expect((await retrieve({ 'at-historical-timestamp': 'now' })).value.error).toBe('header.invalid');
     const policy = await c.request({ topic: `${topicOf(id, 'policies')}/commands/retrieve`, headers: { 'at-historical-revision': '1' }, path: '/entries/reader/subjects' });
-    expect(policy).toMatchObject({ status: 200, value: { 'nginx:alice': { type: 'reader' } } });
+    expect(policy).toMatchObject({ status: 200, value: { 'nginx:alice': { type: 'reader' } }, headers: { 'historical-headers': { 'ditto-originator': 'nginx:ditto' } } });
   });
 });
 

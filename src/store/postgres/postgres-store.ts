@@ -88,14 +88,8 @@ const COMPACT_WINDOW = 10_000;
 
 const HISTORY_COLUMNS = 'seq, kind, id, revision, created, modified, value, event, headers';
 
-interface HistoryRow {
+interface HistoryRow extends EntityRow {
   seq: string;
-  kind: EntityKind;
-  id: string;
-  revision: string;
-  created: string;
-  modified: string;
-  value: unknown;
   event: unknown;
   headers: Record<string, string> | null;
 }
@@ -473,8 +467,7 @@ function isoOf(ms: number): string {
 }
 
 function toHistoryEntry(row: HistoryRow): HistoryEntry {
-  const record: EntityRecord = { kind: row.kind, id: row.id, revision: Number(row.revision), created: row.created, modified: row.modified, value: row.value ?? null };
-  const entry: HistoryEntry = { seq: Number(row.seq), record };
+  const entry: HistoryEntry = { seq: Number(row.seq), record: toRecord(row) };
   if (row.event !== null) entry.event = row.event;
   if (row.headers !== null) entry.headers = row.headers;
   return entry;
