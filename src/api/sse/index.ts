@@ -25,7 +25,6 @@ import { routeNotFound } from '../../errors/gateway.js';
 import { jsonFormatInvalid } from '../../errors/general.js';
 import { openThingHistory } from '../../history/events.js';
 import { rangeOf } from '../../history/history.js';
-import { DeliveryCache } from '../../streaming/views.js';
 import { dittoHeadersOf } from '../http/headers.js';
 import { needsSignalRoute, SIGNAL_VARIANT } from '../../live/http.js';
 import { sendError, toDittoError } from '../http/errors.js';
@@ -33,7 +32,7 @@ import { sendError, toDittoError } from '../http/errors.js';
 const SSE_VARIANT = 'sse';
 import { streamSearch } from './search.js';
 import { SseStream } from './stream.js';
-import { historyRequestOf, parseEventId, renderThingEvent, subscribeWithResume } from './things.js';
+import { historyRequestOf, parseEventId, renderThingEvent, subscribeWithResume, writeHistory } from './things.js';
 
 export interface SseRoutesOptions {
   services: Pick<Services, 'store' | 'things' | 'registry' | 'policies' | 'search' | 'config' | 'historyEvents' | 'logger'>;
@@ -112,20 +111,7 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
       const stream = open(request, reply);
       const spec = { ...(fields ? { fields } : {}), ...(pointer ? { pointer } : {}) };
       stream.render = (delivery) => renderThingEvent(delivery, spec);
-      try {
-        for await (const source of sources) {
-          if (stream.isClosed) break;
-          const delivery = new DeliveryCache(source).deliveryFor(stream, subscription);
-          const event = delivery === undefined ? undefined : stream.render(delivery);
-          if (event === undefined) continue;
-          if (!stream.write(event)) break;
-          await stream.drained();
-        }
-      } catch (err) {
-        services.logger.error({ err, correlationId }, 'streaming historical events failed');
-      } finally {
-        stream.end();
-      }
+      await writeHistory(stream, sources, subscription).catch((err: unknown) => services.logger.error({ err, correlationId }, 'streaming historical events failed'));
       return;
     }
     if (ids !== undefined || pointerPath !== undefined) {

@@ -13,7 +13,7 @@ import { parseInstant, renderProtocolMessage } from '../../protocol/index.js';
 import type { Store } from '../../store/port.js';
 import type { SubscriberRegistry } from '../../streaming/registry.js';
 import type { Delivery, Subscription } from '../../streaming/subscription.js';
-import { DeliveryCache, eventSource } from '../../streaming/views.js';
+import { DeliveryCache, eventSource, type SignalSource } from '../../streaming/views.js';
 import type { ThingEnforcer } from '../../things/policy-directory.js';
 import type { ThingsService } from '../../things/service.js';
 import { applyFieldSelector, type FieldSelector } from '../../util/field-selector.js';
@@ -85,6 +85,22 @@ export function historyRequestOf(query: Record<string, string | undefined>): His
     if (toTimestamp !== undefined) request.toTimestamp = toTimestamp;
   }
   return request;
+}
+
+/** Writes the events of a history stream as far as `subscription` lets each through, paced by the socket; then ends it. */
+export async function writeHistory(stream: SseStream, sources: AsyncIterable<SignalSource>, subscription: Subscription): Promise<void> {
+  try {
+    for await (const source of sources) {
+      if (stream.isClosed) return;
+      const delivery = new DeliveryCache(source).deliveryFor(stream, subscription);
+      const event = delivery === undefined ? undefined : stream.render(delivery);
+      if (event === undefined) continue;
+      if (!stream.write(event)) return;
+      await stream.drained();
+    }
+  } finally {
+    stream.end();
+  }
 }
 
 /** `thingId:revision` of a Last-Event-ID, or undefined when it is not one. */
