@@ -134,3 +134,49 @@ describe('embedded journal recovery', () => {
     await store.close();
   });
 });
+
+describe('embedded journal history index', () => {
+  const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
+
+  it('never takes a value that looks like a record head for one, across a reopen with snapshots', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    // A value shaped like the start of a journal line and like a record, in single and multi-change lines.
+    const spoof = { text: '{"s":1,"n":1,"c":[{"r":{"kind":"thing","id":"ns:spoof","revision":7', r: { kind: 'thing', id: 'ns:spoof', revision: 7, created: at(0), modified: at(0) } };
+    let store = await openAt(dir, { snapshotAfterBytes: 400 });
+    for (let r = 1; r <= 6; r++) {
+      await store.write([
+        { record: { ...rec('ns:victim', r), modified: at(r), value: spoof }, expectedRevision: r - 1 },
+        ...(r === 1 ? [{ record: { ...rec('ns:other', 1), kind: 'policy' as const, modified: at(r), value: spoof }, expectedRevision: 0 }] : []),
+      ]);
+    }
+    await store.close();
+    store = await openAt(dir, { snapshotAfterBytes: 400 });
+    expect(await store.historyAt('thing', 'ns:spoof', {})).toBeUndefined();
+    for (let r = 1; r <= 6; r++) expect((await store.historyAt('thing', 'ns:victim', { revision: r }))?.record.value).toEqual(spoof);
+    expect((await store.historyAt('policy', 'ns:other', {}))?.record.revision).toBe(1);
+    await store.close();
+    await rm(dir, { recursive: true });
+  });
+
+  it('indexes and replays lines of the format before history (no change count)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    const { writeFile } = await import('node:fs/promises');
+    const { crc32 } = await import('node:zlib');
+    const line = (json: string) => `${crc32(Buffer.from(json)).toString(16).padStart(8, '0')} ${json}\n`;
+    const record = (r: number) => JSON.stringify({ kind: 'thing', id: 'ns:old', revision: r, created: at(0), modified: at(r), value: { r } });
+    await writeFile(path.join(dir, 'journal-1.log'), line(`{"s":1,"c":[{"r":${record(1)},"e":{"revision":1}}]}`) + line(`{"s":2,"c":[{"r":${record(2)}}]}`));
+    const store = await openAt(dir);
+    expect((await store.get('thing', 'ns:old'))?.revision).toBe(2);
+    expect((await store.historyAt('thing', 'ns:old', { revision: 1 }))).toMatchObject({ seq: 1, record: { value: { r: 1 } }, event: { revision: 1 } });
+    await store.write([{ record: { ...rec('ns:old', 3), modified: at(3) }, expectedRevision: 2 }]);
+    expect((await collectRevisions(store))).toEqual([1, 2, 3]);
+    await store.close();
+    await rm(dir, { recursive: true });
+  });
+});
+
+async function collectRevisions(store: Store): Promise<number[]> {
+  const out: number[] = [];
+  for await (const e of store.history('thing', 'ns:old', { fromRevision: 0, toRevision: 99 })) out.push(e.record.revision);
+  return out;
+}
