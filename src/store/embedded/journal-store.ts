@@ -604,7 +604,8 @@ export class JournalStore implements Store {
       this.files[ordinal] = undefined;
     } else {
       const tmp = `${file}.compact`;
-      const handle = await fsp.open(tmp, 'w');
+      // The copy gets the original's permissions, which the rename then keeps.
+      const handle = await fsp.open(tmp, 'w', (await fsp.stat(file)).mode & 0o777);
       try {
         await handle.writev(parts);
         await handle.sync();
