@@ -27,6 +27,9 @@ import { ConnectionManager, type AnyConnector } from './connectivity/index.js';
 import { createMapperRegistry, validateMappingDefinitions } from './mapping/registry.js';
 import { jsonLimits } from './util/json-parse.js';
 import { defaultInstanceId, GroupMembership, startCluster, type Cluster } from './cluster/index.js';
+import { persistedEventSubscriptions, type HistoryEventDeps } from './history/events.js';
+import { historyOf, type History } from './history/history.js';
+import { HistoryCompactor, retentionOf } from './history/retention.js';
 
 export interface Services {
   config: Config;
@@ -48,6 +51,10 @@ export interface Services {
   live: LiveRouter;
   /** Connections (§11): managed over REST, opened on start when their desired status is open. */
   connections: ConnectionManager;
+  /** History (ditto: basic-history): retention, the headers kept with changes, historical reads. */
+  history: History;
+  /** What the streams of persisted events need (SSE, WebSocket and connections: src/history/events.ts). */
+  historyEvents: HistoryEventDeps;
   /** This instance's identity (TWINBRIDGE_INSTANCE_ID). */
   instanceId: string;
   /** Scale-out on PostgreSQL (docs/scale-out.md); undefined with the embedded store. */
@@ -115,11 +122,13 @@ export async function createServices(config: Config, logger: Logger, options: Se
   const openedAt = store.lastSeq();
   const clusterLog = (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => logger[level]({ err, instanceId }, msg);
   const bus = new SignalBus((err) => logger.error({ err }, 'event subscriber failed'));
+  const history = historyOf(store, { retention: retentionOf(config), headersToPersist: config.historicalHeadersToPersist.map((h) => h.toLowerCase()) });
+  const compactor = new HistoryCompactor({ store, retention: history.retention, intervalMs: config.historyCompactionInterval, log: (level, msg, err) => logger[level]({ err }, msg) });
   const policies = new StorePolicyDirectory({ store, maxPolicyBytes: config.maxPolicyBytes });
-  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator(), sharedStore: pgStore !== undefined });
+  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator(), sharedStore: pgStore !== undefined, history });
   // Cursors sealed with a key of the store, so a cursor of one instance opens on any other (and after a restart).
   const search = new SearchService({ policies, cursors: new CursorCodec(await store.sharedKey('search-cursors')) });
-  const policyService = new PoliciesService({ store, directory: policies, maxPolicyBytes: config.maxPolicyBytes });
+  const policyService = new PoliciesService({ store, directory: policies, maxPolicyBytes: config.maxPolicyBytes, history });
   const jwt = Object.keys(config.oidcIssuers).length > 0 ? new JwtAuthenticator(config.oidcIssuers, { cooldownMs: config.jwksCooldownMs }) : undefined;
   await search.start(store, bus);
   // After the search index subscribed to the bus: `search-persisted` is issued after the index update.
@@ -133,6 +142,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
   });
   policyService.onChanged = (policyId, previous, next) => announcer.changed(policyId, previous, next);
   for await (const record of store.list('policy')) if (record.value) announcer.changed(record.id, undefined, record.value as Policy);
+  const historyEvents: HistoryEventDeps = { history, enforcerFor: (policyId) => policies.enforcerFor(policyId) };
   const acks = new AckRouter({ bus, registry });
   const live = new LiveRouter({ registry, things, policies });
   const connections = new ConnectionManager({
@@ -154,11 +164,14 @@ export async function createServices(config: Config, logger: Logger, options: Se
     backoff: { minMs: 250, maxMs: config.connectionBackoffMaxMs },
     maxInFlight: config.connectionMaxInFlight,
     maxPayloadBytes: config.connectionMaxPayloadBytes,
+    streaming: { open: (send) => persistedEventSubscriptions(historyEvents, send, (msg, err) => logger.error({ err }, msg)) },
     log: (level, msg, err) => logger[level]({ err }, msg),
     instanceId: pgStore ? instanceId : undefined,
     secrets: await secretKeyRing(config, pgStore ? undefined : (store as JournalStore)),
+    history,
   });
   await connections.start();
+  compactor.start();
   if (pgStore) cluster = await startCluster({ instanceId, fromSeq: openedAt, store: pgStore, bus, things, policies, connections, log: clusterLog });
   return {
     config,
@@ -174,6 +187,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
     acks,
     live,
     connections,
+    history,
+    historyEvents,
     instanceId,
     cluster,
     onStoreWrite(listener) {
@@ -181,6 +196,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       return () => storeWriteListeners.delete(listener);
     },
     async close() {
+      await compactor.stop();
       await cluster?.close();
       await membership?.close();
       await connections.close();

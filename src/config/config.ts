@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseKey } from '../util/secret-box.js';
+import { durationMs } from '../util/duration.js';
 
 export interface UserCredential {
   user: string;
@@ -63,6 +64,14 @@ export interface Config {
   secretsKey?: string;
   /** Earlier keys, accepted for opening while connections are sealed again with `secretsKey`. */
   secretsOldKeys: string[];
+  /** How long history is kept (ms); undefined: forever (ditto: history-retention-duration). */
+  historyRetention?: number;
+  /** Retention per namespace of things and policies: a Ditto duration or `forever`. */
+  historyRetentionNamespaces: Record<string, string>;
+  /** How often history past retention is compacted (ms). */
+  historyCompactionInterval: number;
+  /** Request headers kept with each change, returned as `historical-headers` (ditto: historical-headers-to-persist). */
+  historicalHeadersToPersist: string[];
 }
 
 /** One OpenID Connect issuer (§8): its tokens' subjects are `<prefix>:<resolved auth-subject template>`. */
@@ -77,7 +86,7 @@ export interface OidcIssuerConfig {
   authSubjects?: string[];
 }
 
-type Kind = 'string' | 'port' | 'int' | 'users' | 'list' | 'enum' | 'file' | 'json';
+type Kind = 'string' | 'port' | 'int' | 'users' | 'list' | 'enum' | 'file' | 'json' | 'duration';
 
 interface Option {
   key: keyof Config;
@@ -128,6 +137,10 @@ export const OPTIONS: readonly Option[] = [
   { key: 'secretsKey', env: 'TWINBRIDGE_SECRETS_KEY', kind: 'string', secret: true, description: 'AES-256 key (32 bytes in base64, e.g. `openssl rand -base64 32`) that seals connection secrets (URI passwords, client keys) in the store. Unset with the embedded store: a key generated into `<TWINBRIDGE_DATA_DIR>/secrets.key` (mode 0600). Required with TWINBRIDGE_STORE=postgres (the same on every instance). See docs/security.md.' },
   { key: 'secretsOldKeys', env: 'TWINBRIDGE_SECRETS_OLD_KEYS', kind: 'list', default: '', secret: true, description: 'Comma list of earlier TWINBRIDGE_SECRETS_KEY values (key rotation): secrets sealed with them are still read, and stored again sealed with the current key when the service starts.' },
   { key: 'maxJsonDepth', env: 'TWINBRIDGE_MAX_JSON_DEPTH', kind: 'int', default: 100, max: 1000, description: 'Deepest nesting of objects and arrays accepted in JSON bodies, WebSocket messages, inbound connection payloads and mapping results (1 to 1000); deeper: 400 `json.invalid` (docs/security.md).' },
+  { key: 'historyRetention', env: 'TWINBRIDGE_HISTORY_RETENTION', kind: 'duration', description: 'How long the history of things, policies and connections is kept (a duration: `30d`, `12h`, `90m`, `0s`); unset keeps everything. Older revisions are then 404 `…history.notfound` and are removed from the journal (the current state of each entity always stays).' },
+  { key: 'historyRetentionNamespaces', env: 'TWINBRIDGE_HISTORY_RETENTION_NAMESPACES', kind: 'json', default: '{}', check: checkRetentionNamespaces, description: 'Retention of the history of things and policies per namespace, overriding TWINBRIDGE_HISTORY_RETENTION: JSON `{"<namespace>": "<duration>" | "forever"}`, e.g. `{"audit": "forever", "telemetry": "1d"}`.' },
+  { key: 'historyCompactionInterval', env: 'TWINBRIDGE_HISTORY_COMPACTION_INTERVAL', kind: 'duration', default: '1h', description: 'How often history past its retention is removed from the store (a duration).' },
+  { key: 'historicalHeadersToPersist', env: 'TWINBRIDGE_HISTORICAL_HEADERS_TO_PERSIST', kind: 'list', default: '', description: 'Comma list of request headers kept with each change of a thing, policy or connection and answered as `historical-headers` by historical reads and streams (ditto: historical-headers-to-persist), e.g. `ditto-originator,correlation-id`. Empty: none.' },
 ];
 
 export class ConfigError extends Error {
@@ -213,6 +226,11 @@ function parseValue(option: Option, raw: unknown): unknown {
       if (option.max !== undefined && (n < 1 || n > option.max)) throw new Error(`must be an integer from 1 to ${option.max}`);
       return n;
     }
+    case 'duration': {
+      const ms = typeof text === 'number' && Number.isSafeInteger(text) && text >= 0 ? text : typeof text === 'string' ? durationMs(text) : undefined;
+      if (ms === undefined) throw new Error('must be a duration such as 250ms, 30s, 5m, 12h or 30d');
+      return ms;
+    }
     case 'list':
       if (Array.isArray(text)) return text.map(String);
       if (typeof text !== 'string') throw new Error('must be a comma-separated list');
@@ -255,6 +273,15 @@ function checkOidcIssuers(value: unknown): void {
     const subjects = issuer.authSubjects;
     if (subjects !== undefined && (!Array.isArray(subjects) || subjects.some((s) => typeof s !== 'string'))) {
       throw new Error(`'${prefix}.authSubjects' must be an array of strings`);
+    }
+  }
+}
+
+function checkRetentionNamespaces(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('must be a JSON object of namespace → duration');
+  for (const [namespace, retention] of Object.entries(value)) {
+    if (retention !== 'forever' && (typeof retention !== 'string' || durationMs(retention) === undefined)) {
+      throw new Error(`'${namespace}' must be a duration such as 7d or "forever"`);
     }
   }
 }

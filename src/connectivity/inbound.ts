@@ -53,7 +53,7 @@ import {
 } from '../protocol/index.js';
 import { charsetOf, decodeText } from '../mapping/payload.js';
 import { copyOf } from '../util/objects.js';
-import type { AckPort, ExternalMessage, LivePort, MapperRegistry } from './mapping-port.js';
+import type { AckPort, ExternalMessage, LivePort, MapperRegistry, StreamingHandler, StreamingPort } from './mapping-port.js';
 import type { InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from './connector.js';
 import type { ConnectivityEvents, InboundType, MessageEvent } from './events.js';
 import type { Source } from './model.js';
@@ -74,8 +74,13 @@ export interface InboundOptions {
   acks?: AckPort;
   /** Where responses to live messages and live commands go (§10); optional. */
   live?: LivePort;
+  /** History streams a device asks for (streaming subscription protocol), answered on the reply target; optional. */
+  streaming?: StreamingPort;
   log: (msg: string, err?: unknown) => void;
 }
+
+/** A settled promise shared by every reply that is not sent (most telemetry): no allocation per message. */
+const NOT_SENT: Promise<void> = Promise.resolve();
 
 /** The longest a device's live message or live command waits for its answer. */
 const MAX_LIVE_TIMEOUT_MS = 60_000;
@@ -94,6 +99,8 @@ export class InboundPipeline implements SourceSink {
   /** Messages on the sequential stage not yet dispatched: a message mapped synchronously queues behind them. */
   private behind = 0;
   private readonly label: string;
+  /** The source's streaming subscriptions, opened with its first streaming command. */
+  private streaming: StreamingHandler | undefined;
 
   /** The first subject when it is fixed (no placeholders), for `{{ request:subjectId }}` in mappers. */
   private readonly mapperOptions: { authorizationSubject?: string };
@@ -106,6 +113,12 @@ export class InboundPipeline implements SourceSink {
     const first = context[0];
     this.mapperOptions = first && first.placeholders.length === 0 ? { authorizationSubject: first.text } : {};
     this.fixedSubjects = context.every((t) => t.placeholders.length === 0) ? context.map((t) => t.text) : undefined;
+  }
+
+  /** Ends the source's streaming subscriptions (the connection closes). */
+  close(): void {
+    this.streaming?.close();
+    this.streaming = undefined;
   }
 
   register(handle: SourceHandle): () => void {
@@ -265,7 +278,7 @@ export class InboundPipeline implements SourceSink {
       adapted = toSignal(msg);
       const answer = deviceAnswerOf(adapted);
       if (answer) return Promise.resolve(this.answer(answer, correlationId, entityId));
-      if (adapted.kind !== 'thing.command' && adapted.kind !== 'thing.message' && adapted.kind !== 'thing.event') throw signalNotSupported({ topic: formatTopic(msg.topic) });
+      if (adapted.kind !== 'thing.command' && adapted.kind !== 'thing.message' && adapted.kind !== 'thing.event' && adapted.kind !== 'streaming.command') throw signalNotSupported({ topic: formatTopic(msg.topic) });
       // Twin events are the service's own; a device sends live events only.
       if (adapted.kind === 'thing.event' && adapted.signal.channel !== 'live') throw signalNotSupported({ topic: formatTopic(msg.topic) });
     } catch (err) {
@@ -275,6 +288,7 @@ export class InboundPipeline implements SourceSink {
     const subjects = this.fixedSubjects ?? this.subjectsFor(headerResolver(message.headers));
     if (subjects.length === 0) return Promise.resolve(this.drop('Dropped: the authorization context resolved to no subject.', correlationId, entityId));
     if (adapted.kind === 'thing.event') return this.sendLiveEvent(adapted.signal, { subjects }, correlationId);
+    if (adapted.kind === 'streaming.command') return Promise.resolve(this.stream(adapted.signal, { subjects }, correlationId));
     if (adapted.kind === 'thing.message' || adapted.signal.channel === 'live') return this.sendLive(adapted, { subjects }, correlationId);
     const command = adapted.signal;
     // §9: custom labels requested by the source (acknowledgementRequests.includes) or the command itself;
@@ -380,6 +394,25 @@ export class InboundPipeline implements SourceSink {
     }
   }
 
+  /**
+   * ditto: protocol-specification-streaming-subscription "Connections support" — a device streams history
+   * through the source; the events go to the reply target, addressed with the headers of the command they
+   * answer. Settled at once: the stream runs on with the requests that follow.
+   */
+  private stream(command: Extract<AdaptedSignal, { kind: 'streaming.command' }>['signal'], auth: AuthContext, correlationId: string): Outcome {
+    if (!this.o.streaming) return this.drop('Dropped: history streams are not served by this service.', correlationId, command.entityId);
+    this.streaming ??= this.o.streaming.open((message, via, failed) => this.reply({ thingId: via.entityId, headers: via.headers }, () => message, failed ? 'error' : 'response'));
+    try {
+      this.streaming.handle(command, auth);
+      return 'done';
+    } catch (err) {
+      const error = this.asDittoError(err, 'streaming command failed');
+      const entity = command.entityType === 'policy' ? { policyId: command.entityId } : { thingId: command.entityId };
+      this.reply({ thingId: command.entityId, headers: command.headers }, () => errorToProtocol(error, { ...entity, headers: command.headers, path: command.path }), 'error');
+      return this.drop(`Dropped: ${error.message}`, correlationId, command.entityId);
+    }
+  }
+
   /** A DittoError as is; anything else is an internal error, logged (with `what`) when given. */
   private asDittoError(err: unknown, what?: string): DittoError {
     if (err instanceof DittoError) return err;
@@ -392,18 +425,18 @@ export class InboundPipeline implements SourceSink {
    * only once the address resolved (a source's default reply target is `{{ header:reply-to }}`, and most
    * telemetry carries none).
    */
-  private reply(command: Pick<ThingCommand, 'thingId' | 'headers'>, message: () => ProtocolMessage, type: 'response' | 'error'): void {
+  private reply(command: Pick<ThingCommand, 'thingId' | 'headers'>, message: () => ProtocolMessage, type: 'response' | 'error'): Promise<void> {
     const rt = this.o.source.replyTarget;
-    if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type)) return;
+    if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type)) return NOT_SENT;
     let response: ProtocolMessage | undefined;
     const responseOf = () => (response ??= message());
     const resolvers = signalResolvers(command, this.o.connectionId, () => responseOf().topic);
     const address = resolveFirst(rt.address, resolvers);
-    if (address === undefined || address === '') return;
+    if (address === undefined || address === '') return NOT_SENT;
     const publisher = this.o.replyPublisher();
-    if (!publisher) return;
+    if (!publisher) return NOT_SENT;
     const json = renderProtocolMessage(responseOf()) as unknown as Record<string, unknown>;
-    void Promise.resolve(this.o.registry.mapOutgoing(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, json)).then(async (results) => {
+    return Promise.resolve(this.o.registry.mapOutgoing(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, json)).then(async (results) => {
       for (const r of results) {
         if ('error' in r) continue;
         for (const ext of r.result) {

@@ -14,11 +14,13 @@ import {
   connectionConfigurationInvalid,
   connectionFailed,
   connectionConflict,
+  connectionHistoryNotFound,
   connectionIdNotSettable,
   connectionNotFound,
 } from '../errors/connectivity.js';
-import type { ThingCommand, ThingCommandResponse } from '../model/signals.js';
-import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
+import { entityAt, historicalHeadersOf, historicalPointOf, historyOf, persistedHeaders, type History } from '../history/history.js';
+import type { DittoHeaders, ThingCommand, ThingCommandResponse } from '../model/signals.js';
+import { ConcurrentModificationError, type Change, type EntityRecord, type Store } from '../store/port.js';
 import { SecretOpenError, type SecretKeyRing } from '../util/secret-box.js';
 import { jsonEqual } from '../util/merge-patch.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
@@ -26,7 +28,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { AnyConnector } from './connector.js';
 import { ConnectivityEvents } from './events.js';
 import { ConnectionLogs } from './logs.js';
-import type { AckPort, LivePort, MappingPort } from './mapping-port.js';
+import type { AckPort, LivePort, MappingPort, StreamingPort } from './mapping-port.js';
 import { ConnectionMetrics } from './metrics.js';
 import type { Connection, ConnectionJson } from './model.js';
 import { ConnectionRuntime } from './runtime.js';
@@ -45,6 +47,8 @@ export interface ConnectionManagerOptions {
   acks?: AckPort;
   /** The live channel (§10): targets subscribe to live messages/commands, responses reach requesters; optional. */
   live?: LivePort;
+  /** History streams through sources (streaming subscription protocol); optional. */
+  streaming?: StreamingPort;
   events?: ConnectivityEvents;
   backoff?: BackoffOptions;
   /** Messages in flight per source before consumption pauses. */
@@ -57,6 +61,8 @@ export interface ConnectionManagerOptions {
   instanceId?: string;
   /** Seals the connections' secrets for the store and opens them again (TWINBRIDGE_SECRETS_KEY). */
   secrets: SecretKeyRing;
+  /** Historical reads and the headers kept with each change (default: over `store`, keeping everything, no headers). */
+  history?: History;
 }
 
 export const CONNECTION_COMMANDS = ['openConnection', 'closeConnection', 'resetConnectionMetrics', 'enableConnectionLogs', 'resetConnectionLogs'] as const;
@@ -79,8 +85,10 @@ export class ConnectionManager {
   /** Secret fields by connection type. */
   private readonly fields = new Map<string, SecretField[]>();
   private closed = false;
+  private readonly history: History;
 
   constructor(private readonly o: ConnectionManagerOptions) {
+    this.history = o.history ?? historyOf(o.store);
     this.events = o.events ?? new ConnectivityEvents((err) => o.log('error', 'connectivity event listener failed', err));
     this.connectors = new Map(o.connectors.map((c) => [c.type, c]));
     this.events.on('message', (e) => {
@@ -142,7 +150,7 @@ export class ConnectionManager {
     await this.serialise(id, async () => {
       if (this.entries.get(id) !== entry) return;
       try {
-        entry.record = await this.write(id, entry.record.value!, entry.record.revision, entry.record.created, entry.record.modified);
+        entry.record = await this.write(id, entry.record.value!, entry.record.revision, {}, entry.record.created, entry.record.modified);
         this.o.log('info', `connection ${id}: secrets sealed again with the current key`);
       } catch (err) {
         if (!(err instanceof ConcurrentModificationError)) this.o.log('warn', `connection ${id}: sealing its secrets with the current key failed; it stays as stored`, err);
@@ -176,6 +184,7 @@ export class ConnectionManager {
       mapping: o.mapping,
       acks: o.acks,
       live: o.live,
+      streaming: o.streaming,
       events: this.events,
       backoff: o.backoff ?? { minMs: 250, maxMs: 3000 },
       maxInFlight: o.maxInFlight ?? 1000,
@@ -222,23 +231,36 @@ export class ConnectionManager {
   }
 
   list(): ConnectionJson[] {
-    return [...this.entries.values()].filter((e) => e.record.value).map((e) => this.render(e));
+    return [...this.entries.values()].filter((e) => e.record.value).map((e) => this.render(e.record));
   }
 
   get(id: string): ConnectionJson {
-    return this.render(this.entry(id));
+    return this.render(this.entry(id).record);
+  }
+
+  /**
+   * GET of a connection, at `at-historical-revision` / `at-historical-timestamp` when `headers` ask for it
+   * (ditto: basic-history), with the `historical-headers` of that revision.
+   */
+  async retrieve(id: string, headers: DittoHeaders): Promise<{ connection: ConnectionJson; historicalHeaders?: string }> {
+    const entry = this.entry(id);
+    const point = historicalPointOf(headers);
+    if (point === undefined) return { connection: this.render(entry.record) };
+    const historical = await entityAt(this.history, 'connection', entry.record, point, (at) => connectionHistoryNotFound({ connectionId: id, at }));
+    if (!historical.record.value) throw connectionNotFound({ connectionId: id });
+    return { connection: this.render(this.opened(historical.record).record), historicalHeaders: historicalHeadersOf(historical) };
   }
 
   /** §11.1 the stored JSON with the read-only `_revision`, `_created`, `_modified`. */
-  private render(entry: Entry): ConnectionJson {
-    return { ...entry.record.value!, _revision: entry.record.revision, _created: entry.record.created, _modified: entry.record.modified };
+  private render(record: EntityRecord<ConnectionJson>): ConnectionJson {
+    return { ...record.value!, _revision: record.revision, _created: record.created, _modified: record.modified };
   }
 
   /**
    * POST: the ID is generated; `id` in the body is 400 (§2.9). The legacy piggyback `createConnection` names
    * its ID (`givenId`): 409 `connectivity:connection.conflict` when it is taken.
    */
-  async create(body: unknown, givenId?: string): Promise<ConnectionJson> {
+  async create(body: unknown, givenId?: string, headers: DittoHeaders = {}): Promise<ConnectionJson> {
     if (givenId === undefined && isObject(body) && 'id' in body) throw connectionIdNotSettable();
     const id = givenId ?? randomUUID();
     const connection = this.validate({ ...(body as object), id });
@@ -246,12 +268,12 @@ export class ConnectionManager {
       // A named ID may have been used and deleted before: its tombstone holds the revision to continue from.
       const stored = givenId === undefined ? undefined : await this.o.store.get('connection', id);
       if (stored?.value) throw connectionConflict({ connectionId: id });
-      const entry = this.newEntry(await this.write(id, connection.json, stored?.revision ?? 0));
+      const entry = this.newEntry(await this.write(id, connection.json, stored?.revision ?? 0, headers));
       entry.connection = connection;
       this.entries.set(id, entry);
       entry.logs.enable();
       if (connection.desired === 'open') this.startRuntime(entry);
-      return this.render(entry);
+      return this.render(entry.record);
     });
   }
 
@@ -270,14 +292,14 @@ export class ConnectionManager {
   }
 
   /** PUT: only an existing connection (404 otherwise); reconnects with the new configuration. */
-  async modify(id: string, body: unknown): Promise<void> {
+  async modify(id: string, body: unknown, headers: DittoHeaders = {}): Promise<void> {
     if (isObject(body) && body.id !== undefined && body.id !== id) {
       throw connectionConfigurationInvalid({ detail: `the field '/id' ('${String(body.id)}') differs from the ID in the path ('${id}')` });
     }
     const connection = this.validate({ ...(body as object), id });
     await this.serialise(id, async () => {
       const entry = this.entry(id);
-      entry.record = await this.write(id, connection.json, entry.record.revision, entry.record.created);
+      entry.record = await this.write(id, connection.json, entry.record.revision, headers, entry.record.created);
       await this.stopRuntime(entry);
       entry.connection = connection;
       entry.invalid = undefined;
@@ -285,18 +307,17 @@ export class ConnectionManager {
     });
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, headers: DittoHeaders = {}): Promise<void> {
     await this.serialise(id, async () => {
       const entry = this.entry(id);
       await this.stopRuntime(entry);
-      const now = new Date().toISOString();
-      await this.o.store.write([{ record: { kind: 'connection', id, revision: entry.record.revision + 1, created: entry.record.created, modified: now, value: null }, expectedRevision: entry.record.revision }]);
+      await this.write(id, null, entry.record.revision, headers, entry.record.created);
       this.entries.delete(id);
     });
   }
 
   /** `POST /connections/{id}/command` (§2.9). */
-  async command(id: string, text: string): Promise<void> {
+  async command(id: string, text: string, headers: DittoHeaders = {}): Promise<void> {
     const name = text.trim().replace(/^connectivity\.commands:/, '');
     if (!(CONNECTION_COMMANDS as readonly string[]).includes(name) || !text.trim().startsWith('connectivity.commands:')) {
       throw connectionCommandUnknown({ command: text.trim() });
@@ -310,7 +331,7 @@ export class ConnectionManager {
           if (!entry.connection) throw connectionConfigurationInvalid({ detail: entry.invalid ?? 'the stored connection is invalid' });
           if (entry.record.value!.connectionStatus !== desired) {
             const json = { ...entry.record.value!, connectionStatus: desired } as ConnectionJson;
-            entry.record = await this.write(id, json, entry.record.revision, entry.record.created);
+            entry.record = await this.write(id, json, entry.record.revision, headers, entry.record.created);
             entry.connection = { ...entry.connection, json, desired };
           }
           if (desired === 'open') {
@@ -374,16 +395,26 @@ export class ConnectionManager {
     return this.entry(id).logs.toJSON(id);
   }
 
-  /** Stores the connection with its secrets sealed; returns the record with them in clear (what is kept here). */
-  private async write(id: string, json: ConnectionJson, expectedRevision: number, created?: string, modified?: string): Promise<EntityRecord<ConnectionJson>> {
+  /**
+   * Writes the connection's next revision (`json` null: deleted) with its secrets sealed, and the request
+   * headers history keeps; returns the record with the secrets in clear (what is kept here).
+   */
+  private async write(id: string, json: ConnectionJson | null, expectedRevision: number, headers: DittoHeaders, created?: string, modified?: string): Promise<EntityRecord<ConnectionJson>> {
     const now = new Date().toISOString();
-    const { _revision, _created, _modified, ...value } = json;
-    void _revision;
-    void _created;
-    void _modified;
-    const record: EntityRecord<ConnectionJson> = { kind: 'connection', id, revision: expectedRevision + 1, created: created ?? now, modified: modified ?? now, value: { ...value, id } as ConnectionJson };
-    const sealed = sealSecrets(record.value!, this.secretFieldsOf(record.value!.connectionType), this.o.secrets);
-    await this.o.store.write([{ record: { ...record, value: sealed }, expectedRevision }]);
+    let value: ConnectionJson | null = null;
+    if (json !== null) {
+      const { _revision, _created, _modified, ...rest } = json;
+      void _revision;
+      void _created;
+      void _modified;
+      value = { ...rest, id } as ConnectionJson;
+    }
+    const record: EntityRecord<ConnectionJson> = { kind: 'connection', id, revision: expectedRevision + 1, created: created ?? now, modified: modified ?? now, value };
+    const sealed = value === null ? null : sealSecrets(value, this.secretFieldsOf(value.connectionType), this.o.secrets);
+    const change: Change = { record: { ...record, value: sealed }, expectedRevision };
+    const kept = persistedHeaders(this.history, headers);
+    if (kept !== undefined) change.headers = kept;
+    await this.o.store.write([change]);
     return record;
   }
 

@@ -5,7 +5,8 @@
 import type { DittoError } from '../errors/ditto-error.js';
 import type { AuthContext } from '../auth/context.js';
 import type { LiveOutcome, LiveResponse } from '../live/router.js';
-import type { ThingCommand, ThingEvent, ThingMessage } from '../model/signals.js';
+import type { StreamingCommand, ThingCommand, ThingEvent, ThingMessage } from '../model/signals.js';
+import type { ProtocolMessage } from '../protocol/index.js';
 import type { ExternalMessage, IncomingOutcome, ProtocolJson } from '../mapping/types.js';
 import type { StreamKind, Subscriber, Subscription } from '../streaming/subscription.js';
 
@@ -54,4 +55,18 @@ export interface LivePort {
   sendMessage(message: ThingMessage, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome>;
   sendCommand(command: ThingCommand, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome>;
   sendEvent(event: ThingEvent, auth: AuthContext): Promise<void>;
+}
+
+/**
+ * What the runtime needs of the streaming subscription protocol (history, src/history/subscriptions.ts): a
+ * handler per source, opened on the source's first streaming command; its answers go through `send`.
+ */
+export interface StreamingPort {
+  open(send: (message: ProtocolMessage, via: StreamingCommand, failed: boolean) => void | Promise<void>): StreamingHandler;
+}
+
+export interface StreamingHandler {
+  /** Throws `streaming.subscription.protocol.error` when the source holds too many subscriptions. */
+  handle(command: StreamingCommand & { path: string }, auth: AuthContext): void;
+  close(): void;
 }

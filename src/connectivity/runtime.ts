@@ -12,7 +12,7 @@ import { ClientRunner, REPLY_TARGET } from './client-runner.js';
 import type { AnyConnector, TargetHandle } from './connector.js';
 import type { ConnectivityEvents } from './events.js';
 import { InboundPipeline } from './inbound.js';
-import type { AckPort, LivePort, MapperRegistry, MappingPort } from './mapping-port.js';
+import type { AckPort, LivePort, MapperRegistry, MappingPort, StreamingPort } from './mapping-port.js';
 import type { Connection, Target } from './model.js';
 import { secretFields, secretValues } from './secrets.js';
 import { OutboundPipeline } from './outbound.js';
@@ -28,6 +28,8 @@ export interface RuntimeDeps {
   acks?: AckPort;
   /** Live signals and announcements for targets, live responses and requests from sources (§10); optional. */
   live?: LivePort;
+  /** History streams requested through sources (streaming subscription protocol); optional. */
+  streaming?: StreamingPort;
   events: ConnectivityEvents;
   backoff: BackoffOptions;
   maxInFlight: number;
@@ -104,6 +106,7 @@ export class ConnectionRuntime {
           replyPublisher,
           acks: deps.acks,
           live: deps.live,
+          streaming: deps.streaming,
           log,
         }),
     );
@@ -202,7 +205,10 @@ export class ConnectionRuntime {
     await Promise.all(runners.map((r) => r.close()));
     const registry = this.registry;
     this.registry = undefined;
-    for (const i of this.pipelines.inbound) this.deps.acks?.release(i);
+    for (const i of this.pipelines.inbound) {
+      this.deps.acks?.release(i);
+      i.close();
+    }
     this.pipelines = { inbound: [], outbound: [] };
     await registry?.close();
   }

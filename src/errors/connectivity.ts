@@ -11,6 +11,14 @@ export const connectionNotFound = defineError<{ connectionId: string }>({
   description: 'Check if the ID of your requested Connection was correct.',
 });
 
+/** ditto: ConnectionHistoryNotAccessibleException (3.2+); `at` as for things:thing.history.notfound. */
+export const connectionHistoryNotFound = defineError<{ connectionId: string; at: string }>({
+  code: 'connectivity:connection.history.notfound',
+  status: 404,
+  message: ({ connectionId, at }) => `The Connection with ID '${connectionId}' at ${at} could not be found or requester had insufficient permissions to access it.`,
+  description: 'Check if the ID of your requested Connection was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration or is from the future.',
+});
+
 /** A connection's JSON (or a part a connector checks) is invalid; the message names the field. */
 export const connectionConfigurationInvalid = defineError<{ detail: string }>({
   code: 'connectivity:connection.configuration.invalid',

@@ -13,6 +13,14 @@ export const policyNotFound = defineError<{ policyId: string }>({
   description: CHECK_ID,
 });
 
+/** ditto: PolicyHistoryNotAccessibleException (3.2+); `at` as for things:thing.history.notfound. */
+export const policyHistoryNotFound = defineError<{ policyId: string; at: string }>({
+  code: 'policies:policy.history.notfound',
+  status: 404,
+  message: ({ policyId, at }) => `The Policy with ID '${policyId}' at ${at} could not be found or requester had insufficient permissions to access it.`,
+  description: 'Check if the ID of your requested Policy was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration or is from the future.',
+});
+
 export const policyNotModifiable = defineError<{ policyId: string }>({
   code: 'policies:policy.notmodifiable',
   status: 403,

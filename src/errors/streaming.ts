@@ -47,3 +47,30 @@ export const searchSubscriptionNotFound = defineError<{ subscriptionId: string }
   message: ({ subscriptionId }) => `The search subscription '${subscriptionId}' does not exist.`,
   description: 'Subscribe first and use the subscriptionId of the created event.',
 });
+
+// ditto: protocol-specification-streaming-subscription — errors of a streaming subscription (history), sent
+// inside its `failed` event.
+
+/** ditto: StreamingSubscriptionNotFoundException — a request or cancel names no (or no longer a) subscription. */
+export const streamingSubscriptionNotFound = defineError<{ subscriptionId: string }>({
+  code: 'streaming.subscription.not.found',
+  status: 404,
+  message: ({ subscriptionId }) => `No subscription with ID '${subscriptionId}' exists.`,
+  description: 'Subscribe first and use the subscriptionId of the created event; a subscription ends after complete, failed, cancel or 60 s without a request.',
+});
+
+/** ditto: StreamingSubscriptionProtocolErrorException — the client broke the reactive-streams rules (e.g. a demand below 1). */
+export const streamingSubscriptionProtocolError = defineError<{ detail: string }>({
+  code: 'streaming.subscription.protocol.error',
+  status: 400,
+  message: ({ detail }) => detail,
+  description: 'Request a positive demand of a subscription that is still open.',
+});
+
+/** ditto: StreamingSubscriptionTimeoutException — no request for the idle timeout. */
+export const streamingSubscriptionTimeout = defineError<{ subscriptionId: string }>({
+  code: 'streaming.subscription.timeout',
+  status: 408,
+  message: ({ subscriptionId }) => `The subscription '${subscriptionId}' stopped due to a lack of interaction.`,
+  description: 'Send a request within 60 s of the previous one.',
+});

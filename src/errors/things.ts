@@ -21,12 +21,15 @@ const notModifiable = (code: string, what: string) =>
     description: 'Check if the ID of the Thing and the path were correct and you have sufficient permissions.',
   });
 
-/** ditto: ThingHistoryNotAccessibleException (3.2+) — the embedded store keeps no history beyond the current revision. */
+/**
+ * ditto: ThingHistoryNotAccessibleException (3.2+) — a revision or instant the history does not hold (in the
+ * future, past retention, before the thing existed). `at` is `revision '<n>'` or `timestamp '<instant>'`.
+ */
 export const thingHistoryNotFound = defineError<{ thingId: string; at: string }>({
   code: 'things:thing.history.notfound',
   status: 404,
   message: ({ thingId, at }) => `The Thing with ID '${thingId}' at ${at} could not be found or requester had insufficient permissions to access it.`,
-  description: 'Check if the ID of your requested Thing was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration.',
+  description: 'Check if the ID of your requested Thing was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration or is from the future.',
 });
 
 export const thingNotFound = defineError<{ thingId: string }>({

@@ -4,7 +4,7 @@
  * START-SEND-MESSAGES / START-SEND-LIVE-COMMANDS, connection targets), and the first response with
  * the same `correlation-id` wins. Nothing is persisted; no twin event is emitted.
  */
-import type { AuthContext } from '../auth/context.js';
+import { setOriginator, type AuthContext } from '../auth/context.js';
 import { commandTimeout } from '../errors/general.js';
 import { messageNotAllowed, messageTimeout } from '../errors/streaming.js';
 import { thingNotFound, thingNotModifiable } from '../errors/things.js';
@@ -13,7 +13,7 @@ import { CLAIM_SUBJECT, fromErrorResponse, fromThingCommand, fromThingCommandRes
 import type { SubscriberRegistry } from '../streaming/registry.js';
 import type { Subscriber } from '../streaming/subscription.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
-import { setOriginator, type ThingsService } from '../things/service.js';
+import type { ThingsService } from '../things/service.js';
 
 /** What a live subscriber may answer with. */
 export type LiveResponse =

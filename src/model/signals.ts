@@ -153,6 +153,20 @@ export interface PolicyCommandResponse {
   headers: DittoHeaders;
 }
 
+/** A persisted change of a policy (§4.7 `…/policies/events/{created|modified|deleted}`); only history streams them. */
+export interface PolicyEvent {
+  policyId: string;
+  action: 'created' | 'modified' | 'deleted';
+  /** The policy path, raw keys joined by '/' (`/entries/owner/resources/thing:/features`). */
+  path: string;
+  /** created/modified: the value at `path`; deleted: absent. */
+  value?: unknown;
+  revision: number;
+  /** ISO-8601 UTC. */
+  timestamp: string;
+  headers: DittoHeaders;
+}
+
 /** §4.7: announced before subjects of a policy expire. */
 export interface PolicyAnnouncement {
   policyId: string;
@@ -195,3 +209,31 @@ export type SearchEvent =
       error: { status: number; error: string; message: string; description?: string; href?: string };
       headers: DittoHeaders;
     };
+
+/**
+ * The streaming subscription protocol (history, ditto: protocol-specification-streaming-subscription): commands
+ * of a client on `{ns}/{name}/things/twin/streaming/…` or `{ns}/{name}/policies/streaming/…`.
+ */
+export type StreamingCommand = { entityType: 'thing' | 'policy'; entityId: string; headers: DittoHeaders } & (
+  | {
+      type: 'subscribeForPersistedEvents';
+      /** Negative: relative to the current revision (-1 is the current one). */
+      fromHistoricalRevision?: number;
+      /** 0 or negative: relative to the current revision (0 is the current one). */
+      toHistoricalRevision?: number;
+      /** ISO-8601 date-time. */
+      fromHistoricalTimestamp?: string;
+      toHistoricalTimestamp?: string;
+      /** RQL on each event rendered as a partial thing (thing events only). */
+      filter?: string;
+    }
+  | { type: 'request'; subscriptionId: string; demand: number }
+  | { type: 'cancel'; subscriptionId: string }
+);
+
+/** The streaming subscription protocol's events to a client (`…/streaming/{created|next|complete|failed}`). */
+export type StreamingEvent = { entityType: 'thing' | 'policy'; entityId: string; subscriptionId: string; headers: DittoHeaders } & (
+  | { type: 'created' | 'complete' }
+  | { type: 'next'; item: unknown }
+  | { type: 'failed'; error: { status: number; error: string; message: string; description?: string; href?: string } }
+);

@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PolicyAnnouncement } from '../model/signals.js';
 import type { Policy } from './model.js';
+import { durationMs } from '../util/duration.js';
 
 export interface AnnouncerOptions {
   /** Hands an announcement to the subscribers (the streaming registry). */
@@ -140,13 +141,4 @@ function* expiringSubjects(policy: Policy) {
 
 function subjectIds(policy: Policy): Set<string> {
   return new Set([...subjectsOf(policy)].map((s) => s.subjectId));
-}
-
-/** A Ditto duration (`1h`, `5m`, `30s`, `250ms`, `2d`); undefined when absent or not understood. */
-export function durationMs(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
 }

@@ -7,15 +7,16 @@
  * the latest ACCEPTED policy (the head of the StorePolicyDirectory, shared with the things service), handed
  * to the store synchronously and noted in the head at once, so the things service enforces a new policy
  * from the moment it is accepted. The caller is answered once the write is durable. Reads see durable
- * state only. Policy changes are journaled without events: §2.8 policy events are not delivered to
- * subscribers.
+ * state only. Policy changes are journaled with their events for history (streamed by the streaming
+ * subscription protocol), never published: §2.8 policy events are not delivered to subscribers.
  */
-import type { AuthContext } from '../auth/context.js';
+import { setOriginator, type AuthContext } from '../auth/context.js';
 import { DittoError } from '../errors/ditto-error.js';
 import * as errors from '../errors/policies.js';
 import { isValidNamespacedId, namespaceOf } from '../model/ids.js';
-import type { DittoHeaders } from '../model/signals.js';
-import { ConcurrentModificationError, type EntityRecord, type Store } from '../store/port.js';
+import { entityAt, historicalHeadersOf, historicalPointOf, historyOf, persistedHeaders, type History } from '../history/history.js';
+import type { DittoHeaders, PolicyEvent } from '../model/signals.js';
+import { ConcurrentModificationError, type Change, type EntityRecord, type Store } from '../store/port.js';
 import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
 import { jsonEqual } from '../util/merge-patch.js';
 import { applyFieldSelector } from '../util/field-selector.js';
@@ -69,6 +70,8 @@ export interface PoliciesServiceOptions {
   now?: () => Date;
   /** After each durable policy write of this service (subject announcements, src/policies/announcements.ts). */
   onChanged?: (policyId: string, previous: Policy | undefined, next: Policy | null) => void;
+  /** Historical reads and the headers kept with each change (default: over `store`, keeping everything, no headers). */
+  history?: History;
 }
 
 type PolicyRecord = EntityRecord<Policy>;
@@ -82,6 +85,7 @@ export class PoliciesService {
   private readonly directory: StorePolicyDirectory;
   private readonly maxPolicyBytes: number;
   private readonly now: () => Date;
+  private readonly history: History;
   onChanged: PoliciesServiceOptions['onChanged'];
 
   constructor(options: PoliciesServiceOptions) {
@@ -90,6 +94,7 @@ export class PoliciesService {
     this.maxPolicyBytes = options.maxPolicyBytes ?? 100 * 1024;
     this.now = options.now ?? (() => new Date());
     this.onChanged = options.onChanged;
+    this.history = options.history ?? historyOf(options.store);
   }
 
   /**
@@ -119,6 +124,7 @@ export class PoliciesService {
   /** Executes a policy command for `auth`; resolves with the response or rejects with a DittoError. */
   async execute(command: PolicyCommand, auth: AuthContext): Promise<PolicyCommandResponse> {
     if (!isValidNamespacedId(command.policyId)) throw errors.policyIdInvalid({ id: command.policyId });
+    setOriginator(command.headers, auth);
     if (command.action === 'retrieve') return this.retrieve(command, auth);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -135,11 +141,16 @@ export class PoliciesService {
 
   private async retrieve(command: PolicyCommand, auth: AuthContext): Promise<PolicyCommandResponse> {
     const { policyId, path } = command;
-    const record = (await this.store.get('policy', policyId)) as PolicyRecord | undefined;
-    if (!record?.value) throw errors.policyNotFound({ policyId });
+    const current = (await this.store.get('policy', policyId)) as PolicyRecord | undefined;
+    if (!current?.value) throw errors.policyNotFound({ policyId });
     const enforcer = await this.directory.enforcerFor(policyId);
     // ditto: §14 item 2 — no READ at all is 404, never 403.
     if (!enforcer?.hasPartial('policy:/', auth.subjects, READ)) throw errors.policyNotFound({ policyId });
+    // ditto: basic-history — the policy as it was, enforced and pruned by the policy as it is now.
+    const point = historicalPointOf(command.headers);
+    const entry = point === undefined ? undefined : await entityAt(this.history, 'policy', current, point, (at) => errors.policyHistoryNotFound({ policyId, at }));
+    const record = (entry?.record ?? current) as PolicyRecord;
+    if (!record.value) throw errors.policyNotFound({ policyId });
     const segments = segmentsOf(path);
     const value = getAt(record.value, segments);
     if (value === undefined) throw notFound(policyId, path);
@@ -152,7 +163,7 @@ export class PoliciesService {
     if (command.fields !== undefined && isPlainObject(pruned)) {
       result = applyFieldSelector(path.kind === 'policy' ? withSpecialFields(pruned, record) : pruned, command.fields);
     }
-    return respond(command, 200, result, { etag });
+    return respond(command, 200, result, entry === undefined ? { etag } : { etag, 'historical-headers': historicalHeadersOf(entry) });
   }
 
   // --------------------------------------------------------------------------------------------- writes
@@ -235,7 +246,14 @@ export class PoliciesService {
       modified: timestamp,
       value: next,
     };
-    const writing = this.store.write([{ record, expectedRevision: previous?.revision ?? 0 }]);
+    const segments = segmentsOf(command.path);
+    // Journaled for history only (§2.8: policy events are not published).
+    const event: PolicyEvent = { policyId: command.policyId, action: next === null || command.action === 'delete' ? 'deleted' : status === 201 ? 'created' : 'modified', path: '/' + segments.join('/'), revision, timestamp, headers: {} };
+    if (event.action !== 'deleted') event.value = getAt(next, segments);
+    const change: Change = { record, expectedRevision: previous?.revision ?? 0, event: { event } };
+    const kept = persistedHeaders(this.history, command.headers);
+    if (kept !== undefined) change.headers = kept;
+    const writing = this.store.write([change]);
     this.directory.noteAccepted(record);
     try {
       await writing;
@@ -244,7 +262,6 @@ export class PoliciesService {
       throw err;
     }
     this.onChanged?.(command.policyId, previous?.value ?? undefined, next);
-    const segments = segmentsOf(command.path);
     const etag = next === null || command.action === 'delete' ? undefined : segments.length === 0 ? revisionTag(revision) : hashTag(getAt(next, segments));
     return respond(command, status, responseValue, etag ? { etag } : {});
   }

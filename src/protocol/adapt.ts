@@ -15,6 +15,8 @@ import type {
   RetrieveThingsResponse,
   SearchCommand,
   SearchEvent,
+  StreamingCommand,
+  StreamingEvent,
   ThingCommand,
   ThingCommandResponse,
   ThingEvent,
@@ -41,6 +43,7 @@ import {
   toPolicyCommandResponse,
 } from './policies.js';
 import { fromSearchCommand, fromSearchEvent, toSearchCommand, toSearchEvent } from './search.js';
+import { fromStreamingCommand, fromStreamingEvent, toStreamingCommand, toStreamingEvent } from './streaming.js';
 import {
   fromRetrieveThings,
   fromRetrieveThingsResponse,
@@ -71,13 +74,16 @@ export type AdaptedSignal =
   | { kind: 'policy.announcement'; signal: PolicyAnnouncement }
   | { kind: 'connection.announcement'; signal: ConnectionAnnouncement }
   | { kind: 'search.command'; signal: SearchCommand }
-  | { kind: 'search.event'; signal: SearchEvent };
+  | { kind: 'search.event'; signal: SearchEvent }
+  | { kind: 'streaming.command'; signal: StreamingCommand & { path: string } }
+  | { kind: 'streaming.event'; signal: StreamingEvent };
 
 const SEARCH_COMMANDS = new Set(['subscribe', 'request', 'cancel']);
+const STREAMING_COMMANDS = new Set(['subscribeForPersistedEvents', 'request', 'cancel']);
 
 /**
  * The typed signal of a message. A `status` marks responses (§4.1). Throws the conversion's error, or
- * `protocoladapter:unknown.signal` for topics with no signal here (streaming, policy events, migrate).
+ * `protocoladapter:unknown.signal` for topics with no signal here (policy events, migrate).
  */
 export function toSignal(msg: ProtocolMessage, options: AckParseOptions = {}): AdaptedSignal {
   const { topic } = msg;
@@ -116,7 +122,9 @@ export function toSignal(msg: ProtocolMessage, options: AckParseOptions = {}): A
         ? { kind: 'search.command', signal: toSearchCommand(msg) }
         : { kind: 'search.event', signal: toSearchEvent(msg) };
     case 'streaming':
-      break;
+      return STREAMING_COMMANDS.has(topic.action ?? '')
+        ? { kind: 'streaming.command', signal: toStreamingCommand(msg) }
+        : { kind: 'streaming.event', signal: toStreamingEvent(msg) };
   }
   throw unknownSignal({ signal: formatTopic(topic) });
 }
@@ -154,5 +162,9 @@ export function fromSignal(adapted: AdaptedSignal): ProtocolMessage {
       return fromSearchCommand(adapted.signal);
     case 'search.event':
       return fromSearchEvent(adapted.signal);
+    case 'streaming.command':
+      return fromStreamingCommand(adapted.signal, adapted.signal.path);
+    case 'streaming.event':
+      return fromStreamingEvent(adapted.signal);
   }
 }

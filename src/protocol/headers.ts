@@ -19,6 +19,7 @@ const JSON_TYPES: Record<string, HeaderJsonType> = {
   'ditto-weak-ack': 'boolean',
   version: 'integer',
   'put-metadata': 'json',
+  'historical-headers': 'json',
 };
 
 const LIST_HEADERS = new Set(['requested-acks', 'declared-acks']);

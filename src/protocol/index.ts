@@ -11,4 +11,5 @@ export * from './messages.js';
 export * from './acks.js';
 export * from './policies.js';
 export * from './search.js';
+export * from './streaming.js';
 export * from './adapt.js';

@@ -11,6 +11,7 @@ import type {
   PolicyCommand,
   PolicyCommandAction,
   PolicyCommandResponse,
+  PolicyEvent,
 } from '../model/signals.js';
 import { isPlainObject } from '../util/json-pointer.js';
 import type { ProtocolMessage } from './message.js';
@@ -172,6 +173,15 @@ export function fromPolicyCommandResponse(response: PolicyCommandResponse): Prot
     status: response.status,
   };
   if (response.value !== undefined) msg.value = response.value;
+  return msg;
+}
+
+/** A policy event (§4.7 `…/policies/events/{created|modified|deleted}`) with `revision` and `timestamp`. */
+export function fromPolicyEvent(event: PolicyEvent): ProtocolMessage {
+  const msg: ProtocolMessage = { topic: policyTopic(event.policyId, 'events', event.action), headers: event.headers, path: event.path };
+  if (event.value !== undefined && event.action !== 'deleted') msg.value = event.value;
+  msg.revision = event.revision;
+  msg.timestamp = event.timestamp;
   return msg;
 }
 

@@ -29,6 +29,44 @@ export interface Change {
   event?: unknown;
   /** `JSON.stringify(record.value)` when the writer made it already (a store may use it instead of its own). */
   valueJson?: string;
+  /** Headers of the request kept with this revision (ditto: historical-headers-to-persist); absent: none. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * One revision of an entity as the store keeps it for history (ditto: basic-history): the record as it was
+ * after the change, with what was journaled beside it.
+ */
+export interface HistoryEntry {
+  /** The journal position of the change. */
+  seq: number;
+  /** The entity after the change; `value` null when the change deleted it. */
+  record: EntityRecord;
+  event?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Revisions of one entity to read, in revision order. Instants are epoch milliseconds of `record.modified`. */
+export interface HistoryRange {
+  /** First and last revision, inclusive. */
+  fromRevision: number;
+  toRevision: number;
+  /** Only revisions modified strictly after this instant. */
+  after?: number;
+  /** Ends at the first revision modified at or after this instant. */
+  before?: number;
+}
+
+/**
+ * How long history is kept: a revision older than this is dropped by `compactHistory`, except each entity's
+ * latest revision, which is its current state. Things and policies may be kept longer or shorter per
+ * namespace (the part of the ID before the first ':').
+ */
+export interface HistoryRetention {
+  /** Milliseconds; undefined keeps history forever. */
+  defaultMs?: number;
+  /** Per namespace: milliseconds, or null to keep that namespace's history forever. */
+  namespaces?: Readonly<Record<string, number | null>>;
 }
 
 export interface JournalEntry {
@@ -80,4 +118,27 @@ export interface Store {
    * of its schema), e.g. the key that seals search cursors, so that one instance opens another's cursor.
    */
   sharedKey(name: string): Promise<Buffer>;
+  /**
+   * History: the latest revision the store keeps whose revision is at most `revision` (when given) and which
+   * was modified strictly before `before` (epoch ms, when given); undefined when it keeps none.
+   */
+  historyAt(kind: EntityKind, id: string, point: { revision?: number; before?: number }): Promise<HistoryEntry | undefined>;
+  /** History: the kept revisions of one entity within `range`, in revision order. */
+  history(kind: EntityKind, id: string, range: HistoryRange): AsyncIterable<HistoryEntry>;
+  /**
+   * Drops history older than `retention` allows as of `now` (epoch ms); the current state of every entity,
+   * its latest revision, stays. Resolves with the number of revisions dropped.
+   */
+  compactHistory(retention: HistoryRetention, now: number): Promise<number>;
+}
+
+/** The retention cutoff (epoch ms) of one entity as of `now`: revisions modified before it go; undefined: none go. */
+export function retentionCutoff(retention: HistoryRetention, kind: EntityKind, id: string, now: number): number | undefined {
+  let ms = retention.defaultMs;
+  if (kind !== 'connection' && retention.namespaces !== undefined) {
+    const colon = id.indexOf(':');
+    const namespace = colon < 0 ? '' : id.slice(0, colon);
+    if (Object.prototype.hasOwnProperty.call(retention.namespaces, namespace)) ms = retention.namespaces[namespace] ?? undefined;
+  }
+  return ms === undefined ? undefined : now - ms;
 }

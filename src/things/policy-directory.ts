@@ -5,7 +5,7 @@
  */
 import type { AuthContext } from '../auth/context.js';
 import type { DittoHeaders } from '../model/signals.js';
-import type { EntityRecord } from '../store/port.js';
+import type { Change, EntityRecord } from '../store/port.js';
 
 export type Permission = 'READ' | 'WRITE' | 'EXECUTE';
 
@@ -45,7 +45,7 @@ export interface PolicyDirectory {
    */
   prepareForThing(request: ThingPolicyRequest): Promise<{
     enforcer: ThingEnforcer;
-    change?: { record: EntityRecord; expectedRevision: number };
+    change?: Change;
   }>;
   /**
    * A thing may be given an existing policy (created with its `policyId`, or moved to it) only by a

@@ -7,10 +7,10 @@
  * one thing are applied in arrival order and many of them share one durable commit. The caller is
  * answered, and the event published, only once the write is durable. Reads see durable state only.
  */
-import type { AuthContext } from '../auth/context.js';
+import { setOriginator, type AuthContext } from '../auth/context.js';
 import type { SignalBus } from '../bus/signal-bus.js';
 import { DittoError } from '../errors/ditto-error.js';
-import { headerInvalid, jsonFormatInvalid } from '../errors/general.js';
+import { jsonFormatInvalid } from '../errors/general.js';
 import {
   conditionFailed,
   policyIdNotAllowed,
@@ -42,6 +42,7 @@ import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, setAt } from '../util/json-pointer.js';
 import { applyMergePatch, jsonEqual, minimizeMergePatch, touchedPaths } from '../util/merge-patch.js';
 import { compileTemplate, parseRefName, refResolver, resolveOrThrow } from '../placeholders/index.js';
+import { entityAt, historicalHeadersOf, historicalPointOf, historyOf, persistedHeaders, type History } from '../history/history.js';
 import type { PolicyDirectory, ThingEnforcer } from './policy-directory.js';
 
 export interface ThingsServiceOptions {
@@ -58,6 +59,8 @@ export interface ThingsServiceOptions {
    * failed (412) on the cached head is decided again once on a freshly loaded head.
    */
   sharedStore?: boolean;
+  /** Historical reads and the headers kept with each change (default: over `store`, keeping everything, no headers). */
+  history?: History;
 }
 
 /** A thing as stored: its JSON plus the record's revision and timestamps. */
@@ -80,6 +83,7 @@ export class ThingsService {
   /** Per thing, the gate of the last command waiting to be decided (see write()). */
   private readonly waiting = new Map<string, Promise<void>>();
   private readonly sharedStore: boolean;
+  private readonly history: History;
   /** Scale-out: resolves when remote events committed before this instance's latest write are published. */
   private publishOrder: (() => Promise<void> | undefined) | undefined;
 
@@ -91,6 +95,7 @@ export class ThingsService {
     this.now = options.now ?? (() => new Date());
     this.evaluateCondition = options.evaluateCondition;
     this.sharedStore = options.sharedStore ?? false;
+    this.history = options.history ?? historyOf(options.store);
   }
 
   /**
@@ -174,6 +179,7 @@ export class ThingsService {
    */
   retrieveNow(command: ThingCommand, auth: AuthContext): ThingCommandResponse | undefined {
     if (!this.store.getSync || !isValidNamespacedId(command.thingId)) return undefined;
+    if (command.headers['at-historical-revision'] !== undefined || command.headers['at-historical-timestamp'] !== undefined) return undefined;
     const resource = thingResourceAt(command.path);
     const stored = this.store.getSync('thing', command.thingId) as ThingRecord | undefined;
     const policyId = stored?.value?.policyId;
@@ -186,11 +192,32 @@ export class ThingsService {
   private async retrieve(command: ThingCommand, resource: ThingResource, auth: AuthContext): Promise<ThingCommandResponse> {
     const { thingId } = command;
     // A store that keeps its state in memory, and a cached policy, answer without a promise.
-    const stored = (this.store.getSync ? this.store.getSync('thing', thingId) : await this.store.get('thing', thingId)) as ThingRecord | undefined;
-    if (!stored?.value) throw thingNotFound({ thingId });
-    const policyId = stored.value.policyId;
+    const current = (this.store.getSync ? this.store.getSync('thing', thingId) : await this.store.get('thing', thingId)) as ThingRecord | undefined;
+    if (!current?.value) throw thingNotFound({ thingId });
+    const policyId = current.value.policyId;
     const enforcer = policyId !== undefined && this.policies.isLoaded(policyId) ? this.policies.enforcerOfHead(policyId) : await this.policies.enforcerFor(policyId);
+    const point = historicalPointOf(command.headers);
+    if (point === undefined) return this.retrieveOf(command, resource, auth, current, enforcer, policyId);
+    // ditto: basic-history — the thing as it was, enforced and pruned with its policy as it is now; who may
+    // not read the thing learns nothing of its history.
+    if (!enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
+    const entry = await entityAt(this.history, 'thing', current, point, (at) => thingHistoryNotFound({ thingId, at }));
+    if (!entry.record.value) throw thingNotFound({ thingId });
+    const response = await this.retrieveOf(command, resource, auth, entry.record as ThingRecord, enforcer, policyId);
+    response.headers['historical-headers'] = historicalHeadersOf(entry);
+    return response;
+  }
+
+  /**
+   * A retrieve of `stored` (the current record, or one from history) enforced by `enforcer`, the policy
+   * `policyId` as it is now; a promise only to add `_policy`.
+   */
+  private retrieveOf(command: ThingCommand, resource: ThingResource, auth: AuthContext, stored: ThingRecord, enforcer: ThingEnforcer | undefined, policyId: string | undefined): ThingCommandResponse | Promise<ThingCommandResponse> {
     if (!selectsPolicy(command, resource)) return this.read(command, resource, auth, stored, enforcer);
+    return this.retrieveWithPolicy(command, resource, auth, stored, enforcer, policyId);
+  }
+
+  private async retrieveWithPolicy(command: ThingCommand, resource: ThingResource, auth: AuthContext, stored: ThingRecord, enforcer: ThingEnforcer | undefined, policyId: string | undefined): Promise<ThingCommandResponse> {
     // ditto: §1.2, §2.2 `fields=_policy` (of the whole thing) is exempt from precondition checks.
     const { record, pruned } = this.visible(command, resource, auth, stored, enforcer);
     this.checkCondition(command.headers, record, enforcer!, auth);
@@ -217,7 +244,6 @@ export class ThingsService {
   private visible(command: ThingCommand, resource: ThingResource, auth: AuthContext, stored: ThingRecord | undefined, enforcer: ThingEnforcer | undefined): { record: ThingRecord; value: unknown; pruned: unknown } {
     const { thingId } = command;
     if (!stored?.value || !enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
-    checkHistorical(command.headers, stored);
     const value = getAt(stored.value, resource.segments);
     if (value === undefined) throw resourceNotFound(resource, thingId);
     const pruned = enforcer.filterReadable('thing', resource.pointer, value, auth.subjects);
@@ -449,7 +475,7 @@ export class ThingsService {
     change: Pick<ThingEvent, 'action' | 'value'>,
     status: number,
     responseValue: unknown,
-    policyChange?: { record: EntityRecord; expectedRevision: number },
+    policyChange?: Change,
   ): Promise<ThingCommandResponse> {
     const { thingId } = command;
     // The value's text: its size is checked here, and the store writes it (the PostgreSQL store makes its own).
@@ -480,6 +506,11 @@ export class ThingsService {
     if (change.value !== undefined) event.value = change.value;
     const policyId = next?.policyId ?? previous?.value?.policyId;
     const thingChange: Change = { record, expectedRevision: previous?.revision ?? 0, event: { event, policyId }, valueJson };
+    const kept = persistedHeaders(this.history, command.headers);
+    if (kept !== undefined) {
+      thingChange.headers = kept;
+      if (policyChange) policyChange.headers = kept;
+    }
     const writing = this.store.write(policyChange ? [policyChange, thingChange] : [thingChange]);
     this.head.set(thingId, record);
     if (policyChange) this.policies.noteAccepted(policyChange.record);
@@ -585,12 +616,6 @@ export function withSpecialFields(thing: Record<string, unknown>, record: ThingR
   return extended(thing, { _namespace: namespaceOf(record.id), _revision: record.revision, _created: record.created, _modified: record.modified });
 }
 
-/** ditto: §4.1 `ditto-originator` is the first subject of whoever caused a signal; Ditto sets it, a client cannot. */
-export function setOriginator(headers: DittoHeaders, auth: AuthContext): void {
-  if (auth.subjects.length > 0) headers['ditto-originator'] = auth.subjects[0];
-  else delete headers['ditto-originator'];
-}
-
 /** ditto: §2.2 `if-equal: skip` and a write that would change nothing: 412, no revision, no event. */
 function unchanged(option: string): DittoError {
   return preconditionFailed({ header: 'if-equal', value: option }, { description: IF_EQUAL_SKIPPED });
@@ -599,23 +624,4 @@ function unchanged(option: string): DittoError {
 /** ditto: §1.2 whether a retrieve of the whole thing selects `_policy` (`fields=_policy`, which skips preconditions). */
 function selectsPolicy(command: ThingCommand, resource: ThingResource): boolean {
   return resource.kind === 'thing' && command.fields !== undefined && '_policy' in applyFieldSelector({ _policy: true }, command.fields);
-}
-
-/**
- * ditto: §2.1 `at-historical-revision` / `at-historical-timestamp`: only the current revision is kept, so a
- * read is answered when it asks for the current state (its revision, or a time since its last change) and is
- * 404 `things:thing.history.notfound` otherwise.
- */
-function checkHistorical(headers: DittoHeaders, record: ThingRecord): void {
-  const revision = headers['at-historical-revision'];
-  if (revision !== undefined) {
-    if (!/^\d+$/.test(revision.trim())) throw headerInvalid({ name: 'at-historical-revision', detail: `'${revision}' is not a revision number.` });
-    if (Number(revision) !== record.revision) throw thingHistoryNotFound({ thingId: record.id, at: `revision '${revision.trim()}'` });
-  }
-  const timestamp = headers['at-historical-timestamp'];
-  if (timestamp !== undefined) {
-    const at = Date.parse(timestamp);
-    if (Number.isNaN(at)) throw headerInvalid({ name: 'at-historical-timestamp', detail: `'${timestamp}' is not an ISO-8601 timestamp.` });
-    if (at < Date.parse(record.modified)) throw thingHistoryNotFound({ thingId: record.id, at: `timestamp '${timestamp}'` });
-  }
 }

@@ -561,14 +561,20 @@ describe('policies and things', () => {
     expect((await svc.request('GET', `/api/2/things/${enc(thingId)}`, { auth: 'bob:bob' })).status).toBe(404);
   });
 
-  it('does not publish policy changes as thing events', async () => {
-    const events: unknown[] = [];
+  it('does not publish policy changes as thing events; it journals them as policy events for history', async () => {
+    const thingEvents: unknown[] = [];
+    const policyEvents: unknown[] = [];
+    const unsubscribe = svc.services.bus.subscribeThingEvents((p) => thingEvents.push(p));
     const seqBefore = svc.services.store.lastSeq();
     const id = await createPolicy();
     await svc.request('PUT', `/api/2/policies/${enc(id)}/entries/x`, { body: policyBody.entries.readers });
-    const journal = svc.services.store.readJournal(seqBefore);
-    for await (const entry of journal) if (entry.kind === 'policy') events.push(entry);
-    expect(events).toEqual([]);
+    unsubscribe();
+    for await (const entry of svc.services.store.readJournal(seqBefore)) policyEvents.push(entry.event);
+    expect(thingEvents).toEqual([]);
+    expect(policyEvents).toMatchObject([
+      { event: { policyId: id, action: 'created', path: '/', revision: 1 } },
+      { event: { policyId: id, action: 'created', path: '/entries/x', value: policyBody.entries.readers, revision: 2 } },
+    ]);
   });
 });
 

@@ -354,22 +354,6 @@ describe('if-equal (§2.2)', () => {
   });
 });
 
-describe('historical reads (§2.1)', () => {
-  it('answers the current revision, and 404 things:thing.history.notfound for one the store no longer keeps', async () => {
-    const id = await createThing({ attributes: { a: 1 } });
-    const created = Date.now();
-    await new Promise((r) => setTimeout(r, 5));
-    expect((await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, { body: 2 })).status).toBe(204);
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes/a?at-historical-revision=2`)).json).toBe(2);
-    const old = await svc.request('GET', `/api/2/things/${enc(id)}?at-historical-revision=1`);
-    expect(old.status).toBe(404);
-    expect(old.json.error).toBe('things:thing.history.notfound');
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}`, { headers: { 'at-historical-timestamp': new Date().toISOString() } })).status).toBe(200);
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}`, { headers: { 'at-historical-timestamp': new Date(created).toISOString() } })).json.error).toBe('things:thing.history.notfound');
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}?at-historical-revision=latest`)).json.error).toBe('header.invalid');
-  });
-});
-
 describe('ETags and conditional requests (§2.2, §14.5)', () => {
   it('answers 304 to a GET whose If-None-Match matches the current ETag, 200 otherwise', async () => {
     const id = await createThing();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { ConcurrentModificationError, type EntityRecord, type Store } from '../../src/store/port.js';
+import { ConcurrentModificationError, type EntityKind, type EntityRecord, type HistoryEntry, type Store } from '../../src/store/port.js';
 import type { ConnectionJson } from '../../src/connectivity/model.js';
 import { openSecrets, sealSecrets, secretFields } from '../../src/connectivity/secrets.js';
 import { SecretKeyRing, SecretOpenError } from '../../src/util/secret-box.js';
@@ -28,6 +28,19 @@ const thing = (id: string, revision: number, value: unknown = { thingId: id, n: 
   modified: at,
   value,
 });
+
+/** An instant `minute` minutes into 2026 (ISO text and epoch ms). */
+const minute = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
+const ms = (m: number) => Date.parse(minute(m));
+const version = (kind: EntityKind, id: string, revision: number, m: number, value: unknown = { id, revision }): EntityRecord => ({
+  kind,
+  id,
+  revision,
+  created: minute(0),
+  modified: minute(m),
+  value,
+});
+const revisions = (entries: HistoryEntry[]) => entries.map((e) => e.record.revision);
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -176,6 +189,113 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       const onDiskAfter = await harness.persisted(store);
       for (const secret of [password, clientKey]) expect(onDiskAfter).not.toContain(secret);
       await store.close();
+    });
+
+    describe('history', () => {
+      /** Revisions 1…5 of `ns:h` at minutes 1…5, with events, and headers on revision 2. */
+      async function fiveRevisions(store: Store): Promise<void> {
+        for (let r = 1; r <= 5; r++) {
+          await store.write([
+            { record: version('thing', 'ns:h', r, r), expectedRevision: r - 1, event: { revision: r }, ...(r === 2 ? { headers: { 'ditto-originator': 'nginx:ditto' } } : {}) },
+          ]);
+        }
+      }
+
+      it('keeps every revision, readable by revision and by instant, across a reopen', async () => {
+        let store = await harness.create();
+        await fiveRevisions(store);
+        for (let pass = 0; pass < 2; pass++) {
+          const third = await store.historyAt('thing', 'ns:h', { revision: 3 });
+          expect(third).toMatchObject({ record: version('thing', 'ns:h', 3, 3), event: { revision: 3 } });
+          expect(third?.headers).toBeUndefined();
+          expect((await store.historyAt('thing', 'ns:h', { revision: 2 }))?.headers).toEqual({ 'ditto-originator': 'nginx:ditto' });
+          // The latest revision modified strictly before the instant.
+          expect((await store.historyAt('thing', 'ns:h', { before: ms(3) + 1 }))?.record.revision).toBe(3);
+          expect((await store.historyAt('thing', 'ns:h', { before: ms(3) }))?.record.revision).toBe(2);
+          expect(await store.historyAt('thing', 'ns:h', { before: ms(1) })).toBeUndefined();
+          expect((await store.historyAt('thing', 'ns:h', { revision: 4, before: ms(9) }))?.record.revision).toBe(4);
+          expect((await store.historyAt('thing', 'ns:h', {}))?.record.revision).toBe(5);
+          expect(await store.historyAt('thing', 'ns:other', { revision: 1 })).toBeUndefined();
+          expect(await store.historyAt('policy', 'ns:h', { revision: 1 })).toBeUndefined();
+          store = await harness.reopen(store);
+        }
+        await store.close();
+      });
+
+      it('streams a range of revisions in order, bounded by revisions and instants', async () => {
+        const store = await harness.create();
+        await fiveRevisions(store);
+        const range = (r: Parameters<Store['history']>[2]) => collect(store.history('thing', 'ns:h', r)).then(revisions);
+        expect(await range({ fromRevision: 0, toRevision: Number.MAX_SAFE_INTEGER })).toEqual([1, 2, 3, 4, 5]);
+        expect(await range({ fromRevision: 2, toRevision: 4 })).toEqual([2, 3, 4]);
+        expect(await range({ fromRevision: 0, toRevision: 9, after: ms(2) })).toEqual([3, 4, 5]);
+        expect(await range({ fromRevision: 0, toRevision: 9, before: ms(4) })).toEqual([1, 2, 3]);
+        expect(await range({ fromRevision: 2, toRevision: 9, after: ms(1), before: ms(5) })).toEqual([2, 3, 4]);
+        expect(await range({ fromRevision: 6, toRevision: 9 })).toEqual([]);
+        const [second] = await collect(store.history('thing', 'ns:h', { fromRevision: 2, toRevision: 2 }));
+        expect(second).toMatchObject({ record: version('thing', 'ns:h', 2, 2), event: { revision: 2 }, headers: { 'ditto-originator': 'nginx:ditto' } });
+        // An entry's seq is its journal position: the journal after it holds the later revisions.
+        const later = await collect(store.readJournal(second.seq));
+        expect(later.filter((e) => e.id === 'ns:h').map((e) => e.revision)).toEqual([3, 4, 5]);
+        await store.close();
+      });
+
+      it('keeps the history of every kind, deletions and re-creations included', async () => {
+        let store = await harness.create();
+        for (const kind of ['thing', 'policy', 'connection'] as const) {
+          await store.write([{ record: version(kind, 'ns:k', 1, 1), expectedRevision: 0 }]);
+          await store.write([{ record: version(kind, 'ns:k', 2, 2, null), expectedRevision: 1 }]);
+          await store.write([{ record: version(kind, 'ns:k', 3, 3, { again: true }), expectedRevision: 2 }]);
+        }
+        store = await harness.reopen(store);
+        for (const kind of ['thing', 'policy', 'connection'] as const) {
+          const all = await collect(store.history(kind, 'ns:k', { fromRevision: 1, toRevision: 3 }));
+          expect(all.map((e) => e.record.value)).toEqual([{ id: 'ns:k', revision: 1 }, null, { again: true }]);
+        }
+        await store.close();
+      });
+
+      it('drops history past retention, per namespace, and keeps every current state, across a reopen', async () => {
+        let store = await harness.create();
+        // ns:h revisions at minutes 1…5; keep:h and short:h revisions at 1 and 2; ns:once once at minute 1.
+        await fiveRevisions(store);
+        for (const id of ['keep:h', 'short:h']) {
+          await store.write([{ record: version('thing', id, 1, 1), expectedRevision: 0 }]);
+          await store.write([{ record: version('thing', id, 2, 2), expectedRevision: 1 }]);
+        }
+        await store.write([{ record: version('thing', 'ns:once', 1, 1), expectedRevision: 0 }]);
+        // A policy and a thing written together; the thing changes later, the policy does not.
+        await store.write([
+          { record: version('policy', 'ns:pair', 1, 1), expectedRevision: 0 },
+          { record: version('thing', 'ns:pair', 1, 1), expectedRevision: 0 },
+        ]);
+        await store.write([{ record: version('thing', 'ns:pair', 2, 2), expectedRevision: 1 }]);
+        // As of minute 6 with 2 minutes of history: revisions modified before minute 4 go.
+        const dropped = await store.compactHistory({ defaultMs: 2 * 60_000, namespaces: { keep: null, short: 0 } }, ms(6));
+        expect(dropped).toBe(3 + 1 + 1);
+        for (let pass = 0; pass < 2; pass++) {
+          expect(revisions(await collect(store.history('thing', 'ns:h', { fromRevision: 0, toRevision: 9 })))).toEqual([4, 5]);
+          expect(await store.historyAt('thing', 'ns:h', { revision: 3 })).toBeUndefined();
+          expect(revisions(await collect(store.history('thing', 'keep:h', { fromRevision: 0, toRevision: 9 })))).toEqual([1, 2]);
+          expect(revisions(await collect(store.history('thing', 'short:h', { fromRevision: 0, toRevision: 9 })))).toEqual([2]);
+          // Current states stay, in the store and in history.
+          expect((await store.historyAt('thing', 'ns:once', {}))?.record).toEqual(version('thing', 'ns:once', 1, 1));
+          expect((await store.historyAt('policy', 'ns:pair', { revision: 1 }))?.record).toEqual(version('policy', 'ns:pair', 1, 1));
+          expect(revisions(await collect(store.history('thing', 'ns:pair', { fromRevision: 0, toRevision: 9 })))).toEqual([2]);
+          expect(await store.get('thing', 'ns:h')).toEqual(version('thing', 'ns:h', 5, 5));
+          expect(await store.get('policy', 'ns:pair')).toEqual(version('policy', 'ns:pair', 1, 1));
+          expect(await collect(store.list('thing'))).toHaveLength(5);
+          store = await harness.reopen(store);
+        }
+        // Writing goes on, and the new revisions are history too.
+        await store.write([{ record: version('thing', 'ns:h', 6, 7), expectedRevision: 5, event: { revision: 6 } }]);
+        expect(revisions(await collect(store.history('thing', 'ns:h', { fromRevision: 0, toRevision: 9 })))).toEqual([4, 5, 6]);
+        expect(await store.compactHistory({ defaultMs: 2 * 60_000, namespaces: { keep: null, short: 0 } }, ms(6))).toBe(0);
+        expect(await store.compactHistory({}, ms(60))).toBe(0);
+        store = await harness.reopen(store);
+        expect((await store.get('thing', 'ns:h'))?.revision).toBe(6);
+        await store.close();
+      });
     });
   });
 }

@@ -10,10 +10,10 @@ const rec = (id: string, revision: number, kind: EntityRecord['kind'] = 'thing')
 const change = (id: string, revision: number, event?: unknown): Change => ({ record: rec(id, revision), expectedRevision: revision - 1, event });
 
 describe('group commit decision', () => {
-  it('accepts a chain of revisions of one entity and keeps only the last record', () => {
+  it('accepts a chain of revisions of one entity and journals each revision', () => {
     const d = decideBatch([[change('a', 2, 'e2')], [change('a', 3, 'e3')]], new Map([[entityKey('thing', 'a'), 1]]));
     expect(d.outcomes).toEqual([undefined, undefined]);
-    expect(d.records.map((r) => r.revision)).toEqual([3]);
+    expect(d.journal.map((j) => j.record.revision)).toEqual([2, 3]);
     expect(d.journal.map((j) => j.event)).toEqual(['e2', 'e3']);
   });
 
@@ -26,14 +26,15 @@ describe('group commit decision', () => {
     expect(d.outcomes[0]).toMatchObject({ id: 'a', expectedRevision: 0, actualRevision: 4 });
     expect(d.outcomes[1]).toMatchObject({ id: 'b', expectedRevision: 1, actualRevision: 0 });
     expect(d.outcomes[2]).toBeUndefined();
-    expect(d.records.map((r) => r.id)).toEqual(['c']);
-    expect(d.journal).toEqual([{ kind: 'thing', id: 'c', revision: 1, event: 'ok' }]);
+    expect(d.journal).toEqual([{ record: rec('c', 1), event: 'ok' }]);
   });
 
-  it('tells kinds apart and journals only changes with an event', () => {
-    const d = decideBatch([[{ record: rec('a', 1, 'policy'), expectedRevision: 0 }, change('a', 1, 'created')]], new Map());
+  it('tells kinds apart and journals changes without an event too, with their headers', () => {
+    const d = decideBatch([[{ record: rec('a', 1, 'policy'), expectedRevision: 0, headers: { 'correlation-id': 'x' } }, change('a', 1, 'created')]], new Map());
     expect(d.outcomes).toEqual([undefined]);
-    expect(d.records.map((r) => r.kind)).toEqual(['policy', 'thing']);
-    expect(d.journal).toHaveLength(1);
+    expect(d.journal.map((j) => [j.record.kind, j.event, j.headers])).toEqual([
+      ['policy', null, { 'correlation-id': 'x' }],
+      ['thing', 'created', undefined],
+    ]);
   });
 });

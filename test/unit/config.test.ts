@@ -44,6 +44,22 @@ describe('configuration', () => {
     expect(text).toContain('TWINBRIDGE_TLS_CERT: file /nonexistent.pem cannot be read');
   });
 
+  it('reads history retention as Ditto durations, per namespace too, and the headers history keeps', () => {
+    expect(loadConfig({})).toMatchObject({ historyRetentionNamespaces: {}, historyCompactionInterval: 3_600_000, historicalHeadersToPersist: [] });
+    expect(loadConfig({}).historyRetention).toBeUndefined();
+    const config = loadConfig({ TWINBRIDGE_HISTORY_RETENTION: '30d', TWINBRIDGE_HISTORY_RETENTION_NAMESPACES: '{"audit":"forever","telemetry":"12h"}', TWINBRIDGE_HISTORICAL_HEADERS_TO_PERSIST: 'ditto-originator, correlation-id' });
+    expect(config.historyRetention).toBe(30 * 86_400_000);
+    expect(config.historyRetentionNamespaces).toEqual({ audit: 'forever', telemetry: '12h' });
+    expect(config.historicalHeadersToPersist).toEqual(['ditto-originator', 'correlation-id']);
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ TWINBRIDGE_HISTORY_RETENTION: '30 days', TWINBRIDGE_HISTORY_RETENTION_NAMESPACES: '{"audit":"always"}' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error?.problems.join('\n')).toMatch(/TWINBRIDGE_HISTORY_RETENTION: must be a duration[\s\S]*TWINBRIDGE_HISTORY_RETENTION_NAMESPACES: 'audit' must be a duration/);
+  });
+
   it('requires the TLS certificate and key together', () => {
     expect(() => loadConfig({ TWINBRIDGE_TLS_CERT: 'package.json' })).toThrow(/must be set together/);
   });

@@ -37,6 +37,8 @@ export async function policiesRoutes(app: FastifyInstance, options: PoliciesRout
     }
     const response = await policies.execute(command, request.auth);
     if (response.headers.etag) reply.header('etag', response.headers.etag);
+    const historical = response.headers['historical-headers'];
+    if (historical !== undefined) reply.header('historical-headers', historical);
     if (response.status === 201) reply.header('location', request.url.split('?')[0]);
     reply.code(response.status);
     if (response.value === undefined || response.status === 204) return reply.send();

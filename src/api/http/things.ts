@@ -61,6 +61,8 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
 
   const sendResponse = (request: FastifyRequest, reply: FastifyReply, response: ThingCommandResponse) => {
     if (response.headers.etag) reply.header('etag', response.headers.etag);
+    const historical = response.headers['historical-headers'];
+    if (historical !== undefined) reply.header('historical-headers', historical);
     if (response.status === 201) reply.header('location', createdLocation(request, response.thingId));
     reply.code(response.status);
     if (response.value === undefined || response.status === 204) return reply.send();

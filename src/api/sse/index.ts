@@ -7,6 +7,10 @@
  *   /api/2/things/{id}[/features/{fid}]/{inbox|outbox}/messages[/{subject}]   live messages
  *   /api/2/search/things              search results, `id` = thingId, resumable
  * Consumer groups (§15): `group=<name>` shares the change events among the streams of the group.
+ * History (ditto: basic-history): with `from-historical-revision`, `to-historical-revision`,
+ * `from-historical-timestamp` or `to-historical-timestamp`, a stream of one thing (`/things/{id}[/{pointer}]`
+ * or `/things?ids={id}`) sends its persisted events in that range, rendered like live changes (`fields`
+ * with `_context`, `filter`, `extraFields` from the thing as it was), and ends.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { thingIdInvalid, thingIdsMissing } from '../../errors/things.js';
@@ -19,16 +23,20 @@ import { parseFieldSelector } from '../../util/field-selector.js';
 import { parsePointer } from '../../util/json-pointer.js';
 import { routeNotFound } from '../../errors/gateway.js';
 import { logFailure, toDittoError } from '../http/errors.js';
+import { jsonFormatInvalid } from '../../errors/general.js';
+import { openThingHistory } from '../../history/events.js';
+import { rangeOf } from '../../history/history.js';
+import { dittoHeadersOf } from '../http/headers.js';
 import { needsSignalRoute, SIGNAL_VARIANT } from '../../live/http.js';
 import { SubjectLimit } from '../subject-limit.js';
 
 const SSE_VARIANT = 'sse';
 import { streamSearch } from './search.js';
 import { SseStream } from './stream.js';
-import { renderThingEvent, subscribeWithResume } from './things.js';
+import { historyRequestOf, parseEventId, renderThingEvent, subscribeWithResume, writeHistory } from './things.js';
 
 export interface SseRoutesOptions {
-  services: Pick<Services, 'store' | 'things' | 'registry' | 'policies' | 'search' | 'config'>;
+  services: Pick<Services, 'store' | 'things' | 'registry' | 'policies' | 'search' | 'config' | 'historyEvents' | 'logger'>;
 }
 
 /**
@@ -95,12 +103,31 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
       for (const id of ids) if (!isValidNamespacedId(id)) throw thingIdInvalid({ id });
     }
     const pointerPath = pointer === undefined ? undefined : '/' + pointer.join('/');
+    const history = historyRequestOf(query);
+    if (history !== undefined) {
+      if (ids === undefined || ids.size !== 1) throw ids === undefined ? thingIdsMissing() : jsonFormatInvalid({ detail: 'A stream of historical events streams one thing: give one thing ID.' });
+      const [id] = ids;
+      const correlationId = dittoHeadersOf(request)['correlation-id'];
+      // ★ A client that reconnects (EventSource does once a stream ends) resumes after its last event;
+      // with nothing left it gets 204, which tells an EventSource to stop reconnecting.
+      const resumed = parseEventId(headerOf(request, 'last-event-id'));
+      if (resumed?.thingId === id) history.afterRevision = resumed.revision;
+      // Checks (404 without READ) before the stream opens, so they answer as HTTP errors.
+      const sources = await openThingHistory(services.historyEvents, id, pointerPath ?? '/', history, request.auth, { 'correlation-id': correlationId });
+      const current = await services.store.get('thing', id);
+      if (resumed?.thingId === id && current !== undefined && resumed.revision >= Math.min(current.revision, rangeOf(history, current.revision).toRevision)) return reply.code(204).send();
+      if (pointerPath !== undefined) subscription.match = (_id, path) => touches(path, pointerPath);
+      const stream = open(request, reply);
+      const spec = { ...(fields ? { fields } : {}), ...(pointer ? { pointer } : {}) };
+      stream.render = (delivery) => renderThingEvent(delivery, spec);
+      await writeHistory(stream, sources, subscription).catch((err: unknown) => services.logger.error({ err, correlationId }, 'streaming historical events failed'));
+      return;
+    }
     if (ids !== undefined || pointerPath !== undefined) {
       subscription.match = (id, path) => {
         if (ids !== undefined && !ids.has(id)) return false;
         if (pointerPath === undefined) return true;
-        // Changes at the pointer, below it, or of an ancestor that contains it.
-        return path === '/' || path === pointerPath || path.startsWith(pointerPath + '/') || pointerPath.startsWith(path + '/');
+        return touches(path, pointerPath);
       };
     }
     const stream = open(request, reply);
@@ -161,6 +188,11 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
     return thingsStream(request, reply, thingId, pointer);
   }));
   app.get('/api/2/search/things', { constraints }, guarded((request, reply) => streamSearch(services.search, request, () => open(request, reply), headerOf(request, 'last-event-id'))));
+}
+
+/** Whether a change at `path` touches `pointer`: at it, below it, or at an ancestor that contains it. */
+function touches(path: string, pointer: string): boolean {
+  return path === '/' || path === pointer || path.startsWith(pointer + '/') || pointer.startsWith(path + '/');
 }
 
 function thingIdOf(request: FastifyRequest): string {

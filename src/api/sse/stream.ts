@@ -123,6 +123,24 @@ export class SseStream implements Subscriber {
     return true;
   }
 
+  /**
+   * Resolves once the socket took what waits for it (at once when nothing does): a producer that can wait,
+   * such as a history stream, paces itself by it instead of running into `maxBufferedBytes`.
+   */
+  drained(): Promise<void> {
+    const raw = this.reply.raw;
+    if (this.closed || !raw.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+    });
+  }
+
   end(): void {
     if (!this.reply.raw.writableEnded) this.reply.raw.end();
     this.close();

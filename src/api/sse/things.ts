@@ -5,13 +5,15 @@
  * reconnects with `Last-Event-ID` gets the events after that one replayed from the journal, then the
  * live ones, with none lost or repeated.
  */
+import { jsonFormatInvalid } from '../../errors/general.js';
+import type { HistoryRequest } from '../../history/history.js';
 import type { ThingEvent } from '../../model/signals.js';
 import { deepMerge } from '../../util/objects.js';
-import { renderProtocolMessage } from '../../protocol/index.js';
+import { parseInstant, renderProtocolMessage } from '../../protocol/index.js';
 import type { Store } from '../../store/port.js';
 import type { SubscriberRegistry } from '../../streaming/registry.js';
 import type { Delivery, Subscription } from '../../streaming/subscription.js';
-import { DeliveryCache, eventSource } from '../../streaming/views.js';
+import { DeliveryCache, eventSource, type SignalSource } from '../../streaming/views.js';
 import type { ThingEnforcer } from '../../things/policy-directory.js';
 import type { ThingsService } from '../../things/service.js';
 import { applyFieldSelector, type FieldSelector } from '../../util/field-selector.js';
@@ -47,6 +49,60 @@ export function renderThingEvent(delivery: Delivery, spec: ThingStreamSpec): Sse
   return { id, data: JSON.stringify(projected) };
 }
 
+/**
+ * The history a things stream asks for (ditto: basic-history "Streaming via SSE"): `from-historical-revision`
+ * (negative: relative to the current revision), `to-historical-revision` (0 or negative: relative),
+ * `from-historical-timestamp`, `to-historical-timestamp`. Undefined when the query names none: a stream of
+ * live changes. As Ditto, revisions take precedence: timestamps count only without `from-historical-revision`.
+ * Throws 400 `json.format.invalid` for a value that is not an integer or an ISO-8601 date-time.
+ */
+export function historyRequestOf(query: Record<string, string | undefined>): HistoryRequest | undefined {
+  const names = ['from-historical-revision', 'to-historical-revision', 'from-historical-timestamp', 'to-historical-timestamp'];
+  if (names.every((name) => query[name] === undefined)) return undefined;
+  const integer = (name: string): number | undefined => {
+    const text = query[name];
+    if (text === undefined) return undefined;
+    const n = /^\s*-?\d{1,16}\s*$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n)) throw jsonFormatInvalid({ detail: `The query parameter '${name}' must be an integer, got '${text}'.` });
+    return n;
+  };
+  const instant = (name: string): number | undefined => {
+    const text = query[name];
+    if (text === undefined) return undefined;
+    const ms = parseInstant(text);
+    if (ms === undefined) throw jsonFormatInvalid({ detail: `The query parameter '${name}' must be an ISO-8601 date-time such as 2026-01-01T12:00:00Z, got '${text}'.` });
+    return ms;
+  };
+  const request: HistoryRequest = {};
+  const fromRevision = integer('from-historical-revision');
+  const toRevision = integer('to-historical-revision');
+  const fromTimestamp = instant('from-historical-timestamp');
+  const toTimestamp = instant('to-historical-timestamp');
+  if (fromRevision !== undefined) request.fromRevision = fromRevision;
+  if (toRevision !== undefined) request.toRevision = toRevision;
+  if (fromRevision === undefined) {
+    if (fromTimestamp !== undefined) request.fromTimestamp = fromTimestamp;
+    if (toTimestamp !== undefined) request.toTimestamp = toTimestamp;
+  }
+  return request;
+}
+
+/** Writes the events of a history stream as far as `subscription` lets each through, paced by the socket; then ends it. */
+export async function writeHistory(stream: SseStream, sources: AsyncIterable<SignalSource>, subscription: Subscription): Promise<void> {
+  try {
+    for await (const source of sources) {
+      if (stream.isClosed) return;
+      const delivery = new DeliveryCache(source).deliveryFor(stream, subscription);
+      const event = delivery === undefined ? undefined : stream.render(delivery);
+      if (event === undefined) continue;
+      if (!stream.write(event)) return;
+      await stream.drained();
+    }
+  } finally {
+    stream.end();
+  }
+}
+
 /** `thingId:revision` of a Last-Event-ID, or undefined when it is not one. */
 export function parseEventId(lastEventId: string | undefined): { thingId: string; revision: number } | undefined {
   if (!lastEventId) return undefined;
@@ -64,9 +120,10 @@ export interface ResumeDeps {
 }
 
 /**
- * Subscribes `stream` and, for a Last-Event-ID, replays the journal after that event first. Live events
- * arriving meanwhile are held and written afterwards unless the replay already wrote them (same thing,
- * revision not newer).
+ * Subscribes `stream` and, for a Last-Event-ID, replays the journal after that event first (found through
+ * the store's history: the journal is read from its position, not from the start). Live events arriving
+ * meanwhile are held and written afterwards unless the replay already wrote them (same thing, revision not
+ * newer). An event the journal no longer holds replays nothing.
  */
 export async function subscribeWithResume(deps: ResumeDeps, stream: SseStream, subscription: Subscription, lastEventId: string | undefined): Promise<void> {
   const from = parseEventId(lastEventId);
@@ -77,15 +134,12 @@ export async function subscribeWithResume(deps: ResumeDeps, stream: SseStream, s
   stream.hold();
   deps.registry.subscribe(stream, subscription);
   const replayed = new Map<string, number>();
-  let found = false;
   try {
-    for await (const entry of deps.store.readJournal(0)) {
+    const last = await deps.store.historyAt('thing', from.thingId, { revision: from.revision });
+    if (last === undefined || last.record.revision !== from.revision) return;
+    for await (const entry of deps.store.readJournal(last.seq)) {
       if (stream.isClosed) return;
       if (entry.kind !== 'thing') continue;
-      if (!found) {
-        found = entry.id === from.thingId && entry.revision === from.revision;
-        continue;
-      }
       const { event, policyId } = entry.event as { event: ThingEvent; policyId?: string };
       const enforcer = await deps.policies.enforcerFor(policyId);
       const current = subscription.extraFields ? await deps.things.get(event.thingId) : undefined;

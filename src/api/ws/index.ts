@@ -15,9 +15,12 @@ import { SubjectLimit } from '../subject-limit.js';
 import { WsSearch } from './search.js';
 import { WsSession } from './session.js';
 import type { WsDeps } from './signals.js';
+import { wsStreaming } from './streaming.js';
+import type { StreamingSubscriptions } from '../../history/subscriptions.js';
+import type { WebSocket } from 'ws';
 
 export interface WebSocketRoutesOptions {
-  services: Pick<Services, 'things' | 'registry' | 'live' | 'acks' | 'search' | 'logger' | 'jwt' | 'config' | 'policyService'>;
+  services: Pick<Services, 'things' | 'registry' | 'live' | 'acks' | 'search' | 'logger' | 'jwt' | 'config' | 'policyService' | 'historyEvents'>;
 }
 
 // ditto: §2.1 max body 1 MB; a protocol message is at most a thing (100 kB) plus envelope.
@@ -30,6 +33,8 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
   const perUser = new SubjectLimit(services.config.wsMaxSessionsPerSubject ?? 100, 'WebSocket sessions');
   const releases = new WeakMap<WsSession, () => void>();
   const maxSearches = services.config.wsMaxSearchSubscriptions ?? 32;
+  const sockets = new WeakMap<WsSession, WebSocket>();
+  const streamings = new WeakMap<WsSession, StreamingSubscriptions>();
   const deps: WsDeps = {
     things: services.things,
     registry: services.registry,
@@ -43,8 +48,15 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
       if (!s) searches.set(session, (s = new WsSearch(session, services.search, maxSearches)));
       return s;
     },
+    streamingFor: (session) => {
+      let s = streamings.get(session);
+      const socket = sockets.get(session);
+      if (!s && socket) streamings.set(session, (s = wsStreaming(socket, services.historyEvents, (msg, err) => services.logger.error({ err }, msg))));
+      return s;
+    },
     onClose: (session) => {
       searches.get(session)?.close();
+      streamings.get(session)?.close();
       releases.get(session)?.();
     },
   };
@@ -85,6 +97,7 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
     }
     const session = new WsSession(socket, request.auth, deps, sessionOptions);
     releases.set(session, release);
+    sockets.set(session, socket);
     // ditto: §5 `declared-acks` query parameter: labels this session issues; a conflict closes the socket.
     const declared = headerList((request.query as Record<string, string | undefined>)['declared-acks']);
     try {

@@ -44,7 +44,10 @@ export function parsePolicyPath(path: string): PolicyPath {
 export async function executePolicyCommand(service: PoliciesService, command: ProtocolPolicyCommand, auth: AuthContext): Promise<ProtocolPolicyResponse> {
   const request = { policyId: command.policyId, action: command.action, path: parsePolicyPath(command.path), headers: command.headers, ...(command.value === undefined ? {} : { value: command.value }), ...(command.fields === undefined ? {} : { fields: command.fields }) };
   const response = await service.execute(request, auth);
-  const result: ProtocolPolicyResponse = { policyId: command.policyId, action: command.action, path: command.path, status: response.status, headers: { 'correlation-id': command.headers['correlation-id'] ?? '' } };
+  const headers: Record<string, string> = { 'correlation-id': command.headers['correlation-id'] ?? '' };
+  const historical = response.headers['historical-headers'];
+  if (historical !== undefined) headers['historical-headers'] = historical;
+  const result: ProtocolPolicyResponse = { policyId: command.policyId, action: command.action, path: command.path, status: response.status, headers };
   if (response.value !== undefined) result.value = response.value;
   return result;
 }

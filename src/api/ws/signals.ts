@@ -31,6 +31,7 @@ import type { SearchService } from '../../search/service.js';
 import type { SubscriberRegistry } from '../../streaming/registry.js';
 import type { ThingsService } from '../../things/service.js';
 import { executePolicyCommand } from './policies.js';
+import type { StreamingSubscriptions } from '../../history/subscriptions.js';
 import type { WsSearch } from './search.js';
 import type { WsSession } from './session.js';
 
@@ -48,6 +49,8 @@ export interface WsDeps {
   onClose?: (session: WsSession) => void;
   /** The search protocol handler of a session (§4.5), created on first use. */
   searchFor?: (session: WsSession) => WsSearch;
+  /** The streaming subscription protocol handler (history) of a session, created on first use. */
+  streamingFor?: (session: WsSession) => StreamingSubscriptions | undefined;
 }
 
 // ditto: §4.1 protocol `timeout` default 60 s; commands at most 60 s, messages (claim) up to 600 s.
@@ -156,6 +159,12 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
       const search = deps.searchFor?.(session);
       if (!search) throw unknownSignal({ signal: 'search' });
       await search.handle(adapted.signal);
+      return;
+    }
+    case 'streaming.command': {
+      const streaming = deps.streamingFor?.(session);
+      if (!streaming) throw unknownSignal({ signal: 'streaming' });
+      streaming.handle(adapted.signal, auth);
       return;
     }
     default:

@@ -13,39 +13,34 @@ import { ConcurrentModificationError, type Change, type EntityKind, type EntityR
 export const entityKey = (kind: EntityKind, id: string): string => `${kind}\u0000${id}`;
 
 export interface JournalRow {
-  kind: EntityKind;
-  id: string;
-  revision: number;
+  /** The entity after the change (the last row of an entity in a batch is what the entities table holds). */
+  record: EntityRecord;
   event: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface BatchDecision {
   /** Per write: undefined when accepted, else the error to reject it with. */
   outcomes: Array<ConcurrentModificationError | undefined>;
-  /** The last accepted record per entity: what the entities table must hold after the commit. */
-  records: EntityRecord[];
-  /** Events of the accepted writes, in acceptance order: the journal rows to append. */
+  /** Every change of the accepted writes, in acceptance order: the journal rows to append. */
   journal: JournalRow[];
 }
 
-/** `journalAll`: journal changes without an event too (event null), as the PostgreSQL store does for followers. */
-export function decideBatch(writes: ReadonlyArray<readonly Change[]>, stored: ReadonlyMap<string, number>, journalAll = false): BatchDecision {
+export function decideBatch(writes: ReadonlyArray<readonly Change[]>, stored: ReadonlyMap<string, number>): BatchDecision {
   const current = new Map(stored);
-  const records = new Map<string, EntityRecord>();
   const journal: JournalRow[] = [];
   const outcomes = writes.map((changes) => {
     for (const { record, expectedRevision } of changes) {
       const actual = current.get(entityKey(record.kind, record.id)) ?? 0;
       if (actual !== expectedRevision) return new ConcurrentModificationError(record.kind, record.id, expectedRevision, actual);
     }
-    for (const { record, event } of changes) {
-      const key = entityKey(record.kind, record.id);
-      current.set(key, record.revision);
-      records.delete(key); // keep records in order of their last change
-      records.set(key, record);
-      if (event !== undefined || journalAll) journal.push({ kind: record.kind, id: record.id, revision: record.revision, event: event ?? null });
+    for (const { record, event, headers } of changes) {
+      current.set(entityKey(record.kind, record.id), record.revision);
+      const row: JournalRow = { record, event: event ?? null };
+      if (headers !== undefined) row.headers = headers;
+      journal.push(row);
     }
     return undefined;
   });
-  return { outcomes, records: [...records.values()], journal };
+  return { outcomes, journal };
 }

@@ -32,6 +32,9 @@ import {
   type Change,
   type EntityKind,
   type EntityRecord,
+  type HistoryEntry,
+  type HistoryRange,
+  type HistoryRetention,
   type JournalEntry,
   type Store,
 } from '../port.js';
@@ -81,6 +84,16 @@ interface EntityRow {
 }
 
 const PAGE = 1000;
+/** Journal seqs per compaction statement. */
+const COMPACT_WINDOW = 10_000;
+
+const HISTORY_COLUMNS = 'seq, kind, id, revision, created, modified, value, event, headers';
+
+interface HistoryRow extends EntityRow {
+  seq: string;
+  event: unknown;
+  headers: Record<string, string> | null;
+}
 
 /**
  * Besides the Store port it offers read-only SQL (`query`, `withTransaction`, `tables`) for the SQL search
@@ -199,6 +212,87 @@ export class PostgresStore implements Store {
         yield { seq: after, kind: row.kind, id: row.id, revision: Number(row.revision), event: row.event };
       }
       if (rows.length < PAGE) return;
+    }
+  }
+
+  async historyAt(kind: EntityKind, id: string, point: { revision?: number; before?: number }): Promise<HistoryEntry | undefined> {
+    const { rows } = await this.pool.query<HistoryRow>(
+      `select ${HISTORY_COLUMNS} from ${this.tables.journal}
+        where kind = $1 and id = $2 and modified is not null and ($3::bigint is null or revision <= $3)
+          and ($4::text is null or modified < $4)
+        order by revision desc limit 1`,
+      [kind, id, point.revision ?? null, point.before === undefined ? null : isoOf(point.before)],
+    );
+    return rows.length === 0 ? undefined : toHistoryEntry(rows[0]);
+  }
+
+  async *history(kind: EntityKind, id: string, range: HistoryRange): AsyncIterable<HistoryEntry> {
+    let from = range.fromRevision;
+    const after = range.after === undefined ? null : isoOf(range.after);
+    for (;;) {
+      const { rows } = await this.pool.query<HistoryRow>(
+        `select ${HISTORY_COLUMNS} from ${this.tables.journal}
+          where kind = $1 and id = $2 and modified is not null and revision >= $3 and revision <= $4
+            and ($5::text is null or modified > $5)
+          order by revision limit ${PAGE}`,
+        [kind, id, from, Math.min(range.toRevision, Number.MAX_SAFE_INTEGER), after],
+      );
+      for (const row of rows) {
+        const entry = toHistoryEntry(row);
+        if (range.before !== undefined && !(Date.parse(entry.record.modified) < range.before)) return;
+        yield entry;
+      }
+      if (rows.length < PAGE) return;
+      from = Number(rows[rows.length - 1].revision) + 1;
+    }
+  }
+
+  /**
+   * Deletes journal rows past retention, a window of seqs at a time (the primary key's order, oldest
+   * first), keeping every entity's current revision and the newest row (seqs continue from it). Rows
+   * written before history existed are dated by their commit. One instance compacts at a time.
+   */
+  async compactHistory(retention: HistoryRetention, now: number): Promise<number> {
+    const t = this.tables;
+    if (retention.defaultMs === undefined && !Object.values(retention.namespaces ?? {}).some((ms) => typeof ms === 'number')) return 0;
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const key = lockKey(t.schema, 'compact-history');
+    try {
+      const { rows: locked } = await client.query<{ ok: boolean }>(`select pg_try_advisory_lock(${key}) as ok`);
+      if (!locked[0].ok) return 0;
+      try {
+        // '' sorts before every timestamp: the cutoff of history kept forever.
+        const cutoff = (ms: number | null | undefined) => (ms === null || ms === undefined ? '' : isoOf(now - ms));
+        const namespaces = Object.entries(retention.namespaces ?? {});
+        const params = [cutoff(retention.defaultMs), namespaces.map(([ns]) => ns), namespaces.map(([, ms]) => cutoff(ms))];
+        const { rows: bounds } = await client.query<{ low: string | null; high: string | null }>(`select min(seq) as low, max(seq) as high from ${t.journal}`);
+        if (bounds[0].low === null) return 0;
+        const high = Number(bounds[0].high);
+        let dropped = 0;
+        for (let after = Number(bounds[0].low) - 1; after < high; after += COMPACT_WINDOW) {
+          const result = await client.query(
+            `delete from ${t.journal} j using ${t.entities} e
+              where j.seq > $4 and j.seq <= $5 and j.seq < $6
+                and e.kind = j.kind and e.id = j.id and j.revision < e.revision
+                and coalesce(j.modified, to_char(j.committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) < coalesce(
+                      (select o.cut from unnest($2::text[], $3::text[]) as o(ns, cut)
+                        where j.kind <> 'connection'
+                          and o.ns = case when position(':' in j.id) > 0 then split_part(j.id, ':', 1) else '' end),
+                      $1)`,
+            [...params, after, after + COMPACT_WINDOW, high],
+          );
+          dropped += result.rowCount ?? 0;
+        }
+        return dropped;
+      } finally {
+        await client.query(`select pg_advisory_unlock(${key})`);
+      }
+    } catch (err) {
+      if (isConnectionError(err)) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
     }
   }
 
@@ -321,30 +415,31 @@ export class PostgresStore implements Store {
         );
         const stored = new Map(rows.map((r) => [entityKey(r.kind, r.id), Number(r.revision)]));
         // Every change is journaled (eventless ones with a NULL event) so other instances see policy and
-        // connection changes in commit order too (src/cluster).
-        const decision = decideBatch(batch.map((p) => p.changes), stored, true);
+        // connection changes in commit order too (src/cluster); each row holds the entity after the change
+        // (history), and the last row of an entity in the batch is what the entities table gets.
+        const decision = decideBatch(batch.map((p) => p.changes), stored);
         let lastSeq = this.seq;
         let firstSeq = 0;
-        if (decision.records.length > 0) {
-          const records = decision.records.map((r) => ({ k: r.kind, i: r.id, r: r.revision, c: r.created, m: r.modified, v: r.value, d: r.value === null }));
-          const journal = decision.journal.map((j, o) => ({ o: o + 1, k: j.kind, i: j.id, r: j.revision, e: j.event }));
+        if (decision.journal.length > 0) {
+          const rows = decision.journal.map(({ record: r, event, headers }, o) => ({ o: o + 1, k: r.kind, i: r.id, r: r.revision, c: r.created, m: r.modified, v: r.value, d: r.value === null, e: event, h: headers ?? null }));
           const result = await client.query<{ seq: string | null; first: string | null }>(
-            `with up as (
+            `with x as (
+               select * from json_to_recordset($1::json) as x(o bigint, k text, i text, r bigint, c text, m text, v json, d boolean, e json, h json)
+             ), up as (
                insert into ${t.entities} (kind, id, revision, created, modified, value, deleted)
-               select x.k, x.i, x.r, x.c, x.m, case when x.d then null else x.v end, x.d
-                 from json_to_recordset($1::json) as x(k text, i text, r bigint, c text, m text, v jsonb, d boolean)
+               select distinct on (x.k, x.i) x.k, x.i, x.r, x.c, x.m, case when x.d then null else x.v::jsonb end, x.d
+                 from x order by x.k, x.i, x.o desc
                on conflict (kind, id) do update set revision = excluded.revision, created = excluded.created,
                  modified = excluded.modified, value = excluded.value, deleted = excluded.deleted
              ), j as (
-               insert into ${t.journal} (seq, kind, id, revision, event, origin)
-               select b.s + x.o, x.k, x.i, x.r, x.e, $3::text
-                 from json_to_recordset($2::json) as x(o bigint, k text, i text, r bigint, e json),
-                      (select coalesce(max(seq), 0) as s from ${t.journal}) as b
+               insert into ${t.journal} (seq, kind, id, revision, event, origin, created, modified, value, headers)
+               select b.s + x.o, x.k, x.i, x.r, x.e, $2::text, x.c, x.m, case when x.d then null else x.v end, x.h
+                 from x, (select coalesce(max(seq), 0) as s from ${t.journal}) as b
                returning seq
              )
-             select m.seq, m.first, case when m.seq is null then null else pg_notify($4, m.seq::text) end as notified
+             select m.seq, m.first, case when m.seq is null then null else pg_notify($3, m.seq::text) end as notified
                from (select max(seq) as seq, min(seq) as first from j) m`,
-            [JSON.stringify(records), JSON.stringify(journal), this.instanceId, t.journalChannel],
+            [JSON.stringify(rows), this.instanceId, t.journalChannel],
           );
           // pg_notify is delivered at commit, in commit order, only if the transaction commits.
           if (result.rows[0].seq !== null) {
@@ -372,6 +467,18 @@ export class PostgresStore implements Store {
       client.release(broken);
     }
   }
+}
+
+/** An instant as the stored `modified` text (ISO-8601 UTC with milliseconds: the strings sort as the instants). */
+function isoOf(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function toHistoryEntry(row: HistoryRow): HistoryEntry {
+  const entry: HistoryEntry = { seq: Number(row.seq), record: toRecord(row) };
+  if (row.event !== null) entry.event = row.event;
+  if (row.headers !== null) entry.headers = row.headers;
+  return entry;
 }
 
 function toRecord(row: EntityRow): EntityRecord {

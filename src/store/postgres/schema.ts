@@ -9,9 +9,12 @@
  *             `id`, `created` and `modified` use the "C" collation: byte order of UTF-8 = Unicode code
  *             point order, the string order of search (ditto-interfaces.md §2.7, §3.2) and of range scans
  *             for namespaces, so ORDER BY and comparisons on them can use their indexes.
- *   journal   one row per journaled event; `seq` is assigned under the journal lock (postgres-store.ts),
- *             gap-free and in commit order. `event` is `json` (stored as text, never queried); NULL for a
- *             change journaled without an event (policies, connections). `origin` is the writing instance.
+ *   journal   one row per change; `seq` is assigned under the journal lock (postgres-store.ts), gap-free
+ *             and in commit order. `event` is `json` (stored as text, never queried); NULL for a change
+ *             journaled without an event (connections). `origin` is the writing instance. `created`,
+ *             `modified`, `value` (json: the entity after the change, NULL when deleted) and `headers`
+ *             (the historical headers) make the journal the history (ditto: basic-history); rows written
+ *             before they existed have them NULL and are not history.
  *   group_members  WebSocket/SSE consumer-group members per instance with a heartbeat (src/cluster).
  *   shared_keys    random keys shared by all instances (Store.sharedKey), e.g. the search cursor key.
  */
@@ -83,6 +86,10 @@ function steps(t: Tables): string[] {
      )`,
     // Keys every instance shares (Store.sharedKey), e.g. the one that seals search cursors.
     `create table ${t.sharedKeys} (name text primary key, key bytea not null)`,
+    // History: each row holds the entity as it was after the change; read per entity by revision.
+    `alter table ${t.journal} add column created text collate "C", add column modified text collate "C",
+       add column value json, add column headers json`,
+    `create index journal_history on ${t.journal} (kind, id, revision)`,
   ];
 }
 

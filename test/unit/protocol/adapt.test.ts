@@ -64,6 +64,22 @@ const FRAMES: Array<[string, string]> = [
     'search.event',
     '{"topic":"_/_/things/twin/search/complete","headers":{},"path":"/","value":{"subscriptionId":"s"}}',
   ],
+  [
+    'streaming.command',
+    '{"topic":"ns/t/things/twin/streaming/subscribeForPersistedEvents","headers":{},"path":"/","value":{"fromHistoricalRevision":-5,"toHistoricalTimestamp":"2026-01-01T00:00:00Z","filter":"exists(attributes)"}}',
+  ],
+  [
+    'streaming.command',
+    '{"topic":"ns/p/policies/streaming/request","headers":{"correlation-id":"c"},"path":"/","value":{"subscriptionId":"0","demand":25}}',
+  ],
+  [
+    'streaming.event',
+    '{"topic":"ns/t/things/twin/streaming/next","headers":{},"path":"/","value":{"subscriptionId":"0","item":{"topic":"ns/t/things/twin/events/modified"}}}',
+  ],
+  [
+    'streaming.event',
+    '{"topic":"ns/p/policies/streaming/failed","headers":{},"path":"/","value":{"subscriptionId":"0","error":{"status":404,"error":"streaming.subscription.not.found","message":"m"}}}',
+  ],
 ];
 
 describe('toSignal / fromSignal', () => {
@@ -73,15 +89,16 @@ describe('toSignal / fromSignal', () => {
     expect(render(fromSignal(adapted))).toBe(text);
   });
 
+  it('rejects streaming commands whose value does not match the payload schemas with json.format.invalid', () => {
+    for (const value of ['{"fromHistoricalRevision":"1"}', '{"fromHistoricalRevision":1.5}', '{"toHistoricalTimestamp":"yesterday"}', '{"filter":1}', '[]']) {
+      expectDittoError(() => toSignal(parse(`{"topic":"ns/t/things/twin/streaming/subscribeForPersistedEvents","headers":{},"path":"/","value":${value}}`)), 'json.format.invalid', 400);
+    }
+    expectDittoError(() => toSignal(parse('{"topic":"ns/t/things/twin/streaming/request","headers":{},"path":"/","value":{"subscriptionId":"0","demand":"all"}}')), 'json.format.invalid');
+    expectDittoError(() => toSignal(parse('{"topic":"ns/t/things/twin/streaming/cancel","headers":{},"path":"/","value":{}}')), 'json.format.invalid');
+    expectDittoError(() => toSignal(parse('{"topic":"ns/t/things/twin/streaming/subscribeForPersistedEvents","headers":{},"path":"/nope"}')), 'protocoladapter:unknown.path');
+  });
+
   it('rejects topics without a signal here with protocoladapter:unknown.signal', () => {
-    expectDittoError(
-      () =>
-        toSignal(
-          parse('{"topic":"ns/t/things/twin/streaming/subscribeForPersistedEvents","headers":{},"path":"/"}'),
-        ),
-      'protocoladapter:unknown.signal',
-      400,
-    );
     expectDittoError(
       () => toSignal(parse('{"topic":"ns/p/policies/events/modified","headers":{},"path":"/","revision":1}')),
       'protocoladapter:unknown.signal',

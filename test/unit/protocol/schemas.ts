@@ -165,6 +165,39 @@ export const protocolSchemas = {
     properties: { subscriptionId: { type: 'string' } },
     required: ['subscriptionId'],
   },
+  'protocol-streaming-subscription-failed-payload.json': {
+    type: 'object',
+    properties: {
+      subscriptionId: { type: 'string' },
+      error: { type: 'object', properties: { status: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' }, description: { type: 'string' } } },
+    },
+    required: ['subscriptionId', 'error'],
+  },
+  'protocol-streaming-subscription-next-payload.json': {
+    type: 'object',
+    properties: { subscriptionId: { type: 'string' }, item: {} },
+    required: ['subscriptionId', 'item'],
+  },
+  'protocol-streaming-subscription-request-payload.json': {
+    type: 'object',
+    properties: { subscriptionId: { type: 'string' }, demand: { type: 'number' } },
+    required: ['subscriptionId', 'demand'],
+  },
+  'protocol-streaming-subscription-subscribe-for-persisted-events-payload.json': {
+    type: 'object',
+    properties: {
+      fromHistoricalRevision: { type: 'integer' },
+      toHistoricalRevision: { type: 'integer' },
+      fromHistoricalTimestamp: { type: 'string', format: 'date-time' },
+      toHistoricalTimestamp: { type: 'string', format: 'date-time' },
+      filter: { type: 'string' },
+    },
+  },
+  'protocol-streaming-subscriptionid.json': {
+    type: 'object',
+    properties: { subscriptionId: { type: 'string' } },
+    required: ['subscriptionId'],
+  },
 } as const;
 
 export type SchemaName = keyof typeof protocolSchemas;

@@ -147,17 +147,75 @@ describe('embedded journal recovery', () => {
     await store.close();
   });
 
-  it('snapshots and removes old journals once they exceed the size limit', async () => {
+  it('snapshots once the journal exceeds the size limit and keeps the journals as history until compaction', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
-    let store = await openAt(dir, { snapshotAfterBytes: 1000, keepJournals: 0 });
-    for (let r = 1; r <= 50; r++) await store.write([{ record: rec('ns:a', r), expectedRevision: r - 1 }]);
+    const at = (r: number) => new Date(Date.UTC(2026, 0, 1, 0, r)).toISOString();
+    let store = await openAt(dir, { snapshotAfterBytes: 1000 });
+    for (let r = 1; r <= 50; r++) await store.write([{ record: { ...rec('ns:a', r), modified: at(r) }, expectedRevision: r - 1 }]);
     // Snapshots are written beside the journal; close waits for the one under way.
     await store.close();
-    const files = await readdir(dir);
+    let files = await readdir(dir);
     expect(files.filter((f) => f.startsWith('snapshot-'))).toHaveLength(1);
-    expect(files.filter((f) => f.startsWith('journal-')).length).toBeLessThanOrEqual(1);
+    const journals = files.filter((f) => f.startsWith('journal-')).length;
+    expect(journals).toBeGreaterThan(5);
+    store = await openAt(dir, { snapshotAfterBytes: 1000 });
+    expect((await store.get('thing', 'ns:a'))?.revision).toBe(50);
+    expect((await store.historyAt('thing', 'ns:a', { revision: 1 }))?.record.modified).toBe(at(1));
+    // Nothing but the current state is kept: the journals the snapshot covers go (empty ones are removed).
+    expect(await store.compactHistory({ defaultMs: 0 }, Date.parse(at(60)))).toBe(49);
+    files = await readdir(dir);
+    expect(files.filter((f) => f.startsWith('journal-')).length).toBeLessThanOrEqual(3);
+    await store.close();
     store = await openAt(dir);
     expect((await store.get('thing', 'ns:a'))?.revision).toBe(50);
+    expect(await store.historyAt('thing', 'ns:a', { revision: 49 })).toBeUndefined();
+    expect((await store.historyAt('thing', 'ns:a', { revision: 50 }))?.record.revision).toBe(50);
     await store.close();
   });
 });
+
+describe('embedded journal history index', () => {
+  const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
+
+  it('never takes a value that looks like a record head for one, across a reopen with snapshots', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    // A value shaped like the start of a journal line and like a record, in single and multi-change lines.
+    const spoof = { text: '{"s":1,"n":1,"c":[{"r":{"kind":"thing","id":"ns:spoof","revision":7', r: { kind: 'thing', id: 'ns:spoof', revision: 7, created: at(0), modified: at(0) } };
+    let store = await openAt(dir, { snapshotAfterBytes: 400 });
+    for (let r = 1; r <= 6; r++) {
+      await store.write([
+        { record: { ...rec('ns:victim', r), modified: at(r), value: spoof }, expectedRevision: r - 1 },
+        ...(r === 1 ? [{ record: { ...rec('ns:other', 1), kind: 'policy' as const, modified: at(r), value: spoof }, expectedRevision: 0 }] : []),
+      ]);
+    }
+    await store.close();
+    store = await openAt(dir, { snapshotAfterBytes: 400 });
+    expect(await store.historyAt('thing', 'ns:spoof', {})).toBeUndefined();
+    for (let r = 1; r <= 6; r++) expect((await store.historyAt('thing', 'ns:victim', { revision: r }))?.record.value).toEqual(spoof);
+    expect((await store.historyAt('policy', 'ns:other', {}))?.record.revision).toBe(1);
+    await store.close();
+    await rm(dir, { recursive: true });
+  });
+
+  it('indexes and replays lines of the format before history (no change count)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
+    const { writeFile } = await import('node:fs/promises');
+    const { crc32 } = await import('node:zlib');
+    const line = (json: string) => `${crc32(Buffer.from(json)).toString(16).padStart(8, '0')} ${json}\n`;
+    const record = (r: number) => JSON.stringify({ kind: 'thing', id: 'ns:old', revision: r, created: at(0), modified: at(r), value: { r } });
+    await writeFile(path.join(dir, 'journal-1.log'), line(`{"s":1,"c":[{"r":${record(1)},"e":{"revision":1}}]}`) + line(`{"s":2,"c":[{"r":${record(2)}}]}`));
+    const store = await openAt(dir);
+    expect((await store.get('thing', 'ns:old'))?.revision).toBe(2);
+    expect((await store.historyAt('thing', 'ns:old', { revision: 1 }))).toMatchObject({ seq: 1, record: { value: { r: 1 } }, event: { revision: 1 } });
+    await store.write([{ record: { ...rec('ns:old', 3), modified: at(3) }, expectedRevision: 2 }]);
+    expect((await collectRevisions(store))).toEqual([1, 2, 3]);
+    await store.close();
+    await rm(dir, { recursive: true });
+  });
+});
+
+async function collectRevisions(store: Store): Promise<number[]> {
+  const out: number[] = [];
+  for await (const e of store.history('thing', 'ns:old', { fromRevision: 0, toRevision: 99 })) out.push(e.record.revision);
+  return out;
+}
