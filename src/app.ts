@@ -18,6 +18,7 @@ import { metricsRoutes } from './api/http/metrics.js';
 import { registerVariantConstraint, sseRoutes } from './api/sse/index.js';
 import { signalRoutes } from './live/http.js';
 import { websocketRoutes } from './api/ws/index.js';
+import { uiRoutes } from './api/http/ui.js';
 import { uriTooLong } from './errors/general.js';
 import type { Services } from './services.js';
 
@@ -49,7 +50,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
   app.addHook('onRequest', (request, _reply, done) => done(request.url.length > MAX_URL_LENGTH ? uriTooLong({ length: request.url.length }) : undefined));
   registerErrorHandling(app);
-  registerAuthentication(app, { users: config.users, devopsUsers: config.devopsUsers, trustedProxies: config.trustedProxies, jwt: services.jwt });
+  const auth = { users: config.users, devopsUsers: config.devopsUsers, trustedProxies: config.trustedProxies, jwt: services.jwt };
+  registerAuthentication(app, auth);
   app.get('/health', { config: { realm: 'none' } }, async (_request, reply) => {
     const ready = isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'UP' : 'DOWN' });
@@ -71,5 +73,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(sseRoutes, { services });
   await app.register(signalRoutes, { deps: services });
   await app.register(websocketRoutes, { services });
+  await app.register(uiRoutes, { auth });
   return app;
 }
