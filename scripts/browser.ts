@@ -16,7 +16,11 @@ export async function ensureChromium(): Promise<ChromiumAvailability> {
   try {
     await ensureAptPackages(['chromium', 'fonts-liberation']);
   } catch (err) {
-    return { unavailable: `Chromium could not be installed from Debian's packages: ${(err as Error).message}` };
+    return {
+      unavailable: `Chromium could not be installed from Debian's packages: ${(err as Error).message}`,
+    };
   }
-  return existsSync(CHROMIUM_PATH) ? { path: CHROMIUM_PATH } : { unavailable: `the chromium package is installed but ${CHROMIUM_PATH} is missing` };
+  return existsSync(CHROMIUM_PATH)
+    ? { path: CHROMIUM_PATH }
+    : { unavailable: `the chromium package is installed but ${CHROMIUM_PATH} is missing` };
 }

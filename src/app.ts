@@ -50,8 +50,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
   app.addHook('onRequest', (request, _reply, done) => done(request.url.length > MAX_URL_LENGTH ? uriTooLong({ length: request.url.length }) : undefined));
   registerErrorHandling(app);
-  const auth = { users: config.users, devopsUsers: config.devopsUsers, trustedProxies: config.trustedProxies, jwt: services.jwt };
-  registerAuthentication(app, auth);
+  registerAuthentication(app, { users: config.users, devopsUsers: config.devopsUsers, trustedProxies: config.trustedProxies, jwt: services.jwt });
   app.get('/health', { config: { realm: 'none' } }, async (_request, reply) => {
     const ready = isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'UP' : 'DOWN' });
@@ -73,6 +72,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(sseRoutes, { services });
   await app.register(signalRoutes, { deps: services });
   await app.register(websocketRoutes, { services });
-  await app.register(uiRoutes, { auth });
+  await app.register(uiRoutes, { services });
   return app;
 }

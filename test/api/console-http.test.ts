@@ -3,7 +3,13 @@
  * Security Policy, `/` for browsers and for API clients, the console's session probe, the basic-auth
  * challenge, and the metrics series behind the console's charts.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uiRoutes } from '../../src/api/http/ui.js';
+import { loadConfig } from '../../src/config/config.js';
 import { startTestService, type TestService } from '../helpers/app.js';
 
 describe('web console over HTTP', () => {
@@ -13,7 +19,8 @@ describe('web console over HTTP', () => {
   });
   afterAll(() => service.close());
 
-  const get = (path: string, headers: Record<string, string> = {}) => fetch(service.url + path, { headers, redirect: 'manual' });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(service.url + path, { headers, redirect: 'manual' });
 
   it('redirects / to /ui/ for a browser and answers API clients as before', async () => {
     const browser = await get('/', { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' });
@@ -71,9 +78,18 @@ describe('web console over HTTP', () => {
   const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
 
   it('tells the console which realms the credentials are valid in', async () => {
-    expect(await (await get('/ui/session', { authorization: basic('ditto:ditto') })).json()).toEqual({ api: { subjects: ['nginx:ditto'] }, devops: null });
-    expect(await (await get('/ui/session', { authorization: basic('devops:foobar') })).json()).toEqual({ api: null, devops: { subjects: ['devops:devops'] } });
-    const wrong = await get('/ui/session', { authorization: basic('ditto:wrong'), 'x-requested-with': 'XMLHttpRequest' });
+    expect(await (await get('/ui/session', { authorization: basic('ditto:ditto') })).json()).toEqual({
+      api: { subjects: ['nginx:ditto'] },
+      devops: null,
+    });
+    expect(await (await get('/ui/session', { authorization: basic('devops:foobar') })).json()).toEqual({
+      api: null,
+      devops: { subjects: ['devops:devops'] },
+    });
+    const wrong = await get('/ui/session', {
+      authorization: basic('ditto:wrong'),
+      'x-requested-with': 'XMLHttpRequest',
+    });
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ error: 'gateway:authentication.failed' });
   });
@@ -83,15 +99,33 @@ describe('web console over HTTP', () => {
       const plain = await get(path, { authorization: basic('ditto:wrong') });
       expect(plain.status).toBe(401);
       expect(plain.headers.get('www-authenticate')).toBe('Basic realm="DITTO"');
-      const script = await get(path, { authorization: basic('ditto:wrong'), 'x-requested-with': 'XMLHttpRequest' });
+      const script = await get(path, {
+        authorization: basic('ditto:wrong'),
+        'x-requested-with': 'XMLHttpRequest',
+      });
       expect(script.status).toBe(401);
       expect(script.headers.get('www-authenticate')).toBeNull();
     }
   });
 
+  it('answers 503 with how to build it where the console is not built', async () => {
+    const app = Fastify();
+    await app.register(uiRoutes, {
+      services: { config: loadConfig({}), jwt: undefined },
+      assetsDir: await mkdtemp(path.join(tmpdir(), 'tb-no-ui-')),
+    });
+    const response = await app.inject({ method: 'GET', url: '/ui/things' });
+    expect(response.statusCode).toBe(503);
+    expect(response.body).toContain('npm run build');
+    await app.close();
+  });
+
   it('serves the metrics series to devops users only, with the store writes of the window', async () => {
     expect((await service.request('GET', '/devops/metrics/series')).status).toBe(401);
-    expect((await service.request('PUT', '/api/2/things/org.series:thing-1', { body: { attributes: { a: 1 } } })).status).toBe(201);
+    expect(
+      (await service.request('PUT', '/api/2/things/org.series:thing-1', { body: { attributes: { a: 1 } } }))
+        .status,
+    ).toBe(201);
     const response = await service.request('GET', '/devops/metrics/series', { auth: 'devops:foobar' });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');

@@ -11,7 +11,16 @@ import { chromium, type BrowserContext, type Page, type Request } from 'playwrig
 import { CHROMIUM_PATH } from '../../scripts/browser.js';
 
 // Flags that work on a loaded 2-core machine without a GPU, sandbox or network beyond loopback.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface TestBrowser {
   /** The browser with its profile; each page is a new tab (its own sessionStorage, so signed out). */
@@ -22,7 +31,12 @@ export interface TestBrowser {
 export async function launchBrowser(viewport = { width: 1360, height: 860 }): Promise<TestBrowser> {
   // A persistent context is how playwright passes --user-data-dir: a new, empty profile per launch.
   const profile = await mkdtemp(path.join(tmpdir(), 'tb-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, viewport });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: FLAGS,
+    viewport,
+  });
   return {
     context,
     async close() {
@@ -30,6 +44,26 @@ export async function launchBrowser(viewport = { width: 1360, height: 860 }): Pr
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Replaces the text of the console's code editor whose content element has `id` as a person pasting it
+ * does: select all, then a paste event with the text (the editor's own paste handling). Inserting text
+ * through the browser's native editing instead makes Chromium try inline styles, which the CSP refuses.
+ */
+export async function pasteIntoEditor(page: Page, id: string, text: string): Promise<void> {
+  const editor = page.locator(`#${id}`);
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await editor.evaluate((el, pasted) => {
+    // In the page: DOM globals (the tests' TypeScript has no DOM library).
+    const dom = globalThis as any;
+    const data = new dom.DataTransfer();
+    data.setData('text/plain', pasted);
+    el.dispatchEvent(
+      new dom.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
+    );
+  }, text);
 }
 
 export interface PageProblems {
@@ -52,10 +86,13 @@ export function watch(page: Page): PageProblems {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('requestfailed', (request) => {
     if (isStream(request) && request.failure()?.errorText === 'net::ERR_ABORTED') return;
-    problems.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`);
+    problems.push(
+      `request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`,
+    );
   });
   page.on('response', (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
+    if (response.status() >= 400)
+      problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
   });
   return { problems, clear: () => void problems.splice(0) };
 }

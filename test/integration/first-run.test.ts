@@ -38,10 +38,17 @@ describe('first run', () => {
   });
 
   it('says where the console is without a warning once the passwords are changed', async () => {
-    const service = await startServiceProcess({ TWINBRIDGE_DATA_DIR: await dataDir(), TWINBRIDGE_USERS: 'alice:secret', TWINBRIDGE_DEVOPS_USERS: 'ops:other' });
+    const service = await startServiceProcess({
+      TWINBRIDGE_DATA_DIR: await dataDir(),
+      TWINBRIDGE_USERS: 'alice:secret',
+      TWINBRIDGE_DEVOPS_USERS: 'ops:other',
+    });
     try {
       await expect.poll(() => consoleLine(service.output())).toBeDefined();
-      expect(consoleLine(service.output())).toMatchObject({ level: 30, msg: `Web console: ${service.url}/ui/` });
+      expect(consoleLine(service.output())).toMatchObject({
+        level: 30,
+        msg: `Web console: ${service.url}/ui/`,
+      });
     } finally {
       await service.stop();
     }
@@ -51,7 +58,13 @@ describe('first run', () => {
     const node = [process.execPath, ...startArguments].map((a) => `'${a}'`).join(' ');
     const child = spawn('script', ['-qfec', node, '/dev/null'], {
       cwd: path.resolve(import.meta.dirname, '../..'),
-      env: { ...process.env, TWINBRIDGE_HOST: '127.0.0.1', TWINBRIDGE_PORT: '0', TWINBRIDGE_DATA_DIR: await dataDir(), TWINBRIDGE_LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        TWINBRIDGE_HOST: '127.0.0.1',
+        TWINBRIDGE_PORT: '0',
+        TWINBRIDGE_DATA_DIR: await dataDir(),
+        TWINBRIDGE_LOG_LEVEL: 'info',
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
@@ -60,8 +73,10 @@ describe('first run', () => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
-      await expect.poll(() => output, { timeout: 30_000 }).toMatch(/Web console: http:\/\/127\.0\.0\.1:\d+\/ui\//);
-      const text = output.replace(/\x1b\[[0-9;]*m/g, '');
+      await expect
+        .poll(() => output, { timeout: 30_000 })
+        .toMatch(/Web console: http:\/\/127\.0\.0\.1:\d+\/ui\//);
+      const text = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), ''); // without colours
       expect(text).toMatch(/WARN.*Web console: http:\/\/127\.0\.0\.1:\d+\/ui\/ \(WARNING: the default users/);
       expect(text).toMatch(/INFO.*Twinbridge is ready/);
       expect(text.split('\n').some((line) => line.trimStart().startsWith('{"level"'))).toBe(false);

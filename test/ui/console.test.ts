@@ -8,13 +8,23 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { getBroker, type BrokerEndpoint } from '../brokers/index.js';
 import { startTestService, type TestService } from '../helpers/app.js';
-import { launchBrowser, watch, type PageProblems, type TestBrowser } from '../helpers/browser.js';
+import {
+  launchBrowser,
+  pasteIntoEditor,
+  watch,
+  type PageProblems,
+  type TestBrowser,
+} from '../helpers/browser.js';
 
 const chromium = inject('twinbridgeChromium');
-if ('unavailable' in chromium) console.warn(`the web console's browser tests are skipped: ${chromium.unavailable}`);
+if ('unavailable' in chromium)
+  console.warn(`the web console's browser tests are skipped: ${chromium.unavailable}`);
 
 // `ditto` is an API and a devops user here (so one sign-in reaches every page); `alice` is an API user only.
-const ENV = { TWINBRIDGE_USERS: 'ditto:ditto,alice:alice', TWINBRIDGE_DEVOPS_USERS: 'devops:foobar,ditto:ditto' };
+const ENV = {
+  TWINBRIDGE_USERS: 'ditto:ditto,alice:alice',
+  TWINBRIDGE_DEVOPS_USERS: 'devops:foobar,ditto:ditto',
+};
 const DEVOPS = 'devops:foobar';
 
 describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout: 90_000 }, () => {
@@ -47,26 +57,11 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
 
   /** Clicks a link of the console's navigation and waits for the page's heading. */
   async function go(page: Page, link: string, heading = link): Promise<void> {
-    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: link, exact: true }).click();
+    await page
+      .getByRole('navigation', { name: 'Console' })
+      .getByRole('link', { name: link, exact: true })
+      .click();
     await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
-  }
-
-  /**
-   * Replaces the text of the code editor whose content element has `id` as a person pasting it does: select
-   * all, then a paste event with the text (the editor's own paste handling). Inserting text through the
-   * browser's native editing instead makes Chromium try inline styles, which the CSP refuses.
-   */
-  async function typeInEditor(page: Page, id: string, text: string): Promise<void> {
-    const editor = page.locator(`#${id}`);
-    await editor.click();
-    await page.keyboard.press('ControlOrMeta+a');
-    await editor.evaluate((el, pasted) => {
-      // In the page: DOM globals (the test's own TypeScript has no DOM library).
-      const dom = globalThis as any;
-      const data = new dom.DataTransfer();
-      data.setData('text/plain', pasted);
-      el.dispatchEvent(new dom.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-    }, text);
   }
 
   const putThing = async (id: string, body: unknown) => {
@@ -76,7 +71,9 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
 
   it('signs in with the Username and Password fields and lands on the things list', async () => {
     const { page, problems } = await open();
-    await expect(page.getByLabel('Username', { exact: true }).getAttribute('type')).resolves.not.toBe('password');
+    await expect(page.getByLabel('Username', { exact: true }).getAttribute('type')).resolves.not.toBe(
+      'password',
+    );
     await signIn(page);
     await page.getByRole('heading', { level: 1, name: 'Things' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/ui/things');
@@ -102,11 +99,20 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
 
   it('renders every page with no console errors and no failed requests', async () => {
     const thingId = `org.pages:thing-${randomUUID()}`;
-    await putThing(thingId, { attributes: { location: 'lab' }, features: { lamp: { properties: { on: true }, desiredProperties: { on: false } } } });
+    await putThing(thingId, {
+      attributes: { location: 'lab' },
+      features: { lamp: { properties: { on: true }, desiredProperties: { on: false } } },
+    });
     const policyId = (await service.request('GET', `/api/2/things/${thingId}/policyId`)).json as string;
     const created = await service.request('POST', '/api/2/connections', {
       auth: DEVOPS,
-      body: { name: 'pages', connectionType: 'mqtt', connectionStatus: 'closed', uri: mqtt.url.replace(/^mqtt:/, 'tcp:'), sources: [{ addresses: ['pages/#'], qos: 1, authorizationContext: ['nginx:ditto'] }] },
+      body: {
+        name: 'pages',
+        connectionType: 'mqtt',
+        connectionStatus: 'closed',
+        uri: mqtt.url.replace(/^mqtt:/, 'tcp:'),
+        sources: [{ addresses: ['pages/#'], qos: 1, authorizationContext: ['nginx:ditto'] }],
+      },
     });
     expect(created.status).toBe(201);
     const { page, problems } = await open();
@@ -155,12 +161,47 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
     await page.close();
   });
 
+  it('pages through the results with the cursor, sorted as chosen', async () => {
+    const namespace = `org.paging${randomUUID().slice(0, 8)}`;
+    for (let i = 0; i < 12; i++)
+      await putThing(`${namespace}:thing-${String(i).padStart(2, '0')}`, { attributes: { i } });
+    const { page, problems } = await open();
+    await signIn(page);
+    await page.getByLabel('Namespaces').fill(namespace);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.locator('#things-count').getByText('12 things').waitFor();
+    await page.getByLabel('Per page').selectOption('10');
+    await page.getByLabel('Sort').selectOption('-thingId');
+    const rows = page.locator('tr[data-thing-id]');
+    await rows
+      .first()
+      .and(page.locator(`[data-thing-id="${namespace}:thing-11"]`))
+      .waitFor();
+    expect(await rows.count()).toBe(10);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    await rows
+      .first()
+      .and(page.locator(`[data-thing-id="${namespace}:thing-01"]`))
+      .waitFor();
+    expect(await rows.count()).toBe(2);
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await rows
+      .first()
+      .and(page.locator(`[data-thing-id="${namespace}:thing-11"]`))
+      .waitFor();
+    expect(problems.problems).toEqual([]);
+    await page.close();
+  });
+
   it('shows the service message for a bad RQL filter at the filter', async () => {
     const { page, problems } = await open();
     await signIn(page);
     await page.getByLabel('RQL filter').fill('eq(attributes/room');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    const expected = (await service.request('GET', `/api/2/search/things?filter=${encodeURIComponent('eq(attributes/room')}`)).json;
+    const expected = (
+      await service.request('GET', `/api/2/search/things?filter=${encodeURIComponent('eq(attributes/room')}`)
+    ).json;
     expect(expected.status).toBe(400);
     const error = page.locator('#filter-error');
     await error.getByText(expected.message, { exact: true }).waitFor();
@@ -171,18 +212,26 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
 
   it('shows a change made over HTTP on the open thing page within a second', async () => {
     const thingId = `org.live:thing-${randomUUID()}`;
-    await putThing(thingId, { attributes: { room: 'kitchen' }, features: { lamp: { properties: { on: false } } } });
+    await putThing(thingId, {
+      attributes: { room: 'kitchen' },
+      features: { lamp: { properties: { on: false } } },
+    });
     const { page, problems } = await open(`/ui/things/${thingId}`);
     await signIn(page);
     await page.getByText('Live', { exact: true }).waitFor();
     const on = page.locator('[data-pointer="/features/lamp/properties/on"]');
     await on.getByText('false', { exact: true }).waitFor();
-    const put = await service.request('PUT', `/api/2/things/${thingId}/features/lamp/properties/on`, { body: true });
+    const put = await service.request('PUT', `/api/2/things/${thingId}/features/lamp/properties/on`, {
+      body: true,
+    });
     expect(put.status).toBe(204);
     await on.getByText('true', { exact: true }).waitFor({ timeout: 1000 });
     expect(await on.getAttribute('class')).toContain('flash');
     await service.request('PATCH', `/api/2/things/${thingId}/attributes`, { body: { floor: 3, room: null } });
-    await page.locator('[data-pointer="/attributes/floor"]').getByText('3', { exact: true }).waitFor({ timeout: 1000 });
+    await page
+      .locator('[data-pointer="/attributes/floor"]')
+      .getByText('3', { exact: true })
+      .waitFor({ timeout: 1000 });
     await page.locator('[data-pointer="/attributes/room"]').waitFor({ state: 'detached', timeout: 1000 });
     expect(problems.problems).toEqual([]);
     await page.close();
@@ -194,39 +243,56 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
     const { page, problems } = await open(`/ui/things/${thingId}`);
     await signIn(page);
     await page.locator('#edit-json').getByText('"kitchen"').waitFor();
-    await typeInEditor(page, 'edit-json', '{"room": "lab"}');
+    await pasteIntoEditor(page, 'edit-json', '{"room": "lab"}');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.locator('#edit-saved').waitFor();
-    expect((await service.request('GET', `/api/2/things/${thingId}/attributes`)).json).toEqual({ room: 'lab' });
+    expect((await service.request('GET', `/api/2/things/${thingId}/attributes`)).json).toEqual({
+      room: 'lab',
+    });
     await page.locator('#edit-json').getByText('"lab"').waitFor();
     // Someone else writes meanwhile: the console's next save carries the old ETag and gets 412.
     await service.request('PUT', `/api/2/things/${thingId}/attributes/room`, { body: 'office' });
-    await typeInEditor(page, 'edit-json', '{"room": "attic"}');
+    await pasteIntoEditor(page, 'edit-json', '{"room": "attic"}');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     const conflict = page.locator('#edit-conflict');
     await conflict.locator('#conflict-theirs').getByText('"office"').waitFor();
     await conflict.locator('#conflict-mine').getByText('"attic"').waitFor();
-    expect((await service.request('GET', `/api/2/things/${thingId}/attributes`)).json).toEqual({ room: 'office' });
+    expect((await service.request('GET', `/api/2/things/${thingId}/attributes`)).json).toEqual({
+      room: 'office',
+    });
     await conflict.getByRole('button', { name: 'Overwrite with yours' }).click();
     await page.locator('#edit-saved').waitFor();
-    expect((await service.request('GET', `/api/2/things/${thingId}/attributes`)).json).toEqual({ room: 'attic' });
+    expect((await service.request('GET', `/api/2/things/${thingId}/attributes`)).json).toEqual({
+      room: 'attic',
+    });
     expect(problems.problems.filter((p) => !p.includes('412'))).toEqual([]);
     await page.close();
   });
 
-  it('disables the revision slider with a note when the service answers history.notfound', async () => {
+  it('reads an older revision with the slider, or gives way to a note where the service keeps no history', async () => {
     const thingId = `org.history:thing-${randomUUID()}`;
     await putThing(thingId, { attributes: { n: 1 } });
     await service.request('PUT', `/api/2/things/${thingId}/attributes/n`, { body: 2 });
+    // What the service does with Ditto's header decides what the console must show.
+    const old = await service.request('GET', `/api/2/things/${thingId}`, {
+      headers: { 'at-historical-revision': '1' },
+    });
     const { page, problems } = await open(`/ui/things/${thingId}`);
     await signIn(page);
     const slider = page.getByRole('slider', { name: 'Revision' });
     await slider.waitFor();
     await slider.focus();
     await page.keyboard.press('ArrowLeft');
-    await page.locator('#history-note').getByText('the current revision only').waitFor();
-    await slider.waitFor({ state: 'detached' });
-    expect(problems.problems.filter((p) => !p.includes('404'))).toEqual([]);
+    if (old.status === 200) {
+      await page.locator('#history-badge').getByText('Revision 1 (read-only)').waitFor();
+      await page.locator('[data-pointer="/attributes/n"]').getByText('1', { exact: true }).waitFor();
+      expect(problems.problems).toEqual([]);
+    } else {
+      expect(old.json).toMatchObject({ status: 404, error: 'things:thing.history.notfound' });
+      await page.locator('#history-note').getByText('the current revision only').waitFor();
+      await slider.waitFor({ state: 'detached' });
+      expect(problems.problems.filter((p) => !p.includes('404'))).toEqual([]);
+    }
     await page.close();
   });
 
@@ -242,33 +308,55 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
       specificConfig: { clientId: `console-${randomUUID().slice(0, 8)}` },
       sources: [{ addresses: ['console/telemetry/#'], qos: 1, authorizationContext: ['nginx:ditto'] }],
     };
-    await typeInEditor(page, 'connection-json', JSON.stringify(connection, null, 2));
+    await pasteIntoEditor(page, 'connection-json', JSON.stringify(connection, null, 2));
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.locator('#connection-result').getByText('connected to the broker successfully').waitFor();
+    expect(
+      (await service.request('GET', '/api/2/connections', { auth: DEVOPS })).json.some(
+        (c: { name: string }) => c.name === name,
+      ),
+    ).toBe(false);
     await page.getByRole('button', { name: 'Create connection' }).click();
     await page.getByRole('heading', { level: 1, name }).waitFor();
     await page.locator('.page-header [data-status="open"]').waitFor();
     const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
-    expect((await service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json.liveStatus).toBe('open');
+    expect(
+      (await service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json.liveStatus,
+    ).toBe('open');
     // Closed from the console, it is closed in the service too.
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.locator('.page-header [data-status="closed"]').waitFor();
-    expect((await service.request('GET', `/api/2/connections/${id}`, { auth: DEVOPS })).json.connectionStatus).toBe('closed');
+    expect(
+      (await service.request('GET', `/api/2/connections/${id}`, { auth: DEVOPS })).json.connectionStatus,
+    ).toBe('closed');
     expect(problems.problems).toEqual([]);
     await page.close();
   });
 
   it("shows the service's message for a bad connection at the field it names", async () => {
-    const bad = { name: 'bad', connectionType: 'mqtt', connectionStatus: 'open', uri: 'tcp//no-scheme:1883', sources: [{ addresses: ['x/#'], authorizationContext: ['nginx:ditto'] }] };
+    const bad = {
+      name: 'bad',
+      connectionType: 'mqtt',
+      connectionStatus: 'open',
+      uri: 'tcp//no-scheme:1883',
+      sources: [{ addresses: ['x/#'], authorizationContext: ['nginx:ditto'] }],
+    };
     const refused = await service.request('POST', '/api/2/connections', { auth: DEVOPS, body: bad });
-    expect(refused.json).toMatchObject({ status: 400, error: 'connectivity:connection.configuration.invalid' });
+    expect(refused.json).toMatchObject({
+      status: 400,
+      error: 'connectivity:connection.configuration.invalid',
+    });
     expect(refused.json.message).toContain("'/uri'");
     const { page, problems } = await open('/ui/connections/new');
     await signIn(page);
-    await typeInEditor(page, 'connection-json', JSON.stringify(bad, null, 2));
+    await pasteIntoEditor(page, 'connection-json', JSON.stringify(bad, null, 2));
     await page.getByRole('button', { name: 'Create connection' }).click();
     const message = page.locator('#connection-json .cm-inline-error[data-pointer="/uri"]');
     await message.getByText(refused.json.message, { exact: true }).waitFor();
     // The message sits right under the line of the field.
-    expect(await message.evaluate((el) => el.previousElementSibling?.textContent)).toBe('  "uri": "tcp//no-scheme:1883",');
+    expect(await message.evaluate((el) => el.previousElementSibling?.textContent)).toBe(
+      '  "uri": "tcp//no-scheme:1883",',
+    );
     expect(problems.problems.filter((p) => !p.includes('400'))).toEqual([]);
     await page.close();
   });
@@ -276,10 +364,19 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
   it('shows a mapping script error with its line', async () => {
     const { page, problems } = await open('/ui/mapping');
     await signIn(page);
-    const script = ['function mapToDittoProtocolMsg(headers, textPayload) {', '  const data = JSON.parse(textPayload);', '  return data.missing.field;', '}'].join('\n');
-    await typeInEditor(page, 'incoming-script', script);
+    const script = [
+      'function mapToDittoProtocolMsg(headers, textPayload) {',
+      '  const data = JSON.parse(textPayload);',
+      '  return data.missing.field;',
+      '}',
+    ].join('\n');
+    await pasteIntoEditor(page, 'incoming-script', script);
     await page.getByRole('button', { name: 'Map message' }).click();
-    await page.locator('#mapping-result').getByText(/line 3/).first().waitFor();
+    await page
+      .locator('#mapping-result')
+      .getByText(/line 3/)
+      .first()
+      .waitFor();
     const marked = page.locator('[data-editor="incoming-script"] .cm-error-line');
     await marked.waitFor();
     expect(await marked.textContent()).toBe('  return data.missing.field;');

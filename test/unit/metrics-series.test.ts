@@ -14,7 +14,13 @@ describe('MetricsSeries', () => {
     series.sample(T0 + STEP, new Map([['c1', [20, 19, 1, 9]]]), noWrites);
     const json = series.toJSON(T0 + STEP);
     expect(json.timestamps).toEqual([T0, T0 + STEP]);
-    expect(json.connections).toEqual([{ id: 'c1', inbound: { consumed: [3, 7], mapped: [2, 7], dropped: [1, 0] }, outbound: { published: [0, 4] } }]);
+    expect(json.connections).toEqual([
+      {
+        id: 'c1',
+        inbound: { consumed: [3, 7], mapped: [2, 7], dropped: [1, 0] },
+        outbound: { published: [0, 4] },
+      },
+    ]);
   });
 
   it('keeps only the last `slots` steps and zeroes steps without a sample', () => {

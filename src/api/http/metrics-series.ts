@@ -11,7 +11,12 @@
  */
 
 /** The message types charted per connection, as `direction|type` of the connection message totals. */
-export const SERIES_TYPES = ['inbound|consumed', 'inbound|mapped', 'inbound|dropped', 'outbound|published'] as const;
+export const SERIES_TYPES = [
+  'inbound|consumed',
+  'inbound|mapped',
+  'inbound|dropped',
+  'outbound|published',
+] as const;
 
 /** Cumulative counts of a histogram: `counts[i]` observations were at most `bounds[i]`; `total` all of them. */
 export interface HistogramTotals {
@@ -46,7 +51,11 @@ export interface SeriesJson {
   /** Start of each step (ms since the epoch), oldest first; the last step is the current one, not over yet. */
   timestamps: number[];
   now: number;
-  connections: Array<{ id: string; inbound: { consumed: Values; mapped: Values; dropped: Values }; outbound: { published: Values } }>;
+  connections: Array<{
+    id: string;
+    inbound: { consumed: Values; mapped: Values; dropped: Values };
+    outbound: { published: Values };
+  }>;
   /** Durable store writes per step, and their estimated median and 99th percentile in seconds (null without writes). */
   storeWrites: { count: Values; p50Seconds: Values; p99Seconds: Values };
   /** More connections had traffic than are kept. */
@@ -94,7 +103,12 @@ export class MetricsSeries {
           continue;
         }
         // What it counted before its first sample is not in the window.
-        tracked = { last: [...totals], rings: SERIES_TYPES.map(() => new Float64Array(this.slots)), since: step, active: step };
+        tracked = {
+          last: [...totals],
+          rings: SERIES_TYPES.map(() => new Float64Array(this.slots)),
+          since: step,
+          active: step,
+        };
         this.connections.set(id, tracked);
         continue;
       }
@@ -145,14 +159,20 @@ export class MetricsSeries {
   /** The window up to the latest sample (sample first to include `now`). */
   toJSON(now: number): SeriesJson {
     const steps: number[] = [];
-    if (this.step >= 0) for (let s = Math.max(this.since, this.step - this.slots + 1); s <= this.step; s++) steps.push(s);
-    const read = (ring: Float64Array, since: number): Values => steps.map((s) => (s < since ? null : ring[s % this.slots]));
+    if (this.step >= 0)
+      for (let s = Math.max(this.since, this.step - this.slots + 1); s <= this.step; s++) steps.push(s);
+    const read = (ring: Float64Array, since: number): Values =>
+      steps.map((s) => (s < since ? null : ring[s % this.slots]));
     const connections = [...this.connections]
       .filter(([, tracked]) => !this.idle(tracked, this.step))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([id, { rings, since }]) => ({
         id,
-        inbound: { consumed: read(rings[0], since), mapped: read(rings[1], since), dropped: read(rings[2], since) },
+        inbound: {
+          consumed: read(rings[0], since),
+          mapped: read(rings[1], since),
+          dropped: read(rings[2], since),
+        },
         outbound: { published: read(rings[3], since) },
       }));
     const store = steps.map((s) => this.storeSteps[s % this.slots]);
@@ -165,7 +185,9 @@ export class MetricsSeries {
       storeWrites: {
         count: store.map((counts) => (counts ? counts[counts.length - 1] : 0)),
         p50Seconds: store.map((counts) => (counts ? histogramQuantile(0.5, this.storeBounds, counts) : null)),
-        p99Seconds: store.map((counts) => (counts ? histogramQuantile(0.99, this.storeBounds, counts) : null)),
+        p99Seconds: store.map((counts) =>
+          counts ? histogramQuantile(0.99, this.storeBounds, counts) : null,
+        ),
       },
       truncated: this.leftOut > this.step - this.slots,
     };
@@ -176,7 +198,11 @@ export class MetricsSeries {
  * The q-quantile from cumulative bucket counts (the last one +Inf), interpolated linearly within its bucket
  * as Prometheus' histogram_quantile does; null without observations; above the last bound, the last bound.
  */
-export function histogramQuantile(q: number, bounds: readonly number[], cumulative: ArrayLike<number>): number | null {
+export function histogramQuantile(
+  q: number,
+  bounds: readonly number[],
+  cumulative: ArrayLike<number>,
+): number | null {
   const total = cumulative[cumulative.length - 1];
   if (!(total > 0)) return null;
   const rank = q * total;

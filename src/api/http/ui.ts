@@ -23,28 +23,30 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext } from '../../auth/context.js';
 import { DittoError } from '../../errors/ditto-error.js';
 import { authenticationFailed, routeNotFound } from '../../errors/gateway.js';
+import type { Services } from '../../services.js';
 import { authenticate, type AuthOptions } from './auth.js';
 
-export const UI_PATH = '/ui';
+const UI_PATH = '/ui';
 
 export interface UiRoutesOptions {
-  auth: AuthOptions;
+  services: Pick<Services, 'config' | 'jwt'>;
   /** Where the built console is; default dist/ui of this checkout. */
   assetsDir?: string;
 }
 
-const contentSecurityPolicy = (styleNonce?: string) => [
-  "default-src 'none'",
-  "script-src 'self'",
-  styleNonce ? `style-src 'self' 'nonce-${styleNonce}'` : "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+const contentSecurityPolicy = (styleNonce?: string) =>
+  [
+    "default-src 'none'",
+    "script-src 'self'",
+    styleNonce ? `style-src 'self' 'nonce-${styleNonce}'` : "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 
 /** Where the built index.html wants the page's nonce (src/ui/index.html). */
 const NONCE_PLACEHOLDER = '{{nonce}}';
@@ -76,7 +78,11 @@ function defaultAssetsDir(): string {
 function load(file: string): Asset {
   const body = readFileSync(file);
   const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
-  return { type, body, compressible: type.startsWith('text/') || type.includes('json') || type.includes('svg') };
+  return {
+    type,
+    body,
+    compressible: type.startsWith('text/') || type.includes('json') || type.includes('svg'),
+  };
 }
 
 function loadConsole(dir: string): { index: Asset; assets: Map<string, Asset> } | undefined {
@@ -84,12 +90,21 @@ function loadConsole(dir: string): { index: Asset; assets: Map<string, Asset> } 
   if (!existsSync(indexFile)) return undefined;
   const assets = new Map<string, Asset>();
   const assetsDir = path.join(dir, 'assets');
-  if (existsSync(assetsDir)) for (const name of readdirSync(assetsDir)) assets.set(name, load(path.join(assetsDir, name)));
+  if (existsSync(assetsDir))
+    for (const name of readdirSync(assetsDir)) assets.set(name, load(path.join(assetsDir, name)));
   return { index: load(indexFile), assets };
 }
 
-function send(request: FastifyRequest, reply: FastifyReply, asset: Asset, cacheControl: string): FastifyReply {
-  reply.header('content-type', asset.type).header('cache-control', cacheControl).header('vary', 'accept-encoding');
+function send(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  asset: Asset,
+  cacheControl: string,
+): FastifyReply {
+  reply
+    .header('content-type', asset.type)
+    .header('cache-control', cacheControl)
+    .header('vary', 'accept-encoding');
   if (asset.compressible && /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) {
     if (asset.gzip === undefined) {
       const gzip = gzipSync(asset.body);
@@ -110,10 +125,20 @@ export async function uiRoutes(app: FastifyInstance, options: UiRoutesOptions): 
   const built = loadConsole(dir);
   if (!built) app.log.warn({ dir }, 'the web console is not built (npm run build); /ui answers 503');
   const none = { config: { realm: 'none' as const } };
+  const { config, jwt } = options.services;
+  // The same users and issuers as every other route (src/app.ts registerAuthentication).
+  const auth: AuthOptions = {
+    users: config.users,
+    devopsUsers: config.devopsUsers,
+    trustedProxies: config.trustedProxies,
+    jwt,
+  };
+  const trusted = new Set(auth.trustedProxies);
 
   // Hooks of this plugin apply to its routes only (fastify encapsulation).
   app.addHook('onSend', async (_request, reply, payload) => {
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', contentSecurityPolicy());
+    if (!reply.hasHeader('content-security-policy'))
+      reply.header('content-security-policy', contentSecurityPolicy());
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
@@ -127,7 +152,11 @@ export async function uiRoutes(app: FastifyInstance, options: UiRoutesOptions): 
 
   const page = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!built) {
-      return reply.code(503).type('text/plain; charset=utf-8').header('cache-control', 'no-cache').send('The web console is not built: run `npm run build` (npm start does it).\n');
+      return reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .send('The web console is not built: run `npm run build` (npm start does it).\n');
     }
     const nonce = randomBytes(18).toString('base64');
     return reply
@@ -146,10 +175,9 @@ export async function uiRoutes(app: FastifyInstance, options: UiRoutesOptions): 
   });
 
   app.get(`${UI_PATH}/session`, none, async (request, reply) => {
-    const trusted = new Set(options.auth.trustedProxies);
     const realm = async (name: 'api' | 'devops'): Promise<AuthContext | null> => {
       try {
-        return await authenticate(request, name, options.auth, trusted);
+        return await authenticate(request, name, auth, trusted);
       } catch (err) {
         if (err instanceof DittoError && err.status === 401) return null;
         throw err;
@@ -157,6 +185,8 @@ export async function uiRoutes(app: FastifyInstance, options: UiRoutesOptions): 
     };
     const [api, devops] = [await realm('api'), await realm('devops')];
     if (!api && !devops) throw authenticationFailed({ detail: 'neither an API user nor a devops user' });
-    return reply.header('cache-control', 'no-store').send({ api: api && { subjects: api.subjects }, devops: devops && { subjects: devops.subjects } });
+    return reply
+      .header('cache-control', 'no-store')
+      .send({ api: api && { subjects: api.subjects }, devops: devops && { subjects: devops.subjects } });
   });
 }

@@ -25,16 +25,7 @@ export interface ChartProps {
   range?: [number, number];
 }
 
-export const PALETTE = [
-  '#2563eb',
-  '#16a34a',
-  '#dc2626',
-  '#9333ea',
-  '#ea580c',
-  '#0891b2',
-  '#ca8a04',
-  '#db2777',
-];
+const PALETTE = ['#2563eb', '#16a34a', '#dc2626', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 
 /** An axis tick: at most three significant digits, no trailing zeros. */
 function tick(value: number): string {

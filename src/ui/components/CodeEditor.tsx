@@ -98,7 +98,7 @@ function errorDecorations(state: EditorState, errors: readonly EditorError[]): D
 const PUNCTUATION = new Set(['{', '}', '[', ']', ',', ':']);
 
 /** The line of the field at `pointer` in a JSON document, or of its nearest parent present; undefined when it is not JSON. */
-export function lineOfPointer(state: EditorState, pointer: string): number | undefined {
+function lineOfPointer(state: EditorState, pointer: string): number | undefined {
   const tree = ensureSyntaxTree(state, state.doc.length, 500);
   let node: SyntaxNode | null = tree?.topNode.firstChild ?? null;
   if (!node) return undefined;

@@ -71,7 +71,7 @@ function Node(props: { name: string | undefined; value: Json; path: string[]; de
           class="json-toggle"
           aria-expanded={open}
           onClick={() => ctx.toggle(pointer)}
-          aria-label={`${name === undefined ? 'root' : name}: ${size}, ${open ? 'collapse' : 'expand'}`}
+          aria-label={`${name === undefined ? 'root' : name}, ${size}`}
         >
           <span class="json-caret" aria-hidden="true">
             {open ? '▾' : '▸'}

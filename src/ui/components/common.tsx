@@ -130,36 +130,3 @@ export function Loading(props: { label?: string }) {
 export function Empty(props: { children: ComponentChildren }) {
   return <p class="empty">{props.children}</p>;
 }
-
-/** A labelled form control: the label names it, the hint and error describe it. */
-export function Field(props: {
-  id: string;
-  label: string;
-  hint?: ComponentChildren;
-  error?: string;
-  children: ComponentChildren;
-  class?: string;
-}) {
-  return (
-    <div class={`field ${props.class ?? ''}`}>
-      <label for={props.id}>{props.label}</label>
-      {props.children}
-      {props.hint && (
-        <p class="hint" id={`${props.id}-hint`}>
-          {props.hint}
-        </p>
-      )}
-      {props.error && (
-        <p class="field-error" id={`${props.id}-error`} role="alert">
-          {props.error}
-        </p>
-      )}
-    </div>
-  );
-}
-
-/** aria-describedby for a Field's control. */
-export function describedBy(id: string, hint: boolean, error: boolean): string | undefined {
-  const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return ids || undefined;
-}

@@ -54,10 +54,6 @@ function readSession(): Session | null {
   }
 }
 
-export function currentSession(): Session | null {
-  return session;
-}
-
 /** Kept for this browser tab only (sessionStorage): closing the tab signs out. */
 export function setSession(next: Session | null): void {
   session = next;

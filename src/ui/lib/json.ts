@@ -20,7 +20,7 @@ export function pointerOf(segments: readonly string[]): string {
 }
 
 /** A copy of `root` with `value` at `segments` (objects created on the way). */
-export function setAt(root: Json, segments: readonly string[], value: Json): Json {
+function setAt(root: Json, segments: readonly string[], value: Json): Json {
   if (segments.length === 0) return value;
   const [head, ...rest] = segments;
   const object = isObject(root) ? root : {};
@@ -28,7 +28,7 @@ export function setAt(root: Json, segments: readonly string[], value: Json): Jso
 }
 
 /** A copy of `root` without what is at `segments`. */
-export function deleteAt(root: Json, segments: readonly string[]): Json {
+function deleteAt(root: Json, segments: readonly string[]): Json {
   if (segments.length === 0 || !isObject(root) || !(segments[0] in root)) return root;
   const [head, ...rest] = segments;
   const copy = { ...root };
@@ -47,7 +47,7 @@ export function getAt(root: Json | undefined, segments: readonly string[]): Json
 }
 
 /** RFC 7396 JSON merge patch. */
-export function mergePatch(target: Json | undefined, patch: Json): Json {
+function mergePatch(target: Json | undefined, patch: Json): Json {
   if (!isObject(patch)) return patch;
   const result: JsonObject = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {

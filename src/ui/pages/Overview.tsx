@@ -5,7 +5,14 @@
  */
 import { enc } from '../lib/api';
 import { useInterval, useLoad, useTitle } from '../lib/hooks';
-import { listConnections, metricsSeries, statusesOf, toRate, windowOf, type SeriesJson } from '../lib/connections';
+import {
+  listConnections,
+  metricsSeries,
+  statusesOf,
+  toRate,
+  windowOf,
+  type SeriesJson,
+} from '../lib/connections';
 import {
   Card,
   Empty,

@@ -175,7 +175,7 @@ function History(props: {
     setSelected(value);
     try {
       // ditto: basic-history "at-historical-revision" reads the thing as it was at that revision
-      const { body } = await request<JsonObject>(`/api/2/things/${enc(id)}?fields=${FIELDS}`, {
+      const { body } = await request<JsonObject>(`/api/2/things/${enc(id)}`, {
         headers: { 'at-historical-revision': String(value) },
       });
       setHistorical({ revision: value, thing: body });
@@ -357,9 +357,8 @@ function Editor(props: { id: string; thing: JsonObject }) {
             describedBy="edit-hint"
           />
           <p class="hint" id="edit-hint">
-            Saved with <code>PUT {part.path.replace(/%3A/g, ':')}</code> and{' '}
-            <code>If-Match: {etag ?? '(new)'}</code>: a change by someone else in the meantime is shown, not
-            overwritten.
+            Saved only if nobody changed it since it was loaded (<code>If-Match: {etag ?? '(new)'}</code>);
+            otherwise both versions are shown.
           </p>
         </div>
         {loaded.error !== undefined && <ErrorMessage error={loaded.error} />}

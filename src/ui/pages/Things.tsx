@@ -3,7 +3,7 @@
  * cursor paging, the count of matches, and a form to create a thing. A 400 of the search is shown at the
  * filter with the service's message.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, enc, request } from '../lib/api';
 import { navigate, type Location } from '../lib/router';
 import { useLoad, useTitle } from '../lib/hooks';
@@ -46,6 +46,12 @@ export function ThingsPage(props: { location: Location }) {
   const [pageIndex, setPageIndex] = useState(0);
   const [creating, setCreating] = useState(false);
   const searchKey = `${filter}\u0000${namespaces}\u0000${sort}\u0000${size}`;
+  // Back and forward change the search in the address: the form follows, paging starts over.
+  useEffect(() => {
+    setDraft({ filter, namespaces, sort, size });
+    setCursors([undefined]);
+    setPageIndex(0);
+  }, [searchKey]);
 
   const params = (cursor?: string) => {
     const p = new URLSearchParams();
@@ -147,7 +153,7 @@ export function ThingsPage(props: { location: Location }) {
               spellcheck={false}
             />
             <p class="hint" id="namespaces-hint">
-              Comma-separated, e.g. <code>org.example,com.acme</code>
+              Comma-separated, e.g. <code>org.example</code>
             </p>
           </div>
           <div class="field">
