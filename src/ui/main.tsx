@@ -8,7 +8,7 @@ import { render, type ComponentChildren, type FunctionComponent } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { handleUnauthorized, setSession, useSession, type Session } from './lib/api';
 import { navigate, route, useLocation, type Location } from './lib/router';
-import { Link } from './components/common';
+import { Brand, Link } from './components/common';
 import { SignIn } from './pages/SignIn';
 import { ThingsPage } from './pages/Things';
 import { ThingPage } from './pages/Thing';
@@ -89,14 +89,7 @@ function Layout(props: { session: Session; path: string; children: ComponentChil
         Skip to content
       </a>
       <nav class="sidebar" aria-label="Console">
-        <div class="brand">
-          <svg viewBox="0 0 32 32" class="brand-mark" aria-hidden="true">
-            <rect width="32" height="32" rx="7" />
-            <circle cx="10" cy="16" r="4.5" />
-            <circle cx="22" cy="16" r="4.5" />
-          </svg>
-          <span>Twinbridge</span>
-        </div>
+        <Brand class="brand" />
         {NAV.filter((g) => allowed(session, g.realm)).map((g) => (
           <div class="nav-group" key={g.group}>
             <p class="nav-group-title" id={`nav-${g.group}`}>

@@ -26,7 +26,7 @@ describe('first run', () => {
   it('logs JSON with the console URL and a warning while the default users are active', async () => {
     const service = await startServiceProcess({ TWINBRIDGE_DATA_DIR: await dataDir() });
     try {
-      await expect.poll(() => consoleLine(service.output())).toBeDefined();
+      await expect.poll(() => consoleLine(service.output()), { timeout: 10_000 }).toBeDefined();
       const line = consoleLine(service.output())!;
       expect(line.level).toBe(40); // pino's warn
       expect(line.console).toBe(`${service.url}/ui/`);
@@ -44,7 +44,7 @@ describe('first run', () => {
       TWINBRIDGE_DEVOPS_USERS: 'ops:other',
     });
     try {
-      await expect.poll(() => consoleLine(service.output())).toBeDefined();
+      await expect.poll(() => consoleLine(service.output()), { timeout: 10_000 }).toBeDefined();
       expect(consoleLine(service.output())).toMatchObject({
         level: 30,
         msg: `Web console: ${service.url}/ui/`,

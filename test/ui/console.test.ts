@@ -133,7 +133,7 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
     await page.getByRole('heading', { level: 1, name: 'pages' }).waitFor();
     for (const tab of ['Status', 'Metrics', 'Logs', 'Configuration']) {
       await page.getByRole('tab', { name: tab }).click();
-      await page.getByRole('tabpanel').getByRole('heading', { level: 2 }).first().waitFor();
+      await page.locator(`#panel-${tab.toLowerCase()}`).getByRole('heading', { level: 2 }).first().waitFor();
     }
     await page.locator('#connection-json').waitFor();
     await go(page, 'Connections');
@@ -249,7 +249,9 @@ describe.skipIf('unavailable' in chromium)('web console in Chromium', { timeout:
     expect((await service.request('GET', `/api/2/things/${thingId}/attributes`)).json).toEqual({
       room: 'lab',
     });
-    await page.locator('#edit-json').getByText('"lab"').waitFor();
+    // The editor has reloaded what it saved: it now holds the service's ETag of it.
+    const etag = (await service.request('GET', `/api/2/things/${thingId}/attributes`)).headers.get('etag')!;
+    await page.locator('#edit-hint').getByText(etag).waitFor();
     // Someone else writes meanwhile: the console's next save carries the old ETag and gets 412.
     await service.request('PUT', `/api/2/things/${thingId}/attributes/room`, { body: 'office' });
     await pasteIntoEditor(page, 'edit-json', '{"room": "attic"}');

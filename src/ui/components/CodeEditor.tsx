@@ -28,7 +28,7 @@ import {
 import { json } from '@codemirror/lang-json';
 import { javascript } from '@codemirror/lang-javascript';
 import type { SyntaxNode } from '@lezer/common';
-import { parsePointer } from '../lib/json';
+import { parseJson, parsePointer, type Json } from '../lib/json';
 
 export interface EditorError {
   message: string;
@@ -136,6 +136,22 @@ function unquote(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** The line a JSON.parse message points at ("… at position 42 (line 3 column 5)"), else 1. */
+function lineOfParseError(text: string, message: string): number {
+  const line = /line (\d+)/.exec(message);
+  if (line) return Number(line[1]);
+  const position = /position (\d+)/.exec(message);
+  if (position) return text.slice(0, Number(position[1])).split('\n').length;
+  return 1;
+}
+
+/** The JSON of an editor's text, or the parser's message as an error at its line. */
+export function parseEditorJson(text: string): { value: Json } | { errors: EditorError[] } {
+  const parsed = parseJson(text);
+  if ('value' in parsed) return parsed;
+  return { errors: [{ line: lineOfParseError(text, parsed.error), message: `Not JSON: ${parsed.error}` }] };
 }
 
 export interface CodeEditorProps {

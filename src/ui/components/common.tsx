@@ -22,6 +22,20 @@ export function Link(props: {
   );
 }
 
+/** The product's mark and name (the same drawing as the favicon, src/ui/icon.svg). */
+export function Brand(props: { class: string }) {
+  return (
+    <div class={props.class}>
+      <svg viewBox="0 0 32 32" class="brand-mark" aria-hidden="true">
+        <rect width="32" height="32" rx="7" />
+        <circle cx="10" cy="16" r="4.5" />
+        <circle cx="22" cy="16" r="4.5" />
+      </svg>
+      <span>Twinbridge</span>
+    </div>
+  );
+}
+
 export function PageHeader(props: {
   title: string;
   subtitle?: ComponentChildren;

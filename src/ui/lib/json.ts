@@ -104,15 +104,6 @@ export function parseJson(text: string): { value: Json } | { error: string } {
   }
 }
 
-/** The line a JSON.parse message points at ("… at position 42 (line 3 column 5)"), else 1. */
-export function lineOfParseError(text: string, message: string): number {
-  const line = /line (\d+)/.exec(message);
-  if (line) return Number(line[1]);
-  const position = /position (\d+)/.exec(message);
-  if (position) return text.slice(0, Number(position[1])).split('\n').length;
-  return 1;
-}
-
 export function formatTime(iso: string | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);

@@ -17,53 +17,36 @@ import {
   windowOf,
   type ConnectionStatus,
 } from '../lib/connections';
-import { formatTime, lineOfParseError, parseJson, pretty, type JsonObject } from '../lib/json';
+import { formatTime, pretty, type JsonObject } from '../lib/json';
 import { Card, Empty, ErrorMessage, Loading, Notice, PageHeader, StatusBadge } from '../components/common';
-import { CodeEditor, type EditorError } from '../components/CodeEditor';
+import { CodeEditor, parseEditorJson, type EditorError } from '../components/CodeEditor';
 import { Chart } from '../components/Chart';
 
 const SUBJECT = 'nginx:ditto';
 
+function mqttTemplate(connectionType: 'mqtt' | 'mqtt-5', name: string): JsonObject {
+  return {
+    name,
+    connectionType,
+    connectionStatus: 'open',
+    uri: 'tcp://localhost:1883',
+    specificConfig: { clientId: 'twinbridge' },
+    sources: [{ addresses: ['devices/+/telemetry'], qos: 1, authorizationContext: [SUBJECT] }],
+    targets: [
+      {
+        address: 'devices/{{ thing:id }}/events',
+        topics: ['_/_/things/twin/events'],
+        qos: 1,
+        authorizationContext: [SUBJECT],
+      },
+    ],
+  };
+}
+
 /** Starting points for a new connection, one per connection type. */
 const TEMPLATES: Record<string, { label: string; json: JsonObject }> = {
-  mqtt: {
-    label: 'MQTT 3.1.1',
-    json: {
-      name: 'Devices over MQTT',
-      connectionType: 'mqtt',
-      connectionStatus: 'open',
-      uri: 'tcp://localhost:1883',
-      specificConfig: { clientId: 'twinbridge' },
-      sources: [{ addresses: ['devices/+/telemetry'], qos: 1, authorizationContext: [SUBJECT] }],
-      targets: [
-        {
-          address: 'devices/{{ thing:id }}/events',
-          topics: ['_/_/things/twin/events'],
-          qos: 1,
-          authorizationContext: [SUBJECT],
-        },
-      ],
-    },
-  },
-  'mqtt-5': {
-    label: 'MQTT 5',
-    json: {
-      name: 'Devices over MQTT 5',
-      connectionType: 'mqtt-5',
-      connectionStatus: 'open',
-      uri: 'tcp://localhost:1883',
-      specificConfig: { clientId: 'twinbridge' },
-      sources: [{ addresses: ['devices/+/telemetry'], qos: 1, authorizationContext: [SUBJECT] }],
-      targets: [
-        {
-          address: 'devices/{{ thing:id }}/events',
-          topics: ['_/_/things/twin/events'],
-          qos: 1,
-          authorizationContext: [SUBJECT],
-        },
-      ],
-    },
-  },
+  mqtt: { label: 'MQTT 3.1.1', json: mqttTemplate('mqtt', 'Devices over MQTT') },
+  'mqtt-5': { label: 'MQTT 5', json: mqttTemplate('mqtt-5', 'Devices over MQTT 5') },
   kafka: {
     label: 'Kafka',
     json: {
@@ -321,9 +304,9 @@ function ConfigurationEditor(props: { id?: string; connection?: JsonObject; onSa
   const [busy, setBusy] = useState<'save' | 'test' | undefined>(undefined);
 
   const parsed = (): JsonObject | undefined => {
-    const p = parseJson(text);
-    if ('error' in p) {
-      setFieldErrors([{ line: lineOfParseError(text, p.error), message: `Not JSON: ${p.error}` }]);
+    const p = parseEditorJson(text);
+    if ('errors' in p) {
+      setFieldErrors(p.errors);
       return undefined;
     }
     if (typeof p.value !== 'object' || p.value === null || Array.isArray(p.value)) {

@@ -6,9 +6,9 @@
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError, request } from '../lib/api';
 import { useLoad, useTitle } from '../lib/hooks';
-import { isObject, lineOfParseError, parseJson, pretty, type Json, type JsonObject } from '../lib/json';
+import { isObject, pretty, type Json, type JsonObject } from '../lib/json';
 import { Card, ErrorMessage, Notice, PageHeader } from '../components/common';
-import { CodeEditor, type EditorError } from '../components/CodeEditor';
+import { CodeEditor, parseEditorJson, type EditorError } from '../components/CodeEditor';
 import type { DittoErrorBody } from '../lib/api';
 
 const INCOMING_SCRIPT = `function mapToDittoProtocolMsg(headers, textPayload, bytePayload, contentType) {
@@ -155,9 +155,9 @@ export function MappingTesterPage() {
       }
       message = { headers: headersOf(headers), ...(contentType ? { contentType } : {}), ...p };
     } else {
-      const p = parseJson(protocol);
-      if ('error' in p) {
-        setProtocolErrors([{ line: lineOfParseError(protocol, p.error), message: `Not JSON: ${p.error}` }]);
+      const p = parseEditorJson(protocol);
+      if ('errors' in p) {
+        setProtocolErrors(p.errors);
         return;
       }
       message = { protocolMessage: p.value };

@@ -7,9 +7,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, enc, request, type Session } from '../lib/api';
 import { navigate } from '../lib/router';
 import { useLoad, useTitle } from '../lib/hooks';
-import { isObject, lineOfParseError, parseJson, pretty, type Json, type JsonObject } from '../lib/json';
+import { isObject, pretty, type Json, type JsonObject } from '../lib/json';
 import { Card, Empty, ErrorMessage, Link, Loading, Notice, PageHeader } from '../components/common';
-import { CodeEditor, type EditorError } from '../components/CodeEditor';
+import { CodeEditor, parseEditorJson, type EditorError } from '../components/CodeEditor';
 
 export function PoliciesPage() {
   useTitle('Policies');
@@ -397,9 +397,9 @@ function PolicyEditor(props: { id: string; policy: JsonObject; etag: string | un
     e.preventDefault();
     setError(undefined);
     setSaved(false);
-    const parsed = parseJson(text);
-    if ('error' in parsed) {
-      setErrors([{ line: lineOfParseError(text, parsed.error), message: `Not JSON: ${parsed.error}` }]);
+    const parsed = parseEditorJson(text);
+    if ('errors' in parsed) {
+      setErrors(parsed.errors);
       return;
     }
     setErrors([]);

@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, basicAuthorization, request, setSession, type Session } from '../lib/api';
 import { navigate, type Location } from '../lib/router';
 import { useTitle } from '../lib/hooks';
+import { Brand } from '../components/common';
 
 interface SessionReply {
   api: { subjects: string[] } | null;
@@ -67,14 +68,7 @@ export function SignIn(props: { location: Location }) {
   return (
     <div class="signin">
       <main class="signin-card" id="main">
-        <div class="signin-brand">
-          <svg viewBox="0 0 32 32" class="brand-mark" aria-hidden="true">
-            <rect width="32" height="32" rx="7" />
-            <circle cx="10" cy="16" r="4.5" />
-            <circle cx="22" cy="16" r="4.5" />
-          </svg>
-          <span>Twinbridge</span>
-        </div>
+        <Brand class="signin-brand" />
         <h1 id="page-title" tabIndex={-1}>
           Sign in to the console
         </h1>

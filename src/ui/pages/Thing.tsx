@@ -12,7 +12,6 @@ import {
   formatTime,
   getAt,
   isObject,
-  lineOfParseError,
   parsePointer,
   parseJson,
   pretty,
@@ -23,7 +22,7 @@ import {
 import { openStream, type StreamState } from '../lib/sse';
 import { Card, ErrorMessage, Link, Loading, Notice, PageHeader, StatusBadge } from '../components/common';
 import { JsonTree } from '../components/JsonTree';
-import { CodeEditor, type EditorError } from '../components/CodeEditor';
+import { CodeEditor, parseEditorJson, type EditorError } from '../components/CodeEditor';
 
 const FIELDS = 'thingId,policyId,definition,attributes,features,_revision,_modified,_created';
 const HISTORY_NOT_FOUND = 'things:thing.history.notfound';
@@ -300,9 +299,9 @@ function Editor(props: { id: string; thing: JsonObject }) {
   const save = async (body: string, ifMatch: string | undefined) => {
     setError(undefined);
     setSaved(undefined);
-    const parsed = parseJson(body);
-    if ('error' in parsed) {
-      setErrors([{ line: lineOfParseError(body, parsed.error), message: `Not JSON: ${parsed.error}` }]);
+    const parsed = parseEditorJson(body);
+    if ('errors' in parsed) {
+      setErrors(parsed.errors);
       return;
     }
     setErrors([]);

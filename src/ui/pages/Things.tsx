@@ -7,9 +7,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, enc, request } from '../lib/api';
 import { navigate, type Location } from '../lib/router';
 import { useLoad, useTitle } from '../lib/hooks';
-import { formatTime, isObject, lineOfParseError, parseJson, summary, type JsonObject } from '../lib/json';
+import { formatTime, isObject, summary, type JsonObject } from '../lib/json';
 import { Card, Empty, ErrorMessage, Link, Loading, PageHeader } from '../components/common';
-import { CodeEditor, type EditorError } from '../components/CodeEditor';
+import { CodeEditor, parseEditorJson, type EditorError } from '../components/CodeEditor';
 
 const EXAMPLES = [
   { filter: 'eq(attributes/location,"kitchen")', text: 'attribute equals a value' },
@@ -333,9 +333,9 @@ function NewThing(props: { onCreated(id: string): void; onCancel(): void }) {
   const create = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
-    const parsed = parseJson(text);
-    if ('error' in parsed) {
-      setJsonError([{ line: lineOfParseError(text, parsed.error), message: parsed.error }]);
+    const parsed = parseEditorJson(text);
+    if ('errors' in parsed) {
+      setJsonError(parsed.errors);
       return;
     }
     setJsonError([]);
