@@ -18,6 +18,7 @@ import { metricsRoutes } from './api/http/metrics.js';
 import { registerVariantConstraint, sseRoutes } from './api/sse/index.js';
 import { signalRoutes } from './live/http.js';
 import { websocketRoutes } from './api/ws/index.js';
+import { uiRoutes } from './api/http/ui.js';
 import { uriTooLong } from './errors/general.js';
 import type { Services } from './services.js';
 
@@ -69,5 +70,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(sseRoutes, { services });
   await app.register(signalRoutes, { deps: services });
   await app.register(websocketRoutes, { services });
+  await app.register(uiRoutes, { services });
   return app;
 }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { ConfigError, defaultCredentialsInUse, loadConfig, type Config } from './config/config.js';
 import { createServices } from './services.js';
 import { connectors } from '../connectors/index.js';
 
@@ -20,13 +20,23 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.users', '*.devopsUsers'] });
+  // On a terminal the log is for a person (pino-pretty, in pino's worker thread); elsewhere one JSON object
+  // per line for the log collector.
+  const pretty = process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {};
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.users', '*.devopsUsers'], ...pretty });
   let ready = false;
   const services = await createServices(config, logger, { connectors });
   const app = await buildApp(services, { isReady: () => ready });
   const address = await app.listen({ host: config.host, port: config.port });
   ready = true;
   logger.info({ address, dataDir: path.resolve(config.dataDir) }, 'Twinbridge is ready');
+  const consoleUrl = consoleAddress(address);
+  const defaults = defaultCredentialsInUse(config);
+  if (defaults.length > 0) {
+    logger.warn({ console: consoleUrl, defaultUsers: defaults }, `Web console: ${consoleUrl} (WARNING: the default users and passwords are active for ${defaults.join(', ')}; set TWINBRIDGE_USERS and TWINBRIDGE_DEVOPS_USERS)`);
+  } else {
+    logger.info({ console: consoleUrl }, `Web console: ${consoleUrl}`);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -40,6 +50,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The console's URL for a person: a wildcard bind address becomes localhost. */
+function consoleAddress(address: string): string {
+  const url = new URL('/ui/', address);
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost';
+  return url.toString();
 }
 
 main().catch((err: unknown) => {

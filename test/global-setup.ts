@@ -5,9 +5,10 @@
 //   - otherwise: the local brokers of scripts/brokers (installed on the first run, which may take
 //     minutes; later runs only check them, in about a second).
 // Local brokers are deliberately left running at the end so the next run is fast; stop them with
-// `npm run brokers:down`.
+// `npm run brokers:down`. The console's browser tests get Chromium the same way (scripts/browser.ts).
 import type { TestProject } from 'vitest/node';
 import { build } from '../scripts/build.js';
+import { ensureChromium, type ChromiumAvailability } from '../scripts/browser.js';
 import { up } from '../scripts/brokers/index.js';
 import { dockerAvailable, startDockerBrokers } from './brokers/docker.js';
 import { fromEnvironment, localServers } from './brokers/env.js';
@@ -18,6 +19,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   await build();
   process.env.TWINBRIDGE_TEST_PREBUILT = '1';
   project.provide('twinbridgeDockerBrokers', {});
+  const chromium = await ensureChromium();
+  if ('unavailable' in chromium) console.warn(`browser tests will be skipped: ${chromium.unavailable}`);
+  project.provide('twinbridgeChromium', chromium);
   const wanted = brokerKinds.filter((kind) => !fromEnvironment(kind));
   if (wanted.length === 0) return undefined;
   if (await dockerAvailable()) {
@@ -35,4 +39,11 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     );
   }
   return undefined;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Where the browser tests' Chromium is, or why there is none (test/ui/). */
+    twinbridgeChromium: ChromiumAvailability;
+  }
 }

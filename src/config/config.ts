@@ -286,6 +286,16 @@ function checkRetentionNamespaces(value: unknown): void {
   }
 }
 
+/** The users (API or devops) that still have their default password: who anyone could sign in as. */
+export function defaultCredentialsInUse(config: Pick<Config, 'users' | 'devopsUsers'>): string[] {
+  const inUse = (users: readonly UserCredential[], key: 'users' | 'devopsUsers') => {
+    const option = OPTIONS.find((o) => o.key === key)!;
+    const defaults = parseValue(option, option.default) as UserCredential[];
+    return users.filter((u) => defaults.some((d) => d.user === u.user && d.password === u.password)).map((u) => u.user);
+  };
+  return [...inUse(config.users, 'users'), ...inUse(config.devopsUsers, 'devopsUsers')];
+}
+
 /** The README table of options (Markdown). */
 export function optionsTable(): string {
   const rows = OPTIONS.map((o) => `| \`${o.env}\` | \`${o.key}\` | ${o.default === undefined || o.default === '' ? '(unset)' : `\`${String(o.default)}\``} | ${o.description} |`);

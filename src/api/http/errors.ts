@@ -27,7 +27,9 @@ export function sendError(reply: FastifyReply, error: DittoError): FastifyReply 
   logFailure(request, error, correlationId);
   if (error.headers) reply.headers(error.headers);
   reply.header('correlation-id', correlationId);
-  if (error.status === 401) reply.header('www-authenticate', 'Basic realm="DITTO"');
+  // A script that sends its own credentials (the console) says so with `X-Requested-With: XMLHttpRequest`
+  // and gets no challenge, so the browser never opens its basic-auth prompt (as Spring Security does).
+  if (error.status === 401 && reply.request.headers['x-requested-with'] !== 'XMLHttpRequest') reply.header('www-authenticate', 'Basic realm="DITTO"');
   // ditto: 304 has no body (internal code things:precondition.notmodified)
   if (error.status === 304) return reply.code(304).send();
   return reply.code(error.status).type('application/json').send(error.toJSON());

@@ -4,10 +4,13 @@
  * durable store writes take.
  * Unauthenticated (`realm: 'none'`) like most scrape endpoints: it exposes counts and connection IDs only,
  * never payloads or credentials. Put it behind the proxy's access rules if connection IDs are sensitive.
+ * `GET /devops/metrics/series` (devops users): the last 15 minutes of the same totals as JSON for the web
+ * console's charts (src/api/http/metrics-series.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectivityEvents } from '../../connectivity/index.js';
+import { MetricsSeries, SERIES_TYPES, type HistogramTotals } from './metrics-series.js';
 
 export interface MetricsRoutesOptions {
   events: ConnectivityEvents;
@@ -84,12 +87,51 @@ export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutes
   });
   const offStoreWrite = options.onStoreWrite((seconds) => storeWrites.observe(seconds));
   const offLifecycle = options.events.on('lifecycle', (e) => bump(lifecycleCounts, `${e.connectionId}|${e.kind}`, () => ({ connection: e.connectionId, kind: e.kind })));
+
+  const series = new MetricsSeries();
+  const sampleSeries = async () => {
+    const totals = new Map<string, number[]>();
+    for (const { labels, n } of messageCounts.values()) {
+      const t = SERIES_TYPES.indexOf(`${labels.direction}|${labels.type}` as (typeof SERIES_TYPES)[number]);
+      if (t < 0) continue;
+      let row = totals.get(labels.connection);
+      if (!row) totals.set(labels.connection, (row = SERIES_TYPES.map(() => 0)));
+      row[t] += n;
+    }
+    series.sample(Date.now(), totals, histogramTotals(await storeWrites.get()));
+  };
+  // Now (the baseline: nothing counted yet), then every second, so that a step's messages land in that
+  // step (the series has 5 s steps).
+  await sampleSeries();
+  const sampler = setInterval(() => void sampleSeries().catch((err: unknown) => app.log.error({ err }, 'sampling the metrics series failed')), 1000);
+  sampler.unref();
   app.addHook('onClose', async () => {
+    clearInterval(sampler);
     offMessage();
     offLifecycle();
     offStoreWrite();
   });
+  app.get('/devops/metrics/series', { config: { realm: 'devops' } }, async (_request, reply) => {
+    await sampleSeries();
+    return reply.header('cache-control', 'no-store').send(series.toJSON(Date.now()));
+  });
   app.get('/metrics', { config: { realm: 'none' } }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics());
   });
+}
+
+/** The cumulative buckets of a prom-client histogram without labels. */
+function histogramTotals(metric: Awaited<ReturnType<Histogram['get']>>): HistogramTotals {
+  const bounds: number[] = [];
+  const counts: number[] = [];
+  let total = 0;
+  for (const v of metric.values) {
+    if (!v.metricName?.endsWith('_bucket')) continue;
+    if (v.labels.le === '+Inf') total = v.value;
+    else {
+      bounds.push(Number(v.labels.le));
+      counts.push(v.value);
+    }
+  }
+  return { bounds, counts, total };
 }
