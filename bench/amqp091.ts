@@ -20,7 +20,7 @@ import amqplib, { type Channel } from 'amqplib';
 import { startServer } from '../scripts/brokers/index.js';
 import { fromEnvironment, localEndpoint, localServers } from '../test/brokers/env.js';
 import { startServiceProcess } from '../test/helpers/service-process.js';
-import { sampleService } from './support/service-cpu.js';
+import { processCpuSeconds } from './support/service-cpu.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     await sub.cancel(rawTag);
     let onTwin: (seq: number) => void = () => undefined;
     await consume(sub, q.out, (c) => onTwin(seqOf(c)));
-    rows.push(await drive('Twinbridge: amqp-091 → twin (durable) → amqp-091', seconds, (s) => pub.sendToQueue(q.in, command(s), { persistent: true, contentType: 'application/json' }), (f) => (onTwin = f), async () => (await sampleService(service.url)).cpuSeconds));
+    rows.push(await drive('Twinbridge: amqp-091 → twin (durable) → amqp-091', seconds, (s) => pub.sendToQueue(q.in, command(s), { persistent: true, contentType: 'application/json' }), (f) => (onTwin = f), async () => processCpuSeconds(service.child.pid)));
 
     console.log(`\nAMQP 0.9.1 end to end, RabbitMQ ${url.replace(/\/\/[^@]*@/, '//')}, ${WINDOW} messages in flight, ${seconds} s per row after ${WARMUP_MS} ms warm-up, ${THINGS} things, this process publishes and consumes`);
     console.log('| path | messages | messages/s | p50 ms | p99 ms | service CPU µs/msg |');
