@@ -26,8 +26,9 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
-import { startServer, withLock } from '../scripts/brokers/index.js';
+import { startServer } from '../scripts/brokers/index.js';
 import { fromEnvironment, localEndpoint } from '../test/brokers/env.js';
+import { withBrokerLock } from '../test/brokers/index.js';
 import { request } from '../test/helpers/app.js';
 import { startServiceProcess, type ServiceProcess } from '../test/helpers/service-process.js';
 import { benchRounds, inRoundOrder, markdownTable, Targets } from './support/report.js';
@@ -349,8 +350,6 @@ if (process.argv[2] === '--relay') {
   await relay(process.argv[3].split(','));
 } else {
   // Hold the broker's shared usage lock so that no test restarts it underneath the run.
-  const endpoint = fromEnvironment('kafka') ?? localEndpoint('kafka');
-  const lockName = endpoint.source === 'local' ? 'use-kafka' : `${endpoint.source}-${endpoint.url.replace(/[^a-zA-Z0-9]+/g, '_')}`;
-  await withLock(lockName, main, { mode: 'shared' });
+  await withBrokerLock(fromEnvironment('kafka') ?? localEndpoint('kafka'), main, 'shared');
   process.exit(0);
 }
