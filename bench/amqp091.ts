@@ -25,7 +25,7 @@ import { fromEnvironment, localEndpoint, localServers } from '../test/brokers/en
 import { withBrokerLock } from '../test/brokers/index.js';
 import { startServiceProcess } from '../test/helpers/service-process.js';
 import { benchRounds, inRoundOrder, markdownTable, Targets } from './support/report.js';
-import { cpuWindow } from './support/service-cpu.js';
+import { cpuWindow, ownCpuWindow } from './support/service-cpu.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -52,6 +52,8 @@ interface Row {
   /** The path's process tree (the relay, Twinbridge) in the measured window: CPU per message, µs, and cores. */
   cpuUs: number;
   cores: number;
+  /** This process's cores meanwhile (it publishes and consumes): near a whole core, it limits the rate. */
+  clientCores: number;
 }
 
 const WINDOW = 2000;
@@ -95,18 +97,20 @@ async function drive(name: string, seconds: number, send: (seq: number) => void,
   for (let i = 0; i < WINDOW; i++) next();
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   const cpu = cpuWindow(pid);
+  const client = ownCpuWindow();
   measuring = true;
   const measureStart = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - measureStart) / 1000;
   const used = cpu.stop(counted);
+  const clientCores = client.stop(counted).cores;
   sending = false;
   // Let what is in flight arrive before the next row starts.
   const until = Date.now() + 15_000;
   while (sentAt.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   latencies.sort((a, b) => a - b);
-  return { name, messages: counted, rate: Math.round(counted / elapsed), p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: used.usPerMessage, cores: used.cores };
+  return { name, messages: counted, rate: Math.round(counted / elapsed), p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: used.usPerMessage, cores: used.cores, clientCores };
 }
 
 async function consume(channel: Channel, queue: string, onMessage: (content: Buffer) => void): Promise<string> {
@@ -191,7 +195,7 @@ async function main(): Promise<void> {
         await sub.cancel(tag);
       }
       console.log(`\nRound ${round + 1} of ${rounds} (load average ${load} at its start):\n`);
-      console.log(markdownTable(['path', 'messages', 'messages/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'CPU cores'], rows.map((r) => [r.name, r.messages, r.rate, r.p50.toFixed(1), r.p99.toFixed(1), Math.round(r.cpuUs), r.cores.toFixed(2)])));
+      console.log(markdownTable(['path', 'messages', 'messages/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'CPU cores', 'client cores'], rows.map((r) => [r.name, r.messages, r.rate, r.p50.toFixed(1), r.p99.toFixed(1), Math.round(r.cpuUs), r.cores.toFixed(2), r.clientCores.toFixed(2)])));
       console.log('');
       const tb = rows.find((r) => r.name.startsWith('Twinbridge'))!;
       const raw = rows.find((r) => r.name.startsWith('raw'))!;

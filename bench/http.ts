@@ -4,7 +4,7 @@
  * in the same run: GET thing against a bare GET returning the same JSON, and a durable PUT of a feature
  * property against a bare PUT that parses the body and keeps nothing. Each pair sends the very same
  * requests, so the client does the same work for both and the ratio compares the servers. Requests/s,
- * p50/p99 latency and the server's CPU per request (its process tree, from /proc).
+ * p50/p99 latency, the server's CPU per request (its process tree, from /proc) and the client's cores.
  *
  * BENCH_ROUNDS rounds (default 1); in each, the bare route and Twinbridge alternate which goes first.
  * Every round is printed, then the targets per round and over all rounds: GET ≥ 0.8× the bare GET,
@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startServiceProcess } from '../test/helpers/service-process.js';
 import { benchRounds, inRoundOrder, markdownTable, Targets, type Target } from './support/report.js';
-import { cpuWindow } from './support/service-cpu.js';
+import { cpuWindow, ownCpuWindow } from './support/service-cpu.js';
 
 const seconds = Number(process.argv[2] ?? 6);
 const connections = 64;
@@ -44,6 +44,8 @@ interface Row {
   errors: number;
   cpuUs: number;
   cores: number;
+  /** autocannon's (this process's) cores: near a whole core, the client limits the rate. */
+  clientCores: number;
 }
 
 interface Server {
@@ -54,10 +56,12 @@ interface Server {
 
 async function load(name: string, server: Server, requests: autocannon.Request[]): Promise<Row> {
   const cpu = cpuWindow(server.pid);
+  const client = ownCpuWindow();
   const result = await autocannon({ url: server.url, connections, duration: seconds, requests, headers: { authorization: auth } });
   const used = cpu.stop(result.requests.total);
+  const clientCores = client.stop(result.requests.total).cores;
   const errors = result.errors + result.timeouts + result.non2xx;
-  return { name, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors, cpuUs: used.usPerMessage, cores: used.cores };
+  return { name, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors, cpuUs: used.usPerMessage, cores: used.cores, clientCores };
 }
 
 async function startBare(thing: unknown): Promise<{ url: string; child: ChildProcess }> {
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
       if (only !== 'put') for (const s of order) rows.push(await load(s === servers[0] ? 'bare fastify GET (same JSON)' : 'GET thing', s, gets));
       if (only !== 'get') for (const s of order) rows.push(await load(s === servers[0] ? 'bare fastify PUT (parse, keep nothing)' : 'PUT feature property (durable)', s, puts));
       console.log(`\nRound ${round + 1} of ${rounds} (order: ${order.map((s) => s.name).join(', ')}; load average ${load0} at its start):\n`);
-      console.log(markdownTable(['row', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req', 'server cores'], rows.map((r) => [r.name, r.rps, r.p50, r.p99, r.errors, Math.round(r.cpuUs), r.cores.toFixed(2)])));
+      console.log(markdownTable(['row', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req', 'server cores', 'client cores'], rows.map((r) => [r.name, r.rps, r.p50, r.p99, r.errors, Math.round(r.cpuUs), r.cores.toFixed(2), r.clientCores.toFixed(2)])));
       console.log('');
       // A row with errors (a refused request or a non-2xx answer) measured something else: its targets are n/a.
       const row = (name: string) => rows.find((r) => r.name.startsWith(name));

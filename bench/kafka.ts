@@ -32,7 +32,7 @@ import { withBrokerLock } from '../test/brokers/index.js';
 import { request } from '../test/helpers/app.js';
 import { startServiceProcess, type ServiceProcess } from '../test/helpers/service-process.js';
 import { benchRounds, inRoundOrder, markdownTable, Targets } from './support/report.js';
-import { cpuWindow } from './support/service-cpu.js';
+import { cpuWindow, ownCpuWindow } from './support/service-cpu.js';
 
 const THINGS = 1000;
 const PARTITIONS = 4;
@@ -48,6 +48,8 @@ interface Row {
   throughput: number;
   cpuUs: number;
   cores: number;
+  /** This process's cores meanwhile (the consumer reading the output). */
+  clientCores: number;
   p50: number;
   p99: number;
 }
@@ -162,19 +164,24 @@ async function measure(kafka: Kafka, producer: Producer, pipeline: Pipeline, top
   await produceBacklog(producer, topics.input, backlog);
   // Throughput and CPU count the records after the first output batch, from its arrival to the last one's.
   let cpu: ReturnType<typeof cpuWindow> | undefined;
-  const out = await sink(kafka, topics.output, () => (cpu = cpuWindow(pipeline.pid())));
+  let client: ReturnType<typeof cpuWindow> | undefined;
+  const out = await sink(kafka, topics.output, () => {
+    cpu = cpuWindow(pipeline.pid());
+    client = ownCpuWindow();
+  });
   try {
     const t0 = Date.now();
     await pipeline.start(topics.input, topics.output);
     await waitCount(`${pipeline.name}, backlog`, out.count, backlog);
     const used = cpu!.stop(backlog - out.firstBatch());
+    const clientCores = client!.stop(backlog - out.firstBatch()).cores;
     const throughput = Math.round((backlog - out.firstBatch()) / ((out.lastAt() - out.firstAt()) / 1000));
     out.latencies.length = 0;
     if (paced) {
       const sent = await producePaced(producer, topics.input, paced.rate, paced.seconds, backlog);
       await waitCount(`${pipeline.name}, paced`, out.count, backlog + sent);
     }
-    return { name: pipeline.name, startMs: out.firstAt() - t0, throughput, cpuUs: used.usPerMessage, cores: used.cores, p50: percentile(out.latencies, 50), p99: percentile(out.latencies, 99) };
+    return { name: pipeline.name, startMs: out.firstAt() - t0, throughput, cpuUs: used.usPerMessage, cores: used.cores, clientCores, p50: percentile(out.latencies, 50), p99: percentile(out.latencies, 99) };
   } finally {
     await out.consumer.disconnect();
     await pipeline.stop();
@@ -326,8 +333,8 @@ async function main(): Promise<void> {
       console.log(`\nRound ${round + 1} of ${rounds} (load average ${load} at its start):\n`);
       console.log(
         markdownTable(
-          ['pipeline', 'first record after ms', 'messages/s', 'CPU µs/msg', 'CPU cores', `p50 ms at ${rate}/s`, `p99 ms at ${rate}/s`],
-          rows.map((r) => [r.name, r.startMs, r.throughput, Math.round(r.cpuUs), r.cores.toFixed(2), r.p50, r.p99]),
+          ['pipeline', 'first record after ms', 'messages/s', 'CPU µs/msg', 'CPU cores', 'client cores', `p50 ms at ${rate}/s`, `p99 ms at ${rate}/s`],
+          rows.map((r) => [r.name, r.startMs, r.throughput, Math.round(r.cpuUs), r.cores.toFixed(2), r.clientCores.toFixed(2), r.p50, r.p99]),
         ),
       );
       console.log('');

@@ -48,13 +48,14 @@ function allProcesses(): Stat[] {
 }
 
 /**
- * User + system CPU seconds so far of process `pid` with all its threads (worker threads included) and all
- * its descendant processes (a multi-process service counts whole). Throws when the process is gone: a
- * benchmark must not print a figure for a contender that died.
+ * User + system CPU seconds so far of process `pid` with all its threads (worker threads included) and,
+ * unless `descendants` is false, all its descendant processes (a multi-process service counts whole).
+ * Throws when the process is gone: a benchmark must not print a figure for a contender that died.
  */
-export function processCpuSeconds(pid: number | undefined): number {
+export function processCpuSeconds(pid: number | undefined, descendants = true): number {
   const root = pid === undefined ? undefined : stat(pid);
   if (!root) throw new Error(`process ${pid} is not running (no /proc/${pid}/stat)`);
+  if (!descendants) return root.ticks / ticksPerSecond;
   const children = new Map<number, Stat[]>();
   for (const s of allProcesses()) {
     const siblings = children.get(s.ppid);
@@ -71,18 +72,21 @@ export function processCpuSeconds(pid: number | undefined): number {
   return ticks / ticksPerSecond;
 }
 
+/** CPU of the benchmark's own process (its load generator or measuring client), without the processes it started. */
+export const ownCpuWindow = () => cpuWindow(process.pid, false);
+
 /** The pid of this process's child named `comm` (e.g. the Mosquitto a benchmark started), if any. */
 export function childPid(comm: string): number | undefined {
   return allProcesses().find((s) => s.ppid === process.pid && s.comm === comm)?.pid;
 }
 
-/** CPU of a process over a measured window: call `stop()` at the window's end. */
-export function cpuWindow(pid: number | undefined): { stop(messages: number): { usPerMessage: number; cores: number } } {
-  const cpu0 = processCpuSeconds(pid);
+/** CPU of a process (see processCpuSeconds) over a measured window: call `stop()` at the window's end. */
+export function cpuWindow(pid: number | undefined, descendants = true): { stop(messages: number): { usPerMessage: number; cores: number } } {
+  const cpu0 = processCpuSeconds(pid, descendants);
   const t0 = performance.now();
   return {
     stop(messages) {
-      const cpu = processCpuSeconds(pid) - cpu0;
+      const cpu = processCpuSeconds(pid, descendants) - cpu0;
       return { usPerMessage: (cpu * 1e6) / messages, cores: cpu / ((performance.now() - t0) / 1000) };
     },
   };
