@@ -93,6 +93,11 @@ export function cpuWindow(pid: number | undefined, descendants = true): { stop(m
 }
 
 export interface ServiceSample {
+  /**
+   * The process's CPU seconds as it reports them itself (`twinbridge_process_cpu_seconds_total`, all its
+   * threads). Comparisons with other processes use processCpuSeconds, which reads every one alike.
+   */
+  cpuSeconds: number;
   /** Pauses of the main thread for garbage collection, all kinds. */
   gcSeconds: number;
   gcCount: number;
@@ -108,11 +113,13 @@ export interface ServiceSample {
 /** Twinbridge's own figures, from its Prometheus `/metrics`. */
 export async function sampleService(url: string): Promise<ServiceSample> {
   const res = await request(url, 'GET', '/metrics', { auth: 'devops:foobar' });
-  if (res.status !== 200) throw new Error(`GET /metrics: ${res.status}`);
+  const cpu = /^twinbridge_process_cpu_seconds_total (\S+)$/m.exec(res.text);
+  if (!cpu) throw new Error(`no twinbridge_process_cpu_seconds_total in /metrics (${res.status})`);
   const sum = (re: RegExp) => [...res.text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
   const count = sum(/^twinbridge_nodejs_gc_duration_seconds_count\{[^}]*\} (\S+)$/gm);
   const upTo10ms = sum(/^twinbridge_nodejs_gc_duration_seconds_bucket\{[^}]*le="0\.01"[^}]*\} (\S+)$/gm);
   return {
+    cpuSeconds: Number(cpu[1]),
     gcSeconds: sum(/^twinbridge_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm),
     gcCount: count,
     gcOver10ms: count - upTo10ms,
