@@ -17,7 +17,7 @@
  * (Twinbridge ≥ 0.85× the raw relay) per round and over all rounds.
  *
  *   npm run bench -- kafka     (or: node --import tsx bench/kafka.ts [backlog=40000] [rate=4000] [seconds=5])
- *   BENCH_ROUNDS=3             rounds (default 1); ~35 s per round, plus ~40 s start-up and warm-up
+ *   BENCH_ROUNDS=3             rounds (default 1); ~20 s per round, plus ~15 s start-up and warm-up
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

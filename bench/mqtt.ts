@@ -19,7 +19,8 @@
  * Every round is printed, then the issue's targets as ratios with ✓/✗ per round and over all rounds.
  *
  *   npm run bench -- mqtt      (or: node --import tsx bench/mqtt.ts [messages=20000] [paced-seconds=5])
- *   BENCH_ROUNDS=3             rounds (default 1); ~25 s per round at 5,000–10,000 msg/s, plus ~40 s start-up
+ *   BENCH_ROUNDS=3             rounds (default 1); ~30 s per round at 5,000–10,000 msg/s, plus ~15 s start-up
+ *                              (and ~15 s to install Node-RED on first use)
  *   BENCH_ONLY=raw,twinbridge  the contenders to run (of raw, node-red, twinbridge; profiling:
  *                              SERVICE_CPU_PROF_DIR=<dir>); ratios need both of their contenders
  *   BENCH_PACED_RATE=<msg/s>   the paced rate when the raw pass-through is not run (default 5000)
