@@ -4,23 +4,28 @@
  * publisher confirms) and read back from the target queue by this (second) process; beside it, in the same
  * run, a raw pass-through: a third process with an amqplib consumer that republishes the same messages
  * (confirmed, then acked; no processing). Both are driven closed-loop with the same window of messages in
- * flight; the table shows messages/s, p50/p99 end-to-end latency and the ratio.
+ * flight; the table shows messages/s, p50/p99 end-to-end latency and each process tree's CPU per message
+ * (/proc). BENCH_ROUNDS rounds (default 1), the two paths in alternating order, every round printed, then
+ * the target (Twinbridge ≥ 0.9× the raw pass-through) per round and over all rounds.
  *
- *   npm run bench -- amqp091        (or: node --import tsx bench/amqp091.ts [seconds-per-row])
+ *   npm run bench -- amqp091        (or: node --import tsx bench/amqp091.ts [seconds-per-row=6])
+ *   BENCH_ROUNDS=3                  ~16 s per round, plus ~15 s start-up
  *
  * The broker: TWINBRIDGE_TEST_AMQP091_URL, else the project's local RabbitMQ (started if needed).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqplib, { type Channel } from 'amqplib';
 import { startServer } from '../scripts/brokers/index.js';
 import { fromEnvironment, localEndpoint, localServers } from '../test/brokers/env.js';
+import { withBrokerLock } from '../test/brokers/index.js';
 import { startServiceProcess } from '../test/helpers/service-process.js';
-import { sampleService } from './support/service-cpu.js';
+import { benchRounds, inRoundOrder, markdownTable, Targets } from './support/report.js';
+import { cpuWindow, ownCpuWindow } from './support/service-cpu.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -44,8 +49,11 @@ interface Row {
   rate: number;
   p50: number;
   p99: number;
-  /** The service's CPU time per message in the measured window, µs (Twinbridge row). */
-  cpuUs?: number;
+  /** The path's process tree (the relay, Twinbridge) in the measured window: CPU per message, µs, and cores. */
+  cpuUs: number;
+  cores: number;
+  /** This process's cores meanwhile (it publishes and consumes): near a whole core, it limits the rate. */
+  clientCores: number;
 }
 
 const WINDOW = 2000;
@@ -57,14 +65,16 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** Sequence numbers over the whole run: a late message of an earlier row matches nothing sent in a later one. */
+let seq = 0;
+
 /**
  * Closed loop: keeps WINDOW messages in flight, `send(seq)` publishes message `seq`, `onReceive` is wired
- * by the caller to `received(seq)`. Measures after a warm-up for `seconds`.
+ * by the caller to `received(seq)`. Measures after a warm-up for `seconds`; `pid` is the process doing the work.
  */
-async function drive(name: string, seconds: number, send: (seq: number) => void, hook: (received: (seq: number) => void) => void, cpuSeconds?: () => Promise<number>): Promise<Row> {
+async function drive(name: string, seconds: number, send: (seq: number) => void, hook: (received: (seq: number) => void) => void, pid: number | undefined): Promise<Row> {
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
-  let seq = 0;
   let counted = 0;
   let measuring = false;
   let sending = true;
@@ -86,19 +96,21 @@ async function drive(name: string, seconds: number, send: (seq: number) => void,
   });
   for (let i = 0; i < WINDOW; i++) next();
   await new Promise((r) => setTimeout(r, WARMUP_MS));
-  const cpuBefore = await cpuSeconds?.();
+  const cpu = cpuWindow(pid);
+  const client = ownCpuWindow();
   measuring = true;
   const measureStart = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - measureStart) / 1000;
-  const cpuUs = cpuBefore === undefined ? undefined : (((await cpuSeconds!()) - cpuBefore) * 1e6) / counted;
+  const used = cpu.stop(counted);
+  const clientCores = client.stop(counted).cores;
   sending = false;
   // Let what is in flight arrive before the next row starts.
   const until = Date.now() + 15_000;
   while (sentAt.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   latencies.sort((a, b) => a - b);
-  return { name, messages: counted, rate: Math.round(counted / elapsed), p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs };
+  return { name, messages: counted, rate: Math.round(counted / elapsed), p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: used.usPerMessage, cores: used.cores, clientCores };
 }
 
 async function consume(channel: Channel, queue: string, onMessage: (content: Buffer) => void): Promise<string> {
@@ -112,7 +124,8 @@ async function consume(channel: Channel, queue: string, onMessage: (content: Buf
 }
 
 async function main(): Promise<void> {
-  const seconds = Number(process.argv[2] ?? 10);
+  const seconds = Number(process.argv[2] ?? 6);
+  const rounds = benchRounds();
   const endpoint = fromEnvironment('amqp091') ?? localEndpoint('amqp091');
   if (endpoint.source === 'local') await startServer(localServers.amqp091);
   const url = endpoint.url;
@@ -166,20 +179,30 @@ async function main(): Promise<void> {
       Buffer.from(JSON.stringify({ topic: `bench/t${seq % THINGS}/things/twin/commands/modify`, headers: { 'correlation-id': `c${seq}` }, path: '/attributes/seq', value: seq }));
     const seqOf = (content: Buffer) => (JSON.parse(content.toString()) as { value: number }).value;
 
-    const rows: Row[] = [];
-    let onRaw: (seq: number) => void = () => undefined;
-    const rawTag = await consume(sub, q.rawOut, (c) => onRaw(seqOf(c)));
-    rows.push(await drive('raw pass-through (amqplib consume → republish, confirmed)', seconds, (s) => pub.sendToQueue(q.rawIn, command(s), { persistent: true, contentType: 'application/json' }), (f) => (onRaw = f)));
-    await sub.cancel(rawTag);
-    let onTwin: (seq: number) => void = () => undefined;
-    await consume(sub, q.out, (c) => onTwin(seqOf(c)));
-    rows.push(await drive('Twinbridge: amqp-091 → twin (durable) → amqp-091', seconds, (s) => pub.sendToQueue(q.in, command(s), { persistent: true, contentType: 'application/json' }), (f) => (onTwin = f), async () => (await sampleService(service.url)).cpuSeconds));
-
+    const paths = [
+      { name: 'raw pass-through (amqplib consume → republish, confirmed)', input: q.rawIn, output: q.rawOut, pid: relayProcess.pid },
+      { name: 'Twinbridge: amqp-091 → twin (durable) → amqp-091', input: q.in, output: q.out, pid: service.child.pid },
+    ];
+    const targets = new Targets();
     console.log(`\nAMQP 0.9.1 end to end, RabbitMQ ${url.replace(/\/\/[^@]*@/, '//')}, ${WINDOW} messages in flight, ${seconds} s per row after ${WARMUP_MS} ms warm-up, ${THINGS} things, this process publishes and consumes`);
-    console.log('| path | messages | messages/s | p50 ms | p99 ms | service CPU µs/msg |');
-    console.log('|---|---:|---:|---:|---:|---:|');
-    for (const r of rows) console.log(`| ${r.name} | ${r.messages} | ${r.rate} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuUs === undefined ? '' : Math.round(r.cpuUs)} |`);
-    console.log(`\nTwinbridge / raw pass-through: ${(rows[1].rate / rows[0].rate).toFixed(2)}; Twinbridge ${rows[1].rate} messages/s end to end (target >= 10000)`);
+    for (let round = 0; round < rounds; round++) {
+      const load = loadavg()[0].toFixed(1);
+      const rows: Row[] = [];
+      for (const p of inRoundOrder(paths, round)) {
+        let onReceive: (seq: number) => void = () => undefined;
+        const tag = await consume(sub, p.output, (c) => onReceive(seqOf(c)));
+        rows.push(await drive(p.name, seconds, (s) => pub.sendToQueue(p.input, command(s), { persistent: true, contentType: 'application/json' }), (f) => (onReceive = f), p.pid));
+        await sub.cancel(tag);
+      }
+      console.log(`\nRound ${round + 1} of ${rounds} (load average ${load} at its start):\n`);
+      console.log(markdownTable(['path', 'messages', 'messages/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'CPU cores', 'client cores'], rows.map((r) => [r.name, r.messages, r.rate, r.p50.toFixed(1), r.p99.toFixed(1), Math.round(r.cpuUs), r.cores.toFixed(2), r.clientCores.toFixed(2)])));
+      console.log('');
+      const tb = rows.find((r) => r.name.startsWith('Twinbridge'))!;
+      const raw = rows.find((r) => r.name.startsWith('raw'))!;
+      targets.round([{ label: 'Twinbridge / raw pass-through, messages/s', value: tb.rate / raw.rate, op: '≥', bound: 0.9, unit: '×' }]);
+      console.log(`  (CPU/msg Twinbridge ÷ raw pass-through: ${(tb.cpuUs / raw.cpuUs).toFixed(2)}×)`);
+    }
+    targets.summary();
   } finally {
     relayProcess.kill('SIGTERM');
     await service.stop('SIGTERM');
@@ -192,5 +215,6 @@ async function main(): Promise<void> {
 if (process.argv[2] === '--relay') {
   await relay(process.argv[3], process.argv[4], process.argv[5]);
 } else {
-  await main();
+  // Hold the broker's shared usage lock so that no test restarts it underneath the run.
+  await withBrokerLock(fromEnvironment('amqp091') ?? localEndpoint('amqp091'), main, 'shared');
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- name…]`: runs the benchmarks under bench/ one after another, each in its own process
- * (so one's heap and JIT state do not colour the next), and prints their tables.
+ * (so one's heap and JIT state do not colour the next), and prints their tables and how long each took.
+ * The environment passes through: `BENCH_ROUNDS=3 npm run bench` runs three rounds of each end-to-end one.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -19,12 +20,16 @@ if (wanted.length > 0 && chosen.length !== wanted.length) {
   console.error(`unknown benchmark(s): ${wanted.filter((w) => !all.includes(w)).join(', ')}; available: ${all.join(', ')}`);
   process.exit(2);
 }
-let failed = false;
+const failed: string[] = [];
+const began = performance.now();
 for (const name of chosen) {
   console.log(`\n=== bench/${name}.ts`);
+  const start = performance.now();
   // With the flags of `npm start` (benchmarks that measure code in their own process get the service's heap
   // settings), and tsx for the benchmark's TypeScript.
   const result = spawnSync(process.execPath, [...serviceNodeFlags, '--import', 'tsx', path.join(dir, `${name}.ts`)], { stdio: 'inherit' });
-  if (result.status !== 0) failed = true;
+  if (result.status !== 0) failed.push(name);
+  console.log(`=== bench/${name}.ts ${result.status === 0 ? 'finished' : `FAILED (exit ${result.status ?? result.signal})`} in ${Math.round((performance.now() - start) / 1000)} s`);
 }
-process.exit(failed ? 1 : 0);
+console.log(`\n${chosen.length} benchmark(s) in ${Math.round((performance.now() - began) / 1000)} s${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}`);
+process.exit(failed.length > 0 ? 1 : 0);
