@@ -192,6 +192,7 @@ async function main(): Promise<void> {
           path: (i) => `/api/2/search/things?filter=${enc(`eq(attributes/manufacturer,"${MANUFACTURERS[i % MANUFACTURERS.length]}")`)}&option=${enc('sort(-features/battery/properties/level),size(25)')}`,
         },
         { name: 'no filter, size(25) (thingId order)', path: () => `/api/2/search/things?option=${enc('size(25)')}` },
+        { name: 'no filter, sort(-_modified),size(25) (every thing a candidate)', path: () => `/api/2/search/things?option=${enc('sort(-_modified),size(25)')}` },
       ];
       const rows: string[][] = [];
       for (const query of queries) {
