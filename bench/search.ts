@@ -1,12 +1,14 @@
 // Search index micro-benchmark (ditto-interfaces.md §2.7). Run:
 //   node --expose-gc --import tsx bench/search.ts [things=100000]
-// Builds an in-memory SearchIndex over realistic things (10 attributes incl. nested ones, 3 features with
-// 5 properties each) and prints latency percentiles of typical queries, build time and memory per thing.
+// Builds an in-memory SearchIndex over the things of support/search-things.ts and prints latency
+// percentiles of typical queries, build time and memory per thing (bench/search-http.ts: the same
+// through the HTTP API).
 // Target: p50 under 20 ms for each query. Bounded: a few seconds at 100,000 things.
 import type * as RqlParser from '../src/search/rql/parser.js';
 import type * as RqlOptions from '../src/search/rql/options.js';
 import type * as Index from '../src/search/search-index.js';
 import { built } from './support/built.js';
+import { MANUFACTURERS, thingMaker } from './support/search-things.js';
 
 const { parseRql } = await built<typeof RqlParser>('src/search/rql/parser.ts');
 const { parseSearchOptions } = await built<typeof RqlOptions>('src/search/rql/options.ts');
@@ -16,75 +18,7 @@ const COUNT = Number(process.argv[2] ?? 100_000);
 const ITERATIONS = 200;
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
-const rnd = random(2026);
-const int = (n: number) => Math.floor(rnd() * n);
-
-const MANUFACTURERS = Array.from({ length: 50 }, (_, i) => `Manufacturer ${i}`);
-const BASE = Date.parse('2026-01-01T00:00:00Z');
-
-function makeThing(i: number): Record<string, unknown> {
-  const ns = `org.fleet${i % 10}`;
-  return {
-    thingId: `${ns}:device-${i}`,
-    policyId: `${ns}:policy`,
-    definition: 'org.fleet:device:1.0.0',
-    attributes: {
-      manufacturer: MANUFACTURERS[int(MANUFACTURERS.length)],
-      model: `M-${int(200)}`,
-      serial: `SN-${i.toString(16).padStart(8, '0')}`,
-      firmware: `${int(3)}.${int(10)}.${int(20)}`,
-      installed: rnd() < 0.8,
-      year: 2015 + int(11),
-      tags: ['fleet', rnd() < 0.5 ? 'indoor' : 'outdoor'],
-      location: {
-        building: `B${int(40)}`,
-        floor: int(12),
-        geo: { lat: rnd() * 180 - 90, lon: rnd() * 360 - 180 },
-      },
-      owner: { name: `owner-${int(5000)}`, team: `team-${int(100)}` },
-      rating: Math.round(rnd() * 50) / 10,
-    },
-    features: {
-      temperature: {
-        properties: {
-          value: rnd() * 60 - 10,
-          unit: '°C',
-          min: -10,
-          max: 50,
-          status: rnd() < 0.9 ? 'ok' : 'alarm',
-        },
-      },
-      battery: {
-        properties: {
-          level: int(101),
-          charging: rnd() < 0.3,
-          voltage: 3 + rnd(),
-          cycles: int(1000),
-          health: 'good',
-        },
-      },
-      connectivity: {
-        properties: {
-          rssi: -int(100),
-          online: rnd() < 0.95,
-          ip: `10.${int(256)}.${int(256)}.${int(256)}`,
-          lastSeen: BASE + int(1e9),
-          protocol: 'mqtt',
-        },
-      },
-    },
-    _revision: 1 + int(1000),
-    _created: new Date(BASE - int(1e10)).toISOString(),
-    _modified: new Date(BASE + int(1e10)).toISOString(),
-  };
-}
+const { makeThing, int } = thingMaker(2026);
 
 function heapUsed(): number {
   gc?.();

@@ -12,6 +12,8 @@ import {
 //   null are distinct Map keys, which is exactly the same-type equality of search mode (§3.2).
 // - `numbers` / `strings`: (value, id) pairs sorted by value then id, for gt/ge/lt/le and like prefixes.
 // - `present`: ids whose thing has any value at the path (exists).
+// - `onlyStrings` / `onlyNumbers`: how many things have values there that are all strings / all numbers
+//   (when that is every thing, the sorted pairs hold each thing's sort value: search-index.ts walks them).
 // Array elements are indexed individually (any element matches, §2.7).
 
 type Ids = number | Set<number>;
@@ -148,15 +150,30 @@ export class PathIndex {
   readonly numbers = new SortedPairs<number>((a, b) => a - b);
   readonly strings = new SortedPairs<string>(compareStrings);
   readonly present = new Set<number>();
+  onlyStrings = 0;
+  onlyNumbers = 0;
 
   constructor(readonly segments: readonly string[]) {}
 
-  /** The distinct primitive values of the thing at this path and whether the path exists at all. */
-  private valuesOf(thing: ThingJson): { exists: boolean; values: Set<Primitive> } {
+  /**
+   * The distinct primitive values of the thing at this path, whether the path exists at all, and the type
+   * when every value there (array elements included) is a string or every one a number.
+   */
+  private valuesOf(thing: ThingJson): { exists: boolean; values: Set<Primitive>; only?: 'string' | 'number' } {
     const raw = resolvePath(thing, this.segments);
     const values = new Set<Primitive>();
-    for (const v of flattenValues(raw)) if (isPrimitive(v)) values.add(v);
-    return { exists: raw.length > 0, values };
+    const flat = flattenValues(raw);
+    let only: 'string' | 'number' | undefined = typeof flat[0] === 'string' || typeof flat[0] === 'number' ? (typeof flat[0] as 'string' | 'number') : undefined;
+    for (const v of flat) {
+      if (isPrimitive(v)) values.add(v);
+      if (only !== undefined && typeof v !== only) only = undefined;
+    }
+    return { exists: raw.length > 0, values, only };
+  }
+
+  private count(only: 'string' | 'number' | undefined, delta: 1 | -1): void {
+    if (only === 'string') this.onlyStrings += delta;
+    else if (only === 'number') this.onlyNumbers += delta;
   }
 
   private addId(value: Primitive, id: number): void {
@@ -182,8 +199,9 @@ export class PathIndex {
     const nums: Array<[number, number]> = [];
     const strs: Array<[string, number]> = [];
     for (const [id, thing] of docs) {
-      const { exists, values } = this.valuesOf(thing);
+      const { exists, values, only } = this.valuesOf(thing);
       if (exists) this.present.add(id);
+      this.count(only, 1);
       for (const v of values) {
         this.addId(v, id);
         if (typeof v === 'number') nums.push([v, id]);
@@ -195,8 +213,9 @@ export class PathIndex {
   }
 
   add(id: number, thing: ThingJson): void {
-    const { exists, values } = this.valuesOf(thing);
+    const { exists, values, only } = this.valuesOf(thing);
     if (exists) this.present.add(id);
+    this.count(only, 1);
     for (const v of values) {
       this.addId(v, id);
       if (typeof v === 'number') this.numbers.insert(v, id);
@@ -205,8 +224,9 @@ export class PathIndex {
   }
 
   remove(id: number, thing: ThingJson): void {
-    const { values } = this.valuesOf(thing);
+    const { values, only } = this.valuesOf(thing);
     this.present.delete(id);
+    this.count(only, -1);
     for (const v of values) {
       this.removeId(v, id);
       if (typeof v === 'number') this.numbers.remove(v, id);
@@ -222,6 +242,8 @@ export class PathIndex {
     const after = this.valuesOf(next);
     if (after.exists) this.present.add(id);
     else this.present.delete(id);
+    this.count(before.only, -1);
+    this.count(after.only, 1);
     for (const v of before.values) {
       if (after.values.has(v)) continue;
       this.removeId(v, id);

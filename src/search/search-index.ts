@@ -6,7 +6,7 @@ import type { RqlNode } from './rql/ast.js';
 import { DEFAULT_PAGE_SIZE, type SortField } from './rql/options.js';
 import { propertySegments } from './rql/properties.js';
 import { compileSort, type CompiledSort, type SortValue } from './sort.js';
-import { PathIndex } from './path-index.js';
+import { PathIndex, type SortedPairs } from './path-index.js';
 import { namespaceOf, type ThingJson } from './values.js';
 import { isAlwaysVisible, readsOnlyAlwaysVisible, type ThingView } from './view.js';
 
@@ -68,7 +68,7 @@ interface Plan {
 
 /** Materialise a sibling of `and` only when it is at most this many times larger than the smallest one. */
 const AND_MATERIALISE_RATIO = 8;
-/** Walk the thingId order (instead of collecting and selecting) when at least 1/8 of all things are candidates. */
+/** Walk the order of the first sort field (instead of selecting among candidates) when at least 1/8 of all things are candidates. */
 const WALK_FRACTION = 8;
 
 function intersect(sets: Set<number>[]): Set<number> {
@@ -77,6 +77,31 @@ function intersect(sets: Set<number>[]): Set<number> {
   const out = new Set<number>();
   for (const id of smallest) if (rest.every((s) => s.has(id))) out.add(id);
   return out;
+}
+
+/**
+ * `items` from the smallest key up, ordered lazily: a binary heap is built in O(n) and each item taken
+ * costs O(log n), so taking the first few of many is linear. Reorders `items`.
+ */
+function* inKeyOrder(items: Ranked[], compare: CompiledSort['compare']): Generator<Ranked> {
+  const less = (i: number, j: number) => compare(items[i].key, items[j].key) < 0;
+  const down = (start: number, size: number) => {
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) return;
+      const m = l + 1 < size && less(l + 1, l) ? l + 1 : l;
+      if (!less(m, i)) return;
+      [items[i], items[m]] = [items[m], items[i]];
+      i = m;
+    }
+  };
+  for (let i = (items.length >>> 1) - 1; i >= 0; i--) down(i, items.length);
+  for (let size = items.length; size > 0; size--) {
+    yield items[0];
+    items[0] = items[size - 1];
+    down(0, size - 1);
+  }
 }
 
 function fixed(ids: Set<number>, exact = true): Plan {
@@ -347,10 +372,12 @@ export class SearchIndex {
     }
     const predicate: ThingPredicate | undefined =
       input.filter && (view || !plan.exact) ? compileFilter(input.filter, { mode: 'search', now }) : undefined;
+    // A candidate of an exact plan that is its own view (readable wherever the filter looks) matches.
+    const exact = plan.exact && (ids !== undefined || !input.filter);
     const accept = (thing: ThingJson): ThingJson | undefined => {
       deadline.check();
       const seen = view ? view(thing) : thing;
-      return seen !== undefined && (!predicate || predicate(seen)) ? seen : undefined;
+      return seen !== undefined && (!predicate || (exact && seen === thing) || predicate(seen)) ? seen : undefined;
     };
     const keysOnIndexed = !view || (sort?.fields.every((f) => isAlwaysVisible(f.property)) ?? true);
     return { ids, accept, keysOnIndexed, deadline, trivial: !predicate && !view && input.timeoutMs === undefined };
@@ -374,9 +401,9 @@ export class SearchIndex {
   }
 
   /**
-   * One page of readable matching things in sort order (§2.7). Either walks the thingId order (sort on
-   * thingId and many candidates: stops after `size + 1` accepted things) or collects the candidates while
-   * keeping only the best `size + 1` keys (the extra one tells whether another page exists).
+   * One page of readable matching things in sort order (§2.7): `size + 1` of them (the extra one tells
+   * whether another page exists), read off the sorted values of the first sort field where it can
+   * (walkable), else selected among all candidates.
    */
   query(input: QueryInput): QueryResult {
     const sort = compileSort(input.sort);
@@ -388,11 +415,9 @@ export class SearchIndex {
     const keep = offset + size + 1;
     const prepared = this.prepare(input, sort);
     const first = sort.fields[0];
-    const walk =
-      (first.property === 'thingId' || first.property === '/thingId') &&
-      (!prepared.ids || prepared.ids.size * WALK_FRACTION >= this.size);
-    const best = walk
-      ? this.walkThingIds(prepared, first.direction, after?.[0], keep, sort)
+    const pairs = this.walkable(prepared, first, after);
+    const best = pairs
+      ? this.walkSorted(prepared, pairs, first.direction, after, keep, sort)
       : this.selectBest(prepared, after, keep, sort);
     const page = best.slice(offset, offset + size);
     const more = best.length > offset + size;
@@ -404,28 +429,53 @@ export class SearchIndex {
     return result;
   }
 
+  /**
+   * The best `keep` accepted candidates. With sort keys on the thing as indexed, the keys of all
+   * candidates (after the cursor) are ordered first and candidates are accepted in key order until `keep`
+   * are: the views and the filter are looked at only for those, however the candidates are ordered
+   * (candidate ids follow creation, which `sort(-_modified)` visits worst first). With keys on the view,
+   * each candidate's view is needed for its key: they are kept in a bounded sorted list.
+   */
   private selectBest(
     prepared: Prepared,
     after: SortValue[] | undefined,
     keep: number,
     sort: CompiledSort,
+    /** The candidates when not those of `prepared` (one group of a walk). */
+    candidates?: readonly ThingJson[],
   ): Ranked[] {
-    const best: Ranked[] = [];
-    const excluded = (key: SortValue[]) =>
-      (after !== undefined && sort.compare(key, after) <= 0) || (best.length === keep && sort.compare(key, best[keep - 1].key) >= 0);
-    const consider = (thing: ThingJson) => {
-      let key: SortValue[];
-      if (prepared.keysOnIndexed) {
-        // Cheap rejections first: most candidates never need their view.
-        key = sort.key(thing);
-        if (excluded(key)) return;
-        if (!prepared.accept(thing)) return;
+    const visit = (consider: (thing: ThingJson) => void) => {
+      if (candidates) {
+        for (const thing of candidates) consider(thing);
+      } else if (prepared.ids) {
+        for (const id of prepared.ids) consider(this.docs[id] as ThingJson);
       } else {
-        const seen = prepared.accept(thing);
-        if (!seen) return;
-        key = sort.key(seen);
-        if (excluded(key)) return;
+        for (let id = 0; id < this.docs.length; id++) {
+          const thing = this.docs[id];
+          if (thing !== undefined) consider(thing);
+        }
       }
+    };
+    if (prepared.keysOnIndexed) {
+      const ranked: Ranked[] = [];
+      visit((thing) => {
+        prepared.deadline.check();
+        const key = sort.key(thing);
+        if (after === undefined || sort.compare(key, after) > 0) ranked.push({ key, thing });
+      });
+      const best: Ranked[] = [];
+      for (const next of inKeyOrder(ranked, sort.compare)) {
+        if (prepared.accept(next.thing)) best.push(next);
+        if (best.length === keep) break;
+      }
+      return best;
+    }
+    const best: Ranked[] = [];
+    visit((thing) => {
+      const seen = prepared.accept(thing);
+      if (!seen) return;
+      const key = sort.key(seen);
+      if ((after !== undefined && sort.compare(key, after) <= 0) || (best.length === keep && sort.compare(key, best[keep - 1].key) >= 0)) return;
       let lo = 0;
       let hi = best.length;
       while (lo < hi) {
@@ -435,41 +485,62 @@ export class SearchIndex {
       }
       best.splice(lo, 0, { key, thing });
       if (best.length > keep) best.pop();
-    };
-    if (prepared.ids) {
-      for (const id of prepared.ids) consider(this.docs[id] as ThingJson);
-    } else {
-      for (let id = 0; id < this.docs.length; id++) {
-        const thing = this.docs[id];
-        if (thing !== undefined) consider(thing);
-      }
-    }
+    });
     return best;
   }
 
-  /** Visits things in thingId order (ascending or descending) after the cursor until `keep` are accepted. */
-  private walkThingIds(
+  /**
+   * The sorted values of the first sort field when a page can be read off them: the field is one every
+   * reader sees (its order is the views' order), every thing has values there of one type (strings, or
+   * numbers), and the candidates are many (else selecting among them is cheaper than walking past the rest).
+   */
+  private walkable(prepared: Prepared, first: SortField, after: SortValue[] | undefined): SortedPairs<string | number> | undefined {
+    if (!isAlwaysVisible(first.property) || (prepared.ids && prepared.ids.size * WALK_FRACTION < this.size)) return undefined;
+    const index = this.pathIndex(first.property);
+    const pairs = index.onlyStrings === this.size ? index.strings : index.onlyNumbers === this.size ? index.numbers : undefined;
+    if (pairs === undefined || (after !== undefined && typeof after[0] !== (pairs === index.strings ? 'string' : 'number'))) return undefined;
+    return pairs as SortedPairs<string | number>;
+  }
+
+  /**
+   * Visits candidates in the order of the first sort field (its sorted pairs, ascending or descending from
+   * the cursor) until `keep` are accepted. Things with equal first values are selected among by their
+   * whole keys together (selectBest). A thing with several values there is visited at the one its key
+   * takes (the least ascending, the greatest descending), passed over at the others.
+   */
+  private walkSorted(
     prepared: Prepared,
+    pairs: SortedPairs<string | number>,
     direction: 'asc' | 'desc',
-    after: SortValue | undefined,
+    after: SortValue[] | undefined,
     keep: number,
     sort: CompiledSort,
   ): Ranked[] {
-    const pairs = this.pathIndex('thingId').strings;
     const out: Ranked[] = [];
-    const afterId = typeof after === 'string' ? after : undefined;
-    const visit = (_thingId: string, id: number) => {
-      if (!prepared.ids || prepared.ids.has(id)) {
-        const thing = this.docs[id] as ThingJson;
-        const seen = prepared.accept(thing);
-        if (seen) out.push({ key: sort.key(seen), thing });
-      } else {
-        prepared.deadline.check();
-      }
-      return out.length < keep;
+    const oneValueEach = pairs.size === this.size;
+    let group: ThingJson[] = [];
+    let groupValue: string | number | undefined;
+    /** Orders and accepts the things of one first value; true when the page is full. */
+    const flush = (): boolean => {
+      out.push(...this.selectBest(prepared, after, keep - out.length, sort, group));
+      group = [];
+      return out.length >= keep;
     };
-    if (direction === 'asc') pairs.scan(afterId === undefined ? 0 : pairs.bound(afterId, true), 1, visit);
-    else pairs.scan((afterId === undefined ? pairs.size : pairs.bound(afterId, false)) - 1, -1, visit);
-    return out;
+    const visit = (value: string | number, id: number): boolean => {
+      prepared.deadline.check();
+      if (value !== groupValue) {
+        if (group.length > 0 && flush()) return false;
+        groupValue = value;
+      }
+      if (prepared.ids && !prepared.ids.has(id)) return true;
+      const thing = this.docs[id] as ThingJson;
+      if (oneValueEach || sort.key(thing)[0] === value) group.push(thing);
+      return true;
+    };
+    const from = after?.[0] as string | number | undefined;
+    if (direction === 'asc') pairs.scan(from === undefined ? 0 : pairs.bound(from, false), 1, visit);
+    else pairs.scan((from === undefined ? pairs.size : pairs.bound(from, true)) - 1, -1, visit);
+    if (group.length > 0) flush();
+    return out.slice(0, keep);
   }
 }

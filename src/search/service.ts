@@ -10,7 +10,7 @@
  */
 import type { AuthContext } from '../auth/context.js';
 import type { PublishedThingEvent, SignalBus } from '../bus/signal-bus.js';
-import type { PolicyDirectory, ThingEnforcer } from '../things/policy-directory.js';
+import type { PolicyDirectory } from '../things/policy-directory.js';
 import { withSpecialFields, type ThingRecord } from '../things/service.js';
 import type { Store } from '../store/port.js';
 import { applyFieldSelector, parseFieldSelector } from '../util/field-selector.js';
@@ -23,7 +23,7 @@ import { DEFAULT_PAGE_SIZE, parseSearchOptions, type SortField } from './rql/opt
 import { parseRql } from './rql/parser.js';
 import { SearchIndex } from './search-index.js';
 import type { ThingJson } from './values.js';
-import { partialViewer, type ThingView } from './view.js';
+import { callerView, type ThingView } from './view.js';
 
 export interface SearchRequest {
   filter?: string;
@@ -112,35 +112,17 @@ export class SearchService {
     return this.index.count({ filter, namespaces: parseNamespaces(request.namespaces), view: this.viewOf(auth, filter, undefined), timeoutMs: request.timeoutMs });
   }
 
-  /**
-   * The caller's view for one query: nothing for things the caller may not read at all, the thing as
-   * indexed where the caller may read all of it, else the pruned subtrees the filter and sort read.
-   */
+  /** The caller's view for one query (view.ts), on the directory's latest accepted policies. */
   private viewOf(auth: AuthContext, filter: RqlNode | undefined, sort: readonly SortField[] | undefined): ThingView {
-    const access = new Map<string | undefined, { enforcer: ThingEnforcer; whole: boolean; partial: (thing: ThingJson) => ThingJson } | undefined>();
-    return (thing) => {
-      const policyId = (thing as Indexed).policyId;
-      let a = access.get(policyId);
-      if (!access.has(policyId)) {
-        const enforcer = this.policies.enforcerOfHead(policyId);
-        a =
-          enforcer && enforcer.hasPartial('thing:/', auth.subjects, READ)
-            ? {
-                enforcer,
-                whole: enforcer.hasUnrestricted('thing:/', auth.subjects, READ),
-                partial: partialViewer(filter, sort, (pointer, value) => enforcer.filterReadable('thing', pointer, value, auth.subjects)),
-              }
-            : undefined;
-        access.set(policyId, a);
-      }
-      if (!a) return undefined;
-      return a.whole ? thing : a.partial(thing);
-    };
+    return callerView(filter, sort, auth.subjects, (policyId) => this.policies.enforcerOfHead(policyId));
   }
 
   /** What the caller may read of a result (with the special fields), as a retrieve would answer it. */
   private fullView(thing: Indexed, auth: AuthContext): Record<string, unknown> | undefined {
-    const pruned = this.policies.enforcerOfHead(thing.policyId)?.filterReadable('thing', '/', stripSpecial(thing), auth.subjects);
+    const enforcer = this.policies.enforcerOfHead(thing.policyId);
+    if (!enforcer) return undefined;
+    const stripped = stripSpecial(thing);
+    const pruned = enforcer.hasUnrestricted('thing:/', auth.subjects, READ) ? stripped : enforcer.filterReadable('thing', '/', stripped, auth.subjects);
     return isPlainObject(pruned) ? withSpecial(pruned, thing) : undefined;
   }
 }

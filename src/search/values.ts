@@ -49,9 +49,19 @@ export function resolvePath(thing: ThingJson, segments: readonly string[]): unkn
     const ns = namespaceOf(thing.thingId);
     return ns === undefined ? [] : [ns];
   }
-  const out: unknown[] = [];
-  collect(thing, segments, 0, out);
-  return out;
+  // Plain objects along the whole path (the common case): one value or none, found without recursion.
+  let node: unknown = thing;
+  for (let i = 0; i < segments.length; i++) {
+    if (node === null || typeof node !== 'object') return [];
+    if (Array.isArray(node) || (i === 1 && segments[1] === '*' && segments[0] === 'features')) {
+      const out: unknown[] = [];
+      collect(node, segments, i, out);
+      return out;
+    }
+    if (!Object.prototype.hasOwnProperty.call(node, segments[i])) return [];
+    node = (node as Record<string, unknown>)[segments[i]];
+  }
+  return [node];
 }
 
 /** The values a comparison looks at: arrays at the end of the path contribute each element (§2.7). */

@@ -13,7 +13,11 @@ import type { SortField } from './rql/options.js';
 import { propertySegments } from './rql/properties.js';
 import type { ThingJson } from './values.js';
 
-/** The caller's view of a thing, or undefined when the caller may read nothing of it. */
+/**
+ * The caller's view of a thing, or undefined when the caller may read nothing of it. The view may hold
+ * more than the caller may read where the query does not look: it equals the caller's pruned thing at
+ * every path the query's filter and sort read (the thing as indexed itself when it is readable there).
+ */
 export type ThingView = (thing: ThingJson) => ThingJson | undefined;
 
 /** Fields that whoever may read some of a thing sees: its identity and the index's revision data. */
@@ -45,21 +49,80 @@ export function readsOnlyAlwaysVisible(node: RqlNode): boolean {
   return true;
 }
 
+/** The decisions of a policy that a caller's view needs (an enforcer: src/policies/enforcer.ts). */
+export interface ViewEnforcer {
+  hasUnrestricted(resource: string, subjects: readonly string[], permissions: readonly 'READ'[]): boolean;
+  hasPartial(resource: string, subjects: readonly string[], permissions: readonly 'READ'[]): boolean;
+  filterReadable(type: 'thing', path: string, value: unknown, subjects: readonly string[]): unknown;
+}
+
+const READ = ['READ'] as const;
+
+/**
+ * The caller's view for one query, for things of any policy: `enforcerOf(policyId)` is the policy's
+ * enforcer (undefined: no such policy, nothing readable). Per distinct enforcer (things with policies of
+ * the same content share one) the caller's access is decided once: nothing, all of `thing:/` (the view is
+ * the thing as indexed), or a partial viewer of the paths the filter and the sort read.
+ */
+export function callerView(
+  filter: RqlNode | undefined,
+  sort: readonly SortField[] | undefined,
+  subjects: readonly string[],
+  enforcerOf: (policyId: string | undefined) => ViewEnforcer | undefined,
+): ThingView {
+  const byPolicy = new Map<string | undefined, ViewEnforcer | undefined>();
+  const byEnforcer = new Map<ViewEnforcer, ((thing: ThingJson) => ThingJson) | undefined>();
+  const whole = (thing: ThingJson) => thing;
+  return (thing) => {
+    const policyId = thing.policyId as string | undefined;
+    let enforcer = byPolicy.get(policyId);
+    if (enforcer === undefined && !byPolicy.has(policyId)) byPolicy.set(policyId, (enforcer = enforcerOf(policyId)));
+    if (enforcer === undefined) return undefined;
+    let view = byEnforcer.get(enforcer);
+    if (view === undefined && !byEnforcer.has(enforcer)) {
+      const e = enforcer;
+      view = !e.hasPartial('thing:/', subjects, READ)
+        ? undefined
+        : e.hasUnrestricted('thing:/', subjects, READ)
+          ? whole
+          : partialViewer(filter, sort, (pointer, value) => e.filterReadable('thing', pointer, value, subjects), (pointer) => e.hasUnrestricted(`thing:${pointer}`, subjects, READ));
+      byEnforcer.set(enforcer, view);
+    }
+    return view?.(thing);
+  };
+}
+
 /**
  * A builder of partial views for the properties of `filter` and `sort`. `prune(pointer, value)` is the
  * caller's READ pruning of `value` found at `pointer` of the thing (undefined: nothing readable).
  * A path is cut where the thing has an array or a `features/*` wildcard, so the pruned subtree is the one
  * the whole-thing pruning would give (array elements are judged at the array's node).
+ *
+ * With `unrestricted(pointer)` (whether the caller may READ everything at and below `pointer`), a thing
+ * whose every cut is unrestricted is its own view at the paths the query reads, and is returned as it is:
+ * the filter and the sort read only those paths, so they decide on it exactly as on the pruned view
+ * (and its index entry, built on the same values, needs no second look).
  */
 export function partialViewer(
   filter: RqlNode | undefined,
   sort: readonly SortField[] | undefined,
   prune: (pointer: string, value: unknown) => unknown,
+  unrestricted?: (pointer: string) => boolean,
 ): (thing: ThingJson) => ThingJson {
   const properties = filter ? propertiesOf(filter) : new Set<string>();
   for (const field of sort ?? []) properties.add(field.property);
   const paths = [...properties].filter((p) => !isAlwaysVisible(p)).map(propertySegments);
+  // Per path, per cut length: whether the caller may read all of the subtree there (decided on first use).
+  const open = paths.map(() => [] as Array<boolean | undefined>);
+  const isOpen = (p: number, length: number): boolean =>
+    (open[p][length] ??= unrestricted!(`/${paths[p].slice(0, length).join('/')}`));
   return (thing) => {
+    if (unrestricted && paths.every((segments, p) => {
+      const cut = cutOf(thing, segments);
+      return cut === undefined || isOpen(p, cut.length);
+    })) {
+      return thing;
+    }
     const view: ThingJson = {};
     for (const key of ALWAYS_VISIBLE) if (thing[key] !== undefined) view[key] = thing[key];
     const cuts: Array<{ segments: readonly string[]; length: number; value: unknown }> = [];

@@ -77,6 +77,25 @@ describe('search', () => {
     expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => `paging:t${String(59 - i).padStart(3, '0')}`));
   });
 
+  it('pages through every thing newest first with sort(-_modified), ties in thingId order', async () => {
+    const total = Number((await svc.request('GET', '/api/2/search/things/count')).text);
+    const seen: Array<{ thingId: string; _modified: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const option = `sort(-_modified),size(9)${cursor ? `,cursor(${cursor})` : ''}`;
+      const res = await svc.request('GET', `/api/2/search/things?${q({ option, fields: 'thingId,_modified' })}`);
+      expect(res.status, res.text).toBe(200);
+      seen.push(...res.json.items);
+      cursor = res.json.cursor;
+    } while (cursor);
+    expect(seen).toHaveLength(total);
+    expect(new Set(seen.map((t) => t.thingId)).size).toBe(total);
+    for (let i = 1; i < seen.length; i++) {
+      const [a, b] = [seen[i - 1], seen[i]];
+      expect(a._modified > b._modified || (a._modified === b._modified && a.thingId < b.thingId), `${a.thingId} before ${b.thingId}`).toBe(true);
+    }
+  });
+
   it('supports the deprecated limit with nextPageOffset and refuses it together with size', async () => {
     const res = await svc.request('GET', `/api/2/search/things?${q({ namespaces: 'paging', option: 'sort(+thingId),limit(0,5)' })}`);
     expect(res.json.items).toHaveLength(5);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compileFilter } from '../../../src/search/evaluate.js';
 import { parseRql } from '../../../src/search/rql/parser.js';
+import { parseSearchOptions } from '../../../src/search/rql/options.js';
 import { SearchIndex } from '../../../src/search/search-index.js';
+import { compileSort } from '../../../src/search/sort.js';
 
 // The index must answer exactly what the evaluator (mode search) answers, for any filter: random things
 // with mixed types, arrays, nulls and missing fields against random filters.
@@ -95,4 +97,51 @@ describe('SearchIndex against the evaluator', () => {
       expect(index.count({ filter: ast }), text).toBe(expected.length);
     }
   });
+
+  // Sorts on fields every reader sees are read off the first field's sorted values when every thing has
+  // values of one type there (also several, also equal ones), else selected among the candidates.
+  for (const shape of ['one value each', 'arrays and ties', 'a thing without a value']) {
+    it(`pages in the order of the sort keys with a caller view, ${shape}`, () => {
+      const rnd = random(shape.length);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+      const things = Array.from({ length: 240 }, (_, i) => {
+        const several = shape === 'arrays and ties' && rnd() < 0.3;
+        const thing: Record<string, unknown> = {
+          thingId: `ns${i % 3}:t${String(i).padStart(3, '0')}`,
+          attributes: { x: pick([1, 2, 'a', null, true]), k: i % 4 },
+          _revision: several ? [Math.floor(rnd() * 20), Math.floor(rnd() * 20)] : shape === 'arrays and ties' ? i % 5 : i * 7 % 240,
+          _modified: several ? [`2026-01-0${1 + Math.floor(rnd() * 9)}`, `2026-02-0${1 + Math.floor(rnd() * 9)}`] : `2026-01-0${1 + (i % 9)}T${String(i).padStart(3, '0')}`,
+        };
+        if (shape === 'a thing without a value' && i === 17) delete thing._modified;
+        if (shape === 'a thing without a value' && i === 18) thing._revision = 'r';
+        return thing;
+      });
+      const index = new SearchIndex();
+      for (const t of things) index.upsert(t);
+      const hidden = (t: Record<string, unknown>) => Number(String(t.thingId).slice(-2)) % 5 === 0;
+      const view = (t: Record<string, unknown>) => (hidden(t) ? undefined : t);
+      const filters = [undefined, 'eq(attributes/k,1)', 'ne(attributes/x,1)', 'or(eq(attributes/k,0),exists(attributes/y))', 'gt(_revision,3)', 'not(eq(attributes/k,2))'];
+      const options = ['sort(+_modified)', 'sort(-_modified)', 'sort(-_revision,+attributes/x)', 'sort(+_revision,-thingId)', 'sort(-thingId)', 'sort(+thingId,-attributes/x)'];
+      for (const text of filters) {
+        for (const option of options) {
+          const ast = text === undefined ? undefined : parseRql(text);
+          const predicate = ast ? compileFilter(ast, { mode: 'search' }) : () => true;
+          const sort = parseSearchOptions(option).sort;
+          const keys = compileSort(sort);
+          const expected = things
+            .filter((t) => !hidden(t) && predicate(t))
+            .sort((a, b) => keys.compare(keys.key(a), keys.key(b)))
+            .map((t) => t.thingId);
+          const seen: unknown[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = index.query({ filter: ast, sort, size: 4, cursor, view });
+            seen.push(...page.items.map((t) => t.thingId));
+            cursor = page.cursor;
+          } while (cursor !== undefined);
+          expect(seen, `${text} ${option}`).toEqual(expected);
+        }
+      }
+    });
+  }
 });

@@ -208,6 +208,49 @@ describe('SearchIndex', () => {
     expect(error.toJSON()).toMatchObject({ status: 408, error: 'thing-search:query.time.exceeded' });
   });
 
+  it('looks at the views of few candidates for a page sorted on always-visible fields, however they are ordered', () => {
+    // Candidates come in creation order, which `sort(-_modified)` visits worst first.
+    const index = new SearchIndex();
+    const base = Date.parse('2026-01-01T00:00:00Z');
+    for (let i = 0; i < 3000; i++) {
+      index.upsert({ thingId: `n:t${String(i).padStart(4, '0')}`, attributes: { kind: i % 3 === 0 ? 'x' : 'm', n: i % 7 }, _revision: i % 4, _modified: new Date(base + i * 1000).toISOString() });
+    }
+    const hidden = (t: Record<string, unknown>) => /[05]$/.test(t.thingId as string); // unreadable things
+    let looked = 0;
+    const view = (t: Record<string, unknown>) => {
+      looked++;
+      return hidden(t) ? undefined : t;
+    };
+    // Many candidates (the first sort field's order is walked) and a few hundred (selected by key).
+    for (const [text, matches] of [
+      ['and(eq(attributes/kind,"m"),gt(attributes/n,1))', (a: { kind: string; n: number }) => a.kind === 'm' && a.n > 1],
+      ['and(eq(attributes/kind,"m"),eq(attributes/n,3))', (a: { kind: string; n: number }) => a.kind === 'm' && a.n === 3],
+    ] as const) {
+      const filter = parseRql(text);
+      for (const option of ['sort(-_modified)', 'sort(+_revision,-thingId)']) {
+        const sort = parseSearchOptions(option).sort;
+        const keys = compileSort(sort);
+        const expected = [...Array(3000).keys()]
+          .map((i) => index.get(`n:t${String(i).padStart(4, '0')}`)!)
+          .filter((t) => !hidden(t) && matches(t.attributes as { kind: string; n: number }))
+          .sort((a, b) => keys.compare(keys.key(a), keys.key(b)))
+          .map((t) => t.thingId);
+        looked = 0;
+        const first = index.query({ filter, sort, size: 25, view });
+        expect(ids(first)).toEqual(expected.slice(0, 25));
+        expect(looked, `${text} ${option}`).toBeLessThan(60); // 285 or 1,428 candidates
+        const seen = ids(first);
+        let cursor = first.cursor;
+        while (cursor !== undefined) {
+          const page = index.query({ filter, sort, size: 25, view, cursor });
+          seen.push(...ids(page));
+          cursor = page.cursor;
+        }
+        expect(seen, `${text} ${option}`).toEqual(expected);
+      }
+    }
+  });
+
   it('rejects a thing without a thingId', () => {
     expect(() => new SearchIndex().upsert({ attributes: {} })).toThrow(TypeError);
   });

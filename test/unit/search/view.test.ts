@@ -6,10 +6,12 @@ import { createEnforcer } from '../../../src/policies/enforcer.js';
 import type { Permission, Policy } from '../../../src/policies/model.js';
 import { compileFilter } from '../../../src/search/evaluate.js';
 import { parseRql } from '../../../src/search/rql/parser.js';
-import { parseSearchOptions } from '../../../src/search/rql/options.js';
+import { parseSearchOptions, type SortField } from '../../../src/search/rql/options.js';
+import { propertySegments } from '../../../src/search/rql/properties.js';
 import { SearchIndex } from '../../../src/search/search-index.js';
 import { compileSort } from '../../../src/search/sort.js';
-import { partialViewer, type ThingView } from '../../../src/search/view.js';
+import { resolvePath } from '../../../src/search/values.js';
+import { callerView, partialViewer, propertiesOf, type ThingView } from '../../../src/search/view.js';
 
 const USER = 'nginx:user';
 const SPECIAL = ['_revision', '_created', '_modified', '_namespace'];
@@ -120,6 +122,55 @@ describe('partialViewer', () => {
   });
 });
 
+describe('callerView', () => {
+  it('decides every filter and sort key exactly as the whole pruned thing, and is the thing itself only where it equals the view at every path read', () => {
+    const { thing, filter, sort } = generator(23);
+    const things = Array.from({ length: 60 }, (_, i) => thing(i));
+    let itself = 0;
+    let pruned = 0;
+    for (const p of POLICIES) {
+      const enforcer = createEnforcer(p);
+      const whole = wholeView(p);
+      for (let q = 0; q < 150; q++) {
+        const text = filter(3);
+        const ast = parseRql(text);
+        const fields = parseSearchOptions(sort()).sort ?? [];
+        const view = callerView(ast, fields, [USER], () => enforcer);
+        const predicate = compileFilter(ast, { mode: 'search' });
+        const keys = compileSort(fields);
+        const read = [...propertiesOf(ast), ...fields.map((f) => f.property)].map(propertySegments);
+        for (const t of things) {
+          const reference = whole(t);
+          const seen = view(t);
+          if (reference === undefined) {
+            expect(seen).toBeUndefined();
+            continue;
+          }
+          expect(predicate(seen!), `${text} on ${t.thingId as string}`).toBe(predicate(reference));
+          expect(keys.key(seen!)).toEqual(keys.key(reference));
+          if (seen === t) {
+            itself++;
+            for (const segments of read) expect(resolvePath(t, segments), segments.join('/')).toEqual(resolvePath(reference, segments));
+          } else pruned++;
+        }
+      }
+    }
+    expect(itself).toBeGreaterThan(1000);
+    expect(pruned).toBeGreaterThan(1000);
+  });
+
+  it('sees nothing of things without a policy or whose policy gives the caller nothing to read', () => {
+    const readable = createEnforcer(POLICIES[0]);
+    const none = createEnforcer(policy({ 'thing:/': { grant: ['WRITE'] } }));
+    const view = callerView(parseRql('exists(thingId)'), undefined, [USER], (policyId) => (policyId === 'ns:a' ? readable : policyId === 'ns:b' ? none : undefined));
+    const t = { thingId: 'ns:t', attributes: { x: 1 } };
+    expect(view({ ...t, policyId: 'ns:a' })).toEqual({ ...t, policyId: 'ns:a' });
+    expect(view({ ...t, policyId: 'ns:b' })).toBeUndefined();
+    expect(view({ ...t, policyId: 'ns:c' })).toBeUndefined();
+    expect(view(t)).toBeUndefined();
+  });
+});
+
 describe('SearchIndex with a caller view', () => {
   it('answers exactly the filter and order on the views, whatever the hidden values', () => {
     const { thing, filter, sort } = generator(11);
@@ -170,6 +221,52 @@ describe('SearchIndex with a caller view', () => {
       expect(a.seen, `${text} ${option}`).toEqual(expected);
       expect(a.count, text).toBe(expected.length);
       expect(pages(indexB, text, option), `${text} ${option}`).toEqual(a);
+    }
+  });
+
+  it('answers with the view of the service (callerView) exactly what the filter and order on the whole pruned things answer, whatever the hidden values', () => {
+    const { thing, filter, sort } = generator(31);
+    const things = Array.from({ length: 80 }, (_, i) => thing(i));
+    type Mutable = { attributes: Record<string, unknown>; features: Record<string, { properties: Record<string, unknown> }> };
+    // Per policy, a change of values it hides only (POLICIES[3] hides all attributes but x).
+    const cases: Array<[Policy, (c: Mutable) => void]> = [
+      [POLICIES[0], (c) => { c.attributes.h = c.attributes.h === 'a' ? 1 : 'a'; c.features.secret.properties.pin = 'B'; }],
+      [POLICIES[3], (c) => { c.attributes.h = c.attributes.h === 'a' ? 1 : 'a'; c.attributes.o = { z: 'B' }; c.attributes.list = 2; }],
+    ];
+    const options = ['sort(-_modified)', 'sort(+_revision,-thingId)', 'sort(+attributes/h)', 'sort(-attributes/x)'];
+    for (const [n, [p, change]] of cases.entries()) {
+      const indexA = new SearchIndex();
+      const indexB = new SearchIndex();
+      for (const t of things) {
+        indexA.upsert(t);
+        const c = structuredClone(t) as unknown as Mutable;
+        change(c);
+        indexB.upsert(c as unknown as Record<string, unknown>);
+      }
+      const enforcer = createEnforcer(p);
+      const whole = wholeView(p);
+      /** Every page (size 7, by cursor) and the count, as the service asks the index. */
+      const answers = (index: SearchIndex, ast: ReturnType<typeof parseRql>, fields: SortField[] | undefined) => {
+        const ids: string[] = [];
+        for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
+          const page = index.query({ filter: ast, sort: fields, size: 7, cursor, view: callerView(ast, fields, [USER], () => enforcer) });
+          ids.push(...page.items.map((t) => t.thingId as string));
+          cursor = page.cursor;
+        }
+        return { ids, count: index.count({ filter: ast, view: callerView(ast, undefined, [USER], () => enforcer) }) };
+      };
+      for (let q = 0; q < 150; q++) {
+        const text = q === 0 ? 'not(eq(features/secret/properties/pin,"0000"))' : q === 1 ? 'exists(attributes/x)' : filter(3);
+        const option = q % 2 === 0 ? options[q % options.length] : sort();
+        const ast = parseRql(text);
+        const fields = parseSearchOptions(option).sort;
+        const keys = compileSort(fields);
+        const reference = things.map((t) => whole(t)!).filter(compileFilter(ast, { mode: 'search' }));
+        reference.sort((a, b) => keys.compare(keys.key(a), keys.key(b)));
+        const fromA = answers(indexA, ast, fields);
+        expect(fromA, `policy ${n}: ${text} ${option}`).toEqual({ ids: reference.map((t) => t.thingId), count: reference.length });
+        expect(answers(indexB, ast, fields), `policy ${n}: ${text} ${option}`).toEqual(fromA);
+      }
     }
   });
 
