@@ -13,11 +13,14 @@
 import { setOriginator, type AuthContext } from '../auth/context.js';
 import { DittoError } from '../errors/ditto-error.js';
 import * as errors from '../errors/policies.js';
-import { isValidNamespacedId, namespaceOf } from '../model/ids.js';
+import { isValidNamespacedId } from '../model/ids.js';
+import { withSpecialFields } from '../model/special-fields.js';
 import { entityAt, historicalHeadersOf, historicalPointOf, historyOf, persistedHeaders, type History } from '../history/history.js';
 import type { DittoHeaders, PolicyEvent } from '../model/signals.js';
 import { ConcurrentModificationError, type Change, type EntityRecord, type Store } from '../store/port.js';
-import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
+import { retryConflicts, type ConflictRetry } from '../store/retry.js';
+import { hashTag, revisionTag } from '../util/etag.js';
+import { asksPreconditions, checkPreconditions, ifEqualOf, skippedAsEqual } from '../util/preconditions.js';
 import { jsonEqual } from '../util/merge-patch.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, getAt, isPlainObject, setAt } from '../util/json-pointer.js';
@@ -78,7 +81,6 @@ type PolicyRecord = EntityRecord<Policy>;
 
 const READ = ['READ'] as const;
 const WRITE = ['WRITE'] as const;
-const MAX_ATTEMPTS = 3;
 
 export class PoliciesService {
   private readonly store: Store;
@@ -87,6 +89,12 @@ export class PoliciesService {
   private readonly now: () => Date;
   private readonly history: History;
   onChanged: PoliciesServiceOptions['onChanged'];
+  /** Another writer (instance) changed the policy: reload it and compute again. */
+  private readonly conflicts: ConflictRetry = {
+    reset: (err) => {
+      if (err instanceof ConcurrentModificationError) this.directory.forget(err.id);
+    },
+  };
 
   constructor(options: PoliciesServiceOptions) {
     this.store = options.store;
@@ -102,7 +110,7 @@ export class PoliciesService {
    * permission applies; lockout protection does not either (Ditto deletes expired subjects regardless).
    */
   async removeSubjects(policyId: string, subjects: ReadonlyArray<{ label: string; subjectId: string }>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    await retryConflicts(async () => {
       await this.directory.load(policyId);
       const current = this.directory.headOf(policyId);
       if (!current?.value) return;
@@ -111,14 +119,8 @@ export class PoliciesService {
         if (next.entries[label]?.subjects[subjectId] !== undefined) next = deleteAt(next, ['entries', label, 'subjects', subjectId]) as Policy;
       }
       if (next === current.value) return;
-      try {
-        await this.commit({ policyId, action: 'modify', path: { kind: 'policy' }, headers: {} }, current, next, 204, undefined);
-        return;
-      } catch (err) {
-        if (!(err instanceof ConcurrentModificationError) || attempt >= MAX_ATTEMPTS) throw err;
-        this.directory.forget(err.id);
-      }
-    }
+      await this.commit({ policyId, action: 'modify', path: { kind: 'policy' }, headers: {} }, current, next, 204, undefined);
+    }, this.conflicts);
   }
 
   /** Executes a policy command for `auth`; resolves with the response or rejects with a DittoError. */
@@ -126,15 +128,7 @@ export class PoliciesService {
     if (!isValidNamespacedId(command.policyId)) throw errors.policyIdInvalid({ id: command.policyId });
     setOriginator(command.headers, auth);
     if (command.action === 'retrieve') return this.retrieve(command, auth);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.write(command, auth);
-      } catch (err) {
-        // Another writer (instance) changed the policy: reload and compute again.
-        if (!(err instanceof ConcurrentModificationError) || attempt >= MAX_ATTEMPTS) throw err;
-        this.directory.forget(err.id);
-      }
-    }
+    return retryConflicts(() => this.write(command, auth), this.conflicts);
   }
 
   // ---------------------------------------------------------------------------------------------- reads
@@ -158,7 +152,7 @@ export class PoliciesService {
     if (pruned === undefined) throw notFound(policyId, path);
     if (path.kind === 'policy' && isPlainObject(pruned)) pruned = { policyId, ...pruned };
     const etag = path.kind === 'policy' ? revisionTag(record.revision) : hashTag(value);
-    checkPreconditions(command.headers, etag, true);
+    checkPreconditions(command.headers, etag, true, errors);
     let result = pruned;
     if (command.fields !== undefined && isPlainObject(pruned)) {
       result = applyFieldSelector(path.kind === 'policy' ? withSpecialFields(pruned, record) : pruned, command.fields);
@@ -181,7 +175,9 @@ export class PoliciesService {
     const enforcer = this.directory.enforcerOfHead(policyId)!;
     if (!enforcer.hasPartial('policy:/', auth.subjects, READ)) throw errors.policyNotFound({ policyId });
     const currentValue = getAt(policy, segments);
-    checkPreconditions(command.headers, currentValue === undefined ? undefined : path.kind === 'policy' ? revisionTag(current.revision) : hashTag(currentValue), false);
+    if (asksPreconditions(command.headers)) {
+      checkPreconditions(command.headers, currentValue === undefined ? undefined : path.kind === 'policy' ? revisionTag(current.revision) : hashTag(currentValue), false, errors);
+    }
     if (!enforcer.hasUnrestricted(resourceOf(segments), auth.subjects, WRITE)) throw notModifiable(policyId, path);
     requireParent(policy, path, policyId);
 
@@ -192,9 +188,7 @@ export class PoliciesService {
     } else {
       next = this.validated(setAt(policy, segments, command.value), policyId);
       const ifEqual = ifEqualOf(command.headers);
-      if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(getAt(next, segments), currentValue)) {
-        throw errors.preconditionFailed({ header: 'if-equal', value: ifEqual }, { description: IF_EQUAL_SKIPPED });
-      }
+      if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(getAt(next, segments), currentValue)) throw skippedAsEqual(ifEqual, errors);
       // Imports the new policy names must be in the head to judge lockout protection; then compute again.
       const missing = Object.keys(next.imports ?? {}).filter((id) => this.directory.headOf(id) === undefined);
       if (missing.length > 0) {
@@ -216,7 +210,7 @@ export class PoliciesService {
   private async create(command: PolicyCommand, auth: AuthContext, deleted: PolicyRecord | undefined): Promise<PolicyCommandResponse> {
     const { policyId, path } = command;
     if (path.kind !== 'policy' || command.action === 'delete') throw errors.policyNotFound({ policyId });
-    checkPreconditions(command.headers, undefined, false);
+    checkPreconditions(command.headers, undefined, false, errors);
     const policy = this.validated(command.value, policyId);
     const missing = Object.keys(policy.imports ?? {}).filter((id) => this.directory.headOf(id) === undefined);
     if (missing.length > 0) await Promise.all(missing.map((id) => this.directory.load(id)));
@@ -372,26 +366,6 @@ function respond(command: PolicyCommand, status: number, value: unknown, extra: 
   const response: PolicyCommandResponse = { policyId: command.policyId, action: command.action, path: command.path, status, headers };
   if (value !== undefined) response.value = value;
   return response;
-}
-
-/**
- * ditto: §2.2 If-Match / If-None-Match with the policies error codes. `etag` is the current ETag
- * (undefined: missing). A failing If-None-Match on a read is 304, on a write 412.
- */
-function checkPreconditions(headers: DittoHeaders, etag: string | undefined, isRead: boolean): void {
-  const extra = { headers: (etag ? { etag } : {}) as Record<string, string> };
-  const ifMatch = headers['if-match'];
-  if (ifMatch !== undefined && !ifMatchHolds(ifMatch, etag)) throw errors.preconditionFailed({ header: 'if-match', value: ifMatch }, extra);
-  const ifNoneMatch = headers['if-none-match'];
-  if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) {
-    if (isRead) throw errors.preconditionNotModified({ header: 'if-none-match', value: ifNoneMatch }, extra);
-    throw errors.preconditionFailed({ header: 'if-none-match', value: ifNoneMatch }, extra);
-  }
-}
-
-/** The policy with the read-only fields that only a field selector brings out. */
-function withSpecialFields(policy: Record<string, unknown>, record: PolicyRecord): Record<string, unknown> {
-  return { ...policy, _namespace: namespaceOf(record.id), _revision: record.revision, _created: record.created, _modified: record.modified };
 }
 
 /** ditto: §7.4 the imports a write sets (whole policy, all imports, one import), whose entries the writer must READ. */

@@ -31,13 +31,15 @@ import {
   thingTooLarge,
   thingTooManyModifyingRequests,
 } from '../errors/things.js';
-import { isValidNamespacedId, namespaceOf } from '../model/ids.js';
+import { isValidNamespacedId } from '../model/ids.js';
+import { withSpecialFields } from '../model/special-fields.js';
 import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
 import { thingResourceAt, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
 import { ConcurrentModificationError, type Change, type EntityRecord, type Store } from '../store/port.js';
-import { hashTag, IF_EQUAL_SKIPPED, ifEqualOf, ifMatchHolds, ifNoneMatchHolds, revisionTag } from '../util/etag.js';
+import { retryAfter } from '../store/retry.js';
+import { hashTag, revisionTag } from '../util/etag.js';
+import { asksPreconditions, checkPreconditions, ifEqualOf, skippedAsEqual, type PreconditionErrors } from '../util/preconditions.js';
 import { isoTime } from '../util/iso-time.js';
-import { extended } from '../util/objects.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, setAt } from '../util/json-pointer.js';
 import { applyMergePatch, jsonEqual, minimizeMergePatch, touchedPaths } from '../util/merge-patch.js';
@@ -68,7 +70,7 @@ export type ThingRecord = EntityRecord<ThingJson>;
 
 const READ = ['READ'] as const;
 const WRITE = ['WRITE'] as const;
-const MAX_ATTEMPTS = 3;
+const PRECONDITION_ERRORS: PreconditionErrors = { preconditionFailed, preconditionNotModified };
 
 export class ThingsService {
   private readonly store: Store;
@@ -136,23 +138,20 @@ export class ThingsService {
   }
 
   /** After a failed write: another writer (instance) changed the thing or its policy, so reload and compute again. */
-  private async writeAgain(command: ThingCommand, resource: ThingResource, auth: AuthContext, firstError: unknown): Promise<ThingCommandResponse> {
-    let err = firstError;
-    for (let attempt = 1; ; attempt++) {
-      const staleHead = this.sharedStore && err instanceof DittoError && err.status === 412 && attempt === 1;
-      if (!(err instanceof ConcurrentModificationError || staleHead)) throw err;
+  private writeAgain(command: ThingCommand, resource: ThingResource, auth: AuthContext, firstError: unknown): Promise<ThingCommandResponse> {
+    const { thingId } = command;
+    return retryAfter(firstError, () => this.write(command, resource, auth), {
+      // A 412 decided on a cached head may be stale when other instances write (sharedStore).
+      alsoRetries: (err, attempt) => this.sharedStore && err instanceof DittoError && err.status === 412 && attempt === 1,
+      reset: (err) => {
+        this.head.delete(thingId);
+        // Only a conflict on the policy itself makes its cached head suspect; forgetting every policy would
+        // leave synchronous readers (search, streaming) without enforcers until something reloads them.
+        if (err instanceof ConcurrentModificationError && err.kind === 'policy') this.policies.forget(err.id);
+      },
       // ditto: §2.11 a thing other writers keep changing under this one answers 429 (retriable).
-      if (attempt >= MAX_ATTEMPTS) throw err instanceof ConcurrentModificationError ? thingTooManyModifyingRequests({ thingId: command.thingId }, { cause: err }) : err;
-      this.head.delete(command.thingId);
-      // Only a conflict on the policy itself makes its cached head suspect; forgetting every policy would
-      // leave synchronous readers (search, streaming) without enforcers until something reloads them.
-      if (err instanceof ConcurrentModificationError && err.kind === 'policy') this.policies.forget(err.id);
-      try {
-        return await this.write(command, resource, auth);
-      } catch (next) {
-        err = next;
-      }
-    }
+      exhausted: (err) => (err instanceof ConcurrentModificationError ? thingTooManyModifyingRequests({ thingId }, { cause: err }) : err),
+    });
   }
 
   /** The durable thing, or undefined when missing or deleted. */
@@ -231,7 +230,7 @@ export class ThingsService {
   private read(command: ThingCommand, resource: ThingResource, auth: AuthContext, stored: ThingRecord | undefined, enforcer: ThingEnforcer | undefined): ThingCommandResponse {
     const { record, value, pruned } = this.visible(command, resource, auth, stored, enforcer);
     const etag = resource.kind === 'thing' ? revisionTag(record.revision) : hashTag(value);
-    checkPreconditions(command.headers, etag, true);
+    checkPreconditions(command.headers, etag, true, PRECONDITION_ERRORS);
     this.checkCondition(command.headers, record, enforcer!, auth);
     let result: unknown = pruned;
     if (command.fields !== undefined && isPlainObject(pruned)) {
@@ -334,7 +333,9 @@ export class ThingsService {
     const enforcer = this.policies.enforcerOfHead(thing.policyId);
     const canSee = enforcer?.hasPartial('thing:/', auth.subjects, READ) ?? false;
     const currentValue = getAt(thing, resource.segments);
-    checkPreconditions(command.headers, () => (resource.kind === 'thing' ? revisionTag(current!.revision) : currentValue === undefined ? undefined : hashTag(currentValue)), false);
+    if (asksPreconditions(command.headers)) {
+      checkPreconditions(command.headers, resource.kind === 'thing' ? revisionTag(current!.revision) : currentValue === undefined ? undefined : hashTag(currentValue), false, PRECONDITION_ERRORS);
+    }
     if (enforcer && canSee) this.checkCondition(command.headers, current!, enforcer, auth);
 
     const denied = () => {
@@ -371,7 +372,7 @@ export class ThingsService {
       }
       if (resource.kind === 'thing') checkThingIdUnchanged(next, thingId);
       const ifEqual = ifEqualOf(command.headers);
-      if (ifEqual !== 'update' && jsonEqual(merged, currentValue)) throw unchanged(ifEqual);
+      if (ifEqual !== 'update' && jsonEqual(merged, currentValue)) throw skippedAsEqual(ifEqual, PRECONDITION_ERRORS);
       event = { action: 'merged', value: ifEqual === 'skip-minimizing-merge' ? minimizeMergePatch(currentValue, patch) : patch };
       status = 204;
     } else {
@@ -385,7 +386,7 @@ export class ThingsService {
       }
       validateAt(resource, value);
       const ifEqual = ifEqualOf(command.headers);
-      if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(value, currentValue)) throw unchanged(ifEqual);
+      if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(value, currentValue)) throw skippedAsEqual(ifEqual, PRECONDITION_ERRORS);
       next = setAt(thing, resource.segments, value) as ThingJson;
       const created = currentValue === undefined;
       event = { action: created ? 'created' : 'modified', value };
@@ -400,7 +401,7 @@ export class ThingsService {
   private async create(command: ThingCommand, resource: ThingResource, auth: AuthContext, deleted: ThingRecord | undefined): Promise<ThingCommandResponse> {
     const { thingId } = command;
     if (resource.kind !== 'thing' || command.action === 'delete') throw thingNotFound({ thingId });
-    checkPreconditions(command.headers, undefined, false);
+    checkPreconditions(command.headers, undefined, false, PRECONDITION_ERRORS);
     if (!isPlainObject(command.value)) throw jsonFormatInvalid({ detail: 'The thing must be a JSON object.' });
     const body = command.action === 'merge' ? (applyMergePatch({}, command.value) as Record<string, unknown>) : { ...command.value };
     const inlinePolicy = body._policy;
@@ -590,35 +591,6 @@ function requireParentFeature(resource: ThingResource, thing: ThingJson, thingId
 
 function checkThingIdUnchanged(value: Record<string, unknown>, thingId: string): void {
   if (value.thingId !== undefined && value.thingId !== thingId) throw thingIdNotSettable();
-}
-
-/**
- * ditto: §2.2 If-Match / If-None-Match. `etag` is the current ETag (undefined: the resource does not
- * exist). A failing If-None-Match on a read is 304, on a write 412.
- */
-function checkPreconditions(headers: DittoHeaders, currentTag: string | undefined | (() => string | undefined), isRead: boolean): void {
-  const ifMatch = headers['if-match'];
-  const ifNoneMatch = headers['if-none-match'];
-  if (ifMatch === undefined && ifNoneMatch === undefined) return;
-  // Hashing a sub-resource costs; only done when a precondition asks for it.
-  const etag = typeof currentTag === 'function' ? currentTag() : currentTag;
-  if (ifMatch !== undefined && !ifMatchHolds(ifMatch, etag)) {
-    throw preconditionFailed({ header: 'if-match', value: ifMatch }, { headers: etag ? { etag } : {} });
-  }
-  if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) {
-    if (isRead) throw preconditionNotModified({ header: 'if-none-match', value: ifNoneMatch }, { headers: etag ? { etag } : {} });
-    throw preconditionFailed({ header: 'if-none-match', value: ifNoneMatch }, { headers: etag ? { etag } : {} });
-  }
-}
-
-/** The thing with the read-only fields that only a field selector brings out (§1.2). */
-export function withSpecialFields(thing: Record<string, unknown>, record: ThingRecord): Record<string, unknown> {
-  return extended(thing, { _namespace: namespaceOf(record.id), _revision: record.revision, _created: record.created, _modified: record.modified });
-}
-
-/** ditto: §2.2 `if-equal: skip` and a write that would change nothing: 412, no revision, no event. */
-function unchanged(option: string): DittoError {
-  return preconditionFailed({ header: 'if-equal', value: option }, { description: IF_EQUAL_SKIPPED });
 }
 
 /** ditto: §1.2 whether a retrieve of the whole thing selects `_policy` (`fields=_policy`, which skips preconditions). */
