@@ -9,9 +9,9 @@ import type { SignalBus } from '../bus/signal-bus.js';
 import { thingTooLarge } from '../errors/things.js';
 import { persistedHeaders, type History } from '../history/history.js';
 import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
-import type { Change as StoreChange, Store } from '../store/port.js';
+import { recordAfter, type Change as StoreChange, type Store } from '../store/port.js';
 import { isoTime } from '../util/iso-time.js';
-import { revisionAfter, type Change, type ThingRecord } from './decide.js';
+import type { Change, ThingRecord } from './decide.js';
 import type { ThingHeads } from './heads.js';
 import type { PolicyDirectory } from './policy-directory.js';
 
@@ -56,16 +56,8 @@ export class ThingCommit {
       if (size > this.o.maxThingBytes) throw thingTooLarge({ size, max: this.o.maxThingBytes });
     }
     const timestamp = isoTime(this.o.now());
-    const revision = revisionAfter(previous);
-    const isNewLife = !previous?.value;
-    const record: ThingRecord = {
-      kind: 'thing',
-      id: thingId,
-      revision,
-      created: isNewLife ? timestamp : previous!.created,
-      modified: timestamp,
-      value: next,
-    };
+    const record = recordAfter(previous, 'thing', thingId, next, timestamp);
+    const { revision } = record;
     const headers: DittoHeaders = {};
     if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
     if (command.headers['ditto-originator'] !== undefined) headers['ditto-originator'] = command.headers['ditto-originator'];

@@ -29,7 +29,7 @@ import {
 import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
 import { withSpecialFields } from '../model/special-fields.js';
 import { thingResourceAt, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
-import type { EntityRecord } from '../store/port.js';
+import { revisionAfter, type EntityRecord } from '../store/port.js';
 import { hashTag, revisionTag } from '../util/etag.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, setAt } from '../util/json-pointer.js';
@@ -235,11 +235,6 @@ export function decideCreation(state: ThingState, command: ThingCommand, creatio
   const created = { thingId, policyId: creation.policyId, ...creation.thing } as ThingJson; // Ditto's key order: thingId, policyId, …
   if (!enforcer.hasUnrestricted('thing:/', auth.subjects, WRITE)) throw thingNotModifiable({ thingId });
   return changeOf(command, [], state.record, created, { action: 'created', value: created }, 201, created, undefined);
-}
-
-/** The revision a change of `previous` (undefined: never existed) gets. */
-export function revisionAfter(previous: ThingRecord | undefined): number {
-  return (previous?.revision ?? 0) + 1;
 }
 
 /** ditto: §1.2 whether a retrieve of the whole thing selects `_policy` (`fields=_policy`, which skips preconditions). */
