@@ -29,7 +29,7 @@ export interface HistoryEventDeps {
   enforcerFor(policyId: string | undefined): Promise<ThingEnforcer | undefined>;
 }
 
-/** What a thing's journal line holds beside its record (things/service.ts commit). */
+/** What a thing's journal line holds beside its record (src/things/commit.ts). */
 interface StoredThingEvent {
   event: ThingEvent;
   policyId?: string;

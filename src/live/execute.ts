@@ -12,7 +12,7 @@ import type { Acknowledgement, Acknowledgements, DittoHeaders, ThingCommand, Thi
 import { headerList } from '../protocol/index.js';
 import { compileFilter, parseRql } from '../search/index.js';
 import type { ThingsService } from '../things/service.js';
-import { withSpecialFields } from '../things/service.js';
+import { withSpecialFields } from '../model/special-fields.js';
 import { liveTimeoutError, type LiveResponse, type LiveRouter } from './router.js';
 
 export interface ExecuteDeps {

@@ -7,7 +7,7 @@ import type { AuthContext } from '../auth/context.js';
 import { policyConflict, policyNotFound, policyNotModifiable } from '../errors/policies.js';
 import { thingNotCreatable } from '../errors/things.js';
 import type { PolicyEvent } from '../model/signals.js';
-import type { Change, EntityRecord, Store } from '../store/port.js';
+import { recordAfter, type Change, type EntityRecord, type Store } from '../store/port.js';
 import type { PolicyDirectory, ThingEnforcer, ThingPolicyRequest } from '../things/policy-directory.js';
 import { createEnforcer, defaultPolicy, type Enforcer } from './enforcer.js';
 import type { Policy } from './model.js';
@@ -130,7 +130,7 @@ export class StorePolicyDirectory implements PolicyDirectory {
   private newPolicy(policy: Policy, request: ThingPolicyRequest) {
     const previous = this.head.get(policy.policyId);
     const at = request.now.toISOString();
-    const record: PolicyRecord = { kind: 'policy', id: policy.policyId, revision: (previous?.revision ?? 0) + 1, created: at, modified: at, value: policy };
+    const record = recordAfter(previous ?? undefined, 'policy', policy.policyId, policy, at);
     // Journaled for history, as a policy command's event is (policies/service.ts).
     const event: PolicyEvent = { policyId: policy.policyId, action: 'created', path: '/', value: policy, revision: record.revision, timestamp: at, headers: {} };
     return { enforcer: this.compile(policy, record.revision), change: { record, expectedRevision: previous?.revision ?? 0, event: { event } } };

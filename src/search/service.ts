@@ -11,7 +11,8 @@
 import type { AuthContext } from '../auth/context.js';
 import type { PublishedThingEvent, SignalBus } from '../bus/signal-bus.js';
 import type { PolicyDirectory } from '../things/policy-directory.js';
-import { withSpecialFields, type ThingRecord } from '../things/service.js';
+import { withSpecialFields } from '../model/special-fields.js';
+import type { ThingRecord } from '../things/service.js';
 import type { Store } from '../store/port.js';
 import { applyFieldSelector, parseFieldSelector } from '../util/field-selector.js';
 import { isPlainObject } from '../util/json-pointer.js';

@@ -21,6 +21,16 @@ export interface EntityRecord<T = unknown> {
   value: T | null;
 }
 
+/** The revision the next change of an entity gets, `previous` being its latest record (undefined: none yet). */
+export function revisionAfter(previous: EntityRecord | undefined): number {
+  return (previous?.revision ?? 0) + 1;
+}
+
+/** The record of the next change of an entity: the revision counts on after a deletion, `created` starts over. */
+export function recordAfter<T>(previous: EntityRecord<T> | undefined, kind: EntityKind, id: string, value: T | null, timestamp: string): EntityRecord<T> {
+  return { kind, id, revision: revisionAfter(previous), created: previous?.value ? previous.created : timestamp, modified: timestamp, value };
+}
+
 export interface Change {
   record: EntityRecord;
   /** The revision this change replaces: 0 when no record exists yet. */

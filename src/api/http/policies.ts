@@ -7,7 +7,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { policyIdInvalid } from '../../errors/policies.js';
 import { isValidNamespacedId } from '../../model/ids.js';
-import type { PoliciesService, PolicyCommand, PolicyCommandAction, PolicyPath } from '../../policies/service.js';
+import type { PolicyCommand, PolicyCommandAction, PolicyPath } from '../../policies/commands.js';
+import type { PoliciesService } from '../../policies/service.js';
 import { parseFieldSelector } from '../../util/field-selector.js';
 import { dittoHeadersOf } from './headers.js';
 import { jsonBody } from './thing-request.js';

@@ -9,7 +9,7 @@ import { thingIdInvalid, thingIdNotSettable, thingIdsMissing } from '../../error
 import { isValidNamespace, isValidNamespacedId } from '../../model/ids.js';
 import type { ThingCommand, ThingCommandAction, ThingCommandResponse } from '../../model/signals.js';
 import type { ThingsService } from '../../things/service.js';
-import { withSpecialFields } from '../../things/service.js';
+import { withSpecialFields } from '../../model/special-fields.js';
 import { applyFieldSelector, parseFieldSelector } from '../../util/field-selector.js';
 import { isPlainObject } from '../../util/json-pointer.js';
 import { sendError } from './errors.js';

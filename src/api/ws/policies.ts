@@ -6,7 +6,8 @@
 import type { AuthContext } from '../../auth/context.js';
 import { unknownPath } from '../../errors/protocol.js';
 import type { PolicyCommand as ProtocolPolicyCommand, PolicyCommandResponse as ProtocolPolicyResponse } from '../../model/signals.js';
-import type { PoliciesService, PolicyPath } from '../../policies/service.js';
+import type { PolicyPath } from '../../policies/commands.js';
+import type { PoliciesService } from '../../policies/service.js';
 
 /** `/`, `/entries[/<label>[/subjects[/<id>]|/resources[/<resource>]|/importable|/namespaces]]`, `/imports[/<id>[/entries]]`. */
 export function parsePolicyPath(path: string): PolicyPath {
