@@ -6,7 +6,8 @@
  * and commits what is decided (src/things/commit.ts).
  *
  * A refused command throws the DittoError it is answered with; the checks run in Ditto's order (existence,
- * preconditions, condition, permission, the value), so a request with several faults gets the first one.
+ * preconditions, condition, permission, the value), so a request with several faults gets the first one,
+ * except that a requester without any permission on the thing learns nothing (404) before the preconditions.
  */
 import type { AuthContext } from '../auth/context.js';
 import type { DittoError } from '../errors/ditto-error.js';
@@ -146,6 +147,9 @@ function decideChange(record: ThingRecord, thing: ThingJson, command: ThingComma
   const { thingId } = command;
   if (command.action === 'create') throw thingConflict({ thingId });
   const canSee = enforcer?.hasPartial('thing:/', auth.subjects, READ) ?? false;
+  // A requester with no permission at all on the thing gets the 404 of a missing thing before the
+  // preconditions, whose 412 would tell that it exists and its ETag (its revision).
+  if (!canSee && !(enforcer?.hasPartial('thing:/', auth.subjects, WRITE) ?? false)) throw thingNotFound({ thingId });
   const currentValue = getAt(thing, resource.segments);
   if (asksPreconditions(command.headers)) {
     const etag = resource.kind === 'thing' ? revisionTag(record.revision) : currentValue === undefined ? undefined : hashTag(currentValue);
