@@ -20,10 +20,10 @@
  */
 import { isIP } from 'node:net';
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
-import { isTlsTrustError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
+import { AddressInvalidError, connectError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
 import { corkUntil, type CorkableStream } from '../../src/connectivity/cork.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
-import { connectionConfigurationInvalid, notConnected } from '../../src/errors/connectivity.js';
+import { notConnected } from '../../src/errors/connectivity.js';
 import { headersOf, publishOptions, splitTargetAddress, textForm } from './address.js';
 import { parseAmqp091Config, type Amqp091Config } from './config.js';
 
@@ -104,7 +104,7 @@ export class Amqp091ConnectorClient implements ConnectorClient {
     try {
       model = await amqplib.connect(url, socket);
     } catch (err) {
-      throw asConnectError(err as Error, url.vhost ?? '/');
+      throw connectError(err, { refused: (e) => refusal(e, url.vhost ?? '/') });
     }
     this.model = model;
     model.on('error', (err: Error) => (this.lastError = err));
@@ -229,7 +229,7 @@ export class Amqp091ConnectorClient implements ConnectorClient {
       const { message, resolve, reject } = this.queue.shift()!;
       const parts = splitTargetAddress(message.address);
       if (!parts) {
-        reject(connectionConfigurationInvalid({ detail: `the target address '${message.address}' is not of the form 'exchange/routingKey'` }));
+        reject(new AddressInvalidError(`the target address '${message.address}' is not of the form 'exchange/routingKey'`));
         continue;
       }
       const ok = channel.publish(parts.exchange, parts.routingKey, message.payload, publishOptions(message.headers, message.contentType), (err: unknown) => {
@@ -344,13 +344,12 @@ function socketOf(connection: unknown): CorkableStream | undefined {
   return (connection as { stream?: CorkableStream } | undefined)?.stream;
 }
 
-/** Authentication, vhost and TLS trust refusals do not heal by retrying: the connection is misconfigured. */
-function asConnectError(err: Error, vhost: string): Error & { retriable?: boolean } {
+/** Authentication and vhost refusals (AMQP reply codes 403 ACCESS_REFUSED, 530 NOT_ALLOWED) do not heal by retrying. */
+function refusal(err: Error, vhost: string): boolean | string {
   // The broker answered connection.open with connection.close; amqplib's message drops the close's reply
   // code and text. RabbitMQ does so (530 NOT_ALLOWED) when the vhost does not exist or the user may not use it.
   if (/Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message)) {
-    return Object.assign(new Error(`the broker refused access to vhost '${vhost}': it does not exist or the user may not use it (connection.close in reply to connection.open)`, { cause: err }), { retriable: false });
+    return `the broker refused access to vhost '${vhost}': it does not exist or the user may not use it (connection.close in reply to connection.open)`;
   }
-  if (/ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b/.test(err.message) || isTlsTrustError(err)) return Object.assign(err, { retriable: false });
-  return err;
+  return /ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b/.test(err.message);
 }

@@ -18,8 +18,9 @@
  */
 import { isIP } from 'node:net';
 import rhea, { type Connection, type ConnectionOptions, type Delivery, type EventContext, type Receiver, type Sender, type Session } from 'rhea';
-import { isTlsTrustError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
+import { connectError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
+import { TwinbridgeError } from '../../src/errors/base.js';
 import { notConnected } from '../../src/errors/connectivity.js';
 import { bodyOf, headersOf, targetTerminus, toAmqpMessage } from './message.js';
 
@@ -44,6 +45,16 @@ interface SenderState {
   unsettled: Map<Delivery, PendingWrite>;
 }
 
+/** An AMQP error condition the peer sent (`amqp:unauthorized-access`, `amqp:not-found`, …) with its description. */
+class AmqpError extends TwinbridgeError {
+  constructor(
+    readonly condition: string,
+    description: unknown,
+  ) {
+    super(`${condition}${description ? `: ${String(description)}` : ''}`);
+  }
+}
+
 /** An Error for what rhea reports: an Error, an AMQP error `{condition, description}` or its undecoded list. */
 function describe(error: unknown, fallback: string): Error {
   if (error instanceof Error) return error;
@@ -56,7 +67,7 @@ function describe(error: unknown, fallback: string): Error {
       condition = item(0);
       description = item(1);
     }
-    if (condition !== undefined && condition !== null) return Object.assign(new Error(`${String(condition)}${description ? `: ${String(description)}` : ''}`), { condition });
+    if (condition !== undefined && condition !== null) return new AmqpError(String(condition), description);
   }
   return new Error(fallback);
 }
@@ -125,7 +136,7 @@ export class Amqp10ConnectorClient implements ConnectorClient {
       const fail = (err: Error) => {
         clearTimeout(timer);
         connection.removeListener('connection_open', ok);
-        reject(asConnectError(err));
+        reject(connectError(err, { refused: authenticationRefused }));
       };
       const ok = () => {
         clearTimeout(timer);
@@ -346,8 +357,7 @@ export function creditOf(config: Record<string, string>): number {
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_CREDIT;
 }
 
-/** Authentication and TLS trust refusals do not heal by retrying: the connection is misconfigured. */
-function asConnectError(err: Error): Error & { retriable?: boolean } {
-  if (/unauthorized|sasl|authentication/i.test(`${err.message} ${String((err as { condition?: unknown }).condition ?? '')}`) || isTlsTrustError(err)) return Object.assign(err, { retriable: false });
-  return err;
+/** Refused credentials (SASL outcome, `amqp:unauthorized-access`; rhea's errors and AmqpError carry `condition`) do not heal by retrying. */
+function authenticationRefused(err: Error): boolean {
+  return /unauthorized|sasl|authentication/i.test(`${err.message} ${String((err as { condition?: unknown }).condition ?? '')}`);
 }

@@ -7,6 +7,7 @@
  */
 import type { Message, Producer } from 'kafkajs';
 import type { OutboundMessage } from '../../src/connectivity/connector.js';
+import { notConnected } from '../../src/errors/connectivity.js';
 import { parseRecordAddress } from './config.js';
 
 const MAX_BATCH = 2_000;
@@ -48,7 +49,7 @@ export class RecordWriter {
   ) {}
 
   write(message: OutboundMessage): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('not connected'));
+    if (this.closed) return Promise.reject(notConnected({ detail: 'the Kafka client is not connected' }));
     let record: { topic: string; message: Message };
     try {
       record = toRecord(message);
@@ -93,7 +94,7 @@ export class RecordWriter {
   /** Rejects what is still queued. */
   close(): void {
     this.closed = true;
-    const error = new Error('the client was closed');
+    const error = notConnected({ detail: 'the client was closed' });
     for (const p of this.queue.splice(0)) p.reject(error);
   }
 }

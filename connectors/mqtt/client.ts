@@ -16,7 +16,7 @@
  */
 import './quiet-debug.js';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/index.js';
+import { connectError, RefusedError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { corkUntil, type CorkableStream } from '../../src/connectivity/cork.js';
 import { notConnected } from '../../src/errors/connectivity.js';
@@ -140,7 +140,7 @@ export class MqttConnectorClient implements ConnectorClient {
     await new Promise<void>((resolve, reject) => {
       const fail = (err?: Error) => {
         client.removeListener('connect', ok);
-        reject(asConnectError(err ?? this.lastError ?? new Error('connection closed before CONNACK')));
+        reject(connectError(err ?? this.lastError ?? new Error('connection closed before CONNACK'), { refused: connackRefused }));
       };
       const ok = () => {
         client.removeListener('error', fail);
@@ -306,7 +306,7 @@ export class MqttConnectorClient implements ConnectorClient {
     // Beyond Ditto (MQTT 5): several clients share the load of a filter ([MQTT-4.8.2]).
     const filter = this.version === 5 && this.context.shared ? `$share/${this.config.sharedSubscriptionGroup}/${address}` : address;
     const granted = await client.subscribeAsync(filter, { qos });
-    if (granted.some((g) => g.qos === 128 || g.qos > 2)) throw Object.assign(new Error(`the broker refused the subscription to '${address}'`), { retriable: false });
+    if (granted.some((g) => g.qos === 128 || g.qos > 2)) throw new RefusedError(`the broker refused the subscription to '${address}'`);
     return {
       pause: () => {
         subscription.paused = true;
@@ -376,12 +376,12 @@ function socketOf(client: MqttClient): (CorkableStream & { setNoDelay?: (noDelay
   return (client as unknown as { stream?: CorkableStream }).stream;
 }
 
-/** CONNACK refusals other than "server unavailable" and TLS trust failures do not heal by retrying: misconfigured. */
-function asConnectError(err: Error): Error & { retriable?: boolean } {
+/**
+ * CONNACK refusals do not heal by retrying, except "server unavailable" (MQTT 3.1.1: 3; MQTT 5: 136) and
+ * "server busy" (137). MQTT.js gives the return / reason code as the error's numeric `code`.
+ */
+function connackRefused(err: Error): boolean {
   const code = (err as Error & { code?: number | string }).code;
-  if (typeof code === 'number' && code !== 3 && code !== 136 && code !== 137) return Object.assign(err, { retriable: false });
-  // TLS trust problems (untrusted or expired certificates, wrong host) need a configuration change.
-  if (typeof code === 'string' && /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL/.test(code)) return Object.assign(err, { retriable: false });
-  return err;
+  return typeof code === 'number' && code !== 3 && code !== 136 && code !== 137;
 }
 

@@ -90,7 +90,10 @@ export interface ClientContext {
  * the broker library's own reconnection off: the runtime's state machine is the single owner of status.
  */
 export interface ConnectorClient {
-  /** Resolves when connected; rejects with an Error (retriable unless `retriable === false`). */
+  /**
+   * Resolves when connected; rejects with the classified error (`connectError`, src/connectivity/errors.ts):
+   * retriable unless `retriable === false`.
+   */
   connect(): Promise<void>;
   createSource(source: Source, address: string, consumerIndex: number, deliver: (message: InboundMessage) => void): Promise<SourceHandle>;
   createTarget(target: Target): Promise<TargetHandle>;
@@ -150,19 +153,3 @@ export function defineConnector<C>(definition: ConnectorDefinition<C>): Connecto
 }
 
 export type AnyConnector = ConnectorDefinition<any>;
-
-/**
- * True when `error`, or an error it wraps (`cause`, kafkajs' `originalError`), is a TLS trust failure: the
- * broker's certificate is untrusted, expired or names another host (Node's codes such as
- * SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID), or the TLS handshake failed in OpenSSL, e.g.
- * the broker refused our client certificate (ERR_SSL_TLSV1_ALERT_UNKNOWN_CA). Only a change of `ca`,
- * `validateCertificates` or the client certificate helps, so connectors reject `connect()` with such an
- * error as `retriable: false` (the runtime then shows the connection misconfigured).
- */
-export function isTlsTrustError(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
-    if (typeof e.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|^ERR_SSL_/.test(e.code)) return true;
-    e = (e.cause ?? e.originalError) as typeof e;
-  }
-  return false;
-}
