@@ -38,6 +38,7 @@ import {
   type PlaceholderResolvers,
 } from '../placeholders/index.js';
 import {
+  DEFAULT_TIMEOUT_MS,
   entityIdOf,
   errorToProtocol,
   formatTopic,
@@ -46,6 +47,7 @@ import {
   headerList,
   isInternalHeader,
   messagePath,
+  parseTimeout,
   renderProtocolMessage,
   toSignal,
   type AdaptedSignal,
@@ -291,6 +293,12 @@ export class InboundPipeline implements SourceSink {
     if (adapted.kind === 'streaming.command') return Promise.resolve(this.stream(adapted.signal, { subjects }, correlationId));
     if (adapted.kind === 'thing.message' || adapted.signal.channel === 'live') return this.sendLive(adapted, { subjects }, correlationId);
     const command = adapted.signal;
+    let timeoutMs: number;
+    try {
+      timeoutMs = parseTimeout(headers['timeout'], DEFAULT_TIMEOUT_MS);
+    } catch (err) {
+      return Promise.resolve(this.refuse(command, err, correlationId));
+    }
     // §9: custom labels requested by the source (acknowledgementRequests.includes) or the command itself;
     // `twin-persisted` is implied: execute resolves only once the write is durable.
     let custom = customAckLabels(source.acknowledgementRequests.includes, headers['requested-acks']);
@@ -300,7 +308,7 @@ export class InboundPipeline implements SourceSink {
     let aggregator: ReturnType<AckPort['expect']> | undefined;
     if (custom.length > 0 && this.o.acks && command.action !== 'retrieve') {
       try {
-        aggregator = this.o.acks.expect(command.thingId, 'twin', custom, parseTimeoutMs(headers['timeout']), headers);
+        aggregator = this.o.acks.expect(command.thingId, 'twin', custom, timeoutMs, headers);
       } catch (err) {
         const error = this.asDittoError(err);
         return Promise.resolve(this.drop(`Dropped: ${error.message}`, correlationId, entityId));
@@ -319,14 +327,21 @@ export class InboundPipeline implements SourceSink {
       (err: unknown) => {
         aggregator?.finish();
         const error = this.asDittoError(err, 'command failed');
-        this.reply(command, () => errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }), 'error');
         if (error.retriable) {
+          this.reply(command, () => errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }), 'error');
           this.emit('dropped', false, `Failed (will be redelivered): ${error.message}`, correlationId, command.thingId);
           return 'redeliver' as const;
         }
-        return this.drop(`Dropped: ${error.message}`, correlationId, command.thingId);
+        return this.refuse(command, error, correlationId);
       },
     );
+  }
+
+  /** A command that fails for good (bad input, no permission): the error goes to the reply target, the message is dropped. */
+  private refuse(command: ThingCommand, err: unknown, correlationId: string): 'done' {
+    const error = this.asDittoError(err, 'command failed');
+    this.reply(command, () => errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }), 'error');
+    return this.drop(`Dropped: ${error.message}`, correlationId, command.thingId);
   }
 
   /** The source's subjects resolved with the message's headers (templates with placeholders). */
@@ -366,9 +381,10 @@ export class InboundPipeline implements SourceSink {
     const path = adapted.kind === 'thing.message' ? messagePath(adapted.signal) : adapted.signal.path;
     const live = this.o.live;
     if (!live) return this.drop(`Dropped: live ${kind}s are not routed by this service.`, correlationId, request.thingId);
-    // Capped as for HTTP messages (60 s): the broker message holds an in-flight slot until the answer.
-    const timeoutMs = request.headers['response-required'] === 'false' ? 0 : Math.min(parseTimeoutMs(request.headers['timeout']), MAX_LIVE_TIMEOUT_MS);
+    let timeoutMs = 0;
     try {
+      // Capped as for HTTP messages (60 s): the broker message holds an in-flight slot until the answer.
+      if (request.headers['response-required'] !== 'false') timeoutMs = Math.min(parseTimeout(request.headers['timeout'], DEFAULT_TIMEOUT_MS), MAX_LIVE_TIMEOUT_MS);
       const outcome = adapted.kind === 'thing.message' ? await live.sendMessage(adapted.signal, auth, timeoutMs) : await live.sendCommand(adapted.signal, auth, timeoutMs);
       if (timeoutMs === 0) return 'done';
       const answer = outcome.response;
@@ -473,14 +489,6 @@ function deviceAnswerOf(adapted: AdaptedSignal): DeviceAnswer | undefined {
     default:
       return undefined;
   }
-}
-
-/** The `timeout` header (`10s`, `250ms`, `1m`, bare seconds) in ms; default 60 s as in Ditto (§4.1). */
-function parseTimeoutMs(value: string | undefined): number {
-  const m = value === undefined ? null : /^(\d+)(ms|s|m)?$/.exec(value.trim());
-  if (!m) return 60_000;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
 }
 
 export function payloadOf(ext: ExternalMessage): Buffer {
