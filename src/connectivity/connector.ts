@@ -105,15 +105,18 @@ export interface ConnectorClient {
 export interface ConnectorCapabilities {
   sources: boolean;
   targets: boolean;
-  /** Highest clientCount allowed (MQTT 3.1.1: 1). */
+  /** Highest clientCount allowed (MQTT 3.1.1: 1); validation refuses more, naming the field. */
   maxClientCount: number;
-  /** Highest consumerCount per source address. */
+  /** Highest consumerCount per source address; validation refuses more, naming the field. */
   maxConsumerCount: number;
   /** Whether several clients/consumers share a source's load (broker-side groups, MQTT 5 shared subscriptions). */
   consumerGroups: boolean;
   /** Whether arbitrary application headers travel (MQTT 3.1.1: no). */
   applicationHeaders: boolean;
-  /** Whether a nack leads to redelivery by the broker. */
+  /**
+   * Whether `nack(true)` makes the broker deliver the message again to the same client (the conformance
+   * suite checks it). MQTT: no — only a reconnect (`reconnectForRedelivery`) brings unacknowledged messages back.
+   */
   redeliveryOnNack: boolean;
   /** Whether the tests can restart the broker underneath (local brokers). */
   brokerRestart: boolean;

@@ -141,6 +141,10 @@ function normaliseJson(json: ConnectionJson): ConnectionJson {
 
 function source(raw: Record<string, unknown>, index: number, json: ConnectionJson, connector: AnyConnector): Source {
   const field = `/sources/${index}`;
+  const consumerCount = (raw.consumerCount as number | undefined) ?? 1;
+  if (consumerCount > connector.capabilities.maxConsumerCount) {
+    throw invalid(`the field '${field}/consumerCount' must be at most ${connector.capabilities.maxConsumerCount} for connection type '${json.connectionType}'`);
+  }
   const headerRestriction = connector.capabilities.applicationHeaders ? undefined : { header: connectorHeaderNames(connector) };
   const addresses = (raw.addresses as string[]).map((a, i) => {
     const t = template(a, `${field}/addresses/${i}`, ['connection']);
@@ -194,7 +198,7 @@ function source(raw: Record<string, unknown>, index: number, json: ConnectionJso
   return {
     index,
     addresses,
-    consumerCount: (raw.consumerCount as number | undefined) ?? 1,
+    consumerCount,
     qos: (raw.qos as number | undefined) ?? 0,
     authorizationContext,
     enforcement,
