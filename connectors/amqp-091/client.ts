@@ -21,11 +21,12 @@
 import { isIP } from 'node:net';
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { AddressInvalidError, connectError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
-import { corkUntil, type CorkableStream } from '../../src/connectivity/cork.js';
+import { corkUntil } from '../../src/connectivity/cork.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { notConnected } from '../../src/errors/connectivity.js';
 import { headersOf, publishOptions, splitTargetAddress, textForm } from './address.js';
 import { parseAmqp091Config, type Amqp091Config } from './config.js';
+import { socketOf } from './internals.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const SOCKET_HIGH_WATER_MARK = 1024 * 1024;
@@ -219,7 +220,7 @@ export class Amqp091ConnectorClient implements ConnectorClient {
   private pump(): void {
     // amqplib writes the frames from a setImmediate of its own (scheduled by publish): uncorking after it
     // sends the publishes of this turn in one system call instead of one each.
-    if (this.publisher && !this.blocked && this.queue.length > 0) corkUntil(socketOf(this.model?.connection), 'immediate');
+    if (this.publisher && !this.blocked && this.queue.length > 0) corkUntil(socketOf(this.model), 'immediate');
     while (this.queue.length > 0 && !this.blocked) {
       const channel = this.publisher;
       if (!channel) {
@@ -335,13 +336,8 @@ class AckBatcher {
     if (!last) return;
     this.channel.ack(last, true);
     // The ack leaves with the publishes of this turn (see the target's write).
-    corkUntil(socketOf((this.channel as unknown as { connection?: unknown }).connection), 'immediate');
+    corkUntil(socketOf(this.channel), 'immediate');
   }
-}
-
-/** The socket under an amqplib connection. */
-function socketOf(connection: unknown): CorkableStream | undefined {
-  return (connection as { stream?: CorkableStream } | undefined)?.stream;
 }
 
 /** Authentication and vhost refusals (AMQP reply codes 403 ACCESS_REFUSED, 530 NOT_ALLOWED) do not heal by retrying. */

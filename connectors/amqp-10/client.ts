@@ -29,6 +29,8 @@ const IDLE_TIMEOUT_MS = 30_000;
 /** Unsettled messages per receiver, unless `jms.prefetchPolicy.queuePrefetch` / `.all` says otherwise. */
 const DEFAULT_CREDIT = 500;
 const MAX_SENDERS = 64;
+/** The descriptor of the `modified` delivery outcome (AMQP 1.0 §3.4.5). */
+const MODIFIED = 'amqp:modified:list';
 /** Writes per sender waiting for link credit; beyond it writes fail (retriable), see amqp-091/client.ts. */
 const MAX_WAITING_WRITES = 10_000;
 
@@ -211,8 +213,9 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     // ditto: §11.6 a retryable failure settles as modified[delivery-failed]; a broker that does not offer
     // that outcome on the source (RabbitMQ 3.x offers accepted, rejected, released) gets released, which
     // also returns the message for redelivery.
-    const outcomes = (receiver as unknown as { remote?: { attach?: { source?: { outcomes?: unknown } } } }).remote?.attach?.source?.outcomes;
-    const modifiedOffered = !Array.isArray(outcomes) || outcomes.includes('amqp:modified:list');
+    // rhea's `source` is the source terminus of the broker's attach (undefined when it sent none).
+    const outcomes = receiver.source?.outcomes;
+    const modifiedOffered = outcomes === undefined || (Array.isArray(outcomes) ? outcomes.includes(MODIFIED) : outcomes === MODIFIED);
     let paused = false;
     let owed = 0;
     const credit = () => {
