@@ -124,6 +124,7 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     this.closing = false;
     let reject!: (error: Error) => void;
     const promise = new Promise<never>((_, r) => (reject = r));
+    // Not ignored: waits race against it and take its rejection; marked handled for when none is waiting.
     promise.catch(() => undefined);
     this.gone = { promise, reject };
     const container = rhea.create_container();

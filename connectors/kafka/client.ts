@@ -141,6 +141,7 @@ export class KafkaConnectorClient implements ConnectorClient {
     this.admin = undefined;
     this.writer = undefined;
     this.kafka = undefined;
+    // Disconnecting from a cluster that is gone fails; nothing is left to do: this client is dropped.
     await Promise.all([producer?.disconnect(), admin?.disconnect()].map((p) => p?.catch(() => undefined)));
   }
 }

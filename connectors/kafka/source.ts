@@ -174,6 +174,8 @@ export class KafkaSource implements SourceHandle {
     }
     clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
+    // A commit that fails or takes too long leaves its offsets to the partition's next owner, which
+    // redelivers from the last commit (at least once); the join must go on either way.
     await withTimeout((this.committing ?? Promise.resolve()).then(() => this.commit()), REVOKE_COMMIT_MS).catch(() => undefined);
   }
 
@@ -411,6 +413,7 @@ export class KafkaSource implements SourceHandle {
     this.commitTimer = undefined;
     const consumer = this.consumer;
     if (this.started && consumer) {
+      // Bounded, and a failure only means redelivery from the last commit (at least once): close goes on.
       await withTimeout(this.committing ?? Promise.resolve(), CLOSE_TIMEOUT_MS).catch(() => undefined);
       await withTimeout(this.commit(), CLOSE_TIMEOUT_MS).catch(() => undefined);
     }
@@ -426,6 +429,7 @@ export class KafkaSource implements SourceHandle {
     this.queueHead = 0;
     this.startWaiter?.reject(new Error('closed'));
     // Unacknowledged messages were not committed: the group redelivers them later (at least once).
+    // A member that cannot leave in time is dropped by the group after its session timeout (6 s).
     if (consumer) await withTimeout(consumer.disconnect(), CLOSE_TIMEOUT_MS).catch(() => undefined);
   }
 }

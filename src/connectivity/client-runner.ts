@@ -48,6 +48,8 @@ export interface ClientRunnerOptions {
   onOpen?: (runner: ClientRunner) => void;
   /** Credentials never reach error texts: connectors' messages pass through this. */
   redact: (text: string) => string;
+  /** Failures that change no status (closing a client that is gone anyway). */
+  log: (msg: string, err?: unknown) => void;
 }
 
 export class ClientRunner {
@@ -127,7 +129,7 @@ export class ClientRunner {
       this.client = undefined;
       this.release();
       this.targets.clear();
-      await client.close().catch(() => undefined);
+      await client.close().catch((e: unknown) => this.options.log(`${this.name}: closing the client that failed to connect failed`, e));
       if (this.firstConnect) {
         this.firstConnect.reject(new Error(detail, { cause: err }));
         this.firstConnect = undefined;
@@ -180,7 +182,7 @@ export class ClientRunner {
     const client = this.client;
     this.client = undefined;
     this.generation++;
-    void client?.close().catch(() => undefined);
+    void client?.close().catch((e: unknown) => this.options.log(`${this.name}: closing the client that lost its connection failed`, e));
     if (failover && connection.failoverEnabled) this.schedule(failover);
   }
 

@@ -154,8 +154,8 @@ export class InboundPipeline implements SourceSink {
     }
     // A mapping still runs (JavaScript), this one's or an earlier message's: the sequential stage keeps the order.
     this.behind++;
-    // Handled through `step` below; marked here so a rejection while earlier messages are still being
-    // dispatched is not reported as unhandled.
+    // Not ignored: a rejection reaches finish() through `step` below (logged, redelivered); marked handled
+    // here so that it is not reported as unhandled while earlier messages are still being dispatched.
     if (mapped instanceof Promise) mapped.catch(() => undefined);
     // The outcome is wrapped so that the chain does not wait for it.
     const step = this.chain.then(() => mapped).then((m) => ({ outcome: this.dispatchSafely(message, m) }));

@@ -87,6 +87,7 @@ export class ConnectionRuntime {
         events: deps.events,
         backoff: deps.backoff,
         redact: this.redact,
+        log,
         deliverTo: (sourceIndex) => inbound[sourceIndex],
         onOpen: (r) => void this.announce(r, 'opened').catch((err: unknown) => log('announcement failed', err)),
       });
