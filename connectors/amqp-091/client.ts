@@ -10,7 +10,8 @@
  *
  * Targets: one confirm channel per client, shared by all targets. `write` resolves when the broker confirms
  * the publish (basic.ack) and rejects on basic.nack or when the channel closes before the confirm. Writes
- * are published strictly in call order; when the socket buffer is full, further writes wait for `drain`.
+ * are published strictly in call order; when the socket buffer is full, further writes wait for `drain`
+ * (at most the runtime's outbound window of them: src/connectivity/window.ts).
  * A channel error (e.g. a missing exchange, 404) fails the writes it affects; the next write opens a new
  * confirm channel.
  *
@@ -31,11 +32,6 @@ import { socketOf } from './internals.js';
 const CONNECT_TIMEOUT_MS = 10_000;
 const SOCKET_HIGH_WATER_MARK = 1024 * 1024;
 const HEARTBEAT_SECONDS = 30;
-/**
- * Writes waiting for the socket to drain or a channel to open. The runtime does not wait for writes, so this
- * bound is what keeps a stalled broker from growing memory; beyond it writes fail (retriable).
- */
-const MAX_WAITING_WRITES = 10_000;
 
 interface PendingWrite {
   message: OutboundMessage;
@@ -209,7 +205,6 @@ export class Amqp091ConnectorClient implements ConnectorClient {
       write: (message) =>
         new Promise<void>((resolve, reject) => {
           if (this.closing || !this.model) return reject(notConnected({ detail: 'the AMQP 0.9.1 client is not connected' }));
-          if (this.queue.length >= MAX_WAITING_WRITES) return reject(notConnected({ detail: `more than ${MAX_WAITING_WRITES} messages are waiting for the broker` }));
           this.queue.push({ message, resolve, reject });
           this.pump();
         }),

@@ -11,7 +11,8 @@
  * Targets: one sender link per distinct resolved address (`name` | `queue://name` | `topic://name`), opened
  * on first use and kept (up to MAX_SENDERS). `write` resolves when the broker settles the delivery as
  * accepted and rejects on rejected, released or modified, or when the link or connection goes away. Writes
- * are sent in call order as link credit allows.
+ * are sent in call order as link credit allows (those waiting for credit are bounded by the runtime's
+ * outbound window: src/connectivity/window.ts).
  *
  * rhea's own reconnection is off (`reconnect: false`); a lost connection or a detached receiver is
  * reported once through `onDisconnect` and the runtime reconnects (STYLE lesson 2).
@@ -31,8 +32,6 @@ const DEFAULT_CREDIT = 500;
 const MAX_SENDERS = 64;
 /** The descriptor of the `modified` delivery outcome (AMQP 1.0 §3.4.5). */
 const MODIFIED = 'amqp:modified:list';
-/** Writes per sender waiting for link credit; beyond it writes fail (retriable), see amqp-091/client.ts. */
-const MAX_WAITING_WRITES = 10_000;
 
 interface PendingWrite {
   message: OutboundMessage;
@@ -269,7 +268,6 @@ export class Amqp10ConnectorClient implements ConnectorClient {
         new Promise<void>((resolve, reject) => {
           if (this.closing || !this.connection) return reject(notConnected({ detail: 'the AMQP 1.0 client is not connected' }));
           const state = this.senderFor(message.address);
-          if (state.queue.length >= MAX_WAITING_WRITES) return reject(notConnected({ detail: `more than ${MAX_WAITING_WRITES} messages are waiting for link credit on '${message.address}'` }));
           state.queue.push({ message, resolve, reject });
           this.pump(state);
         }),

@@ -6,7 +6,7 @@
  * retriable, 408/429/5xx retriable; §9 status semantics). The runtime turns the response into the issued
  * acknowledgement or the live response (§11.6). At most `parallelism`
  * requests are in flight per client; the others wait in call order (with the default 1, requests are sent
- * one after the other, in order). `connect()` opens (and closes) one TCP or TLS connection to check that the
+ * one after the other, in order), as many as the runtime's outbound window lets through (src/connectivity/window.ts). `connect()` opens (and closes) one TCP or TLS connection to check that the
  * endpoint is reachable and its certificate valid, so the connection status tells. Credentials in the URI
  * become a Basic `authorization` header; they never appear in error texts.
  */
@@ -25,11 +25,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Response bodies kept for the acknowledgement (larger ones are truncated). */
 const MAX_RESPONSE_BYTES = 256 * 1024;
-/**
- * Requests waiting for a free slot. The runtime does not wait for writes, so this bound keeps a slow endpoint
- * from growing memory; beyond it writes fail at once (retriable).
- */
-const MAX_WAITING = 1000;
 
 /** A non-2xx response; `status` is the HTTP status (the issued acknowledgement's status); 408, 429 and 5xx are retriable. */
 export class HttpPushResponseError extends TwinbridgeError {
@@ -126,7 +121,6 @@ export class HttpPushConnectorClient implements ConnectorClient {
       };
       if (!this.agent) reject(notConnected({ detail: 'the HTTP push client is not connected' }));
       else if (this.inFlight < this.config.parallelism) start();
-      else if (this.waiting.length >= MAX_WAITING) reject(notConnected({ detail: `more than ${MAX_WAITING} requests are waiting for the HTTP endpoint` }));
       else this.waiting.push({ start, reject });
     });
   }

@@ -3,7 +3,8 @@
  * time, so records keep the order in which the runtime wrote them (events of one thing, keyed alike, stay
  * in order in their partition) while thousands of records share one produce request. Every batch is
  * produced with acks=all; a write resolves when the broker confirmed its record (ditto: §11.6 issued
- * ack 2xx) and rejects otherwise.
+ * ack 2xx) and rejects otherwise. The queue holds at most the runtime's outbound window of records
+ * (src/connectivity/window.ts).
  */
 import type { Message, Producer } from 'kafkajs';
 import type { OutboundMessage } from '../../src/connectivity/connector.js';

@@ -53,13 +53,14 @@ import {
   type AdaptedSignal,
   type ProtocolMessage,
 } from '../protocol/index.js';
-import { charsetOf, decodeText } from '../mapping/payload.js';
 import { copyOf } from '../util/objects.js';
-import type { AckPort, ExternalMessage, LivePort, MapperRegistry, StreamingHandler, StreamingPort } from './mapping-port.js';
+import type { AckPort, LivePort, MapperRegistry, StreamingHandler, StreamingPort } from './mapping-port.js';
 import type { InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from './connector.js';
 import type { ConnectivityEvents, InboundType, MessageEvent } from './events.js';
 import type { Source } from './model.js';
+import { externalOf, payloadOf } from './external.js';
 import { signalResolvers } from './signal-resolvers.js';
+import type { OutboundWindow } from './window.js';
 import type { SourceSink } from './client-runner.js';
 
 export interface InboundOptions {
@@ -72,6 +73,8 @@ export interface InboundOptions {
   maxPayloadBytes: number;
   /** Where replies go (a publisher of an open client), if any. */
   replyPublisher: () => TargetHandle | undefined;
+  /** The in-flight window of the connection's replies. */
+  replies: OutboundWindow;
   /** Waits for custom acknowledgement labels the source or the command requests (§9); optional. */
   acks?: AckPort;
   /** Where responses to live messages and live commands go (§10); optional. */
@@ -452,6 +455,11 @@ export class InboundPipeline implements SourceSink {
     const publisher = this.o.replyPublisher();
     if (!publisher) return NOT_SENT;
     const json = renderProtocolMessage(responseOf()) as unknown as Record<string, unknown>;
+    const window = this.o.replies;
+    if (!window.admit()) {
+      this.o.events.emit('message', { connectionId: this.o.connectionId, address: rt.address.text, direction: 'outbound', type: 'dropped', success: false, message: `Dropped the ${type}: ${window.reason}.`, correlationId: command.headers['correlation-id'], entityId: command.thingId, at: Date.now() });
+      return NOT_SENT;
+    }
     return Promise.resolve(this.o.registry.mapOutgoing(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, json)).then(async (results) => {
       for (const r of results) {
         if ('error' in r) continue;
@@ -464,7 +472,7 @@ export class InboundPipeline implements SourceSink {
           await publisher.write(out);
         }
       }
-    }).catch((err: unknown) => this.o.log('reply failed', err));
+    }).catch((err: unknown) => this.o.log('reply failed', err)).finally(() => window.release());
   }
 }
 
@@ -489,29 +497,4 @@ function deviceAnswerOf(adapted: AdaptedSignal): DeviceAnswer | undefined {
     default:
       return undefined;
   }
-}
-
-export function payloadOf(ext: ExternalMessage): Buffer {
-  if (ext.bytePayload !== undefined) return Buffer.from(ext.bytePayload.buffer, ext.bytePayload.byteOffset, ext.bytePayload.byteLength);
-  return Buffer.from(ext.textPayload ?? '', 'utf8');
-}
-
-/**
- * The message as the mappers see it (ditto: ExternalMessage): the bytes, and the text when the connector
- * gives text too (`InboundMessage.text`). The text is decoded when a mapper first reads it: an accessor in
- * the literal, which copies and serialisations read like a plain property.
- */
-function externalOf(message: InboundMessage): ExternalMessage {
-  const { headers, payload, text } = message;
-  const contentType = headers['content-type'];
-  if (text === undefined) return { headers, contentType, bytePayload: payload };
-  let decoded: string | undefined;
-  return {
-    headers,
-    contentType,
-    bytePayload: payload,
-    get textPayload(): string {
-      return (decoded ??= text === 'utf-8' ? payload.toString('utf8') : decodeText(payload, charsetOf(contentType)));
-    },
-  };
 }

@@ -9,6 +9,7 @@ import { connectionConfigurationInvalid, connectionIdInvalid } from '../errors/c
 import { validateTemplate, type CompiledTemplate } from '../placeholders/index.js';
 import { isValidAckLabel } from '../protocol/index.js';
 import { compileFilter, parseNamespaces, parseRql } from '../search/index.js';
+import { parseFieldSelector } from '../util/field-selector.js';
 import type { AnyConnector } from './connector.js';
 import {
   CONNECTION_ID,
@@ -271,9 +272,11 @@ function targetTopic(text: string, field: string): TargetTopic {
         if (kind === 'connection.announcements' || kind === 'policy.announcements' || kind === 'live.commands') {
           throw invalid(`the field '${field}': filter is not supported for '${base}'`);
         }
-        topic.filterPlaceholders = {};
-        topic.filter = compileFilter(parseRql(value, 'event'), { mode: 'event', placeholders: topic.filterPlaceholders });
-      } else if (name === 'extraFields') topic.extraFields = value;
+        topic.filter = compileFilter(parseRql(value, 'event'), { mode: 'event' });
+      } else if (name === 'extraFields') {
+        topic.extraFields = parseFieldSelector(value);
+        topic.extraFieldsText = value;
+      }
       else throw invalid(`the field '${field}': unknown parameter '${name}'`);
     } catch (err) {
       if (err instanceof DittoError && err.error !== connectionConfigurationInvalid.code) throw invalid(`the field '${field}': ${err.message}`, err);
