@@ -35,7 +35,7 @@ export interface MappingPort {
  * waiting for labels a source requests, issuing acknowledgements (§9).
  */
 export interface AckPort {
-  /** `weakAckKinds`: see AckRouter.declare (connection sources: none; targets: every kind the registry dispatches). */
+  /** `weakAckKinds`: see AckRouter.declare (connection sources: none; targets: all, the default). */
   declare(labels: readonly string[], owner: object, weakAckKinds?: readonly StreamKind[]): void;
   release(owner: object): void;
   expect(thingId: string, channel: 'twin' | 'live', labels: readonly string[], timeoutMs: number, headers: Record<string, string>): { done: Promise<{ status: number }>; finish(): void };
