@@ -64,6 +64,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(metricsRoutes, {
     events: services.connections.events,
     connectionStates: () => services.connections.liveStates(),
+    outboundInFlight: () => services.connections.outboundInFlight(),
     onStoreWrite: (listener) => services.onStoreWrite(listener),
   });
   registerVariantConstraint(app);

@@ -10,7 +10,8 @@
  *
  * Targets: one confirm channel per client, shared by all targets. `write` resolves when the broker confirms
  * the publish (basic.ack) and rejects on basic.nack or when the channel closes before the confirm. Writes
- * are published strictly in call order; when the socket buffer is full, further writes wait for `drain`.
+ * are published strictly in call order; when the socket buffer is full, further writes wait for `drain`
+ * (at most the runtime's outbound window of them: src/connectivity/window.ts).
  * A channel error (e.g. a missing exchange, 404) fails the writes it affects; the next write opens a new
  * confirm channel.
  *
@@ -20,21 +21,17 @@
  */
 import { isIP } from 'node:net';
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
-import { isTlsTrustError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
-import { corkUntil, type CorkableStream } from '../../src/connectivity/cork.js';
+import { AddressInvalidError, connectError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
+import { corkUntil } from '../../src/connectivity/cork.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
-import { connectionConfigurationInvalid, notConnected } from '../../src/errors/connectivity.js';
+import { notConnected } from '../../src/errors/connectivity.js';
 import { headersOf, publishOptions, splitTargetAddress, textForm } from './address.js';
 import { parseAmqp091Config, type Amqp091Config } from './config.js';
+import { socketOf } from './internals.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const SOCKET_HIGH_WATER_MARK = 1024 * 1024;
 const HEARTBEAT_SECONDS = 30;
-/**
- * Writes waiting for the socket to drain or a channel to open. The runtime does not wait for writes, so this
- * bound is what keeps a stalled broker from growing memory; beyond it writes fail (retriable).
- */
-const MAX_WAITING_WRITES = 10_000;
 
 interface PendingWrite {
   message: OutboundMessage;
@@ -104,7 +101,7 @@ export class Amqp091ConnectorClient implements ConnectorClient {
     try {
       model = await amqplib.connect(url, socket);
     } catch (err) {
-      throw asConnectError(err as Error, url.vhost ?? '/');
+      throw connectError(err, { refused: (e) => refusal(e, url.vhost ?? '/') });
     }
     this.model = model;
     model.on('error', (err: Error) => (this.lastError = err));
@@ -208,7 +205,6 @@ export class Amqp091ConnectorClient implements ConnectorClient {
       write: (message) =>
         new Promise<void>((resolve, reject) => {
           if (this.closing || !this.model) return reject(notConnected({ detail: 'the AMQP 0.9.1 client is not connected' }));
-          if (this.queue.length >= MAX_WAITING_WRITES) return reject(notConnected({ detail: `more than ${MAX_WAITING_WRITES} messages are waiting for the broker` }));
           this.queue.push({ message, resolve, reject });
           this.pump();
         }),
@@ -219,7 +215,7 @@ export class Amqp091ConnectorClient implements ConnectorClient {
   private pump(): void {
     // amqplib writes the frames from a setImmediate of its own (scheduled by publish): uncorking after it
     // sends the publishes of this turn in one system call instead of one each.
-    if (this.publisher && !this.blocked && this.queue.length > 0) corkUntil(socketOf(this.model?.connection), 'immediate');
+    if (this.publisher && !this.blocked && this.queue.length > 0) corkUntil(socketOf(this.model), 'immediate');
     while (this.queue.length > 0 && !this.blocked) {
       const channel = this.publisher;
       if (!channel) {
@@ -229,7 +225,7 @@ export class Amqp091ConnectorClient implements ConnectorClient {
       const { message, resolve, reject } = this.queue.shift()!;
       const parts = splitTargetAddress(message.address);
       if (!parts) {
-        reject(connectionConfigurationInvalid({ detail: `the target address '${message.address}' is not of the form 'exchange/routingKey'` }));
+        reject(new AddressInvalidError(`the target address '${message.address}' is not of the form 'exchange/routingKey'`));
         continue;
       }
       const ok = channel.publish(parts.exchange, parts.routingKey, message.payload, publishOptions(message.headers, message.contentType), (err: unknown) => {
@@ -335,22 +331,16 @@ class AckBatcher {
     if (!last) return;
     this.channel.ack(last, true);
     // The ack leaves with the publishes of this turn (see the target's write).
-    corkUntil(socketOf((this.channel as unknown as { connection?: unknown }).connection), 'immediate');
+    corkUntil(socketOf(this.channel), 'immediate');
   }
 }
 
-/** The socket under an amqplib connection. */
-function socketOf(connection: unknown): CorkableStream | undefined {
-  return (connection as { stream?: CorkableStream } | undefined)?.stream;
-}
-
-/** Authentication, vhost and TLS trust refusals do not heal by retrying: the connection is misconfigured. */
-function asConnectError(err: Error, vhost: string): Error & { retriable?: boolean } {
+/** Authentication and vhost refusals (AMQP reply codes 403 ACCESS_REFUSED, 530 NOT_ALLOWED) do not heal by retrying. */
+function refusal(err: Error, vhost: string): boolean | string {
   // The broker answered connection.open with connection.close; amqplib's message drops the close's reply
   // code and text. RabbitMQ does so (530 NOT_ALLOWED) when the vhost does not exist or the user may not use it.
   if (/Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message)) {
-    return Object.assign(new Error(`the broker refused access to vhost '${vhost}': it does not exist or the user may not use it (connection.close in reply to connection.open)`, { cause: err }), { retriable: false });
+    return `the broker refused access to vhost '${vhost}': it does not exist or the user may not use it (connection.close in reply to connection.open)`;
   }
-  if (/ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b/.test(err.message) || isTlsTrustError(err)) return Object.assign(err, { retriable: false });
-  return err;
+  return /ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b/.test(err.message);
 }

@@ -11,15 +11,17 @@
  * Targets: one sender link per distinct resolved address (`name` | `queue://name` | `topic://name`), opened
  * on first use and kept (up to MAX_SENDERS). `write` resolves when the broker settles the delivery as
  * accepted and rejects on rejected, released or modified, or when the link or connection goes away. Writes
- * are sent in call order as link credit allows.
+ * are sent in call order as link credit allows (those waiting for credit are bounded by the runtime's
+ * outbound window: src/connectivity/window.ts).
  *
  * rhea's own reconnection is off (`reconnect: false`); a lost connection or a detached receiver is
  * reported once through `onDisconnect` and the runtime reconnects (STYLE lesson 2).
  */
 import { isIP } from 'node:net';
 import rhea, { type Connection, type ConnectionOptions, type Delivery, type EventContext, type Receiver, type Sender, type Session } from 'rhea';
-import { isTlsTrustError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
+import { connectError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
+import { TwinbridgeError } from '../../src/errors/base.js';
 import { notConnected } from '../../src/errors/connectivity.js';
 import { bodyOf, headersOf, targetTerminus, toAmqpMessage } from './message.js';
 
@@ -28,8 +30,8 @@ const IDLE_TIMEOUT_MS = 30_000;
 /** Unsettled messages per receiver, unless `jms.prefetchPolicy.queuePrefetch` / `.all` says otherwise. */
 const DEFAULT_CREDIT = 500;
 const MAX_SENDERS = 64;
-/** Writes per sender waiting for link credit; beyond it writes fail (retriable), see amqp-091/client.ts. */
-const MAX_WAITING_WRITES = 10_000;
+/** The descriptor of the `modified` delivery outcome (AMQP 1.0 §3.4.5). */
+const MODIFIED = 'amqp:modified:list';
 
 interface PendingWrite {
   message: OutboundMessage;
@@ -44,6 +46,16 @@ interface SenderState {
   unsettled: Map<Delivery, PendingWrite>;
 }
 
+/** An AMQP error condition the peer sent (`amqp:unauthorized-access`, `amqp:not-found`, …) with its description. */
+class AmqpError extends TwinbridgeError {
+  constructor(
+    readonly condition: string,
+    description: unknown,
+  ) {
+    super(`${condition}${description ? `: ${String(description)}` : ''}`);
+  }
+}
+
 /** An Error for what rhea reports: an Error, an AMQP error `{condition, description}` or its undecoded list. */
 function describe(error: unknown, fallback: string): Error {
   if (error instanceof Error) return error;
@@ -56,7 +68,7 @@ function describe(error: unknown, fallback: string): Error {
       condition = item(0);
       description = item(1);
     }
-    if (condition !== undefined && condition !== null) return Object.assign(new Error(`${String(condition)}${description ? `: ${String(description)}` : ''}`), { condition });
+    if (condition !== undefined && condition !== null) return new AmqpError(String(condition), description);
   }
   return new Error(fallback);
 }
@@ -111,6 +123,7 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     this.closing = false;
     let reject!: (error: Error) => void;
     const promise = new Promise<never>((_, r) => (reject = r));
+    // Not ignored: waits race against it and take its rejection; marked handled for when none is waiting.
     promise.catch(() => undefined);
     this.gone = { promise, reject };
     const container = rhea.create_container();
@@ -125,7 +138,7 @@ export class Amqp10ConnectorClient implements ConnectorClient {
       const fail = (err: Error) => {
         clearTimeout(timer);
         connection.removeListener('connection_open', ok);
-        reject(asConnectError(err));
+        reject(connectError(err, { refused: authenticationRefused }));
       };
       const ok = () => {
         clearTimeout(timer);
@@ -200,8 +213,9 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     // ditto: §11.6 a retryable failure settles as modified[delivery-failed]; a broker that does not offer
     // that outcome on the source (RabbitMQ 3.x offers accepted, rejected, released) gets released, which
     // also returns the message for redelivery.
-    const outcomes = (receiver as unknown as { remote?: { attach?: { source?: { outcomes?: unknown } } } }).remote?.attach?.source?.outcomes;
-    const modifiedOffered = !Array.isArray(outcomes) || outcomes.includes('amqp:modified:list');
+    // rhea's `source` is the source terminus of the broker's attach (undefined when it sent none).
+    const outcomes = receiver.source?.outcomes;
+    const modifiedOffered = outcomes === undefined || (Array.isArray(outcomes) ? outcomes.includes(MODIFIED) : outcomes === MODIFIED);
     let paused = false;
     let owed = 0;
     const credit = () => {
@@ -254,7 +268,6 @@ export class Amqp10ConnectorClient implements ConnectorClient {
         new Promise<void>((resolve, reject) => {
           if (this.closing || !this.connection) return reject(notConnected({ detail: 'the AMQP 1.0 client is not connected' }));
           const state = this.senderFor(message.address);
-          if (state.queue.length >= MAX_WAITING_WRITES) return reject(notConnected({ detail: `more than ${MAX_WAITING_WRITES} messages are waiting for link credit on '${message.address}'` }));
           state.queue.push({ message, resolve, reject });
           this.pump(state);
         }),
@@ -346,8 +359,7 @@ export function creditOf(config: Record<string, string>): number {
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_CREDIT;
 }
 
-/** Authentication and TLS trust refusals do not heal by retrying: the connection is misconfigured. */
-function asConnectError(err: Error): Error & { retriable?: boolean } {
-  if (/unauthorized|sasl|authentication/i.test(`${err.message} ${String((err as { condition?: unknown }).condition ?? '')}`) || isTlsTrustError(err)) return Object.assign(err, { retriable: false });
-  return err;
+/** Refused credentials (SASL outcome, `amqp:unauthorized-access`; rhea's errors and AmqpError carry `condition`) do not heal by retrying. */
+function authenticationRefused(err: Error): boolean {
+  return /unauthorized|sasl|authentication/i.test(`${err.message} ${String((err as { condition?: unknown }).condition ?? '')}`);
 }

@@ -6,7 +6,7 @@
  * retriable, 408/429/5xx retriable; §9 status semantics). The runtime turns the response into the issued
  * acknowledgement or the live response (§11.6). At most `parallelism`
  * requests are in flight per client; the others wait in call order (with the default 1, requests are sent
- * one after the other, in order). `connect()` opens (and closes) one TCP or TLS connection to check that the
+ * one after the other, in order), as many as the runtime's outbound window lets through (src/connectivity/window.ts). `connect()` opens (and closes) one TCP or TLS connection to check that the
  * endpoint is reachable and its certificate valid, so the connection status tells. Credentials in the URI
  * become a Basic `authorization` header; they never appear in error texts.
  */
@@ -14,7 +14,8 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle, WriteResponse } from '../../src/connectivity/index.js';
+import { AddressInvalidError, connectError, TimeoutError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle, type WriteResponse } from '../../src/connectivity/index.js';
+import { TwinbridgeError } from '../../src/errors/base.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { connectionConfigurationInvalid, notConnected } from '../../src/errors/connectivity.js';
 import { parseHttpPushConfig, type HttpPushConfig } from './config.js';
@@ -24,25 +25,16 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Response bodies kept for the acknowledgement (larger ones are truncated). */
 const MAX_RESPONSE_BYTES = 256 * 1024;
-/**
- * Requests waiting for a free slot. The runtime does not wait for writes, so this bound keeps a slow endpoint
- * from growing memory; beyond it writes fail at once (retriable).
- */
-const MAX_WAITING = 1000;
 
-/** A non-2xx response; `status` is the HTTP status (the issued acknowledgement's status). */
-export class HttpPushResponseError extends Error {
-  readonly retriable: boolean;
-
+/** A non-2xx response; `status` is the HTTP status (the issued acknowledgement's status); 408, 429 and 5xx are retriable. */
+export class HttpPushResponseError extends TwinbridgeError {
   constructor(
     readonly status: number,
     readonly headers: Record<string, string>,
     readonly body: Buffer,
     what: string,
   ) {
-    super(`the HTTP endpoint answered ${status} to ${what}`);
-    this.name = 'HttpPushResponseError';
-    this.retriable = status >= 500 || status === 408 || status === 429;
+    super(`the HTTP endpoint answered ${status} to ${what}`, { retriable: status >= 500 || status === 408 || status === 429 });
   }
 
   /** The answer as the runtime reads it from a rejected write (`responseOf`). */
@@ -96,11 +88,9 @@ export class HttpPushConnectorClient implements ConnectorClient {
         socket.end();
         resolve();
       });
-      socket.once('error', (err: Error & { code?: string }) => {
+      socket.once('error', (err: Error) => {
         clearTimeout(timer);
-        // A certificate that does not validate will not heal by retrying.
-        const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/.test(err.code ?? '');
-        reject(Object.assign(new Error(`cannot reach the HTTP endpoint: ${err.message}`, { cause: err }), certificate ? { retriable: false } : {}));
+        reject(connectError(err, { message: `cannot reach the HTTP endpoint: ${err.message}` }));
       });
     });
     const agentOptions = { keepAlive: true, maxSockets: this.config.parallelism };
@@ -131,7 +121,6 @@ export class HttpPushConnectorClient implements ConnectorClient {
       };
       if (!this.agent) reject(notConnected({ detail: 'the HTTP push client is not connected' }));
       else if (this.inFlight < this.config.parallelism) start();
-      else if (this.waiting.length >= MAX_WAITING) reject(notConnected({ detail: `more than ${MAX_WAITING} requests are waiting for the HTTP endpoint` }));
       else this.waiting.push({ start, reject });
     });
   }
@@ -139,7 +128,7 @@ export class HttpPushConnectorClient implements ConnectorClient {
   private send(message: OutboundMessage): Promise<WriteResponse> {
     const { uri } = this.context.connection;
     const request = buildRequest(uri.pathname, message.address, message.headers);
-    if (!request) return Promise.reject(connectionConfigurationInvalid({ detail: `the target address '${message.address}' is not of the form 'VERB:/path'` }));
+    if (!request) return Promise.reject(new AddressInvalidError(`the target address '${message.address}' is not of the form 'VERB:/path'`));
     const agent = this.agent;
     if (!agent) return Promise.reject(notConnected({ detail: 'the HTTP push client is not connected' }));
     const headers: Record<string, string> = { ...request.headers };
@@ -161,7 +150,7 @@ export class HttpPushConnectorClient implements ConnectorClient {
         return reject(new Error(`cannot send ${what}: ${(err as Error).message}`, { cause: err }));
       }
       this.requests.add(req);
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no response to ${what} within ${REQUEST_TIMEOUT_MS / 1000} s`), { retriable: true })));
+      req.on('timeout', () => req.destroy(new TimeoutError(`no response to ${what} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
       req.on('error', (err) => {
         this.requests.delete(req);
         reject(err.message.includes(what) ? err : new Error(`${what} failed: ${err.message}`, { cause: err }));

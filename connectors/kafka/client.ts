@@ -9,7 +9,9 @@
  * a log line.
  */
 import { Kafka, logLevel, type Admin, type KafkaConfig as KafkajsConfig, type Producer, type SASLOptions } from 'kafkajs';
-import { isTlsTrustError, type ClientContext, type ConnectorClient, type InboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/connector.js';
+import type { ClientContext, ConnectorClient, InboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/connector.js';
+import { connectError } from '../../src/connectivity/errors.js';
+import { notConnected } from '../../src/errors/connectivity.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { parseKafkaConfig, type KafkaConfig } from './config.js';
 import { KafkaSource } from './source.js';
@@ -74,7 +76,7 @@ export class KafkaConnectorClient implements ConnectorClient {
         this.writer = new RecordWriter(this.producer, (e) => this.lost(e));
       }
     } catch (err) {
-      throw asConnectError(err as Error);
+      throw connectError(err, { refused: authorizationRefused });
     }
     this.probe = setInterval(() => this.checkCluster(), PROBE_INTERVAL_MS);
     this.probe.unref();
@@ -101,7 +103,7 @@ export class KafkaConnectorClient implements ConnectorClient {
   }
 
   async createSource(source: Source, address: string, _consumerIndex: number, deliver: (message: InboundMessage) => void): Promise<SourceHandle> {
-    if (!this.kafka || !this.admin) throw new Error('not connected');
+    if (!this.kafka || !this.admin) throw notConnected({ detail: 'the Kafka client is not connected' });
     const kafkaSource = new KafkaSource({
       kafka: this.kafka,
       admin: this.admin,
@@ -116,14 +118,14 @@ export class KafkaConnectorClient implements ConnectorClient {
     try {
       await kafkaSource.start();
     } catch (err) {
-      throw asConnectError(err as Error);
+      throw connectError(err, { refused: authorizationRefused });
     }
     return kafkaSource;
   }
 
   async createTarget(_target: Target): Promise<TargetHandle> {
     const writer = this.writer;
-    if (!writer) throw new Error('not connected');
+    if (!writer) throw notConnected({ detail: 'the Kafka client is not connected' });
     return { write: (message) => writer.write(message) };
   }
 
@@ -139,19 +141,16 @@ export class KafkaConnectorClient implements ConnectorClient {
     this.admin = undefined;
     this.writer = undefined;
     this.kafka = undefined;
+    // Disconnecting from a cluster that is gone fails; nothing is left to do: this client is dropped.
     await Promise.all([producer?.disconnect(), admin?.disconnect()].map((p) => p?.catch(() => undefined)));
   }
 }
 
 /**
- * The error connect()/createSource() reject with. kafkajs marks errors as non-retriable once its own (short)
- * retries are exhausted; for the runtime only authentication and authorization failures are permanent
- * (misconfigured); everything else (refused connections, a missing topic) is retried with back-off.
+ * Refused credentials and authorizations do not heal by retrying; everything else kafkajs reports (refused
+ * connections, a missing topic) is retried with back-off, even once kafkajs calls it final.
  */
-function asConnectError(err: Error): Error & { retriable: boolean } {
+function authorizationRefused(err: Error): boolean {
   const type = (err as Error & { type?: string }).type ?? '';
-  // TLS trust failures (untrusted or expired broker certificate, our client certificate refused) need a
-  // configuration change, as do refused credentials.
-  const permanent = err.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED' || type === 'TOPIC_AUTHORIZATION_FAILED' || type === 'GROUP_AUTHORIZATION_FAILED' || isTlsTrustError(err);
-  return Object.assign(new Error(err.message, { cause: err }), { retriable: !permanent });
+  return err.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED' || type === 'TOPIC_AUTHORIZATION_FAILED' || type === 'GROUP_AUTHORIZATION_FAILED';
 }

@@ -3,6 +3,7 @@
  * schema drives API validation, lint messages and generated docs), the typed config, and the parsing of
  * target addresses. All specificConfig values are strings (§11.1).
  */
+import { AddressInvalidError } from '../../src/connectivity/errors.js';
 import type { Connection } from '../../src/connectivity/model.js';
 
 export const kafkaConfigSchema = {
@@ -92,7 +93,7 @@ export interface RecordAddress {
 /**
  * ditto: §11.6 target addresses `topic` (default partitioner), `topic/key` (record key) and
  * `topic#partition`; the runtime has resolved the placeholders already. The headers `kafka.topic` and
- * `kafka.key` override the address. Throws (non-retriable) for an unusable address.
+ * `kafka.key` override the address. Throws AddressInvalidError for an unusable address.
  */
 export function parseRecordAddress(address: string, headers: Record<string, string>): RecordAddress {
   let out: RecordAddress;
@@ -101,15 +102,11 @@ export function parseRecordAddress(address: string, headers: Record<string, stri
   if (slash >= 0) out = { topic: address.slice(0, slash), key: address.slice(slash + 1) };
   else if (hash >= 0) {
     const text = address.slice(hash + 1);
-    if (!/^\d+$/.test(text)) throw addressError(`the partition of the target address '${address}' is not a number`);
+    if (!/^\d+$/.test(text)) throw new AddressInvalidError(`the partition of the target address '${address}' is not a number`);
     out = { topic: address.slice(0, hash), partition: Number(text) };
   } else out = { topic: address };
   if (headers['kafka.topic'] !== undefined) out.topic = headers['kafka.topic'];
   if (headers['kafka.key'] !== undefined) out.key = headers['kafka.key'];
-  if (!TOPIC.test(out.topic)) throw addressError(`'${out.topic}' is not a valid Kafka topic name`);
+  if (!TOPIC.test(out.topic)) throw new AddressInvalidError(`'${out.topic}' is not a valid Kafka topic name`);
   return out;
-}
-
-function addressError(message: string): Error & { retriable: false } {
-  return Object.assign(new Error(message), { retriable: false as const });
 }

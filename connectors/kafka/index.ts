@@ -12,7 +12,6 @@ import { KafkaConnectorClient } from './client.js';
 import { kafkaConfigSchema, parseKafkaConfig, TOPIC, type KafkaConfig } from './config.js';
 
 const SCHEMES = ['tcp:', 'ssl:'];
-const MAX_CONSUMERS = 16;
 
 const invalid = (detail: string) => connectionConfigurationInvalid({ detail });
 
@@ -24,7 +23,6 @@ function validate(connection: Connection): void {
   for (const source of connection.sources) {
     const raw = connection.json.sources?.[source.index] ?? {};
     if (raw.qos !== undefined && raw.qos !== 0 && raw.qos !== 1) throw invalid(`the field '/sources/${source.index}/qos' must be 0 or 1 for Kafka`);
-    if (source.consumerCount < 1 || source.consumerCount > MAX_CONSUMERS) throw invalid(`the field '/sources/${source.index}/consumerCount' must be between 1 and ${MAX_CONSUMERS} for Kafka`);
     for (const [i, address] of source.addresses.entries()) {
       if (!TOPIC.test(address)) throw invalid(`the field '/sources/${source.index}/addresses/${i}' must be a Kafka topic name ([a-zA-Z0-9._-])`);
     }
@@ -47,7 +45,7 @@ export const kafka = defineConnector<KafkaConfig>({
     sources: true,
     targets: true,
     maxClientCount: 16,
-    maxConsumerCount: MAX_CONSUMERS,
+    maxConsumerCount: 16,
     consumerGroups: true,
     applicationHeaders: true,
     // A nack rewinds the partition to the failed record (§11.6 qos 1).

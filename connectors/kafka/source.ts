@@ -8,8 +8,9 @@
  *   partitions stay paused until positioned.
  * - qos 0: committed after consume. qos 1: committed up to the highest contiguous settled offset
  *   (PartitionOffsets), every COMMIT_INTERVAL_MS; a message is settled by the runtime only once its twin
- *   write is durable (STYLE lesson 7). A nack for redelivery pauses the partition, waits (exponential
- *   back-off 100 ms – 60 s, §11.6) and seeks back to the failed message, which the commit never passed.
+ *   write is durable (STYLE lesson 7). A nack for redelivery pauses the partition, waits (the runtime's
+ *   Backoff, 100 ms – 60 s with jitter, §11.6; reset once a commit moves the partition on) and seeks back
+ *   to the failed message, which the commit never passed.
  * - Back-pressure: fetched records wait in a small prefetch queue; `pause()` stops delivering from it and
  *   once it holds PREFETCH_HIGH records fetching pauses (kafkajs pause) until it is down to PREFETCH_LOW.
  *   So a paused source costs no refetching and a resumed one has records at hand at once.
@@ -22,6 +23,7 @@
  *   and the runtime reconnects the client (STYLE lesson 2).
  */
 import type { Admin, Cluster, Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
+import { Backoff } from '../../src/connectivity/backoff.js';
 import type { InboundMessage, SourceHandle } from '../../src/connectivity/connector.js';
 import { subscriptionAwareAssigner } from './assigner.js';
 import type { OffsetReset } from './config.js';
@@ -30,8 +32,7 @@ import { PartitionOffsets, type Delivery } from './offsets.js';
 const COMMIT_INTERVAL_MS = 100;
 const READY_TIMEOUT_MS = 30_000;
 const CLOSE_TIMEOUT_MS = 5_000;
-const REDELIVERY_MIN_MS = 100;
-const REDELIVERY_MAX_MS = 60_000;
+const REDELIVERY_BACKOFF = { minMs: 100, maxMs: 60_000 };
 const PREFETCH_HIGH = 4_000;
 const PREFETCH_LOW = 2_000;
 /**
@@ -63,7 +64,8 @@ interface PartitionState {
   /** Increases on every rewind: queued records of an older epoch are stale. */
   epoch: number;
   retryTimer?: NodeJS.Timeout;
-  failures: number;
+  /** The wait before seeking back after a nack; grows with each nack until a commit moves on. */
+  redelivery: Backoff;
 }
 
 interface Queued {
@@ -172,6 +174,8 @@ export class KafkaSource implements SourceHandle {
     }
     clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
+    // A commit that fails or takes too long leaves its offsets to the partition's next owner, which
+    // redelivers from the last commit (at least once); the join must go on either way.
     await withTimeout((this.committing ?? Promise.resolve()).then(() => this.commit()), REVOKE_COMMIT_MS).catch(() => undefined);
   }
 
@@ -211,7 +215,7 @@ export class KafkaSource implements SourceHandle {
       clearTimeout(s.retryTimer);
       s.offsets?.discard();
     }
-    this.partitions = new Map(assigned.map((p) => [p, { ready: false, fetched: 0n, epoch: 0, failures: 0 }]));
+    this.partitions = new Map(assigned.map((p) => [p, { ready: false, fetched: 0n, epoch: 0, redelivery: new Backoff(REDELIVERY_BACKOFF) }]));
     if (assigned.length > 0) this.consumer!.pause([{ topic: this.o.topic, partitions: assigned }]);
     this.position(generation, assigned).then(
       () => {
@@ -341,12 +345,11 @@ export class KafkaSource implements SourceHandle {
     state.epoch++;
     clearTimeout(state.retryTimer);
     this.applyFetchState();
-    const delay = Math.min(REDELIVERY_MAX_MS, REDELIVERY_MIN_MS * 2 ** Math.min(state.failures++, 20));
     state.retryTimer = setTimeout(() => {
       if (this.closed || this.partitions.get(partition) !== state) return;
       this.seek(partition, state, offsets.position);
       this.applyFetchState();
-    }, delay);
+    }, state.redelivery.next());
     state.retryTimer.unref();
   }
 
@@ -379,7 +382,7 @@ export class KafkaSource implements SourceHandle {
         () => {
           for (const d of due) {
             if (d.state.offsets && d.offset > d.state.offsets.committed) d.state.offsets.committed = d.offset;
-            d.state.failures = 0;
+            d.state.redelivery.reset();
           }
         },
         () => {
@@ -410,6 +413,7 @@ export class KafkaSource implements SourceHandle {
     this.commitTimer = undefined;
     const consumer = this.consumer;
     if (this.started && consumer) {
+      // Bounded, and a failure only means redelivery from the last commit (at least once): close goes on.
       await withTimeout(this.committing ?? Promise.resolve(), CLOSE_TIMEOUT_MS).catch(() => undefined);
       await withTimeout(this.commit(), CLOSE_TIMEOUT_MS).catch(() => undefined);
     }
@@ -425,6 +429,7 @@ export class KafkaSource implements SourceHandle {
     this.queueHead = 0;
     this.startWaiter?.reject(new Error('closed'));
     // Unacknowledged messages were not committed: the group redelivers them later (at least once).
+    // A member that cannot leave in time is dropped by the group after its session timeout (6 s).
     if (consumer) await withTimeout(consumer.disconnect(), CLOSE_TIMEOUT_MS).catch(() => undefined);
   }
 }

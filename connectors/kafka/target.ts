@@ -3,10 +3,12 @@
  * time, so records keep the order in which the runtime wrote them (events of one thing, keyed alike, stay
  * in order in their partition) while thousands of records share one produce request. Every batch is
  * produced with acks=all; a write resolves when the broker confirmed its record (ditto: §11.6 issued
- * ack 2xx) and rejects otherwise.
+ * ack 2xx) and rejects otherwise. The queue holds at most the runtime's outbound window of records
+ * (src/connectivity/window.ts).
  */
 import type { Message, Producer } from 'kafkajs';
 import type { OutboundMessage } from '../../src/connectivity/connector.js';
+import { notConnected } from '../../src/errors/connectivity.js';
 import { parseRecordAddress } from './config.js';
 
 const MAX_BATCH = 2_000;
@@ -48,7 +50,7 @@ export class RecordWriter {
   ) {}
 
   write(message: OutboundMessage): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('not connected'));
+    if (this.closed) return Promise.reject(notConnected({ detail: 'the Kafka client is not connected' }));
     let record: { topic: string; message: Message };
     try {
       record = toRecord(message);
@@ -93,7 +95,7 @@ export class RecordWriter {
   /** Rejects what is still queued. */
   close(): void {
     this.closed = true;
-    const error = new Error('the client was closed');
+    const error = notConnected({ detail: 'the client was closed' });
     for (const p of this.queue.splice(0)) p.reject(error);
   }
 }

@@ -5,7 +5,7 @@
  * MQTT.js processes incoming packets one at a time and sends the PUBACK of a QoS 1 message when its
  * handler calls back. Waiting there for the durable twin write would serialise all messages. So the
  * handler (`customHandleAcks`) calls back at once and the PUBACK (QoS 2: PUBREC) packet MQTT.js then builds
- * is held back by a thin wrapper of its packet writer until the message was acked by the runtime; held
+ * is held back (internals.ts: MQTT.js has no public API for it) until the message was acked by the runtime; held
  * acknowledgements are released in the order the PUBLISH packets arrived ([MQTT-4.6.0-2]). A message that
  * is never acked (crash, lost connection) is never acknowledged to the broker, which redelivers it on the
  * next connection of the session (cleanSession=false, [MQTT-4.4.0-1]).
@@ -16,11 +16,12 @@
  */
 import './quiet-debug.js';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { ClientContext, ConnectorClient, InboundMessage, OutboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/index.js';
+import { connectError, RefusedError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { corkUntil, type CorkableStream } from '../../src/connectivity/cork.js';
 import { notConnected } from '../../src/errors/connectivity.js';
 import { parseMqttConfig, type MqttConfig } from './config.js';
+import { holdAckPackets } from './internals.js';
 import { topicMatches } from './topic.js';
 
 const noLog = (): void => undefined;
@@ -39,8 +40,6 @@ interface Subscription {
   /** The deferred handler callback while paused. */
   pending: Array<() => void>;
 }
-
-type PacketWriter = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const EARLY_GRACE_MS = 10_000;
@@ -131,7 +130,7 @@ export class MqttConnectorClient implements ConnectorClient {
     // from the constructor on (MQTT.js's own reconnection, which would replace it, is off).
     socketOf(client)?.setNoDelay?.(true);
     if (consumer) {
-      this.wrapPacketWriter(client);
+      this.holdAcks(client);
       // Set after construction: MQTT.js only takes customHandleAcks from the options for MQTT 5, but calls
       // it for QoS 1/2 publishes of both versions.
       client.options.customHandleAcks = (topic, payload, packet, done) => this.onPublish(topic, payload, packet, done);
@@ -140,7 +139,7 @@ export class MqttConnectorClient implements ConnectorClient {
     await new Promise<void>((resolve, reject) => {
       const fail = (err?: Error) => {
         client.removeListener('connect', ok);
-        reject(asConnectError(err ?? this.lastError ?? new Error('connection closed before CONNACK')));
+        reject(connectError(err ?? this.lastError ?? new Error('connection closed before CONNACK'), { refused: connackRefused }));
       };
       const ok = () => {
         client.removeListener('error', fail);
@@ -184,22 +183,16 @@ export class MqttConnectorClient implements ConnectorClient {
   }
 
   /** Holds PUBACK/PUBREC packets of messages not yet acked (see the module comment). */
-  private wrapPacketWriter(client: MqttClient): void {
-    const target = client as unknown as { _sendPacket: PacketWriter };
-    const original = target._sendPacket.bind(client) as PacketWriter;
-    target._sendPacket = (packet, cb, ...rest) => {
-      if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && packet.messageId !== undefined) {
-        const entry = this.unsent.get(packet.messageId);
-        if (entry) {
-          this.unsent.delete(packet.messageId);
-          entry.send = () => original(packet, undefined, ...rest);
-          cb?.();
-          this.flush();
-          return;
-        }
-      }
-      original(packet, cb, ...rest);
-    };
+  private holdAcks(client: MqttClient): void {
+    holdAckPackets(client, (messageId, send, done) => {
+      const entry = this.unsent.get(messageId);
+      if (!entry) return false;
+      this.unsent.delete(messageId);
+      entry.send = send;
+      done();
+      this.flush();
+      return true;
+    });
   }
 
   private flush(): void {
@@ -306,7 +299,7 @@ export class MqttConnectorClient implements ConnectorClient {
     // Beyond Ditto (MQTT 5): several clients share the load of a filter ([MQTT-4.8.2]).
     const filter = this.version === 5 && this.context.shared ? `$share/${this.config.sharedSubscriptionGroup}/${address}` : address;
     const granted = await client.subscribeAsync(filter, { qos });
-    if (granted.some((g) => g.qos === 128 || g.qos > 2)) throw Object.assign(new Error(`the broker refused the subscription to '${address}'`), { retriable: false });
+    if (granted.some((g) => g.qos === 128 || g.qos > 2)) throw new RefusedError(`the broker refused the subscription to '${address}'`);
     return {
       pause: () => {
         subscription.paused = true;
@@ -371,17 +364,17 @@ export class MqttConnectorClient implements ConnectorClient {
   }
 }
 
-/** The socket under an MQTT.js client (packets written in one tick leave in one system call). */
+/** The socket under an MQTT.js client (public `stream`; packets written in one tick leave in one system call). */
 function socketOf(client: MqttClient): (CorkableStream & { setNoDelay?: (noDelay: boolean) => void }) | undefined {
-  return (client as unknown as { stream?: CorkableStream }).stream;
+  return client.stream as unknown as (CorkableStream & { setNoDelay?: (noDelay: boolean) => void }) | undefined;
 }
 
-/** CONNACK refusals other than "server unavailable" and TLS trust failures do not heal by retrying: misconfigured. */
-function asConnectError(err: Error): Error & { retriable?: boolean } {
+/**
+ * CONNACK refusals do not heal by retrying, except "server unavailable" (MQTT 3.1.1: 3; MQTT 5: 136) and
+ * "server busy" (137). MQTT.js gives the return / reason code as the error's numeric `code`.
+ */
+function connackRefused(err: Error): boolean {
   const code = (err as Error & { code?: number | string }).code;
-  if (typeof code === 'number' && code !== 3 && code !== 136 && code !== 137) return Object.assign(err, { retriable: false });
-  // TLS trust problems (untrusted or expired certificates, wrong host) need a configuration change.
-  if (typeof code === 'string' && /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL/.test(code)) return Object.assign(err, { retriable: false });
-  return err;
+  return typeof code === 'number' && code !== 3 && code !== 136 && code !== 137;
 }
 

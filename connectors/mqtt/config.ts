@@ -2,6 +2,8 @@
  * `specificConfig` of MQTT connections (ditto-interfaces.md §11.6), as a JSON schema (STYLE lesson 3: one
  * schema drives API validation, lint messages and the generated README). All values are strings (§11.1).
  */
+import { DURATION_PATTERN, parseDuration } from '../../src/util/duration.js';
+
 export const mqttConfigSchema = {
   type: 'object',
   additionalProperties: false,
@@ -11,10 +13,10 @@ export const mqttConfigSchema = {
     clientId: { type: 'string', minLength: 1, description: 'MQTT client identifier; default: the connection ID. With clientCount > 1 the client index is appended.' },
     cleanSession: { enum: ['true', 'false'], description: 'Clean session (MQTT 5: clean start); default false so the broker keeps the session and redelivers unacknowledged messages.' },
     reconnectForRedelivery: { enum: ['true', 'false'], description: 'Reconnect when a message needs redelivery (a retriable failure) so the broker redelivers it; default false (the message is acknowledged).' },
-    reconnectForRedeliveryDelay: { type: 'string', pattern: '^\\d+(ms|s|m)?$', description: 'Wait before such a reconnect; default 2s, at least 1s.' },
+    reconnectForRedeliveryDelay: { type: 'string', pattern: DURATION_PATTERN, description: 'Wait before such a reconnect (a duration); default 2s, at least 1s.' },
     separatePublisherClient: { enum: ['true', 'false'], description: 'Publish with a second client (`publisherId`); default false.' },
     publisherId: { type: 'string', minLength: 1, description: 'Client identifier of the publisher client; default clientId + "p".' },
-    keepAlive: { type: 'string', pattern: '^\\d+(ms|s|m)?$', description: 'Keep-alive interval; default 60s.' },
+    keepAlive: { type: 'string', pattern: DURATION_PATTERN, description: 'Keep-alive interval (a duration); default 60s, at most 65535s.' },
     lastWillTopic: { type: 'string', minLength: 1, description: 'Topic of the last will; setting it enables the last will.' },
     lastWillQos: { enum: ['0', '1', '2'], description: 'QoS of the last will; default 0.' },
     lastWillRetain: { enum: ['true', 'false'], description: 'Retain flag of the last will; default false.' },
@@ -35,14 +37,8 @@ export interface MqttConfig {
   sharedSubscriptionGroup: string;
 }
 
-/** `42`, `42s`, `250ms`, `1m` → milliseconds (bare numbers are seconds as in Ditto's durations). */
-export function durationMs(text: string | undefined, fallbackMs: number): number {
-  if (text === undefined) return fallbackMs;
-  const m = /^(\d+)(ms|s|m)?$/.exec(text.trim());
-  if (!m) return fallbackMs;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
-}
+/** [MQTT-3.1.2-10] the Keep Alive is a two-byte number of seconds. */
+const MAX_KEEP_ALIVE_S = 65_535;
 
 export function parseMqttConfig(connectionId: string, c: Record<string, string>): MqttConfig {
   const clientId = c.clientId ?? connectionId;
@@ -50,10 +46,10 @@ export function parseMqttConfig(connectionId: string, c: Record<string, string>)
     clientId,
     cleanSession: c.cleanSession === 'true',
     reconnectForRedelivery: c.reconnectForRedelivery === 'true',
-    reconnectForRedeliveryDelayMs: Math.max(1000, durationMs(c.reconnectForRedeliveryDelay, 2000)),
+    reconnectForRedeliveryDelayMs: Math.max(1000, c.reconnectForRedeliveryDelay === undefined ? 2000 : parseDuration(c.reconnectForRedeliveryDelay)),
     separatePublisherClient: c.separatePublisherClient === 'true',
     publisherId: c.publisherId ?? `${clientId}p`,
-    keepAliveSeconds: Math.max(1, Math.round(durationMs(c.keepAlive, 60_000) / 1000)),
+    keepAliveSeconds: Math.min(MAX_KEEP_ALIVE_S, Math.max(1, Math.round((c.keepAlive === undefined ? 60_000 : parseDuration(c.keepAlive)) / 1000))),
     lastWill:
       c.lastWillTopic === undefined
         ? undefined

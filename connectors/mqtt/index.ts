@@ -26,7 +26,6 @@ function validate(version: 4 | 5, connection: Connection): void {
   for (const source of connection.sources) {
     const raw = connection.json.sources?.[source.index] ?? {};
     if (raw.qos === undefined) throw invalid(`the field '/sources/${source.index}/qos' is required for MQTT sources`);
-    if (source.consumerCount > 1) throw invalid(`the field '/sources/${source.index}/consumerCount' must be 1 for MQTT`);
     for (const [i, address] of source.addresses.entries()) {
       const levels = address.split('/');
       if (levels.some((l, k) => (l.includes('#') && (l !== '#' || k !== levels.length - 1)) || (l.includes('+') && l !== '+'))) {

@@ -3,9 +3,9 @@
  * - declared labels: each label is issued by one subscriber (WS `declared-acks`; duplicates ⇒
  *   `acknowledgement:label.not.unique`); issuing an undeclared label ⇒ `acknowledgement:label.not.declared`;
  * - weak acks: a declaring subscriber that did not get a signal (not subscribed, filtered, no READ)
- *   acknowledges it automatically with status 200 and `ditto-weak-ack: true` — for the kinds of signals the
- *   registry delivers to it (connection targets get twin events outside the registry and issue their weak
- *   acks themselves; labels a connection source declares get none);
+ *   acknowledges it automatically with status 200 and `ditto-weak-ack: true` — for every kind of signal the
+ *   registry delivers (WebSocket sessions and connection targets alike; labels a connection source declares
+ *   get none);
  * - `search-persisted`: issued once the in-process search index applied the event. The index listens to
  *   the bus synchronously and is subscribed before this router (see services.ts), so a bus listener here
  *   runs right after the index update.
@@ -37,7 +37,7 @@ export class AckRouter {
           aggregator.receive({ thingId: event.thingId, channel: 'twin', label: 'search-persisted', status: 204, headers: { 'correlation-id': aggregator.correlationId } });
         }
       }),
-      options.registry.onDelivered((signal, recipients) => this.weakAcks(signal.kind, signal.thingId, signal.headers, recipients)),
+      options.registry.onDelivered((kind, thingId, headers, recipients) => this.weakAcks(kind, thingId, headers, recipients)),
     );
   }
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseKey } from '../util/secret-box.js';
-import { durationMs } from '../util/duration.js';
+import { isDuration, parseDuration } from '../util/duration.js';
 
 export interface UserCredential {
   user: string;
@@ -227,9 +227,9 @@ function parseValue(option: Option, raw: unknown): unknown {
       return n;
     }
     case 'duration': {
-      const ms = typeof text === 'number' && Number.isSafeInteger(text) && text >= 0 ? text : typeof text === 'string' ? durationMs(text) : undefined;
-      if (ms === undefined) throw new Error('must be a duration such as 250ms, 30s, 5m, 12h or 30d');
-      return ms;
+      if (typeof text === 'number' && Number.isSafeInteger(text) && text >= 0) return text;
+      if (typeof text !== 'string' || !isDuration(text)) throw new Error('must be a duration such as 250ms, 30s, 5m, 12h or 30d');
+      return parseDuration(text);
     }
     case 'list':
       if (Array.isArray(text)) return text.map(String);
@@ -280,7 +280,7 @@ function checkOidcIssuers(value: unknown): void {
 function checkRetentionNamespaces(value: unknown): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('must be a JSON object of namespace → duration');
   for (const [namespace, retention] of Object.entries(value)) {
-    if (retention !== 'forever' && (typeof retention !== 'string' || durationMs(retention) === undefined)) {
+    if (retention !== 'forever' && (typeof retention !== 'string' || !isDuration(retention))) {
       throw new Error(`'${namespace}' must be a duration such as 7d or "forever"`);
     }
   }

@@ -4,12 +4,14 @@
  *   closed ──open()──▶ connecting ──ok──▶ open ──lost──▶ failed ──back-off──▶ connecting …
  *                          │                                 ▲
  *                          └──error (retriable)──────────────┘   error with retriable === false ⇒ misconfigured
+ *                                                                (src/connectivity/errors.ts)
  *   any ──close()──▶ closed
  *
  * The runner is the only owner of reconnection; connectors turn their library's auto-reconnect off and
  * report a lost connection through `onDisconnect`. Status per client, source address × consumer and target.
  */
 import type { AnyConnector, ConnectorClient, InboundMessage, SourceHandle, TargetHandle } from './connector.js';
+import { isRetriable } from '../errors/base.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { ConnectivityEvents } from './events.js';
 import type { Connection, ResourceStatus, Target } from './model.js';
@@ -46,6 +48,8 @@ export interface ClientRunnerOptions {
   onOpen?: (runner: ClientRunner) => void;
   /** Credentials never reach error texts: connectors' messages pass through this. */
   redact: (text: string) => string;
+  /** Failures that change no status (closing a client that is gone anyway). */
+  log: (msg: string, err?: unknown) => void;
 }
 
 export class ClientRunner {
@@ -119,14 +123,13 @@ export class ClientRunner {
       this.options.onOpen?.(this);
     } catch (err) {
       if (generation !== this.generation) return;
-      const error = err as Error & { retriable?: boolean };
-      const detail = this.options.redact(error.message);
-      this.setState(error.retriable === false ? 'misconfigured' : 'failed', `Failed to connect: ${detail}`);
+      const detail = this.options.redact((err as Error).message);
+      this.setState(isRetriable(err) ? 'failed' : 'misconfigured', `Failed to connect: ${detail}`);
       events.emit('lifecycle', { connectionId: connection.id, client: this.name, kind: 'failed', message: this.details, at: Date.now() });
       this.client = undefined;
       this.release();
       this.targets.clear();
-      await client.close().catch(() => undefined);
+      await client.close().catch((e: unknown) => this.options.log(`${this.name}: closing the client that failed to connect failed`, e));
       if (this.firstConnect) {
         this.firstConnect.reject(new Error(detail, { cause: err }));
         this.firstConnect = undefined;
@@ -179,7 +182,7 @@ export class ClientRunner {
     const client = this.client;
     this.client = undefined;
     this.generation++;
-    void client?.close().catch(() => undefined);
+    void client?.close().catch((e: unknown) => this.options.log(`${this.name}: closing the client that lost its connection failed`, e));
     if (failover && connection.failoverEnabled) this.schedule(failover);
   }
 

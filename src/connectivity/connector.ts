@@ -90,7 +90,10 @@ export interface ClientContext {
  * the broker library's own reconnection off: the runtime's state machine is the single owner of status.
  */
 export interface ConnectorClient {
-  /** Resolves when connected; rejects with an Error (retriable unless `retriable === false`). */
+  /**
+   * Resolves when connected; rejects with the classified error (`connectError`, src/connectivity/errors.ts):
+   * retriable unless `retriable === false`.
+   */
   connect(): Promise<void>;
   createSource(source: Source, address: string, consumerIndex: number, deliver: (message: InboundMessage) => void): Promise<SourceHandle>;
   createTarget(target: Target): Promise<TargetHandle>;
@@ -102,15 +105,18 @@ export interface ConnectorClient {
 export interface ConnectorCapabilities {
   sources: boolean;
   targets: boolean;
-  /** Highest clientCount allowed (MQTT 3.1.1: 1). */
+  /** Highest clientCount allowed (MQTT 3.1.1: 1); validation refuses more, naming the field. */
   maxClientCount: number;
-  /** Highest consumerCount per source address. */
+  /** Highest consumerCount per source address; validation refuses more, naming the field. */
   maxConsumerCount: number;
   /** Whether several clients/consumers share a source's load (broker-side groups, MQTT 5 shared subscriptions). */
   consumerGroups: boolean;
   /** Whether arbitrary application headers travel (MQTT 3.1.1: no). */
   applicationHeaders: boolean;
-  /** Whether a nack leads to redelivery by the broker. */
+  /**
+   * Whether `nack(true)` makes the broker deliver the message again to the same client (the conformance
+   * suite checks it). MQTT: no — only a reconnect (`reconnectForRedelivery`) brings unacknowledged messages back.
+   */
   redeliveryOnNack: boolean;
   /** Whether the tests can restart the broker underneath (local brokers). */
   brokerRestart: boolean;
@@ -150,19 +156,3 @@ export function defineConnector<C>(definition: ConnectorDefinition<C>): Connecto
 }
 
 export type AnyConnector = ConnectorDefinition<any>;
-
-/**
- * True when `error`, or an error it wraps (`cause`, kafkajs' `originalError`), is a TLS trust failure: the
- * broker's certificate is untrusted, expired or names another host (Node's codes such as
- * SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID), or the TLS handshake failed in OpenSSL, e.g.
- * the broker refused our client certificate (ERR_SSL_TLSV1_ALERT_UNKNOWN_CA). Only a change of `ca`,
- * `validateCertificates` or the client certificate helps, so connectors reject `connect()` with such an
- * error as `retriable: false` (the runtime then shows the connection misconfigured).
- */
-export function isTlsTrustError(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
-    if (typeof e.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|^ERR_SSL_/.test(e.code)) return true;
-    e = (e.cause ?? e.originalError) as typeof e;
-  }
-  return false;
-}

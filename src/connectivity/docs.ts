@@ -21,7 +21,7 @@ export function connectorReadme(connectors: readonly AnyConnector[], title: stri
   });
   const caps = connectors.map((c) => {
     const k = c.capabilities;
-    return `| \`${c.type}\` | ${k.sources ? 'yes' : 'no'} | ${k.targets ? 'yes' : 'no'} | ${k.maxClientCount} | ${k.applicationHeaders ? 'yes' : 'no'} | ${k.consumerGroups ? 'yes' : 'no'} |`;
+    return `| \`${c.type}\` | ${k.sources ? 'yes' : 'no'} | ${k.targets ? 'yes' : 'no'} | ${k.maxClientCount} | ${k.sources ? k.maxConsumerCount : '–'} | ${k.applicationHeaders ? 'yes' : 'no'} | ${k.consumerGroups ? 'yes' : 'no'} | ${k.redeliveryOnNack ? 'yes' : 'no'} |`;
   });
   return [
     `# ${title}`,
@@ -36,8 +36,8 @@ export function connectorReadme(connectors: readonly AnyConnector[], title: stri
     '',
     '## Capabilities',
     '',
-    '| connectionType | sources | targets | max clientCount | application headers | consumer groups |',
-    '|---|---|---|---|---|---|',
+    '| connectionType | sources | targets | max clientCount | max consumerCount | application headers | consumer groups | redelivery on nack |',
+    '|---|---|---|---|---|---|---|---|',
     ...caps,
     '',
     '## Payload in mapping scripts',

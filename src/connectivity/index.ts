@@ -3,7 +3,8 @@
  * per-client state machine, inbound and outbound pipelines, metrics, logs and instrumentation events.
  * Connectors (connectors/<type>/) plug in through defineConnector; nothing here imports a broker library.
  */
-export { defineConnector, isTlsTrustError, responseOf, type AnyConnector, type ConnectorCapabilities, type ConnectorClient, type ConnectorDefinition, type ClientContext, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle, type WriteResponse } from './connector.js';
+export { defineConnector, responseOf, type AnyConnector, type ConnectorCapabilities, type ConnectorClient, type ConnectorDefinition, type ClientContext, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle, type WriteResponse } from './connector.js';
+export { AddressInvalidError, ConnectError, connectError, isTlsTrustError, RefusedError, TimeoutError, TlsTrustError } from './errors.js';
 export { ConnectionManager, CONNECTION_COMMANDS, type ConnectionManagerOptions } from './manager.js';
 export { ConnectivityEvents, eventName, type MessageEvent, type ConnectionLifecycleEvent } from './events.js';
 export { Backoff, type BackoffOptions } from './backoff.js';

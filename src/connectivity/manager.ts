@@ -8,7 +8,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuthContext } from '../auth/context.js';
-import type { SignalBus } from '../bus/signal-bus.js';
 import {
   connectionCommandUnknown,
   connectionConfigurationInvalid,
@@ -23,12 +22,11 @@ import type { DittoHeaders, ThingCommand, ThingCommandResponse } from '../model/
 import { ConcurrentModificationError, type Change, type EntityRecord, type Store } from '../store/port.js';
 import { SecretOpenError, type SecretKeyRing } from '../util/secret-box.js';
 import { jsonEqual } from '../util/merge-patch.js';
-import type { ThingEnforcer } from '../things/policy-directory.js';
 import type { BackoffOptions } from './backoff.js';
 import type { AnyConnector } from './connector.js';
 import { ConnectivityEvents } from './events.js';
 import { ConnectionLogs } from './logs.js';
-import type { AckPort, LivePort, MappingPort, StreamingPort } from './mapping-port.js';
+import type { AckPort, LivePort, MappingPort, StreamingPort, SubscriberPort } from './mapping-port.js';
 import { ConnectionMetrics } from './metrics.js';
 import type { Connection, ConnectionJson } from './model.js';
 import { ConnectionRuntime } from './runtime.js';
@@ -40,12 +38,12 @@ export interface ConnectionManagerOptions {
   store: Store;
   connectors: readonly AnyConnector[];
   execute: (command: ThingCommand, auth: AuthContext) => Promise<ThingCommandResponse>;
-  bus: SignalBus;
-  enforcer: (policyId: string) => ThingEnforcer | undefined | Promise<ThingEnforcer | undefined>;
+  /** The streaming registry: targets take twin events, live signals and policy announcements from it. */
+  subscribers: SubscriberPort;
   mapping: MappingPort;
   /** Acknowledgements (§9): issued labels of targets, requested labels of sources; optional. */
   acks?: AckPort;
-  /** The live channel (§10): targets subscribe to live messages/commands, responses reach requesters; optional. */
+  /** The live channel (§10): responses reach requesters, devices send live signals; optional. */
   live?: LivePort;
   /** History streams through sources (streaming subscription protocol); optional. */
   streaming?: StreamingPort;
@@ -54,8 +52,8 @@ export interface ConnectionManagerOptions {
   /** Messages in flight per source before consumption pauses. */
   maxInFlight?: number;
   maxPayloadBytes?: number;
-  /** Events queued per target before they are dropped. */
-  maxQueued?: number;
+  /** Signals and unconfirmed writes per target (and for a connection's replies) before signals are dropped. */
+  outboundWindow?: number;
   log: (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => void;
   /** Scale-out: this instance's ID when several instances run the connections (src/cluster/connection-view.ts). */
   instanceId?: string;
@@ -179,8 +177,7 @@ export class ConnectionManager {
     const view = o.instanceId === undefined ? connection : connectionForInstance(connection, connector, o.instanceId);
     return new ConnectionRuntime(view, connector, {
       execute: o.execute,
-      bus: o.bus,
-      enforcer: o.enforcer,
+      subscribers: o.subscribers,
       mapping: o.mapping,
       acks: o.acks,
       live: o.live,
@@ -189,7 +186,7 @@ export class ConnectionManager {
       backoff: o.backoff ?? { minMs: 250, maxMs: 3000 },
       maxInFlight: o.maxInFlight ?? 1000,
       maxPayloadBytes: o.maxPayloadBytes ?? 256 * 1024,
-      maxQueued: o.maxQueued ?? 10_000,
+      outboundWindow: o.outboundWindow ?? 10_000,
       clustered: o.instanceId !== undefined,
       log: o.log,
     });
@@ -368,6 +365,13 @@ export class ConnectionManager {
   /** Every connection with its live status (Prometheus gauge). */
   liveStates(): Array<{ id: string; liveStatus: string }> {
     return [...this.entries.entries()].filter(([, e]) => e.record.value).map(([id]) => ({ id, liveStatus: String(this.status(id).liveStatus) }));
+  }
+
+  /** Signals and unconfirmed writes in flight per target of each open connection (src/connectivity/window.ts). */
+  outboundInFlight(): Array<{ id: string; target: string; inFlight: number }> {
+    const out: Array<{ id: string; target: string; inFlight: number }> = [];
+    for (const [id, e] of this.entries) for (const t of e.runtime?.outboundInFlight() ?? []) out.push({ id, target: t.address, inFlight: t.inFlight });
+    return out;
   }
 
   status(id: string): Record<string, unknown> {

@@ -20,7 +20,8 @@ export interface MapperRegistry {
   /** Each result comes parsed too (`messages`): every mapper's output is validated as Ditto Protocol. */
   /** The outcomes directly when every mapper answered synchronously (the built-in ones), else a promise of them. */
   mapIncoming(payloadMapping: readonly string[] | undefined, message: ExternalMessage, options?: { authorizationSubject?: string }): Array<IncomingOutcome | { mapper: string; error: DittoError }> | Promise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
-  mapOutgoing(payloadMapping: readonly string[] | undefined, message: ProtocolJson): Array<MappingResult<ExternalMessage>> | Promise<Array<MappingResult<ExternalMessage>>>;
+  /** `text`: `message` as JSON text when the caller has it (a delivery rendered once per shape, not per target). */
+  mapOutgoing(payloadMapping: readonly string[] | undefined, message: ProtocolJson, text?: string): Array<MappingResult<ExternalMessage>> | Promise<Array<MappingResult<ExternalMessage>>>;
   close(): Promise<void>;
 }
 
@@ -34,7 +35,7 @@ export interface MappingPort {
  * waiting for labels a source requests, issuing acknowledgements (§9).
  */
 export interface AckPort {
-  /** `weakAckKinds`: see AckRouter.declare (connection sources: none; targets: every kind the registry dispatches). */
+  /** `weakAckKinds`: see AckRouter.declare (connection sources: none; targets: all, the default). */
   declare(labels: readonly string[], owner: object, weakAckKinds?: readonly StreamKind[]): void;
   release(owner: object): void;
   expect(thingId: string, channel: 'twin' | 'live', labels: readonly string[], timeoutMs: number, headers: Record<string, string>): { done: Promise<{ status: number }>; finish(): void };
@@ -42,14 +43,21 @@ export interface AckPort {
 }
 
 /**
- * What the runtime needs of the live channel (src/streaming registry, src/live router; §2.6, §10): targets
- * subscribe to live signals and policy announcements like WebSocket sessions (same READ enforcement,
- * namespaces and filter), responses from devices or HTTP endpoints go to the waiting requester, and devices
- * send live messages, commands and events with their source's subjects.
+ * What targets need of the streaming registry (src/streaming/registry.ts): they subscribe to twin events,
+ * live signals and policy announcements like WebSocket sessions (the same READ enforcement, namespaces,
+ * filter and extraFields, rendered once per shape for all of them).
  */
-export interface LivePort {
+export interface SubscriberPort {
   subscribe(subscriber: Subscriber, subscription: Subscription): void;
   remove(subscriber: Subscriber): void;
+}
+
+/**
+ * What the runtime needs of the live channel (src/live router; §2.6, §10): responses from devices or HTTP
+ * endpoints go to the waiting requester, and devices send live messages, commands and events with their
+ * source's subjects.
+ */
+export interface LivePort {
   /** Returns whether a request was waiting for the response (first one wins). */
   respond(response: LiveResponse): boolean;
   sendMessage(message: ThingMessage, auth: AuthContext, timeoutMs: number): Promise<LiveOutcome>;

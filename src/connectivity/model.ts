@@ -4,6 +4,7 @@
  */
 import type { CompiledTemplate } from '../placeholders/index.js';
 import type { ThingPredicate } from '../search/index.js';
+import type { FieldSelector } from '../util/field-selector.js';
 
 export type ConnectionStatusValue = 'open' | 'closed';
 export type ResourceStatus = 'open' | 'closed' | 'failed' | 'misconfigured' | 'unknown';
@@ -67,14 +68,15 @@ export type TargetTopicKind =
   | 'policy.announcements'
   | 'connection.announcements';
 
+/** A target topic with its parameters compiled when the connection is saved (as a streaming subscription's). */
 export interface TargetTopic {
   kind: TargetTopicKind;
   namespaces?: string[];
+  /** RQL in event mode (§3.2), evaluated like a WebSocket session's (src/streaming/views.ts). */
   filter?: ThingPredicate;
-  /** The values of `topic:…`, `resource:…`, `entity:…` the filter reads at evaluation; set per signal. */
-  filterPlaceholders?: Record<string, string | undefined>;
-  /** Field selector text of `extraFields`. */
-  extraFields?: string;
+  extraFields?: FieldSelector;
+  /** `extraFields` as written. */
+  extraFieldsText?: string;
 }
 
 export interface Target {

@@ -1,88 +1,95 @@
 /**
  * The outbound pipeline of one target (§11.4; STYLE "The path of one telemetry message"):
  *
- *   bus event → topic + namespaces → READ enforcement for the target's subjects (pruned, §14.2)
- *   → RQL filter (on the readable thing) → extraFields ─┐
- *   live message, command or event, policy announcement ├→ payload mapping → header mapping
- *   from the subscriber registry (as for WebSocket)      ┘   → address placeholders → connector target.write
- *   → the endpoint's answer (HTTP push) → issued acknowledgement or live response (src/connectivity/answers.ts)
+ *   streaming registry (src/streaming, the path of WebSocket and SSE too): topic kind, namespaces, READ
+ *   enforcement for the target's subjects (pruned, §14.2), RQL filter, extraFields; rendered once per shape
+ *   → in-flight window (window.ts) → payload mapping → header mapping → address placeholders
+ *   → connector target.write → the endpoint's answer (HTTP push) → issued acknowledgement or live response
  *
- * The pipeline is the target's `Subscriber` in the registry (§2.6, §7.1, §10: live signals and policy
- * announcements fan out to every authorized subscriber, connection targets included) and the owner of its
- * `issuedAcknowledgementLabel`.
- * Signals arrive synchronously (bus, registry) in order per thing; the pipeline keeps that order with a
- * sequential stage. Its queue is bounded: beyond `maxQueued` signals are dropped and counted.
+ * The pipeline is the target's `Subscriber` of each kind its topics name — twin events (of this instance
+ * only in a cluster: each target publishes a change once), live messages, live commands, live events, policy
+ * announcements — and the owner of its `issuedAcknowledgementLabel`; the registry issues the label's weak
+ * acknowledgement for every signal the target does not take (§9).
+ * Signals arrive synchronously, in order per thing. Only an asynchronous mapper (JavaScript) makes the
+ * signals after it wait, so order holds without a promise per signal.
  * With the Ditto mapper the external headers are only `content-type` and `correlation-id` plus what
- * headerMapping adds (§14.10) — the registry's Ditto mapper produces exactly those.
+ * headerMapping adds (§14.10); it sends the delivery's JSON text as rendered for every subscriber.
  */
-import { WEAK_ACK_PAYLOAD } from '../acks/router.js';
 import type { AuthContext } from '../auth/context.js';
-import type { PublishedThingEvent } from '../bus/signal-bus.js';
-import { isRemoteEvent } from '../cluster/remote.js';
 import type { LiveResponse } from '../live/router.js';
-import type { Acknowledgement, DittoHeaders, ThingCommand, ThingEvent, ThingMessage } from '../model/signals.js';
+import type { Acknowledgement, Channel, DittoHeaders, ThingCommand, ThingEvent, ThingMessage } from '../model/signals.js';
 import { resolveFirst, resolveTemplate, type ResourceType } from '../placeholders/index.js';
-import { formatTopic, fromThingEvent, renderProtocolMessage, subscriberHeaders, type ProtocolMessage } from '../protocol/index.js';
-import { subjectsKeyOf, type Delivery, type StreamKind, type Subscriber, type Subscription } from '../streaming/subscription.js';
-import type { ThingEnforcer } from '../things/policy-directory.js';
-import { applyFieldSelector } from '../util/field-selector.js';
-import { isPlainObject } from '../util/json-pointer.js';
+import { formatTopic } from '../protocol/index.js';
+import { subjectsKeyOf, type Delivery, type Miss, type StreamKind, type Subscriber, type Subscription } from '../streaming/subscription.js';
 import { copyOf } from '../util/objects.js';
 import { answerOf, type SentSignal } from './answers.js';
 import { responseOf, type OutboundMessage, type TargetHandle, type WriteResponse } from './connector.js';
-import { signalResolvers } from './signal-resolvers.js';
 import type { ConnectivityEvents, OutboundType } from './events.js';
-import { payloadOf } from './inbound.js';
-import type { AckPort, LivePort, MapperRegistry } from './mapping-port.js';
-import type { Target, TargetTopic, TargetTopicKind } from './model.js';
+import { payloadOf } from './external.js';
+import type { AckPort, LivePort, MapperRegistry, ProtocolJson, SubscriberPort } from './mapping-port.js';
+import type { Target, TargetTopicKind } from './model.js';
+import { signalResolvers } from './signal-resolvers.js';
+import type { OutboundWindow } from './window.js';
 
 export interface OutboundOptions {
   connectionId: string;
   target: Target;
   registry: MapperRegistry;
   events: ConnectivityEvents;
-  /** The enforcer of a policy: synchronously when cached, else a promise. */
-  enforcer: (policyId: string) => ThingEnforcer | undefined | Promise<ThingEnforcer | undefined>;
   /** The publisher for an entity (one client per entity when clientCount > 1, §11.4 scaling). */
   publisher: (entityId: string) => TargetHandle | undefined;
-  maxQueued: number;
+  /** The target's in-flight window. */
+  window: OutboundWindow;
+  /** The streaming registry the target subscribes to. */
+  subscribers: SubscriberPort;
   /** Declares and issues the target's custom `issuedAcknowledgementLabel` (§9, §11.4); optional. */
   acks?: AckPort;
-  /** The registry's signals for targets subscribed to them, and live responses (§10); optional. */
-  live?: LivePort;
+  /** Where the endpoint's answers to live messages go (§10); optional. */
+  live?: Pick<LivePort, 'respond'>;
   log: (msg: string, err?: unknown) => void;
 }
 
-/** One signal on its way to the target, after enforcement and filtering. */
-interface OutboundSignal extends SentSignal {
-  /** The protocol message as the target's subjects may see it. */
-  message: ProtocolMessage;
-  /** The signal's Ditto headers (`header:` placeholders). */
-  headers: DittoHeaders;
-  resource: { type: ResourceType; path: string };
-  /** The thing pruned for the target's subjects (`thing-json:` placeholders); `{}` when unknown. */
-  readable: () => Record<string, unknown>;
-}
-
-const READ = ['READ'] as const;
-/** The thing of a signal that carries none (`thing-json:` placeholders resolve nothing). */
-const NO_THING = (): Record<string, unknown> => ({});
-/** The kinds of signals a target gets from the registry rather than the bus. */
-const REGISTRY_KINDS: readonly StreamKind[] = ['messages', 'live-commands', 'live-events', 'policy-announcements'];
-/** The registry's kinds of the target topics it serves. */
-const LIVE_KINDS: Partial<Record<TargetTopicKind, StreamKind>> = {
+/** The registry's kind of each target topic that takes signals (connection announcements come from the runtime). */
+const STREAM_KINDS: Partial<Record<TargetTopicKind, StreamKind>> = {
+  'twin.events': 'events',
   'live.messages': 'messages',
   'live.commands': 'live-commands',
   'live.events': 'live-events',
   'policy.announcements': 'policy-announcements',
 };
 
+/** One signal on its way to the target: what placeholders and the endpoint's answer refer to. */
+class OutboundSignal implements SentSignal {
+  readonly thingId: string;
+  readonly correlationId: string;
+
+  constructor(
+    readonly delivery: Delivery,
+    private readonly subscriber: Subscriber,
+    readonly channel: Channel,
+    /** The signal's Ditto headers (`header:` placeholders). */
+    readonly headers: DittoHeaders,
+    readonly resource: { type: ResourceType; path: string },
+    /** The live message or live command an answer responds to. */
+    readonly live?: SentSignal['live'],
+  ) {
+    this.thingId = delivery.thingId;
+    this.correlationId = headers['correlation-id'] ?? '';
+  }
+
+  /** The thing after the change as the target's subjects may read it (`thing-json:`); `{}` for other signals. */
+  readable(): Record<string, unknown> {
+    return this.delivery.source.readableThing(this.subscriber) ?? {};
+  }
+}
+
 export class OutboundPipeline implements Subscriber {
   readonly id: string;
   readonly auth: AuthContext;
   readonly subjectsKey: string;
+  /** The signals waiting behind an asynchronous mapper, in order; resolves when the last one was written. */
   private chain: Promise<void> = Promise.resolve();
-  private queued = 0;
+  private behind = 0;
   /** Whether the target's custom label was declared (issued acks need it). */
   private issuing = false;
 
@@ -93,36 +100,40 @@ export class OutboundPipeline implements Subscriber {
   }
 
   /**
-   * Declares the target's custom label (owner: this pipeline) and subscribes to the registry's signals of
-   * its topics. Called once by the runtime when the connection opens (not for a dry run).
+   * Declares the target's custom label (owner: this pipeline) and subscribes to the kinds of signals its
+   * topics name (the first topic of a kind counts). Called once by the runtime when the connection opens
+   * (not for a dry run).
    */
   start(): void {
-    const { target, acks, live } = this.o;
-    const subscriptions: Subscription[] = [];
-    for (const topic of target.topics) {
-      const kind = LIVE_KINDS[topic.kind];
-      if (kind === undefined) continue;
-      const subscription: Subscription = { kind };
-      if (topic.namespaces) subscription.namespaces = new Set(topic.namespaces);
-      if (topic.filter) subscription.filter = topic.filter;
-      subscriptions.push(subscription);
-    }
+    const { target, acks, subscribers } = this.o;
     const label = target.issuedAcknowledgementLabel;
     if (acks && label !== undefined && label !== 'live-response') {
       try {
-        // The registry weak-acks every signal kind it dispatches that this target did not take (§9); twin
-        // events come from the bus, and this pipeline weak-acks those itself (`weakAck`).
-        acks.declare([label], this, live ? REGISTRY_KINDS : []);
+        acks.declare([label], this);
         this.issuing = true;
       } catch (err) {
         this.o.log(`acknowledgement label ${label} is declared elsewhere; target ${target.index} will not issue it`, err);
       }
     }
-    if (live) for (const s of subscriptions) live.subscribe(this, s);
+    const subscribed = new Set<StreamKind>();
+    for (const topic of target.topics) {
+      const kind = STREAM_KINDS[topic.kind];
+      if (kind === undefined || subscribed.has(kind)) continue;
+      subscribed.add(kind);
+      const subscription: Subscription = { kind };
+      if (topic.namespaces) subscription.namespaces = new Set(topic.namespaces);
+      if (topic.filter) subscription.filter = topic.filter;
+      if (topic.extraFields) {
+        subscription.extraFields = topic.extraFields;
+        subscription.extraFieldsText = topic.extraFieldsText;
+      }
+      if (kind === 'events') subscription.localOnly = true;
+      subscribers.subscribe(this, subscription);
+    }
   }
 
   stop(): void {
-    this.o.live?.remove(this);
+    this.o.subscribers.remove(this);
     this.o.acks?.release(this);
     this.issuing = false;
   }
@@ -132,171 +143,120 @@ export class OutboundPipeline implements Subscriber {
   }
 
   /**
-   * Runs `work` now when nothing is queued ahead of it, else queues it behind the signals before it: only an
-   * asynchronous step (a policy still loading, a JavaScript mapper) makes later signals wait, so order holds
-   * without a promise per signal. A full queue drops the signal: a requested label of this target is then
-   * answered with 503 (true: the signal was taken, so nobody weak-acks it); false otherwise.
-   */
-  private enqueue(signal: Pick<OutboundSignal, 'thingId' | 'channel' | 'correlationId'>, what: string, work: () => void | Promise<void>): boolean {
-    const { thingId, correlationId } = signal;
-    this.emit('dispatched', true, `Dispatched ${what}.`, correlationId, thingId);
-    if (this.queued >= this.o.maxQueued) {
-      const reason = `more than ${this.o.maxQueued} messages are queued for this target`;
-      this.emit('dropped', false, `Dropped: ${reason}.`, correlationId, thingId);
-      const label = this.o.target.issuedAcknowledgementLabel;
-      if (!this.issuing || label === undefined) return false;
-      this.ack({ thingId, channel: signal.channel, label, status: 503, payload: `Dropped: ${reason}.`, headers: { 'correlation-id': correlationId } });
-      return true;
-    }
-    const failed = (err: unknown) => {
-      this.o.log('outbound pipeline failed', err);
-      this.emit('dropped', false, 'Dropped: internal error.', correlationId, thingId);
-    };
-    let pending: void | Promise<void>;
-    if (this.queued === 0) {
-      try {
-        pending = work();
-      } catch (err) {
-        failed(err);
-        return true;
-      }
-      if (!(pending instanceof Promise)) return true;
-    } else {
-      pending = this.chain.then(work);
-    }
-    this.queued++;
-    this.chain = pending.catch(failed).finally(() => this.queued--);
-    return true;
-  }
-
-  /** Bus listener; never throws. */
-  onThingEvent(published: PublishedThingEvent): void {
-    // Scale-out: an event is published to targets by the instance that made the change (it has it first
-    // and in order), so each target gets it once per cluster, not once per instance (docs/scale-out.md).
-    if (isRemoteEvent(published)) return;
-    const { event } = published;
-    // Live events come through the registry (`offer`), like live messages and commands.
-    const topic = event.channel === 'twin' ? this.o.target.topics.find((t) => t.kind === 'twin.events') : undefined;
-    if (!topic || (topic.namespaces && !topic.namespaces.includes(event.thingId.slice(0, event.thingId.indexOf(':'))))) {
-      this.weakAck(event.thingId, event.headers);
-      return;
-    }
-    this.enqueue({ thingId: event.thingId, channel: 'twin', correlationId: event.headers['correlation-id'] ?? '' }, `event of '${event.thingId}' revision ${event.revision}`, () => this.processEvent(published, topic));
-  }
-
-  /**
-   * Registry subscriber (§2.6, §7.1, §10): a live message, live command or live event the target's subjects
-   * may READ, or a policy announcement of one of them, in its namespaces and matching its filter (checked by
-   * the registry as for WebSocket sessions).
+   * Registry subscriber (§2.6, §5, §7.1, §10, §11.4): a signal the target's subjects may READ, in its
+   * namespaces and matching its filter. Returns whether the target took it: a signal the full window drops
+   * counts as taken when the target's label is answered 503 for it (nobody weak-acks it then).
    */
   offer(delivery: Delivery): boolean {
-    const { message, thingId } = delivery;
-    const signalOf = (channel: OutboundSignal['channel'], headers: DittoHeaders, type: ResourceType, path: string, live?: OutboundSignal['live']): OutboundSignal => ({
-      thingId,
-      channel,
-      correlationId: headers['correlation-id'] ?? '',
-      live,
-      message,
-      headers,
-      resource: { type, path },
-      readable: NO_THING,
-    });
+    const { message } = delivery;
     let signal: OutboundSignal;
+    let what: string;
     switch (delivery.kind) {
+      case 'events': {
+        const event = delivery.signal as ThingEvent;
+        signal = new OutboundSignal(delivery, this, 'twin', event.headers, { type: 'thing', path: event.path });
+        what = `event of '${event.thingId}' revision ${event.revision}`;
+        break;
+      }
       case 'messages': {
         const live = { kind: 'message' as const, signal: delivery.signal as ThingMessage };
-        signal = signalOf('live', live.signal.headers, 'message', message.path, live);
+        signal = new OutboundSignal(delivery, this, 'live', live.signal.headers, { type: 'message', path: message.path }, live);
+        what = `${formatTopic(message.topic)} '${message.path}'`;
         break;
       }
       case 'live-commands': {
         const live = { kind: 'command' as const, signal: delivery.signal as ThingCommand };
-        signal = signalOf('live', live.signal.headers, 'thing', message.path, live);
+        signal = new OutboundSignal(delivery, this, 'live', live.signal.headers, { type: 'thing', path: message.path }, live);
+        what = `${formatTopic(message.topic)} '${message.path}'`;
         break;
       }
       case 'live-events': {
         // A live event expects no answer: published like a twin event.
         const event = delivery.signal as ThingEvent;
-        signal = signalOf('live', event.headers, 'thing', event.path);
+        signal = new OutboundSignal(delivery, this, 'live', event.headers, { type: 'thing', path: event.path });
+        what = `${formatTopic(message.topic)} '${message.path}'`;
         break;
       }
       case 'policy-announcements':
-        signal = signalOf('twin', message.headers, 'policy', message.path);
+        signal = new OutboundSignal(delivery, this, 'twin', message.headers, { type: 'policy', path: message.path });
+        what = `${formatTopic(message.topic)} '${message.path}'`;
         break;
       default:
         return false;
     }
-    return this.enqueue(signal, `${formatTopic(message.topic)} '${message.path}'`, () => {
-      this.emit('filtered', true, 'Passed topic, namespace, READ permission and filter.', signal.correlationId, thingId);
-      return this.publish(signal);
-    });
+    const { thingId, correlationId } = signal;
+    this.emit('dispatched', true, `Dispatched ${what}.`, correlationId, thingId);
+    if (!this.o.window.admit()) return this.dropFull(signal);
+    this.emit('filtered', true, 'Passed topic, namespace, READ permission and filter.', correlationId, thingId);
+    this.run(signal);
+    return true;
   }
 
-  /** Synchronous unless the policy must be loaded first or a mapper answers asynchronously. */
-  private processEvent(published: PublishedThingEvent, topic: TargetTopic): void | Promise<void> {
-    const enforcer = published.policyId === undefined ? undefined : this.o.enforcer(published.policyId);
-    if (enforcer instanceof Promise) return enforcer.then((e) => this.processEventWith(published, topic, e));
-    return this.processEventWith(published, topic, enforcer);
+  /** Registry subscriber: a signal of a subscribed kind in the target's namespaces it may not read or whose filter did not match. */
+  missed(miss: Miss, thingId: string, headers: Record<string, string>): void {
+    const correlationId = headers['correlation-id'];
+    this.emit('dispatched', true, `Dispatched a signal of '${thingId}'.`, correlationId, thingId);
+    this.emit('filtered', false, miss === 'unreadable' ? 'Filtered out: not readable.' : 'Filtered out: filter not matched.', correlationId, thingId);
   }
 
-  private processEventWith(published: PublishedThingEvent, topic: TargetTopic, enforcer: ThingEnforcer | undefined): void | Promise<void> {
-    const { event, thing } = published;
-    const { target } = this.o;
-    const correlationId = event.headers['correlation-id'];
-    const subjects = target.authorizationContext;
-    // §11.4 READ for the target's subjects; the event value is pruned to what they may read (§14.2).
-    let value: unknown = event.value;
-    if (!enforcer) return this.filteredOut('no policy', event.headers, event.thingId);
-    if (event.value !== undefined) {
-      value = enforcer.filterReadable('thing', event.path, event.value, subjects);
-      if (value === undefined) return this.filteredOut('not readable', event.headers, event.thingId);
-    } else if (!enforcer.hasPartial('thing:' + event.path, subjects, READ)) {
-      return this.filteredOut('not readable', event.headers, event.thingId);
-    }
-    let readableThing: Record<string, unknown> | undefined;
-    const readable = () => {
-      if (readableThing === undefined && thing) {
-        const r = enforcer.filterReadable('thing', '/', thing, subjects);
-        readableThing = isPlainObject(r) ? r : {};
+  /** The window is full: the signal is dropped; a requested label of this target is answered 503. */
+  private dropFull(signal: OutboundSignal): boolean {
+    const reason = `Dropped: ${this.o.window.reason}.`;
+    this.emit('dropped', false, reason, signal.correlationId, signal.thingId);
+    const label = this.o.target.issuedAcknowledgementLabel;
+    if (!this.issuing || label === undefined) return false;
+    this.ack({ thingId: signal.thingId, channel: signal.channel, label, status: 503, payload: reason, headers: { 'correlation-id': signal.correlationId } });
+    return true;
+  }
+
+  /**
+   * Publishes an admitted signal now when nothing waits ahead of it, else behind the signals before it; its
+   * window slot is freed when its writes were started (each write holds a slot of its own until settled).
+   */
+  private run(signal: OutboundSignal): void {
+    let pending: void | Promise<void>;
+    if (this.behind === 0) {
+      try {
+        pending = this.publish(signal);
+      } catch (err) {
+        pending = Promise.reject(err);
       }
-      return readableThing ?? {};
-    };
-    if (topic.filter) {
-      const p = topic.filterPlaceholders!;
-      // §11.4 event filters may read the signal's topic and resource (RQL placeholders without braces).
-      const colon = event.thingId.indexOf(':');
-      p['topic:namespace'] = event.thingId.slice(0, colon);
-      p['topic:entityName'] = event.thingId.slice(colon + 1);
-      p['topic:group'] = 'things';
-      p['topic:channel'] = event.channel;
-      p['topic:criterion'] = 'events';
-      p['topic:action'] = event.action;
-      p['topic:full'] = `${p['topic:namespace']}/${p['topic:entityName']}/things/${event.channel}/events/${event.action}`;
-      p['resource:type'] = 'thing';
-      p['resource:path'] = event.path;
-      p['entity:id'] = event.thingId;
-      if (!topic.filter(readable() as never)) return this.filteredOut('filter not matched', event.headers, event.thingId);
+      if (pending === undefined) {
+        this.o.window.release();
+        return;
+      }
+    } else {
+      pending = this.chain.then(() => this.publish(signal));
     }
-    this.emit('filtered', true, 'Passed topic, namespace and filter.', correlationId, event.thingId);
+    this.behind++;
+    this.chain = pending.then(
+      () => this.ran(),
+      (err: unknown) => {
+        this.o.log('outbound pipeline failed', err);
+        this.emit('dropped', false, 'Dropped: internal error.', signal.correlationId, signal.thingId);
+        this.ran();
+      },
+    );
+  }
 
-    const message = fromThingEvent({ ...event, headers: subscriberHeaders(event.headers) });
-    if (value !== undefined) message.value = value;
-    if (topic.extraFields && thing) message.extra = applyFieldSelector(readable(), topic.extraFields);
-    return this.publish({ thingId: event.thingId, channel: event.channel, correlationId: correlationId ?? '', message, headers: event.headers, resource: { type: 'thing', path: event.path }, readable });
+  private ran(): void {
+    this.behind--;
+    this.o.window.release();
   }
 
   /** Payload mapping, header mapping, address placeholders, write; the answer is handled when it arrives. */
   private publish(signal: OutboundSignal): void | Promise<void> {
     const { target } = this.o;
-    const json = renderProtocolMessage(signal.message) as unknown as Record<string, unknown>;
-    const results = this.o.registry.mapOutgoing(target.payloadMapping.length > 0 ? target.payloadMapping : undefined, json);
+    const { json, text } = signal.delivery;
+    const results = this.o.registry.mapOutgoing(target.payloadMapping.length > 0 ? target.payloadMapping : undefined, json as unknown as ProtocolJson, text);
     if (results instanceof Promise) return results.then((r) => this.publishMapped(signal, r));
     this.publishMapped(signal, results);
   }
 
   private publishMapped(signal: OutboundSignal, results: Awaited<ReturnType<MapperRegistry['mapOutgoing']>>): void {
-    const { target } = this.o;
+    const { target, window } = this.o;
     const { thingId, correlationId } = signal;
-    const resolvers = signalResolvers(signal, this.o.connectionId, () => signal.message.topic);
+    const resolvers = signalResolvers(signal, this.o.connectionId, () => signal.delivery.message.topic);
     for (const r of results) {
       if ('error' in r) {
         this.emit('mapped', false, `Mapper '${r.mapper}' failed: ${r.error.message}`, correlationId, thingId);
@@ -321,13 +281,17 @@ export class OutboundPipeline implements Subscriber {
           continue;
         }
         const out: OutboundMessage = { address: address.values[0], headers, payload: payloadOf(ext), contentType: ext.contentType };
-        // Started in order; not awaited so that publishes pipeline on the connection.
+        // Started in order; not awaited so that publishes pipeline on the connection. Counted in the window
+        // until the broker settled it.
+        window.add();
         publisher.write(out).then(
           (response) => {
+            window.release();
             this.emit('published', true, `Published to '${out.address}'.`, correlationId, thingId);
             this.answered(signal, response ?? undefined);
           },
           (err: unknown) => {
+            window.release();
             this.emit('published', false, `Publishing to '${out.address}' failed: ${(err as Error).message}`, correlationId, thingId);
             this.answered(signal, responseOf(err), err as Error);
           },
@@ -366,19 +330,6 @@ export class OutboundPipeline implements Subscriber {
     this.emit('acknowledged', taken, taken ? 'The answer was the live response.' : 'The answer came after the live response or the timeout.', signal.correlationId, signal.thingId);
   }
 
-  private filteredOut(reason: string, headers: DittoHeaders, entityId: string): void {
-    this.emit('filtered', false, `Filtered out: ${reason}.`, headers['correlation-id'], entityId);
-    this.weakAck(entityId, headers);
-  }
-
-  /** §9 weak ack: a declaring subscriber that does not get a twin event acknowledges its label automatically. */
-  private weakAck(entityId: string, headers: DittoHeaders): void {
-    const label = this.o.target.issuedAcknowledgementLabel;
-    const correlationId = headers['correlation-id'];
-    if (!this.issuing || correlationId === undefined || label === undefined || headers['requested-acks'] === undefined) return;
-    this.ack({ thingId: entityId, channel: 'twin', label, status: 200, payload: WEAK_ACK_PAYLOAD, headers: { 'correlation-id': correlationId, 'ditto-weak-ack': 'true' } });
-  }
-
   /** Issues an acknowledgement of the target's declared label (the router refuses other labels). */
   private ack(ack: Acknowledgement): void {
     if (!this.issuing || ack.headers['correlation-id'] === undefined || ack.headers['correlation-id'] === '') return;
@@ -389,7 +340,7 @@ export class OutboundPipeline implements Subscriber {
     }
   }
 
-  /** Resolves when everything queued so far was handed to the connector. */
+  /** Resolves when everything admitted so far was handed to the connector. */
   drain(): Promise<void> {
     return this.chain;
   }

@@ -1,32 +1,32 @@
 /**
  * One connection at run time: its mapper registry, an inbound pipeline per source, an outbound pipeline per
- * target subscribed to the signal bus, and `clientCount` client state machines. Knows no broker protocol:
- * the connector does (STYLE lesson 1); no `switch` on the connection type here or anywhere else.
+ * target subscribed to the streaming registry, an in-flight window per target and one for replies, and
+ * `clientCount` client state machines. Knows no broker protocol: the connector does (STYLE lesson 1); no
+ * `switch` on the connection type here or anywhere else.
  */
 import type { AuthContext } from '../auth/context.js';
-import type { SignalBus } from '../bus/signal-bus.js';
 import type { ThingCommand, ThingCommandResponse } from '../model/signals.js';
-import type { ThingEnforcer } from '../things/policy-directory.js';
 import type { BackoffOptions } from './backoff.js';
 import { ClientRunner, REPLY_TARGET } from './client-runner.js';
 import type { AnyConnector, TargetHandle } from './connector.js';
 import type { ConnectivityEvents } from './events.js';
 import { InboundPipeline } from './inbound.js';
-import type { AckPort, LivePort, MapperRegistry, MappingPort, StreamingPort } from './mapping-port.js';
+import type { AckPort, LivePort, MapperRegistry, MappingPort, StreamingPort, SubscriberPort } from './mapping-port.js';
 import type { Connection, Target } from './model.js';
 import { secretFields, secretValues } from './secrets.js';
 import { OutboundPipeline } from './outbound.js';
+import { OutboundWindow } from './window.js';
 import { connectionResolver, resolveTemplate, timeResolver } from '../placeholders/index.js';
 import { fromConnectionAnnouncement, renderProtocolMessage } from '../protocol/index.js';
-import { payloadOf } from './inbound.js';
+import { payloadOf } from './external.js';
 
 export interface RuntimeDeps {
   execute: (command: ThingCommand, auth: AuthContext) => Promise<ThingCommandResponse>;
-  bus: SignalBus;
-  enforcer: (policyId: string) => ThingEnforcer | undefined | Promise<ThingEnforcer | undefined>;
+  /** Where targets take their signals: the streaming registry of WebSocket and SSE. */
+  subscribers: SubscriberPort;
   mapping: MappingPort;
   acks?: AckPort;
-  /** Live signals and announcements for targets, live responses and requests from sources (§10); optional. */
+  /** Live responses and requests from sources, endpoints' answers to live messages (§10); optional. */
   live?: LivePort;
   /** History streams requested through sources (streaming subscription protocol); optional. */
   streaming?: StreamingPort;
@@ -34,7 +34,8 @@ export interface RuntimeDeps {
   backoff: BackoffOptions;
   maxInFlight: number;
   maxPayloadBytes: number;
-  maxQueued: number;
+  /** Signals and unconfirmed writes per target (and for a connection's replies) before signals are dropped. */
+  outboundWindow: number;
   /** Other instances of a cluster run the same connections (their clients share the sources). */
   clustered?: boolean;
   log: (level: 'warn' | 'error', msg: string, err?: unknown) => void;
@@ -43,9 +44,10 @@ export interface RuntimeDeps {
 export class ConnectionRuntime {
   private runners: ClientRunner[] = [];
   private registry: MapperRegistry | undefined;
-  private unsubscribe: (() => void) | undefined;
-  /** Pipelines that declared acknowledgement labels or subscribed to live signals (undone on close). */
+  /** Pipelines that declared acknowledgement labels or subscribed to signals (undone on close). */
   private pipelines: { inbound: InboundPipeline[]; outbound: OutboundPipeline[] } = { inbound: [], outbound: [] };
+  /** The in-flight window of each target (in the order of `connection.targets`). */
+  private windows: OutboundWindow[] = [];
   private readonly secrets: string[];
 
   constructor(
@@ -87,12 +89,14 @@ export class ConnectionRuntime {
         events: deps.events,
         backoff: deps.backoff,
         redact: this.redact,
+        log,
         deliverTo: (sourceIndex) => inbound[sourceIndex],
         onOpen: (r) => void this.announce(r, 'opened').catch((err: unknown) => log('announcement failed', err)),
       });
       return runner;
     });
     const replyPublisher = () => this.runners.find((r) => r.state === 'open')?.targets.get(REPLY_TARGET);
+    const replies = new OutboundWindow(deps.outboundWindow);
     const inbound = connection.sources.map(
       (source) =>
         new InboundPipeline({
@@ -104,6 +108,7 @@ export class ConnectionRuntime {
           maxInFlight: deps.maxInFlight,
           maxPayloadBytes: deps.maxPayloadBytes,
           replyPublisher,
+          replies,
           acks: deps.acks,
           live: deps.live,
           streaming: deps.streaming,
@@ -121,30 +126,24 @@ export class ConnectionRuntime {
       }
     }
     this.pipelines.inbound = inbound;
-    if (connection.targets.length > 0) {
-      const outbound = connection.targets.map(
-        (target) =>
-          new OutboundPipeline({
-            connectionId: connection.id,
-            target,
-            registry,
-            events: deps.events,
-            enforcer: deps.enforcer,
-            publisher: (entityId) => this.publisherFor(entityId, target),
-            maxQueued: deps.maxQueued,
-            acks: deps.acks,
-            live: deps.live,
-            log,
-          }),
-      );
-      this.pipelines.outbound = outbound;
-      if (!dryRun) {
-        for (const o of outbound) o.start();
-        this.unsubscribe = deps.bus.subscribeThingEvents((published) => {
-          for (const o of outbound) o.onThingEvent(published);
-        });
-      }
-    }
+    this.windows = connection.targets.map(() => new OutboundWindow(deps.outboundWindow));
+    const outbound = connection.targets.map(
+      (target, i) =>
+        new OutboundPipeline({
+          connectionId: connection.id,
+          target,
+          registry,
+          events: deps.events,
+          publisher: (entityId) => this.publisherFor(entityId, target),
+          window: this.windows[i],
+          subscribers: deps.subscribers,
+          acks: deps.acks,
+          live: deps.live,
+          log,
+        }),
+    );
+    this.pipelines.outbound = outbound;
+    if (!dryRun) for (const o of outbound) o.start();
     try {
       await Promise.all(this.runners.map((r) => r.open(failover)));
     } catch (err) {
@@ -193,9 +192,12 @@ export class ConnectionRuntime {
     );
   }
 
+  /** Signals and unconfirmed writes in flight per target (the outbound windows). */
+  outboundInFlight(): Array<{ address: string; inFlight: number }> {
+    return this.connection.targets.map((t, i) => ({ address: t.address, inFlight: this.windows[i]?.inFlight ?? 0 }));
+  }
+
   async close(): Promise<void> {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
     for (const o of this.pipelines.outbound) o.stop();
     // Bounded: a broker that does not answer must not hold the close up.
     const announced = Promise.all(this.runners.filter((r) => r.state === 'open').map((r) => this.announce(r, 'closed'))).catch((err: unknown) => this.deps.log('warn', `connection ${this.connection.id}: announcement failed`, err));

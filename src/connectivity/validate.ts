@@ -9,6 +9,7 @@ import { connectionConfigurationInvalid, connectionIdInvalid } from '../errors/c
 import { validateTemplate, type CompiledTemplate } from '../placeholders/index.js';
 import { isValidAckLabel } from '../protocol/index.js';
 import { compileFilter, parseNamespaces, parseRql } from '../search/index.js';
+import { parseFieldSelector } from '../util/field-selector.js';
 import type { AnyConnector } from './connector.js';
 import {
   CONNECTION_ID,
@@ -141,6 +142,10 @@ function normaliseJson(json: ConnectionJson): ConnectionJson {
 
 function source(raw: Record<string, unknown>, index: number, json: ConnectionJson, connector: AnyConnector): Source {
   const field = `/sources/${index}`;
+  const consumerCount = (raw.consumerCount as number | undefined) ?? 1;
+  if (consumerCount > connector.capabilities.maxConsumerCount) {
+    throw invalid(`the field '${field}/consumerCount' must be at most ${connector.capabilities.maxConsumerCount} for connection type '${json.connectionType}'`);
+  }
   const headerRestriction = connector.capabilities.applicationHeaders ? undefined : { header: connectorHeaderNames(connector) };
   const addresses = (raw.addresses as string[]).map((a, i) => {
     const t = template(a, `${field}/addresses/${i}`, ['connection']);
@@ -194,7 +199,7 @@ function source(raw: Record<string, unknown>, index: number, json: ConnectionJso
   return {
     index,
     addresses,
-    consumerCount: (raw.consumerCount as number | undefined) ?? 1,
+    consumerCount,
     qos: (raw.qos as number | undefined) ?? 0,
     authorizationContext,
     enforcement,
@@ -267,9 +272,11 @@ function targetTopic(text: string, field: string): TargetTopic {
         if (kind === 'connection.announcements' || kind === 'policy.announcements' || kind === 'live.commands') {
           throw invalid(`the field '${field}': filter is not supported for '${base}'`);
         }
-        topic.filterPlaceholders = {};
-        topic.filter = compileFilter(parseRql(value, 'event'), { mode: 'event', placeholders: topic.filterPlaceholders });
-      } else if (name === 'extraFields') topic.extraFields = value;
+        topic.filter = compileFilter(parseRql(value, 'event'), { mode: 'event' });
+      } else if (name === 'extraFields') {
+        topic.extraFields = parseFieldSelector(value);
+        topic.extraFieldsText = value;
+      }
       else throw invalid(`the field '${field}': unknown parameter '${name}'`);
     } catch (err) {
       if (err instanceof DittoError && err.error !== connectionConfigurationInvalid.code) throw invalid(`the field '${field}': ${err.message}`, err);

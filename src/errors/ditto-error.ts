@@ -5,6 +5,7 @@
  * code, HTTP status and texts. The registry lets a test check that each code is documented in
  * docs/errors.md, and lets transports (HTTP, WebSocket, connections) render the same JSON.
  */
+import { TwinbridgeError } from './base.js';
 
 export interface DittoErrorJson {
   status: number;
@@ -23,23 +24,21 @@ export interface DittoErrorOptions {
   headers?: Record<string, string>;
 }
 
-export class DittoError extends Error {
+/** `retriable` (whether repeating the same request may succeed; drives connection redelivery) is the spec's, else derived from the status. */
+export class DittoError extends TwinbridgeError {
   readonly status: number;
   readonly error: string;
   readonly description?: string;
   readonly href?: string;
-  /** Whether repeating the same request may succeed (kafkajs style); drives connection redelivery. */
-  readonly retriable: boolean;
   readonly headers?: Record<string, string>;
 
   constructor(spec: ErrorSpec<any>, message: string, options: DittoErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, { cause: options.cause, retriable: spec.retriable ?? (spec.status >= 500 || spec.status === 408 || spec.status === 429) });
     this.name = 'DittoError';
     this.status = spec.status;
     this.error = spec.code;
     this.description = options.description ?? spec.description;
     this.href = spec.href;
-    this.retriable = spec.retriable ?? (spec.status >= 500 || spec.status === 408 || spec.status === 429);
     this.headers = options.headers;
   }
 

@@ -51,11 +51,11 @@ export const headerInvalid = defineError<{ name: string; detail: string }>({
   description: 'Verify that the header has the correct syntax.',
 });
 
-export const timeoutInvalid = defineError<{ value: string; max: string }>({
+export const timeoutInvalid = defineError<{ value: string; max?: string }>({
   code: 'timeout.invalid',
   status: 400,
-  message: ({ value, max }) => `The timeout <${value}> is not valid; it must not be negative or exceed ${max}.`,
-  description: 'Use a duration like 10s, 250ms or 1m (a bare number means seconds).',
+  message: ({ value, max }) => `The timeout <${value}> is not valid; it must be a duration${max === undefined ? '' : ` of at most ${max}`}.`,
+  description: 'Use a duration like 10s, 250ms or 1m: a whole number with ms, s, m or h (a bare number means seconds).',
 });
 
 export const mediaTypeUnsupported = defineError<{ contentType: string; allowed: string[] }>({

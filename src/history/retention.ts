@@ -5,11 +5,11 @@
  */
 import type { Config } from '../config/config.js';
 import type { HistoryRetention, Store } from '../store/port.js';
-import { durationMs } from '../util/duration.js';
+import { parseDuration } from '../util/duration.js';
 
 export function retentionOf(config: Pick<Config, 'historyRetention' | 'historyRetentionNamespaces'>): HistoryRetention {
   const namespaces: Record<string, number | null> = {};
-  for (const [namespace, text] of Object.entries(config.historyRetentionNamespaces)) namespaces[namespace] = text === 'forever' ? null : durationMs(text)!;
+  for (const [namespace, text] of Object.entries(config.historyRetentionNamespaces)) namespaces[namespace] = text === 'forever' ? null : parseDuration(text);
   const retention: HistoryRetention = { namespaces };
   if (config.historyRetention !== undefined) retention.defaultMs = config.historyRetention;
   return retention;

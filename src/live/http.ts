@@ -9,7 +9,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Acknowledgements, ThingCommand, ThingCommandAction } from '../model/signals.js';
 import { renderHeaders } from '../protocol/index.js';
 import { parseFieldSelector } from '../util/field-selector.js';
-import { dittoHeadersOf, parseTimeout } from '../api/http/headers.js';
+import { dittoHeadersOf } from '../api/http/headers.js';
+import { parseTimeout } from '../protocol/index.js';
 import { createdLocation, jsonBody, resourcePathOf, thingIdOf } from '../api/http/thing-request.js';
 import { executeCommand, type ExecuteDeps } from './execute.js';
 

@@ -75,9 +75,11 @@ export interface MapperRegistry {
     message: ExternalMessage,
     options?: InboundOptions,
   ): MaybePromise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
+  /** `text`: `message` as JSON text when the caller has it (an event rendered once for all its subscribers). */
   mapOutgoing(
     payloadMapping: readonly string[] | undefined,
     message: ProtocolJson,
+    text?: string,
   ): MaybePromise<Array<{ mapper: string; result: ExternalMessage[] } | { mapper: string; error: DittoError }>>;
   close(): Promise<void>;
 }
@@ -385,7 +387,7 @@ export async function createMapperRegistry(
     return isThenable(result) ? Promise.resolve(result).then(parsed, failed) : parsed(result);
   }
 
-  function runOutgoing(id: string, entry: Entry, message: ProtocolJson): Outgoing | Promise<Outgoing> {
+  function runOutgoing(id: string, entry: Entry, message: ProtocolJson, text: string | undefined): Outgoing | Promise<Outgoing> {
     if (
       entry.outgoing.length > 0 &&
       !allResolve(entry.outgoing, outboundResolvers(message, context.connectionId, now))
@@ -397,7 +399,7 @@ export async function createMapperRegistry(
       result.length > MAX_MESSAGES_PER_MAPPER ? failed(tooMany(result.length, headerOf(message.headers, 'content-type'))) : { mapper: id, result };
     let result: ExternalMessage[] | Promise<ExternalMessage[]>;
     try {
-      result = entry.mapper.mapOutgoing ? entry.mapper.mapOutgoing(message) : [];
+      result = entry.mapper.mapOutgoing ? entry.mapper.mapOutgoing(message, text) : [];
     } catch (error) {
       return failed(error);
     }
@@ -415,12 +417,12 @@ export async function createMapperRegistry(
         ),
       );
     },
-    mapOutgoing(payloadMapping, message) {
+    mapOutgoing(payloadMapping, message, text) {
       return allOf(
         idsOf(payloadMapping).map((id, i) =>
           i >= MAX_MAPPERS
             ? { mapper: id, error: limitError(i, headerOf(message.headers, 'content-type')) }
-            : runOutgoing(id, entryOf(id), message),
+            : runOutgoing(id, entryOf(id), message, text),
         ),
       );
     },

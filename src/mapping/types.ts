@@ -55,7 +55,8 @@ export interface InboundOptions {
  */
 export interface MessageMapper {
   mapIncoming?(message: ExternalMessage, options: InboundOptions): Promise<ProtocolJson[]> | ProtocolJson[];
-  mapOutgoing?(message: ProtocolJson): Promise<ExternalMessage[]> | ExternalMessage[];
+  /** `text`: `message` as JSON text when the caller has it; a mapper that sends the JSON as is uses it. */
+  mapOutgoing?(message: ProtocolJson, text?: string): Promise<ExternalMessage[]> | ExternalMessage[];
   /** Releases resources (the JavaScript isolate); called once by the registry's close(). */
   close?(): void;
 }

@@ -2,14 +2,16 @@
  * The `time:` placeholder (ditto-interfaces.md §11.5; ditto: ImmutableTimePlaceholder, DittoDuration):
  * `now` (ISO-8601 UTC as Java's Instant.toString: no fraction when the milliseconds are 0) and
  * `now_epoch_millis`, each with an optional offset `+1h` / `-7d` (a bare number means seconds) and an optional
- * truncation `[h]`, combined as `now-25m[m]` (offset first, then truncation). Units: ms s m h d w mo y.
+ * truncation `[h]`, combined as `now-25m[m]` (offset first, then truncation). Units: those of Ditto's durations
+ * (src/util/duration.ts).
  * As in Ditto, offsets in months and years are average durations (30.436875 and 365.2425 days); truncation
  * to w / mo / y goes to Monday 00:00 / the 1st of the month / January 1st (in UTC).
  */
+import { DURATION_UNIT_MS, type DurationUnit } from '../util/duration.js';
 import type { PlaceholderResolver } from './types.js';
 
-export const TIME_UNITS = ['ms', 's', 'm', 'h', 'd', 'w', 'mo', 'y'] as const;
-export type TimeUnit = (typeof TIME_UNITS)[number];
+export const TIME_UNITS = Object.keys(DURATION_UNIT_MS) as DurationUnit[];
+export type TimeUnit = DurationUnit;
 
 export interface TimeSpec {
   readonly format: 'iso' | 'millis';
@@ -18,17 +20,8 @@ export interface TimeSpec {
   readonly truncate: TimeUnit | undefined;
 }
 
-const DAY = 86_400_000;
-const UNIT_MS: Readonly<Record<TimeUnit, number>> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: DAY,
-  w: 7 * DAY,
-  mo: 2_629_746_000,
-  y: 31_556_952_000,
-};
+const DAY = DURATION_UNIT_MS.d;
+const UNIT_MS: Readonly<Record<TimeUnit, number>> = DURATION_UNIT_MS;
 
 const NAME = /^(now_epoch_millis|now)(?:([+-])(\d+)(ms|mo|s|m|h|d|w|y)?)?(?:\[(ms|mo|s|m|h|d|w|y)\])?$/;
 

@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PolicyAnnouncement } from '../model/signals.js';
 import type { Policy } from './model.js';
-import { durationMs } from '../util/duration.js';
+import { durationOrUndefined as durationMs } from '../util/duration.js';
 
 export interface AnnouncerOptions {
   /** Hands an announcement to the subscribers (the streaming registry). */

@@ -3,9 +3,10 @@
  * Protocol JSON form (ditto-interfaces.md §4.1; code `DittoHeaderDefinition`: each well-known header has a
  * JSON type, e.g. `requested-acks` is a JSON array and `response-required` a boolean).
  */
-import { headerInvalid } from '../errors/general.js';
+import { headerInvalid, timeoutInvalid } from '../errors/general.js';
 import type { DittoHeaders } from '../model/signals.js';
 import { ACK_LABEL } from './topic.js';
+import { parseDuration } from '../util/duration.js';
 import { parseJson } from '../util/json-parse.js';
 
 type HeaderJsonType = 'list' | 'boolean' | 'integer' | 'json';
@@ -125,4 +126,25 @@ function parseJsonOr(value: string): unknown {
     // not JSON: rendered as the string it is (Ditto would have rejected it on input)
     return value;
   }
+}
+
+/** ditto: §4.1 the `timeout` header's default. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/**
+ * The `timeout` header (§4.1, a Ditto duration: src/util/duration.ts) in milliseconds; `defaultMs` when it is
+ * absent or empty. Throws `timeout.invalid` when it is not a duration or exceeds `maxMs` (no bound when absent).
+ * The same for HTTP, WebSocket and connection sources.
+ */
+export function parseTimeout(value: string | undefined, defaultMs: number, maxMs?: number): number {
+  if (value === undefined || value === '') return defaultMs;
+  const max = maxMs === undefined ? undefined : maxMs % 1000 === 0 ? `${maxMs / 1000}s` : `${maxMs}ms`;
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (err) {
+    throw timeoutInvalid({ value, max }, { cause: err });
+  }
+  if (maxMs !== undefined && ms > maxMs) throw timeoutInvalid({ value, max });
+  return ms;
 }

@@ -6,6 +6,7 @@
  * (instances) never lose an update: a mismatch rejects with ConcurrentModificationError, which is
  * retriable. A write resolves only once it is durable; what resolved survives a crash.
  */
+import { TwinbridgeError } from '../errors/base.js';
 
 export type EntityKind = 'thing' | 'policy' | 'connection';
 
@@ -88,16 +89,14 @@ export interface JournalEntry {
   event: unknown;
 }
 
-export class ConcurrentModificationError extends Error {
-  readonly retriable = true;
+export class ConcurrentModificationError extends TwinbridgeError {
   constructor(
     readonly kind: EntityKind,
     readonly id: string,
     readonly expectedRevision: number,
     readonly actualRevision: number,
   ) {
-    super(`${kind} '${id}': expected revision ${expectedRevision} but found ${actualRevision}`);
-    this.name = 'ConcurrentModificationError';
+    super(`${kind} '${id}': expected revision ${expectedRevision} but found ${actualRevision}`, { retriable: true });
   }
 }
 

@@ -1,11 +1,12 @@
 /**
- * The subscriber registry: one place where WebSocket sessions, SSE streams and connection targets (all but
- * twin events, which they take from the bus) subscribe to twin events, live messages, live commands, live
- * events and policy announcements (ditto-interfaces.md §5, §6, §7.1, §10).
+ * The subscriber registry: the one path by which WebSocket sessions, SSE streams and connection targets get
+ * twin events, live messages, live commands, live events and policy announcements (ditto-interfaces.md §5,
+ * §6, §7.1, §10, §11.4).
  *
  * For every signal it checks, per subscriber: the namespaces, the transport's narrowing, READ permission
  * (pruning the signal to the readable part, once per distinct set of subjects), `extraFields` enrichment
- * and the RQL filter; then it hands the delivery to the subscriber's `offer`. Subscribers outside a group
+ * and the RQL filter; then it hands the delivery to the subscriber's `offer` (or tells a subscriber that
+ * wants to know why it did not get a signal, `missed`). Subscribers outside a group
  * all get every signal they may read (ditto: §14.8 fan-out). Members of a consumer group (§15) share the
  * signals: each goes to one member, chosen by consistent hashing of the thing ID over the members; a
  * member that cannot take it (filtered, no READ, closed, buffer full) passes it to the next one on the ring.
@@ -20,11 +21,12 @@
  * Runs synchronously on the bus, so every subscriber sees the events of one thing in revision order.
  */
 import type { PublishedThingEvent, SignalBus } from '../bus/signal-bus.js';
+import { isRemoteEvent } from '../cluster/remote.js';
 import type { PolicyAnnouncement, ThingEvent } from '../model/signals.js';
-import { fromPolicyAnnouncement, stringifyProtocolMessage, type ProtocolMessage } from '../protocol/index.js';
+import { fromPolicyAnnouncement, renderProtocolMessage, type ProtocolMessage } from '../protocol/index.js';
 import type { PolicyDirectory, ThingEnforcer } from '../things/policy-directory.js';
 import { HashRing } from './hash-ring.js';
-import type { Delivery, StreamKind, Subscriber, Subscription } from './subscription.js';
+import type { Delivery, DeliverySource, StreamKind, Subscriber, Subscription } from './subscription.js';
 import { DeliveryCache, eventSource, liveSource, type SignalSource } from './views.js';
 
 interface Group {
@@ -54,7 +56,7 @@ export interface ClusterGroups {
 }
 
 /** Called after a signal was offered: who took it (for weak acknowledgements, §9). */
-export type DeliveredListener = (signal: { kind: StreamKind; thingId: string; headers: Record<string, string> }, recipients: ReadonlySet<Subscriber>) => void;
+export type DeliveredListener = (kind: StreamKind, thingId: string, headers: Record<string, string>, recipients: ReadonlySet<Subscriber>) => void;
 
 export class SubscriberRegistry {
   private readonly solo = new Map<StreamKind, Map<Subscriber, Subscription>>();
@@ -150,22 +152,22 @@ export class SubscriberRegistry {
   private onTwinEvent(published: PublishedThingEvent): void {
     // Without subscribers only requested acknowledgements need the dispatch (weak acks, §9).
     if (!this.hasSubscribers('events') && published.event.headers['requested-acks'] === undefined) return;
-    this.publishEvent('events', published.event, published.policyId, published.thing as Record<string, unknown> | undefined, published.session);
+    this.publishEvent('events', published.event, published.policyId, published.thing as Record<string, unknown> | undefined, published.session, isRemoteEvent(published));
   }
 
   /**
    * Publishes a thing event (twin: from the bus; live: sent by a device, §10) to the subscribers of `kind`.
    * The policy must be known to the directory; if it is not loaded yet, the event waits for it and every
    * later event waits behind it, so the order per thing is kept. `session`: the ID of the subscriber whose
-   * command or live event it is (not offered to it).
+   * command or live event it is (not offered to it); `remote`: another instance of the cluster made it.
    */
-  publishEvent(kind: 'events' | 'live-events', event: ThingEvent, policyId: string | undefined, thing: Record<string, unknown> | undefined, session?: string): void {
-    const run = (enforcer: ThingEnforcer | undefined) => this.dispatch(eventSource(kind, event, enforcer, thing), event.headers, session);
+  publishEvent(kind: 'events' | 'live-events', event: ThingEvent, policyId: string | undefined, thing: Record<string, unknown> | undefined, session?: string, remote = false): void {
     const enforcer = this.policies.enforcerOfHead(policyId);
     if (this.queued === 0 && (enforcer !== undefined || policyId === undefined)) {
-      run(enforcer);
+      this.dispatch(eventSource(kind, event, enforcer, thing, remote), event.headers, session);
       return;
     }
+    const run = (e: ThingEnforcer | undefined) => this.dispatch(eventSource(kind, event, e, thing, remote), event.headers, session);
     this.queued++;
     const previous = this.queue ?? Promise.resolve();
     this.queue = previous
@@ -195,16 +197,18 @@ export class SubscriberRegistry {
    */
   publishPolicyAnnouncement(announcement: PolicyAnnouncement): ReadonlySet<Subscriber> {
     const message = fromPolicyAnnouncement(announcement);
-    const text = stringifyProtocolMessage(message);
+    const json = renderProtocolMessage(message);
+    const text = JSON.stringify(json);
     const announced = new Set(announcement.subjectIds);
     const colon = announcement.policyId.indexOf(':');
     const namespace = announcement.policyId.slice(0, Math.max(colon, 0));
-    const source = {
+    const source: DeliverySource = {
       deliveryFor: (subscriber: Subscriber, subscription: Subscription): Delivery | undefined => {
         if (subscription.namespaces !== undefined && !subscription.namespaces.has(namespace)) return undefined;
         if (!subscriber.auth.subjects.some((s) => announced.has(s))) return undefined;
-        return { kind: 'policy-announcements', thingId: announcement.policyId, message, text, signal: announcement, source };
+        return { kind: 'policy-announcements', thingId: announcement.policyId, message, json, text, signal: announcement, source };
       },
+      readableThing: () => undefined,
     };
     const recipients = new Set<Subscriber>();
     for (const [subscriber, subscription] of this.solo.get('policy-announcements') ?? []) {
@@ -231,15 +235,20 @@ export class SubscriberRegistry {
   }
 
   /** Offers the signal to the subscribers of its kind, except the one with the ID `session` (same origin). */
-  private dispatch(source: SignalSource, headers: Record<string, string>, session: string | undefined): Set<Subscriber> {
-    const recipients = new Set<Subscriber>();
+  private dispatch(source: SignalSource, headers: Record<string, string>, session: string | undefined): ReadonlySet<Subscriber> {
+    // Made when the first subscriber takes the signal.
+    let recipients: Set<Subscriber> | undefined;
     const cache = new DeliveryCache(source, session);
     const solo = this.solo.get(source.kind);
     if (solo) {
       for (const [subscriber, subscription] of solo) {
         try {
           const delivery = cache.deliveryFor(subscriber, subscription);
-          if (delivery !== undefined && subscriber.offer(delivery)) recipients.add(subscriber);
+          if (delivery !== undefined) {
+            if (subscriber.offer(delivery)) (recipients ??= new Set()).add(subscriber);
+          } else if (cache.lastMiss !== undefined && subscriber.missed !== undefined) {
+            subscriber.missed(cache.lastMiss, source.thingId, headers);
+          }
         } catch (err) {
           this.onError(err);
         }
@@ -253,7 +262,7 @@ export class SubscriberRegistry {
         try {
           const delivery = cache.deliveryFor(member, group.members.get(member)!);
           if (delivery !== undefined && member.offer(delivery)) {
-            recipients.add(member);
+            (recipients ??= new Set()).add(member);
             break;
           }
         } catch (err) {
@@ -261,12 +270,12 @@ export class SubscriberRegistry {
         }
       }
     }
-    if (this.deliveredListeners.size > 0) {
-      for (const listener of this.deliveredListeners) listener({ kind: source.kind, thingId: source.thingId, headers }, recipients);
-    }
-    return recipients;
+    for (const listener of this.deliveredListeners) listener(source.kind, source.thingId, headers, recipients ?? NOBODY);
+    return recipients ?? NOBODY;
   }
 }
+
+const NOBODY: ReadonlySet<Subscriber> = new Set();
 
 const KINDS: readonly StreamKind[] = ['events', 'messages', 'live-commands', 'live-events', 'policy-announcements'];
 const idOf = (s: Subscriber) => s.id;

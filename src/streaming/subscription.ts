@@ -5,7 +5,7 @@
  */
 import type { AuthContext } from '../auth/context.js';
 import { headerInvalid } from '../errors/general.js';
-import type { ProtocolMessage } from '../protocol/message.js';
+import type { ProtocolJson, ProtocolMessage } from '../protocol/message.js';
 import { compileFilter, parseNamespaces, parseRql, type ThingPredicate } from '../search/index.js';
 import { parseFieldSelector, type FieldSelector } from '../util/field-selector.js';
 
@@ -31,6 +31,11 @@ export interface Subscription {
   group?: string;
   /** Transport-specific narrowing (SSE `ids`, a thing's sub-path, a message mailbox). */
   match?: (thingId: string, path: string) => boolean;
+  /**
+   * Only the twin events this instance made (scale-out, docs/scale-out.md): connection targets publish each
+   * change once per cluster, from the instance that has it first and in order.
+   */
+  localOnly?: boolean;
 }
 
 /** One signal as handed to one subscriber: pruned for its subjects, with its `extra`. */
@@ -39,7 +44,9 @@ export interface Delivery {
   thingId: string;
   /** The protocol message as this subscriber may see it (pruned, `extra` set). */
   message: ProtocolMessage;
-  /** The message as JSON text, rendered once per distinct shape (shared by subscribers). */
+  /** The message as Ditto Protocol JSON (§4.1), rendered once per distinct shape; read only: it is shared. */
+  json: ProtocolJson;
+  /** `json` as text, once per distinct shape (shared by subscribers). */
   text: string;
   /** `text` as UTF-8, encoded once by the first transport that needs bytes (shared like `text`). */
   bytes?: Buffer;
@@ -49,13 +56,23 @@ export interface Delivery {
   partial?: Record<string, unknown>;
   /** The typed signal (ThingEvent, ThingMessage, ThingCommand) for transports that need it. */
   signal: unknown;
-  /** Renders the same signal for another subscriber (consumer-group redelivery). */
-  source: { deliveryFor(subscriber: Subscriber, subscription: Subscription): Delivery | undefined };
+  /** The signal's views for other subscribers (consumer-group redelivery) and its thing. */
+  source: DeliverySource;
 }
 
+export interface DeliverySource {
+  /** Renders the same signal for another subscriber (consumer-group redelivery). */
+  deliveryFor(subscriber: Subscriber, subscription: Subscription): Delivery | undefined;
+  /** Events: the thing after the change as `subscriber` may read it (`thing-json:` placeholders), else undefined. */
+  readableThing(subscriber: Subscriber): Record<string, unknown> | undefined;
+}
+
+/** Why a signal in a subscriber's namespaces did not reach it: no READ permission, or its filter did not match. */
+export type Miss = 'unreadable' | 'filtered';
+
 /**
- * A WebSocket session, an SSE stream or a connection target (src/connectivity/outbound.ts). The registry calls `offer` once per
- * signal that passed the subscription; it runs synchronously on the bus and must not block.
+ * A WebSocket session, an SSE stream or a connection target (src/connectivity/outbound.ts). The registry calls
+ * `offer` once per signal that passed the subscription; it runs synchronously on the bus and must not block.
  */
 export interface Subscriber {
   readonly id: string;
@@ -67,6 +84,11 @@ export interface Subscriber {
    * another member; outside a group it is dropped (ditto: §5 publisher buffer overflow is dropped).
    */
   offer(delivery: Delivery): boolean;
+  /**
+   * Optional: told of each signal of a subscribed kind, in the subscription's namespaces, that `offer` did not
+   * get because of `miss` (solo subscriptions; connection metrics count these as `filtered`).
+   */
+  missed?(miss: Miss, thingId: string, headers: Record<string, string>): void;
 }
 
 export function subjectsKeyOf(auth: AuthContext): string {

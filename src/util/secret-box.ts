@@ -8,17 +8,17 @@
  * tells whether the value was sealed with an older key, so its owner can seal it again with the current one.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { TwinbridgeError } from '../errors/base.js';
 
 export const SEALED_PREFIX = 'encrypted_';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 export const KEY_BYTES = 32;
 
-export class SecretOpenError extends Error {
-  readonly retriable = false;
+/** A sealed value that does not open with any key of the ring (another key, or tampered with). */
+export class SecretOpenError extends TwinbridgeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SecretOpenError';
+    super(message, { retriable: false });
   }
 }
 

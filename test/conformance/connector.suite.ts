@@ -1,10 +1,12 @@
 /**
  * The connector conformance suite (STYLE lesson 4): the same cases, over real HTTP and a real broker, for
  * every connector. A test file calls `connectorSuite(driver)`; a connector opts out of a case only through
- * its declared capabilities (never by commenting a case out).
+ * its declared capabilities (never by commenting a case out): `applicationHeaders`, `brokerRestart`,
+ * `binaryPayloadAsText`, `consumerGroups` with `maxClientCount`, `redeliveryOnNack`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyConnector } from '../../src/connectivity/index.js';
+import type { AnyConnector, InboundMessage } from '../../src/connectivity/index.js';
+import { validateConnection } from '../../src/connectivity/validate.js';
 import { startTestService, type TestService } from '../helpers/app.js';
 import { DEVOPS, metric, modifyCommand, uniquePrefix, waitFor } from '../connectivity/helpers.js';
 
@@ -262,6 +264,27 @@ export function connectorSuite(driver: ConnectorSuiteDriver): void {
       // Each thing holds its last value: nothing was lost or applied out of order.
       for (let k = 0; k < things.length; k++) expect(await counter(things[k]), things[k]).toBe(n - ((n - k) % things.length));
       await devops('DELETE', `/api/2/connections/${id}`);
+    });
+
+    it.runIf(caps.sources && caps.redeliveryOnNack)('redelivers a message nacked for redelivery (capability redeliveryOnNack)', async () => {
+      // Below the runtime: the connector's own client, as the runtime drives it.
+      const prefix = uniquePrefix('nack');
+      const connection = validateConnection({ id: prefix, ...driver.connection(prefix, uri, { extra: { targets: [] } }) }, { connectors: new Map([[driver.connector.type, driver.connector]]) });
+      const client = driver.connector.createClient({ connection, clientIndex: 0, shared: false, onDisconnect: () => undefined });
+      const received: InboundMessage[] = [];
+      try {
+        await client.connect();
+        const source = connection.sources[0];
+        await client.createSource(source, source.addresses[0], 0, (m) => received.push(m));
+        await driver.publish(driver.sourceAddress(prefix), 'nacked once');
+        await waitFor(() => received.length >= 1, 'the first delivery');
+        received[0].nack(true);
+        await waitFor(() => received.length >= 2, 'the redelivery');
+        expect(received.map((m) => m.payload.toString())).toEqual(['nacked once', 'nacked once']);
+        received[1].ack();
+      } finally {
+        await client.close();
+      }
     });
   });
 }

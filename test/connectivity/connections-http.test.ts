@@ -77,6 +77,7 @@ describe('connection management', () => {
     ['an unknown target topic', { targets: [{ address: 'x', topics: ['_/_/things/twin/whatever'], qos: 0, authorizationContext: ['nginx:ditto'] }] }, "'/targets/0/topics/0'"],
     ['a wildcard in a target address', { targets: [{ address: 'x/#', topics: ['_/_/things/twin/events'], qos: 0, authorizationContext: ['nginx:ditto'] }] }, "'/targets/0/address'"],
     ['clientCount 2 on MQTT 3.1.1', { clientCount: 2 }, "'/clientCount'"],
+    ['consumerCount above the connector’s maxConsumerCount', { sources: [{ addresses: ['a/#'], qos: 1, consumerCount: 2, authorizationContext: ['nginx:ditto'] }] }, "'/sources/0/consumerCount' must be at most 1"],
     ['an unknown mapping', { sources: [{ addresses: ['a/#'], qos: 1, authorizationContext: ['nginx:ditto'], payloadMapping: ['nope'] }] }, "'/mappingDefinitions'"],
     ['a header placeholder other than mqtt.* on MQTT 3.1.1', { sources: [{ addresses: ['a/#'], qos: 1, authorizationContext: ['nginx:ditto'], headerMapping: { foo: '{{ header:foo }}' } }] }, "'/sources/0/headerMapping/foo'"],
     ['an unknown specificConfig key', { specificConfig: { nope: 'x' } }, "'/specificConfig"],

@@ -55,6 +55,7 @@ it('drops, counts, logs and acknowledges bad input, and the next good message go
     ['a thing the source may not write', `${prefix}/telemetry/d`, modifyCommand(foreign, '/attributes/counter', 99)],
     ['an oversized payload', `${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/big', 'x'.repeat(5000))],
     ['a mapping failure', `${prefix}/scripted/d`, 'anything'],
+    ['a timeout that is not a Ditto duration', `${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', 98, { timeout: '1.5s' })],
   ];
   await good();
   for (const [, topic, payload] of bad) {
@@ -80,5 +81,6 @@ it('drops, counts, logs and acknowledges bad input, and the next good message go
   expect(dropped.join('\n')).toMatch(/insufficient permissions/);
   expect(dropped.join('\n')).toMatch(/larger than the allowed 4096 bytes/);
   expect(dropped.join('\n')).toMatch(/boom/);
+  expect(dropped.join('\n')).toMatch(/timeout <1\.5s> is not valid/);
   expect((await service.request('GET', `/api/2/things/${foreign}/attributes/counter`, { auth: 'alice:alice' })).json).toBe(0);
 });

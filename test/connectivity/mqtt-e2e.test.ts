@@ -46,6 +46,8 @@ describe('an MQTT connection', () => {
 
     const prom = await bed.service.request('GET', '/metrics', { auth: null });
     expect(prom.text).toContain(`twinbridge_connection_messages_total{connection="${id}",direction="inbound",type="consumed",outcome="success"} 1`);
+    // The event was confirmed by the broker: nothing of the target's outbound window is in flight.
+    expect(prom.text).toMatch(new RegExp(`twinbridge_connection_outbound_in_flight\\{connection="${id}",target="[^"]+"\\} 0`));
     await device.endAsync();
     await events.close();
     expect((await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS })).status).toBe(204);

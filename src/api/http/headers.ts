@@ -1,10 +1,9 @@
 /**
  * Ditto headers of an HTTP request (§2.1): the request headers (lower-case), overridden by the query
- * parameters Ditto accepts as headers; `correlation-id` generated when absent; `timeout` parsed.
+ * parameters Ditto accepts as headers; `correlation-id` generated when absent (`timeout`: parseTimeout).
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { timeoutInvalid } from '../../errors/general.js';
 import type { DittoHeaders } from '../../model/signals.js';
 import { ORIGIN_HEADER } from '../../protocol/index.js';
 
@@ -33,11 +32,3 @@ export function dittoHeadersOf(request: FastifyRequest): DittoHeaders {
   return headers;
 }
 
-/** Parses a Ditto duration (`42s`, `250ms`, `1m`, bare number = seconds) into milliseconds. */
-export function parseTimeout(value: string | undefined, defaultMs: number, maxMs: number): number {
-  if (value === undefined || value === '') return defaultMs;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
-  if (!Number.isFinite(ms) || ms > maxMs) throw timeoutInvalid({ value, max: `${maxMs / 1000}s` });
-  return ms;
-}

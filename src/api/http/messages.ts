@@ -18,7 +18,8 @@ import { isValidNamespacedId } from '../../model/ids.js';
 import type { MessageDirection, ThingMessage } from '../../model/signals.js';
 import { CLAIM_SUBJECT, withoutInternalHeaders } from '../../protocol/index.js';
 import { sendError } from './errors.js';
-import { dittoHeadersOf, parseTimeout } from './headers.js';
+import { dittoHeadersOf } from './headers.js';
+import { parseTimeout } from '../../protocol/index.js';
 
 export interface MessagesRoutesOptions {
   live: LiveRouter;

@@ -16,6 +16,8 @@ export interface MetricsRoutesOptions {
   events: ConnectivityEvents;
   /** Connection IDs with their live status, sampled on scrape. */
   connectionStates: () => Array<{ id: string; liveStatus: string }>;
+  /** Signals and unconfirmed writes in flight per connection target (its outbound window), sampled on scrape. */
+  outboundInFlight: () => Array<{ id: string; target: string; inFlight: number }>;
   /** Subscribes to the duration of each durable store write (services.onStoreWrite). */
   onStoreWrite: (listener: (seconds: number) => void) => () => void;
 }
@@ -58,6 +60,16 @@ export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutes
     collect() {
       this.reset();
       for (const c of options.connectionStates()) this.set({ connection: c.id }, c.liveStatus === 'open' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'twinbridge_connection_outbound_in_flight',
+    help: 'Signals a connection target holds at once: waiting for an asynchronous mapper, or written and not yet confirmed by the broker (at its window size, further signals are dropped)',
+    labelNames: ['connection', 'target'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of options.outboundInFlight()) this.set({ connection: t.id, target: t.target }, t.inFlight);
     },
   });
   // Several events per message: the entry is found through the event's own strings, without building a key.

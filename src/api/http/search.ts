@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mediaTypeUnsupported } from '../../errors/general.js';
 import type { SearchRequest, SearchService } from '../../search/service.js';
-import { dittoHeadersOf, parseTimeout } from './headers.js';
+import { dittoHeadersOf } from './headers.js';
+import { parseTimeout } from '../../protocol/index.js';
 
 // ditto: §2.7 a search is bounded by the command timeout (60 s max)
 const SEARCH_TIMEOUT_MS = 60_000;

@@ -13,7 +13,8 @@ import { withSpecialFields } from '../../model/special-fields.js';
 import { applyFieldSelector, parseFieldSelector } from '../../util/field-selector.js';
 import { isPlainObject } from '../../util/json-pointer.js';
 import { sendError } from './errors.js';
-import { dittoHeadersOf, parseTimeout } from './headers.js';
+import { dittoHeadersOf } from './headers.js';
+import { parseTimeout } from '../../protocol/index.js';
 import { createdLocation, jsonBody, resourcePathOf, thingIdOf } from './thing-request.js';
 import { jsonText } from '../../util/json-text.js';
 

@@ -22,6 +22,7 @@ import { compileSubscription, subjectsKeyOf, type Delivery, type StreamKind, typ
 import { parseFieldSelector } from '../../util/field-selector.js';
 import { parseControlMessage, type ControlMessage } from './control.js';
 import { handleProtocolMessage, type WsDeps } from './signals.js';
+import { rawSocketOf, senderIdle } from './ws-internals.js';
 
 let sessions = 0;
 const TEXT_FRAME = { binary: false } as const;
@@ -102,7 +103,7 @@ export class WsSession implements Subscriber {
       return false;
     }
     const subscription = this.subscriptions.get(delivery.kind);
-    const raw = this.rawSocket();
+    const raw = rawSocketOf(this.socket);
     this.cork(raw);
     // A group delivery that cannot be written (the session closed meanwhile) goes to another member.
     const onWritten =
@@ -111,7 +112,7 @@ export class WsSession implements Subscriber {
         : (err?: Error | null) => {
             if (err) this.deps.registry.redeliver(this, delivery, subscription);
           };
-    if (raw !== undefined && this.senderIdle()) {
+    if (raw !== undefined && senderIdle(this.socket)) {
       // The same frame bytes go to every session: framed once per distinct message, not once per socket.
       delivery.frame ??= textFrame((delivery.bytes ??= Buffer.from(delivery.text)));
       raw.write(delivery.frame, onWritten);
@@ -121,19 +122,6 @@ export class WsSession implements Subscriber {
     return true;
   }
 
-  /** The session's TCP socket (ws keeps it as `_socket`). */
-  private rawSocket(): Socket | undefined {
-    return (this.socket as unknown as { _socket?: Socket })._socket;
-  }
-
-  /**
-   * Whether ws's sender has nothing queued (no compression here, no pending blob), so a frame written to
-   * the socket directly keeps the order of frames. Otherwise frames go through `ws.send`.
-   */
-  private senderIdle(): boolean {
-    const sender = (this.socket as unknown as { _sender?: { _state?: number; _queue?: unknown[] } })._sender;
-    return sender?._state === 0 && sender._queue?.length === 0;
-  }
 
   /**
    * Corks the TCP socket until the end of this event-loop turn, so the frames of all signals published in

@@ -8,13 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AckRouter } from '../../acks/router.js';
 import type { AuthContext } from '../../auth/context.js';
-import { timeoutInvalid } from '../../errors/general.js';
 import { unknownSignal } from '../../errors/protocol.js';
 import { messagePayloadTooLarge } from '../../errors/streaming.js';
 import { executeCommand, MAX_MESSAGE_BYTES, sendMessage } from '../../live/execute.js';
 import { liveResponseMessage, liveTimeoutError, type LiveRouter } from '../../live/router.js';
 import type { DittoHeaders } from '../../model/signals.js';
 import {
+  DEFAULT_TIMEOUT_MS,
   entityIdOf,
   fromAcknowledgements,
   fromPolicyCommandResponse,
@@ -22,6 +22,7 @@ import {
   fromThingCommandResponse,
   ORIGIN_HEADER,
   parseProtocolMessage,
+  parseTimeout,
   toSignal,
   type AdaptedSignal,
   type ProtocolMessage,
@@ -53,20 +54,9 @@ export interface WsDeps {
   streamingFor?: (session: WsSession) => StreamingSubscriptions | undefined;
 }
 
-// ditto: §4.1 protocol `timeout` default 60 s; commands at most 60 s, messages (claim) up to 600 s.
-const DEFAULT_TIMEOUT_MS = 60_000;
+// ditto: §4.1 commands wait at most 60 s, messages (claim) up to 600 s.
 const MAX_COMMAND_TIMEOUT_MS = 60_000;
 const MAX_MESSAGE_TIMEOUT_MS = 600_000;
-
-/** Parses `42s`, `250ms`, `1m` or bare seconds; throws `timeout.invalid` above `maxMs`. */
-function timeoutOf(headers: DittoHeaders, maxMs: number): number {
-  const value = headers['timeout'];
-  if (value === undefined || value === '') return DEFAULT_TIMEOUT_MS;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
-  if (!Number.isFinite(ms) || ms > maxMs) throw timeoutInvalid({ value, max: `${maxMs / 1000}s` });
-  return ms;
-}
 
 /** Handles one Ditto Protocol text frame of `session`. */
 export async function handleProtocolMessage(text: string, session: WsSession, deps: WsDeps): Promise<void> {
@@ -99,7 +89,7 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
     case 'thing.command': {
       const command = adapted.signal;
       command.session = session.id;
-      const result = await executeCommand(deps, command, auth, { timeoutMs: timeoutOf(command.headers, MAX_COMMAND_TIMEOUT_MS) });
+      const result = await executeCommand(deps, command, auth, { timeoutMs: parseTimeout(command.headers['timeout'], DEFAULT_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS) });
       if (result.kind === 'response') session.send(fromThingCommandResponse(result.response));
       else if (result.kind === 'acks') session.send(fromAcknowledgements(result.acks));
       return;
@@ -134,7 +124,7 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
       // ditto: §2.6 the payload limit of HTTP messages holds here too.
       const size = Buffer.byteLength(JSON.stringify(message.payload ?? null));
       if (size > MAX_MESSAGE_BYTES) throw messagePayloadTooLarge({ size, max: MAX_MESSAGE_BYTES });
-      const timeoutMs = timeoutOf(message.headers, MAX_MESSAGE_TIMEOUT_MS);
+      const timeoutMs = parseTimeout(message.headers['timeout'], DEFAULT_TIMEOUT_MS, MAX_MESSAGE_TIMEOUT_MS);
       const result = await sendMessage(deps, message, auth, timeoutMs, session.id);
       if (result.kind === 'timeout') throw liveTimeoutError('message', timeoutMs);
       if (result.kind === 'acks') session.send(fromAcknowledgements(result.acks));

@@ -21,11 +21,12 @@ export function dittoIncoming(message: ExternalMessage): ProtocolJson[] {
   return [readProtocolJson(payloadText(message))];
 }
 
-export function dittoOutgoing(message: ProtocolJson): ExternalMessage[] {
+/** `text`: the message's JSON text when the caller rendered it already (once for all subscribers of an event). */
+export function dittoOutgoing(message: ProtocolJson, text?: string): ExternalMessage[] {
   const headers: Record<string, string> = { 'content-type': DITTO_PROTOCOL_CONTENT_TYPE };
   const correlationId = headerOf(message.headers, 'correlation-id');
   if (correlationId !== undefined) headers['correlation-id'] = correlationId;
-  return [{ headers, textPayload: JSON.stringify(message), contentType: DITTO_PROTOCOL_CONTENT_TYPE }];
+  return [{ headers, textPayload: text ?? JSON.stringify(message), contentType: DITTO_PROTOCOL_CONTENT_TYPE }];
 }
 
 const DITTO_MAPPER: MessageMapper = { mapIncoming: dittoIncoming, mapOutgoing: dittoOutgoing };

@@ -159,14 +159,14 @@ function decodeBase64(text: string): Uint8Array | undefined {
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
-export function rawOutgoing(message: ProtocolJson, options: Options): ExternalMessage[] {
+export function rawOutgoing(message: ProtocolJson, options: Options, text?: string): ExternalMessage[] {
   const topic = parseTopic(String(message.topic));
-  if (topic.criterion !== 'messages' || topic.subject === undefined) return dittoOutgoing(message);
+  if (topic.criterion !== 'messages' || topic.subject === undefined) return dittoOutgoing(message, text);
   // ditto: ContentType.of lower-cases the value
   const contentType = (
     headerOf(message.headers, 'content-type') ?? options.outgoingContentType
   ).toLowerCase();
-  if (isDittoProtocol(contentType)) return dittoOutgoing(message);
+  if (isDittoProtocol(contentType)) return dittoOutgoing(message, text);
 
   const segments = parsePointer(typeof message.path === 'string' ? message.path : '/');
   const featureId = segments[0] === 'features' ? segments[1] : undefined;
@@ -208,7 +208,7 @@ export const rawMessageEngine: MappingEngine = {
     const parsed = readOptions(options);
     return {
       mapIncoming: (message, inbound) => rawIncoming(message, parsed, context, inbound),
-      mapOutgoing: (message) => rawOutgoing(message, parsed),
+      mapOutgoing: (message, text) => rawOutgoing(message, parsed, text),
     };
   },
 };

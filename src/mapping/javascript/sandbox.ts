@@ -179,6 +179,7 @@ export async function createSandbox(setup: SandboxSetup): Promise<Sandbox> {
         // progress is bounded too, so leftover jobs cannot hang the mapper.
         const answer = await current.progress
           .apply(undefined, [], { result: { copy: true }, timeout })
+          // Unreadable too: nothing counts as done; the timeout is the failure reported for the batch.
           .catch(() => [0, '', []]);
         return { ...decodeAnswer(answer), failure: 'timeout' };
       }

@@ -566,6 +566,7 @@ export class JournalStore implements Store {
   }
 
   compactHistory(retention: HistoryRetention, now: number): Promise<number> {
+    // The previous run's failure went to its own caller; this run only waits for it to end.
     const run = this.compaction.catch(() => 0).then(() => this.compact(retention, now));
     this.compaction = run;
     return run;
