@@ -3,9 +3,8 @@
  * set of subjects on this instance. `acquire` throws 429 `too.many.requests` at the cap (ditto:
  * TooManyRequestsException); the release it returns is idempotent and belongs in the close handler.
  */
-import type { AuthContext } from '../auth/context.js';
+import { subjectsKeyOf, type AuthContext } from '../auth/context.js';
 import { tooManyRequests } from '../errors/general.js';
-import { subjectsKeyOf } from '../streaming/subscription.js';
 
 export class SubjectLimit {
   private readonly open = new Map<string, number>();

@@ -15,12 +15,12 @@
  * With the Ditto mapper the external headers are only `content-type` and `correlation-id` plus what
  * headerMapping adds (§14.10); it sends the delivery's JSON text as rendered for every subscriber.
  */
-import type { AuthContext } from '../auth/context.js';
+import { subjectsKeyOf, type AuthContext } from '../auth/context.js';
 import type { LiveResponse } from '../live/router.js';
 import type { Acknowledgement, Channel, DittoHeaders, ThingCommand, ThingEvent, ThingMessage } from '../model/signals.js';
 import { resolveFirst, resolveTemplate, type ResourceType } from '../placeholders/index.js';
 import { formatTopic } from '../protocol/index.js';
-import { subjectsKeyOf, type Delivery, type Miss, type StreamKind, type Subscriber, type Subscription } from '../streaming/subscription.js';
+import { type Delivery, type Miss, type StreamKind, type Subscriber, type Subscription } from '../streaming/subscription.js';
 import { copyOf } from '../util/objects.js';
 import { answerOf, type SentSignal } from './answers.js';
 import { responseOf, type OutboundMessage, type TargetHandle, type WriteResponse } from './connector.js';

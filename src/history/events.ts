@@ -8,13 +8,13 @@
  * before anything of the history. Each event is then pruned per path with the current policy (a revoke made
  * mid-stream applies to the events still to come); an event with nothing readable is left out.
  */
-import type { AuthContext } from '../auth/context.js';
+import { subjectsKeyOf, type AuthContext } from '../auth/context.js';
 import { policyNotFound } from '../errors/policies.js';
 import { thingNotFound } from '../errors/things.js';
 import type { DittoHeaders, PolicyEvent, ThingEvent } from '../model/signals.js';
 import { fromPolicyEvent, renderProtocolMessage, type ProtocolJson } from '../protocol/index.js';
 import type { HistoryEntry } from '../store/port.js';
-import { compileSubscription, subjectsKeyOf, type Subscriber, type Subscription } from '../streaming/subscription.js';
+import { compileSubscription, type Subscriber, type Subscription } from '../streaming/subscription.js';
 import { DeliveryCache, eventSource, type SignalSource } from '../streaming/views.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
 import { isPlainObject } from '../util/json-pointer.js';

@@ -8,7 +8,7 @@
  * the answer (items, count, order, cursors) is the same whatever value a hidden field has. Items are
  * pruned before they leave; cursors are sealed (cursor.ts) and bound to the caller's subjects.
  */
-import type { AuthContext } from '../auth/context.js';
+import { subjectsKeyOf, type AuthContext } from '../auth/context.js';
 import type { PublishedThingEvent, SignalBus } from '../bus/signal-bus.js';
 import type { PolicyDirectory } from '../things/policy-directory.js';
 import { withSpecialFields } from '../model/special-fields.js';
@@ -95,7 +95,7 @@ export class SearchService {
       cursor: options.cursor,
       offset: options.limit?.offset,
       view: this.viewOf(auth, filter, options.sort),
-      scope: auth.subjects.join('\n'),
+      scope: subjectsKeyOf(auth),
       timeoutMs: request.timeoutMs,
     });
     const items = result.items.map((thing) => {

@@ -91,10 +91,6 @@ export interface Subscriber {
   missed?(miss: Miss, thingId: string, headers: Record<string, string>): void;
 }
 
-export function subjectsKeyOf(auth: AuthContext): string {
-  return auth.subjects.join('\n');
-}
-
 /** The parameters of §5/§6: `filter`, `namespaces`, `extraFields`, `group` (and `fields`, kept by SSE). */
 export interface SubscriptionParams {
   filter?: string;

@@ -6,8 +6,8 @@
  * — the client reconnects with `Last-Event-ID` and the missed events are replayed from the journal.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthContext } from '../../auth/context.js';
-import { subjectsKeyOf, type Delivery, type Subscriber } from '../../streaming/subscription.js';
+import { subjectsKeyOf, type AuthContext } from '../../auth/context.js';
+import { type Delivery, type Subscriber } from '../../streaming/subscription.js';
 
 export interface SseEvent {
   id?: string;

@@ -6,7 +6,7 @@
  */
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuthContext } from '../../auth/context.js';
+import { subjectsKeyOf, type AuthContext } from '../../auth/context.js';
 import { isDittoError } from '../../errors/ditto-error.js';
 import { websocketSessionClosed } from '../../errors/streaming.js';
 import { checkIssuedLabel, errorToProtocol, headerList, stringifyProtocolMessage } from '../../protocol/index.js';
@@ -68,7 +68,7 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
       const result = await jwt.authenticate(token).catch((err: unknown) => {
         throw websocketSessionClosed({ detail: `the new token is not valid (${(err as Error).message})` }, { cause: err });
       });
-      if (result.subjects.join('\n') !== current.subjects.join('\n')) {
+      if (subjectsKeyOf(result) !== subjectsKeyOf(current)) {
         throw websocketSessionClosed({ detail: 'the new token authenticates other subjects.' });
       }
       return result.expiresAt === undefined ? { subjects: result.subjects } : withExpiry({ subjects: result.subjects }, result.expiresAt);

@@ -12,13 +12,13 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import type { AuthContext } from '../../auth/context.js';
+import { subjectsKeyOf, type AuthContext } from '../../auth/context.js';
 import { isDittoError, type DittoError } from '../../errors/ditto-error.js';
 import { internalError } from '../../errors/general.js';
 import { unknownSignal } from '../../errors/protocol.js';
 import { websocketSessionExpired } from '../../errors/streaming.js';
 import { errorToProtocol, stringifyProtocolMessage, type ProtocolMessage } from '../../protocol/index.js';
-import { compileSubscription, subjectsKeyOf, type Delivery, type StreamKind, type Subscriber, type Subscription } from '../../streaming/subscription.js';
+import { compileSubscription, type Delivery, type StreamKind, type Subscriber, type Subscription } from '../../streaming/subscription.js';
 import { parseFieldSelector } from '../../util/field-selector.js';
 import { parseControlMessage, type ControlMessage } from './control.js';
 import { handleProtocolMessage, type WsDeps } from './signals.js';
