@@ -6,7 +6,17 @@ import tseslint from 'typescript-eslint';
 const brokerLibraries = ['mqtt', 'kafkajs', 'rhea', 'amqplib'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', '.brokers/**', 'coverage/**', '.fuzz/**', '.schemathesis/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'data/**',
+      '.brokers/**',
+      'coverage/**',
+      '.fuzz/**',
+      '.schemathesis/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -26,7 +36,10 @@ export default tseslint.config(
             name,
             message: 'src/ must not import a broker library; put protocol code in connectors/<type>/.',
           })),
-          patterns: brokerLibraries.map((name) => ({ group: [`${name}/*`], message: 'src/ must not import a broker library.' })),
+          patterns: brokerLibraries.map((name) => ({
+            group: [`${name}/*`],
+            message: 'src/ must not import a broker library.',
+          })),
         },
       ],
     },

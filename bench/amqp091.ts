@@ -37,7 +37,9 @@ async function relay(url: string, from: string, to: string): Promise<void> {
   await input.prefetch(1000);
   await input.consume(from, (msg) => {
     if (!msg) return;
-    output.publish('', to, msg.content, { ...msg.properties, persistent: true }, (err: unknown) => (err ? input.nack(msg, false, true) : input.ack(msg)));
+    output.publish('', to, msg.content, { ...msg.properties, persistent: true }, (err: unknown) =>
+      err ? input.nack(msg, false, true) : input.ack(msg),
+    );
   });
   process.stdout.write('ready\n');
   process.on('SIGTERM', () => void model.close().finally(() => process.exit(0)));
@@ -72,7 +74,13 @@ let seq = 0;
  * Closed loop: keeps WINDOW messages in flight, `send(seq)` publishes message `seq`, `onReceive` is wired
  * by the caller to `received(seq)`. Measures after a warm-up for `seconds`; `pid` is the process doing the work.
  */
-async function drive(name: string, seconds: number, send: (seq: number) => void, hook: (received: (seq: number) => void) => void, pid: number | undefined): Promise<Row> {
+async function drive(
+  name: string,
+  seconds: number,
+  send: (seq: number) => void,
+  hook: (received: (seq: number) => void) => void,
+  pid: number | undefined,
+): Promise<Row> {
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
   let counted = 0;
@@ -110,10 +118,23 @@ async function drive(name: string, seconds: number, send: (seq: number) => void,
   const until = Date.now() + 15_000;
   while (sentAt.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   latencies.sort((a, b) => a - b);
-  return { name, messages: counted, rate: Math.round(counted / elapsed), p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: used.usPerMessage, cores: used.cores, clientCores };
+  return {
+    name,
+    messages: counted,
+    rate: Math.round(counted / elapsed),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuUs: used.usPerMessage,
+    cores: used.cores,
+    clientCores,
+  };
 }
 
-async function consume(channel: Channel, queue: string, onMessage: (content: Buffer) => void): Promise<string> {
+async function consume(
+  channel: Channel,
+  queue: string,
+  onMessage: (content: Buffer) => void,
+): Promise<string> {
   await channel.prefetch(2000);
   const { consumerTag } = await channel.consume(queue, (msg) => {
     if (!msg) return;
@@ -130,7 +151,12 @@ async function main(): Promise<void> {
   if (endpoint.source === 'local') await startServer(localServers.amqp091);
   const url = endpoint.url;
   const id = randomUUID().slice(0, 8);
-  const q = { in: `bench.${id}.twin.in`, out: `bench.${id}.twin.out`, rawIn: `bench.${id}.raw.in`, rawOut: `bench.${id}.raw.out` };
+  const q = {
+    in: `bench.${id}.twin.in`,
+    out: `bench.${id}.twin.out`,
+    rawIn: `bench.${id}.raw.in`,
+    rawOut: `bench.${id}.raw.out`,
+  };
   const model = await amqplib.connect(url);
   const admin = await model.createChannel();
   for (const name of Object.values(q)) await admin.assertQueue(name, { durable: true });
@@ -138,15 +164,25 @@ async function main(): Promise<void> {
   const sub = await model.createChannel();
 
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tb-bench-amqp091-'));
-  const service = await startServiceProcess({ TWINBRIDGE_DATA_DIR: dataDir, TWINBRIDGE_LOG_LEVEL: 'warn', TWINBRIDGE_CONNECTION_MAX_IN_FLIGHT: '2000' });
-  const relayProcess = spawn(process.execPath, ['--import', 'tsx', self, '--relay', url, q.rawIn, q.rawOut], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const service = await startServiceProcess({
+    TWINBRIDGE_DATA_DIR: dataDir,
+    TWINBRIDGE_LOG_LEVEL: 'warn',
+    TWINBRIDGE_CONNECTION_MAX_IN_FLIGHT: '2000',
+  });
+  const relayProcess = spawn(process.execPath, ['--import', 'tsx', self, '--relay', url, q.rawIn, q.rawOut], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve) => relayProcess.stdout!.once('data', () => resolve()));
   const auth = (user: string) => `Basic ${Buffer.from(user).toString('base64')}`;
   try {
     for (let i = 0; i < THINGS; i += 50) {
       await Promise.all(
         Array.from({ length: 50 }, (_, k) =>
-          fetch(`${service.url}/api/2/things/bench:t${i + k}`, { method: 'PUT', headers: { authorization: auth('ditto:ditto'), 'content-type': 'application/json' }, body: '{"attributes":{"seq":0}}' }).then((r) => {
+          fetch(`${service.url}/api/2/things/bench:t${i + k}`, {
+            method: 'PUT',
+            headers: { authorization: auth('ditto:ditto'), 'content-type': 'application/json' },
+            body: '{"attributes":{"seq":0}}',
+          }).then((r) => {
             if (r.status !== 201) throw new Error(`create failed: ${r.status}`);
           }),
         ),
@@ -162,13 +198,20 @@ async function main(): Promise<void> {
         uri: url,
         specificConfig: { prefetchCount: '2000' },
         sources: [{ addresses: [q.in], authorizationContext: ['nginx:ditto'] }],
-        targets: [{ address: `/${q.out}`, topics: ['_/_/things/twin/events'], authorizationContext: ['nginx:ditto'] }],
+        targets: [
+          { address: `/${q.out}`, topics: ['_/_/things/twin/events'], authorizationContext: ['nginx:ditto'] },
+        ],
       }),
     });
-    if (created.status !== 201) throw new Error(`connection not created: ${created.status} ${await created.text()}`);
+    if (created.status !== 201)
+      throw new Error(`connection not created: ${created.status} ${await created.text()}`);
     const connectionId = ((await created.json()) as { id: string }).id;
     for (let i = 0; ; i++) {
-      const s = (await (await fetch(`${service.url}/api/2/connections/${connectionId}/status`, { headers: { authorization: auth('devops:foobar') } })).json()) as { liveStatus: string };
+      const s = (await (
+        await fetch(`${service.url}/api/2/connections/${connectionId}/status`, {
+          headers: { authorization: auth('devops:foobar') },
+        })
+      ).json()) as { liveStatus: string };
       if (s.liveStatus === 'open') break;
       if (i > 100) throw new Error(`connection not open: ${JSON.stringify(s)}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -176,30 +219,80 @@ async function main(): Promise<void> {
 
     // The same Ditto Protocol command for both paths; `value` carries the sequence number.
     const command = (seq: number) =>
-      Buffer.from(JSON.stringify({ topic: `bench/t${seq % THINGS}/things/twin/commands/modify`, headers: { 'correlation-id': `c${seq}` }, path: '/attributes/seq', value: seq }));
+      Buffer.from(
+        JSON.stringify({
+          topic: `bench/t${seq % THINGS}/things/twin/commands/modify`,
+          headers: { 'correlation-id': `c${seq}` },
+          path: '/attributes/seq',
+          value: seq,
+        }),
+      );
     const seqOf = (content: Buffer) => (JSON.parse(content.toString()) as { value: number }).value;
 
     const paths = [
-      { name: 'raw pass-through (amqplib consume → republish, confirmed)', input: q.rawIn, output: q.rawOut, pid: relayProcess.pid },
-      { name: 'Twinbridge: amqp-091 → twin (durable) → amqp-091', input: q.in, output: q.out, pid: service.child.pid },
+      {
+        name: 'raw pass-through (amqplib consume → republish, confirmed)',
+        input: q.rawIn,
+        output: q.rawOut,
+        pid: relayProcess.pid,
+      },
+      {
+        name: 'Twinbridge: amqp-091 → twin (durable) → amqp-091',
+        input: q.in,
+        output: q.out,
+        pid: service.child.pid,
+      },
     ];
     const targets = new Targets();
-    console.log(`\nAMQP 0.9.1 end to end, RabbitMQ ${url.replace(/\/\/[^@]*@/, '//')}, ${WINDOW} messages in flight, ${seconds} s per row after ${WARMUP_MS} ms warm-up, ${THINGS} things, this process publishes and consumes`);
+    console.log(
+      `\nAMQP 0.9.1 end to end, RabbitMQ ${url.replace(/\/\/[^@]*@/, '//')}, ${WINDOW} messages in flight, ${seconds} s per row after ${WARMUP_MS} ms warm-up, ${THINGS} things, this process publishes and consumes`,
+    );
     for (let round = 0; round < rounds; round++) {
       const load = loadavg()[0].toFixed(1);
       const rows: Row[] = [];
       for (const p of inRoundOrder(paths, round)) {
         let onReceive: (seq: number) => void = () => undefined;
         const tag = await consume(sub, p.output, (c) => onReceive(seqOf(c)));
-        rows.push(await drive(p.name, seconds, (s) => pub.sendToQueue(p.input, command(s), { persistent: true, contentType: 'application/json' }), (f) => (onReceive = f), p.pid));
+        rows.push(
+          await drive(
+            p.name,
+            seconds,
+            (s) =>
+              pub.sendToQueue(p.input, command(s), { persistent: true, contentType: 'application/json' }),
+            (f) => (onReceive = f),
+            p.pid,
+          ),
+        );
         await sub.cancel(tag);
       }
       console.log(`\nRound ${round + 1} of ${rounds} (load average ${load} at its start):\n`);
-      console.log(markdownTable(['path', 'messages', 'messages/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'CPU cores', 'client cores'], rows.map((r) => [r.name, r.messages, r.rate, r.p50.toFixed(1), r.p99.toFixed(1), Math.round(r.cpuUs), r.cores.toFixed(2), r.clientCores.toFixed(2)])));
+      console.log(
+        markdownTable(
+          ['path', 'messages', 'messages/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'CPU cores', 'client cores'],
+          rows.map((r) => [
+            r.name,
+            r.messages,
+            r.rate,
+            r.p50.toFixed(1),
+            r.p99.toFixed(1),
+            Math.round(r.cpuUs),
+            r.cores.toFixed(2),
+            r.clientCores.toFixed(2),
+          ]),
+        ),
+      );
       console.log('');
       const tb = rows.find((r) => r.name.startsWith('Twinbridge'))!;
       const raw = rows.find((r) => r.name.startsWith('raw'))!;
-      targets.round([{ label: 'Twinbridge / raw pass-through, messages/s', value: tb.rate / raw.rate, op: '≥', bound: 0.9, unit: '×' }]);
+      targets.round([
+        {
+          label: 'Twinbridge / raw pass-through, messages/s',
+          value: tb.rate / raw.rate,
+          op: '≥',
+          bound: 0.9,
+          unit: '×',
+        },
+      ]);
       console.log(`  (CPU/msg Twinbridge ÷ raw pass-through: ${(tb.cpuUs / raw.cpuUs).toFixed(2)}×)`);
     }
     targets.summary();

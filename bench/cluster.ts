@@ -46,8 +46,13 @@ async function createThings(url: string): Promise<void> {
   for (let i = 0; i < THINGS; i += 50) {
     await Promise.all(
       Array.from({ length: Math.min(50, THINGS - i) }, async (_, k) => {
-        const res = await fetch(`${url}/api/2/things/bench.cluster:t${i + k}`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'application/json' }, body });
-        if (res.status !== 201 && res.status !== 204) throw new Error(`creating a thing failed: ${res.status}`);
+        const res = await fetch(`${url}/api/2/things/bench.cluster:t${i + k}`, {
+          method: 'PUT',
+          headers: { authorization: auth, 'content-type': 'application/json' },
+          body,
+        });
+        if (res.status !== 201 && res.status !== 204)
+          throw new Error(`creating a thing failed: ${res.status}`);
       }),
     );
   }
@@ -66,7 +71,11 @@ async function load(name: string, urls: string[]): Promise<Row> {
         requests: [
           {
             method: 'PUT',
-            setupRequest: (req) => ({ ...req, path: `/api/2/things/bench.cluster:t${n++ % THINGS}/features/env/properties/temperature`, body: String(20 + (n % 100) / 10) }),
+            setupRequest: (req) => ({
+              ...req,
+              path: `/api/2/things/bench.cluster:t${n++ % THINGS}/features/env/properties/temperature`,
+              body: String(20 + (n % 100) / 10),
+            }),
           },
         ],
       });
@@ -101,7 +110,11 @@ async function remoteEventDelay(a: string, b: string, count = 200): Promise<{ p5
   for (let i = 0; i < count; i++) {
     const value = 100_000 + i;
     const arrived = new Promise<number>((resolve) => waiting.set(value, resolve));
-    const res = await fetch(`${a}/api/2/things/bench.cluster:t0/features/env/properties/temperature`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'application/json' }, body: String(value) });
+    const res = await fetch(`${a}/api/2/things/bench.cluster:t0/features/env/properties/temperature`, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: String(value),
+    });
     const answered = performance.now();
     if (res.status !== 204) throw new Error(`PUT failed: ${res.status}`);
     delays.push((await arrived) - answered);
@@ -111,10 +124,14 @@ async function remoteEventDelay(a: string, b: string, count = 200): Promise<{ p5
   return { p50: delays[Math.floor(delays.length / 2)], p99: delays[Math.floor(delays.length * 0.99)] };
 }
 
-async function withInstances<T>(env: Record<string, string>[], fn: (urls: string[]) => Promise<T>): Promise<T> {
+async function withInstances<T>(
+  env: Record<string, string>[],
+  fn: (urls: string[]) => Promise<T>,
+): Promise<T> {
   const started: ServiceProcess[] = [];
   try {
-    for (const e of env) started.push(await startServiceProcess({ ...e, TWINBRIDGE_LOG_LEVEL: 'warn' }, 60_000));
+    for (const e of env)
+      started.push(await startServiceProcess({ ...e, TWINBRIDGE_LOG_LEVEL: 'warn' }, 60_000));
     return await fn(started.map((s) => s.url));
   } finally {
     await Promise.all(started.map((s) => s.stop()));
@@ -138,7 +155,13 @@ async function main(): Promise<void> {
   for (const count of [1, 2]) {
     const schema = `tb_bench_${randomBytes(4).toString('hex')}`;
     const secretsKey = randomBytes(32).toString('base64');
-    const env = Array.from({ length: count }, (_, i) => ({ TWINBRIDGE_STORE: 'postgres', TWINBRIDGE_POSTGRES_URL: pgUrl, TWINBRIDGE_POSTGRES_SCHEMA: schema, TWINBRIDGE_SECRETS_KEY: secretsKey, TWINBRIDGE_INSTANCE_ID: `bench-${i + 1}` }));
+    const env = Array.from({ length: count }, (_, i) => ({
+      TWINBRIDGE_STORE: 'postgres',
+      TWINBRIDGE_POSTGRES_URL: pgUrl,
+      TWINBRIDGE_POSTGRES_SCHEMA: schema,
+      TWINBRIDGE_SECRETS_KEY: secretsKey,
+      TWINBRIDGE_INSTANCE_ID: `bench-${i + 1}`,
+    }));
     try {
       await withInstances(env, async (urls) => {
         await createThings(urls[0]);
@@ -151,11 +174,16 @@ async function main(): Promise<void> {
   }
   await admin.end();
 
-  console.log(`\nDurable PUT feature property, ${CONNECTIONS} connections, ${seconds} s per row, ${THINGS} things (one 2-core machine: load generator, instances and PostgreSQL share it)\n`);
+  console.log(
+    `\nDurable PUT feature property, ${CONNECTIONS} connections, ${seconds} s per row, ${THINGS} things (one 2-core machine: load generator, instances and PostgreSQL share it)\n`,
+  );
   console.log('| store, instances | requests/s | p50 ms | p99 ms | errors |');
   console.log('|---|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} |`);
-  if (delay) console.log(`\nChange on instance 1 → event on a WebSocket of instance 2, after the PUT's answer: p50 ${delay.p50.toFixed(1)} ms, p99 ${delay.p99.toFixed(1)} ms (200 sequential changes)`);
+  if (delay)
+    console.log(
+      `\nChange on instance 1 → event on a WebSocket of instance 2, after the PUT's answer: p50 ${delay.p50.toFixed(1)} ms, p99 ${delay.p99.toFixed(1)} ms (200 sequential changes)`,
+    );
 }
 
 main().catch((err: unknown) => {

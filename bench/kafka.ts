@@ -58,7 +58,12 @@ const thingId = (k: number) => `bench.kafka:t${k}`;
 
 function command(k: number, seq: number): Message {
   const id = thingId(k);
-  const value = JSON.stringify({ topic: `bench.kafka/t${k}/things/twin/commands/modify`, headers: {}, path: '/attributes/load', value: { seq, t: Date.now() } });
+  const value = JSON.stringify({
+    topic: `bench.kafka/t${k}/things/twin/commands/modify`,
+    headers: {},
+    path: '/attributes/load',
+    value: { seq, t: Date.now() },
+  });
   return { key: id, value };
 }
 
@@ -101,25 +106,42 @@ async function sink(kafka: Kafka, topic: string, onFirst: () => void = () => und
     },
   });
   await joined;
-  return { consumer, count: () => count, latencies, firstAt: () => firstAt, firstBatch: () => firstBatch, lastAt: () => lastAt };
+  return {
+    consumer,
+    count: () => count,
+    latencies,
+    firstAt: () => firstAt,
+    firstBatch: () => firstBatch,
+    lastAt: () => lastAt,
+  };
 }
 
 async function produceBacklog(producer: Producer, topic: string, n: number): Promise<void> {
   const batch = 1000;
   for (let i = 0; i < n; i += batch) {
-    const messages = Array.from({ length: Math.min(batch, n - i) }, (_, j) => command((i + j) % THINGS, i + j));
+    const messages = Array.from({ length: Math.min(batch, n - i) }, (_, j) =>
+      command((i + j) % THINGS, i + j),
+    );
     await producer.send({ topic, acks: -1, messages });
   }
 }
 
 /** Produces `rate` commands per second for `seconds`, in 20 ms ticks. */
-async function producePaced(producer: Producer, topic: string, rate: number, seconds: number, offset: number): Promise<number> {
+async function producePaced(
+  producer: Producer,
+  topic: string,
+  rate: number,
+  seconds: number,
+  offset: number,
+): Promise<number> {
   const perTick = Math.max(1, Math.round(rate / 50));
   const start = Date.now();
   let sent = 0;
   const inFlight: Array<Promise<unknown>> = [];
   while (Date.now() - start < seconds * 1000) {
-    const messages = Array.from({ length: perTick }, (_, j) => command((offset + sent + j) % THINGS, offset + sent + j));
+    const messages = Array.from({ length: perTick }, (_, j) =>
+      command((offset + sent + j) % THINGS, offset + sent + j),
+    );
     inFlight.push(producer.send({ topic, acks: -1, messages }));
     sent += perTick;
     const next = start + (sent / rate) * 1000;
@@ -132,7 +154,8 @@ async function producePaced(producer: Producer, topic: string, rate: number, sec
 async function waitCount(what: string, count: () => number, n: number): Promise<void> {
   const until = Date.now() + PHASE_TIMEOUT_MS;
   while (count() < n) {
-    if (Date.now() > until) throw new Error(`${what}: ${count()} of ${n} records arrived in ${PHASE_TIMEOUT_MS / 1000} s`);
+    if (Date.now() > until)
+      throw new Error(`${what}: ${count()} of ${n} records arrived in ${PHASE_TIMEOUT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -160,7 +183,14 @@ interface Topics {
 }
 
 /** One pipeline through fresh topics: the backlog (throughput and CPU), then `rate`/s for `seconds` (latency). */
-async function measure(kafka: Kafka, producer: Producer, pipeline: Pipeline, topics: Topics, backlog: number, paced?: { rate: number; seconds: number }): Promise<Row> {
+async function measure(
+  kafka: Kafka,
+  producer: Producer,
+  pipeline: Pipeline,
+  topics: Topics,
+  backlog: number,
+  paced?: { rate: number; seconds: number },
+): Promise<Row> {
   await produceBacklog(producer, topics.input, backlog);
   // Throughput and CPU count the records after the first output batch, from its arrival to the last one's.
   let cpu: ReturnType<typeof cpuWindow> | undefined;
@@ -181,7 +211,16 @@ async function measure(kafka: Kafka, producer: Producer, pipeline: Pipeline, top
       const sent = await producePaced(producer, topics.input, paced.rate, paced.seconds, backlog);
       await waitCount(`${pipeline.name}, paced`, out.count, backlog + sent);
     }
-    return { name: pipeline.name, startMs: out.firstAt() - t0, throughput, cpuUs: used.usPerMessage, cores: used.cores, clientCores, p50: percentile(out.latencies, 50), p99: percentile(out.latencies, 99) };
+    return {
+      name: pipeline.name,
+      startMs: out.firstAt() - t0,
+      throughput,
+      cpuUs: used.usPerMessage,
+      cores: used.cores,
+      clientCores,
+      p50: percentile(out.latencies, 50),
+      p99: percentile(out.latencies, 99),
+    };
   } finally {
     await out.consumer.disconnect();
     await pipeline.stop();
@@ -202,13 +241,20 @@ async function relay(brokers: string[]): Promise<void> {
     void (async () => {
       if (m.relay) {
         const { input, output } = m.relay;
-        const c = (consumer = kafka.consumer({ groupId: `bench-relay-${randomUUID()}`, maxWaitTimeInMs: 50 }));
+        const c = (consumer = kafka.consumer({
+          groupId: `bench-relay-${randomUUID()}`,
+          maxWaitTimeInMs: 50,
+        }));
         const joined = new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));
         await c.connect();
         await c.subscribe({ topic: input, fromBeginning: true });
         await c.run({
           eachBatch: async ({ batch }) => {
-            await producer.send({ topic: output, acks: -1, messages: batch.messages.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) });
+            await producer.send({
+              topic: output,
+              acks: -1,
+              messages: batch.messages.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+            });
           },
         });
         await joined;
@@ -228,10 +274,18 @@ async function relay(brokers: string[]): Promise<void> {
 }
 
 async function startRelay(brokers: string[]): Promise<Pipeline> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--relay', brokers.join(',')], { execArgv: ['--import', 'tsx'] });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`relay exited with ${code}`))));
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--relay', brokers.join(',')], {
+    execArgv: ['--import', 'tsx'],
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`relay exited with ${code}`))),
+  );
   exited.catch(() => undefined);
-  const reply = (key: 'ready' | 'joined' | 'stopped') => Promise.race([new Promise<void>((resolve) => child.once('message', (m: Record<string, true>) => m[key] && resolve())), exited]);
+  const reply = (key: 'ready' | 'joined' | 'stopped') =>
+    Promise.race([
+      new Promise<void>((resolve) => child.once('message', (m: Record<string, true>) => m[key] && resolve())),
+      exited,
+    ]);
   await reply('ready');
   return {
     name: 'raw relay (kafkajs consume → produce)',
@@ -270,7 +324,13 @@ function twinbridgePipeline(service: ServiceProcess, brokers: string[]): Pipelin
           uri: `tcp://${brokers[0]}`,
           specificConfig: { bootstrapServers: brokers.join(','), consumerOffsetReset: 'earliest' },
           sources: [{ addresses: [input], qos: 1, authorizationContext: ['nginx:ditto'] }],
-          targets: [{ address: `${output}/{{ thing:id }}`, topics: ['_/_/things/twin/events'], authorizationContext: ['nginx:ditto'] }],
+          targets: [
+            {
+              address: `${output}/{{ thing:id }}`,
+              topics: ['_/_/things/twin/events'],
+              authorizationContext: ['nginx:ditto'],
+            },
+          ],
         },
       });
       if (res.status !== 201) throw new Error(`creating the connection failed: ${res.status} ${res.text}`);
@@ -287,7 +347,10 @@ function twinbridgePipeline(service: ServiceProcess, brokers: string[]): Pipelin
 /** Fresh topics for one pipeline of one round (a pipeline consumes its input from the beginning). */
 async function freshTopics(admin: Admin, run: string, label: string): Promise<Topics> {
   const topics = { input: `bench-${run}.${label}-in`, output: `bench-${run}.${label}-out` };
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: PARTITIONS })), waitForLeaders: true });
+  await admin.createTopics({
+    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: PARTITIONS })),
+    waitForLeaders: true,
+  });
   return topics;
 }
 
@@ -320,32 +383,69 @@ async function main(): Promise<void> {
     pipelines.push(await startRelay(brokers));
     for (let k = 0; k < THINGS; k += 50) {
       await Promise.all(
-        Array.from({ length: Math.min(50, THINGS - k) }, (_, j) => request(service.url, 'PUT', `/api/2/things/${thingId(k + j)}`, { body: { attributes: { load: null } } })),
+        Array.from({ length: Math.min(50, THINGS - k) }, (_, j) =>
+          request(service.url, 'PUT', `/api/2/things/${thingId(k + j)}`, {
+            body: { attributes: { load: null } },
+          }),
+        ),
       );
     }
-    for (const [i, p] of pipelines.entries()) await measure(kafka, producer, p, await topicsFor(`warm-${i}`), WARM_UP);
-    console.log(`\nKafka end to end: backlog ${backlog} commands over ${THINGS} things, then ${rate}/s for ${seconds} s (latency); ${PARTITIONS} partitions; after a warm-up of ${WARM_UP} per pipeline`);
+    for (const [i, p] of pipelines.entries())
+      await measure(kafka, producer, p, await topicsFor(`warm-${i}`), WARM_UP);
+    console.log(
+      `\nKafka end to end: backlog ${backlog} commands over ${THINGS} things, then ${rate}/s for ${seconds} s (latency); ${PARTITIONS} partitions; after a warm-up of ${WARM_UP} per pipeline`,
+    );
     for (let round = 0; round < rounds; round++) {
       const load = loadavg()[0].toFixed(1);
       const order = inRoundOrder(pipelines, round);
       const rows: Row[] = [];
-      for (const [i, p] of order.entries()) rows.push(await measure(kafka, producer, p, await topicsFor(`r${round}-${i}`), backlog, { rate, seconds }));
+      for (const [i, p] of order.entries())
+        rows.push(
+          await measure(kafka, producer, p, await topicsFor(`r${round}-${i}`), backlog, { rate, seconds }),
+        );
       console.log(`\nRound ${round + 1} of ${rounds} (load average ${load} at its start):\n`);
       console.log(
         markdownTable(
-          ['pipeline', 'first record after ms', 'messages/s', 'CPU µs/msg', 'CPU cores', 'client cores', `p50 ms at ${rate}/s`, `p99 ms at ${rate}/s`],
-          rows.map((r) => [r.name, r.startMs, r.throughput, Math.round(r.cpuUs), r.cores.toFixed(2), r.clientCores.toFixed(2), r.p50, r.p99]),
+          [
+            'pipeline',
+            'first record after ms',
+            'messages/s',
+            'CPU µs/msg',
+            'CPU cores',
+            'client cores',
+            `p50 ms at ${rate}/s`,
+            `p99 ms at ${rate}/s`,
+          ],
+          rows.map((r) => [
+            r.name,
+            r.startMs,
+            r.throughput,
+            Math.round(r.cpuUs),
+            r.cores.toFixed(2),
+            r.clientCores.toFixed(2),
+            r.p50,
+            r.p99,
+          ]),
         ),
       );
       console.log('');
       const tb = rows.find((r) => r.name.startsWith('Twinbridge'))!;
       const raw = rows.find((r) => r.name.startsWith('raw'))!;
-      targets.round([{ label: 'Twinbridge / raw relay, messages/s', value: tb.throughput / raw.throughput, op: '≥', bound: 0.85, unit: '×' }]);
+      targets.round([
+        {
+          label: 'Twinbridge / raw relay, messages/s',
+          value: tb.throughput / raw.throughput,
+          op: '≥',
+          bound: 0.85,
+          unit: '×',
+        },
+      ]);
       console.log(`  (CPU/msg Twinbridge ÷ raw relay: ${(tb.cpuUs / raw.cpuUs).toFixed(2)}×)`);
     }
     targets.summary();
   } finally {
-    for (const p of pipelines) await p.close().catch((err: unknown) => console.error(`stopping ${p.name}:`, err));
+    for (const p of pipelines)
+      await p.close().catch((err: unknown) => console.error(`stopping ${p.name}:`, err));
     await producer.disconnect();
     await admin.deleteTopics({ topics: created }).catch(() => undefined);
     await admin.disconnect();

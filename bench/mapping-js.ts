@@ -21,7 +21,9 @@ import type * as RuntimeSource from '../src/mapping/javascript/runtime-source.js
 import { built } from './support/built.js';
 
 const { createJavaScriptMapper } = await built<typeof JavaScriptMapping>('src/mapping/javascript/index.ts');
-const { DEFAULT_INCOMING, DITTO_SCOPE } = await built<typeof RuntimeSource>('src/mapping/javascript/runtime-source.ts');
+const { DEFAULT_INCOMING, DITTO_SCOPE } = await built<typeof RuntimeSource>(
+  'src/mapping/javascript/runtime-source.ts',
+);
 
 const SCRIPT = `
 function mapToDittoProtocolMsg(headers, textPayload, bytePayload, contentType) {

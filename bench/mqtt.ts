@@ -37,7 +37,13 @@ import { startMosquitto } from '../test/connectivity/mosquitto.js';
 import { startServiceProcess } from '../test/helpers/service-process.js';
 import { startNodeRed } from './peers/node-red.js';
 import { benchRounds, inRoundOrder, markdownTable, Targets, type Target } from './support/report.js';
-import { childPid, cpuWindow, ownCpuWindow, sampleService, type ServiceSample } from './support/service-cpu.js';
+import {
+  childPid,
+  cpuWindow,
+  ownCpuWindow,
+  sampleService,
+  type ServiceSample,
+} from './support/service-cpu.js';
 
 const DEVOPS = 'devops:foobar';
 const THINGS = 100;
@@ -88,7 +94,10 @@ interface PublishJob {
  */
 async function publisher(url: string): Promise<void> {
   const client = await connectClient(url, `bench-pub-${process.pid}`);
-  process.on('message', (job: PublishJob) => void publish(client, job).then(() => process.send?.({ done: true })));
+  process.on(
+    'message',
+    (job: PublishJob) => void publish(client, job).then(() => process.send?.({ done: true })),
+  );
   process.on('disconnect', () => void client.endAsync().then(() => process.exit(0)));
   process.send?.({ ready: true });
 }
@@ -121,7 +130,11 @@ async function publish(client: mqtt.MqttClient, job: PublishJob): Promise<void> 
 async function relay(url: string): Promise<void> {
   const client = await connectClient(url, 'bench-relay');
   await client.subscribeAsync('raw/telemetry/#', { qos: 1 });
-  client.on('message', (topic, payload) => void client.publishAsync(topic.replace('/telemetry/', '/events/'), payload, { qos: 1 }));
+  client.on(
+    'message',
+    (topic, payload) =>
+      void client.publishAsync(topic.replace('/telemetry/', '/events/'), payload, { qos: 1 }),
+  );
   process.send?.('ready');
 }
 
@@ -130,18 +143,25 @@ function child(args: string[]): ChildProcess {
 }
 
 /** The publisher process, started once; `run` resolves with the time a job started publishing, once it is published. */
-async function startPublisher(url: string): Promise<{ pid: number | undefined; run: (job: PublishJob) => Promise<number>; stop: () => void }> {
+async function startPublisher(
+  url: string,
+): Promise<{ pid: number | undefined; run: (job: PublishJob) => Promise<number>; stop: () => void }> {
   const publisherProcess = child(['publisher', url]);
   let listener: ((m: { ready?: true; started?: number; done?: true }) => void) | undefined;
   publisherProcess.on('message', (m: { ready?: true; started?: number; done?: true }) => listener?.(m));
-  const exited = new Promise<never>((_, reject) => publisherProcess.once('exit', (code) => reject(new Error(`publisher exited with ${code}`))));
+  const exited = new Promise<never>((_, reject) =>
+    publisherProcess.once('exit', (code) => reject(new Error(`publisher exited with ${code}`))),
+  );
   exited.catch(() => undefined);
   await Promise.race([new Promise<void>((resolve) => (listener = (m) => m.ready && resolve())), exited]);
   return {
     pid: publisherProcess.pid,
     run: (job) => {
       let started = NaN;
-      const done = new Promise<number>((resolve) => (listener = (m) => (m.started !== undefined ? (started = m.started) : m.done && resolve(started))));
+      const done = new Promise<number>(
+        (resolve) =>
+          (listener = (m) => (m.started !== undefined ? (started = m.started) : m.done && resolve(started))),
+      );
       publisherProcess.send(job);
       return Promise.race([done, exited]);
     },
@@ -194,12 +214,14 @@ function sendTime(payload: Buffer): number {
   const at = payload.indexOf('"t":');
   if (at < 0) throw new Error(`no send time in ${payload.toString()}`);
   let t = 0;
-  for (let i = at + 4; i < payload.length && payload[i] >= 0x30 && payload[i] <= 0x39; i++) t = t * 10 + payload[i] - 0x30;
+  for (let i = at + 4; i < payload.length && payload[i] >= 0x30 && payload[i] <= 0x39; i++)
+    t = t * 10 + payload[i] - 0x30;
   return t;
 }
 
 function alive(c: Contender): void {
-  if (c.child.exitCode !== null || c.child.signalCode !== null) throw new Error(`${c.name} exited (${c.child.exitCode ?? c.child.signalCode}):\n${c.output()}`);
+  if (c.child.exitCode !== null || c.child.signalCode !== null)
+    throw new Error(`${c.name} exited (${c.child.exitCode ?? c.child.signalCode}):\n${c.output()}`);
 }
 
 /** Waits until a message sent to the contender comes out of it (its subscription is in place). */
@@ -223,7 +245,16 @@ async function awaitFlowing(url: string, c: Contender): Promise<void> {
 }
 
 /** One phase: subscribes to the contender's events, has the publisher send `count` messages at `rate` (0 = saturated), waits for all of them. */
-async function measure(url: string, pub: Awaited<ReturnType<typeof startPublisher>>, brokerPid: number | undefined, c: Contender, count: number, rate: number, phase: string, trace?: string): Promise<Phase> {
+async function measure(
+  url: string,
+  pub: Awaited<ReturnType<typeof startPublisher>>,
+  brokerPid: number | undefined,
+  c: Contender,
+  count: number,
+  rate: number,
+  phase: string,
+  trace?: string,
+): Promise<Phase> {
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const sub = await connectClient(url, `bench-sub-${c.key}`);
   await sub.subscribeAsync(`${c.prefix}/events/#`, { qos: 1 });
@@ -253,7 +284,13 @@ async function measure(url: string, pub: Awaited<ReturnType<typeof startPublishe
   const loadGenCpu = [cpuWindow(pub.pid), ownCpuWindow()];
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${c.name}, ${phase}: ${n} of ${count} messages arrived in ${PHASE_TIMEOUT_MS / 1000} s`)), PHASE_TIMEOUT_MS);
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`${c.name}, ${phase}: ${n} of ${count} messages arrived in ${PHASE_TIMEOUT_MS / 1000} s`),
+        ),
+      PHASE_TIMEOUT_MS,
+    );
   });
   let began: number;
   try {
@@ -267,7 +304,11 @@ async function measure(url: string, pub: Awaited<ReturnType<typeof startPublishe
   const after = await c.sample?.();
   await sub.endAsync();
   alive(c);
-  if (trace) await writeFile(`${trace}-${c.key}-${phase.replace(/\W/g, '')}.csv`, Array.from({ length: n }, (_, i) => `${received[i]},${latencies[i]}`).join('\n') + '\n');
+  if (trace)
+    await writeFile(
+      `${trace}-${c.key}-${phase.replace(/\W/g, '')}.csv`,
+      Array.from({ length: n }, (_, i) => `${received[i]},${latencies[i]}`).join('\n') + '\n',
+    );
   const sorted = latencies.sort();
   const q = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))];
   const seconds = (lastAt - began) / 1000;
@@ -286,9 +327,15 @@ async function measure(url: string, pub: Awaited<ReturnType<typeof startPublishe
     loadGenCores,
     ...(before && after
       ? {
-          gc: { ms: (after.gcSeconds - before.gcSeconds) * 1000, over10ms: after.gcOver10ms - before.gcOver10ms },
+          gc: {
+            ms: (after.gcSeconds - before.gcSeconds) * 1000,
+            over10ms: after.gcOver10ms - before.gcOver10ms,
+          },
           loopMaxMs: after.loopDelayMaxMs,
-          storeWrites: { over10ms: after.storeWritesOver10ms - before.storeWritesOver10ms, all: after.storeWrites - before.storeWrites },
+          storeWrites: {
+            over10ms: after.storeWritesOver10ms - before.storeWritesOver10ms,
+            all: after.storeWrites - before.storeWrites,
+          },
         }
       : {}),
   };
@@ -316,12 +363,20 @@ async function startRelay(url: string): Promise<Contender> {
 
 async function startNodeRedContender(url: string): Promise<Contender> {
   const peer = await startNodeRed(url);
-  return { key: 'node-red', name: `Node-RED ${peer.version}`, prefix: 'nr', child: peer.child, output: peer.output, stop: peer.stop };
+  return {
+    key: 'node-red',
+    name: `Node-RED ${peer.version}`,
+    prefix: 'nr',
+    child: peer.child,
+    output: peer.output,
+    stop: peer.stop,
+  };
 }
 
 async function startTwinbridge(url: string, dataDir: string): Promise<Contender> {
   const service = await startServiceProcess({ TWINBRIDGE_DATA_DIR: dataDir, TWINBRIDGE_LOG_LEVEL: 'warn' });
-  const api = (method: string, p: string, o: Parameters<typeof request>[3] = {}) => request(service.url, method, p, o);
+  const api = (method: string, p: string, o: Parameters<typeof request>[3] = {}) =>
+    request(service.url, method, p, o);
   for (let k = 0; k < THINGS; k++) {
     const res = await api('PUT', `/api/2/things/bench:tb-${k}`, { body: { attributes: {} } });
     if (res.status !== 201) throw new Error(`thing: ${res.status} ${res.text}`);
@@ -332,7 +387,14 @@ async function startTwinbridge(url: string, dataDir: string): Promise<Contender>
     uri: url.replace('mqtt:', 'tcp:'),
     specificConfig: { clientId: 'bench-twinbridge', cleanSession: 'true' },
     sources: [{ addresses: ['tb/telemetry/#'], qos: 1, authorizationContext: ['nginx:ditto'] }],
-    targets: [{ address: 'tb/events/{{ thing:id }}', topics: ['_/_/things/twin/events'], qos: 1, authorizationContext: ['nginx:ditto'] }],
+    targets: [
+      {
+        address: 'tb/events/{{ thing:id }}',
+        topics: ['_/_/things/twin/events'],
+        qos: 1,
+        authorizationContext: ['nginx:ditto'],
+      },
+    ],
   };
   const created = await api('POST', '/api/2/connections', { auth: DEVOPS, body: connection });
   if (created.status !== 201) throw new Error(`connection: ${created.status} ${created.text}`);
@@ -349,7 +411,9 @@ async function startTwinbridge(url: string, dataDir: string): Promise<Contender>
         // What the connection counted: every message consumed and published, none dropped.
         const metrics = (await api('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
         const inbound = metrics.connectionMetrics.inbound;
-        console.log(`Twinbridge connection metrics: consumed ${inbound.consumed.success.PT1H}, dropped ${inbound.dropped.failure.PT1H}, published ${metrics.connectionMetrics.outbound.published.success.PT1H}`);
+        console.log(
+          `Twinbridge connection metrics: consumed ${inbound.consumed.success.PT1H}, dropped ${inbound.dropped.failure.PT1H}, published ${metrics.connectionMetrics.outbound.published.success.PT1H}`,
+        );
       } finally {
         await service.stop('SIGTERM');
       }
@@ -363,7 +427,22 @@ const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(dig
 function printRound(phases: Phase[]): void {
   console.log(
     markdownTable(
-      ['contender', 'phase', 'messages', 'msg/s', 'p50 ms', 'p99 ms', 'max ms', 'CPU µs/msg', 'CPU cores', 'broker cores', 'load generator cores', 'GC ms (> 10 ms)', 'loop delay max ms', 'store writes > 10 ms'],
+      [
+        'contender',
+        'phase',
+        'messages',
+        'msg/s',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'CPU µs/msg',
+        'CPU cores',
+        'broker cores',
+        'load generator cores',
+        'GC ms (> 10 ms)',
+        'loop delay max ms',
+        'store writes > 10 ms',
+      ],
       phases.map((p) => [
         p.contender.name,
         p.phase,
@@ -387,18 +466,47 @@ function printRound(phases: Phase[]): void {
 
 /** Issue 21's MQTT targets, for the contenders that ran. */
 function roundTargets(phases: Phase[]): Target[] {
-  const at = (key: Key, phase: 'saturated' | 'paced') => phases.find((p) => p.contender.key === key && p.phase.startsWith(phase));
+  const at = (key: Key, phase: 'saturated' | 'paced') =>
+    phases.find((p) => p.contender.key === key && p.phase.startsWith(phase));
   const targets: Target[] = [];
   const tb = { saturated: at('twinbridge', 'saturated'), paced: at('twinbridge', 'paced') };
   const raw = { saturated: at('raw', 'saturated'), paced: at('raw', 'paced') };
   const nodeRed = at('node-red', 'saturated');
-  if (tb.saturated && raw.saturated) targets.push({ label: 'Twinbridge / raw pass-through, saturated msg/s', value: tb.saturated.rate / raw.saturated.rate, op: '≥', bound: 0.85, unit: '×' });
-  if (tb.saturated && nodeRed) targets.push({ label: 'Twinbridge / Node-RED, saturated msg/s', value: tb.saturated.rate / nodeRed.rate, op: '≥', bound: 1.0, unit: '×' });
-  if (tb.paced && raw.paced) targets.push({ label: 'Twinbridge p99 / raw pass-through p99, paced at half its saturated rate', value: tb.paced.p99 / raw.paced.p99, op: '≤', bound: 2, unit: '×' });
+  if (tb.saturated && raw.saturated)
+    targets.push({
+      label: 'Twinbridge / raw pass-through, saturated msg/s',
+      value: tb.saturated.rate / raw.saturated.rate,
+      op: '≥',
+      bound: 0.85,
+      unit: '×',
+    });
+  if (tb.saturated && nodeRed)
+    targets.push({
+      label: 'Twinbridge / Node-RED, saturated msg/s',
+      value: tb.saturated.rate / nodeRed.rate,
+      op: '≥',
+      bound: 1.0,
+      unit: '×',
+    });
+  if (tb.paced && raw.paced)
+    targets.push({
+      label: 'Twinbridge p99 / raw pass-through p99, paced at half its saturated rate',
+      value: tb.paced.p99 / raw.paced.p99,
+      op: '≤',
+      bound: 2,
+      unit: '×',
+    });
   for (const phase of ['saturated', 'paced'] as const) {
     const t = tb[phase];
     const r = raw[phase];
-    if (t && r) targets.push({ label: `Twinbridge CPU/msg ÷ raw pass-through CPU/msg, ${phase}`, value: t.cpuUs / r.cpuUs, op: '≤', bound: 3, unit: '×' });
+    if (t && r)
+      targets.push({
+        label: `Twinbridge CPU/msg ÷ raw pass-through CPU/msg, ${phase}`,
+        value: t.cpuUs / r.cpuUs,
+        op: '≤',
+        bound: 3,
+        unit: '×',
+      });
   }
   return targets;
 }
@@ -419,21 +527,39 @@ async function main(): Promise<void> {
     if (wanted('raw')) contenders.push(await startRelay(broker.url));
     if (wanted('node-red')) contenders.push(await startNodeRedContender(broker.url));
     if (wanted('twinbridge')) contenders.push(await startTwinbridge(broker.url, dataDir));
-    if (contenders.length === 0) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} names none of raw, node-red, twinbridge`);
+    if (contenders.length === 0)
+      throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} names none of raw, node-red, twinbridge`);
     for (const c of contenders) {
       await awaitFlowing(broker.url, c);
       await measure(broker.url, pub, brokerPid, c, WARM_UP, 0, 'warm-up');
     }
-    console.log(`\nMQTT QoS 1 end to end: ${count} messages per saturated phase (${WINDOW} in flight), ${pacedSeconds} s per paced phase, ${THINGS} things; each contender and the publisher in a process of their own; after a warm-up of ${WARM_UP} per contender`);
+    console.log(
+      `\nMQTT QoS 1 end to end: ${count} messages per saturated phase (${WINDOW} in flight), ${pacedSeconds} s per paced phase, ${THINGS} things; each contender and the publisher in a process of their own; after a warm-up of ${WARM_UP} per contender`,
+    );
     for (let round = 0; round < rounds; round++) {
       const order = inRoundOrder(contenders, round);
       const phases: Phase[] = [];
       const load = loadavg()[0].toFixed(1);
-      for (const c of order) phases.push(await measure(broker.url, pub, brokerPid, c, count, 0, 'saturated', trace(round)));
+      for (const c of order)
+        phases.push(await measure(broker.url, pub, brokerPid, c, count, 0, 'saturated', trace(round)));
       const raw = phases.find((p) => p.contender.key === 'raw');
       const pacedRate = raw ? Math.round(raw.rate / 2) : Number(process.env.BENCH_PACED_RATE ?? 5000);
-      for (const c of order) phases.push(await measure(broker.url, pub, brokerPid, c, Math.round(pacedRate * pacedSeconds), pacedRate, `paced ${pacedRate}/s`, trace(round)));
-      console.log(`\nRound ${round + 1} of ${rounds} (order: ${order.map((c) => c.key).join(', ')}; load average ${load} at its start):\n`);
+      for (const c of order)
+        phases.push(
+          await measure(
+            broker.url,
+            pub,
+            brokerPid,
+            c,
+            Math.round(pacedRate * pacedSeconds),
+            pacedRate,
+            `paced ${pacedRate}/s`,
+            trace(round),
+          ),
+        );
+      console.log(
+        `\nRound ${round + 1} of ${rounds} (order: ${order.map((c) => c.key).join(', ')}; load average ${load} at its start):\n`,
+      );
       printRound(phases);
       console.log('');
       targets.round(roundTargets(phases));
@@ -443,7 +569,8 @@ async function main(): Promise<void> {
   } finally {
     pub.stop();
     // Every process this run started goes, whatever failed.
-    for (const c of contenders) await c.stop().catch((err: unknown) => console.error(`stopping ${c.name}:`, err));
+    for (const c of contenders)
+      await c.stop().catch((err: unknown) => console.error(`stopping ${c.name}:`, err));
     await broker.stop();
     await rm(dataDir, { recursive: true, force: true });
   }

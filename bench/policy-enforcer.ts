@@ -18,7 +18,9 @@ const THING_ID = 'com.acme:device-1';
 function entry(subjects: string[], resources: Record<string, [Permission[], Permission[]]>): PolicyEntry {
   return {
     subjects: Object.fromEntries(subjects.map((s) => [s, { type: 'bench' }])),
-    resources: Object.fromEntries(Object.entries(resources).map(([k, [grant, revoke]]) => [k, { grant, revoke }])),
+    resources: Object.fromEntries(
+      Object.entries(resources).map(([k, [grant, revoke]]) => [k, { grant, revoke }]),
+    ),
   };
 }
 
@@ -27,25 +29,58 @@ const onePolicy = defaultPolicy(THING_ID, 'nginx:ditto');
 const tenPolicy: Policy = {
   policyId: THING_ID,
   entries: {
-    owner: entry(['nginx:ditto'], { 'thing:/': [['READ', 'WRITE'], []], 'policy:/': [['READ', 'WRITE'], []], 'message:/': [['READ', 'WRITE'], []] }),
-    operators: entry(['nginx:op-1', 'nginx:op-2', 'nginx:op-3'], { 'thing:/features': [['READ', 'WRITE'], []], 'thing:/features/f0/properties/p0': [[], ['WRITE']] }),
-    observers: entry(['nginx:observer', 'google:viewer'], { 'thing:/': [['READ'], []], 'thing:/attributes/a9': [[], ['READ']] }),
-    installer: entry(['nginx:installer'], { 'thing:/attributes': [['READ', 'WRITE'], []], 'thing:/attributes/a0': [[], ['WRITE']] }),
-    privacy: entry(['nginx:observer'], { 'thing:/features/f1/properties': [[], ['READ']], 'thing:/features/f1/properties/p1': [['READ'], []] }),
-    telemetry: entry(['integration:telemetry:aud'], { 'thing:/features/f2/properties': [['WRITE'], []], 'message:/outbox': [['READ'], []] }),
-    messaging: entry(['nginx:app'], { 'message:/inbox': [['WRITE'], []], 'message:/features/f3/inbox': [['WRITE'], []] }),
-    support: entry(['nginx:support'], { 'thing:/': [['READ'], []], 'thing:/features/f4': [[], ['READ']], 'thing:/features/f4/properties/p4': [['READ'], []] }),
+    owner: entry(['nginx:ditto'], {
+      'thing:/': [['READ', 'WRITE'], []],
+      'policy:/': [['READ', 'WRITE'], []],
+      'message:/': [['READ', 'WRITE'], []],
+    }),
+    operators: entry(['nginx:op-1', 'nginx:op-2', 'nginx:op-3'], {
+      'thing:/features': [['READ', 'WRITE'], []],
+      'thing:/features/f0/properties/p0': [[], ['WRITE']],
+    }),
+    observers: entry(['nginx:observer', 'google:viewer'], {
+      'thing:/': [['READ'], []],
+      'thing:/attributes/a9': [[], ['READ']],
+    }),
+    installer: entry(['nginx:installer'], {
+      'thing:/attributes': [['READ', 'WRITE'], []],
+      'thing:/attributes/a0': [[], ['WRITE']],
+    }),
+    privacy: entry(['nginx:observer'], {
+      'thing:/features/f1/properties': [[], ['READ']],
+      'thing:/features/f1/properties/p1': [['READ'], []],
+    }),
+    telemetry: entry(['integration:telemetry:aud'], {
+      'thing:/features/f2/properties': [['WRITE'], []],
+      'message:/outbox': [['READ'], []],
+    }),
+    messaging: entry(['nginx:app'], {
+      'message:/inbox': [['WRITE'], []],
+      'message:/features/f3/inbox': [['WRITE'], []],
+    }),
+    support: entry(['nginx:support'], {
+      'thing:/': [['READ'], []],
+      'thing:/features/f4': [[], ['READ']],
+      'thing:/features/f4/properties/p4': [['READ'], []],
+    }),
     auditors: entry(['nginx:audit'], { 'policy:/': [['READ'], []], 'thing:/attributes': [['READ'], []] }),
-    blocked: entry(['nginx:blocked', 'nginx:observer'], { 'thing:/features/f0/desiredProperties': [[], ['READ', 'WRITE']] }),
+    blocked: entry(['nginx:blocked', 'nginx:observer'], {
+      'thing:/features/f0/desiredProperties': [[], ['READ', 'WRITE']],
+    }),
   },
 };
 
 const thing = {
   thingId: THING_ID,
   policyId: THING_ID,
-  attributes: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, i % 2 ? `value-${i}` : { nested: i, unit: 'm' }])),
+  attributes: Object.fromEntries(
+    Array.from({ length: 10 }, (_, i) => [`a${i}`, i % 2 ? `value-${i}` : { nested: i, unit: 'm' }]),
+  ),
   features: Object.fromEntries(
-    Array.from({ length: 5 }, (_, f) => [`f${f}`, { properties: Object.fromEntries(Array.from({ length: 5 }, (_, p) => [`p${p}`, f * 10 + p])) }]),
+    Array.from({ length: 5 }, (_, f) => [
+      `f${f}`,
+      { properties: Object.fromEntries(Array.from({ length: 5 }, (_, p) => [`p${p}`, f * 10 + p])) },
+    ]),
   ),
 };
 
@@ -82,15 +117,25 @@ for (const [name, policy, subjects] of [
 ] as const) {
   const enforcer: Enforcer = createEnforcer(policy);
   const READ: Permission[] = ['READ'];
-  row(name, 'hasUnrestricted READ thing:/features/f1/properties/p2', () => enforcer.hasUnrestricted('thing:/features/f1/properties/p2', subjects, READ));
-  row(name, 'hasPartial READ thing:/features/f1', () => enforcer.hasPartial('thing:/features/f1', subjects, READ));
-  row(name, 'hasUnrestricted WRITE thing:/ (denied or allowed)', () => enforcer.hasUnrestricted('thing:/', subjects, ['WRITE']));
-  row(name, 'filterReadable whole thing (10 attrs, 5x5 props)', () => enforcer.filterReadable('thing', '/', thing, subjects));
+  row(name, 'hasUnrestricted READ thing:/features/f1/properties/p2', () =>
+    enforcer.hasUnrestricted('thing:/features/f1/properties/p2', subjects, READ),
+  );
+  row(name, 'hasPartial READ thing:/features/f1', () =>
+    enforcer.hasPartial('thing:/features/f1', subjects, READ),
+  );
+  row(name, 'hasUnrestricted WRITE thing:/ (denied or allowed)', () =>
+    enforcer.hasUnrestricted('thing:/', subjects, ['WRITE']),
+  );
+  row(name, 'filterReadable whole thing (10 attrs, 5x5 props)', () =>
+    enforcer.filterReadable('thing', '/', thing, subjects),
+  );
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);
 console.log(`createEnforcer(10-entry policy): ${(compileNs / 1000).toFixed(1)} µs per compile\n`);
 console.log(`${pad('policy', 11)} ${pad('operation', 55)} ${'ops/s'.padStart(12)} ${'ns/op'.padStart(9)}`);
 for (const r of rows) {
-  console.log(`${pad(r.policy, 11)} ${pad(r.operation, 55)} ${r.ops.toLocaleString('en-US').padStart(12)} ${r.ns.toFixed(0).padStart(9)}`);
+  console.log(
+    `${pad(r.policy, 11)} ${pad(r.operation, 55)} ${r.ops.toLocaleString('en-US').padStart(12)} ${r.ns.toFixed(0).padStart(9)}`,
+  );
 }

@@ -17,7 +17,9 @@ const all = readdirSync(dir)
 const wanted = process.argv.slice(2);
 const chosen = wanted.length > 0 ? all.filter((b) => wanted.includes(b)) : all;
 if (wanted.length > 0 && chosen.length !== wanted.length) {
-  console.error(`unknown benchmark(s): ${wanted.filter((w) => !all.includes(w)).join(', ')}; available: ${all.join(', ')}`);
+  console.error(
+    `unknown benchmark(s): ${wanted.filter((w) => !all.includes(w)).join(', ')}; available: ${all.join(', ')}`,
+  );
   process.exit(2);
 }
 const failed: string[] = [];
@@ -27,9 +29,17 @@ for (const name of chosen) {
   const start = performance.now();
   // With the flags of `npm start` (benchmarks that measure code in their own process get the service's heap
   // settings), and tsx for the benchmark's TypeScript.
-  const result = spawnSync(process.execPath, [...serviceNodeFlags, '--import', 'tsx', path.join(dir, `${name}.ts`)], { stdio: 'inherit' });
+  const result = spawnSync(
+    process.execPath,
+    [...serviceNodeFlags, '--import', 'tsx', path.join(dir, `${name}.ts`)],
+    { stdio: 'inherit' },
+  );
   if (result.status !== 0) failed.push(name);
-  console.log(`=== bench/${name}.ts ${result.status === 0 ? 'finished' : `FAILED (exit ${result.status ?? result.signal})`} in ${Math.round((performance.now() - start) / 1000)} s`);
+  console.log(
+    `=== bench/${name}.ts ${result.status === 0 ? 'finished' : `FAILED (exit ${result.status ?? result.signal})`} in ${Math.round((performance.now() - start) / 1000)} s`,
+  );
 }
-console.log(`\n${chosen.length} benchmark(s) in ${Math.round((performance.now() - began) / 1000)} s${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}`);
+console.log(
+  `\n${chosen.length} benchmark(s) in ${Math.round((performance.now() - began) / 1000)} s${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}`,
+);
 process.exit(failed.length > 0 ? 1 : 0);

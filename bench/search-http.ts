@@ -39,7 +39,11 @@ const HIDDEN = { grant: [], revoke: ['READ'] };
 const entries = {
   owner: {
     subjects: { 'nginx:ditto': { type: 'bench' } },
-    resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } },
+    resources: {
+      'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+      'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+      'message:/': { grant: ['READ', 'WRITE'], revoke: [] },
+    },
   },
   full: { subjects: { 'nginx:full': { type: 'bench' } }, resources: { 'thing:/': READ } },
   partial: {
@@ -57,7 +61,13 @@ const entries = {
 /** Keep-alive connections: 64 while loading; the queries go one after another on one of them. */
 const agent = new http.Agent({ keepAlive: true, maxSockets: LOAD_CONCURRENCY });
 
-function send(base: string, method: string, p: string, auth: string, body?: string): Promise<{ status: number; text: string }> {
+function send(
+  base: string,
+  method: string,
+  p: string,
+  auth: string,
+  body?: string,
+): Promise<{ status: number; text: string }> {
   const url = new URL(p, base);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { authorization: auth };
@@ -65,18 +75,30 @@ function send(base: string, method: string, p: string, auth: string, body?: stri
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(body));
     }
-    const req = http.request({ agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-async function expectStatus(base: string, method: string, p: string, auth: string, body: string | undefined, ok: number[]): Promise<string> {
+async function expectStatus(
+  base: string,
+  method: string,
+  p: string,
+  auth: string,
+  body: string | undefined,
+  ok: number[],
+): Promise<string> {
   const res = await send(base, method, p, auth, body);
   if (!ok.includes(res.status)) throw new Error(`${method} ${p}: ${res.status} ${res.text.slice(0, 300)}`);
   return res.text;
@@ -87,7 +109,14 @@ async function load(service: ServiceProcess): Promise<number> {
   const owner = basic(USERS.owner);
   const t0 = performance.now();
   for (let ns = 0; ns < OWN_POLICY_FROM; ns++) {
-    await expectStatus(service.url, 'PUT', `/api/2/policies/org.fleet${ns}:policy`, owner, JSON.stringify({ entries }), [201]);
+    await expectStatus(
+      service.url,
+      'PUT',
+      `/api/2/policies/org.fleet${ns}:policy`,
+      owner,
+      JSON.stringify({ entries }),
+      [201],
+    );
   }
   const { makeThing } = thingMaker(2026);
   let next = 0;
@@ -115,14 +144,20 @@ interface Query {
 }
 
 const enc = encodeURIComponent;
-const issueFilter = (i: number) => `and(eq(attributes/manufacturer,"${MANUFACTURERS[i % MANUFACTURERS.length]}"),gt(features/battery/properties/level,50))`;
-const issuePath = (i: number) => `/api/2/search/things?filter=${enc(issueFilter(i))}&option=${enc('sort(-_modified),size(25)')}`;
+const issueFilter = (i: number) =>
+  `and(eq(attributes/manufacturer,"${MANUFACTURERS[i % MANUFACTURERS.length]}"),gt(features/battery/properties/level,50))`;
+const issuePath = (i: number) =>
+  `/api/2/search/things?filter=${enc(issueFilter(i))}&option=${enc('sort(-_modified),size(25)')}`;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function measure(base: string, query: Query, user: keyof typeof USERS): Promise<{ p50: number; p95: number; p99: number; cpuMs: number; items: number }> {
+async function measure(
+  base: string,
+  query: Query,
+  user: keyof typeof USERS,
+): Promise<{ p50: number; p95: number; p99: number; cpuMs: number; items: number }> {
   const auth = basic(USERS[user]);
   for (let i = 0; i < 5; i++) await expectStatus(base, 'GET', query.path(i, user), auth, undefined, [200]); // warm-up, lazy path indexes
   const times: number[] = [];
@@ -137,14 +172,21 @@ async function measure(base: string, query: Query, user: keyof typeof USERS): Pr
   }
   const cpuMs = (((await sampleService(base)).cpuSeconds - cpu0) * 1000) / RUNS;
   times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99), cpuMs, items: items / RUNS };
+  return {
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    cpuMs,
+    items: items / RUNS,
+  };
 }
 
 async function main(): Promise<void> {
   const keep = process.env.BENCH_SEARCH_DATA_DIR;
   const dataDir = keep ? path.resolve(keep) : await mkdtemp(path.join(tmpdir(), 'tb-bench-search-'));
   const marker = path.join(dataDir, 'bench-search-http.json');
-  const loaded = existsSync(marker) && (JSON.parse(await readFile(marker, 'utf8')) as { count: number }).count === COUNT;
+  const loaded =
+    existsSync(marker) && (JSON.parse(await readFile(marker, 'utf8')) as { count: number }).count === COUNT;
   try {
     let loadMs: number | undefined;
     if (!loaded) {
@@ -164,7 +206,14 @@ async function main(): Promise<void> {
     const service = await startServiceProcess({ ...env, TWINBRIDGE_DATA_DIR: dataDir }, 300_000);
     const startMs = performance.now() - t0;
     try {
-      const total = await expectStatus(service.url, 'GET', '/api/2/search/things/count', basic(USERS.full), undefined, [200]);
+      const total = await expectStatus(
+        service.url,
+        'GET',
+        '/api/2/search/things/count',
+        basic(USERS.full),
+        undefined,
+        [200],
+      );
       if (Number(total) !== COUNT) throw new Error(`the service indexed ${total} things, expected ${COUNT}`);
       // Page 2 of the issue's query: the cursor of page 1, fetched per caller (a cursor is bound to its caller).
       const cursors = new Map<string, string>();
@@ -172,39 +221,74 @@ async function main(): Promise<void> {
         const key = `${user} ${i % MANUFACTURERS.length}`;
         let cursor = cursors.get(key);
         if (cursor === undefined) {
-          const first = JSON.parse(await expectStatus(service.url, 'GET', issuePath(i), basic(USERS[user]), undefined, [200])) as { cursor?: string };
-          if (first.cursor === undefined) throw new Error(`page 1 has no cursor: fewer than 26 matches in ${COUNT} things`);
+          const first = JSON.parse(
+            await expectStatus(service.url, 'GET', issuePath(i), basic(USERS[user]), undefined, [200]),
+          ) as { cursor?: string };
+          if (first.cursor === undefined)
+            throw new Error(`page 1 has no cursor: fewer than 26 matches in ${COUNT} things`);
           cursors.set(key, (cursor = first.cursor));
         }
         return `/api/2/search/things?filter=${enc(issueFilter(i))}&option=${enc(`sort(-_modified),size(25),cursor(${cursor})`)}`;
       };
-      for (const user of ['full', 'partial'] as const) for (let i = 0; i < MANUFACTURERS.length; i++) await page2(i, user);
+      for (const user of ['full', 'partial'] as const)
+        for (let i = 0; i < MANUFACTURERS.length; i++) await page2(i, user);
       const queries: Query[] = [
         { name: 'and(eq(manufacturer),gt(battery level,50)) sort(-_modified),size(25)', path: issuePath },
-        { name: 'the same, page 2 (cursor)', path: (i, user) => `/api/2/search/things?filter=${enc(issueFilter(i))}&option=${enc(`sort(-_modified),size(25),cursor(${cursors.get(`${user} ${i % MANUFACTURERS.length}`)})`)}` },
-        { name: 'count and(eq(manufacturer),gt(battery level,50))', path: (i) => `/api/2/search/things/count?filter=${enc(issueFilter(i))}` },
+        {
+          name: 'the same, page 2 (cursor)',
+          path: (i, user) =>
+            `/api/2/search/things?filter=${enc(issueFilter(i))}&option=${enc(`sort(-_modified),size(25),cursor(${cursors.get(`${user} ${i % MANUFACTURERS.length}`)})`)}`,
+        },
+        {
+          name: 'count and(eq(manufacturer),gt(battery level,50))',
+          path: (i) => `/api/2/search/things/count?filter=${enc(issueFilter(i))}`,
+        },
         {
           name: 'namespaces=org.fleet3 eq(temperature status,"alarm") sort(-_modified)',
-          path: () => `/api/2/search/things?namespaces=org.fleet3&filter=${enc('eq(features/temperature/properties/status,"alarm")')}&option=${enc('sort(-_modified),size(25)')}`,
+          path: () =>
+            `/api/2/search/things?namespaces=org.fleet3&filter=${enc('eq(features/temperature/properties/status,"alarm")')}&option=${enc('sort(-_modified),size(25)')}`,
         },
         {
           name: 'eq(manufacturer) sort(-battery level),size(25) (key on the view)',
-          path: (i) => `/api/2/search/things?filter=${enc(`eq(attributes/manufacturer,"${MANUFACTURERS[i % MANUFACTURERS.length]}")`)}&option=${enc('sort(-features/battery/properties/level),size(25)')}`,
+          path: (i) =>
+            `/api/2/search/things?filter=${enc(`eq(attributes/manufacturer,"${MANUFACTURERS[i % MANUFACTURERS.length]}")`)}&option=${enc('sort(-features/battery/properties/level),size(25)')}`,
         },
-        { name: 'no filter, size(25) (thingId order)', path: () => `/api/2/search/things?option=${enc('size(25)')}` },
-        { name: 'no filter, sort(-_modified),size(25) (every thing a candidate)', path: () => `/api/2/search/things?option=${enc('sort(-_modified),size(25)')}` },
+        {
+          name: 'no filter, size(25) (thingId order)',
+          path: () => `/api/2/search/things?option=${enc('size(25)')}`,
+        },
+        {
+          name: 'no filter, sort(-_modified),size(25) (every thing a candidate)',
+          path: () => `/api/2/search/things?option=${enc('sort(-_modified),size(25)')}`,
+        },
       ];
       const rows: string[][] = [];
       for (const query of queries) {
         for (const user of ['full', 'partial'] as const) {
           const r = await measure(service.url, query, user);
-          rows.push([query.name, user, r.p50.toFixed(1), r.p95.toFixed(1), r.p99.toFixed(1), r.cpuMs.toFixed(1), r.items.toFixed(0), r.p50 < TARGET_P50_MS ? '✓' : '✗']);
+          rows.push([
+            query.name,
+            user,
+            r.p50.toFixed(1),
+            r.p95.toFixed(1),
+            r.p99.toFixed(1),
+            r.cpuMs.toFixed(1),
+            r.items.toFixed(0),
+            r.p50 < TARGET_P50_MS ? '✓' : '✗',
+          ]);
         }
       }
-      console.log(`\nSearch over HTTP: ${COUNT} things (embedded store), ${RUNS} requests per row, one keep-alive client, one request at a time`);
-      if (loadMs !== undefined) console.log(`loaded by HTTP PUT (${LOAD_CONCURRENCY} at a time): ${((COUNT / loadMs) * 1000).toFixed(0)} things/s`);
+      console.log(
+        `\nSearch over HTTP: ${COUNT} things (embedded store), ${RUNS} requests per row, one keep-alive client, one request at a time`,
+      );
+      if (loadMs !== undefined)
+        console.log(
+          `loaded by HTTP PUT (${LOAD_CONCURRENCY} at a time): ${((COUNT / loadMs) * 1000).toFixed(0)} things/s`,
+        );
       console.log(`service start on the loaded store (indexing): ${(startMs / 1000).toFixed(1)} s`);
-      console.log(`\n| query | caller | p50 ms | p95 ms | p99 ms | service CPU ms/request | items/count | p50 < ${TARGET_P50_MS} ms |`);
+      console.log(
+        `\n| query | caller | p50 ms | p95 ms | p99 ms | service CPU ms/request | items/count | p50 < ${TARGET_P50_MS} ms |`,
+      );
       console.log('|---|---|---:|---:|---:|---:|---:|:---:|');
       for (const row of rows) console.log(`| ${row.join(' | ')} |`);
     } finally {

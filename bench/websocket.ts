@@ -69,7 +69,13 @@ async function client(url: string, sessions: number): Promise<void> {
   process.send!({ type: 'ready' });
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'report') {
-      process.send!({ type: 'report', received, histogram: Array.from(histogram), fanout: Array.from(fanout), cpu: process.cpuUsage() });
+      process.send!({
+        type: 'report',
+        received,
+        histogram: Array.from(histogram),
+        fanout: Array.from(fanout),
+        cpu: process.cpuUsage(),
+      });
       received = 0;
       histogram.fill(0);
       fanout.fill(0);
@@ -117,14 +123,20 @@ async function main(): Promise<void> {
   let dispatchNs = 0;
   let dispatched = 0;
   const things = Array.from({ length: 100 }, (_, i) => `bench.ws:thing-${i}`);
-  for (const thingId of things) await services.things.execute({ thingId, channel: 'twin', action: 'modify', path: '/', value: { attributes: { t: 0 } }, headers: {} }, auth);
+  for (const thingId of things)
+    await services.things.execute(
+      { thingId, channel: 'twin', action: 'modify', path: '/', value: { attributes: { t: 0 } }, headers: {} },
+      auth,
+    );
 
   // A real gc() for stable memory numbers, also when run without --expose-gc (npm run bench).
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as (() => void) | undefined;
   gc?.();
   const before = process.memoryUsage();
-  const child = fork(self, ['client', base.replace('http', 'ws') + '/ws/2', String(sessions)], { execArgv: ['--import', 'tsx'] });
+  const child = fork(self, ['client', base.replace('http', 'ws') + '/ws/2', String(sessions)], {
+    execArgv: ['--import', 'tsx'],
+  });
   const messages: Array<(m: any) => void> = [];
   child.on('message', (m) => messages.shift()?.(m));
   const nextMessage = () => new Promise<any>((resolve) => messages.push(resolve));
@@ -139,12 +151,18 @@ async function main(): Promise<void> {
   const perSessionRss = (after.rss - before.rss) / sessions;
 
   console.log(`${sessions} sessions connected and subscribed in ${connectMs} ms`);
-  console.log(`memory per idle session: heap ${(perSessionHeap / 1024).toFixed(1)} KiB, rss ${(perSessionRss / 1024).toFixed(1)} KiB${gc ? '' : ' (run with --expose-gc for stable numbers)'}`);
+  console.log(
+    `memory per idle session: heap ${(perSessionHeap / 1024).toFixed(1)} KiB, rss ${(perSessionRss / 1024).toFixed(1)} KiB${gc ? '' : ' (run with --expose-gc for stable numbers)'}`,
+  );
   console.log('');
   console.log('Latency: end-to-end = change issued → event received (includes the durable write, fsync);');
-  console.log('         fan-out    = event published on the bus (durable) → event received by the client process.');
+  console.log(
+    '         fan-out    = event published on the bus (durable) → event received by the client process.',
+  );
   console.log('');
-  console.log('| changes/s offered | deliveries/s | end-to-end p50 / p99 / max ms | fan-out p50 / p99 / max ms | CPU server / clients |');
+  console.log(
+    '| changes/s offered | deliveries/s | end-to-end p50 / p99 / max ms | fan-out p50 / p99 / max ms | CPU server / clients |',
+  );
   console.log('|---:|---:|---:|---:|---:|');
 
   const rates = [50, 100, 200, 400];
@@ -152,7 +170,9 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 300));
     child.send({ type: 'report' }); // reset counters
     await nextMessage();
-    const clientCpuBefore = ((await (async () => (child.send({ type: 'report' }), nextMessage()))()) as { cpu: NodeJS.CpuUsage }).cpu;
+    const clientCpuBefore = (
+      (await (async () => (child.send({ type: 'report' }), nextMessage()))()) as { cpu: NodeJS.CpuUsage }
+    ).cpu;
     const serverCpuBefore = process.cpuUsage();
     const started = Date.now();
     let issued = 0;
@@ -164,7 +184,17 @@ async function main(): Promise<void> {
         while (issued < due) {
           const thingId = things[k++ % things.length];
           issued++;
-          void services.things.execute({ thingId, channel: 'twin', action: 'modify', path: '/attributes/t', value: Date.now(), headers: {} }, auth);
+          void services.things.execute(
+            {
+              thingId,
+              channel: 'twin',
+              action: 'modify',
+              path: '/attributes/t',
+              value: Date.now(),
+              headers: {},
+            },
+            auth,
+          );
         }
         if (Date.now() - started >= secondsPerStep * 1000) {
           clearInterval(timer);
@@ -176,11 +206,19 @@ async function main(): Promise<void> {
     // Wait for the tail to arrive (at most 3 s).
     await new Promise((r) => setTimeout(r, 1000));
     child.send({ type: 'report' });
-    const report = (await nextMessage()) as { received: number; histogram: number[]; fanout: number[]; cpu: NodeJS.CpuUsage };
+    const report = (await nextMessage()) as {
+      received: number;
+      histogram: number[];
+      fanout: number[];
+      cpu: NodeJS.CpuUsage;
+    };
     const serverCpu = process.cpuUsage(serverCpuBefore);
     const wall = (Date.now() - started) * 1000;
     const cpuShare = (u: NodeJS.CpuUsage) => `${Math.round(((u.user + u.system) / wall) * 100)}%`;
-    const clientCpu = { user: report.cpu.user - clientCpuBefore.user, system: report.cpu.system - clientCpuBefore.system };
+    const clientCpu = {
+      user: report.cpu.user - clientCpuBefore.user,
+      system: report.cpu.system - clientCpuBefore.system,
+    };
     const expected = issued * sessions;
     const seconds = issueSeconds;
     const stats = (h: number[]) => {
@@ -189,10 +227,15 @@ async function main(): Promise<void> {
       return `${percentile(h, report.received, 0.5)} / ${percentile(h, report.received, 0.99)} / ${max}`;
     };
     const complete = report.received >= expected ? '' : ` (${expected - report.received} missing)`;
-    if (process.env.BENCH_DEBUG) console.error(`dispatch: ${(dispatchNs / Math.max(1, dispatched) / 1e6).toFixed(2)} ms per event (server CPU in the bus listener)`);
+    if (process.env.BENCH_DEBUG)
+      console.error(
+        `dispatch: ${(dispatchNs / Math.max(1, dispatched) / 1e6).toFixed(2)} ms per event (server CPU in the bus listener)`,
+      );
     dispatchNs = 0;
     dispatched = 0;
-    console.log(`| ${rate} | ${(report.received / seconds).toFixed(0)}${complete} | ${stats(report.histogram)} | ${stats(report.fanout)} | ${cpuShare(serverCpu)} / ${cpuShare(clientCpu)} |`);
+    console.log(
+      `| ${rate} | ${(report.received / seconds).toFixed(0)}${complete} | ${stats(report.histogram)} | ${stats(report.fanout)} | ${cpuShare(serverCpu)} / ${cpuShare(clientCpu)} |`,
+    );
   }
   child.send({ type: 'exit' });
   await app.close();

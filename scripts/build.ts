@@ -19,7 +19,9 @@ const UI_SOURCES = 'src/ui';
 
 export async function build(): Promise<void> {
   await rm(path.join(root, 'dist'), { recursive: true, force: true });
-  const serverSources = ['src/**/*.ts', 'connectors/**/*.ts'].flatMap((pattern) => globSync(pattern, { cwd: root })).filter((file) => !file.startsWith(UI_SOURCES + path.sep));
+  const serverSources = ['src/**/*.ts', 'connectors/**/*.ts']
+    .flatMap((pattern) => globSync(pattern, { cwd: root }))
+    .filter((file) => !file.startsWith(UI_SOURCES + path.sep));
   await Promise.all([
     esbuild({
       absWorkingDir: root,
@@ -60,7 +62,10 @@ async function buildUi(): Promise<void> {
   });
   const asset = (ext: string) => assetName(result.metafile, ext);
   const template = await readFile(path.join(root, UI_SOURCES, 'index.html'), 'utf8');
-  const html = template.replaceAll('{{script}}', asset('.js')).replaceAll('{{style}}', asset('.css')).replaceAll('{{icon}}', asset('.svg'));
+  const html = template
+    .replaceAll('{{script}}', asset('.js'))
+    .replaceAll('{{style}}', asset('.css'))
+    .replaceAll('{{icon}}', asset('.svg'));
   await mkdir(outdir, { recursive: true });
   await writeFile(path.join(outdir, 'index.html'), html);
 }

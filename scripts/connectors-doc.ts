@@ -30,7 +30,12 @@ export function connectorReadmes(): Map<string, string> {
     entry.defs.push(c);
     byFolder.set(place.folder, entry);
   }
-  return new Map([...byFolder].map(([folder, { title, defs }]) => [path.join(root, 'connectors', folder, 'README.md'), connectorReadme(defs, title)]));
+  return new Map(
+    [...byFolder].map(([folder, { title, defs }]) => [
+      path.join(root, 'connectors', folder, 'README.md'),
+      connectorReadme(defs, title),
+    ]),
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

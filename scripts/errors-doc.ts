@@ -10,9 +10,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Imports every module of src/errors so the registry is complete. */
-export async function loadAllErrors(): Promise<Array<{ code: string; status: number; description?: string }>> {
+export async function loadAllErrors(): Promise<
+  Array<{ code: string; status: number; description?: string }>
+> {
   const dir = path.join(root, 'src', 'errors');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     await import(pathToFileURL(path.join(dir, file)).href);
   }
   const { declaredErrors, describeError } = await import('../src/errors/ditto-error.js');
@@ -21,8 +25,12 @@ export async function loadAllErrors(): Promise<Array<{ code: string; status: num
     .sort((a, b) => a.code.localeCompare(b.code));
 }
 
-export function renderErrorsDoc(errors: Array<{ code: string; status: number; description?: string }>): string {
-  const rows = errors.map((e) => `| \`${e.code}\` | ${e.status} | ${(e.description ?? '').replace(/\|/g, '\\|')} |`);
+export function renderErrorsDoc(
+  errors: Array<{ code: string; status: number; description?: string }>,
+): string {
+  const rows = errors.map(
+    (e) => `| \`${e.code}\` | ${e.status} | ${(e.description ?? '').replace(/\|/g, '\\|')} |`,
+  );
   return [
     '# Errors',
     '',

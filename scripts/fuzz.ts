@@ -59,7 +59,11 @@ function findPython(): string | undefined {
   const candidates = ['python3.13', 'python3.12'];
   const pyenv = spawnSync('pyenv', ['versions', '--bare'], { encoding: 'utf8' });
   if (pyenv.status === 0) {
-    const versions = pyenv.stdout.split('\n').filter((v) => /^3\.(1[2-9])\.\d+$/.test(v.trim())).sort().reverse();
+    const versions = pyenv.stdout
+      .split('\n')
+      .filter((v) => /^3\.(1[2-9])\.\d+$/.test(v.trim()))
+      .sort()
+      .reverse();
     for (const v of versions) {
       const prefix = spawnSync('pyenv', ['prefix', v.trim()], { encoding: 'utf8' });
       if (prefix.status === 0) candidates.push(path.join(prefix.stdout.trim(), 'bin', 'python3'));
@@ -76,7 +80,11 @@ function ensureSchemathesis(): boolean {
   if (!python) return false;
   process.stderr.write(`fuzz: installing ${SCHEMATHESIS} into .fuzz/ (first run)\n`);
   if (spawnSync(python, ['-m', 'venv', venv], { stdio: 'inherit' }).status !== 0) return false;
-  const pip = spawnSync(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', SCHEMATHESIS], { stdio: 'inherit' });
+  const pip = spawnSync(
+    path.join(venv, 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', SCHEMATHESIS],
+    { stdio: 'inherit' },
+  );
   if (pip.status !== 0) {
     rmSync(venv, { recursive: true, force: true });
     return false;
@@ -85,19 +93,42 @@ function ensureSchemathesis(): boolean {
 }
 
 /** The entities test/fuzz/schemathesis.toml names, so generated requests also reach existing ones. */
-async function seed(url: string, user: { user: string; password: string }, connections: ConnectionManager): Promise<void> {
-  const basic = (u: { user: string; password: string }) => `Basic ${Buffer.from(`${u.user}:${u.password}`).toString('base64')}`;
+async function seed(
+  url: string,
+  user: { user: string; password: string },
+  connections: ConnectionManager,
+): Promise<void> {
+  const basic = (u: { user: string; password: string }) =>
+    `Basic ${Buffer.from(`${u.user}:${u.password}`).toString('base64')}`;
   const put = async (p: string, body: unknown) => {
-    const res = await fetch(url + p, { method: 'PUT', headers: { authorization: basic(user), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(url + p, {
+      method: 'PUT',
+      headers: { authorization: basic(user), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (res.status >= 300) throw new Error(`seeding ${p}: ${res.status} ${await res.text()}`);
   };
   const all = { grant: ['READ', 'WRITE'], revoke: [] };
-  await put('/api/2/things/org.eclipse.ditto:fuzz-thing', { attributes: { a: 1, nested: { b: [1, 2] } }, features: { lamp: { properties: { on: true }, desiredProperties: { on: false } } } });
+  await put('/api/2/things/org.eclipse.ditto:fuzz-thing', {
+    attributes: { a: 1, nested: { b: [1, 2] } },
+    features: { lamp: { properties: { on: true }, desiredProperties: { on: false } } },
+  });
   await put('/api/2/policies/org.eclipse.ditto:fuzz-policy', {
-    entries: { OWNER: { subjects: { [`nginx:${user.user}`]: { type: 'fuzz' } }, resources: { 'thing:/': all, 'policy:/': all, 'message:/': all } } },
+    entries: {
+      OWNER: {
+        subjects: { [`nginx:${user.user}`]: { type: 'fuzz' } },
+        resources: { 'thing:/': all, 'policy:/': all, 'message:/': all },
+      },
+    },
   });
   await connections.create(
-    { name: 'fuzz', connectionType: 'mqtt', connectionStatus: 'closed', uri: 'tcp://fuzz:secret@127.0.0.1:1', sources: [{ addresses: ['fuzz/#'], qos: 1, authorizationContext: [`nginx:${user.user}`] }] },
+    {
+      name: 'fuzz',
+      connectionType: 'mqtt',
+      connectionStatus: 'closed',
+      uri: 'tcp://fuzz:secret@127.0.0.1:1',
+      sources: [{ addresses: ['fuzz/#'], qos: 1, authorizationContext: [`nginx:${user.user}`] }],
+    },
     'fuzz-connection',
   );
 }
@@ -107,7 +138,9 @@ async function seed(url: string, user: { user: string; password: string }, conne
  * or from a thing at once with status 200, so message requests complete instead of waiting their timeout.
  */
 async function respondToMessages(url: string, user: { user: string; password: string }): Promise<WebSocket> {
-  const socket = new WebSocket(url.replace(/^http/, 'ws') + '/ws/2', { headers: { authorization: `Basic ${Buffer.from(`${user.user}:${user.password}`).toString('base64')}` } });
+  const socket = new WebSocket(url.replace(/^http/, 'ws') + '/ws/2', {
+    headers: { authorization: `Basic ${Buffer.from(`${user.user}:${user.password}`).toString('base64')}` },
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
@@ -115,10 +148,28 @@ async function respondToMessages(url: string, user: { user: string; password: st
   socket.on('message', (data) => {
     const text = data.toString();
     if (!text.startsWith('{')) return;
-    const message = JSON.parse(text) as { topic?: string; path?: string; status?: number; headers?: Record<string, unknown> };
-    if (!message.topic?.includes('/things/live/messages/') || message.status !== undefined || message.headers?.['response-required'] === false) return;
+    const message = JSON.parse(text) as {
+      topic?: string;
+      path?: string;
+      status?: number;
+      headers?: Record<string, unknown>;
+    };
+    if (
+      !message.topic?.includes('/things/live/messages/') ||
+      message.status !== undefined ||
+      message.headers?.['response-required'] === false
+    )
+      return;
     const path = String(message.path ?? '').replace('/inbox/', '/outbox/');
-    socket.send(JSON.stringify({ topic: message.topic, headers: { 'correlation-id': message.headers?.['correlation-id'], 'content-type': 'text/plain' }, path, value: 'ok', status: 200 }));
+    socket.send(
+      JSON.stringify({
+        topic: message.topic,
+        headers: { 'correlation-id': message.headers?.['correlation-id'], 'content-type': 'text/plain' },
+        path,
+        value: 'ok',
+        status: 200,
+      }),
+    );
   });
   socket.send('START-SEND-MESSAGES');
   return socket;
@@ -126,7 +177,10 @@ async function respondToMessages(url: string, user: { user: string; password: st
 
 function run(args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(schemathesis, args, { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
+    const child = spawn(schemathesis, args, {
+      stdio: 'inherit',
+      env: { ...process.env, SCHEMATHESIS_HOOKS: '' },
+    });
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? 1));
   });
@@ -135,7 +189,9 @@ function run(args: string[]): Promise<number> {
 async function main(): Promise<number> {
   const passed = process.argv.slice(2);
   if (!ensureSchemathesis()) {
-    process.stderr.write('fuzz: Python 3 with venv and pip (and access to PyPI) is needed to install schemathesis; nothing was run\n');
+    process.stderr.write(
+      'fuzz: Python 3 with venv and pip (and access to PyPI) is needed to install schemathesis; nothing was run\n',
+    );
     return 3;
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tb-fuzz-'));
@@ -146,7 +202,12 @@ async function main(): Promise<number> {
       done();
     },
   });
-  const config = loadConfig({ ...process.env, TWINBRIDGE_DATA_DIR: dataDir, TWINBRIDGE_PORT: '0', TWINBRIDGE_LOG_LEVEL: 'error' });
+  const config = loadConfig({
+    ...process.env,
+    TWINBRIDGE_DATA_DIR: dataDir,
+    TWINBRIDGE_PORT: '0',
+    TWINBRIDGE_LOG_LEVEL: 'error',
+  });
   const services = await createServices(config, pino({ level: 'error' }, sink), { connectors });
   const app = await buildApp(services);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -154,17 +215,52 @@ async function main(): Promise<number> {
   await seed(url, config.users[0], services.connections);
   const device = await respondToMessages(url, config.users[0]);
   const common = [
-    '--config-file', settings, 'run', spec, '--url', url, '--checks', 'not_a_server_error', '--no-color',
-    '--suppress-health-check', 'all', '--request-timeout', '30', '--workers', '2',
+    '--config-file',
+    settings,
+    'run',
+    spec,
+    '--url',
+    url,
+    '--checks',
+    'not_a_server_error',
+    '--no-color',
+    '--suppress-health-check',
+    'all',
+    '--request-timeout',
+    '30',
+    '--workers',
+    '2',
     ...NOT_IMPLEMENTED.flatMap((p) => ['--exclude-path-regex', p]),
   ];
-  const defaults = passed.includes('--max-examples') || passed.some((a) => a.startsWith('--max-examples=')) ? [] : ['--max-examples', '50'];
+  const defaults =
+    passed.includes('--max-examples') || passed.some((a) => a.startsWith('--max-examples='))
+      ? []
+      : ['--max-examples', '50'];
   try {
     const [user] = config.users;
     const [devops] = config.devopsUsers;
-    const api = await run([...common, '--exclude-path-regex', DEVOPS_ONLY, '--auth', `${user.user}:${user.password}`, ...defaults, ...passed]);
-    const ops = await run([...common, '--include-path-regex', DEVOPS_IMPLEMENTED, '--auth', `${devops.user}:${devops.password}`, ...defaults, ...passed]);
-    if (serverErrors.length > 0) process.stderr.write(`fuzz: the service logged ${serverErrors.length} server error(s):\n${serverErrors.slice(0, 20).join('\n')}\n`);
+    const api = await run([
+      ...common,
+      '--exclude-path-regex',
+      DEVOPS_ONLY,
+      '--auth',
+      `${user.user}:${user.password}`,
+      ...defaults,
+      ...passed,
+    ]);
+    const ops = await run([
+      ...common,
+      '--include-path-regex',
+      DEVOPS_IMPLEMENTED,
+      '--auth',
+      `${devops.user}:${devops.password}`,
+      ...defaults,
+      ...passed,
+    ]);
+    if (serverErrors.length > 0)
+      process.stderr.write(
+        `fuzz: the service logged ${serverErrors.length} server error(s):\n${serverErrors.slice(0, 20).join('\n')}\n`,
+      );
     return api === 0 && ops === 0 && serverErrors.length === 0 ? 0 : 1;
   } finally {
     device.close();

@@ -6,7 +6,13 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { registerAuthentication } from './api/http/auth.js';
 import { piggybackRoutes } from './api/http/piggyback.js';
-import { BODY_LIMIT, clientErrorHandler, frameworkErrors, MAX_URL_LENGTH, registerErrorHandling } from './api/http/errors.js';
+import {
+  BODY_LIMIT,
+  clientErrorHandler,
+  frameworkErrors,
+  MAX_URL_LENGTH,
+  registerErrorHandling,
+} from './api/http/errors.js';
 import { thingsRoutes } from './api/http/things.js';
 import { policiesRoutes } from './api/http/policies.js';
 import { whoamiRoutes } from './api/http/whoami.js';
@@ -41,23 +47,44 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     frameworkErrors,
     clientErrorHandler,
   };
-  const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
-  const app = (https ? Fastify({ ...serverOptions, https } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
+  const https =
+    config.tlsCert && config.tlsKey
+      ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+      : undefined;
+  const app = (https
+    ? Fastify({ ...serverOptions, https } as FastifyServerOptions)
+    : Fastify(serverOptions)) as unknown as FastifyInstance;
   // Bodies arrive raw; each route parses and validates its own media types (Ditto errors, not fastify's).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
-  app.addHook('onRequest', (request, _reply, done) => done(request.url.length > MAX_URL_LENGTH ? uriTooLong({ length: request.url.length }) : undefined));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) =>
+    done(null, body),
+  );
+  app.addHook('onRequest', (request, _reply, done) =>
+    done(request.url.length > MAX_URL_LENGTH ? uriTooLong({ length: request.url.length }) : undefined),
+  );
   registerErrorHandling(app);
-  registerAuthentication(app, { users: config.users, devopsUsers: config.devopsUsers, trustedProxies: config.trustedProxies, jwt: services.jwt });
+  registerAuthentication(app, {
+    users: config.users,
+    devopsUsers: config.devopsUsers,
+    trustedProxies: config.trustedProxies,
+    jwt: services.jwt,
+  });
   app.get('/health', { config: { realm: 'none' } }, async (_request, reply) => {
     const ready = isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'UP' : 'DOWN' });
   });
-  await app.register(thingsRoutes, { things: services.things, defaultNamespace: config.defaultNamespace, listThings: listThings(services.search) });
+  await app.register(thingsRoutes, {
+    things: services.things,
+    defaultNamespace: config.defaultNamespace,
+    listThings: listThings(services.search),
+  });
   await app.register(searchRoutes, { search: services.search });
   await app.register(policiesRoutes, { policies: services.policyService });
   await app.register(whoamiRoutes, { things: services.things, policies: services.policies });
-  await app.register(mappingRoutes, { maxDefinitions: config.mappingMaxDefinitions ?? 10, concurrency: config.mappingTryConcurrency ?? 2 });
+  await app.register(mappingRoutes, {
+    maxDefinitions: config.mappingMaxDefinitions ?? 10,
+    concurrency: config.mappingTryConcurrency ?? 2,
+  });
   await app.register(messagesRoutes, { live: services.live, acks: services.acks });
   await app.register(connectionsRoutes, { connections: services.connections });
   await app.register(piggybackRoutes, { connections: services.connections });

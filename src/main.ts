@@ -22,8 +22,19 @@ async function main(): Promise<void> {
   }
   // On a terminal the log is for a person (pino-pretty, in pino's worker thread); elsewhere one JSON object
   // per line for the log collector.
-  const pretty = process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {};
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.users', '*.devopsUsers'], ...pretty });
+  const pretty = process.stdout.isTTY
+    ? {
+        transport: {
+          target: 'pino-pretty',
+          options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+        },
+      }
+    : {};
+  const logger = pino({
+    level: config.logLevel,
+    redact: ['req.headers.authorization', '*.password', '*.users', '*.devopsUsers'],
+    ...pretty,
+  });
   let ready = false;
   const services = await createServices(config, logger, { connectors });
   const app = await buildApp(services, { isReady: () => ready });
@@ -33,7 +44,10 @@ async function main(): Promise<void> {
   const consoleUrl = consoleAddress(address);
   const defaults = defaultCredentialsInUse(config);
   if (defaults.length > 0) {
-    logger.warn({ console: consoleUrl, defaultUsers: defaults }, `Web console: ${consoleUrl} (WARNING: the default users and passwords are active for ${defaults.join(', ')}; set TWINBRIDGE_USERS and TWINBRIDGE_DEVOPS_USERS)`);
+    logger.warn(
+      { console: consoleUrl, defaultUsers: defaults },
+      `Web console: ${consoleUrl} (WARNING: the default users and passwords are active for ${defaults.join(', ')}; set TWINBRIDGE_USERS and TWINBRIDGE_DEVOPS_USERS)`,
+    );
   } else {
     logger.info({ console: consoleUrl }, `Web console: ${consoleUrl}`);
   }
@@ -60,6 +74,8 @@ function consoleAddress(address: string): string {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`Twinbridge failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `Twinbridge failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -79,14 +79,22 @@ export interface ServiceOptions {
 async function secretKeyRing(config: Config, journal: JournalStore | undefined): Promise<SecretKeyRing> {
   const old = config.secretsOldKeys.map(parseKey);
   if (config.secretsKey === undefined) return new SecretKeyRing(await journal!.sharedKey('secrets'), old);
-  if (journal && existsSync(path.join(path.resolve(config.dataDir), SECRETS_KEY_FILE))) old.push(await journal.sharedKey('secrets'));
+  if (journal && existsSync(path.join(path.resolve(config.dataDir), SECRETS_KEY_FILE)))
+    old.push(await journal.sharedKey('secrets'));
   return new SecretKeyRing(parseKey(config.secretsKey), old);
 }
 
-export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Services> {
+export async function createServices(
+  config: Config,
+  logger: Logger,
+  options: ServiceOptions = {},
+): Promise<Services> {
   jsonLimits.maxDepth = config.maxJsonDepth;
   const instanceId = config.instanceId ?? defaultInstanceId();
-  if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw new Error(`TWINBRIDGE_INSTANCE_ID must match [A-Za-z0-9._-]{1,100}, got ${JSON.stringify(instanceId)}`);
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId))
+    throw new Error(
+      `TWINBRIDGE_INSTANCE_ID must match [A-Za-z0-9._-]{1,100}, got ${JSON.stringify(instanceId)}`,
+    );
   let cluster: (Cluster & { onCommitted(firstSeq: number, lastSeq: number): void }) | undefined;
   const storeWriteListeners = new Set<(seconds: number) => void>();
   // Called by the store inside its commit path: a failing listener is logged, never let through to the store.
@@ -105,7 +113,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
           connectionString: config.postgresUrl!,
           schema: config.postgresSchema,
           poolSize: config.postgresPoolSize,
-          onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+          onIdleError: (err) =>
+            logger.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
           instanceId,
           onCommitted: (firstSeq, lastSeq) => cluster?.onCommitted(firstSeq, lastSeq),
           onDurableWrite,
@@ -115,34 +124,79 @@ export async function createServices(config: Config, logger: Logger, options: Se
     pgStore ??
     new JournalStore({
       dir: path.resolve(config.dataDir),
-      onSnapshotError: (err) => logger.error({ err }, 'writing a journal snapshot failed; the journals are kept'),
+      onSnapshotError: (err) =>
+        logger.error({ err }, 'writing a journal snapshot failed; the journals are kept'),
       onDurableWrite,
     });
   await store.open();
   const openedAt = store.lastSeq();
-  const clusterLog = (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) => logger[level]({ err, instanceId }, msg);
+  const clusterLog = (level: 'warn' | 'error' | 'info', msg: string, err?: unknown) =>
+    logger[level]({ err, instanceId }, msg);
   const bus = new SignalBus((err) => logger.error({ err }, 'event subscriber failed'));
-  const history = historyOf(store, { retention: retentionOf(config), headersToPersist: config.historicalHeadersToPersist.map((h) => h.toLowerCase()) });
-  const compactor = new HistoryCompactor({ store, retention: history.retention, intervalMs: config.historyCompactionInterval, log: (level, msg, err) => logger[level]({ err }, msg) });
+  const history = historyOf(store, {
+    retention: retentionOf(config),
+    headersToPersist: config.historicalHeadersToPersist.map((h) => h.toLowerCase()),
+  });
+  const compactor = new HistoryCompactor({
+    store,
+    retention: history.retention,
+    intervalMs: config.historyCompactionInterval,
+    log: (level, msg, err) => logger[level]({ err }, msg),
+  });
   const policies = new StorePolicyDirectory({ store, maxPolicyBytes: config.maxPolicyBytes });
-  const things = new ThingsService({ store, bus, policies, maxThingBytes: config.maxThingBytes, evaluateCondition: createConditionEvaluator(), sharedStore: pgStore !== undefined, history });
+  const things = new ThingsService({
+    store,
+    bus,
+    policies,
+    maxThingBytes: config.maxThingBytes,
+    evaluateCondition: createConditionEvaluator(),
+    sharedStore: pgStore !== undefined,
+    history,
+  });
   // Cursors sealed with a key of the store, so a cursor of one instance opens on any other (and after a restart).
-  const search = new SearchService({ policies, cursors: new CursorCodec(await store.sharedKey('search-cursors')) });
-  const policyService = new PoliciesService({ store, directory: policies, maxPolicyBytes: config.maxPolicyBytes, history });
-  const jwt = Object.keys(config.oidcIssuers).length > 0 ? new JwtAuthenticator(config.oidcIssuers, { cooldownMs: config.jwksCooldownMs }) : undefined;
+  const search = new SearchService({
+    policies,
+    cursors: new CursorCodec(await store.sharedKey('search-cursors')),
+  });
+  const policyService = new PoliciesService({
+    store,
+    directory: policies,
+    maxPolicyBytes: config.maxPolicyBytes,
+    history,
+  });
+  const jwt =
+    Object.keys(config.oidcIssuers).length > 0
+      ? new JwtAuthenticator(config.oidcIssuers, { cooldownMs: config.jwksCooldownMs })
+      : undefined;
   await search.start(store, bus);
   // After the search index subscribed to the bus: `search-persisted` is issued after the index update.
-  const membership = pgStore ? new GroupMembership({ store: pgStore, instanceId, heartbeatMs: config.clusterHeartbeatMs, log: clusterLog }) : undefined;
+  const membership = pgStore
+    ? new GroupMembership({
+        store: pgStore,
+        instanceId,
+        heartbeatMs: config.clusterHeartbeatMs,
+        log: clusterLog,
+      })
+    : undefined;
   await membership?.start();
-  const registry = new SubscriberRegistry({ bus, policies, onError: (err) => logger.error({ err }, 'streaming subscriber failed'), cluster: membership });
+  const registry = new SubscriberRegistry({
+    bus,
+    policies,
+    onError: (err) => logger.error({ err }, 'streaming subscriber failed'),
+    cluster: membership,
+  });
   const announcer = new SubjectAnnouncer({
     publish: (announcement) => registry.publishPolicyAnnouncement(announcement),
     removeSubjects: (policyId, subjects) => policyService.removeSubjects(policyId, subjects),
     log: (msg, err) => logger.warn({ err }, msg),
   });
   policyService.onChanged = (policyId, previous, next) => announcer.changed(policyId, previous, next);
-  for await (const record of store.list('policy')) if (record.value) announcer.changed(record.id, undefined, record.value as Policy);
-  const historyEvents: HistoryEventDeps = { history, enforcerFor: (policyId) => policies.enforcerFor(policyId) };
+  for await (const record of store.list('policy'))
+    if (record.value) announcer.changed(record.id, undefined, record.value as Policy);
+  const historyEvents: HistoryEventDeps = {
+    history,
+    enforcerFor: (policyId) => policies.enforcerFor(policyId),
+  };
   const acks = new AckRouter({ bus, registry });
   const live = new LiveRouter({ registry, things, policies });
   const connections = new ConnectionManager({
@@ -150,7 +204,11 @@ export async function createServices(config: Config, logger: Logger, options: Se
     connectors: options.connectors ?? [],
     execute: (command, auth) => things.execute(command, auth),
     subscribers: registry,
-    mapping: { createMapperRegistry, validateMappingDefinitions: (definitions, usedIds) => validateMappingDefinitions(definitions, usedIds, config.mappingMaxDefinitions) },
+    mapping: {
+      createMapperRegistry,
+      validateMappingDefinitions: (definitions, usedIds) =>
+        validateMappingDefinitions(definitions, usedIds, config.mappingMaxDefinitions),
+    },
     acks,
     live: {
       respond: (response) => live.respond(response),
@@ -161,7 +219,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
     backoff: { minMs: 250, maxMs: config.connectionBackoffMaxMs },
     maxInFlight: config.connectionMaxInFlight,
     maxPayloadBytes: config.connectionMaxPayloadBytes,
-    streaming: { open: (send) => persistedEventSubscriptions(historyEvents, send, (msg, err) => logger.error({ err }, msg)) },
+    streaming: {
+      open: (send) =>
+        persistedEventSubscriptions(historyEvents, send, (msg, err) => logger.error({ err }, msg)),
+    },
     log: (level, msg, err) => logger[level]({ err }, msg),
     instanceId: pgStore ? instanceId : undefined,
     secrets: await secretKeyRing(config, pgStore ? undefined : (store as JournalStore)),
@@ -169,7 +230,17 @@ export async function createServices(config: Config, logger: Logger, options: Se
   });
   await connections.start();
   compactor.start();
-  if (pgStore) cluster = await startCluster({ instanceId, fromSeq: openedAt, store: pgStore, bus, things, policies, connections, log: clusterLog });
+  if (pgStore)
+    cluster = await startCluster({
+      instanceId,
+      fromSeq: openedAt,
+      store: pgStore,
+      bus,
+      things,
+      policies,
+      connections,
+      log: clusterLog,
+    });
   return {
     config,
     logger,

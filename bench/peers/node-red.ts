@@ -25,16 +25,33 @@ const packageDir = path.join(home, 'node_modules', 'node-red');
 function ensureInstalled(): string {
   const installed = (): string | undefined => {
     const file = path.join(packageDir, 'package.json');
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version : undefined;
+    return existsSync(file)
+      ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+      : undefined;
   };
   if (installed() !== NODE_RED_VERSION) {
-    console.log(`installing node-red@${NODE_RED_VERSION} into ${path.relative(process.cwd(), home)}/ (first use) …`);
+    console.log(
+      `installing node-red@${NODE_RED_VERSION} into ${path.relative(process.cwd(), home)}/ (first use) …`,
+    );
     const npm = spawnSync(
       'npm',
-      ['install', '--prefix', home, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', '--loglevel=error', `node-red@${NODE_RED_VERSION}`],
+      [
+        'install',
+        '--prefix',
+        home,
+        '--no-save',
+        '--no-package-lock',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--omit=dev',
+        '--loglevel=error',
+        `node-red@${NODE_RED_VERSION}`,
+      ],
       { stdio: 'inherit' },
     );
-    if (npm.status !== 0 || installed() !== NODE_RED_VERSION) throw new Error(`npm could not install node-red@${NODE_RED_VERSION} into ${home} (exit ${npm.status})`);
+    if (npm.status !== 0 || installed() !== NODE_RED_VERSION)
+      throw new Error(`npm could not install node-red@${NODE_RED_VERSION} into ${home} (exit ${npm.status})`);
   }
   return path.join(packageDir, 'red.js');
 }
@@ -51,14 +68,19 @@ export interface NodeRedPeer {
 export async function startNodeRed(brokerUrl: string): Promise<NodeRedPeer> {
   const red = ensureInstalled();
   const { hostname, port } = new URL(brokerUrl);
-  if (hostname !== '127.0.0.1' && hostname !== 'localhost') throw new Error(`the Node-RED peer connects on loopback only, not to ${hostname}`);
+  if (hostname !== '127.0.0.1' && hostname !== 'localhost')
+    throw new Error(`the Node-RED peer connects on loopback only, not to ${hostname}`);
   const userDir = await mkdtemp(path.join(tmpdir(), 'tb-bench-node-red-'));
   await copyFile(path.join(here, 'node-red', 'flows.json'), path.join(userDir, 'flows.json'));
   // As `node-red` runs it: plain node on red.js, no extra flags.
-  const child = spawn(process.execPath, [red, '--settings', path.join(here, 'node-red', 'settings.cjs'), '--userDir', userDir], {
-    env: { ...process.env, BENCH_MQTT_HOST: hostname, BENCH_MQTT_PORT: port },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [red, '--settings', path.join(here, 'node-red', 'settings.cjs'), '--userDir', userDir],
+    {
+      env: { ...process.env, BENCH_MQTT_HOST: hostname, BENCH_MQTT_PORT: port },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -9,7 +9,8 @@
 export function benchRounds(): number {
   const text = process.env.BENCH_ROUNDS ?? '1';
   const rounds = Number(text);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a whole number ≥ 1, not ${JSON.stringify(text)}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`BENCH_ROUNDS must be a whole number ≥ 1, not ${JSON.stringify(text)}`);
   return rounds;
 }
 
@@ -45,7 +46,10 @@ export class Targets {
   /** Prints one round's targets and keeps them for the summary. */
   round(targets: Target[]): void {
     this.rounds.push(targets);
-    for (const t of targets) console.log(`${met(t) ? '✓' : '✗'} ${t.label}: ${figure(t.value, t.unit)} (target ${t.op} ${t.bound}${t.unit})`);
+    for (const t of targets)
+      console.log(
+        `${met(t) ? '✓' : '✗'} ${t.label}: ${figure(t.value, t.unit)} (target ${t.op} ${t.bound}${t.unit})`,
+      );
   }
 
   /** One line per target: its value in every round, in order, and in how many it was met. */
@@ -55,13 +59,23 @@ export class Targets {
     for (const [i, t] of this.rounds[0].entries()) {
       const all = this.rounds.map((r) => r[i]);
       const hits = all.filter(met).length;
-      console.log(`${hits === all.length ? '✓' : '✗'} ${t.label} (target ${t.op} ${t.bound}${t.unit}): ${all.map((r) => figure(r.value, r.unit)).join(', ')}; met in ${hits} of ${all.length}`);
+      console.log(
+        `${hits === all.length ? '✓' : '✗'} ${t.label} (target ${t.op} ${t.bound}${t.unit}): ${all.map((r) => figure(r.value, r.unit)).join(', ')}; met in ${hits} of ${all.length}`,
+      );
     }
   }
 }
 
 /** A Markdown table (as the README's performance section shows figures): the first `textColumns` left-aligned, the figures right-aligned. */
-export function markdownTable(header: string[], rows: Array<Array<string | number>>, textColumns = 1): string {
+export function markdownTable(
+  header: string[],
+  rows: Array<Array<string | number>>,
+  textColumns = 1,
+): string {
   const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map((_, i) => (i < textColumns ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  return [
+    line(header),
+    line(header.map((_, i) => (i < textColumns ? '---' : '---:'))),
+    ...rows.map(line),
+  ].join('\n');
 }

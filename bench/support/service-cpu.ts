@@ -37,7 +37,12 @@ function stat(pid: number): Stat | undefined {
   // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so split after the last ')'.
   const close = text.lastIndexOf(')');
   const f = text.slice(close + 2).split(' ');
-  return { pid, ppid: Number(f[1]), comm: text.slice(text.indexOf('(') + 1, close), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+  return {
+    pid,
+    ppid: Number(f[1]),
+    comm: text.slice(text.indexOf('(') + 1, close),
+    ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]),
+  };
 }
 
 function allProcesses(): Stat[] {
@@ -81,7 +86,10 @@ export function childPid(comm: string): number | undefined {
 }
 
 /** CPU of a process (see processCpuSeconds) over a measured window: call `stop()` at the window's end. */
-export function cpuWindow(pid: number | undefined, descendants = true): { stop(messages: number): { usPerMessage: number; cores: number } } {
+export function cpuWindow(
+  pid: number | undefined,
+  descendants = true,
+): { stop(messages: number): { usPerMessage: number; cores: number } } {
   const cpu0 = processCpuSeconds(pid, descendants);
   const t0 = performance.now();
   return {
@@ -123,8 +131,11 @@ export async function sampleService(url: string): Promise<ServiceSample> {
     gcSeconds: sum(/^twinbridge_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm),
     gcCount: count,
     gcOver10ms: count - upTo10ms,
-    loopDelayMaxMs: Number(/^twinbridge_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(res.text)?.[1] ?? NaN) * 1000,
+    loopDelayMaxMs:
+      Number(/^twinbridge_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(res.text)?.[1] ?? NaN) * 1000,
     storeWrites: sum(/^twinbridge_store_write_seconds_count (\S+)$/gm),
-    storeWritesOver10ms: sum(/^twinbridge_store_write_seconds_count (\S+)$/gm) - sum(/^twinbridge_store_write_seconds_bucket\{le="0\.01"\} (\S+)$/gm),
+    storeWritesOver10ms:
+      sum(/^twinbridge_store_write_seconds_count (\S+)$/gm) -
+      sum(/^twinbridge_store_write_seconds_bucket\{le="0\.01"\} (\S+)$/gm),
   };
 }

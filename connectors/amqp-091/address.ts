@@ -30,7 +30,11 @@ export function headersOf(message: ConsumeMessage): Record<string, string> {
   const p = message.properties;
   for (const [k, v] of Object.entries((p.headers ?? {}) as Record<string, unknown>)) {
     if (v === undefined || v === null) continue;
-    headers[k.toLowerCase()] = Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    headers[k.toLowerCase()] = Buffer.isBuffer(v)
+      ? v.toString('utf8')
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
   }
   if (p.contentType) headers['content-type'] = String(p.contentType);
   if (p.correlationId) headers['correlation-id'] = String(p.correlationId);
@@ -50,7 +54,10 @@ export function textForm(contentType: string | undefined): 'charset' | undefined
  * Outbound: `content-type` and `correlation-id` become the basic properties of the same name, every other
  * header goes to the headers table. Messages are persistent (delivery mode 2).
  */
-export function publishOptions(headers: Record<string, string>, contentType: string | undefined): Options.Publish {
+export function publishOptions(
+  headers: Record<string, string>,
+  contentType: string | undefined,
+): Options.Publish {
   const table: Record<string, string> = {};
   const options: Options.Publish = { persistent: true, headers: table };
   for (const [k, v] of Object.entries(headers)) {

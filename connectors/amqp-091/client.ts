@@ -20,8 +20,23 @@
  * so no library message can echo them.
  */
 import { isIP } from 'node:net';
-import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
-import { AddressInvalidError, connectError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
+import amqplib, {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type Options,
+} from 'amqplib';
+import {
+  AddressInvalidError,
+  connectError,
+  type ClientContext,
+  type ConnectorClient,
+  type InboundMessage,
+  type OutboundMessage,
+  type SourceHandle,
+  type TargetHandle,
+} from '../../src/connectivity/index.js';
 import { corkUntil } from '../../src/connectivity/cork.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { notConnected } from '../../src/errors/connectivity.js';
@@ -128,21 +143,31 @@ export class Amqp091ConnectorClient implements ConnectorClient {
     return channel;
   }
 
-  async createSource(_source: Source, address: string, _consumerIndex: number, deliver: (message: InboundMessage) => void): Promise<SourceHandle> {
+  async createSource(
+    _source: Source,
+    address: string,
+    _consumerIndex: number,
+    deliver: (message: InboundMessage) => void,
+  ): Promise<SourceHandle> {
     const channel = await this.openChannel((m) => m.createChannel());
     let open = true;
     let paused = false;
     let consumerTag: string | undefined;
     channel.on('close', () => {
       open = false;
-      this.lost(new Error(`the channel consuming '${address}' was closed${this.lastError ? `: ${this.lastError.message}` : ''}`));
+      this.lost(
+        new Error(
+          `the channel consuming '${address}' was closed${this.lastError ? `: ${this.lastError.message}` : ''}`,
+        ),
+      );
     });
     await channel.prefetch(this.config.prefetchCount);
 
     const acks = new AckBatcher(channel, () => open && !this.closing);
     const onMessage = (msg: ConsumeMessage | null) => {
       // The broker cancels a consumer when its queue is deleted.
-      if (msg === null) return this.lost(new Error(`the broker cancelled the consumer of queue '${address}'`));
+      if (msg === null)
+        return this.lost(new Error(`the broker cancelled the consumer of queue '${address}'`));
       let settled = false;
       acks.delivered(msg);
       deliver({
@@ -185,7 +210,10 @@ export class Amqp091ConnectorClient implements ConnectorClient {
       consumerTag = (await channel.consume(address, onMessage, { noAck: false })).consumerTag;
     } catch (err) {
       // ditto: §11.6 source queues must exist; a missing one fails the client until it is created.
-      throw notConnected({ detail: `cannot consume from queue '${address}': ${(err as Error).message}` }, { cause: err });
+      throw notConnected(
+        { detail: `cannot consume from queue '${address}': ${(err as Error).message}` },
+        { cause: err },
+      );
     }
     return {
       pause: () => {
@@ -204,7 +232,8 @@ export class Amqp091ConnectorClient implements ConnectorClient {
     return {
       write: (message) =>
         new Promise<void>((resolve, reject) => {
-          if (this.closing || !this.model) return reject(notConnected({ detail: 'the AMQP 0.9.1 client is not connected' }));
+          if (this.closing || !this.model)
+            return reject(notConnected({ detail: 'the AMQP 0.9.1 client is not connected' }));
           this.queue.push({ message, resolve, reject });
           this.pump();
         }),
@@ -215,7 +244,8 @@ export class Amqp091ConnectorClient implements ConnectorClient {
   private pump(): void {
     // amqplib writes the frames from a setImmediate of its own (scheduled by publish): uncorking after it
     // sends the publishes of this turn in one system call instead of one each.
-    if (this.publisher && !this.blocked && this.queue.length > 0) corkUntil(socketOf(this.model), 'immediate');
+    if (this.publisher && !this.blocked && this.queue.length > 0)
+      corkUntil(socketOf(this.model), 'immediate');
     while (this.queue.length > 0 && !this.blocked) {
       const channel = this.publisher;
       if (!channel) {
@@ -225,13 +255,29 @@ export class Amqp091ConnectorClient implements ConnectorClient {
       const { message, resolve, reject } = this.queue.shift()!;
       const parts = splitTargetAddress(message.address);
       if (!parts) {
-        reject(new AddressInvalidError(`the target address '${message.address}' is not of the form 'exchange/routingKey'`));
+        reject(
+          new AddressInvalidError(
+            `the target address '${message.address}' is not of the form 'exchange/routingKey'`,
+          ),
+        );
         continue;
       }
-      const ok = channel.publish(parts.exchange, parts.routingKey, message.payload, publishOptions(message.headers, message.contentType), (err: unknown) => {
-        if (err) reject(new Error(`the broker did not confirm the message to '${message.address}'${this.lastError ? `: ${this.lastError.message}` : ''}`, { cause: err }));
-        else resolve();
-      });
+      const ok = channel.publish(
+        parts.exchange,
+        parts.routingKey,
+        message.payload,
+        publishOptions(message.headers, message.contentType),
+        (err: unknown) => {
+          if (err)
+            reject(
+              new Error(
+                `the broker did not confirm the message to '${message.address}'${this.lastError ? `: ${this.lastError.message}` : ''}`,
+                { cause: err },
+              ),
+            );
+          else resolve();
+        },
+      );
       if (!ok) {
         this.blocked = true;
         channel.once('drain', () => {
@@ -257,7 +303,9 @@ export class Amqp091ConnectorClient implements ConnectorClient {
       },
       (err: Error) => {
         this.opening = undefined;
-        this.failWrites(notConnected({ detail: `cannot open a publishing channel: ${err.message}` }, { cause: err }));
+        this.failWrites(
+          notConnected({ detail: `cannot open a publishing channel: ${err.message}` }, { cause: err }),
+        );
       },
     );
   }

@@ -9,7 +9,8 @@ export const amqp091ConfigSchema = {
     prefetchCount: {
       type: 'string',
       pattern: '^[1-9]\\d{0,4}$',
-      description: 'Beyond Ditto: unacknowledged messages the broker delivers to each consumer before it waits for acknowledgements (basic.qos); default 500.',
+      description:
+        'Beyond Ditto: unacknowledged messages the broker delivers to each consumer before it waits for acknowledgements (basic.qos); default 500.',
     },
   },
 } as const;

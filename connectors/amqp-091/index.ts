@@ -14,16 +14,22 @@ const SCHEMES = ['amqp:', 'amqps:'];
 const invalid = (detail: string) => connectionConfigurationInvalid({ detail });
 
 function validate(connection: Connection): void {
-  if (!SCHEMES.includes(connection.uri.protocol)) throw invalid(`the field '/uri' must use the scheme amqp or amqps for AMQP 0.9.1`);
+  if (!SCHEMES.includes(connection.uri.protocol))
+    throw invalid(`the field '/uri' must use the scheme amqp or amqps for AMQP 0.9.1`);
   for (const source of connection.sources) {
     for (const [i, address] of source.addresses.entries()) {
-      if (address.length === 0 || address.length > 255) throw invalid(`the field '/sources/${source.index}/addresses/${i}' must be a queue name of 1 to 255 characters`);
+      if (address.length === 0 || address.length > 255)
+        throw invalid(
+          `the field '/sources/${source.index}/addresses/${i}' must be a queue name of 1 to 255 characters`,
+        );
     }
   }
   for (const target of connection.targets) {
     // ditto: §14.13 the target address is `exchange/routingKey` with exactly one `/`.
     if (literalSlashes(target.address) !== 1) {
-      throw invalid(`the field '/targets/${target.index}/address' must be of the form 'exchange/routingKey' with exactly one '/' ('/routingKey' for the default exchange)`);
+      throw invalid(
+        `the field '/targets/${target.index}/address' must be of the form 'exchange/routingKey' with exactly one '/' ('/routingKey' for the default exchange)`,
+      );
     }
   }
 }

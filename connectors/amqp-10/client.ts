@@ -18,8 +18,24 @@
  * reported once through `onDisconnect` and the runtime reconnects (STYLE lesson 2).
  */
 import { isIP } from 'node:net';
-import rhea, { type Connection, type ConnectionOptions, type Delivery, type EventContext, type Receiver, type Sender, type Session } from 'rhea';
-import { connectError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
+import rhea, {
+  type Connection,
+  type ConnectionOptions,
+  type Delivery,
+  type EventContext,
+  type Receiver,
+  type Sender,
+  type Session,
+} from 'rhea';
+import {
+  connectError,
+  type ClientContext,
+  type ConnectorClient,
+  type InboundMessage,
+  type OutboundMessage,
+  type SourceHandle,
+  type TargetHandle,
+} from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { TwinbridgeError } from '../../src/errors/base.js';
 import { notConnected } from '../../src/errors/connectivity.js';
@@ -134,7 +150,10 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     // A frame rhea cannot accept (e.g. RabbitMQ 3.x sending a second close); rhea then ends the socket.
     connection.on('protocol_error', (err: unknown) => this.lost(describe(err, 'AMQP 1.0 protocol error')));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error('no AMQP 1.0 open frame within 10 s')), CONNECT_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => fail(new Error('no AMQP 1.0 open frame within 10 s')),
+        CONNECT_TIMEOUT_MS,
+      );
       const fail = (err: Error) => {
         clearTimeout(timer);
         connection.removeListener('connection_open', ok);
@@ -146,14 +165,20 @@ export class Amqp10ConnectorClient implements ConnectorClient {
         connection.removeListener('disconnected', dropped);
         resolve();
       };
-      const refused = (ctx: EventContext) => fail(describe(ctx.error ?? ctx.connection.error, 'the broker refused the connection'));
-      const dropped = (ctx: EventContext) => fail(describe(ctx.error ?? ctx.connection.error, 'disconnected before the AMQP 1.0 open frame'));
+      const refused = (ctx: EventContext) =>
+        fail(describe(ctx.error ?? ctx.connection.error, 'the broker refused the connection'));
+      const dropped = (ctx: EventContext) =>
+        fail(describe(ctx.error ?? ctx.connection.error, 'disconnected before the AMQP 1.0 open frame'));
       connection.once('connection_open', ok);
       connection.once('connection_error', refused);
       connection.once('disconnected', dropped);
     });
-    connection.on('disconnected', (ctx: EventContext) => this.lost(describe(ctx.error ?? ctx.connection.error, 'the AMQP 1.0 connection was lost')));
-    connection.on('connection_close', (ctx: EventContext) => this.lost(describe(ctx.connection.error, 'the broker closed the connection')));
+    connection.on('disconnected', (ctx: EventContext) =>
+      this.lost(describe(ctx.error ?? ctx.connection.error, 'the AMQP 1.0 connection was lost')),
+    );
+    connection.on('connection_close', (ctx: EventContext) =>
+      this.lost(describe(ctx.connection.error, 'the broker closed the connection')),
+    );
   }
 
   /** Reports a lost connection (or a detached receiver) once; the runtime closes and reconnects. */
@@ -166,7 +191,8 @@ export class Amqp10ConnectorClient implements ConnectorClient {
   }
 
   private requireConnection(): Connection {
-    if (!this.connection || this.closing) throw notConnected({ detail: 'the AMQP 1.0 client is not connected' });
+    if (!this.connection || this.closing)
+      throw notConnected({ detail: 'the AMQP 1.0 client is not connected' });
     return this.connection;
   }
 
@@ -180,7 +206,12 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     return session;
   }
 
-  async createSource(_source: Source, address: string, consumerIndex: number, deliver: (message: InboundMessage) => void): Promise<SourceHandle> {
+  async createSource(
+    _source: Source,
+    address: string,
+    consumerIndex: number,
+    deliver: (message: InboundMessage) => void,
+  ): Promise<SourceHandle> {
     const session = this.session();
     const receiver: Receiver = session.open_receiver({
       name: `${address}#${consumerIndex}`,
@@ -191,9 +222,16 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     const attached = new Promise<void>((resolve, reject) => {
       const refused = (error: unknown) => {
         clearTimeout(timer);
-        reject(notConnected({ detail: `cannot receive from '${address}': ${describe(error, 'the link was refused').message}` }));
+        reject(
+          notConnected({
+            detail: `cannot receive from '${address}': ${describe(error, 'the link was refused').message}`,
+          }),
+        );
       };
-      const timer = setTimeout(() => refused(new Error(`no attach within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => refused(new Error(`no attach within ${CONNECT_TIMEOUT_MS / 1000} s`)),
+        CONNECT_TIMEOUT_MS,
+      );
       receiver.once('receiver_open', () => {
         clearTimeout(timer);
         session.removeAllListeners('session_error');
@@ -205,7 +243,8 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     // A refusal after the connection is gone has nobody waiting for it.
     attached.catch(() => undefined);
     await Promise.race([attached, this.gone!.promise]);
-    const failed = (error: unknown) => this.lost(describe(error, `the receiver of '${address}' was detached`));
+    const failed = (error: unknown) =>
+      this.lost(describe(error, `the receiver of '${address}' was detached`));
     receiver.on('receiver_error', (ctx: EventContext) => failed(ctx.receiver?.error));
     receiver.on('receiver_close', (ctx: EventContext) => failed(ctx.receiver?.error));
     session.on('session_error', (ctx: EventContext) => failed(ctx.session?.error));
@@ -215,7 +254,9 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     // also returns the message for redelivery.
     // rhea's `source` is the source terminus of the broker's attach (undefined when it sent none).
     const outcomes = receiver.source?.outcomes;
-    const modifiedOffered = outcomes === undefined || (Array.isArray(outcomes) ? outcomes.includes(MODIFIED) : outcomes === MODIFIED);
+    const modifiedOffered =
+      outcomes === undefined ||
+      (Array.isArray(outcomes) ? outcomes.includes(MODIFIED) : outcomes === MODIFIED);
     let paused = false;
     let owed = 0;
     const credit = () => {
@@ -242,7 +283,11 @@ export class Amqp10ConnectorClient implements ConnectorClient {
         // ditto: §11.6 retryable failure ⇒ modified[delivery-failed]; otherwise rejected.
         nack: (redeliver) =>
           settle(() => {
-            if (!redeliver) delivery.reject({ condition: 'amqp:internal-error', description: 'the message could not be processed' });
+            if (!redeliver)
+              delivery.reject({
+                condition: 'amqp:internal-error',
+                description: 'the message could not be processed',
+              });
             else if (modifiedOffered) delivery.modified({ delivery_failed: true, undeliverable_here: false });
             else delivery.release();
           }),
@@ -266,7 +311,8 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     return {
       write: (message) =>
         new Promise<void>((resolve, reject) => {
-          if (this.closing || !this.connection) return reject(notConnected({ detail: 'the AMQP 1.0 client is not connected' }));
+          if (this.closing || !this.connection)
+            return reject(notConnected({ detail: 'the AMQP 1.0 client is not connected' }));
           const state = this.senderFor(message.address);
           state.queue.push({ message, resolve, reject });
           this.pump(state);
@@ -295,7 +341,12 @@ export class Amqp10ConnectorClient implements ConnectorClient {
       if (!pending) return;
       state.unsettled.delete(ctx.delivery!);
       if (ok) pending.resolve();
-      else pending.reject(new Error(`the broker ${what} the message to '${address}'${ctx.delivery?.remote_state?.error ? `: ${describe(ctx.delivery.remote_state.error, '').message}` : ''}`));
+      else
+        pending.reject(
+          new Error(
+            `the broker ${what} the message to '${address}'${ctx.delivery?.remote_state?.error ? `: ${describe(ctx.delivery.remote_state.error, '').message}` : ''}`,
+          ),
+        );
     };
     sender.on('accepted', outcome(true, 'accepted'));
     sender.on('rejected', outcome(false, 'rejected'));
@@ -305,7 +356,8 @@ export class Amqp10ConnectorClient implements ConnectorClient {
     const gone = (cause: unknown) => {
       if (this.senders.get(address) === state) this.senders.delete(address);
       const error = describe(cause, `the sender to '${address}' was detached`);
-      for (const w of [...state.queue.splice(0), ...state.unsettled.values()]) w.reject(new Error(`cannot send to '${address}': ${error.message}`, { cause: error }));
+      for (const w of [...state.queue.splice(0), ...state.unsettled.values()])
+        w.reject(new Error(`cannot send to '${address}': ${error.message}`, { cause: error }));
       state.unsettled.clear();
     };
     sender.on('sender_error', (ctx: EventContext) => gone(ctx.sender?.error));
@@ -355,11 +407,15 @@ export class Amqp10ConnectorClient implements ConnectorClient {
 
 /** ditto: §11.6 specificConfig holds Qpid JMS URI options; their prefetch is this client's link credit. */
 export function creditOf(config: Record<string, string>): number {
-  const n = Number(config['jms.prefetchPolicy.queuePrefetch'] ?? config['jms.prefetchPolicy.all'] ?? DEFAULT_CREDIT);
+  const n = Number(
+    config['jms.prefetchPolicy.queuePrefetch'] ?? config['jms.prefetchPolicy.all'] ?? DEFAULT_CREDIT,
+  );
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_CREDIT;
 }
 
 /** Refused credentials (SASL outcome, `amqp:unauthorized-access`; rhea's errors and AmqpError carry `condition`) do not heal by retrying. */
 function authenticationRefused(err: Error): boolean {
-  return /unauthorized|sasl|authentication/i.test(`${err.message} ${String((err as { condition?: unknown }).condition ?? '')}`);
+  return /unauthorized|sasl|authentication/i.test(
+    `${err.message} ${String((err as { condition?: unknown }).condition ?? '')}`,
+  );
 }

@@ -19,16 +19,26 @@ export const amqp10ConfigSchema = {
   type: 'object',
   additionalProperties: { type: 'string' },
   properties: {
-    'jms.prefetchPolicy.all': { type: 'string', pattern: '^[1-9]\\d{0,5}$', description: 'Link credit of each source link (unsettled messages); default 500.' },
-    'jms.prefetchPolicy.queuePrefetch': { type: 'string', pattern: '^[1-9]\\d{0,5}$', description: 'Like jms.prefetchPolicy.all, and wins over it.' },
+    'jms.prefetchPolicy.all': {
+      type: 'string',
+      pattern: '^[1-9]\\d{0,5}$',
+      description: 'Link credit of each source link (unsettled messages); default 500.',
+    },
+    'jms.prefetchPolicy.queuePrefetch': {
+      type: 'string',
+      pattern: '^[1-9]\\d{0,5}$',
+      description: 'Like jms.prefetchPolicy.all, and wins over it.',
+    },
   },
 } as const;
 
 function validate(connection: Connection): void {
-  if (!SCHEMES.includes(connection.uri.protocol)) throw invalid(`the field '/uri' must use the scheme amqp or amqps for AMQP 1.0`);
+  if (!SCHEMES.includes(connection.uri.protocol))
+    throw invalid(`the field '/uri' must use the scheme amqp or amqps for AMQP 1.0`);
   for (const target of connection.targets) {
     const literal = target.address.replace(/\{\{[^}]*\}\}/g, 'x');
-    if (/^(queue|topic):\/\/$/.test(literal)) throw invalid(`the field '/targets/${target.index}/address' names no node after '${literal}'`);
+    if (/^(queue|topic):\/\/$/.test(literal))
+      throw invalid(`the field '/targets/${target.index}/address' names no node after '${literal}'`);
   }
 }
 
@@ -50,7 +60,7 @@ export const amqp10 = defineConnector<Record<string, string>>({
   inboundPayload: [
     'Mapping scripts get the body in the forms Ditto gives them; Ditto reads AMQP 1.0 through Qpid JMS, which',
     'makes a text or a bytes message, and hands a text message over as `textPayload` and `bytePayload`, a bytes',
-    'message as `bytePayload` only (`AmqpConsumerActor`, Qpid\'s `AmqpJmsMessageBuilder`):',
+    "message as `bytePayload` only (`AmqpConsumerActor`, Qpid's `AmqpJmsMessageBuilder`):",
     '',
     '- an `amqp-value` string: both (the bytes are its UTF-8);',
     '- `data` sections: `bytePayload` only without a content type, with `application/octet-stream` or another',
@@ -64,7 +74,7 @@ export const amqp10 = defineConnector<Record<string, string>>({
   ].join('\n'),
   tls: [
     'ditto: §11.1 `amqps://user:password@host:port` connects over TLS (default port 5671); the URI path is the',
-    'open frame\'s hostname (RabbitMQ 3.x: `/vhost:<name>` selects a vhost). `ca` (PEM, several concatenated) is',
+    "open frame's hostname (RabbitMQ 3.x: `/vhost:<name>` selects a vhost). `ca` (PEM, several concatenated) is",
     'trusted instead of the public CAs; `validateCertificates: false` skips the check of the broker certificate;',
     '`credentials` `{"type": "client-cert", "cert": PEM, "key": PKCS#8 PEM}` presents a client certificate. With',
     'a client certificate and no user in the URI the client logs in with SASL EXTERNAL (the broker takes the',

@@ -77,21 +77,33 @@ const JMS_TEXT_MESSAGE = 5;
 export function bodyOf(message: Message): { payload: Buffer; text?: 'utf-8' } {
   const body: unknown = message.body;
   const jmsType = (message.message_annotations as Record<string, unknown> | undefined)?.[JMS_MSG_TYPE];
-  if (typeof body === 'string') return jmsType === JMS_BYTES_MESSAGE ? { payload: Buffer.from(body, 'utf8') } : { payload: Buffer.from(body, 'utf8'), text: 'utf-8' };
+  if (typeof body === 'string')
+    return jmsType === JMS_BYTES_MESSAGE
+      ? { payload: Buffer.from(body, 'utf8') }
+      : { payload: Buffer.from(body, 'utf8'), text: 'utf-8' };
   const bytes = Buffer.isBuffer(body) ? body : dataOf(body);
-  if (bytes === undefined) return { payload: Buffer.from(JSON.stringify(body ?? null), 'utf8'), text: 'utf-8' };
-  const charset = jmsType === JMS_TEXT_MESSAGE ? 'utf-8' : jmsType === JMS_BYTES_MESSAGE || Buffer.isBuffer(body) ? undefined : textualCharset(message.content_type);
+  if (bytes === undefined)
+    return { payload: Buffer.from(JSON.stringify(body ?? null), 'utf8'), text: 'utf-8' };
+  const charset =
+    jmsType === JMS_TEXT_MESSAGE
+      ? 'utf-8'
+      : jmsType === JMS_BYTES_MESSAGE || Buffer.isBuffer(body)
+        ? undefined
+        : textualCharset(message.content_type);
   if (charset === undefined) return { payload: bytes };
-  if (charset === 'utf-8') return { payload: isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8'), text: 'utf-8' };
+  if (charset === 'utf-8')
+    return { payload: isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8'), text: 'utf-8' };
   return { payload: Buffer.from(new TextDecoder(charset).decode(bytes), 'utf8'), text: 'utf-8' };
 }
 
 /** The bytes of data sections (one or several), else undefined. */
 function dataOf(body: unknown): Buffer | undefined {
-  if (!body || typeof body !== 'object' || (body as { typecode?: unknown }).typecode !== DATA_SECTION) return undefined;
+  if (!body || typeof body !== 'object' || (body as { typecode?: unknown }).typecode !== DATA_SECTION)
+    return undefined;
   const content = (body as { content: unknown }).content;
   if (Buffer.isBuffer(content)) return content;
-  if (Array.isArray(content) && content.every((c) => Buffer.isBuffer(c))) return Buffer.concat(content as Buffer[]);
+  if (Array.isArray(content) && content.every((c) => Buffer.isBuffer(c)))
+    return Buffer.concat(content as Buffer[]);
   return undefined;
 }
 const DATA_SECTION = 0x75;
@@ -107,10 +119,19 @@ export function textualCharset(contentType: string | undefined): string | undefi
   if (contentType === undefined || slash < 0) return undefined;
   const type = contentType.slice(0, slash).trim().toLowerCase();
   const semi = contentType.indexOf(';', slash);
-  const subType = contentType.slice(slash + 1, semi < 0 ? undefined : semi).trim().toLowerCase();
-  const textual = type === 'text' || (type === 'application' && (TEXTUAL_APPLICATION.has(subType) || subType.endsWith('+json') || subType.endsWith('+xml')));
+  const subType = contentType
+    .slice(slash + 1, semi < 0 ? undefined : semi)
+    .trim()
+    .toLowerCase();
+  const textual =
+    type === 'text' ||
+    (type === 'application' &&
+      (TEXTUAL_APPLICATION.has(subType) || subType.endsWith('+json') || subType.endsWith('+xml')));
   if (!textual || subType === '') return undefined;
-  const charset = semi < 0 ? undefined : /(?:^|;)\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType.slice(semi))?.[1]?.toLowerCase();
+  const charset =
+    semi < 0
+      ? undefined
+      : /(?:^|;)\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType.slice(semi))?.[1]?.toLowerCase();
   if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return 'utf-8';
   try {
     return new TextDecoder(charset).encoding;
@@ -126,7 +147,12 @@ const TEXTUAL_APPLICATION = new Set(['json', 'xml', 'javascript', 'ecmascript', 
  * data section, byte for byte: consumers of any protocol (RabbitMQ hands a data section to AMQP 0.9.1
  * consumers as the plain body) see exactly the mapped bytes; the content type says how to read them.
  */
-export function toAmqpMessage(address: string, headers: Record<string, string>, payload: Buffer, contentType: string | undefined): Message {
+export function toAmqpMessage(
+  address: string,
+  headers: Record<string, string>,
+  payload: Buffer,
+  contentType: string | undefined,
+): Message {
   const message: Record<string, unknown> = { durable: true, to: address };
   const applicationProperties: Record<string, string> = {};
   const annotations: Record<string, string> = {};
@@ -140,7 +166,8 @@ export function toAmqpMessage(address: string, headers: Record<string, string>, 
         const n = Number(v);
         if (Number.isInteger(n) && n >= 0) message[field] = n;
       } else message[field] = v;
-    } else if (k.startsWith(APPLICATION_PROPERTY)) applicationProperties[k.slice(APPLICATION_PROPERTY.length)] = v;
+    } else if (k.startsWith(APPLICATION_PROPERTY))
+      applicationProperties[k.slice(APPLICATION_PROPERTY.length)] = v;
     else if (k.startsWith(MESSAGE_ANNOTATION)) annotations[k.slice(MESSAGE_ANNOTATION.length)] = v;
     else applicationProperties[k] = v;
   }
@@ -153,7 +180,9 @@ export function toAmqpMessage(address: string, headers: Record<string, string>, 
 
 /** `queue://name` and `topic://name` name a node with that capability (as JMS destinations do); else the address as is. */
 export function targetTerminus(address: string): { address: string; capabilities?: string[] } {
-  if (address.startsWith('queue://')) return { address: address.slice('queue://'.length), capabilities: ['queue'] };
-  if (address.startsWith('topic://')) return { address: address.slice('topic://'.length), capabilities: ['topic'] };
+  if (address.startsWith('queue://'))
+    return { address: address.slice('queue://'.length), capabilities: ['queue'] };
+  if (address.startsWith('topic://'))
+    return { address: address.slice('topic://'.length), capabilities: ['topic'] };
   return { address };
 }

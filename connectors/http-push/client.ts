@@ -14,7 +14,18 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { AddressInvalidError, connectError, TimeoutError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle, type WriteResponse } from '../../src/connectivity/index.js';
+import {
+  AddressInvalidError,
+  connectError,
+  TimeoutError,
+  type ClientContext,
+  type ConnectorClient,
+  type InboundMessage,
+  type OutboundMessage,
+  type SourceHandle,
+  type TargetHandle,
+  type WriteResponse,
+} from '../../src/connectivity/index.js';
 import { TwinbridgeError } from '../../src/errors/base.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { connectionConfigurationInvalid, notConnected } from '../../src/errors/connectivity.js';
@@ -34,7 +45,9 @@ export class HttpPushResponseError extends TwinbridgeError {
     readonly body: Buffer,
     what: string,
   ) {
-    super(`the HTTP endpoint answered ${status} to ${what}`, { retriable: status >= 500 || status === 408 || status === 429 });
+    super(`the HTTP endpoint answered ${status} to ${what}`, {
+      retriable: status >= 500 || status === 408 || status === 429,
+    });
   }
 
   /** The answer as the runtime reads it from a rejected write (`responseOf`). */
@@ -63,7 +76,10 @@ export class HttpPushConnectorClient implements ConnectorClient {
 
   private tlsOptions(): tls.ConnectionOptions {
     const { connection } = this.context;
-    const options: tls.ConnectionOptions = { rejectUnauthorized: connection.validateCertificates, servername: net.isIP(connection.uri.hostname) ? undefined : connection.uri.hostname };
+    const options: tls.ConnectionOptions = {
+      rejectUnauthorized: connection.validateCertificates,
+      servername: net.isIP(connection.uri.hostname) ? undefined : connection.uri.hostname,
+    };
     if (connection.ca) options.ca = connection.ca;
     const creds = connection.credentials;
     if (creds?.type === 'client-cert') {
@@ -81,8 +97,16 @@ export class HttpPushConnectorClient implements ConnectorClient {
   async connect(): Promise<void> {
     const host = this.context.connection.uri.hostname.replace(/^\[|\]$/g, '');
     await new Promise<void>((resolve, reject) => {
-      const socket = this.tls ? tls.connect({ host, port: this.port, ...this.tlsOptions() }) : net.connect({ host, port: this.port });
-      const timer = setTimeout(() => socket.destroy(new Error(`no connection to the HTTP endpoint within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+      const socket = this.tls
+        ? tls.connect({ host, port: this.port, ...this.tlsOptions() })
+        : net.connect({ host, port: this.port });
+      const timer = setTimeout(
+        () =>
+          socket.destroy(
+            new Error(`no connection to the HTTP endpoint within ${CONNECT_TIMEOUT_MS / 1000} s`),
+          ),
+        CONNECT_TIMEOUT_MS,
+      );
       socket.once(this.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.end();
@@ -94,10 +118,17 @@ export class HttpPushConnectorClient implements ConnectorClient {
       });
     });
     const agentOptions = { keepAlive: true, maxSockets: this.config.parallelism };
-    this.agent = this.tls ? new https.Agent({ ...agentOptions, ...this.tlsOptions() }) : new http.Agent(agentOptions);
+    this.agent = this.tls
+      ? new https.Agent({ ...agentOptions, ...this.tlsOptions() })
+      : new http.Agent(agentOptions);
   }
 
-  async createSource(_source: Source, _address: string, _consumerIndex: number, _deliver: (message: InboundMessage) => void): Promise<SourceHandle> {
+  async createSource(
+    _source: Source,
+    _address: string,
+    _consumerIndex: number,
+    _deliver: (message: InboundMessage) => void,
+  ): Promise<SourceHandle> {
     throw connectionConfigurationInvalid({ detail: 'HTTP push connections have no sources' });
   }
 
@@ -128,13 +159,17 @@ export class HttpPushConnectorClient implements ConnectorClient {
   private send(message: OutboundMessage): Promise<WriteResponse> {
     const { uri } = this.context.connection;
     const request = buildRequest(uri.pathname, message.address, message.headers);
-    if (!request) return Promise.reject(new AddressInvalidError(`the target address '${message.address}' is not of the form 'VERB:/path'`));
+    if (!request)
+      return Promise.reject(
+        new AddressInvalidError(`the target address '${message.address}' is not of the form 'VERB:/path'`),
+      );
     const agent = this.agent;
     if (!agent) return Promise.reject(notConnected({ detail: 'the HTTP push client is not connected' }));
     const headers: Record<string, string> = { ...request.headers };
     const withBody = !this.config.omitRequestBody.has(request.method);
     if (withBody) {
-      if (headers['content-type'] === undefined && message.contentType !== undefined) headers['content-type'] = message.contentType;
+      if (headers['content-type'] === undefined && message.contentType !== undefined)
+        headers['content-type'] = message.contentType;
       headers['content-length'] = String(message.payload.length);
     } else delete headers['content-type'];
     if (uri.username && headers.authorization === undefined) {
@@ -144,16 +179,28 @@ export class HttpPushConnectorClient implements ConnectorClient {
     return new Promise<WriteResponse>((resolve, reject) => {
       let req: http.ClientRequest;
       try {
-        req = (this.tls ? https : http).request({ host: uri.hostname.replace(/^\[|\]$/g, ''), port: this.port, method: request.method, path: request.path, headers, agent, timeout: REQUEST_TIMEOUT_MS });
+        req = (this.tls ? https : http).request({
+          host: uri.hostname.replace(/^\[|\]$/g, ''),
+          port: this.port,
+          method: request.method,
+          path: request.path,
+          headers,
+          agent,
+          timeout: REQUEST_TIMEOUT_MS,
+        });
       } catch (err) {
         // Invalid header names or values are refused before anything is sent.
         return reject(new Error(`cannot send ${what}: ${(err as Error).message}`, { cause: err }));
       }
       this.requests.add(req);
-      req.on('timeout', () => req.destroy(new TimeoutError(`no response to ${what} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+      req.on('timeout', () =>
+        req.destroy(new TimeoutError(`no response to ${what} within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+      );
       req.on('error', (err) => {
         this.requests.delete(req);
-        reject(err.message.includes(what) ? err : new Error(`${what} failed: ${err.message}`, { cause: err }));
+        reject(
+          err.message.includes(what) ? err : new Error(`${what} failed: ${err.message}`, { cause: err }),
+        );
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
@@ -166,12 +213,16 @@ export class HttpPushConnectorClient implements ConnectorClient {
           this.requests.delete(req);
           const status = res.statusCode ?? 0;
           const responseHeaders: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
           const body = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES);
-          if (status >= 200 && status < 300) return resolve({ status, headers: responseHeaders, payload: body });
+          if (status >= 200 && status < 300)
+            return resolve({ status, headers: responseHeaders, payload: body });
           reject(new HttpPushResponseError(status, responseHeaders, body, what));
         });
-        res.on('error', (err) => reject(new Error(`reading the response to ${what} failed: ${err.message}`, { cause: err })));
+        res.on('error', (err) =>
+          reject(new Error(`reading the response to ${what} failed: ${err.message}`, { cause: err })),
+        );
       });
       req.end(withBody ? message.payload : undefined);
     });

@@ -6,7 +6,12 @@ export const httpPushConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    parallelism: { type: 'string', pattern: '^[1-9]\\d{0,3}$', description: 'Requests in flight at once per client; default 1 (requests are then sent one after the other, in order).' },
+    parallelism: {
+      type: 'string',
+      pattern: '^[1-9]\\d{0,3}$',
+      description:
+        'Requests in flight at once per client; default 1 (requests are then sent one after the other, in order).',
+    },
     omitRequestBody: {
       type: 'string',
       pattern: '^\\s*((GET|POST|PUT|PATCH|DELETE)\\s*(,\\s*(GET|POST|PUT|PATCH|DELETE)\\s*)*)?$',
@@ -27,6 +32,11 @@ export function parseHttpPushConfig(c: Record<string, string>): HttpPushConfig {
   const omit = c.omitRequestBody ?? 'GET,DELETE';
   return {
     parallelism: c.parallelism === undefined ? 1 : Number(c.parallelism),
-    omitRequestBody: new Set(omit.split(',').map((v) => v.trim().toUpperCase()).filter((v) => v.length > 0)),
+    omitRequestBody: new Set(
+      omit
+        .split(',')
+        .map((v) => v.trim().toUpperCase())
+        .filter((v) => v.length > 0),
+    ),
   };
 }

@@ -15,13 +15,17 @@ const SCHEMES = ['http:', 'https:'];
 const invalid = (detail: string) => connectionConfigurationInvalid({ detail });
 
 function validate(connection: Connection): void {
-  if (!SCHEMES.includes(connection.uri.protocol)) throw invalid(`the field '/uri' must use the scheme http or https for HTTP push`);
-  if (connection.uri.search || connection.uri.hash) throw invalid(`the field '/uri' must not have a query or fragment for HTTP push`);
+  if (!SCHEMES.includes(connection.uri.protocol))
+    throw invalid(`the field '/uri' must use the scheme http or https for HTTP push`);
+  if (connection.uri.search || connection.uri.hash)
+    throw invalid(`the field '/uri' must not have a query or fragment for HTTP push`);
   for (const target of connection.targets) {
     // ditto: §11.6 `VERB:/path?query`; the verb is literal, the path may hold placeholders.
     const verb = /^([A-Za-z]+):/.exec(target.address)?.[1];
     if (verb === undefined || !(VERBS as readonly string[]).includes(verb.toUpperCase())) {
-      throw invalid(`the field '/targets/${target.index}/address' must be of the form 'VERB:/path?query' with VERB one of ${VERBS.join(', ')}`);
+      throw invalid(
+        `the field '/targets/${target.index}/address' must be of the form 'VERB:/path?query' with VERB one of ${VERBS.join(', ')}`,
+      );
     }
   }
 }
@@ -41,7 +45,7 @@ export const httpPush = defineConnector<HttpPushConfig>({
     binaryPayloadAsText: false,
   },
   inboundPayload: [
-    'No sources, so no inbound mapping script: the endpoint\'s answer to a live message is taken by its content',
+    "No sources, so no inbound mapping script: the endpoint's answer to a live message is taken by its content",
     'type (see below), as Ditto takes it (`HttpPublisherActor`, not through payload mapping).',
   ].join('\n'),
   notes: `

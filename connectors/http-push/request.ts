@@ -33,12 +33,20 @@ function joinPath(base: string, path: string): string {
   return `${left}${path.startsWith('/') ? '' : '/'}${path}`;
 }
 
-export function buildRequest(basePath: string, address: string, headers: Record<string, string>): PushRequest | undefined {
+export function buildRequest(
+  basePath: string,
+  address: string,
+  headers: Record<string, string>,
+): PushRequest | undefined {
   const parsed = parseAddress(address);
   if (!parsed) return undefined;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (k !== PATH_HEADER && k !== QUERY_HEADER) out[k] = v;
   const path = headers[PATH_HEADER] ?? parsed.path;
   const query = (headers[QUERY_HEADER] ?? parsed.query).replace(/^\?/, '');
-  return { method: parsed.method, path: `${joinPath(basePath, path)}${query ? `?${query}` : ''}`, headers: out };
+  return {
+    method: parsed.method,
+    path: `${joinPath(basePath, path)}${query ? `?${query}` : ''}`,
+    headers: out,
+  };
 }

@@ -8,8 +8,21 @@
  * with back-off (STYLE lesson 2). Credentials go to kafkajs only; its logging is off, so they never reach
  * a log line.
  */
-import { Kafka, logLevel, type Admin, type KafkaConfig as KafkajsConfig, type Producer, type SASLOptions } from 'kafkajs';
-import type { ClientContext, ConnectorClient, InboundMessage, SourceHandle, TargetHandle } from '../../src/connectivity/connector.js';
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type KafkaConfig as KafkajsConfig,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
+import type {
+  ClientContext,
+  ConnectorClient,
+  InboundMessage,
+  SourceHandle,
+  TargetHandle,
+} from '../../src/connectivity/connector.js';
 import { connectError } from '../../src/connectivity/errors.js';
 import { notConnected } from '../../src/errors/connectivity.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
@@ -51,8 +64,19 @@ export class KafkaConnectorClient implements ConnectorClient {
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
     };
     const { tls, sasl } = this.config;
-    if (tls) config.ssl = { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) };
-    if (sasl) config.sasl = { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
+    if (tls)
+      config.ssl = {
+        rejectUnauthorized: tls.rejectUnauthorized,
+        ...(tls.ca ? { ca: tls.ca } : {}),
+        ...(tls.cert ? { cert: tls.cert } : {}),
+        ...(tls.key ? { key: tls.key } : {}),
+      };
+    if (sasl)
+      config.sasl = {
+        mechanism: sasl.mechanism,
+        username: sasl.username,
+        password: sasl.password,
+      } as SASLOptions;
     return config;
   }
 
@@ -71,7 +95,11 @@ export class KafkaConnectorClient implements ConnectorClient {
       await this.admin.connect();
       const publishes = connection.targets.length > 0 || connection.sources.some((s) => s.replyTarget);
       if (publishes) {
-        this.producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } });
+        this.producer = this.kafka.producer({
+          allowAutoTopicCreation: false,
+          idempotent: false,
+          retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+        });
         await this.producer.connect();
         this.writer = new RecordWriter(this.producer, (e) => this.lost(e));
       }
@@ -87,7 +115,10 @@ export class KafkaConnectorClient implements ConnectorClient {
     const admin = this.admin;
     if (!admin || this.probing) return;
     this.probing = true;
-    const hung = setTimeout(() => this.lost(new Error(`the Kafka cluster did not answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+    const hung = setTimeout(
+      () => this.lost(new Error(`the Kafka cluster did not answer within ${PROBE_TIMEOUT_MS} ms`)),
+      PROBE_TIMEOUT_MS,
+    );
     admin
       .describeCluster()
       .then(
@@ -102,7 +133,12 @@ export class KafkaConnectorClient implements ConnectorClient {
       });
   }
 
-  async createSource(source: Source, address: string, _consumerIndex: number, deliver: (message: InboundMessage) => void): Promise<SourceHandle> {
+  async createSource(
+    source: Source,
+    address: string,
+    _consumerIndex: number,
+    deliver: (message: InboundMessage) => void,
+  ): Promise<SourceHandle> {
     if (!this.kafka || !this.admin) throw notConnected({ detail: 'the Kafka client is not connected' });
     const kafkaSource = new KafkaSource({
       kafka: this.kafka,
@@ -152,5 +188,10 @@ export class KafkaConnectorClient implements ConnectorClient {
  */
 function authorizationRefused(err: Error): boolean {
   const type = (err as Error & { type?: string }).type ?? '';
-  return err.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED' || type === 'TOPIC_AUTHORIZATION_FAILED' || type === 'GROUP_AUTHORIZATION_FAILED';
+  return (
+    err.name === 'KafkaJSSASLAuthenticationError' ||
+    type === 'SASL_AUTHENTICATION_FAILED' ||
+    type === 'TOPIC_AUTHORIZATION_FAILED' ||
+    type === 'GROUP_AUTHORIZATION_FAILED'
+  );
 }

@@ -19,19 +19,23 @@ export const kafkaConfigSchema = {
     groupId: {
       type: 'string',
       pattern: '^[a-zA-Z0-9._-]+$',
-      description: 'Consumer group of the sources; default: the connection ID. All clients and consumers of the connection share it.',
+      description:
+        'Consumer group of the sources; default: the connection ID. All clients and consumers of the connection share it.',
     },
     consumerOffsetReset: {
       enum: ['earliest', 'latest'],
-      description: 'Where a consumer group without a committed offset starts: `earliest` or `latest` (default). The start position is committed at once, so messages published while the connection is closed later are not skipped.',
+      description:
+        'Where a consumer group without a committed offset starts: `earliest` or `latest` (default). The start position is committed at once, so messages published while the connection is closed later are not skipped.',
     },
     saslMechanism: {
       enum: ['plain', 'scram-sha-256', 'scram-sha-512'],
-      description: 'SASL mechanism; credentials are the user info of the URI (`tcp://user:password@host:9092`). Default `plain` when the URI has user info.',
+      description:
+        'SASL mechanism; credentials are the user info of the URI (`tcp://user:password@host:9092`). Default `plain` when the URI has user info.',
     },
     debugEnabled: {
       enum: ['true', 'false'],
-      description: 'Accepted for compatibility with Ditto; has no effect (issued acknowledgements carry no record metadata).',
+      description:
+        'Accepted for compatibility with Ditto; has no effect (issued acknowledgements carry no record metadata).',
     },
   },
 } as const;
@@ -71,7 +75,10 @@ export function parseKafkaConfig(connection: Connection): KafkaConfig {
     };
   }
   const creds = connection.credentials;
-  const clientCert = creds?.type === 'client-cert' ? { cert: stringOrUndefined(creds.cert), key: stringOrUndefined(creds.key) } : {};
+  const clientCert =
+    creds?.type === 'client-cert'
+      ? { cert: stringOrUndefined(creds.cert), key: stringOrUndefined(creds.key) }
+      : {};
   if (uri.protocol === 'ssl:' || connection.ca !== undefined || clientCert.cert !== undefined) {
     config.tls = { rejectUnauthorized: connection.validateCertificates, ...clientCert };
     if (connection.ca !== undefined) config.tls.ca = connection.ca;
@@ -102,7 +109,8 @@ export function parseRecordAddress(address: string, headers: Record<string, stri
   if (slash >= 0) out = { topic: address.slice(0, slash), key: address.slice(slash + 1) };
   else if (hash >= 0) {
     const text = address.slice(hash + 1);
-    if (!/^\d+$/.test(text)) throw new AddressInvalidError(`the partition of the target address '${address}' is not a number`);
+    if (!/^\d+$/.test(text))
+      throw new AddressInvalidError(`the partition of the target address '${address}' is not a number`);
     out = { topic: address.slice(0, hash), partition: Number(text) };
   } else out = { topic: address };
   if (headers['kafka.topic'] !== undefined) out.topic = headers['kafka.topic'];

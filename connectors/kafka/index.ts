@@ -16,15 +16,20 @@ const SCHEMES = ['tcp:', 'ssl:'];
 const invalid = (detail: string) => connectionConfigurationInvalid({ detail });
 
 function validate(connection: Connection): void {
-  if (!SCHEMES.includes(connection.uri.protocol)) throw invalid(`the field '/uri' must use the scheme tcp or ssl for Kafka`);
+  if (!SCHEMES.includes(connection.uri.protocol))
+    throw invalid(`the field '/uri' must use the scheme tcp or ssl for Kafka`);
   if (connection.specificConfig.saslMechanism !== undefined && !connection.uri.username) {
     throw invalid(`the field '/specificConfig/saslMechanism' needs credentials in the user info of '/uri'`);
   }
   for (const source of connection.sources) {
     const raw = connection.json.sources?.[source.index] ?? {};
-    if (raw.qos !== undefined && raw.qos !== 0 && raw.qos !== 1) throw invalid(`the field '/sources/${source.index}/qos' must be 0 or 1 for Kafka`);
+    if (raw.qos !== undefined && raw.qos !== 0 && raw.qos !== 1)
+      throw invalid(`the field '/sources/${source.index}/qos' must be 0 or 1 for Kafka`);
     for (const [i, address] of source.addresses.entries()) {
-      if (!TOPIC.test(address)) throw invalid(`the field '/sources/${source.index}/addresses/${i}' must be a Kafka topic name ([a-zA-Z0-9._-])`);
+      if (!TOPIC.test(address))
+        throw invalid(
+          `the field '/sources/${source.index}/addresses/${i}' must be a Kafka topic name ([a-zA-Z0-9._-])`,
+        );
     }
   }
   for (const target of connection.targets) {
@@ -33,8 +38,12 @@ function validate(connection: Connection): void {
     const slash = literal.indexOf('/');
     const hash = literal.indexOf('#');
     const topic = slash >= 0 ? literal.slice(0, slash) : hash >= 0 ? literal.slice(0, hash) : literal;
-    if (!TOPIC.test(topic)) throw invalid(`the field '/targets/${target.index}/address' must start with a Kafka topic name ([a-zA-Z0-9._-]): 'topic', 'topic/key' or 'topic#partition'`);
-    if (slash < 0 && hash >= 0 && !/^(\d+|x)$/.test(literal.slice(hash + 1))) throw invalid(`the field '/targets/${target.index}/address': the partition after '#' must be a number`);
+    if (!TOPIC.test(topic))
+      throw invalid(
+        `the field '/targets/${target.index}/address' must start with a Kafka topic name ([a-zA-Z0-9._-]): 'topic', 'topic/key' or 'topic#partition'`,
+      );
+    if (slash < 0 && hash >= 0 && !/^(\d+|x)$/.test(literal.slice(hash + 1)))
+      throw invalid(`the field '/targets/${target.index}/address': the partition after '#' must be a number`);
   }
 }
 

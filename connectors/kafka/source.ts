@@ -22,7 +22,15 @@
  * - kafkajs restarts nothing by itself (`restartOnFailure: false`); a crash is reported to `onFailure`
  *   and the runtime reconnects the client (STYLE lesson 2).
  */
-import type { Admin, Cluster, Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
+import type {
+  Admin,
+  Cluster,
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+  PartitionAssigner,
+} from 'kafkajs';
 import { Backoff } from '../../src/connectivity/backoff.js';
 import type { InboundMessage, SourceHandle } from '../../src/connectivity/connector.js';
 import { subscriptionAwareAssigner } from './assigner.js';
@@ -115,14 +123,23 @@ export class KafkaSource implements SourceHandle {
     });
     this.consumer = consumer;
     const ready = new Promise<void>((resolve, reject) => (this.startWaiter = { resolve, reject }));
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[topic] ?? []));
+    consumer.on(consumer.events.GROUP_JOIN, (e) =>
+      this.onAssignment(e.payload.memberAssignment[topic] ?? []),
+    );
     consumer.on(consumer.events.CRASH, (e) => this.fail(e.payload.error));
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: this.o.offsetReset === 'earliest' });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`joining the consumer group '${groupId}' for topic '${topic}' timed out`)), READY_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`joining the consumer group '${groupId}' for topic '${topic}' timed out`)),
+        READY_TIMEOUT_MS,
+      );
     });
     try {
       await Promise.race([ready, timeout]);
@@ -176,7 +193,10 @@ export class KafkaSource implements SourceHandle {
     this.commitTimer = undefined;
     // A commit that fails or takes too long leaves its offsets to the partition's next owner, which
     // redelivers from the last commit (at least once); the join must go on either way.
-    await withTimeout((this.committing ?? Promise.resolve()).then(() => this.commit()), REVOKE_COMMIT_MS).catch(() => undefined);
+    await withTimeout(
+      (this.committing ?? Promise.resolve()).then(() => this.commit()),
+      REVOKE_COMMIT_MS,
+    ).catch(() => undefined);
   }
 
   private pendingDeliveries(): number {
@@ -215,7 +235,12 @@ export class KafkaSource implements SourceHandle {
       clearTimeout(s.retryTimer);
       s.offsets?.discard();
     }
-    this.partitions = new Map(assigned.map((p) => [p, { ready: false, fetched: 0n, epoch: 0, redelivery: new Backoff(REDELIVERY_BACKOFF) }]));
+    this.partitions = new Map(
+      assigned.map((p) => [
+        p,
+        { ready: false, fetched: 0n, epoch: 0, redelivery: new Backoff(REDELIVERY_BACKOFF) },
+      ]),
+    );
     if (assigned.length > 0) this.consumer!.pause([{ topic: this.o.topic, partitions: assigned }]);
     this.position(generation, assigned).then(
       () => {
@@ -230,7 +255,10 @@ export class KafkaSource implements SourceHandle {
   private async position(generation: number, assigned: number[]): Promise<void> {
     if (assigned.length === 0) return;
     const { admin, topic, groupId, offsetReset } = this.o;
-    const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+    const [committed, ends] = await Promise.all([
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+      admin.fetchTopicOffsets(topic),
+    ]);
     const committedOf = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
     const starts = new Map<number, bigint>();
     const fresh: Array<{ topic: string; partition: number; offset: string }> = [];
@@ -280,7 +308,8 @@ export class KafkaSource implements SourceHandle {
     if (BigInt((batch as typeof batch & { fetchedOffset: string }).fetchedOffset) < state.fetched) return;
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
-      if (offset >= state.fetched) this.queue.push({ partition: batch.partition, state, epoch: state.epoch, message, offset });
+      if (offset >= state.fetched)
+        this.queue.push({ partition: batch.partition, state, epoch: state.epoch, message, offset });
     }
     const last = batch.messages[batch.messages.length - 1].offset;
     // kafkajs moves its fetch position past trailing control records when the last message is resolved.
@@ -294,7 +323,8 @@ export class KafkaSource implements SourceHandle {
     while (!this.paused && !this.revoking && !this.closed && this.queueHead < this.queue.length) {
       const q = this.queue[this.queueHead++];
       // Records of a revoked partition or from before a rewind are fetched again from the right place.
-      if (this.partitions.get(q.partition) !== q.state || q.epoch !== q.state.epoch || !q.state.offsets) continue;
+      if (this.partitions.get(q.partition) !== q.state || q.epoch !== q.state.epoch || !q.state.offsets)
+        continue;
       this.deliverOne(q.partition, q.state, q.state.offsets, q.message, q.offset);
     }
     if (this.queueHead === this.queue.length) {
@@ -312,7 +342,13 @@ export class KafkaSource implements SourceHandle {
     }
   }
 
-  private deliverOne(partition: number, state: PartitionState, offsets: PartitionOffsets, m: KafkaMessage, offset: bigint): void {
+  private deliverOne(
+    partition: number,
+    state: PartitionState,
+    offsets: PartitionOffsets,
+    m: KafkaMessage,
+    offset: bigint,
+  ): void {
     const headers = headersOf(this.o.topic, m);
     // ditto: §11.6 expiry — a message whose creation-time + ttl lies in the past is dropped (and committed).
     const expired = isExpired(headers);
@@ -339,7 +375,12 @@ export class KafkaSource implements SourceHandle {
   }
 
   /** ditto: §11.6 qos 1 — on failure restart (after back-off) from the failed message. */
-  private redeliver(partition: number, state: PartitionState, offsets: PartitionOffsets, delivery: Delivery): void {
+  private redeliver(
+    partition: number,
+    state: PartitionState,
+    offsets: PartitionOffsets,
+    delivery: Delivery,
+  ): void {
     if (this.closed || this.partitions.get(partition) !== state || !offsets.rewind(delivery)) return;
     state.ready = false;
     state.epoch++;
@@ -377,7 +418,9 @@ export class KafkaSource implements SourceHandle {
     if (!consumer || due.length === 0) return Promise.resolve();
     const generation = this.generation;
     this.committing = consumer
-      .commitOffsets(due.map((d) => ({ topic: this.o.topic, partition: d.partition, offset: d.offset.toString() })))
+      .commitOffsets(
+        due.map((d) => ({ topic: this.o.topic, partition: d.partition, offset: d.offset.toString() })),
+      )
       .then(
         () => {
           for (const d of due) {
@@ -439,7 +482,9 @@ export function headersOf(topic: string, m: KafkaMessage): Record<string, string
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(m.headers ?? {})) {
     if (value === undefined) continue;
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.map((v) => v.toString()).join(',') : value.toString();
+    headers[name.toLowerCase()] = Array.isArray(value)
+      ? value.map((v) => v.toString()).join(',')
+      : value.toString();
   }
   headers['kafka.topic'] = topic;
   if (m.key !== null && m.key !== undefined) headers['kafka.key'] = m.key.toString();

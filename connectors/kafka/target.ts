@@ -31,7 +31,8 @@ export function toRecord(message: OutboundMessage): { topic: string; message: Me
   const address = parseRecordAddress(message.address, message.headers);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(message.headers)) if (!ADDRESS_HEADERS.has(k)) headers[k] = v;
-  if (message.contentType !== undefined && headers['content-type'] === undefined) headers['content-type'] = message.contentType;
+  if (message.contentType !== undefined && headers['content-type'] === undefined)
+    headers['content-type'] = message.contentType;
   const record: Message = { value: message.payload, headers };
   if (address.key !== undefined) record.key = address.key;
   if (address.partition !== undefined) record.partition = address.partition;
@@ -100,11 +101,21 @@ export class RecordWriter {
   }
 }
 
-const CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSNoBrokerAvailableError', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError']);
+const CONNECTION_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSRequestTimeoutError',
+]);
 
 /** Whether an error (or one it wraps) says the cluster is unreachable. */
 export function isConnectionError(error: unknown): boolean {
-  for (let e = error as { name?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+  for (
+    let e = error as { name?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
     if (e.name !== undefined && CONNECTION_ERRORS.has(e.name)) return true;
     e = (e.cause ?? e.originalError) as typeof e;
   }

@@ -15,8 +15,22 @@
  * MQTT.js's own reconnection is off (`reconnectPeriod: 0`): the runtime's state machine reconnects.
  */
 import './quiet-debug.js';
-import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { connectError, RefusedError, type ClientContext, type ConnectorClient, type InboundMessage, type OutboundMessage, type SourceHandle, type TargetHandle } from '../../src/connectivity/index.js';
+import mqtt, {
+  type IClientOptions,
+  type IClientPublishOptions,
+  type IPublishPacket,
+  type MqttClient,
+} from 'mqtt';
+import {
+  connectError,
+  RefusedError,
+  type ClientContext,
+  type ConnectorClient,
+  type InboundMessage,
+  type OutboundMessage,
+  type SourceHandle,
+  type TargetHandle,
+} from '../../src/connectivity/index.js';
 import type { Source, Target } from '../../src/connectivity/model.js';
 import { corkUntil, type CorkableStream } from '../../src/connectivity/cork.js';
 import { notConnected } from '../../src/errors/connectivity.js';
@@ -46,7 +60,15 @@ const EARLY_GRACE_MS = 10_000;
 /** How long an MQTT 5 broker keeps the session of a disconnected client (7 days). */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
 // Not user properties: MQTT 5 properties mapped to headers (§11.6).
-const PROPERTY_HEADERS = new Set(['correlation-id', 'reply-to', 'content-type', 'mqtt.topic', 'mqtt.qos', 'mqtt.retain', 'mqtt.message-expiry-interval']);
+const PROPERTY_HEADERS = new Set([
+  'correlation-id',
+  'reply-to',
+  'content-type',
+  'mqtt.topic',
+  'mqtt.qos',
+  'mqtt.retain',
+  'mqtt.message-expiry-interval',
+]);
 
 export class MqttConnectorClient implements ConnectorClient {
   private readonly config: MqttConfig;
@@ -60,7 +82,8 @@ export class MqttConnectorClient implements ConnectorClient {
   private closing = false;
   private lastError: Error | undefined;
   /** Messages that arrived before their source subscribed (resumed session). */
-  private early: Array<{ topic: string; payload: Buffer; packet: IPublishPacket; entry: Held | undefined }> = [];
+  private early: Array<{ topic: string; payload: Buffer; packet: IPublishPacket; entry: Held | undefined }> =
+    [];
   private earlyTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -103,7 +126,12 @@ export class MqttConnectorClient implements ConnectorClient {
       if (typeof creds.key === 'string') options.key = creds.key;
     }
     if (this.config.lastWill && consumer) {
-      options.will = { topic: this.config.lastWill.topic, payload: Buffer.from(this.config.lastWill.payload), qos: this.config.lastWill.qos, retain: this.config.lastWill.retain };
+      options.will = {
+        topic: this.config.lastWill.topic,
+        payload: Buffer.from(this.config.lastWill.payload),
+        qos: this.config.lastWill.qos,
+        retain: this.config.lastWill.retain,
+      };
     }
     if (this.version === 5) {
       options.properties = {
@@ -118,7 +146,10 @@ export class MqttConnectorClient implements ConnectorClient {
 
   private url(): string {
     const uri = this.context.connection.uri;
-    const scheme = { 'tcp:': 'mqtt', 'ssl:': 'mqtts', 'mqtt:': 'mqtt', 'mqtts:': 'mqtts', 'ws:': 'ws', 'wss:': 'wss' }[uri.protocol] ?? 'mqtt';
+    const scheme =
+      { 'tcp:': 'mqtt', 'ssl:': 'mqtts', 'mqtt:': 'mqtt', 'mqtts:': 'mqtts', 'ws:': 'ws', 'wss:': 'wss' }[
+        uri.protocol
+      ] ?? 'mqtt';
     const path = scheme.startsWith('ws') ? uri.pathname : '';
     return `${scheme}://${uri.hostname}:${uri.port || (scheme === 'mqtts' ? 8883 : 1883)}${path}`;
   }
@@ -133,13 +164,18 @@ export class MqttConnectorClient implements ConnectorClient {
       this.holdAcks(client);
       // Set after construction: MQTT.js only takes customHandleAcks from the options for MQTT 5, but calls
       // it for QoS 1/2 publishes of both versions.
-      client.options.customHandleAcks = (topic, payload, packet, done) => this.onPublish(topic, payload, packet, done);
+      client.options.customHandleAcks = (topic, payload, packet, done) =>
+        this.onPublish(topic, payload, packet, done);
     }
     client.on('error', (err) => (this.lastError = err));
     await new Promise<void>((resolve, reject) => {
       const fail = (err?: Error) => {
         client.removeListener('connect', ok);
-        reject(connectError(err ?? this.lastError ?? new Error('connection closed before CONNACK'), { refused: connackRefused }));
+        reject(
+          connectError(err ?? this.lastError ?? new Error('connection closed before CONNACK'), {
+            refused: connackRefused,
+          }),
+        );
       };
       const ok = () => {
         client.removeListener('error', fail);
@@ -203,7 +239,12 @@ export class MqttConnectorClient implements ConnectorClient {
     }
   }
 
-  private onPublish(topic: string, payload: Buffer, packet: IPublishPacket, done: (error: Error | number, code?: number) => void): void {
+  private onPublish(
+    topic: string,
+    payload: Buffer,
+    packet: IPublishPacket,
+    done: (error: Error | number, code?: number) => void,
+  ): void {
     const qos = packet.qos;
     let entry: Held | undefined;
     if (qos > 0 && packet.messageId !== undefined) {
@@ -225,7 +266,13 @@ export class MqttConnectorClient implements ConnectorClient {
     else done(0);
   }
 
-  private dispatch(subscription: Subscription, topic: string, payload: Buffer, packet: IPublishPacket, entry: Held | undefined): void {
+  private dispatch(
+    subscription: Subscription,
+    topic: string,
+    payload: Buffer,
+    packet: IPublishPacket,
+    entry: Held | undefined,
+  ): void {
     let settled = false;
     const settle = () => {
       if (settled) return;
@@ -258,7 +305,9 @@ export class MqttConnectorClient implements ConnectorClient {
     this.redeliveryTimer = setTimeout(() => {
       if (this.closing) return;
       this.closing = true;
-      this.context.onDisconnect(new Error('reconnecting so that the broker redelivers unacknowledged messages'));
+      this.context.onDisconnect(
+        new Error('reconnecting so that the broker redelivers unacknowledged messages'),
+      );
     }, this.config.reconnectForRedeliveryDelayMs);
     this.redeliveryTimer.unref();
   }
@@ -267,7 +316,8 @@ export class MqttConnectorClient implements ConnectorClient {
   private replayEarly(subscription: Subscription): void {
     const keep: typeof this.early = [];
     for (const m of this.early) {
-      if (topicMatches(subscription.filter, m.topic)) this.dispatch(subscription, m.topic, m.payload, m.packet, m.entry);
+      if (topicMatches(subscription.filter, m.topic))
+        this.dispatch(subscription, m.topic, m.payload, m.packet, m.entry);
       else keep.push(m);
     }
     this.early = keep;
@@ -277,11 +327,13 @@ export class MqttConnectorClient implements ConnectorClient {
     const headers: Record<string, string> = {};
     const p = packet.properties;
     if (p) {
-      for (const [k, v] of Object.entries(p.userProperties ?? {})) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : String(v);
+      for (const [k, v] of Object.entries(p.userProperties ?? {}))
+        headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : String(v);
       if (p.correlationData) headers['correlation-id'] = Buffer.from(p.correlationData).toString('utf8');
       if (p.responseTopic) headers['reply-to'] = p.responseTopic;
       if (p.contentType) headers['content-type'] = p.contentType;
-      if (p.messageExpiryInterval !== undefined) headers['mqtt.message-expiry-interval'] = String(p.messageExpiryInterval);
+      if (p.messageExpiryInterval !== undefined)
+        headers['mqtt.message-expiry-interval'] = String(p.messageExpiryInterval);
     }
     headers['mqtt.topic'] = topic;
     headers['mqtt.qos'] = String(packet.qos);
@@ -289,7 +341,12 @@ export class MqttConnectorClient implements ConnectorClient {
     return headers;
   }
 
-  async createSource(source: Source, address: string, _consumerIndex: number, deliver: (message: InboundMessage) => void): Promise<SourceHandle> {
+  async createSource(
+    source: Source,
+    address: string,
+    _consumerIndex: number,
+    deliver: (message: InboundMessage) => void,
+  ): Promise<SourceHandle> {
     const client = this.client;
     if (!client) throw notConnected({ detail: 'the MQTT client is not connected' });
     const qos = Math.min(2, Math.max(0, source.qos)) as 0 | 1 | 2;
@@ -297,9 +354,13 @@ export class MqttConnectorClient implements ConnectorClient {
     this.subscriptions.push(subscription);
     this.replayEarly(subscription);
     // Beyond Ditto (MQTT 5): several clients share the load of a filter ([MQTT-4.8.2]).
-    const filter = this.version === 5 && this.context.shared ? `$share/${this.config.sharedSubscriptionGroup}/${address}` : address;
+    const filter =
+      this.version === 5 && this.context.shared
+        ? `$share/${this.config.sharedSubscriptionGroup}/${address}`
+        : address;
     const granted = await client.subscribeAsync(filter, { qos });
-    if (granted.some((g) => g.qos === 128 || g.qos > 2)) throw new RefusedError(`the broker refused the subscription to '${address}'`);
+    if (granted.some((g) => g.qos === 128 || g.qos > 2))
+      throw new RefusedError(`the broker refused the subscription to '${address}'`);
     return {
       pause: () => {
         subscription.paused = true;
@@ -320,13 +381,17 @@ export class MqttConnectorClient implements ConnectorClient {
         const h = message.headers;
         const topic = h['mqtt.topic'] ?? message.address;
         const qos = (h['mqtt.qos'] !== undefined ? Number(h['mqtt.qos']) : target.qos) as 0 | 1 | 2;
-        const options: IClientPublishOptions = { qos: qos === 1 || qos === 2 ? qos : 0, retain: h['mqtt.retain'] === 'true' };
+        const options: IClientPublishOptions = {
+          qos: qos === 1 || qos === 2 ? qos : 0,
+          retain: h['mqtt.retain'] === 'true',
+        };
         if (this.version === 5) {
           const userProperties: Record<string, string> = {};
           for (const [k, v] of Object.entries(h)) if (!PROPERTY_HEADERS.has(k)) userProperties[k] = v;
           // An empty user property list breaks the PUBLISH with MQTT.js 5 / Mosquitto: only set when present.
           options.properties = Object.keys(userProperties).length > 0 ? { userProperties } : {};
-          if (h['correlation-id'] !== undefined) options.properties.correlationData = Buffer.from(h['correlation-id']);
+          if (h['correlation-id'] !== undefined)
+            options.properties.correlationData = Buffer.from(h['correlation-id']);
           if (h['reply-to'] !== undefined) options.properties.responseTopic = h['reply-to'];
           const contentType = h['content-type'] ?? message.contentType;
           if (contentType !== undefined) options.properties.contentType = contentType;
@@ -365,8 +430,11 @@ export class MqttConnectorClient implements ConnectorClient {
 }
 
 /** The socket under an MQTT.js client (public `stream`; packets written in one tick leave in one system call). */
-function socketOf(client: MqttClient): (CorkableStream & { setNoDelay?: (noDelay: boolean) => void }) | undefined {
-  return client.stream as unknown as (CorkableStream & { setNoDelay?: (noDelay: boolean) => void }) | undefined;
+function socketOf(
+  client: MqttClient,
+): (CorkableStream & { setNoDelay?: (noDelay: boolean) => void }) | undefined {
+  return client.stream as unknown as
+    (CorkableStream & { setNoDelay?: (noDelay: boolean) => void }) | undefined;
 }
 
 /**
@@ -377,4 +445,3 @@ function connackRefused(err: Error): boolean {
   const code = (err as Error & { code?: number | string }).code;
   return typeof code === 'number' && code !== 3 && code !== 136 && code !== 137;
 }
-

@@ -21,26 +21,39 @@ const invalid = (detail: string) => connectionConfigurationInvalid({ detail });
 
 function validate(version: 4 | 5, connection: Connection): void {
   if (!SCHEMES.includes(connection.uri.protocol)) {
-    throw invalid(`the field '/uri' must use one of the schemes ${SCHEMES.map((s) => s.slice(0, -1)).join(', ')} for MQTT`);
+    throw invalid(
+      `the field '/uri' must use one of the schemes ${SCHEMES.map((s) => s.slice(0, -1)).join(', ')} for MQTT`,
+    );
   }
   for (const source of connection.sources) {
     const raw = connection.json.sources?.[source.index] ?? {};
-    if (raw.qos === undefined) throw invalid(`the field '/sources/${source.index}/qos' is required for MQTT sources`);
+    if (raw.qos === undefined)
+      throw invalid(`the field '/sources/${source.index}/qos' is required for MQTT sources`);
     for (const [i, address] of source.addresses.entries()) {
       const levels = address.split('/');
-      if (levels.some((l, k) => (l.includes('#') && (l !== '#' || k !== levels.length - 1)) || (l.includes('+') && l !== '+'))) {
+      if (
+        levels.some(
+          (l, k) =>
+            (l.includes('#') && (l !== '#' || k !== levels.length - 1)) || (l.includes('+') && l !== '+'),
+        )
+      ) {
         throw invalid(`the field '/sources/${source.index}/addresses/${i}' is not a valid MQTT topic filter`);
       }
     }
   }
   for (const target of connection.targets) {
     const raw = connection.json.targets?.[target.index] ?? {};
-    if (raw.qos === undefined) throw invalid(`the field '/targets/${target.index}/qos' is required for MQTT targets`);
+    if (raw.qos === undefined)
+      throw invalid(`the field '/targets/${target.index}/qos' is required for MQTT targets`);
     const literal = target.address.replace(/\{\{[^}]*\}\}/g, '');
-    if (hasWildcard(literal)) throw invalid(`the field '/targets/${target.index}/address' must not contain MQTT wildcards`);
+    if (hasWildcard(literal))
+      throw invalid(`the field '/targets/${target.index}/address' must not contain MQTT wildcards`);
     if (version === 4) {
       for (const { name } of target.headerMapping) {
-        if (!MQTT3_HEADERS.has(name)) throw invalid(`the field '/targets/${target.index}/headerMapping/${name}': MQTT 3.1.1 only supports mqtt.topic, mqtt.qos and mqtt.retain`);
+        if (!MQTT3_HEADERS.has(name))
+          throw invalid(
+            `the field '/targets/${target.index}/headerMapping/${name}': MQTT 3.1.1 only supports mqtt.topic, mqtt.qos and mqtt.retain`,
+          );
       }
     }
   }

@@ -10,7 +10,11 @@
  */
 import type { MqttClient } from 'mqtt';
 
-type PacketWriter = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+type PacketWriter = (
+  packet: { cmd: string; messageId?: number },
+  cb?: (err?: Error) => void,
+  ...rest: unknown[]
+) => void;
 
 /**
  * Offers every PUBACK and PUBREC packet MQTT.js is about to send to `hold` first. `hold` returns false to let
@@ -18,9 +22,13 @@ type PacketWriter = (packet: { cmd: string; messageId?: number }, cb?: (err?: Er
  * once the packet may leave (in the order the broker must see, [MQTT-4.6.0-2]). Throws when MQTT.js has no
  * such writer (another major version): better no client than acknowledgements sent too early.
  */
-export function holdAckPackets(client: MqttClient, hold: (messageId: number, send: () => void, done: () => void) => boolean): void {
+export function holdAckPackets(
+  client: MqttClient,
+  hold: (messageId: number, send: () => void, done: () => void) => boolean,
+): void {
   const internals = client as unknown as { _sendPacket?: PacketWriter };
-  if (typeof internals._sendPacket !== 'function') throw new Error('MQTT.js has no MqttClient._sendPacket: connectors/mqtt/internals.ts needs updating');
+  if (typeof internals._sendPacket !== 'function')
+    throw new Error('MQTT.js has no MqttClient._sendPacket: connectors/mqtt/internals.ts needs updating');
   const original = internals._sendPacket.bind(client) as PacketWriter;
   internals._sendPacket = (packet, cb, ...rest) => {
     if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && packet.messageId !== undefined) {

@@ -11,7 +11,12 @@ if (!process.env.DEBUG) {
   const require = createRequire(createRequire(import.meta.url).resolve('mqtt-packet'));
   const id = require.resolve('debug');
   const real = require(id) as Record<string, unknown>;
-  const off = Object.assign(() => undefined, { enabled: false, log: () => undefined, destroy: () => true, extend: () => off });
+  const off = Object.assign(() => undefined, {
+    enabled: false,
+    log: () => undefined,
+    destroy: () => true,
+    extend: () => off,
+  });
   // The module's own API (enable, disable, …) stays; each new logger is `off`.
   const quiet: Record<string, unknown> = Object.assign(() => off, real);
   quiet.default = quiet;

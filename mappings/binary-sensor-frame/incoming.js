@@ -24,11 +24,19 @@ function mapToDittoProtocolMsg(headers, textPayload, bytePayload, contentType) {
     humidity: frame.readUint16(4) / 10,
     uptime: frame.readUint32(6),
     voltage: Math.round(frame.readFloat32(10) * 1000) / 1000,
-    batteryLow: (flags & 1) === 1
+    batteryLow: (flags & 1) === 1,
   };
   var thingId = headers['device-id'];
   var separator = thingId.indexOf(':');
-  return Ditto.buildDittoProtocolMsg(thingId.substring(0, separator), thingId.substring(separator + 1),
-    'things', 'twin', 'commands', 'modify', '/features/sensor/properties',
-    { 'correlation-id': headers['correlation-id'], 'response-required': false }, properties);
+  return Ditto.buildDittoProtocolMsg(
+    thingId.substring(0, separator),
+    thingId.substring(separator + 1),
+    'things',
+    'twin',
+    'commands',
+    'modify',
+    '/features/sensor/properties',
+    { 'correlation-id': headers['correlation-id'], 'response-required': false },
+    properties,
+  );
 }

@@ -25,9 +25,19 @@ function mapToDittoProtocolMsg(headers, textPayload, bytePayload, contentType) {
       throw new Error('line ' + (i + 1) + ' has ' + cells.length + ' cells, expected 4');
     }
     var separator = cells[0].indexOf(':');
-    messages.push(Ditto.buildDittoProtocolMsg(cells[0].substring(0, separator), cells[0].substring(separator + 1),
-      'things', 'twin', 'commands', 'modify', '/features/' + cells[1] + '/properties/' + cells[2],
-      { 'response-required': false }, typed(cells[3])));
+    messages.push(
+      Ditto.buildDittoProtocolMsg(
+        cells[0].substring(0, separator),
+        cells[0].substring(separator + 1),
+        'things',
+        'twin',
+        'commands',
+        'modify',
+        '/features/' + cells[1] + '/properties/' + cells[2],
+        { 'response-required': false },
+        typed(cells[3]),
+      ),
+    );
   }
   return messages.length === 0 ? null : messages;
 }

@@ -13,13 +13,22 @@ function mapToDittoProtocolMsg(headers, textPayload, bytePayload, contentType) {
   var name = data.deviceId.substring(separator + 1);
   var dittoHeaders = {
     'correlation-id': headers['correlation-id'],
-    'response-required': false
+    'response-required': false,
   };
   var properties = {
     temperature: data.temperature,
     humidity: data.humidity,
-    measuredAt: new Date(data.ts).toISOString()
+    measuredAt: new Date(data.ts).toISOString(),
   };
-  return Ditto.buildDittoProtocolMsg(namespace, name, 'things', 'twin', 'commands', 'modify',
-    '/features/environment/properties', dittoHeaders, properties);
+  return Ditto.buildDittoProtocolMsg(
+    namespace,
+    name,
+    'things',
+    'twin',
+    'commands',
+    'modify',
+    '/features/environment/properties',
+    dittoHeaders,
+    properties,
+  );
 }

@@ -14,9 +14,18 @@ function mapToDittoProtocolMsg(headers, textPayload, bytePayload, contentType) {
   var separator = thingId.indexOf(':');
   var responseHeaders = {
     'correlation-id': headers['correlation-id'],
-    'content-type': 'application/json'
+    'content-type': 'application/json',
   };
-  return Ditto.buildDittoProtocolMsg(thingId.substring(0, separator), thingId.substring(separator + 1),
-    'things', 'live', 'messages', subject, '/outbox/messages/' + subject, responseHeaders,
-    reply.ok ? reply.result : { error: reply.error }, reply.ok ? 200 : 500);
+  return Ditto.buildDittoProtocolMsg(
+    thingId.substring(0, separator),
+    thingId.substring(separator + 1),
+    'things',
+    'live',
+    'messages',
+    subject,
+    '/outbox/messages/' + subject,
+    responseHeaders,
+    reply.ok ? reply.result : { error: reply.error },
+    reply.ok ? 200 : 500,
+  );
 }

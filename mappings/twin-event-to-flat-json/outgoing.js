@@ -15,12 +15,12 @@ function mapFromDittoProtocolMsgWrapper(dittoProtocolMsg) {
     action: parts[5],
     value: dittoProtocolMsg.value === undefined ? null : dittoProtocolMsg.value,
     revision: dittoProtocolMsg.revision,
-    timestamp: dittoProtocolMsg.timestamp
+    timestamp: dittoProtocolMsg.timestamp,
   };
   var headers = {
     'correlation-id': dittoProtocolMsg.headers['correlation-id'],
     'thing-id': record.thingId,
-    'revision': record.revision
+    revision: record.revision,
   };
   return Ditto.buildExternalMsg(headers, JSON.stringify(record), null, 'application/json');
 }

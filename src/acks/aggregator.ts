@@ -64,6 +64,13 @@ export class AckAggregator {
 
   private timedOut(label: string): Acknowledgement {
     const error = ackRequestTimeout({ timeoutMs: this.timeoutMs });
-    return { thingId: this.thingId, channel: this.channel, label, status: 408, payload: error.toJSON(), headers: { 'correlation-id': this.correlationId } };
+    return {
+      thingId: this.thingId,
+      channel: this.channel,
+      label,
+      status: 408,
+      payload: error.toJSON(),
+      headers: { 'correlation-id': this.correlationId },
+    };
   }
 }

@@ -34,10 +34,18 @@ export class AckRouter {
       options.bus.subscribeThingEvents(({ event }) => {
         const aggregator = this.pending.get(event.headers['correlation-id'] ?? '');
         if (aggregator?.awaits('search-persisted')) {
-          aggregator.receive({ thingId: event.thingId, channel: 'twin', label: 'search-persisted', status: 204, headers: { 'correlation-id': aggregator.correlationId } });
+          aggregator.receive({
+            thingId: event.thingId,
+            channel: 'twin',
+            label: 'search-persisted',
+            status: 204,
+            headers: { 'correlation-id': aggregator.correlationId },
+          });
         }
       }),
-      options.registry.onDelivered((kind, thingId, headers, recipients) => this.weakAcks(kind, thingId, headers, recipients)),
+      options.registry.onDelivered((kind, thingId, headers, recipients) =>
+        this.weakAcks(kind, thingId, headers, recipients),
+      ),
     );
   }
 
@@ -66,7 +74,13 @@ export class AckRouter {
    * Starts waiting for `labels` of the request with `headers['correlation-id']`. Throws
    * `acknowledgement:request.duplicate.correlation-id` while another request with that ID waits.
    */
-  expect(thingId: string, channel: Channel, labels: readonly string[], timeoutMs: number, headers: DittoHeaders): AckAggregator {
+  expect(
+    thingId: string,
+    channel: Channel,
+    labels: readonly string[],
+    timeoutMs: number,
+    headers: DittoHeaders,
+  ): AckAggregator {
     const correlationId = headers['correlation-id'] ?? '';
     if (this.pending.has(correlationId)) throw ackDuplicateCorrelationId({ correlationId });
     const aggregator = new AckAggregator(thingId, channel, labels, timeoutMs, headers, () => {
@@ -82,7 +96,12 @@ export class AckRouter {
     this.pending.get(ack.headers['correlation-id'] ?? '')?.receive(ack);
   }
 
-  private weakAcks(kind: StreamKind, thingId: string, headers: Record<string, string>, recipients: ReadonlySet<Subscriber>): void {
+  private weakAcks(
+    kind: StreamKind,
+    thingId: string,
+    headers: Record<string, string>,
+    recipients: ReadonlySet<Subscriber>,
+  ): void {
     const requested = headers['requested-acks'];
     if (requested === undefined) return;
     const aggregator = this.pending.get(headers['correlation-id'] ?? '');
@@ -90,7 +109,12 @@ export class AckRouter {
     for (const label of headerList(requested)) {
       if (BUILT_IN_ACK_LABELS.has(label) || !aggregator.awaits(label)) continue;
       const owner = this.declared.get(label);
-      if (owner === undefined || recipients.has(owner as Subscriber) || this.weakAckKinds.get(owner)?.has(kind) === false) continue;
+      if (
+        owner === undefined ||
+        recipients.has(owner as Subscriber) ||
+        this.weakAckKinds.get(owner)?.has(kind) === false
+      )
+        continue;
       aggregator.receive({
         thingId,
         channel: aggregator.channel,

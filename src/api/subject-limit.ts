@@ -18,7 +18,9 @@ export class SubjectLimit {
   /** Throws `too.many.requests` when `auth` holds the maximum already. */
   check(auth: AuthContext): void {
     if ((this.open.get(subjectsKeyOf(auth)) ?? 0) >= this.max) {
-      throw tooManyRequests(undefined, { description: `At most ${this.max} ${this.what} may be open per user; close one and try again.` });
+      throw tooManyRequests(undefined, {
+        description: `At most ${this.max} ${this.what} may be open per user; close one and try again.`,
+      });
     }
   }
 

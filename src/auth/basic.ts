@@ -29,7 +29,8 @@ export function checkUser(users: readonly UserCredential[], credentials: BasicCr
   const user = digest(credentials.user);
   const password = digest(credentials.password);
   let ok = 0;
-  for (const u of digestsOf(users)) ok |= Number(timingSafeEqual(u.user, user)) & Number(timingSafeEqual(u.password, password));
+  for (const u of digestsOf(users))
+    ok |= Number(timingSafeEqual(u.user, user)) & Number(timingSafeEqual(u.password, password));
   return ok === 1;
 }
 
@@ -40,6 +41,7 @@ const digest = (text: string): Buffer => createHmac('sha256', KEY).update(text, 
 const digests = new WeakMap<readonly UserCredential[], Array<{ user: Buffer; password: Buffer }>>();
 function digestsOf(users: readonly UserCredential[]): Array<{ user: Buffer; password: Buffer }> {
   let list = digests.get(users);
-  if (!list) digests.set(users, (list = users.map((u) => ({ user: digest(u.user), password: digest(u.password) }))));
+  if (!list)
+    digests.set(users, (list = users.map((u) => ({ user: digest(u.user), password: digest(u.password) }))));
   return list;
 }

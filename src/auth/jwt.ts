@@ -102,7 +102,8 @@ export class JwtAuthenticator {
         if (value !== '' && !subjects.includes(subject)) subjects.push(subject);
       }
     }
-    if (subjects.length === 0) throw jwtInvalid({ reason: 'no authorization subject could be resolved from its claims.' });
+    if (subjects.length === 0)
+      throw jwtInvalid({ reason: 'no authorization subject could be resolved from its claims.' });
     return payload.exp === undefined ? { subjects } : { subjects, expiresAt: payload.exp * 1000 };
   }
 
@@ -119,7 +120,9 @@ export class JwtAuthenticator {
   }
 
   private async discover(issuer: Issuer): Promise<string> {
-    const base = /^https?:\/\//i.test(issuer.config.issuer) ? issuer.config.issuer : `https://${issuer.config.issuer}`;
+    const base = /^https?:\/\//i.test(issuer.config.issuer)
+      ? issuer.config.issuer
+      : `https://${issuer.config.issuer}`;
     const url = `${base.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(this.options.fetchTimeoutMs) });
@@ -136,14 +139,26 @@ export class JwtAuthenticator {
 /** Maps a jose verification failure to Ditto's error; key-set fetch failures are 503. */
 function verificationError(err: unknown, issuer: string): DittoError {
   if (err instanceof DittoError) return err;
-  if (err instanceof joseErrors.JWTExpired) return jwtInvalid({ reason: 'the JWT is expired.' }, { cause: err });
+  if (err instanceof joseErrors.JWTExpired)
+    return jwtInvalid({ reason: 'the JWT is expired.' }, { cause: err });
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    const reason = err.claim === 'nbf' ? 'the JWT is not valid yet.' : err.claim === 'aud' ? 'the JWT audience is not accepted.' : `the claim '${err.claim}' is invalid.`;
+    const reason =
+      err.claim === 'nbf'
+        ? 'the JWT is not valid yet.'
+        : err.claim === 'aud'
+          ? 'the JWT audience is not accepted.'
+          : `the claim '${err.claim}' is invalid.`;
     return jwtInvalid({ reason }, { cause: err });
   }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return jwtInvalid({ reason: 'the signature is invalid.' }, { cause: err });
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return jwtInvalid({ reason: 'no key of the issuer matches the JWT.' }, { cause: err });
-  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || !(err instanceof joseErrors.JOSEError)) {
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed)
+    return jwtInvalid({ reason: 'the signature is invalid.' }, { cause: err });
+  if (err instanceof joseErrors.JWKSNoMatchingKey)
+    return jwtInvalid({ reason: 'no key of the issuer matches the JWT.' }, { cause: err });
+  if (
+    err instanceof joseErrors.JWKSTimeout ||
+    err instanceof joseErrors.JWKSInvalid ||
+    !(err instanceof joseErrors.JOSEError)
+  ) {
     return publicKeyProviderUnavailable({ issuer }, { cause: err });
   }
   return jwtInvalid({ reason: 'the JWT is invalid.' }, { cause: err });

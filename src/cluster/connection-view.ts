@@ -12,7 +12,11 @@ import type { Connection } from '../connectivity/model.js';
 
 const CLIENT_ID_KEYS = ['clientId', 'publisherId'] as const;
 
-export function connectionForInstance(connection: Connection, connector: AnyConnector, instanceId: string): Connection {
+export function connectionForInstance(
+  connection: Connection,
+  connector: AnyConnector,
+  instanceId: string,
+): Connection {
   const properties = (connector.configSchema.properties ?? {}) as Record<string, unknown>;
   const specificConfig = { ...connection.specificConfig };
   let changed = false;

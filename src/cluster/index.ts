@@ -38,9 +38,16 @@ export interface Cluster {
  * Starts following the journal. Until then (and if it never starts) commits of this instance are simply
  * read back and skipped, so `store`'s onCommitted may forward to `cluster?.onCommitted`.
  */
-export async function startCluster(o: ClusterOptions): Promise<Cluster & { onCommitted(firstSeq: number, lastSeq: number): void }> {
+export async function startCluster(
+  o: ClusterOptions,
+): Promise<Cluster & { onCommitted(firstSeq: number, lastSeq: number): void }> {
   const changes = new RemoteChanges(o);
-  const follower = new JournalFollower({ store: o.store, instanceId: o.instanceId, handler: changes, log: o.log });
+  const follower = new JournalFollower({
+    store: o.store,
+    instanceId: o.instanceId,
+    handler: changes,
+    log: o.log,
+  });
   o.things.orderPublicationsBy(() => follower.caughtUp());
   await follower.start(o.fromSeq);
   return {

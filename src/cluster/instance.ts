@@ -7,6 +7,9 @@ import { hostname } from 'node:os';
  * Only `[A-Za-z0-9._-]` so it can suffix broker client identifiers.
  */
 export function defaultInstanceId(): string {
-  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40) || 'host';
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .slice(0, 40) || 'host';
   return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }

@@ -113,7 +113,10 @@ export class JournalFollower {
       // The database being unreachable must not hold this instance's answers forever.
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        this.o.log('warn', `published a local event without the remote events before it (journal seq ${seq} not reached in ${this.maxWaitMs} ms)`);
+        this.o.log(
+          'warn',
+          `published a local event without the remote events before it (journal seq ${seq} not reached in ${this.maxWaitMs} ms)`,
+        );
         resolve();
       }, this.maxWaitMs);
       waiter.resolve = () => {
@@ -163,7 +166,9 @@ export class JournalFollower {
       return;
     }
     this.running = this.catchUp()
-      .catch((err: unknown) => this.o.log('error', 'reading the journal of other instances failed; retrying', err))
+      .catch((err: unknown) =>
+        this.o.log('error', 'reading the journal of other instances failed; retrying', err),
+      )
       .finally(() => {
         this.running = undefined;
         if (this.again && !this.closed) {

@@ -63,7 +63,13 @@ export class GroupMembership implements ClusterGroups {
     await this.o.store
       .query(`delete from ${this.o.store.tables.groupMembers} where instance = $1`, [this.o.instanceId])
       .then(() => this.o.store.notify(this.o.store.tables.groupsChannel, this.o.instanceId))
-      .catch((err: unknown) => this.o.log('warn', 'removing this instance from consumer groups failed; they expire by heartbeat', err));
+      .catch((err: unknown) =>
+        this.o.log(
+          'warn',
+          'removing this instance from consumer groups failed; they expire by heartbeat',
+          err,
+        ),
+      );
   }
 
   join(group: string, memberId: string): void {
@@ -71,7 +77,10 @@ export class GroupMembership implements ClusterGroups {
     if (!set) this.local.set(group, (set = new Set()));
     set.add(memberId);
     this.rebuild(group);
-    this.write(`insert into ${this.o.store.tables.groupMembers} (instance, group_key, member) values ($1, $2, $3) on conflict do nothing`, [this.o.instanceId, group, memberId]);
+    this.write(
+      `insert into ${this.o.store.tables.groupMembers} (instance, group_key, member) values ($1, $2, $3) on conflict do nothing`,
+      [this.o.instanceId, group, memberId],
+    );
   }
 
   leave(group: string, memberId: string): void {
@@ -79,7 +88,10 @@ export class GroupMembership implements ClusterGroups {
     if (!set?.delete(memberId)) return;
     if (set.size === 0) this.local.delete(group);
     this.rebuild(group);
-    this.write(`delete from ${this.o.store.tables.groupMembers} where instance = $1 and group_key = $2 and member = $3`, [this.o.instanceId, group, memberId]);
+    this.write(
+      `delete from ${this.o.store.tables.groupMembers} where instance = $1 and group_key = $2 and member = $3`,
+      [this.o.instanceId, group, memberId],
+    );
   }
 
   ownsLocally(group: string, thingId: string): boolean {
@@ -110,7 +122,9 @@ export class GroupMembership implements ClusterGroups {
     this.writes = this.writes
       .then(() => store.query(sql, values))
       .then(() => store.notify(store.tables.groupsChannel, this.o.instanceId))
-      .catch((err: unknown) => this.o.log('warn', 'recording a consumer-group member failed; the next heartbeat retries', err));
+      .catch((err: unknown) =>
+        this.o.log('warn', 'recording a consumer-group member failed; the next heartbeat retries', err),
+      );
   }
 
   /** Refreshes this instance's heartbeat (re-inserting its members if they were expired) and reloads. */
@@ -132,7 +146,10 @@ export class GroupMembership implements ClusterGroups {
         [this.o.instanceId, groups, members],
       );
       // Rows of instances dead for long (ten expiries) are removed; any instance may do it.
-      await this.o.store.query(`delete from ${t.groupMembers} where heartbeat < now() - make_interval(secs => $1::double precision / 1000)`, [this.heartbeatMs * 30]);
+      await this.o.store.query(
+        `delete from ${t.groupMembers} where heartbeat < now() - make_interval(secs => $1::double precision / 1000)`,
+        [this.heartbeatMs * 30],
+      );
       await this.reload();
     } catch (err) {
       this.o.log('warn', 'consumer-group heartbeat failed', err);
@@ -164,7 +181,10 @@ export class GroupMembership implements ClusterGroups {
       this.stopListening = await store.listen(
         [store.tables.groupsChannel],
         (_channel, payload) => {
-          if (payload !== this.o.instanceId) void this.reload().catch((err: unknown) => this.o.log('warn', 'reloading consumer groups failed', err));
+          if (payload !== this.o.instanceId)
+            void this.reload().catch((err: unknown) =>
+              this.o.log('warn', 'reloading consumer groups failed', err),
+            );
         },
         (err) => {
           this.o.log('warn', 'consumer-group LISTEN connection lost; the heartbeat reloads meanwhile', err);

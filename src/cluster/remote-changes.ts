@@ -49,7 +49,9 @@ export class RemoteChanges implements FollowerHandler {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly o: RemoteChangesOptions) {
-    this.unsubscribe = o.bus.subscribeThingEvents((p) => this.states.set(p.event.thingId, { revision: p.event.revision, thing: p.thing }));
+    this.unsubscribe = o.bus.subscribeThingEvents((p) =>
+      this.states.set(p.event.thingId, { revision: p.event.revision, thing: p.thing }),
+    );
   }
 
   close(): void {
@@ -71,14 +73,28 @@ export class RemoteChanges implements FollowerHandler {
     this.records = new Map();
     if (wanted.size === 0) return;
     const list = [...wanted.values()];
-    const { rows: found } = await this.o.store.query<{ kind: EntityKind; id: string; revision: string; created: string; modified: string; value: unknown }>(
+    const { rows: found } = await this.o.store.query<{
+      kind: EntityKind;
+      id: string;
+      revision: string;
+      created: string;
+      modified: string;
+      value: unknown;
+    }>(
       `select e.kind, e.id, e.revision, e.created, e.modified, e.value from ${this.o.store.tables.entities} e
         join unnest($1::text[], $2::text[]) as k(kind, id) on e.kind = k.kind and e.id = k.id`,
       [list.map((w) => w.kind), list.map((w) => w.id)],
     );
     for (const w of list) this.records.set(key(w.kind, w.id), undefined);
     for (const r of found) {
-      this.records.set(key(r.kind, r.id), { kind: r.kind, id: r.id, revision: Number(r.revision), created: r.created, modified: r.modified, value: r.value ?? null });
+      this.records.set(key(r.kind, r.id), {
+        kind: r.kind,
+        id: r.id,
+        revision: Number(r.revision),
+        created: r.created,
+        modified: r.modified,
+        value: r.value ?? null,
+      });
     }
   }
 
@@ -89,7 +105,11 @@ export class RemoteChanges implements FollowerHandler {
       case 'policy':
         return this.o.policies.noteRemote(row.id, this.recordOf(row));
       case 'connection':
-        this.o.connections.applyRemote(row.id, this.recordOf(row)).catch((err: unknown) => this.o.log('error', `adopting connection ${row.id} changed by another instance failed`, err));
+        this.o.connections
+          .applyRemote(row.id, this.recordOf(row))
+          .catch((err: unknown) =>
+            this.o.log('error', `adopting connection ${row.id} changed by another instance failed`, err),
+          );
         return;
     }
   }
@@ -105,7 +125,8 @@ export class RemoteChanges implements FollowerHandler {
     const known = this.states.get(row.id);
     let thing: ThingJson | undefined;
     if (known && known.revision === row.revision - 1) thing = applyThingEvent(known.thing, event);
-    else if (known && known.revision >= row.revision) return; // already published (a repeated page)
+    else if (known && known.revision >= row.revision)
+      return; // already published (a repeated page)
     else thing = (this.records.get(key('thing', row.id))?.value as ThingJson | null) ?? undefined;
     this.o.bus.publishThingEvent(remoteEvent({ event, policyId, thing }));
   }

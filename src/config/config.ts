@@ -103,44 +103,301 @@ interface Option {
 }
 
 export const OPTIONS: readonly Option[] = [
-  { key: 'host', env: 'TWINBRIDGE_HOST', kind: 'string', default: '0.0.0.0', description: 'Address the HTTP server binds to.' },
-  { key: 'port', env: 'TWINBRIDGE_PORT', kind: 'port', default: 8080, description: 'Port of the HTTP (or HTTPS) server; 0 picks a free port.' },
-  { key: 'dataDir', env: 'TWINBRIDGE_DATA_DIR', kind: 'string', default: './data', description: 'Directory of the embedded store (journal and snapshots).' },
-  { key: 'store', env: 'TWINBRIDGE_STORE', kind: 'enum', values: ['embedded', 'postgres'], default: 'embedded', description: 'Where things, policies and connections are kept: `embedded` (journal files in TWINBRIDGE_DATA_DIR) or `postgres` (TWINBRIDGE_POSTGRES_URL; several instances may share it).' },
-  { key: 'postgresUrl', env: 'TWINBRIDGE_POSTGRES_URL', kind: 'string', secret: true, description: 'PostgreSQL connection URL `postgres://user:password@host:5432/database` for TWINBRIDGE_STORE=postgres.' },
-  { key: 'postgresSchema', env: 'TWINBRIDGE_POSTGRES_SCHEMA', kind: 'string', default: 'twinbridge', description: 'Schema of the PostgreSQL store\'s tables (created with the tables on start when missing).' },
-  { key: 'postgresPoolSize', env: 'TWINBRIDGE_POSTGRES_POOL_SIZE', kind: 'int', default: 10, description: 'Connections to PostgreSQL per instance (writes use one at a time, group-committed; reads the others).' },
-  { key: 'instanceId', env: 'TWINBRIDGE_INSTANCE_ID', kind: 'string', description: 'Identity of this instance when several share one PostgreSQL store (docs/scale-out.md): journal origin, consumer-group member rows, suffix of broker client IDs. Default: `<hostname>-<pid>-<random>`. Must be unique among the running instances.' },
-  { key: 'clusterHeartbeatMs', env: 'TWINBRIDGE_CLUSTER_HEARTBEAT_MS', kind: 'int', default: 2000, description: 'With TWINBRIDGE_STORE=postgres: interval of the consumer-group heartbeat in ms; the WebSocket/SSE group members of an instance that missed three beats are dropped.' },
-  { key: 'logLevel', env: 'TWINBRIDGE_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'Log level of the structured (pino) logs.' },
-  { key: 'tlsCert', env: 'TWINBRIDGE_TLS_CERT', kind: 'file', description: 'PEM certificate file; with TWINBRIDGE_TLS_KEY the server speaks HTTPS (and WSS).' },
-  { key: 'tlsKey', env: 'TWINBRIDGE_TLS_KEY', kind: 'file', description: 'PEM private key file for TWINBRIDGE_TLS_CERT.' },
-  { key: 'users', env: 'TWINBRIDGE_USERS', kind: 'users', default: 'ditto:ditto', secret: true, description: 'API users for HTTP basic authentication, `user:password,…`; each acts as subject `nginx:<user>`. CHANGE the default.' },
-  { key: 'devopsUsers', env: 'TWINBRIDGE_DEVOPS_USERS', kind: 'users', default: 'devops:foobar', secret: true, description: 'Devops users (connection management, `/devops`), `user:password,…`. CHANGE the default.' },
-  { key: 'trustedProxies', env: 'TWINBRIDGE_TRUSTED_PROXIES', kind: 'list', default: '', description: 'Comma list of proxy IP addresses whose `x-ditto-pre-authenticated` header is trusted; empty disables pre-authentication.' },
-  { key: 'defaultNamespace', env: 'TWINBRIDGE_DEFAULT_NAMESPACE', kind: 'string', default: 'org.eclipse.ditto', description: 'Namespace of things created by `POST /api/2/things` without `?namespace=`.' },
-  { key: 'maxThingBytes', env: 'TWINBRIDGE_MAX_THING_BYTES', kind: 'int', default: 102400, description: 'Largest thing JSON in bytes (larger: 413 `things:thing.toolarge`).' },
-  { key: 'maxPolicyBytes', env: 'TWINBRIDGE_MAX_POLICY_BYTES', kind: 'int', default: 102400, description: 'Largest policy JSON in bytes.' },
-  { key: 'sseHeartbeatMs', env: 'TWINBRIDGE_SSE_HEARTBEAT_MS', kind: 'int', default: 1000, description: 'Interval of the SSE heartbeat (a `:keepalive` comment line) while a stream is idle, in ms; 0 disables it.' },
-  { key: 'wsBufferBytes', env: 'TWINBRIDGE_WS_BUFFER_BYTES', kind: 'int', default: 1048576, description: 'Bytes of signals a WebSocket session may have waiting for its socket (not yet taken by the kernel); beyond it signals to that session are dropped, or passed to another member of its consumer group (docs/consumer-groups.md).' },
-  { key: 'wsPingIntervalMs', env: 'TWINBRIDGE_WS_PING_INTERVAL_MS', kind: 'int', default: 30000, description: 'A WebSocket session that sent nothing for this long is pinged (keep-alive), in ms.' },
-  { key: 'wsMaxSessionsPerSubject', env: 'TWINBRIDGE_WS_MAX_SESSIONS_PER_SUBJECT', kind: 'int', default: 100, description: 'Open WebSocket sessions per authenticated user (the same set of subjects) on this instance; one more is refused before the upgrade with 429 `too.many.requests`.' },
-  { key: 'wsMaxSearchSubscriptions', env: 'TWINBRIDGE_WS_MAX_SEARCH_SUBSCRIPTIONS', kind: 'int', default: 32, description: 'Open search subscriptions (`search/subscribe`) per WebSocket session; one more is answered with the error `too.many.requests` (429).' },
-  { key: 'sseMaxStreamsPerSubject', env: 'TWINBRIDGE_SSE_MAX_STREAMS_PER_SUBJECT', kind: 'int', default: 100, description: 'Open SSE streams (change, message and search streams) per authenticated user on this instance; one more is refused with 429 `too.many.requests`.' },
-  { key: 'mappingMaxDefinitions', env: 'TWINBRIDGE_MAPPING_MAX_DEFINITIONS', kind: 'int', default: 10, description: 'Largest number of `mappingDefinitions` of a connection or a `mappings/try` request (more: 400 `connectivity:connection.configuration.invalid` for a connection, `connectivity:message.mapper.config.invalid` for a try); each JavaScript definition has a sandbox of up to 32 MB.' },
-  { key: 'mappingTryConcurrency', env: 'TWINBRIDGE_MAPPING_TRY_CONCURRENCY', kind: 'int', default: 2, description: '`POST /api/2/mappings/try` requests processed at once; one more is answered 429 `too.many.requests`.' },
-  { key: 'oidcIssuers', env: 'TWINBRIDGE_OIDC_ISSUERS', kind: 'json', default: '{}', check: checkOidcIssuers, description: 'OpenID Connect issuers accepted for `Authorization: Bearer <JWT>`, JSON `{"<prefix>": {"issuer": "https://host/path", "jwksUri"?: "…", "audience"?: "…", "authSubjects"?: ["{{ jwt:sub }}", "{{ jwt:groups }}"]}}`; each subject becomes `<prefix>:<value>`.' },
-  { key: 'jwksCooldownMs', env: 'TWINBRIDGE_JWKS_COOLDOWN_MS', kind: 'int', default: 30000, description: 'Least time between two fetches of an issuer\'s JWKS when a token names an unknown key id (key rotation).' },
-  { key: 'connectionBackoffMaxMs', env: 'TWINBRIDGE_CONNECTION_BACKOFF_MAX_MS', kind: 'int', default: 3000, description: 'Longest wait between two reconnection attempts of a connection client (exponential back-off with jitter from 250 ms).' },
-  { key: 'connectionMaxInFlight', env: 'TWINBRIDGE_CONNECTION_MAX_IN_FLIGHT', kind: 'int', default: 1000, description: 'Messages of one connection source being processed at once; at the cap consumption pauses (back-pressure).' },
-  { key: 'connectionMaxPayloadBytes', env: 'TWINBRIDGE_CONNECTION_MAX_PAYLOAD_BYTES', kind: 'int', default: 262144, description: 'Largest inbound connection message in bytes; larger ones are dropped, logged and acknowledged.' },
-  { key: 'secretsKey', env: 'TWINBRIDGE_SECRETS_KEY', kind: 'string', secret: true, description: 'AES-256 key (32 bytes in base64, e.g. `openssl rand -base64 32`) that seals connection secrets (URI passwords, client keys) in the store. Unset with the embedded store: a key generated into `<TWINBRIDGE_DATA_DIR>/secrets.key` (mode 0600). Required with TWINBRIDGE_STORE=postgres (the same on every instance). See docs/security.md.' },
-  { key: 'secretsOldKeys', env: 'TWINBRIDGE_SECRETS_OLD_KEYS', kind: 'list', default: '', secret: true, description: 'Comma list of earlier TWINBRIDGE_SECRETS_KEY values (key rotation): secrets sealed with them are still read, and stored again sealed with the current key when the service starts.' },
-  { key: 'maxJsonDepth', env: 'TWINBRIDGE_MAX_JSON_DEPTH', kind: 'int', default: 100, max: 1000, description: 'Deepest nesting of objects and arrays accepted in JSON bodies, WebSocket messages, inbound connection payloads and mapping results (1 to 1000); deeper: 400 `json.invalid` (docs/security.md).' },
-  { key: 'historyRetention', env: 'TWINBRIDGE_HISTORY_RETENTION', kind: 'duration', description: 'How long the history of things, policies and connections is kept (a duration: `30d`, `12h`, `90m`, `0s`); unset keeps everything. Older revisions are then 404 `…history.notfound` and are removed from the journal (the current state of each entity always stays).' },
-  { key: 'historyRetentionNamespaces', env: 'TWINBRIDGE_HISTORY_RETENTION_NAMESPACES', kind: 'json', default: '{}', check: checkRetentionNamespaces, description: 'Retention of the history of things and policies per namespace, overriding TWINBRIDGE_HISTORY_RETENTION: JSON `{"<namespace>": "<duration>" | "forever"}`, e.g. `{"audit": "forever", "telemetry": "1d"}`.' },
-  { key: 'historyCompactionInterval', env: 'TWINBRIDGE_HISTORY_COMPACTION_INTERVAL', kind: 'duration', default: '1h', description: 'How often history past its retention is removed from the store (a duration).' },
-  { key: 'historicalHeadersToPersist', env: 'TWINBRIDGE_HISTORICAL_HEADERS_TO_PERSIST', kind: 'list', default: '', description: 'Comma list of request headers kept with each change of a thing, policy or connection and answered as `historical-headers` by historical reads and streams (ditto: historical-headers-to-persist), e.g. `ditto-originator,correlation-id`. Empty: none.' },
+  {
+    key: 'host',
+    env: 'TWINBRIDGE_HOST',
+    kind: 'string',
+    default: '0.0.0.0',
+    description: 'Address the HTTP server binds to.',
+  },
+  {
+    key: 'port',
+    env: 'TWINBRIDGE_PORT',
+    kind: 'port',
+    default: 8080,
+    description: 'Port of the HTTP (or HTTPS) server; 0 picks a free port.',
+  },
+  {
+    key: 'dataDir',
+    env: 'TWINBRIDGE_DATA_DIR',
+    kind: 'string',
+    default: './data',
+    description: 'Directory of the embedded store (journal and snapshots).',
+  },
+  {
+    key: 'store',
+    env: 'TWINBRIDGE_STORE',
+    kind: 'enum',
+    values: ['embedded', 'postgres'],
+    default: 'embedded',
+    description:
+      'Where things, policies and connections are kept: `embedded` (journal files in TWINBRIDGE_DATA_DIR) or `postgres` (TWINBRIDGE_POSTGRES_URL; several instances may share it).',
+  },
+  {
+    key: 'postgresUrl',
+    env: 'TWINBRIDGE_POSTGRES_URL',
+    kind: 'string',
+    secret: true,
+    description:
+      'PostgreSQL connection URL `postgres://user:password@host:5432/database` for TWINBRIDGE_STORE=postgres.',
+  },
+  {
+    key: 'postgresSchema',
+    env: 'TWINBRIDGE_POSTGRES_SCHEMA',
+    kind: 'string',
+    default: 'twinbridge',
+    description: "Schema of the PostgreSQL store's tables (created with the tables on start when missing).",
+  },
+  {
+    key: 'postgresPoolSize',
+    env: 'TWINBRIDGE_POSTGRES_POOL_SIZE',
+    kind: 'int',
+    default: 10,
+    description:
+      'Connections to PostgreSQL per instance (writes use one at a time, group-committed; reads the others).',
+  },
+  {
+    key: 'instanceId',
+    env: 'TWINBRIDGE_INSTANCE_ID',
+    kind: 'string',
+    description:
+      'Identity of this instance when several share one PostgreSQL store (docs/scale-out.md): journal origin, consumer-group member rows, suffix of broker client IDs. Default: `<hostname>-<pid>-<random>`. Must be unique among the running instances.',
+  },
+  {
+    key: 'clusterHeartbeatMs',
+    env: 'TWINBRIDGE_CLUSTER_HEARTBEAT_MS',
+    kind: 'int',
+    default: 2000,
+    description:
+      'With TWINBRIDGE_STORE=postgres: interval of the consumer-group heartbeat in ms; the WebSocket/SSE group members of an instance that missed three beats are dropped.',
+  },
+  {
+    key: 'logLevel',
+    env: 'TWINBRIDGE_LOG_LEVEL',
+    kind: 'enum',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    description: 'Log level of the structured (pino) logs.',
+  },
+  {
+    key: 'tlsCert',
+    env: 'TWINBRIDGE_TLS_CERT',
+    kind: 'file',
+    description: 'PEM certificate file; with TWINBRIDGE_TLS_KEY the server speaks HTTPS (and WSS).',
+  },
+  {
+    key: 'tlsKey',
+    env: 'TWINBRIDGE_TLS_KEY',
+    kind: 'file',
+    description: 'PEM private key file for TWINBRIDGE_TLS_CERT.',
+  },
+  {
+    key: 'users',
+    env: 'TWINBRIDGE_USERS',
+    kind: 'users',
+    default: 'ditto:ditto',
+    secret: true,
+    description:
+      'API users for HTTP basic authentication, `user:password,…`; each acts as subject `nginx:<user>`. CHANGE the default.',
+  },
+  {
+    key: 'devopsUsers',
+    env: 'TWINBRIDGE_DEVOPS_USERS',
+    kind: 'users',
+    default: 'devops:foobar',
+    secret: true,
+    description: 'Devops users (connection management, `/devops`), `user:password,…`. CHANGE the default.',
+  },
+  {
+    key: 'trustedProxies',
+    env: 'TWINBRIDGE_TRUSTED_PROXIES',
+    kind: 'list',
+    default: '',
+    description:
+      'Comma list of proxy IP addresses whose `x-ditto-pre-authenticated` header is trusted; empty disables pre-authentication.',
+  },
+  {
+    key: 'defaultNamespace',
+    env: 'TWINBRIDGE_DEFAULT_NAMESPACE',
+    kind: 'string',
+    default: 'org.eclipse.ditto',
+    description: 'Namespace of things created by `POST /api/2/things` without `?namespace=`.',
+  },
+  {
+    key: 'maxThingBytes',
+    env: 'TWINBRIDGE_MAX_THING_BYTES',
+    kind: 'int',
+    default: 102400,
+    description: 'Largest thing JSON in bytes (larger: 413 `things:thing.toolarge`).',
+  },
+  {
+    key: 'maxPolicyBytes',
+    env: 'TWINBRIDGE_MAX_POLICY_BYTES',
+    kind: 'int',
+    default: 102400,
+    description: 'Largest policy JSON in bytes.',
+  },
+  {
+    key: 'sseHeartbeatMs',
+    env: 'TWINBRIDGE_SSE_HEARTBEAT_MS',
+    kind: 'int',
+    default: 1000,
+    description:
+      'Interval of the SSE heartbeat (a `:keepalive` comment line) while a stream is idle, in ms; 0 disables it.',
+  },
+  {
+    key: 'wsBufferBytes',
+    env: 'TWINBRIDGE_WS_BUFFER_BYTES',
+    kind: 'int',
+    default: 1048576,
+    description:
+      'Bytes of signals a WebSocket session may have waiting for its socket (not yet taken by the kernel); beyond it signals to that session are dropped, or passed to another member of its consumer group (docs/consumer-groups.md).',
+  },
+  {
+    key: 'wsPingIntervalMs',
+    env: 'TWINBRIDGE_WS_PING_INTERVAL_MS',
+    kind: 'int',
+    default: 30000,
+    description: 'A WebSocket session that sent nothing for this long is pinged (keep-alive), in ms.',
+  },
+  {
+    key: 'wsMaxSessionsPerSubject',
+    env: 'TWINBRIDGE_WS_MAX_SESSIONS_PER_SUBJECT',
+    kind: 'int',
+    default: 100,
+    description:
+      'Open WebSocket sessions per authenticated user (the same set of subjects) on this instance; one more is refused before the upgrade with 429 `too.many.requests`.',
+  },
+  {
+    key: 'wsMaxSearchSubscriptions',
+    env: 'TWINBRIDGE_WS_MAX_SEARCH_SUBSCRIPTIONS',
+    kind: 'int',
+    default: 32,
+    description:
+      'Open search subscriptions (`search/subscribe`) per WebSocket session; one more is answered with the error `too.many.requests` (429).',
+  },
+  {
+    key: 'sseMaxStreamsPerSubject',
+    env: 'TWINBRIDGE_SSE_MAX_STREAMS_PER_SUBJECT',
+    kind: 'int',
+    default: 100,
+    description:
+      'Open SSE streams (change, message and search streams) per authenticated user on this instance; one more is refused with 429 `too.many.requests`.',
+  },
+  {
+    key: 'mappingMaxDefinitions',
+    env: 'TWINBRIDGE_MAPPING_MAX_DEFINITIONS',
+    kind: 'int',
+    default: 10,
+    description:
+      'Largest number of `mappingDefinitions` of a connection or a `mappings/try` request (more: 400 `connectivity:connection.configuration.invalid` for a connection, `connectivity:message.mapper.config.invalid` for a try); each JavaScript definition has a sandbox of up to 32 MB.',
+  },
+  {
+    key: 'mappingTryConcurrency',
+    env: 'TWINBRIDGE_MAPPING_TRY_CONCURRENCY',
+    kind: 'int',
+    default: 2,
+    description:
+      '`POST /api/2/mappings/try` requests processed at once; one more is answered 429 `too.many.requests`.',
+  },
+  {
+    key: 'oidcIssuers',
+    env: 'TWINBRIDGE_OIDC_ISSUERS',
+    kind: 'json',
+    default: '{}',
+    check: checkOidcIssuers,
+    description:
+      'OpenID Connect issuers accepted for `Authorization: Bearer <JWT>`, JSON `{"<prefix>": {"issuer": "https://host/path", "jwksUri"?: "…", "audience"?: "…", "authSubjects"?: ["{{ jwt:sub }}", "{{ jwt:groups }}"]}}`; each subject becomes `<prefix>:<value>`.',
+  },
+  {
+    key: 'jwksCooldownMs',
+    env: 'TWINBRIDGE_JWKS_COOLDOWN_MS',
+    kind: 'int',
+    default: 30000,
+    description:
+      "Least time between two fetches of an issuer's JWKS when a token names an unknown key id (key rotation).",
+  },
+  {
+    key: 'connectionBackoffMaxMs',
+    env: 'TWINBRIDGE_CONNECTION_BACKOFF_MAX_MS',
+    kind: 'int',
+    default: 3000,
+    description:
+      'Longest wait between two reconnection attempts of a connection client (exponential back-off with jitter from 250 ms).',
+  },
+  {
+    key: 'connectionMaxInFlight',
+    env: 'TWINBRIDGE_CONNECTION_MAX_IN_FLIGHT',
+    kind: 'int',
+    default: 1000,
+    description:
+      'Messages of one connection source being processed at once; at the cap consumption pauses (back-pressure).',
+  },
+  {
+    key: 'connectionMaxPayloadBytes',
+    env: 'TWINBRIDGE_CONNECTION_MAX_PAYLOAD_BYTES',
+    kind: 'int',
+    default: 262144,
+    description:
+      'Largest inbound connection message in bytes; larger ones are dropped, logged and acknowledged.',
+  },
+  {
+    key: 'secretsKey',
+    env: 'TWINBRIDGE_SECRETS_KEY',
+    kind: 'string',
+    secret: true,
+    description:
+      'AES-256 key (32 bytes in base64, e.g. `openssl rand -base64 32`) that seals connection secrets (URI passwords, client keys) in the store. Unset with the embedded store: a key generated into `<TWINBRIDGE_DATA_DIR>/secrets.key` (mode 0600). Required with TWINBRIDGE_STORE=postgres (the same on every instance). See docs/security.md.',
+  },
+  {
+    key: 'secretsOldKeys',
+    env: 'TWINBRIDGE_SECRETS_OLD_KEYS',
+    kind: 'list',
+    default: '',
+    secret: true,
+    description:
+      'Comma list of earlier TWINBRIDGE_SECRETS_KEY values (key rotation): secrets sealed with them are still read, and stored again sealed with the current key when the service starts.',
+  },
+  {
+    key: 'maxJsonDepth',
+    env: 'TWINBRIDGE_MAX_JSON_DEPTH',
+    kind: 'int',
+    default: 100,
+    max: 1000,
+    description:
+      'Deepest nesting of objects and arrays accepted in JSON bodies, WebSocket messages, inbound connection payloads and mapping results (1 to 1000); deeper: 400 `json.invalid` (docs/security.md).',
+  },
+  {
+    key: 'historyRetention',
+    env: 'TWINBRIDGE_HISTORY_RETENTION',
+    kind: 'duration',
+    description:
+      'How long the history of things, policies and connections is kept (a duration: `30d`, `12h`, `90m`, `0s`); unset keeps everything. Older revisions are then 404 `…history.notfound` and are removed from the journal (the current state of each entity always stays).',
+  },
+  {
+    key: 'historyRetentionNamespaces',
+    env: 'TWINBRIDGE_HISTORY_RETENTION_NAMESPACES',
+    kind: 'json',
+    default: '{}',
+    check: checkRetentionNamespaces,
+    description:
+      'Retention of the history of things and policies per namespace, overriding TWINBRIDGE_HISTORY_RETENTION: JSON `{"<namespace>": "<duration>" | "forever"}`, e.g. `{"audit": "forever", "telemetry": "1d"}`.',
+  },
+  {
+    key: 'historyCompactionInterval',
+    env: 'TWINBRIDGE_HISTORY_COMPACTION_INTERVAL',
+    kind: 'duration',
+    default: '1h',
+    description: 'How often history past its retention is removed from the store (a duration).',
+  },
+  {
+    key: 'historicalHeadersToPersist',
+    env: 'TWINBRIDGE_HISTORICAL_HEADERS_TO_PERSIST',
+    kind: 'list',
+    default: '',
+    description:
+      'Comma list of request headers kept with each change of a thing, policy or connection and answered as `historical-headers` by historical reads and streams (ditto: historical-headers-to-persist), e.g. `ditto-originator,correlation-id`. Empty: none.',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -157,10 +414,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.TWINBRIDGE_CONFIG) {
     try {
       const parsed: unknown = JSON.parse(readFileSync(env.TWINBRIDGE_CONFIG, 'utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('not a JSON object');
       file = parsed as Record<string, unknown>;
       for (const k of Object.keys(file)) {
-        if (!OPTIONS.some((o) => o.key === k)) problems.push(`TWINBRIDGE_CONFIG (${env.TWINBRIDGE_CONFIG}): unknown key '${k}'`);
+        if (!OPTIONS.some((o) => o.key === k))
+          problems.push(`TWINBRIDGE_CONFIG (${env.TWINBRIDGE_CONFIG}): unknown key '${k}'`);
       }
     } catch (err) {
       problems.push(`TWINBRIDGE_CONFIG: cannot read ${env.TWINBRIDGE_CONFIG}: ${(err as Error).message}`);
@@ -169,22 +428,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Record<string, unknown> = {};
   for (const option of OPTIONS) {
     const fromEnv = env[option.env];
-    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : file[option.key] ?? option.default;
+    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : (file[option.key] ?? option.default);
     if (raw === undefined) continue;
-    const source = fromEnv !== undefined && fromEnv !== '' ? option.env : file[option.key] !== undefined ? `${option.key} in TWINBRIDGE_CONFIG` : `default of ${option.env}`;
+    const source =
+      fromEnv !== undefined && fromEnv !== ''
+        ? option.env
+        : file[option.key] !== undefined
+          ? `${option.key} in TWINBRIDGE_CONFIG`
+          : `default of ${option.env}`;
     try {
       config[option.key] = parseValue(option, raw);
     } catch (err) {
-      problems.push(`${source}: ${(err as Error).message}${option.secret ? '' : ` (got ${JSON.stringify(raw)})`}`);
+      problems.push(
+        `${source}: ${(err as Error).message}${option.secret ? '' : ` (got ${JSON.stringify(raw)})`}`,
+      );
     }
   }
   if (config.store === 'postgres' && config.postgresUrl === undefined) {
     problems.push('TWINBRIDGE_POSTGRES_URL must be set when TWINBRIDGE_STORE is postgres');
   }
   if (config.store === 'postgres' && config.secretsKey === undefined) {
-    problems.push('TWINBRIDGE_SECRETS_KEY must be set when TWINBRIDGE_STORE is postgres (the same key on every instance; e.g. `openssl rand -base64 32`)');
+    problems.push(
+      'TWINBRIDGE_SECRETS_KEY must be set when TWINBRIDGE_STORE is postgres (the same key on every instance; e.g. `openssl rand -base64 32`)',
+    );
   }
-  for (const [name, keys] of [['TWINBRIDGE_SECRETS_KEY', config.secretsKey === undefined ? [] : [config.secretsKey]], ['TWINBRIDGE_SECRETS_OLD_KEYS', config.secretsOldKeys ?? []]] as const) {
+  for (const [name, keys] of [
+    ['TWINBRIDGE_SECRETS_KEY', config.secretsKey === undefined ? [] : [config.secretsKey]],
+    ['TWINBRIDGE_SECRETS_OLD_KEYS', config.secretsOldKeys ?? []],
+  ] as const) {
     for (const key of keys as string[]) {
       try {
         parseKey(key);
@@ -215,26 +486,34 @@ function parseValue(option: Option, raw: unknown): unknown {
       }
       return text;
     case 'enum':
-      if (typeof text !== 'string' || !option.values!.includes(text)) throw new Error(`must be one of ${option.values!.join(', ')}`);
+      if (typeof text !== 'string' || !option.values!.includes(text))
+        throw new Error(`must be one of ${option.values!.join(', ')}`);
       return text;
     case 'port':
     case 'int': {
       const n = typeof text === 'number' ? text : Number(text);
       if (!Number.isInteger(n) || n < 0 || (option.kind === 'port' && n > 65535)) {
-        throw new Error(option.kind === 'port' ? 'must be a port number from 0 to 65535' : 'must be a non-negative integer');
+        throw new Error(
+          option.kind === 'port' ? 'must be a port number from 0 to 65535' : 'must be a non-negative integer',
+        );
       }
-      if (option.max !== undefined && (n < 1 || n > option.max)) throw new Error(`must be an integer from 1 to ${option.max}`);
+      if (option.max !== undefined && (n < 1 || n > option.max))
+        throw new Error(`must be an integer from 1 to ${option.max}`);
       return n;
     }
     case 'duration': {
       if (typeof text === 'number' && Number.isSafeInteger(text) && text >= 0) return text;
-      if (typeof text !== 'string' || !isDuration(text)) throw new Error('must be a duration such as 250ms, 30s, 5m, 12h or 30d');
+      if (typeof text !== 'string' || !isDuration(text))
+        throw new Error('must be a duration such as 250ms, 30s, 5m, 12h or 30d');
       return parseDuration(text);
     }
     case 'list':
       if (Array.isArray(text)) return text.map(String);
       if (typeof text !== 'string') throw new Error('must be a comma-separated list');
-      return text.split(',').map((s) => s.trim()).filter(Boolean);
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     case 'json': {
       let value: unknown = text;
       if (typeof text === 'string') {
@@ -248,13 +527,18 @@ function parseValue(option: Option, raw: unknown): unknown {
       return value;
     }
     case 'users': {
-      const entries = Array.isArray(text) ? text.map(String) : typeof text === 'string' ? text.split(',') : undefined;
+      const entries = Array.isArray(text)
+        ? text.map(String)
+        : typeof text === 'string'
+          ? text.split(',')
+          : undefined;
       if (!entries) throw new Error('must be a list of user:password');
       return entries.map((entry) => {
         const colon = entry.indexOf(':');
         const user = entry.slice(0, colon).trim();
         const password = entry.slice(colon + 1);
-        if (colon <= 0 || password === '') throw new Error('each entry must be user:password with a non-empty user and password');
+        if (colon <= 0 || password === '')
+          throw new Error('each entry must be user:password with a non-empty user and password');
         return { user, password };
       });
     }
@@ -262,13 +546,17 @@ function parseValue(option: Option, raw: unknown): unknown {
 }
 
 function checkOidcIssuers(value: unknown): void {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(value)) throw new Error('must be a JSON object of prefix → issuer');
   for (const [prefix, issuer] of Object.entries(value)) {
-    if (!/^[^:\s]+$/.test(prefix)) throw new Error(`prefix '${prefix}' must be non-empty without ':' or spaces`);
-    if (!isObject(issuer) || typeof issuer.issuer !== 'string' || issuer.issuer === '') throw new Error(`'${prefix}' needs a string 'issuer'`);
+    if (!/^[^:\s]+$/.test(prefix))
+      throw new Error(`prefix '${prefix}' must be non-empty without ':' or spaces`);
+    if (!isObject(issuer) || typeof issuer.issuer !== 'string' || issuer.issuer === '')
+      throw new Error(`'${prefix}' needs a string 'issuer'`);
     for (const key of ['jwksUri', 'audience'] as const) {
-      if (issuer[key] !== undefined && typeof issuer[key] !== 'string') throw new Error(`'${prefix}.${key}' must be a string`);
+      if (issuer[key] !== undefined && typeof issuer[key] !== 'string')
+        throw new Error(`'${prefix}.${key}' must be a string`);
     }
     const subjects = issuer.authSubjects;
     if (subjects !== undefined && (!Array.isArray(subjects) || subjects.some((s) => typeof s !== 'string'))) {
@@ -278,7 +566,8 @@ function checkOidcIssuers(value: unknown): void {
 }
 
 function checkRetentionNamespaces(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('must be a JSON object of namespace → duration');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('must be a JSON object of namespace → duration');
   for (const [namespace, retention] of Object.entries(value)) {
     if (retention !== 'forever' && (typeof retention !== 'string' || !isDuration(retention))) {
       throw new Error(`'${namespace}' must be a duration such as 7d or "forever"`);
@@ -291,13 +580,22 @@ export function defaultCredentialsInUse(config: Pick<Config, 'users' | 'devopsUs
   const inUse = (users: readonly UserCredential[], key: 'users' | 'devopsUsers') => {
     const option = OPTIONS.find((o) => o.key === key)!;
     const defaults = parseValue(option, option.default) as UserCredential[];
-    return users.filter((u) => defaults.some((d) => d.user === u.user && d.password === u.password)).map((u) => u.user);
+    return users
+      .filter((u) => defaults.some((d) => d.user === u.user && d.password === u.password))
+      .map((u) => u.user);
   };
   return [...inUse(config.users, 'users'), ...inUse(config.devopsUsers, 'devopsUsers')];
 }
 
 /** The README table of options (Markdown). */
 export function optionsTable(): string {
-  const rows = OPTIONS.map((o) => `| \`${o.env}\` | \`${o.key}\` | ${o.default === undefined || o.default === '' ? '(unset)' : `\`${String(o.default)}\``} | ${o.description} |`);
-  return ['| environment variable | config file key | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+  const rows = OPTIONS.map(
+    (o) =>
+      `| \`${o.env}\` | \`${o.key}\` | ${o.default === undefined || o.default === '' ? '(unset)' : `\`${String(o.default)}\``} | ${o.description} |`,
+  );
+  return [
+    '| environment variable | config file key | default | meaning |',
+    '|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

@@ -16,7 +16,12 @@ import { unknownSignal } from '../errors/protocol.js';
 import type { LiveResponse } from '../live/router.js';
 import { payloadOf } from '../live/payload.js';
 import type { Acknowledgement, Channel, DittoHeaders, ThingCommand, ThingMessage } from '../model/signals.js';
-import { DITTO_PROTOCOL_CONTENT_TYPE, formatTopic, parseProtocolMessage, toSignal } from '../protocol/index.js';
+import {
+  DITTO_PROTOCOL_CONTENT_TYPE,
+  formatTopic,
+  parseProtocolMessage,
+  toSignal,
+} from '../protocol/index.js';
 import type { WriteResponse } from './connector.js';
 
 /** The signal a target published, as far as an answer refers to it. */
@@ -36,15 +41,26 @@ export type Answer = { kind: 'response'; response: LiveResponse } | { kind: 'ack
  * not a response or acknowledgement (`protocoladapter:unknown.signal`), another `correlation-id`
  * (`header.invalid`).
  */
-export function answerOf(sent: SentSignal, response: WriteResponse, label: string | undefined): Answer | undefined {
+export function answerOf(
+  sent: SentSignal,
+  response: WriteResponse,
+  label: string | undefined,
+): Answer | undefined {
   const contentType = response.headers['content-type'];
-  if ((contentType ?? '').split(';')[0].trim().toLowerCase() === DITTO_PROTOCOL_CONTENT_TYPE) return protocolAnswer(sent, response);
+  if ((contentType ?? '').split(';')[0].trim().toLowerCase() === DITTO_PROTOCOL_CONTENT_TYPE)
+    return protocolAnswer(sent, response);
   if (label === undefined) return undefined;
   const payload = payloadOf(response.payload, contentType);
   const headers: DittoHeaders = { 'correlation-id': sent.correlationId };
   if (contentType !== undefined) headers['content-type'] = contentType;
   if (label !== 'live-response') {
-    const ack: Acknowledgement = { thingId: sent.thingId, channel: sent.channel, label, status: response.status, headers };
+    const ack: Acknowledgement = {
+      thingId: sent.thingId,
+      channel: sent.channel,
+      label,
+      status: response.status,
+      headers,
+    };
     if (payload !== undefined) ack.payload = payload;
     return { kind: 'ack', ack };
   }
@@ -61,16 +77,28 @@ function protocolAnswer(sent: SentSignal, response: WriteResponse): Answer {
   const correlationId = msg.headers['correlation-id'];
   if (correlationId === undefined) msg.headers['correlation-id'] = sent.correlationId;
   else if (correlationId !== sent.correlationId) {
-    throw headerInvalid({ name: 'correlation-id', detail: `the answer's correlation-id <${correlationId}> is not the one of the published signal <${sent.correlationId}>` });
+    throw headerInvalid({
+      name: 'correlation-id',
+      detail: `the answer's correlation-id <${correlationId}> is not the one of the published signal <${sent.correlationId}>`,
+    });
   }
   const adapted = toSignal(msg);
   if (adapted.kind === 'ack') return { kind: 'ack', ack: adapted.signal };
   if (sent.live !== undefined) {
-    if (adapted.kind === 'error') return { kind: 'response', response: { kind: 'error', signal: adapted.signal } };
-    if (sent.live.kind === 'message' && adapted.kind === 'thing.message' && adapted.signal.status !== undefined) {
+    if (adapted.kind === 'error')
+      return { kind: 'response', response: { kind: 'error', signal: adapted.signal } };
+    if (
+      sent.live.kind === 'message' &&
+      adapted.kind === 'thing.message' &&
+      adapted.signal.status !== undefined
+    ) {
       return { kind: 'response', response: { kind: 'message', signal: adapted.signal } };
     }
-    if (sent.live.kind === 'command' && adapted.kind === 'thing.response' && adapted.signal.channel === 'live') {
+    if (
+      sent.live.kind === 'command' &&
+      adapted.kind === 'thing.response' &&
+      adapted.signal.channel === 'live'
+    ) {
       return { kind: 'response', response: { kind: 'command', signal: adapted.signal } };
     }
   }

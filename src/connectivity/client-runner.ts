@@ -10,7 +10,13 @@
  * The runner is the only owner of reconnection; connectors turn their library's auto-reconnect off and
  * report a lost connection through `onDisconnect`. Status per client, source address × consumer and target.
  */
-import type { AnyConnector, ConnectorClient, InboundMessage, SourceHandle, TargetHandle } from './connector.js';
+import type {
+  AnyConnector,
+  ConnectorClient,
+  InboundMessage,
+  SourceHandle,
+  TargetHandle,
+} from './connector.js';
 import { isRetriable } from '../errors/base.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { ConnectivityEvents } from './events.js';
@@ -117,7 +123,13 @@ export class ClientRunner {
       this.backoff.reset();
       this.connectedSince = new Date().toISOString();
       this.setState('open', `Connected at ${this.connectedSince}.`);
-      events.emit('lifecycle', { connectionId: connection.id, client: this.name, kind: 'connected', message: this.details, at: Date.now() });
+      events.emit('lifecycle', {
+        connectionId: connection.id,
+        client: this.name,
+        kind: 'connected',
+        message: this.details,
+        at: Date.now(),
+      });
       this.firstConnect?.resolve();
       this.firstConnect = undefined;
       this.options.onOpen?.(this);
@@ -125,11 +137,21 @@ export class ClientRunner {
       if (generation !== this.generation) return;
       const detail = this.options.redact((err as Error).message);
       this.setState(isRetriable(err) ? 'failed' : 'misconfigured', `Failed to connect: ${detail}`);
-      events.emit('lifecycle', { connectionId: connection.id, client: this.name, kind: 'failed', message: this.details, at: Date.now() });
+      events.emit('lifecycle', {
+        connectionId: connection.id,
+        client: this.name,
+        kind: 'failed',
+        message: this.details,
+        at: Date.now(),
+      });
       this.client = undefined;
       this.release();
       this.targets.clear();
-      await client.close().catch((e: unknown) => this.options.log(`${this.name}: closing the client that failed to connect failed`, e));
+      await client
+        .close()
+        .catch((e: unknown) =>
+          this.options.log(`${this.name}: closing the client that failed to connect failed`, e),
+        );
       if (this.firstConnect) {
         this.firstConnect.reject(new Error(detail, { cause: err }));
         this.firstConnect = undefined;
@@ -147,21 +169,40 @@ export class ClientRunner {
       for (const address of source.addresses) {
         for (let consumer = 0; consumer < source.consumerCount; consumer++) {
           const key = `${source.index}|${address}|${consumer}`;
-          const handle = await client.createSource(source, address, consumer, (message) => sink.deliver(message, this.name));
+          const handle = await client.createSource(source, address, consumer, (message) =>
+            sink.deliver(message, this.name),
+          );
           this.unregister.push(sink.register(handle));
-          this.sourceStates.set(key, { status: 'open', statusDetails: 'Consumer started.', inStateSince: at() });
+          this.sourceStates.set(key, {
+            status: 'open',
+            statusDetails: 'Consumer started.',
+            inStateSince: at(),
+          });
         }
       }
     }
     const replySource = connection.sources.find((s) => s.replyTarget);
     if (replySource) {
       // Replies are published to resolved addresses with the source's QoS (§11.2 replyTarget).
-      const reply: Target = { index: REPLY_TARGET, address: '', addressTemplate: replySource.replyTarget!.address, topics: [], authorizationContext: [], headerMapping: [], payloadMapping: [], qos: Math.min(replySource.qos, 1) };
+      const reply: Target = {
+        index: REPLY_TARGET,
+        address: '',
+        addressTemplate: replySource.replyTarget!.address,
+        topics: [],
+        authorizationContext: [],
+        headerMapping: [],
+        payloadMapping: [],
+        qos: Math.min(replySource.qos, 1),
+      };
       this.targets.set(REPLY_TARGET, await client.createTarget(reply));
     }
     for (const target of connection.targets) {
       this.targets.set(target.index, await client.createTarget(target));
-      this.targetStates.set(target.index, { status: 'open', statusDetails: 'Producer started.', inStateSince: at() });
+      this.targetStates.set(target.index, {
+        status: 'open',
+        statusDetails: 'Producer started.',
+        inStateSince: at(),
+      });
     }
   }
 
@@ -178,11 +219,21 @@ export class ClientRunner {
     }
     this.targets.clear();
     this.release();
-    events.emit('lifecycle', { connectionId: connection.id, client: this.name, kind: 'disconnected', message: this.details, at: Date.now() });
+    events.emit('lifecycle', {
+      connectionId: connection.id,
+      client: this.name,
+      kind: 'disconnected',
+      message: this.details,
+      at: Date.now(),
+    });
     const client = this.client;
     this.client = undefined;
     this.generation++;
-    void client?.close().catch((e: unknown) => this.options.log(`${this.name}: closing the client that lost its connection failed`, e));
+    void client
+      ?.close()
+      .catch((e: unknown) =>
+        this.options.log(`${this.name}: closing the client that lost its connection failed`, e),
+      );
     if (failover && connection.failoverEnabled) this.schedule(failover);
   }
 
@@ -217,7 +268,13 @@ export class ClientRunner {
     if (client) await client.close();
     if (wasOpen) {
       const { connection, events } = this.options;
-      events.emit('lifecycle', { connectionId: connection.id, client: this.name, kind: 'closed', message: 'Connection closed.', at: Date.now() });
+      events.emit('lifecycle', {
+        connectionId: connection.id,
+        client: this.name,
+        kind: 'closed',
+        message: 'Connection closed.',
+        at: Date.now(),
+      });
     }
   }
 }

@@ -95,7 +95,12 @@ export interface ConnectorClient {
    * retriable unless `retriable === false`.
    */
   connect(): Promise<void>;
-  createSource(source: Source, address: string, consumerIndex: number, deliver: (message: InboundMessage) => void): Promise<SourceHandle>;
+  createSource(
+    source: Source,
+    address: string,
+    consumerIndex: number,
+    deliver: (message: InboundMessage) => void,
+  ): Promise<SourceHandle>;
   createTarget(target: Target): Promise<TargetHandle>;
   /** Closes the client; in-flight messages that were not acked are redelivered by the broker later. */
   close(): Promise<void>;

@@ -47,8 +47,13 @@ export class TimeoutError extends TwinbridgeError {
  * handshake that timed out (ERR_TLS_HANDSHAKE_TIMEOUT) is not one: it may succeed next time.
  */
 export function isTlsTrustError(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
-    if (typeof e.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME|^ERR_SSL_/.test(e.code)) return true;
+  for (
+    let e = error as { code?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0;
+    e && typeof e === 'object' && depth < 6;
+    depth++
+  ) {
+    if (typeof e.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME|^ERR_SSL_/.test(e.code))
+      return true;
     e = (e.cause ?? e.originalError) as typeof e;
   }
   return false;

@@ -45,7 +45,10 @@ export interface ConnectivityEventMap {
 type Listener<K extends keyof ConnectivityEventMap> = (event: ConnectivityEventMap[K]) => void;
 
 export class ConnectivityEvents {
-  private readonly listeners: { [K in keyof ConnectivityEventMap]: Set<Listener<K>> } = { message: new Set(), lifecycle: new Set() };
+  private readonly listeners: { [K in keyof ConnectivityEventMap]: Set<Listener<K>> } = {
+    message: new Set(),
+    lifecycle: new Set(),
+  };
 
   constructor(private readonly onListenerError: (err: unknown) => void = () => undefined) {}
 

@@ -8,7 +8,8 @@ import type { ExternalMessage } from './mapping-port.js';
 
 /** The bytes of a mapped outbound message (its byte payload as is, or its text as UTF-8). */
 export function payloadOf(ext: ExternalMessage): Buffer {
-  if (ext.bytePayload !== undefined) return Buffer.from(ext.bytePayload.buffer, ext.bytePayload.byteOffset, ext.bytePayload.byteLength);
+  if (ext.bytePayload !== undefined)
+    return Buffer.from(ext.bytePayload.buffer, ext.bytePayload.byteOffset, ext.bytePayload.byteLength);
   return Buffer.from(ext.textPayload ?? '', 'utf8');
 }
 
@@ -27,7 +28,8 @@ export function externalOf(message: InboundMessage): ExternalMessage {
     contentType,
     bytePayload: payload,
     get textPayload(): string {
-      return (decoded ??= text === 'utf-8' ? payload.toString('utf8') : decodeText(payload, charsetOf(contentType)));
+      return (decoded ??=
+        text === 'utf-8' ? payload.toString('utf8') : decodeText(payload, charsetOf(contentType)));
     },
   };
 }

@@ -96,7 +96,9 @@ export class InboundRouter {
   constructor(private readonly o: InboundRouterOptions) {
     this.label = o.source.addresses.join(',');
     const context = o.source.authorizationContext;
-    this.fixedSubjects = context.every((t) => t.placeholders.length === 0) ? context.map((t) => t.text) : undefined;
+    this.fixedSubjects = context.every((t) => t.placeholders.length === 0)
+      ? context.map((t) => t.text)
+      : undefined;
   }
 
   /** Ends the source's streaming subscriptions (the connection closes). */
@@ -105,8 +107,24 @@ export class InboundRouter {
     this.streaming = undefined;
   }
 
-  private emit(type: InboundType, success: boolean, message?: MessageEvent['message'], correlationId?: string, entityId?: string): void {
-    this.o.events.emit('message', { connectionId: this.o.connectionId, address: this.label, direction: 'inbound', type, success, message, correlationId, entityId, at: Date.now() });
+  private emit(
+    type: InboundType,
+    success: boolean,
+    message?: MessageEvent['message'],
+    correlationId?: string,
+    entityId?: string,
+  ): void {
+    this.o.events.emit('message', {
+      connectionId: this.o.connectionId,
+      address: this.label,
+      direction: 'inbound',
+      type,
+      success,
+      message,
+      correlationId,
+      entityId,
+      at: Date.now(),
+    });
   }
 
   /** Drops with a reason: counted as `dropped` failure, logged, and the message will be acked. */
@@ -145,9 +163,19 @@ export class InboundRouter {
     msg.headers = headers;
     const correlationId = headers['correlation-id'];
     if (source.enforcement) {
-      const input = resolveFirst(source.enforcement.input, { header: headerResolver(message.headers), source: sourceResolver(message.address), connection: connectionResolver(this.o.connectionId) });
-      const filterResolvers: PlaceholderResolvers = { thing: thingResolver(entityId), entity: thingResolver(entityId), connection: connectionResolver(this.o.connectionId) };
-      const matches = input !== undefined && source.enforcement.filters.some((f) => resolveFirst(f, filterResolvers) === input);
+      const input = resolveFirst(source.enforcement.input, {
+        header: headerResolver(message.headers),
+        source: sourceResolver(message.address),
+        connection: connectionResolver(this.o.connectionId),
+      });
+      const filterResolvers: PlaceholderResolvers = {
+        thing: thingResolver(entityId),
+        entity: thingResolver(entityId),
+        connection: connectionResolver(this.o.connectionId),
+      };
+      const matches =
+        input !== undefined &&
+        source.enforcement.filters.some((f) => resolveFirst(f, filterResolvers) === input);
       if (!matches) {
         const err = enforcementFailed({ input: input ?? '', entityId: entityId ?? '' });
         this.emit('enforced', false, err.message, correlationId, entityId);
@@ -160,18 +188,31 @@ export class InboundRouter {
       adapted = toSignal(msg);
       const answer = deviceAnswerOf(adapted);
       if (answer) return Promise.resolve(this.answer(answer, correlationId, entityId));
-      if (adapted.kind !== 'thing.command' && adapted.kind !== 'thing.message' && adapted.kind !== 'thing.event' && adapted.kind !== 'streaming.command') throw signalNotSupported({ topic: formatTopic(msg.topic) });
+      if (
+        adapted.kind !== 'thing.command' &&
+        adapted.kind !== 'thing.message' &&
+        adapted.kind !== 'thing.event' &&
+        adapted.kind !== 'streaming.command'
+      )
+        throw signalNotSupported({ topic: formatTopic(msg.topic) });
       // Twin events are the service's own; a device sends live events only.
-      if (adapted.kind === 'thing.event' && adapted.signal.channel !== 'live') throw signalNotSupported({ topic: formatTopic(msg.topic) });
+      if (adapted.kind === 'thing.event' && adapted.signal.channel !== 'live')
+        throw signalNotSupported({ topic: formatTopic(msg.topic) });
     } catch (err) {
       const error = this.asDittoError(err);
       return Promise.resolve(this.drop(`Dropped: ${error.message}`, correlationId, entityId));
     }
     const subjects = this.fixedSubjects ?? this.subjectsFor(headerResolver(message.headers));
-    if (subjects.length === 0) return Promise.resolve(this.drop('Dropped: the authorization context resolved to no subject.', correlationId, entityId));
-    if (adapted.kind === 'thing.event') return this.sendLiveEvent(adapted.signal, { subjects }, correlationId);
-    if (adapted.kind === 'streaming.command') return Promise.resolve(this.stream(adapted.signal, { subjects }, correlationId));
-    if (adapted.kind === 'thing.message' || adapted.signal.channel === 'live') return this.sendLive(adapted, { subjects }, correlationId);
+    if (subjects.length === 0)
+      return Promise.resolve(
+        this.drop('Dropped: the authorization context resolved to no subject.', correlationId, entityId),
+      );
+    if (adapted.kind === 'thing.event')
+      return this.sendLiveEvent(adapted.signal, { subjects }, correlationId);
+    if (adapted.kind === 'streaming.command')
+      return Promise.resolve(this.stream(adapted.signal, { subjects }, correlationId));
+    if (adapted.kind === 'thing.message' || adapted.signal.channel === 'live')
+      return this.sendLive(adapted, { subjects }, correlationId);
     const command = adapted.signal;
     let timeoutMs: number;
     try {
@@ -184,7 +225,16 @@ export class InboundRouter {
     let custom = customAckLabels(source.acknowledgementRequests.includes, headers['requested-acks']);
     // The source's `acknowledgementRequests.filter` tripped (e.g. an MQTT QoS 0 message): no acknowledgements are requested.
     const ackFilter = source.acknowledgementRequests.filter;
-    if (custom.length > 0 && ackFilter !== undefined && resolveTemplate(ackFilter, { header: headerResolver(message.headers), topic: topicResolver(msg.topic), connection: connectionResolver(this.o.connectionId) }).kind !== 'resolved') custom = [];
+    if (
+      custom.length > 0 &&
+      ackFilter !== undefined &&
+      resolveTemplate(ackFilter, {
+        header: headerResolver(message.headers),
+        topic: topicResolver(msg.topic),
+        connection: connectionResolver(this.o.connectionId),
+      }).kind !== 'resolved'
+    )
+      custom = [];
     let aggregator: ReturnType<AckPort['expect']> | undefined;
     if (custom.length > 0 && this.o.acks && command.action !== 'retrieve') {
       try {
@@ -200,7 +250,13 @@ export class InboundRouter {
         if (!aggregator) return 'done';
         return aggregator.done.then((acks) => {
           if (acks.status >= 200 && acks.status <= 299) return 'done';
-          this.emit('acknowledged', false, `Requested acknowledgements ${custom.join(', ')} failed with status ${acks.status}.`, correlationId, command.thingId);
+          this.emit(
+            'acknowledged',
+            false,
+            `Requested acknowledgements ${custom.join(', ')} failed with status ${acks.status}.`,
+            correlationId,
+            command.thingId,
+          );
           return 'redeliver';
         });
       },
@@ -208,8 +264,23 @@ export class InboundRouter {
         aggregator?.finish();
         const error = this.asDittoError(err, 'command failed');
         if (error.retriable) {
-          this.reply(command, () => errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }), 'error');
-          this.emit('dropped', false, `Failed (will be redelivered): ${error.message}`, correlationId, command.thingId);
+          this.reply(
+            command,
+            () =>
+              errorToProtocol(error, {
+                thingId: command.thingId,
+                headers: command.headers,
+                path: command.path,
+              }),
+            'error',
+          );
+          this.emit(
+            'dropped',
+            false,
+            `Failed (will be redelivered): ${error.message}`,
+            correlationId,
+            command.thingId,
+          );
           return 'redeliver' as const;
         }
         return this.refuse(command, error, correlationId);
@@ -220,7 +291,12 @@ export class InboundRouter {
   /** A command that fails for good (bad input, no permission): the error goes to the reply target, the message is dropped. */
   private refuse(command: ThingCommand, err: unknown, correlationId: string): 'done' {
     const error = this.asDittoError(err, 'command failed');
-    this.reply(command, () => errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }), 'error');
+    this.reply(
+      command,
+      () =>
+        errorToProtocol(error, { thingId: command.thingId, headers: command.headers, path: command.path }),
+      'error',
+    );
     return this.drop(`Dropped: ${error.message}`, correlationId, command.thingId);
   }
 
@@ -241,12 +317,27 @@ export class InboundRouter {
    */
   private answer(adapted: DeviceAnswer, correlationId: string, entityId: string | undefined): Outcome {
     if (adapted.kind === 'ack') {
-      if (!this.o.acks) return this.drop('Dropped: acknowledgements are not routed by this service.', correlationId, entityId);
+      if (!this.o.acks)
+        return this.drop(
+          'Dropped: acknowledgements are not routed by this service.',
+          correlationId,
+          entityId,
+        );
       this.o.acks.issue(adapted.signal, this.o.owner);
       return 'done';
     }
-    const response = adapted.kind === 'thing.message' ? { kind: 'message' as const, signal: adapted.signal } : adapted.kind === 'thing.response' ? { kind: 'command' as const, signal: adapted.signal } : { kind: 'error' as const, signal: adapted.signal };
-    if (!this.o.live?.respond(response)) return this.drop(`Dropped: no request waits for the response with correlation-id '${correlationId}' (answered already or timed out).`, correlationId, entityId);
+    const response =
+      adapted.kind === 'thing.message'
+        ? { kind: 'message' as const, signal: adapted.signal }
+        : adapted.kind === 'thing.response'
+          ? { kind: 'command' as const, signal: adapted.signal }
+          : { kind: 'error' as const, signal: adapted.signal };
+    if (!this.o.live?.respond(response))
+      return this.drop(
+        `Dropped: no request waits for the response with correlation-id '${correlationId}' (answered already or timed out).`,
+        correlationId,
+        entityId,
+      );
     return 'done';
   }
 
@@ -255,32 +346,63 @@ export class InboundRouter {
    * requester); the first response, or the error (403/404, 408 after `timeout`), goes to the reply target.
    * Live signals are at most once: the broker message is settled when answered or timed out, never redelivered.
    */
-  private async sendLive(adapted: Extract<AdaptedSignal, { kind: 'thing.message' | 'thing.command' }>, auth: AuthContext, correlationId: string): Promise<Outcome> {
+  private async sendLive(
+    adapted: Extract<AdaptedSignal, { kind: 'thing.message' | 'thing.command' }>,
+    auth: AuthContext,
+    correlationId: string,
+  ): Promise<Outcome> {
     const request = adapted.signal;
     const kind = adapted.kind === 'thing.message' ? 'message' : 'command';
     const path = adapted.kind === 'thing.message' ? messagePath(adapted.signal) : adapted.signal.path;
     const live = this.o.live;
-    if (!live) return this.drop(`Dropped: live ${kind}s are not routed by this service.`, correlationId, request.thingId);
+    if (!live)
+      return this.drop(
+        `Dropped: live ${kind}s are not routed by this service.`,
+        correlationId,
+        request.thingId,
+      );
     let timeoutMs = 0;
     try {
       // Capped as for HTTP messages (60 s): the broker message holds an in-flight slot until the answer.
-      if (request.headers['response-required'] !== 'false') timeoutMs = Math.min(parseTimeout(request.headers['timeout'], DEFAULT_TIMEOUT_MS), MAX_LIVE_TIMEOUT_MS);
-      const outcome = adapted.kind === 'thing.message' ? await live.sendMessage(adapted.signal, auth, timeoutMs) : await live.sendCommand(adapted.signal, auth, timeoutMs);
+      if (request.headers['response-required'] !== 'false')
+        timeoutMs = Math.min(
+          parseTimeout(request.headers['timeout'], DEFAULT_TIMEOUT_MS),
+          MAX_LIVE_TIMEOUT_MS,
+        );
+      const outcome =
+        adapted.kind === 'thing.message'
+          ? await live.sendMessage(adapted.signal, auth, timeoutMs)
+          : await live.sendCommand(adapted.signal, auth, timeoutMs);
       if (timeoutMs === 0) return 'done';
       const answer = outcome.response;
       if (answer === undefined) throw liveTimeoutError(kind, timeoutMs);
-      this.reply(request, () => liveResponseMessage(answer, correlationId), answer.kind === 'error' ? 'error' : 'response');
+      this.reply(
+        request,
+        () => liveResponseMessage(answer, correlationId),
+        answer.kind === 'error' ? 'error' : 'response',
+      );
       return 'done';
     } catch (err) {
       const error = this.asDittoError(err, `live ${kind} failed`);
-      this.reply(request, () => errorToProtocol(error, { thingId: request.thingId, channel: 'live', headers: request.headers, path }), 'error');
+      this.reply(
+        request,
+        () =>
+          errorToProtocol(error, {
+            thingId: request.thingId,
+            channel: 'live',
+            headers: request.headers,
+            path,
+          }),
+        'error',
+      );
       return this.drop(`Dropped: ${error.message}`, correlationId, request.thingId);
     }
   }
 
   /** §10 a device's live event, with the source's subjects (WRITE on the changed path); at most once. */
   private async sendLiveEvent(event: ThingEvent, auth: AuthContext, correlationId: string): Promise<Outcome> {
-    if (!this.o.live) return this.drop('Dropped: live events are not routed by this service.', correlationId, event.thingId);
+    if (!this.o.live)
+      return this.drop('Dropped: live events are not routed by this service.', correlationId, event.thingId);
     try {
       await this.o.live.sendEvent(event, auth);
       return 'done';
@@ -295,16 +417,36 @@ export class InboundRouter {
    * through the source; the events go to the reply target, addressed with the headers of the command they
    * answer. Settled at once: the stream runs on with the requests that follow.
    */
-  private stream(command: Extract<AdaptedSignal, { kind: 'streaming.command' }>['signal'], auth: AuthContext, correlationId: string): Outcome {
-    if (!this.o.streaming) return this.drop('Dropped: history streams are not served by this service.', correlationId, command.entityId);
-    this.streaming ??= this.o.streaming.open((message, via, failed) => this.reply({ thingId: via.entityId, headers: via.headers }, () => message, failed ? 'error' : 'response'));
+  private stream(
+    command: Extract<AdaptedSignal, { kind: 'streaming.command' }>['signal'],
+    auth: AuthContext,
+    correlationId: string,
+  ): Outcome {
+    if (!this.o.streaming)
+      return this.drop(
+        'Dropped: history streams are not served by this service.',
+        correlationId,
+        command.entityId,
+      );
+    this.streaming ??= this.o.streaming.open((message, via, failed) =>
+      this.reply(
+        { thingId: via.entityId, headers: via.headers },
+        () => message,
+        failed ? 'error' : 'response',
+      ),
+    );
     try {
       this.streaming.handle(command, auth);
       return 'done';
     } catch (err) {
       const error = this.asDittoError(err, 'streaming command failed');
-      const entity = command.entityType === 'policy' ? { policyId: command.entityId } : { thingId: command.entityId };
-      this.reply({ thingId: command.entityId, headers: command.headers }, () => errorToProtocol(error, { ...entity, headers: command.headers, path: command.path }), 'error');
+      const entity =
+        command.entityType === 'policy' ? { policyId: command.entityId } : { thingId: command.entityId };
+      this.reply(
+        { thingId: command.entityId, headers: command.headers },
+        () => errorToProtocol(error, { ...entity, headers: command.headers, path: command.path }),
+        'error',
+      );
       return this.drop(`Dropped: ${error.message}`, correlationId, command.entityId);
     }
   }
@@ -321,9 +463,14 @@ export class InboundRouter {
    * only once the address resolved (a source's default reply target is `{{ header:reply-to }}`, and most
    * telemetry carries none).
    */
-  private reply(command: Pick<ThingCommand, 'thingId' | 'headers'>, message: () => ProtocolMessage, type: 'response' | 'error'): Promise<void> {
+  private reply(
+    command: Pick<ThingCommand, 'thingId' | 'headers'>,
+    message: () => ProtocolMessage,
+    type: 'response' | 'error',
+  ): Promise<void> {
     const rt = this.o.source.replyTarget;
-    if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type)) return NOT_SENT;
+    if (!rt || command.headers['response-required'] === 'false' || !rt.expectedResponseTypes.includes(type))
+      return NOT_SENT;
     let response: ProtocolMessage | undefined;
     const responseOf = () => (response ??= message());
     const resolvers = signalResolvers(command, this.o.connectionId, () => responseOf().topic);
@@ -334,22 +481,45 @@ export class InboundRouter {
     const json = renderProtocolMessage(responseOf()) as unknown as Record<string, unknown>;
     const window = this.o.replies;
     if (!window.admit()) {
-      this.o.events.emit('message', { connectionId: this.o.connectionId, address: rt.address.text, direction: 'outbound', type: 'dropped', success: false, message: `Dropped the ${type}: ${window.reason}.`, correlationId: command.headers['correlation-id'], entityId: command.thingId, at: Date.now() });
+      this.o.events.emit('message', {
+        connectionId: this.o.connectionId,
+        address: rt.address.text,
+        direction: 'outbound',
+        type: 'dropped',
+        success: false,
+        message: `Dropped the ${type}: ${window.reason}.`,
+        correlationId: command.headers['correlation-id'],
+        entityId: command.thingId,
+        at: Date.now(),
+      });
       return NOT_SENT;
     }
-    return Promise.resolve(this.o.registry.mapOutgoing(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, json)).then(async (results) => {
-      for (const r of results) {
-        if ('error' in r) continue;
-        for (const ext of r.result) {
-          const out: OutboundMessage = { address, headers: copyOf(ext.headers), payload: payloadOf(ext), contentType: ext.contentType };
-          for (const { name, template } of rt.headerMapping) {
-            const v = resolveFirst(template, resolvers);
-            if (v !== undefined) out.headers[name] = v;
+    return Promise.resolve(
+      this.o.registry.mapOutgoing(
+        this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined,
+        json,
+      ),
+    )
+      .then(async (results) => {
+        for (const r of results) {
+          if ('error' in r) continue;
+          for (const ext of r.result) {
+            const out: OutboundMessage = {
+              address,
+              headers: copyOf(ext.headers),
+              payload: payloadOf(ext),
+              contentType: ext.contentType,
+            };
+            for (const { name, template } of rt.headerMapping) {
+              const v = resolveFirst(template, resolvers);
+              if (v !== undefined) out.headers[name] = v;
+            }
+            await publisher.write(out);
           }
-          await publisher.write(out);
         }
-      }
-    }).catch((err: unknown) => this.o.log('reply failed', err)).finally(() => window.release());
+      })
+      .catch((err: unknown) => this.o.log('reply failed', err))
+      .finally(() => window.release());
   }
 }
 

@@ -84,8 +84,24 @@ export class InboundPipeline implements SourceSink {
     return () => this.handles.delete(handle);
   }
 
-  private emit(type: InboundType, success: boolean, message?: MessageEvent['message'], correlationId?: string, entityId?: string): void {
-    this.o.events.emit('message', { connectionId: this.o.connectionId, address: this.label, direction: 'inbound', type, success, message, correlationId, entityId, at: Date.now() });
+  private emit(
+    type: InboundType,
+    success: boolean,
+    message?: MessageEvent['message'],
+    correlationId?: string,
+    entityId?: string,
+  ): void {
+    this.o.events.emit('message', {
+      connectionId: this.o.connectionId,
+      address: this.label,
+      direction: 'inbound',
+      type,
+      success,
+      message,
+      correlationId,
+      entityId,
+      at: Date.now(),
+    });
   }
 
   deliver(message: InboundMessage, client = 'client-1'): void {
@@ -95,7 +111,12 @@ export class InboundPipeline implements SourceSink {
       for (const h of this.handles) h.pause();
       this.emit('throttled', true, `Paused consumption at ${this.inFlight} messages in flight.`);
     }
-    this.emit('consumed', true, `Consumed a message from '${message.address}' (${client}).`, message.headers['correlation-id']);
+    this.emit(
+      'consumed',
+      true,
+      `Consumed a message from '${message.address}' (${client}).`,
+      message.headers['correlation-id'],
+    );
     let mapped: Mapped | Promise<Mapped>;
     try {
       mapped = this.map(message);
@@ -118,7 +139,10 @@ export class InboundPipeline implements SourceSink {
       this.behind--;
     };
     this.chain = step.then(dispatched, dispatched);
-    this.finish(message, step.then((started) => started.outcome));
+    this.finish(
+      message,
+      step.then((started) => started.outcome),
+    );
   }
 
   /** Settles the broker message once every signal it carried has its outcome. */
@@ -135,10 +159,20 @@ export class InboundPipeline implements SourceSink {
   private settle(message: InboundMessage, outcome: Outcome): void {
     if (outcome === 'done') {
       message.ack();
-      this.emit('acknowledged', true, 'Acknowledged the message to the broker.', message.headers['correlation-id']);
+      this.emit(
+        'acknowledged',
+        true,
+        'Acknowledged the message to the broker.',
+        message.headers['correlation-id'],
+      );
     } else {
       message.nack(true);
-      this.emit('acknowledged', false, 'Negatively acknowledged the message for redelivery.', message.headers['correlation-id']);
+      this.emit(
+        'acknowledged',
+        false,
+        'Negatively acknowledged the message for redelivery.',
+        message.headers['correlation-id'],
+      );
     }
     this.inFlight--;
     if (this.paused && this.inFlight <= this.o.maxInFlight / 2) {
@@ -163,11 +197,20 @@ export class InboundPipeline implements SourceSink {
       const err = messageTooLarge({ size: message.payload.length, max: this.o.maxPayloadBytes });
       return `Dropped: ${err.message}`;
     }
-    const results = this.o.registry.mapIncoming(this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined, externalOf(message), this.mapperOptions);
-    return results instanceof Promise ? results.then((r) => this.mappedOf(r, correlationId)) : this.mappedOf(results, correlationId);
+    const results = this.o.registry.mapIncoming(
+      this.o.source.payloadMapping.length > 0 ? this.o.source.payloadMapping : undefined,
+      externalOf(message),
+      this.mapperOptions,
+    );
+    return results instanceof Promise
+      ? results.then((r) => this.mappedOf(r, correlationId))
+      : this.mappedOf(results, correlationId);
   }
 
-  private mappedOf(results: Awaited<ReturnType<MapperRegistry['mapIncoming']>>, correlationId: string | undefined): Mapped {
+  private mappedOf(
+    results: Awaited<ReturnType<MapperRegistry['mapIncoming']>>,
+    correlationId: string | undefined,
+  ): Mapped {
     const out: ProtocolMessage[] = [];
     const problems: string[] = [];
     for (const r of results) {
@@ -178,17 +221,29 @@ export class InboundPipeline implements SourceSink {
       }
       out.push(...r.messages);
     }
-    if (out.length === 0) return problems.length > 0 ? `Dropped: ${problems.join('; ')}` : 'Dropped: the mappers produced no message.';
-    for (const m of out) this.emit('mapped', true, () => `Mapped to '${formatTopic(m.topic)}'.`, m.headers['correlation-id'] ?? correlationId);
+    if (out.length === 0)
+      return problems.length > 0
+        ? `Dropped: ${problems.join('; ')}`
+        : 'Dropped: the mappers produced no message.';
+    for (const m of out)
+      this.emit(
+        'mapped',
+        true,
+        () => `Mapped to '${formatTopic(m.topic)}'.`,
+        m.headers['correlation-id'] ?? correlationId,
+      );
     return out;
   }
 
   /** Starts each signal of the message (in the order the mappers gave them); a throw becomes a rejection. */
   private dispatchSafely(message: InboundMessage, mapped: Mapped): Promise<Outcome> {
     try {
-      if (typeof mapped === 'string') return Promise.resolve(this.drop(mapped, message.headers['correlation-id']));
+      if (typeof mapped === 'string')
+        return Promise.resolve(this.drop(mapped, message.headers['correlation-id']));
       if (mapped.length === 1) return this.router.route(message, mapped[0]);
-      return Promise.all(mapped.map((m) => this.router.route(message, m))).then((all) => (all.includes('redeliver') ? 'redeliver' : 'done'));
+      return Promise.all(mapped.map((m) => this.router.route(message, m))).then((all) =>
+        all.includes('redeliver') ? 'redeliver' : 'done',
+      );
     } catch (err) {
       return Promise.reject(err);
     }

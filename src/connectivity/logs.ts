@@ -76,7 +76,10 @@ function toEntry(item: Logged): { at: number; entry: Omit<LogEntry, 'timestamp'>
   if ('lifecycle' in item) {
     const e = item.lifecycle;
     const level = e.kind === 'failed' || e.kind === 'disconnected' ? 'failure' : 'success';
-    return { at: e.at, entry: { category: 'connection', type: 'other', level, message: `${e.client}: ${e.message}` } };
+    return {
+      at: e.at,
+      entry: { category: 'connection', type: 'other', level, message: `${e.client}: ${e.message}` },
+    };
   }
   const e = item.message;
   const entry: Omit<LogEntry, 'timestamp'> = {
@@ -108,6 +111,8 @@ class Ring<T> {
   }
 
   items(): T[] {
-    return this.slots.length < this.capacity ? [...this.slots] : [...this.slots.slice(this.next), ...this.slots.slice(0, this.next)];
+    return this.slots.length < this.capacity
+      ? [...this.slots]
+      : [...this.slots.slice(this.next), ...this.slots.slice(0, this.next)];
   }
 }

@@ -17,7 +17,14 @@ import {
   connectionIdNotSettable,
   connectionNotFound,
 } from '../errors/connectivity.js';
-import { entityAt, historicalHeadersOf, historicalPointOf, historyOf, persistedHeaders, type History } from '../history/history.js';
+import {
+  entityAt,
+  historicalHeadersOf,
+  historicalPointOf,
+  historyOf,
+  persistedHeaders,
+  type History,
+} from '../history/history.js';
 import type { DittoHeaders, ThingCommand, ThingCommandResponse } from '../model/signals.js';
 import { ConcurrentModificationError, type Change, type EntityRecord, type Store } from '../store/port.js';
 import { SecretOpenError, type SecretKeyRing } from '../util/secret-box.js';
@@ -63,7 +70,13 @@ export interface ConnectionManagerOptions {
   history?: History;
 }
 
-export const CONNECTION_COMMANDS = ['openConnection', 'closeConnection', 'resetConnectionMetrics', 'enableConnectionLogs', 'resetConnectionLogs'] as const;
+export const CONNECTION_COMMANDS = [
+  'openConnection',
+  'closeConnection',
+  'resetConnectionMetrics',
+  'enableConnectionLogs',
+  'resetConnectionLogs',
+] as const;
 
 interface Entry {
   record: EntityRecord<ConnectionJson>;
@@ -87,7 +100,8 @@ export class ConnectionManager {
 
   constructor(private readonly o: ConnectionManagerOptions) {
     this.history = o.history ?? historyOf(o.store);
-    this.events = o.events ?? new ConnectivityEvents((err) => o.log('error', 'connectivity event listener failed', err));
+    this.events =
+      o.events ?? new ConnectivityEvents((err) => o.log('error', 'connectivity event listener failed', err));
     this.connectors = new Map(o.connectors.map((c) => [c.type, c]));
     this.events.on('message', (e) => {
       const entry = this.entries.get(e.connectionId);
@@ -97,7 +111,10 @@ export class ConnectionManager {
     });
     this.events.on('lifecycle', (e) => {
       this.entries.get(e.connectionId)?.logs.recordLifecycle(e);
-      o.log(e.kind === 'failed' || e.kind === 'disconnected' ? 'warn' : 'info', `connection ${e.connectionId} ${e.client}: ${e.message}`);
+      o.log(
+        e.kind === 'failed' || e.kind === 'disconnected' ? 'warn' : 'info',
+        `connection ${e.connectionId} ${e.client}: ${e.message}`,
+      );
     });
   }
 
@@ -135,11 +152,18 @@ export class ConnectionManager {
   private opened(record: EntityRecord): { record: EntityRecord<ConnectionJson>; stale: boolean } {
     const json = record.value as ConnectionJson;
     try {
-      const { json: value, stale } = openSecrets(json, this.secretFieldsOf(json.connectionType), this.o.secrets);
+      const { json: value, stale } = openSecrets(
+        json,
+        this.secretFieldsOf(json.connectionType),
+        this.o.secrets,
+      );
       return { record: { ...record, value } as EntityRecord<ConnectionJson>, stale };
     } catch (err) {
       if (!(err instanceof SecretOpenError)) throw err;
-      throw new Error('its secrets do not open with TWINBRIDGE_SECRETS_KEY or TWINBRIDGE_SECRETS_OLD_KEYS (were they sealed with another key?)', { cause: err });
+      throw new Error(
+        'its secrets do not open with TWINBRIDGE_SECRETS_KEY or TWINBRIDGE_SECRETS_OLD_KEYS (were they sealed with another key?)',
+        { cause: err },
+      );
     }
   }
 
@@ -148,10 +172,22 @@ export class ConnectionManager {
     await this.serialise(id, async () => {
       if (this.entries.get(id) !== entry) return;
       try {
-        entry.record = await this.write(id, entry.record.value!, entry.record.revision, {}, entry.record.created, entry.record.modified);
+        entry.record = await this.write(
+          id,
+          entry.record.value!,
+          entry.record.revision,
+          {},
+          entry.record.created,
+          entry.record.modified,
+        );
         this.o.log('info', `connection ${id}: secrets sealed again with the current key`);
       } catch (err) {
-        if (!(err instanceof ConcurrentModificationError)) this.o.log('warn', `connection ${id}: sealing its secrets with the current key failed; it stays as stored`, err);
+        if (!(err instanceof ConcurrentModificationError))
+          this.o.log(
+            'warn',
+            `connection ${id}: sealing its secrets with the current key failed; it stays as stored`,
+            err,
+          );
       }
     });
   }
@@ -168,13 +204,17 @@ export class ConnectionManager {
   }
 
   validate(json: unknown): Connection {
-    return validateConnection(json, { connectors: this.connectors, validateMappings: this.o.mapping.validateMappingDefinitions });
+    return validateConnection(json, {
+      connectors: this.connectors,
+      validateMappings: this.o.mapping.validateMappingDefinitions,
+    });
   }
 
   private runtimeFor(connection: Connection): ConnectionRuntime {
     const { o } = this;
     const connector = this.connectors.get(connection.type)!;
-    const view = o.instanceId === undefined ? connection : connectionForInstance(connection, connector, o.instanceId);
+    const view =
+      o.instanceId === undefined ? connection : connectionForInstance(connection, connector, o.instanceId);
     return new ConnectionRuntime(view, connector, {
       execute: o.execute,
       subscribers: o.subscribers,
@@ -198,7 +238,11 @@ export class ConnectionManager {
     entry.logs.enable();
     const runtime = this.runtimeFor(entry.connection);
     entry.runtime = runtime;
-    runtime.open(true).catch((err: unknown) => this.o.log('error', `connection ${entry.connection!.id} could not be opened`, err));
+    runtime
+      .open(true)
+      .catch((err: unknown) =>
+        this.o.log('error', `connection ${entry.connection!.id} could not be opened`, err),
+      );
   }
 
   private async stopRuntime(entry: Entry): Promise<void> {
@@ -239,18 +283,31 @@ export class ConnectionManager {
    * GET of a connection, at `at-historical-revision` / `at-historical-timestamp` when `headers` ask for it
    * (ditto: basic-history), with the `historical-headers` of that revision.
    */
-  async retrieve(id: string, headers: DittoHeaders): Promise<{ connection: ConnectionJson; historicalHeaders?: string }> {
+  async retrieve(
+    id: string,
+    headers: DittoHeaders,
+  ): Promise<{ connection: ConnectionJson; historicalHeaders?: string }> {
     const entry = this.entry(id);
     const point = historicalPointOf(headers);
     if (point === undefined) return { connection: this.render(entry.record) };
-    const historical = await entityAt(this.history, 'connection', entry.record, point, (at) => connectionHistoryNotFound({ connectionId: id, at }));
+    const historical = await entityAt(this.history, 'connection', entry.record, point, (at) =>
+      connectionHistoryNotFound({ connectionId: id, at }),
+    );
     if (!historical.record.value) throw connectionNotFound({ connectionId: id });
-    return { connection: this.render(this.opened(historical.record).record), historicalHeaders: historicalHeadersOf(historical) };
+    return {
+      connection: this.render(this.opened(historical.record).record),
+      historicalHeaders: historicalHeadersOf(historical),
+    };
   }
 
   /** §11.1 the stored JSON with the read-only `_revision`, `_created`, `_modified`. */
   private render(record: EntityRecord<ConnectionJson>): ConnectionJson {
-    return { ...record.value!, _revision: record.revision, _created: record.created, _modified: record.modified };
+    return {
+      ...record.value!,
+      _revision: record.revision,
+      _created: record.created,
+      _modified: record.modified,
+    };
   }
 
   /**
@@ -282,7 +339,10 @@ export class ConnectionManager {
     try {
       await runtime.open(false, true);
     } catch (err) {
-      throw connectionFailed({ connectionId: connection.id, detail: runtime.redact((err as Error).message) }, { cause: err });
+      throw connectionFailed(
+        { connectionId: connection.id, detail: runtime.redact((err as Error).message) },
+        { cause: err },
+      );
     } finally {
       await runtime.close();
     }
@@ -291,12 +351,20 @@ export class ConnectionManager {
   /** PUT: only an existing connection (404 otherwise); reconnects with the new configuration. */
   async modify(id: string, body: unknown, headers: DittoHeaders = {}): Promise<void> {
     if (isObject(body) && body.id !== undefined && body.id !== id) {
-      throw connectionConfigurationInvalid({ detail: `the field '/id' ('${String(body.id)}') differs from the ID in the path ('${id}')` });
+      throw connectionConfigurationInvalid({
+        detail: `the field '/id' ('${String(body.id)}') differs from the ID in the path ('${id}')`,
+      });
     }
     const connection = this.validate({ ...(body as object), id });
     await this.serialise(id, async () => {
       const entry = this.entry(id);
-      entry.record = await this.write(id, connection.json, entry.record.revision, headers, entry.record.created);
+      entry.record = await this.write(
+        id,
+        connection.json,
+        entry.record.revision,
+        headers,
+        entry.record.created,
+      );
       await this.stopRuntime(entry);
       entry.connection = connection;
       entry.invalid = undefined;
@@ -316,7 +384,10 @@ export class ConnectionManager {
   /** `POST /connections/{id}/command` (§2.9). */
   async command(id: string, text: string, headers: DittoHeaders = {}): Promise<void> {
     const name = text.trim().replace(/^connectivity\.commands:/, '');
-    if (!(CONNECTION_COMMANDS as readonly string[]).includes(name) || !text.trim().startsWith('connectivity.commands:')) {
+    if (
+      !(CONNECTION_COMMANDS as readonly string[]).includes(name) ||
+      !text.trim().startsWith('connectivity.commands:')
+    ) {
       throw connectionCommandUnknown({ command: text.trim() });
     }
     await this.serialise(id, async () => {
@@ -325,7 +396,10 @@ export class ConnectionManager {
         case 'openConnection':
         case 'closeConnection': {
           const desired = name === 'openConnection' ? 'open' : 'closed';
-          if (!entry.connection) throw connectionConfigurationInvalid({ detail: entry.invalid ?? 'the stored connection is invalid' });
+          if (!entry.connection)
+            throw connectionConfigurationInvalid({
+              detail: entry.invalid ?? 'the stored connection is invalid',
+            });
           if (entry.record.value!.connectionStatus !== desired) {
             const json = { ...entry.record.value!, connectionStatus: desired } as ConnectionJson;
             entry.record = await this.write(id, json, entry.record.revision, headers, entry.record.created);
@@ -343,7 +417,10 @@ export class ConnectionManager {
                 // keep trying in the background, as a stored open connection does
                 await runtime.close();
                 this.startRuntime(entry);
-                throw connectionFailed({ connectionId: id, detail: runtime.redact((err as Error).message) }, { cause: err });
+                throw connectionFailed(
+                  { connectionId: id, detail: runtime.redact((err as Error).message) },
+                  { cause: err },
+                );
               }
             }
           } else await this.stopRuntime(entry);
@@ -364,13 +441,17 @@ export class ConnectionManager {
 
   /** Every connection with its live status (Prometheus gauge). */
   liveStates(): Array<{ id: string; liveStatus: string }> {
-    return [...this.entries.entries()].filter(([, e]) => e.record.value).map(([id]) => ({ id, liveStatus: String(this.status(id).liveStatus) }));
+    return [...this.entries.entries()]
+      .filter(([, e]) => e.record.value)
+      .map(([id]) => ({ id, liveStatus: String(this.status(id).liveStatus) }));
   }
 
   /** Signals and unconfirmed writes in flight per target of each open connection (src/connectivity/window.ts). */
   outboundInFlight(): Array<{ id: string; target: string; inFlight: number }> {
     const out: Array<{ id: string; target: string; inFlight: number }> = [];
-    for (const [id, e] of this.entries) for (const t of e.runtime?.outboundInFlight() ?? []) out.push({ id, target: t.address, inFlight: t.inFlight });
+    for (const [id, e] of this.entries)
+      for (const t of e.runtime?.outboundInFlight() ?? [])
+        out.push({ id, target: t.address, inFlight: t.inFlight });
     return out;
   }
 
@@ -392,7 +473,11 @@ export class ConnectionManager {
   metrics(id: string): Record<string, unknown> {
     const entry = this.entry(id);
     const c = entry.connection;
-    return entry.metrics.toJSON(id, c ? c.sources.map((s) => s.addresses.join(',')) : [], c ? c.targets.map((t) => t.address) : []);
+    return entry.metrics.toJSON(
+      id,
+      c ? c.sources.map((s) => s.addresses.join(',')) : [],
+      c ? c.targets.map((t) => t.address) : [],
+    );
   }
 
   logs(id: string): Record<string, unknown> {
@@ -403,7 +488,14 @@ export class ConnectionManager {
    * Writes the connection's next revision (`json` null: deleted) with its secrets sealed, and the request
    * headers history keeps; returns the record with the secrets in clear (what is kept here).
    */
-  private async write(id: string, json: ConnectionJson | null, expectedRevision: number, headers: DittoHeaders, created?: string, modified?: string): Promise<EntityRecord<ConnectionJson>> {
+  private async write(
+    id: string,
+    json: ConnectionJson | null,
+    expectedRevision: number,
+    headers: DittoHeaders,
+    created?: string,
+    modified?: string,
+  ): Promise<EntityRecord<ConnectionJson>> {
     const now = new Date().toISOString();
     let value: ConnectionJson | null = null;
     if (json !== null) {
@@ -413,8 +505,16 @@ export class ConnectionManager {
       void _modified;
       value = { ...rest, id } as ConnectionJson;
     }
-    const record: EntityRecord<ConnectionJson> = { kind: 'connection', id, revision: expectedRevision + 1, created: created ?? now, modified: modified ?? now, value };
-    const sealed = value === null ? null : sealSecrets(value, this.secretFieldsOf(value.connectionType), this.o.secrets);
+    const record: EntityRecord<ConnectionJson> = {
+      kind: 'connection',
+      id,
+      revision: expectedRevision + 1,
+      created: created ?? now,
+      modified: modified ?? now,
+      value,
+    };
+    const sealed =
+      value === null ? null : sealSecrets(value, this.secretFieldsOf(value.connectionType), this.o.secrets);
     const change: Change = { record: { ...record, value: sealed }, expectedRevision };
     const kept = persistedHeaders(this.history, headers);
     if (kept !== undefined) change.headers = kept;

@@ -19,14 +19,27 @@ export interface MapperRegistry {
   /** `options.authorizationSubject`: the source's first subject (`{{ request:subjectId }}` in mappers). */
   /** Each result comes parsed too (`messages`): every mapper's output is validated as Ditto Protocol. */
   /** The outcomes directly when every mapper answered synchronously (the built-in ones), else a promise of them. */
-  mapIncoming(payloadMapping: readonly string[] | undefined, message: ExternalMessage, options?: { authorizationSubject?: string }): Array<IncomingOutcome | { mapper: string; error: DittoError }> | Promise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
+  mapIncoming(
+    payloadMapping: readonly string[] | undefined,
+    message: ExternalMessage,
+    options?: { authorizationSubject?: string },
+  ):
+    | Array<IncomingOutcome | { mapper: string; error: DittoError }>
+    | Promise<Array<IncomingOutcome | { mapper: string; error: DittoError }>>;
   /** `text`: `message` as JSON text when the caller has it (a delivery rendered once per shape, not per target). */
-  mapOutgoing(payloadMapping: readonly string[] | undefined, message: ProtocolJson, text?: string): Array<MappingResult<ExternalMessage>> | Promise<Array<MappingResult<ExternalMessage>>>;
+  mapOutgoing(
+    payloadMapping: readonly string[] | undefined,
+    message: ProtocolJson,
+    text?: string,
+  ): Array<MappingResult<ExternalMessage>> | Promise<Array<MappingResult<ExternalMessage>>>;
   close(): Promise<void>;
 }
 
 export interface MappingPort {
-  createMapperRegistry(definitions: Record<string, unknown> | undefined, context: { connectionId: string }): Promise<MapperRegistry>;
+  createMapperRegistry(
+    definitions: Record<string, unknown> | undefined,
+    context: { connectionId: string },
+  ): Promise<MapperRegistry>;
   validateMappingDefinitions(definitions: unknown, usedIds: readonly string[]): void;
 }
 
@@ -38,8 +51,24 @@ export interface AckPort {
   /** `weakAckKinds`: see AckRouter.declare (connection sources: none; targets: all, the default). */
   declare(labels: readonly string[], owner: object, weakAckKinds?: readonly StreamKind[]): void;
   release(owner: object): void;
-  expect(thingId: string, channel: 'twin' | 'live', labels: readonly string[], timeoutMs: number, headers: Record<string, string>): { done: Promise<{ status: number }>; finish(): void };
-  issue(ack: { thingId: string; channel: 'twin' | 'live'; label: string; status: number; payload?: unknown; headers: Record<string, string> }, owner: object): void;
+  expect(
+    thingId: string,
+    channel: 'twin' | 'live',
+    labels: readonly string[],
+    timeoutMs: number,
+    headers: Record<string, string>,
+  ): { done: Promise<{ status: number }>; finish(): void };
+  issue(
+    ack: {
+      thingId: string;
+      channel: 'twin' | 'live';
+      label: string;
+      status: number;
+      payload?: unknown;
+      headers: Record<string, string>;
+    },
+    owner: object,
+  ): void;
 }
 
 /**
@@ -70,7 +99,9 @@ export interface LivePort {
  * handler per source, opened on the source's first streaming command; its answers go through `send`.
  */
 export interface StreamingPort {
-  open(send: (message: ProtocolMessage, via: StreamingCommand, failed: boolean) => void | Promise<void>): StreamingHandler;
+  open(
+    send: (message: ProtocolMessage, via: StreamingCommand, failed: boolean) => void | Promise<void>,
+  ): StreamingHandler;
 }
 
 export interface StreamingHandler {

@@ -5,8 +5,22 @@
  */
 import type { InboundType, MessageEvent, OutboundType } from './events.js';
 
-const INBOUND: readonly InboundType[] = ['consumed', 'mapped', 'dropped', 'enforced', 'acknowledged', 'throttled'];
-const OUTBOUND: readonly OutboundType[] = ['dispatched', 'filtered', 'mapped', 'dropped', 'published', 'acknowledged'];
+const INBOUND: readonly InboundType[] = [
+  'consumed',
+  'mapped',
+  'dropped',
+  'enforced',
+  'acknowledged',
+  'throttled',
+];
+const OUTBOUND: readonly OutboundType[] = [
+  'dispatched',
+  'filtered',
+  'mapped',
+  'dropped',
+  'published',
+  'acknowledged',
+];
 
 /** Buckets: 60 × 1 s (PT1M), 60 × 1 min (PT1H), 24 × 1 h (PT24H). */
 const WINDOWS = [
@@ -131,16 +145,29 @@ export class ConnectionMetrics {
   }
 
   /** The JSON of `GET /connections/{id}/metrics` (§11.8). */
-  toJSON(connectionId: string, sourceAddresses: readonly string[], targetAddresses: readonly string[], now = Date.now()): Record<string, unknown> {
-    const addressMetrics = (map: Map<string, CounterSet>, addresses: readonly string[], direction: Direction) => {
+  toJSON(
+    connectionId: string,
+    sourceAddresses: readonly string[],
+    targetAddresses: readonly string[],
+    now = Date.now(),
+  ): Record<string, unknown> {
+    const addressMetrics = (
+      map: Map<string, CounterSet>,
+      addresses: readonly string[],
+      direction: Direction,
+    ) => {
       const out: Record<string, unknown> = {};
-      for (const a of new Set([...addresses, ...map.keys()])) out[a] = { [direction]: renderSet(map.get(a) ?? new Map(), direction, now) };
+      for (const a of new Set([...addresses, ...map.keys()]))
+        out[a] = { [direction]: renderSet(map.get(a) ?? new Map(), direction, now) };
       return out;
     };
     return {
       connectionId,
       containsFailures: this.anyFailure,
-      connectionMetrics: { inbound: renderSet(this.connection, 'inbound', now), outbound: renderSet(this.connection, 'outbound', now) },
+      connectionMetrics: {
+        inbound: renderSet(this.connection, 'inbound', now),
+        outbound: renderSet(this.connection, 'outbound', now),
+      },
       sourceMetrics: { addressMetrics: addressMetrics(this.sources, sourceAddresses, 'inbound') },
       targetMetrics: { addressMetrics: addressMetrics(this.targets, targetAddresses, 'outbound') },
     };

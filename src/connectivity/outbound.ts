@@ -17,10 +17,23 @@
  */
 import { subjectsKeyOf, type AuthContext } from '../auth/context.js';
 import type { LiveResponse } from '../live/router.js';
-import type { Acknowledgement, Channel, DittoHeaders, ThingCommand, ThingEvent, ThingMessage } from '../model/signals.js';
+import type {
+  Acknowledgement,
+  Channel,
+  DittoHeaders,
+  ThingCommand,
+  ThingEvent,
+  ThingMessage,
+} from '../model/signals.js';
 import { resolveFirst, resolveTemplate, type ResourceType } from '../placeholders/index.js';
 import { formatTopic } from '../protocol/index.js';
-import { type Delivery, type Miss, type StreamKind, type Subscriber, type Subscription } from '../streaming/subscription.js';
+import {
+  type Delivery,
+  type Miss,
+  type StreamKind,
+  type Subscriber,
+  type Subscription,
+} from '../streaming/subscription.js';
 import { copyOf } from '../util/objects.js';
 import { answerOf, type SentSignal } from './answers.js';
 import { responseOf, type OutboundMessage, type TargetHandle, type WriteResponse } from './connector.js';
@@ -112,7 +125,10 @@ export class OutboundPipeline implements Subscriber {
         acks.declare([label], this);
         this.issuing = true;
       } catch (err) {
-        this.o.log(`acknowledgement label ${label} is declared elsewhere; target ${target.index} will not issue it`, err);
+        this.o.log(
+          `acknowledgement label ${label} is declared elsewhere; target ${target.index} will not issue it`,
+          err,
+        );
       }
     }
     const subscribed = new Set<StreamKind>();
@@ -138,8 +154,24 @@ export class OutboundPipeline implements Subscriber {
     this.issuing = false;
   }
 
-  private emit(type: OutboundType, success: boolean, message: string, correlationId?: string, entityId?: string): void {
-    this.o.events.emit('message', { connectionId: this.o.connectionId, address: this.o.target.address, direction: 'outbound', type, success, message, correlationId, entityId, at: Date.now() });
+  private emit(
+    type: OutboundType,
+    success: boolean,
+    message: string,
+    correlationId?: string,
+    entityId?: string,
+  ): void {
+    this.o.events.emit('message', {
+      connectionId: this.o.connectionId,
+      address: this.o.target.address,
+      direction: 'outbound',
+      type,
+      success,
+      message,
+      correlationId,
+      entityId,
+      at: Date.now(),
+    });
   }
 
   /**
@@ -154,31 +186,54 @@ export class OutboundPipeline implements Subscriber {
     switch (delivery.kind) {
       case 'events': {
         const event = delivery.signal as ThingEvent;
-        signal = new OutboundSignal(delivery, this, 'twin', event.headers, { type: 'thing', path: event.path });
+        signal = new OutboundSignal(delivery, this, 'twin', event.headers, {
+          type: 'thing',
+          path: event.path,
+        });
         what = `event of '${event.thingId}' revision ${event.revision}`;
         break;
       }
       case 'messages': {
         const live = { kind: 'message' as const, signal: delivery.signal as ThingMessage };
-        signal = new OutboundSignal(delivery, this, 'live', live.signal.headers, { type: 'message', path: message.path }, live);
+        signal = new OutboundSignal(
+          delivery,
+          this,
+          'live',
+          live.signal.headers,
+          { type: 'message', path: message.path },
+          live,
+        );
         what = `${formatTopic(message.topic)} '${message.path}'`;
         break;
       }
       case 'live-commands': {
         const live = { kind: 'command' as const, signal: delivery.signal as ThingCommand };
-        signal = new OutboundSignal(delivery, this, 'live', live.signal.headers, { type: 'thing', path: message.path }, live);
+        signal = new OutboundSignal(
+          delivery,
+          this,
+          'live',
+          live.signal.headers,
+          { type: 'thing', path: message.path },
+          live,
+        );
         what = `${formatTopic(message.topic)} '${message.path}'`;
         break;
       }
       case 'live-events': {
         // A live event expects no answer: published like a twin event.
         const event = delivery.signal as ThingEvent;
-        signal = new OutboundSignal(delivery, this, 'live', event.headers, { type: 'thing', path: event.path });
+        signal = new OutboundSignal(delivery, this, 'live', event.headers, {
+          type: 'thing',
+          path: event.path,
+        });
         what = `${formatTopic(message.topic)} '${message.path}'`;
         break;
       }
       case 'policy-announcements':
-        signal = new OutboundSignal(delivery, this, 'twin', message.headers, { type: 'policy', path: message.path });
+        signal = new OutboundSignal(delivery, this, 'twin', message.headers, {
+          type: 'policy',
+          path: message.path,
+        });
         what = `${formatTopic(message.topic)} '${message.path}'`;
         break;
       default:
@@ -187,7 +242,13 @@ export class OutboundPipeline implements Subscriber {
     const { thingId, correlationId } = signal;
     this.emit('dispatched', true, `Dispatched ${what}.`, correlationId, thingId);
     if (!this.o.window.admit()) return this.dropFull(signal);
-    this.emit('filtered', true, 'Passed topic, namespace, READ permission and filter.', correlationId, thingId);
+    this.emit(
+      'filtered',
+      true,
+      'Passed topic, namespace, READ permission and filter.',
+      correlationId,
+      thingId,
+    );
     this.run(signal);
     return true;
   }
@@ -196,7 +257,13 @@ export class OutboundPipeline implements Subscriber {
   missed(miss: Miss, thingId: string, headers: Record<string, string>): void {
     const correlationId = headers['correlation-id'];
     this.emit('dispatched', true, `Dispatched a signal of '${thingId}'.`, correlationId, thingId);
-    this.emit('filtered', false, miss === 'unreadable' ? 'Filtered out: not readable.' : 'Filtered out: filter not matched.', correlationId, thingId);
+    this.emit(
+      'filtered',
+      false,
+      miss === 'unreadable' ? 'Filtered out: not readable.' : 'Filtered out: filter not matched.',
+      correlationId,
+      thingId,
+    );
   }
 
   /** The window is full: the signal is dropped; a requested label of this target is answered 503. */
@@ -205,7 +272,14 @@ export class OutboundPipeline implements Subscriber {
     this.emit('dropped', false, reason, signal.correlationId, signal.thingId);
     const label = this.o.target.issuedAcknowledgementLabel;
     if (!this.issuing || label === undefined) return false;
-    this.ack({ thingId: signal.thingId, channel: signal.channel, label, status: 503, payload: reason, headers: { 'correlation-id': signal.correlationId } });
+    this.ack({
+      thingId: signal.thingId,
+      channel: signal.channel,
+      label,
+      status: 503,
+      payload: reason,
+      headers: { 'correlation-id': signal.correlationId },
+    });
     return true;
   }
 
@@ -248,12 +322,19 @@ export class OutboundPipeline implements Subscriber {
   private publish(signal: OutboundSignal): void | Promise<void> {
     const { target } = this.o;
     const { json, text } = signal.delivery;
-    const results = this.o.registry.mapOutgoing(target.payloadMapping.length > 0 ? target.payloadMapping : undefined, json as unknown as ProtocolJson, text);
+    const results = this.o.registry.mapOutgoing(
+      target.payloadMapping.length > 0 ? target.payloadMapping : undefined,
+      json as unknown as ProtocolJson,
+      text,
+    );
     if (results instanceof Promise) return results.then((r) => this.publishMapped(signal, r));
     this.publishMapped(signal, results);
   }
 
-  private publishMapped(signal: OutboundSignal, results: Awaited<ReturnType<MapperRegistry['mapOutgoing']>>): void {
+  private publishMapped(
+    signal: OutboundSignal,
+    results: Awaited<ReturnType<MapperRegistry['mapOutgoing']>>,
+  ): void {
     const { target, window } = this.o;
     const { thingId, correlationId } = signal;
     const resolvers = signalResolvers(signal, this.o.connectionId, () => signal.delivery.message.topic);
@@ -272,7 +353,13 @@ export class OutboundPipeline implements Subscriber {
         }
         const address = resolveTemplate(target.addressTemplate, resolvers);
         if (address.kind !== 'resolved') {
-          this.emit('dropped', false, `Dropped: the address '${target.address}' could not be resolved.`, correlationId, thingId);
+          this.emit(
+            'dropped',
+            false,
+            `Dropped: the address '${target.address}' could not be resolved.`,
+            correlationId,
+            thingId,
+          );
           continue;
         }
         const publisher = this.o.publisher(thingId);
@@ -280,7 +367,12 @@ export class OutboundPipeline implements Subscriber {
           this.emit('dropped', false, 'Dropped: no open client to publish with.', correlationId, thingId);
           continue;
         }
-        const out: OutboundMessage = { address: address.values[0], headers, payload: payloadOf(ext), contentType: ext.contentType };
+        const out: OutboundMessage = {
+          address: address.values[0],
+          headers,
+          payload: payloadOf(ext),
+          contentType: ext.contentType,
+        };
         // Started in order; not awaited so that publishes pipeline on the connection. Counted in the window
         // until the broker settled it.
         window.add();
@@ -292,7 +384,13 @@ export class OutboundPipeline implements Subscriber {
           },
           (err: unknown) => {
             window.release();
-            this.emit('published', false, `Publishing to '${out.address}' failed: ${(err as Error).message}`, correlationId, thingId);
+            this.emit(
+              'published',
+              false,
+              `Publishing to '${out.address}' failed: ${(err as Error).message}`,
+              correlationId,
+              thingId,
+            );
             this.answered(signal, responseOf(err), err as Error);
           },
         );
@@ -309,7 +407,13 @@ export class OutboundPipeline implements Subscriber {
     const label = this.o.target.issuedAcknowledgementLabel;
     if (response === undefined) {
       if (label === undefined || label === 'live-response') return;
-      const ack: Acknowledgement = { thingId: signal.thingId, channel: signal.channel, label, status: error ? 503 : 200, headers: { 'correlation-id': signal.correlationId } };
+      const ack: Acknowledgement = {
+        thingId: signal.thingId,
+        channel: signal.channel,
+        label,
+        status: error ? 503 : 200,
+        headers: { 'correlation-id': signal.correlationId },
+      };
       if (error) ack.payload = error.message;
       this.ack(ack);
       return;
@@ -318,7 +422,13 @@ export class OutboundPipeline implements Subscriber {
     try {
       answer = answerOf(signal, response, label);
     } catch (err) {
-      this.emit('acknowledged', false, `The answer of the endpoint was not used: ${(err as Error).message}`, signal.correlationId, signal.thingId);
+      this.emit(
+        'acknowledged',
+        false,
+        `The answer of the endpoint was not used: ${(err as Error).message}`,
+        signal.correlationId,
+        signal.thingId,
+      );
       return;
     }
     if (answer?.kind === 'ack') this.ack(answer.ack);
@@ -327,12 +437,19 @@ export class OutboundPipeline implements Subscriber {
 
   private respond(response: LiveResponse, signal: OutboundSignal): void {
     const taken = this.o.live?.respond(response) ?? false;
-    this.emit('acknowledged', taken, taken ? 'The answer was the live response.' : 'The answer came after the live response or the timeout.', signal.correlationId, signal.thingId);
+    this.emit(
+      'acknowledged',
+      taken,
+      taken ? 'The answer was the live response.' : 'The answer came after the live response or the timeout.',
+      signal.correlationId,
+      signal.thingId,
+    );
   }
 
   /** Issues an acknowledgement of the target's declared label (the router refuses other labels). */
   private ack(ack: Acknowledgement): void {
-    if (!this.issuing || ack.headers['correlation-id'] === undefined || ack.headers['correlation-id'] === '') return;
+    if (!this.issuing || ack.headers['correlation-id'] === undefined || ack.headers['correlation-id'] === '')
+      return;
     try {
       this.o.acks!.issue(ack, this);
     } catch (err) {

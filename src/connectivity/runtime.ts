@@ -11,7 +11,14 @@ import { ClientRunner, REPLY_TARGET } from './client-runner.js';
 import type { AnyConnector, TargetHandle } from './connector.js';
 import type { ConnectivityEvents } from './events.js';
 import { InboundPipeline } from './inbound.js';
-import type { AckPort, LivePort, MapperRegistry, MappingPort, StreamingPort, SubscriberPort } from './mapping-port.js';
+import type {
+  AckPort,
+  LivePort,
+  MapperRegistry,
+  MappingPort,
+  StreamingPort,
+  SubscriberPort,
+} from './mapping-port.js';
 import type { Connection, Target } from './model.js';
 import { secretFields, secretValues } from './secrets.js';
 import { OutboundPipeline } from './outbound.js';
@@ -45,7 +52,10 @@ export class ConnectionRuntime {
   private runners: ClientRunner[] = [];
   private registry: MapperRegistry | undefined;
   /** Pipelines that declared acknowledgement labels or subscribed to signals (undone on close). */
-  private pipelines: { inbound: InboundPipeline[]; outbound: OutboundPipeline[] } = { inbound: [], outbound: [] };
+  private pipelines: { inbound: InboundPipeline[]; outbound: OutboundPipeline[] } = {
+    inbound: [],
+    outbound: [],
+  };
   /** The in-flight window of each target (in the order of `connection.targets`). */
   private windows: OutboundWindow[] = [];
   private readonly secrets: string[];
@@ -77,7 +87,9 @@ export class ConnectionRuntime {
   async open(failover: boolean, dryRun = false): Promise<void> {
     if (this.runners.length > 0) return;
     const { connection, deps } = this;
-    this.registry = await deps.mapping.createMapperRegistry(connection.mappingDefinitions, { connectionId: connection.id });
+    this.registry = await deps.mapping.createMapperRegistry(connection.mappingDefinitions, {
+      connectionId: connection.id,
+    });
     const registry = this.registry;
     const log = (msg: string, err?: unknown) => deps.log('warn', `connection ${connection.id}: ${msg}`, err);
     this.runners = Array.from({ length: connection.clientCount }, (_, clientIndex) => {
@@ -91,7 +103,8 @@ export class ConnectionRuntime {
         redact: this.redact,
         log,
         deliverTo: (sourceIndex) => inbound[sourceIndex],
-        onOpen: (r) => void this.announce(r, 'opened').catch((err: unknown) => log('announcement failed', err)),
+        onOpen: (r) =>
+          void this.announce(r, 'opened').catch((err: unknown) => log('announcement failed', err)),
       });
       return runner;
     });
@@ -122,7 +135,10 @@ export class ConnectionRuntime {
       try {
         deps.acks.declare(source.declaredAcks, inbound[i], []);
       } catch (err) {
-        log(`acknowledgement labels ${source.declaredAcks.join(', ')} of source ${i} are declared elsewhere; acknowledgements with them are dropped`, err);
+        log(
+          `acknowledgement labels ${source.declaredAcks.join(', ')} of source ${i} are declared elsewhere; acknowledgements with them are dropped`,
+          err,
+        );
       }
     }
     this.pipelines.inbound = inbound;
@@ -170,22 +186,51 @@ export class ConnectionRuntime {
    */
   private async announce(runner: ClientRunner, name: 'opened' | 'closed'): Promise<void> {
     const { connection, registry } = this;
-    const targets = connection.targets.filter((t) => t.topics.some((topic) => topic.kind === 'connection.announcements'));
+    const targets = connection.targets.filter((t) =>
+      t.topics.some((topic) => topic.kind === 'connection.announcements'),
+    );
     if (targets.length === 0 || !registry) return;
-    const json = renderProtocolMessage(fromConnectionAnnouncement({ connectionId: connection.id, name, at: new Date().toISOString(), headers: {} })) as unknown as Record<string, unknown>;
+    const json = renderProtocolMessage(
+      fromConnectionAnnouncement({
+        connectionId: connection.id,
+        name,
+        at: new Date().toISOString(),
+        headers: {},
+      }),
+    ) as unknown as Record<string, unknown>;
     const resolvers = { connection: connectionResolver(connection.id), time: timeResolver() };
     await Promise.all(
       targets.map(async (target) => {
         const handle = runner.targets.get(target.index);
         const address = resolveTemplate(target.addressTemplate, resolvers);
         if (!handle || address.kind !== 'resolved') return;
-        for (const r of await registry.mapOutgoing(target.payloadMapping.length > 0 ? target.payloadMapping : undefined, json)) {
+        for (const r of await registry.mapOutgoing(
+          target.payloadMapping.length > 0 ? target.payloadMapping : undefined,
+          json,
+        )) {
           if ('error' in r) continue;
           for (const ext of r.result) {
-            await handle.write({ address: address.values[0], headers: ext.headers, payload: payloadOf(ext), contentType: ext.contentType }).then(
-              () => this.deps.events.emit('message', { connectionId: connection.id, address: target.address, direction: 'outbound', type: 'published', success: true, message: `Published the '${name}' announcement.`, at: Date.now() }),
-              (err: unknown) => this.deps.log('warn', `connection ${connection.id}: announcement failed`, err),
-            );
+            await handle
+              .write({
+                address: address.values[0],
+                headers: ext.headers,
+                payload: payloadOf(ext),
+                contentType: ext.contentType,
+              })
+              .then(
+                () =>
+                  this.deps.events.emit('message', {
+                    connectionId: connection.id,
+                    address: target.address,
+                    direction: 'outbound',
+                    type: 'published',
+                    success: true,
+                    message: `Published the '${name}' announcement.`,
+                    at: Date.now(),
+                  }),
+                (err: unknown) =>
+                  this.deps.log('warn', `connection ${connection.id}: announcement failed`, err),
+              );
           }
         }
       }),
@@ -194,13 +239,20 @@ export class ConnectionRuntime {
 
   /** Signals and unconfirmed writes in flight per target (the outbound windows). */
   outboundInFlight(): Array<{ address: string; inFlight: number }> {
-    return this.connection.targets.map((t, i) => ({ address: t.address, inFlight: this.windows[i]?.inFlight ?? 0 }));
+    return this.connection.targets.map((t, i) => ({
+      address: t.address,
+      inFlight: this.windows[i]?.inFlight ?? 0,
+    }));
   }
 
   async close(): Promise<void> {
     for (const o of this.pipelines.outbound) o.stop();
     // Bounded: a broker that does not answer must not hold the close up.
-    const announced = Promise.all(this.runners.filter((r) => r.state === 'open').map((r) => this.announce(r, 'closed'))).catch((err: unknown) => this.deps.log('warn', `connection ${this.connection.id}: announcement failed`, err));
+    const announced = Promise.all(
+      this.runners.filter((r) => r.state === 'open').map((r) => this.announce(r, 'closed')),
+    ).catch((err: unknown) =>
+      this.deps.log('warn', `connection ${this.connection.id}: announcement failed`, err),
+    );
     await Promise.race([announced, new Promise((r) => setTimeout(r, 2000).unref())]);
     const runners = this.runners;
     this.runners = [];
@@ -219,8 +271,22 @@ export class ConnectionRuntime {
   status(): Record<string, unknown> {
     const { connection } = this;
     const clients = this.runners;
-    const liveStatus = clients.length === 0 ? 'closed' : clients.every((c) => c.state === 'open') ? 'open' : clients.some((c) => c.state === 'misconfigured') ? 'misconfigured' : clients.some((c) => c.state === 'failed') ? 'failed' : clients[0].state === 'connecting' ? 'unknown' : 'closed';
-    const connectedSince = clients.map((c) => c.connectedSince).filter((s): s is string => s !== undefined).sort()[0];
+    const liveStatus =
+      clients.length === 0
+        ? 'closed'
+        : clients.every((c) => c.state === 'open')
+          ? 'open'
+          : clients.some((c) => c.state === 'misconfigured')
+            ? 'misconfigured'
+            : clients.some((c) => c.state === 'failed')
+              ? 'failed'
+              : clients[0].state === 'connecting'
+                ? 'unknown'
+                : 'closed';
+    const connectedSince = clients
+      .map((c) => c.connectedSince)
+      .filter((s): s is string => s !== undefined)
+      .sort()[0];
     const sourceStatus: unknown[] = [];
     const targetStatus: unknown[] = [];
     for (const c of clients) {
@@ -228,13 +294,27 @@ export class ConnectionRuntime {
         for (const address of source.addresses) {
           for (let consumer = 0; consumer < source.consumerCount; consumer++) {
             const s = c.sourceStates.get(`${source.index}|${address}|${consumer}`);
-            sourceStatus.push({ type: 'source', client: c.name, address, status: s?.status ?? (c.state === 'open' ? 'unknown' : stateToStatus(c.state)), statusDetails: s?.statusDetails ?? c.details, inStateSince: s?.inStateSince ?? c.since });
+            sourceStatus.push({
+              type: 'source',
+              client: c.name,
+              address,
+              status: s?.status ?? (c.state === 'open' ? 'unknown' : stateToStatus(c.state)),
+              statusDetails: s?.statusDetails ?? c.details,
+              inStateSince: s?.inStateSince ?? c.since,
+            });
           }
         }
       }
       for (const target of connection.targets) {
         const s = c.targetStates.get(target.index);
-        targetStatus.push({ type: 'target', client: c.name, address: target.address, status: s?.status ?? stateToStatus(c.state), statusDetails: s?.statusDetails ?? c.details, inStateSince: s?.inStateSince ?? c.since });
+        targetStatus.push({
+          type: 'target',
+          client: c.name,
+          address: target.address,
+          status: s?.status ?? stateToStatus(c.state),
+          statusDetails: s?.statusDetails ?? c.details,
+          inStateSince: s?.inStateSince ?? c.since,
+        });
       }
     }
     const json: Record<string, unknown> = {
@@ -243,7 +323,13 @@ export class ConnectionRuntime {
       liveStatus,
     };
     if (connectedSince) json.connectedSince = connectedSince;
-    json.clientStatus = clients.map((c) => ({ type: 'client', client: c.name, status: stateToStatus(c.state), statusDetails: this.redact(c.details), inStateSince: c.since }));
+    json.clientStatus = clients.map((c) => ({
+      type: 'client',
+      client: c.name,
+      status: stateToStatus(c.state),
+      statusDetails: this.redact(c.details),
+      inStateSince: c.since,
+    }));
     json.sourceStatus = sourceStatus;
     json.targetStatus = targetStatus;
     json.sshTunnelStatus = [];
@@ -260,4 +346,3 @@ function hash(text: string): number {
   for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
   return h >>> 0;
 }
-

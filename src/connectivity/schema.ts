@@ -16,10 +16,18 @@ const source = {
     addresses: { type: 'array', uniqueItems: true, minItems: 1, items: { type: 'string', minLength: 1 } },
     consumerCount: { type: 'integer', minimum: 1 },
     qos: { type: 'integer', minimum: 0, maximum: 2 },
-    authorizationContext: { type: 'array', uniqueItems: true, minItems: 1, items: { type: 'string', minLength: 1 } },
+    authorizationContext: {
+      type: 'array',
+      uniqueItems: true,
+      minItems: 1,
+      items: { type: 'string', minLength: 1 },
+    },
     enforcement: {
       type: 'object',
-      properties: { input: { type: 'string' }, filters: { type: 'array', uniqueItems: true, items: { type: 'string' } } },
+      properties: {
+        input: { type: 'string' },
+        filters: { type: 'array', uniqueItems: true, items: { type: 'string' } },
+      },
       additionalProperties: false,
       required: ['input'],
     },
@@ -38,7 +46,11 @@ const source = {
         enabled: { type: 'boolean' },
         address: { type: 'string' },
         headerMapping: stringMap,
-        expectedResponseTypes: { type: 'array', uniqueItems: true, items: { enum: ['response', 'error', 'nack'] } },
+        expectedResponseTypes: {
+          type: 'array',
+          uniqueItems: true,
+          items: { enum: ['response', 'error', 'nack'] },
+        },
       },
       additionalProperties: false,
       required: ['enabled'],
@@ -54,7 +66,12 @@ const target = {
     address: { type: 'string', minLength: 1 },
     topics: { type: 'array', uniqueItems: true, items: { type: 'string' } },
     qos: { type: 'integer', minimum: 0, maximum: 2 },
-    authorizationContext: { type: 'array', uniqueItems: true, minItems: 1, items: { type: 'string', minLength: 1 } },
+    authorizationContext: {
+      type: 'array',
+      uniqueItems: true,
+      minItems: 1,
+      items: { type: 'string', minLength: 1 },
+    },
     issuedAcknowledgementLabel: { type: 'string' },
     payloadMapping: stringArray,
     headerMapping: stringMap,
@@ -68,7 +85,10 @@ export const connectionSchema = {
   properties: {
     id: { type: 'string' },
     name: { type: 'string' },
-    connectionType: { type: 'string', enum: ['amqp-091', 'amqp-10', 'mqtt', 'mqtt-5', 'kafka', 'hono', 'http-push'] },
+    connectionType: {
+      type: 'string',
+      enum: ['amqp-091', 'amqp-10', 'mqtt', 'mqtt-5', 'kafka', 'hono', 'http-push'],
+    },
     connectionStatus: { type: 'string', enum: ['open', 'closed'] },
     uri: { type: 'string', minLength: 1, 'x-secret': 'password' },
     ca: { type: 'string' },
@@ -83,7 +103,11 @@ export const connectionSchema = {
         clientSecret: { type: 'string', 'x-secret': true },
         parameters: {
           type: 'object',
-          properties: { accessKey: { type: 'string', 'x-secret': true }, secretKey: { type: 'string', 'x-secret': true }, sharedKey: { type: 'string', 'x-secret': true } },
+          properties: {
+            accessKey: { type: 'string', 'x-secret': true },
+            secretKey: { type: 'string', 'x-secret': true },
+            sharedKey: { type: 'string', 'x-secret': true },
+          },
         },
       },
       required: ['type'],
@@ -112,7 +136,13 @@ export const connectionSchema = {
     sshTunnel: {
       type: 'object',
       properties: {
-        credentials: { type: 'object', properties: { password: { type: 'string', 'x-secret': true }, privateKey: { type: 'string', 'x-secret': true } } },
+        credentials: {
+          type: 'object',
+          properties: {
+            password: { type: 'string', 'x-secret': true },
+            privateKey: { type: 'string', 'x-secret': true },
+          },
+        },
       },
     },
     tags: { type: 'array', items: { type: 'string' } },
@@ -135,7 +165,9 @@ export function schemaProblem(json: unknown): string | undefined {
 }
 
 /** Compiles a connector's specificConfig schema (once per connector) to a checker like schemaProblem. */
-export function compileConfigSchema(schema: Record<string, unknown>): (config: unknown) => string | undefined {
+export function compileConfigSchema(
+  schema: Record<string, unknown>,
+): (config: unknown) => string | undefined {
   const check = ajv.compile(schema);
   return (config) => (check(config) ? undefined : describe(check.errors![0], '/specificConfig'));
 }

@@ -42,7 +42,10 @@ export function secretFields(configSchema: Record<string, unknown> | undefined):
 const URI_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:)([^@/?#]*)(@)/i;
 
 /** Where a secret sits in a field's value: the whole string, or the password inside a URI. */
-function secretIn(value: string, field: SecretField): { secret: string; replace: (s: string) => string } | undefined {
+function secretIn(
+  value: string,
+  field: SecretField,
+): { secret: string; replace: (s: string) => string } | undefined {
   if (!field.uriPassword) return value === '' ? undefined : { secret: value, replace: (s) => s };
   const m = URI_PASSWORD.exec(value);
   if (!m || m[2] === '') return undefined;
@@ -52,13 +55,20 @@ function secretIn(value: string, field: SecretField): { secret: string; replace:
 const contextOf = (id: string, field: SecretField) => `twinbridge:connection:${id}/${field.path.join('/')}`;
 
 /** `json` with every secret field rewritten by `fn` (copies along the changed paths only). */
-function mapSecrets(json: ConnectionJson, fields: readonly SecretField[], fn: (secret: string, field: SecretField) => string): ConnectionJson {
+function mapSecrets(
+  json: ConnectionJson,
+  fields: readonly SecretField[],
+  fn: (secret: string, field: SecretField) => string,
+): ConnectionJson {
   let out = json as Record<string, unknown>;
   for (const field of fields) {
     const parents: Record<string, unknown>[] = [out];
     let value: unknown = out;
     for (const key of field.path) {
-      value = typeof value === 'object' && value !== null && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+      value =
+        typeof value === 'object' && value !== null && Object.hasOwn(value, key)
+          ? (value as Record<string, unknown>)[key]
+          : undefined;
       if (value === undefined) break;
       if (parents.length < field.path.length) parents.push(value as Record<string, unknown>);
     }
@@ -73,7 +83,11 @@ function mapSecrets(json: ConnectionJson, fields: readonly SecretField[], fn: (s
 }
 
 /** The connection as it is stored: each secret sealed with the ring's current key. */
-export function sealSecrets(json: ConnectionJson, fields: readonly SecretField[], ring: SecretKeyRing): ConnectionJson {
+export function sealSecrets(
+  json: ConnectionJson,
+  fields: readonly SecretField[],
+  ring: SecretKeyRing,
+): ConnectionJson {
   return mapSecrets(json, fields, (secret, field) => ring.seal(secret, contextOf(json.id, field)));
 }
 
@@ -82,7 +96,11 @@ export function sealSecrets(json: ConnectionJson, fields: readonly SecretField[]
  * were sealed) or sealed with an older key: the manager then stores it sealed with the current key.
  * Throws SecretOpenError when a secret does not open with any key of the ring.
  */
-export function openSecrets(json: ConnectionJson, fields: readonly SecretField[], ring: SecretKeyRing): { json: ConnectionJson; stale: boolean } {
+export function openSecrets(
+  json: ConnectionJson,
+  fields: readonly SecretField[],
+  ring: SecretKeyRing,
+): { json: ConnectionJson; stale: boolean } {
   let stale = false;
   const opened = mapSecrets(json, fields, (secret, field) => {
     if (!isSealed(secret)) {

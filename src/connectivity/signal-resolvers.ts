@@ -64,6 +64,10 @@ class SignalResolvers {
   }
 }
 
-export function signalResolvers(signal: ResolvedSignal, connectionId: string, topicOf: () => TopicPath): PlaceholderResolvers {
+export function signalResolvers(
+  signal: ResolvedSignal,
+  connectionId: string,
+  topicOf: () => TopicPath,
+): PlaceholderResolvers {
   return new SignalResolvers(signal, connectionId, topicOf) as unknown as PlaceholderResolvers;
 }

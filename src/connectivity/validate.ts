@@ -31,17 +31,45 @@ export interface ValidationContext {
   validateMappings?: (definitions: unknown, usedIds: readonly string[]) => void;
 }
 
-const invalid = (detail: string, cause?: unknown) => connectionConfigurationInvalid({ detail }, cause === undefined ? undefined : { cause });
+const invalid = (detail: string, cause?: unknown) =>
+  connectionConfigurationInvalid({ detail }, cause === undefined ? undefined : { cause });
 
 // Which placeholders each field may use (§11.2–§11.5).
-const INBOUND_HEADER_SCOPE = ['header', 'connection', 'time', 'thing', 'entity', 'feature', 'policy', 'topic', 'request'];
-const OUTBOUND_SCOPE = ['header', 'connection', 'time', 'thing', 'entity', 'feature', 'policy', 'topic', 'resource', 'thing-json', 'request'];
+const INBOUND_HEADER_SCOPE = [
+  'header',
+  'connection',
+  'time',
+  'thing',
+  'entity',
+  'feature',
+  'policy',
+  'topic',
+  'request',
+];
+const OUTBOUND_SCOPE = [
+  'header',
+  'connection',
+  'time',
+  'thing',
+  'entity',
+  'feature',
+  'policy',
+  'topic',
+  'resource',
+  'thing-json',
+  'request',
+];
 const ENFORCEMENT_INPUT_SCOPE = ['header', 'source', 'connection'];
 const ENFORCEMENT_FILTER_SCOPE = ['thing', 'entity', 'policy', 'feature', 'connection'];
 
 const configCheckers = new WeakMap<AnyConnector, (config: unknown) => string | undefined>();
 
-function template(text: string, field: string, allowedPrefixes: readonly string[], allowedNames?: Record<string, readonly string[]>): CompiledTemplate {
+function template(
+  text: string,
+  field: string,
+  allowedPrefixes: readonly string[],
+  allowedNames?: Record<string, readonly string[]>,
+): CompiledTemplate {
   try {
     return validateTemplate(text, { allowedPrefixes, allowedNames });
   } catch (err) {
@@ -50,7 +78,12 @@ function template(text: string, field: string, allowedPrefixes: readonly string[
   }
 }
 
-function headerMapping(raw: unknown, field: string, scope: readonly string[], allowedNames?: Record<string, readonly string[]>): HeaderMappingEntry[] {
+function headerMapping(
+  raw: unknown,
+  field: string,
+  scope: readonly string[],
+  allowedNames?: Record<string, readonly string[]>,
+): HeaderMappingEntry[] {
   if (raw === undefined) return [];
   return Object.entries(raw as Record<string, string>).map(([name, text]) => ({
     name: name.toLowerCase(),
@@ -69,7 +102,9 @@ export function validateConnection(input: unknown, context: ValidationContext): 
   if (!CONNECTION_ID.test(json.id)) throw connectionIdInvalid({ connectionId: json.id });
   const connector = context.connectors.get(json.connectionType);
   if (!connector) {
-    throw invalid(`the field '/connectionType': connection type '${json.connectionType}' is not available (available: ${[...context.connectors.keys()].join(', ')})`);
+    throw invalid(
+      `the field '/connectionType': connection type '${json.connectionType}' is not available (available: ${[...context.connectors.keys()].join(', ')})`,
+    );
   }
   let uri: URL;
   try {
@@ -78,28 +113,37 @@ export function validateConnection(input: unknown, context: ValidationContext): 
     throw invalid(`the field '/uri' is not a valid URI`, cause);
   }
   let checkConfig = configCheckers.get(connector);
-  if (!checkConfig) configCheckers.set(connector, (checkConfig = compileConfigSchema(connector.configSchema)));
+  if (!checkConfig)
+    configCheckers.set(connector, (checkConfig = compileConfigSchema(connector.configSchema)));
   const configProblem = checkConfig(json.specificConfig ?? {});
   if (configProblem !== undefined) throw invalid(configProblem);
 
   // Parts of Ditto's connection model this bridge does not implement are refused, not silently ignored.
   const credentialsType = (json.credentials as { type?: unknown } | undefined)?.type;
   if (json.credentials !== undefined && credentialsType !== 'client-cert') {
-    throw invalid(`the field '/credentials/type': '${String(credentialsType)}' is not supported (supported: client-cert; user and password go into the URI)`);
+    throw invalid(
+      `the field '/credentials/type': '${String(credentialsType)}' is not supported (supported: client-cert; user and password go into the URI)`,
+    );
   }
   if (json.sshTunnel !== undefined && (json.sshTunnel as { enabled?: unknown }).enabled !== false) {
     throw invalid(`the field '/sshTunnel': SSH tunnels are not supported`);
   }
   const clientCount = json.clientCount ?? 1;
   if (clientCount > connector.capabilities.maxClientCount) {
-    throw invalid(`the field '/clientCount' must be at most ${connector.capabilities.maxClientCount} for connection type '${json.connectionType}'`);
+    throw invalid(
+      `the field '/clientCount' must be at most ${connector.capabilities.maxClientCount} for connection type '${json.connectionType}'`,
+    );
   }
   const sources = (json.sources ?? []).map((s, i) => source(s, i, json, connector));
   const targets = (json.targets ?? []).map((t, i) => target(t, i, json));
-  if (sources.length > 0 && !connector.capabilities.sources) throw invalid(`the field '/sources': connection type '${json.connectionType}' has no sources`);
-  if (targets.length > 0 && !connector.capabilities.targets) throw invalid(`the field '/targets': connection type '${json.connectionType}' has no targets`);
+  if (sources.length > 0 && !connector.capabilities.sources)
+    throw invalid(`the field '/sources': connection type '${json.connectionType}' has no sources`);
+  if (targets.length > 0 && !connector.capabilities.targets)
+    throw invalid(`the field '/targets': connection type '${json.connectionType}' has no targets`);
 
-  const usedMappings = [...new Set([...sources.flatMap((s) => s.payloadMapping), ...targets.flatMap((t) => t.payloadMapping)])];
+  const usedMappings = [
+    ...new Set([...sources.flatMap((s) => s.payloadMapping), ...targets.flatMap((t) => t.payloadMapping)]),
+  ];
   if (context.validateMappings) {
     try {
       context.validateMappings(json.mappingDefinitions ?? {}, usedMappings);
@@ -135,58 +179,93 @@ function normaliseJson(json: ConnectionJson): ConnectionJson {
   delete out._created;
   delete out._modified;
   if (json.specificConfig) {
-    out.specificConfig = Object.fromEntries(Object.entries(json.specificConfig).map(([k, v]) => [k, String(v)]));
+    out.specificConfig = Object.fromEntries(
+      Object.entries(json.specificConfig).map(([k, v]) => [k, String(v)]),
+    );
   }
   return out;
 }
 
-function source(raw: Record<string, unknown>, index: number, json: ConnectionJson, connector: AnyConnector): Source {
+function source(
+  raw: Record<string, unknown>,
+  index: number,
+  json: ConnectionJson,
+  connector: AnyConnector,
+): Source {
   const field = `/sources/${index}`;
   const consumerCount = (raw.consumerCount as number | undefined) ?? 1;
   if (consumerCount > connector.capabilities.maxConsumerCount) {
-    throw invalid(`the field '${field}/consumerCount' must be at most ${connector.capabilities.maxConsumerCount} for connection type '${json.connectionType}'`);
+    throw invalid(
+      `the field '${field}/consumerCount' must be at most ${connector.capabilities.maxConsumerCount} for connection type '${json.connectionType}'`,
+    );
   }
-  const headerRestriction = connector.capabilities.applicationHeaders ? undefined : { header: connectorHeaderNames(connector) };
+  const headerRestriction = connector.capabilities.applicationHeaders
+    ? undefined
+    : { header: connectorHeaderNames(connector) };
   const addresses = (raw.addresses as string[]).map((a, i) => {
     const t = template(a, `${field}/addresses/${i}`, ['connection']);
     return t.placeholders.length === 0 ? a : a.replace(/\{\{\s*connection:id\s*\}\}/g, json.id);
   });
   const authScope = connector.capabilities.applicationHeaders ? ['header', 'connection'] : ['connection'];
-  const authorizationContext = (raw.authorizationContext as string[]).map((s, i) => template(s, `${field}/authorizationContext/${i}`, authScope));
+  const authorizationContext = (raw.authorizationContext as string[]).map((s, i) =>
+    template(s, `${field}/authorizationContext/${i}`, authScope),
+  );
   let enforcement: Source['enforcement'];
   if (raw.enforcement !== undefined) {
     const e = raw.enforcement as { input: string; filters?: string[] };
     enforcement = {
       input: template(e.input, `${field}/enforcement/input`, ENFORCEMENT_INPUT_SCOPE, headerRestriction),
-      filters: (e.filters ?? []).map((f, i) => template(f, `${field}/enforcement/filters/${i}`, ENFORCEMENT_FILTER_SCOPE)),
+      filters: (e.filters ?? []).map((f, i) =>
+        template(f, `${field}/enforcement/filters/${i}`, ENFORCEMENT_FILTER_SCOPE),
+      ),
     };
   }
   const ackRequests = raw.acknowledgementRequests as { includes: string[]; filter?: string } | undefined;
   for (const [i, label] of (ackRequests?.includes ?? []).entries()) {
-    if (!isValidAckLabel(label)) throw invalid(`the field '${field}/acknowledgementRequests/includes/${i}' is not a valid acknowledgement label`);
+    if (!isValidAckLabel(label))
+      throw invalid(
+        `the field '${field}/acknowledgementRequests/includes/${i}' is not a valid acknowledgement label`,
+      );
   }
   const declaredAcks = (raw.declaredAcks as string[] | undefined) ?? [];
   for (const [i, label] of declaredAcks.entries()) {
     const resolved = label.replace(/^\{\{\s*connection:id\s*\}\}/, json.id);
     if (!resolved.startsWith(`${json.id}:`) || !isValidAckLabel(resolved)) {
-      throw invalid(`the field '${field}/declaredAcks/${i}' must be a valid acknowledgement label prefixed with the connection ID or {{connection:id}}:`);
+      throw invalid(
+        `the field '${field}/declaredAcks/${i}' must be a valid acknowledgement label prefixed with the connection ID or {{connection:id}}:`,
+      );
     }
   }
   let replyTarget: ReplyTarget | undefined;
   let mapping = raw.headerMapping as Record<string, string> | undefined;
-  const rt = raw.replyTarget as { enabled: boolean; address?: string; headerMapping?: Record<string, string>; expectedResponseTypes?: ResponseType[] } | undefined;
+  const rt = raw.replyTarget as
+    | {
+        enabled: boolean;
+        address?: string;
+        headerMapping?: Record<string, string>;
+        expectedResponseTypes?: ResponseType[];
+      }
+    | undefined;
   if (rt === undefined) {
     // ditto: ImmutableSource.migrateReplyTarget — legacy sources reply to `reply-to`; all types but MQTT 3.1.1
     // also map correlation-id, content-type and reply-to by default.
     replyTarget = {
       address: template('{{header:reply-to}}', `${field}/replyTarget/address`, OUTBOUND_SCOPE),
       headerMapping: connector.capabilities.applicationHeaders
-        ? headerMapping({ 'correlation-id': '{{header:correlation-id}}', 'content-type': '{{header:content-type}}' }, `${field}/replyTarget/headerMapping`, OUTBOUND_SCOPE)
+        ? headerMapping(
+            { 'correlation-id': '{{header:correlation-id}}', 'content-type': '{{header:content-type}}' },
+            `${field}/replyTarget/headerMapping`,
+            OUTBOUND_SCOPE,
+          )
         : [],
       expectedResponseTypes: ['response', 'error'],
     };
     if (connector.capabilities.applicationHeaders && mapping === undefined) {
-      mapping = { 'correlation-id': '{{header:correlation-id}}', 'content-type': '{{header:content-type}}', 'reply-to': '{{header:reply-to}}' };
+      mapping = {
+        'correlation-id': '{{header:correlation-id}}',
+        'content-type': '{{header:content-type}}',
+        'reply-to': '{{header:reply-to}}',
+      };
     }
   } else if (rt.enabled) {
     if (rt.address === undefined) throw invalid(`the field '${field}/replyTarget/address' is missing`);
@@ -207,7 +286,14 @@ function source(raw: Record<string, unknown>, index: number, json: ConnectionJso
       includes: ackRequests?.includes ?? [],
       // ditto: RequestedAcksFilter — a pipeline expression without braces (e.g. `fn:filter(header:mqtt.qos,'ne','0')`)
       // applied to `fn:default('[]')`; when it removes the value, the message requests no acknowledgements.
-      filter: ackRequests?.filter === undefined ? undefined : template(`{{ fn:default('[]') | ${unbraced(ackRequests.filter)} }}`, `${field}/acknowledgementRequests/filter`, ['header', 'topic', 'connection']),
+      filter:
+        ackRequests?.filter === undefined
+          ? undefined
+          : template(
+              `{{ fn:default('[]') | ${unbraced(ackRequests.filter)} }}`,
+              `${field}/acknowledgementRequests/filter`,
+              ['header', 'topic', 'connection'],
+            ),
     },
     declaredAcks: declaredAcks.map((l) => l.replace(/^\{\{\s*connection:id\s*\}\}/, json.id)),
     headerMapping: headerMapping(mapping, `${field}/headerMapping`, INBOUND_HEADER_SCOPE, headerRestriction),
@@ -240,7 +326,9 @@ function target(raw: Record<string, unknown>, index: number, json: ConnectionJso
   if (label !== undefined) {
     issued = label.replace(/^\{\{\s*connection:id\s*\}\}/, json.id);
     if (issued !== 'live-response' && (!issued.startsWith(`${json.id}:`) || !isValidAckLabel(issued))) {
-      throw invalid(`the field '${field}/issuedAcknowledgementLabel' must be 'live-response' or prefixed with the connection ID or {{connection:id}}:`);
+      throw invalid(
+        `the field '${field}/issuedAcknowledgementLabel' must be 'live-response' or prefixed with the connection ID or {{connection:id}}:`,
+      );
     }
   }
   return {
@@ -261,7 +349,10 @@ function targetTopic(text: string, field: string): TargetTopic {
   const q = text.indexOf('?');
   const base = q < 0 ? text : text.slice(0, q);
   const kind = TOPIC_KINDS[base];
-  if (!kind) throw invalid(`the field '${field}': unknown topic '${base}' (expected one of ${Object.keys(TOPIC_KINDS).join(', ')})`);
+  if (!kind)
+    throw invalid(
+      `the field '${field}': unknown topic '${base}' (expected one of ${Object.keys(TOPIC_KINDS).join(', ')})`,
+    );
   const topic: TargetTopic = { kind };
   if (q < 0) return topic;
   const params = new URLSearchParams(text.slice(q + 1));
@@ -269,17 +360,21 @@ function targetTopic(text: string, field: string): TargetTopic {
     try {
       if (name === 'namespaces') topic.namespaces = parseNamespaces(value);
       else if (name === 'filter') {
-        if (kind === 'connection.announcements' || kind === 'policy.announcements' || kind === 'live.commands') {
+        if (
+          kind === 'connection.announcements' ||
+          kind === 'policy.announcements' ||
+          kind === 'live.commands'
+        ) {
           throw invalid(`the field '${field}': filter is not supported for '${base}'`);
         }
         topic.filter = compileFilter(parseRql(value, 'event'), { mode: 'event' });
       } else if (name === 'extraFields') {
         topic.extraFields = parseFieldSelector(value);
         topic.extraFieldsText = value;
-      }
-      else throw invalid(`the field '${field}': unknown parameter '${name}'`);
+      } else throw invalid(`the field '${field}': unknown parameter '${name}'`);
     } catch (err) {
-      if (err instanceof DittoError && err.error !== connectionConfigurationInvalid.code) throw invalid(`the field '${field}': ${err.message}`, err);
+      if (err instanceof DittoError && err.error !== connectionConfigurationInvalid.code)
+        throw invalid(`the field '${field}': ${err.message}`, err);
       throw err;
     }
   }

@@ -15,8 +15,10 @@ export const connectionNotFound = defineError<{ connectionId: string }>({
 export const connectionHistoryNotFound = defineError<{ connectionId: string; at: string }>({
   code: 'connectivity:connection.history.notfound',
   status: 404,
-  message: ({ connectionId, at }) => `The Connection with ID '${connectionId}' at ${at} could not be found or requester had insufficient permissions to access it.`,
-  description: 'Check if the ID of your requested Connection was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration or is from the future.',
+  message: ({ connectionId, at }) =>
+    `The Connection with ID '${connectionId}' at ${at} could not be found or requester had insufficient permissions to access it.`,
+  description:
+    'Check if the ID of your requested Connection was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration or is from the future.',
 });
 
 /** A connection's JSON (or a part a connector checks) is invalid; the message names the field. */
@@ -39,7 +41,8 @@ export const connectionConflict = defineError<{ connectionId: string }>({
 export const connectionFailed = defineError<{ connectionId: string; detail: string }>({
   code: 'connectivity:connection.failed',
   status: 504,
-  message: ({ connectionId, detail }) => `The Connection with ID '${connectionId}' failed to connect: ${detail}`,
+  message: ({ connectionId, detail }) =>
+    `The Connection with ID '${connectionId}' failed to connect: ${detail}`,
   description: 'Check that the endpoint is reachable and the credentials are correct.',
 });
 
@@ -61,7 +64,8 @@ export const connectionUriInvalid = defineError<{ detail: string }>({
   code: 'connectivity:connection.uri.invalid',
   status: 400,
   message: ({ detail }) => `The URI of the Connection is invalid: ${detail}`,
-  description: 'The URI must look like <scheme>://[user:password@]host:port (credentials are not shown here).',
+  description:
+    'The URI must look like <scheme>://[user:password@]host:port (credentials are not shown here).',
 });
 
 export const connectionIdNotSettable = defineError<void>({
@@ -78,7 +82,8 @@ export const enforcementFailed = defineError<{ input: string; entityId: string }
   retriable: false,
   message: ({ input, entityId }) =>
     `The configured filters could not be matched against the given target with ID '${entityId}' (input '${input}').`,
-  description: 'Either modify the configured filters or make sure the message is sent via the correct address.',
+  description:
+    'Either modify the configured filters or make sure the message is sent via the correct address.',
 });
 
 export const connectionCommandUnknown = defineError<{ command: string }>({

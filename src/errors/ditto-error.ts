@@ -33,7 +33,10 @@ export class DittoError extends TwinbridgeError {
   readonly headers?: Record<string, string>;
 
   constructor(spec: ErrorSpec<any>, message: string, options: DittoErrorOptions = {}) {
-    super(message, { cause: options.cause, retriable: spec.retriable ?? (spec.status >= 500 || spec.status === 408 || spec.status === 429) });
+    super(message, {
+      cause: options.cause,
+      retriable: spec.retriable ?? (spec.status >= 500 || spec.status === 408 || spec.status === 429),
+    });
     this.name = 'DittoError';
     this.status = spec.status;
     this.error = spec.code;
@@ -71,7 +74,8 @@ const registry = new Map<string, ErrorSpec<any>>();
 export function defineError<P = void>(spec: ErrorSpec<P>): ErrorFactory<P> {
   if (registry.has(spec.code)) throw new Error(`error code declared twice: ${spec.code}`);
   registry.set(spec.code, spec);
-  const factory = (params: P, options?: DittoErrorOptions) => new DittoError(spec, spec.message(params), options);
+  const factory = (params: P, options?: DittoErrorOptions) =>
+    new DittoError(spec, spec.message(params), options);
   return Object.assign(factory, { code: spec.code, status: spec.status });
 }
 

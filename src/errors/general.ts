@@ -40,8 +40,10 @@ export const jsonPointerInvalid = defineError<{ pointer: string }>({
 export const fieldSelectorInvalid = defineError<{ selector: string; detail?: string }>({
   code: 'json.fieldselector.invalid',
   status: 400,
-  message: ({ selector, detail }) => `The field selector <${selector}> is not valid${detail ? `: ${detail}` : ''}.`,
-  description: 'Check if the field selector is valid, e.g. "thingId,attributes/location,features/*/properties(a,b)".',
+  message: ({ selector, detail }) =>
+    `The field selector <${selector}> is not valid${detail ? `: ${detail}` : ''}.`,
+  description:
+    'Check if the field selector is valid, e.g. "thingId,attributes/location,features/*/properties(a,b)".',
 });
 
 export const headerInvalid = defineError<{ name: string; detail: string }>({
@@ -54,15 +56,19 @@ export const headerInvalid = defineError<{ name: string; detail: string }>({
 export const timeoutInvalid = defineError<{ value: string; max?: string }>({
   code: 'timeout.invalid',
   status: 400,
-  message: ({ value, max }) => `The timeout <${value}> is not valid; it must be a duration${max === undefined ? '' : ` of at most ${max}`}.`,
-  description: 'Use a duration like 10s, 250ms or 1m: a whole number with ms, s, m or h (a bare number means seconds).',
+  message: ({ value, max }) =>
+    `The timeout <${value}> is not valid; it must be a duration${max === undefined ? '' : ` of at most ${max}`}.`,
+  description:
+    'Use a duration like 10s, 250ms or 1m: a whole number with ms, s, m or h (a bare number means seconds).',
 });
 
 export const mediaTypeUnsupported = defineError<{ contentType: string; allowed: string[] }>({
   code: 'mediatype.unsupported',
   status: 415,
-  message: ({ contentType }) => `The Media-Type <${contentType || 'none'}> is not supported for this resource.`,
-  description: 'Send application/json (PATCH: application/merge-patch+json; search POST: application/x-www-form-urlencoded).',
+  message: ({ contentType }) =>
+    `The Media-Type <${contentType || 'none'}> is not supported for this resource.`,
+  description:
+    'Send application/json (PATCH: application/merge-patch+json; search POST: application/x-www-form-urlencoded).',
 });
 
 export const commandTimeout = defineError<{ timeout: string }>({
@@ -124,5 +130,6 @@ export const requestInvalid = defineError<{ detail: string }>({
   code: 'request.invalid',
   status: 400,
   message: ({ detail }) => `The request is invalid: ${detail}`,
-  description: 'Check the request line, headers and body against the HTTP specification and the API documentation.',
+  description:
+    'Check the request line, headers and body against the HTTP specification and the API documentation.',
 });

@@ -17,8 +17,10 @@ export const policyNotFound = defineError<{ policyId: string }>({
 export const policyHistoryNotFound = defineError<{ policyId: string; at: string }>({
   code: 'policies:policy.history.notfound',
   status: 404,
-  message: ({ policyId, at }) => `The Policy with ID '${policyId}' at ${at} could not be found or requester had insufficient permissions to access it.`,
-  description: 'Check if the ID of your requested Policy was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration or is from the future.',
+  message: ({ policyId, at }) =>
+    `The Policy with ID '${policyId}' at ${at} could not be found or requester had insufficient permissions to access it.`,
+  description:
+    'Check if the ID of your requested Policy was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration or is from the future.',
 });
 
 export const policyNotModifiable = defineError<{ policyId: string }>({
@@ -39,7 +41,8 @@ export const policyConflict = defineError<{ policyId: string }>({
 export const policyTooLarge = defineError<{ size: number; max: number }>({
   code: 'policies:policy.toolarge',
   status: 413,
-  message: ({ size, max }) => `The size of '${size}' bytes exceeds the maximal allowed Policy size of '${max}' bytes.`,
+  message: ({ size, max }) =>
+    `The size of '${size}' bytes exceeds the maximal allowed Policy size of '${max}' bytes.`,
   description: 'Reduce the Policy size in the bounds of the specified limit.',
 });
 
@@ -48,7 +51,8 @@ export const policyTooManyModifyingRequests = defineError<{ policyId: string }>(
   status: 429,
   message: ({ policyId }) =>
     `Too many modifying requests are already outstanding to the Policy with ID '${policyId}'.`,
-  description: 'Throttle your modifying requests to the Policy or re-structure your Policy in multiple Policies.',
+  description:
+    'Throttle your modifying requests to the Policy or re-structure your Policy in multiple Policies.',
 });
 
 /** ditto: §2.8 lockout protection: the resulting policy would leave nobody with WRITE on `policy:/`. */
@@ -66,7 +70,8 @@ export const entryModificationInvalid = defineError<{ policyId: string; label: s
   status: 403,
   message: ({ policyId, label }) =>
     `The PolicyEntry with Label '${label}' on the Policy with ID '${policyId}' could not be modified as the resulting Policy would be invalid.`,
-  description: "There must always be at least one Policy Entry with 'WRITE' permissions on resource 'policy:/'.",
+  description:
+    "There must always be at least one Policy Entry with 'WRITE' permissions on resource 'policy:/'.",
 });
 
 export const policyIdInvalid = defineError<{ id: string }>({
@@ -81,14 +86,16 @@ export const policyIdNotSettable = defineError<void>({
   code: 'policies:id.notsettable',
   status: 400,
   message: () => 'The Policy ID in the request body is not equal to the Policy ID in the request URL.',
-  description: 'Either delete the Policy ID from the request body or use the same Policy ID as in the request URL.',
+  description:
+    'Either delete the Policy ID from the request body or use the same Policy ID as in the request URL.',
 });
 
 export const labelInvalid = defineError<{ label: string; detail?: string }>({
   code: 'policies:label.invalid',
   status: 400,
   message: ({ label, detail }) => `The Policy Label '${label}' is invalid${detail ? `: ${detail}` : ''}.`,
-  description: "A label must not be empty, be '__proto__', contain control characters, or start with 'imported' or 'nsimported-'.",
+  description:
+    "A label must not be empty, be '__proto__', contain control characters, or start with 'imported' or 'nsimported-'.",
 });
 
 export const subjectIdInvalid = defineError<{ subjectId: string }>({
@@ -153,7 +160,8 @@ export const entryNotFound = defineError<{ policyId: string; label: string }>({
   status: 404,
   message: ({ policyId, label }) =>
     `The PolicyEntry with Label '${label}' on the Policy with ID '${policyId}' could not be found or requester had insufficient permissions to access it.`,
-  description: 'Check if the ID of the Policy and the Label of your requested PolicyEntry was correct and you have sufficient permissions.',
+  description:
+    'Check if the ID of the Policy and the Label of your requested PolicyEntry was correct and you have sufficient permissions.',
 });
 
 export const entryNotModifiable = defineError<{ policyId: string; label: string }>({
@@ -161,7 +169,8 @@ export const entryNotModifiable = defineError<{ policyId: string; label: string 
   status: 403,
   message: ({ policyId, label }) =>
     `The PolicyEntry with Label '${label}' on the Policy with ID '${policyId}' could not be modified as the requester had insufficient permissions to modify it.`,
-  description: 'Check if the ID of the Policy and the Label of your requested PolicyEntry was correct and you have sufficient permissions.',
+  description:
+    'Check if the ID of the Policy and the Label of your requested PolicyEntry was correct and you have sufficient permissions.',
 });
 
 export const subjectsNotFound = defineError<{ policyId: string; label: string }>({

@@ -23,7 +23,8 @@ export const websocketSessionClosed = defineError<{ detail: string }>({
 export const messagePayloadTooLarge = defineError<{ size: number; max: number }>({
   code: 'messages:payload.toolarge',
   status: 413,
-  message: ({ size, max }) => `The size of '${size}' bytes exceeds the maximal allowed Message payload size of '${max}' bytes.`,
+  message: ({ size, max }) =>
+    `The size of '${size}' bytes exceeds the maximal allowed Message payload size of '${max}' bytes.`,
   description: 'Reduce the size of the message payload.',
 });
 
@@ -37,7 +38,8 @@ export const messageTimeout = defineError<{ timeoutMs: number }>({
 export const messageNotAllowed = defineError<{ thingId: string; path: string }>({
   code: 'messages:send.notallowed',
   status: 403,
-  message: ({ thingId, path }) => `You are not allowed to send messages to '${path}' of the Thing '${thingId}'.`,
+  message: ({ thingId, path }) =>
+    `You are not allowed to send messages to '${path}' of the Thing '${thingId}'.`,
   description: 'Check the WRITE permission on the message: resource in the policy of the thing.',
 });
 
@@ -56,7 +58,8 @@ export const streamingSubscriptionNotFound = defineError<{ subscriptionId: strin
   code: 'streaming.subscription.not.found',
   status: 404,
   message: ({ subscriptionId }) => `No subscription with ID '${subscriptionId}' exists.`,
-  description: 'Subscribe first and use the subscriptionId of the created event; a subscription ends after complete, failed, cancel or 60 s without a request.',
+  description:
+    'Subscribe first and use the subscriptionId of the created event; a subscription ends after complete, failed, cancel or 60 s without a request.',
 });
 
 /** ditto: StreamingSubscriptionProtocolErrorException — the client broke the reactive-streams rules (e.g. a demand below 1). */
@@ -71,6 +74,7 @@ export const streamingSubscriptionProtocolError = defineError<{ detail: string }
 export const streamingSubscriptionTimeout = defineError<{ subscriptionId: string }>({
   code: 'streaming.subscription.timeout',
   status: 408,
-  message: ({ subscriptionId }) => `The subscription '${subscriptionId}' stopped due to a lack of interaction.`,
+  message: ({ subscriptionId }) =>
+    `The subscription '${subscriptionId}' stopped due to a lack of interaction.`,
   description: 'Send a request within 60 s of the previous one.',
 });

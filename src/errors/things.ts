@@ -18,7 +18,8 @@ const notModifiable = (code: string, what: string) =>
     status: 403,
     message: ({ thingId, path }) =>
       `The ${what}${path ? ` '${path}'` : ''} of the Thing with ID '${thingId}' could not be modified as the requester had insufficient permissions to modify it.`,
-    description: 'Check if the ID of the Thing and the path were correct and you have sufficient permissions.',
+    description:
+      'Check if the ID of the Thing and the path were correct and you have sufficient permissions.',
   });
 
 /**
@@ -28,8 +29,10 @@ const notModifiable = (code: string, what: string) =>
 export const thingHistoryNotFound = defineError<{ thingId: string; at: string }>({
   code: 'things:thing.history.notfound',
   status: 404,
-  message: ({ thingId, at }) => `The Thing with ID '${thingId}' at ${at} could not be found or requester had insufficient permissions to access it.`,
-  description: 'Check if the ID of your requested Thing was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration or is from the future.',
+  message: ({ thingId, at }) =>
+    `The Thing with ID '${thingId}' at ${at} could not be found or requester had insufficient permissions to access it.`,
+  description:
+    'Check if the ID of your requested Thing was correct, you have sufficient permissions and ensure that the asked for revision/timestamp does not exceed the history-retention-duration or is from the future.',
 });
 
 export const thingNotFound = defineError<{ thingId: string }>({
@@ -59,7 +62,10 @@ export const thingNotDeletable = defineError<{ thingId: string }>({
 /** The per-level not-found and not-modifiable errors, keyed by resource kind. */
 export const resourceErrors: Record<
   string,
-  { notFound: ErrorFactory<{ thingId: string; path?: string }>; notModifiable: ErrorFactory<{ thingId: string; path?: string }> }
+  {
+    notFound: ErrorFactory<{ thingId: string; path?: string }>;
+    notModifiable: ErrorFactory<{ thingId: string; path?: string }>;
+  }
 > = Object.fromEntries(
   (
     [
@@ -75,7 +81,10 @@ export const resourceErrors: Record<
       ['featureDesiredProperties', 'feature.desiredProperties', 'desired properties'],
       ['featureDesiredProperty', 'feature.desiredProperty', 'desired property'],
     ] as const
-  ).map(([kind, code, what]) => [kind, { notFound: notFound(code, what), notModifiable: notModifiable(code, what) }]),
+  ).map(([kind, code, what]) => [
+    kind,
+    { notFound: notFound(code, what), notModifiable: notModifiable(code, what) },
+  ]),
 );
 
 export const thingIdInvalid = defineError<{ id: string }>({
@@ -90,7 +99,8 @@ export const thingIdNotSettable = defineError<void>({
   code: 'things:id.notsettable',
   status: 400,
   message: () => 'The Thing ID in the request body is not equal to the Thing ID in the request URL.',
-  description: 'Either delete the Thing ID from the request body or use the same Thing ID as in the request URL.',
+  description:
+    'Either delete the Thing ID from the request body or use the same Thing ID as in the request URL.',
 });
 
 export const thingIdNotDeletable = defineError<void>({
@@ -122,36 +132,44 @@ export const thingNotCreatable = defineError<{ thingId: string; detail: string }
 export const thingTooManyModifyingRequests = defineError<{ thingId: string }>({
   code: 'things:thing.toomanymodifyingrequests',
   status: 429,
-  message: ({ thingId }) => `Too many modifying requests are already outstanding to the Thing with ID '${thingId}'.`,
-  description: 'Throttle your modifying requests to the Thing or re-structure your Thing in multiple Things if you really need so many concurrent modifications.',
+  message: ({ thingId }) =>
+    `Too many modifying requests are already outstanding to the Thing with ID '${thingId}'.`,
+  description:
+    'Throttle your modifying requests to the Thing or re-structure your Thing in multiple Things if you really need so many concurrent modifications.',
   retriable: true,
 });
 
 export const thingTooLarge = defineError<{ size: number; max: number }>({
   code: 'things:thing.toolarge',
   status: 413,
-  message: ({ size, max }) => `The size of '${size}' bytes exceeds the maximal allowed Thing size of '${max}' bytes.`,
+  message: ({ size, max }) =>
+    `The size of '${size}' bytes exceeds the maximal allowed Thing size of '${max}' bytes.`,
   description: 'Reduce the Thing size in the bounds of the specified limit.',
 });
 
 export const preconditionFailed = defineError<{ header: string; value: string }>({
   code: 'things:precondition.failed',
   status: 412,
-  message: ({ header, value }) => `The comparison of precondition header '${header}' for the requested Thing resource evaluated to false. Header value: '${value}'.`,
-  description: 'The comparison of the provided precondition header with the current ETag value of the requested Thing resource evaluated to false. Check the value of your conditional header value.',
+  message: ({ header, value }) =>
+    `The comparison of precondition header '${header}' for the requested Thing resource evaluated to false. Header value: '${value}'.`,
+  description:
+    'The comparison of the provided precondition header with the current ETag value of the requested Thing resource evaluated to false. Check the value of your conditional header value.',
 });
 
 export const preconditionNotModified = defineError<{ header: string; value: string }>({
   code: 'things:precondition.notmodified',
   status: 304,
-  message: ({ value }) => `The comparison of precondition header 'if-none-match' for the requested Thing resource evaluated to false. Expected: '${value}' not to match actual.`,
-  description: 'The comparison of the provided precondition header with the current ETag value of the requested Thing resource evaluated to false.',
+  message: ({ value }) =>
+    `The comparison of precondition header 'if-none-match' for the requested Thing resource evaluated to false. Expected: '${value}' not to match actual.`,
+  description:
+    'The comparison of the provided precondition header with the current ETag value of the requested Thing resource evaluated to false.',
 });
 
 export const conditionFailed = defineError<{ condition: string }>({
   code: 'things:condition.failed',
   status: 412,
-  message: ({ condition }) => `The specified condition '${condition}' does not match the state of the requested Thing.`,
+  message: ({ condition }) =>
+    `The specified condition '${condition}' does not match the state of the requested Thing.`,
   description: 'Check that the condition matches the current state of the Thing.',
 });
 
@@ -204,5 +222,6 @@ export const thingPathInvalid = defineError<{ path: string }>({
   code: 'things:path.invalid',
   status: 400,
   message: ({ path }) => `The path '${path}' does not address a resource of a Thing.`,
-  description: 'Valid paths are /, /policyId, /definition, /attributes[/...], /features[/<id>[/definition|/properties[/...]|/desiredProperties[/...]]].',
+  description:
+    'Valid paths are /, /policyId, /definition, /attributes[/...], /features[/<id>[/definition|/properties[/...]|/desiredProperties[/...]]].',
 });

@@ -38,7 +38,8 @@ interface StoredThingEvent {
 /** The headers of a historical event: the request's correlation-id and the revision's `historical-headers`. */
 function eventHeaders(entry: HistoryEntry, requestHeaders: DittoHeaders): DittoHeaders {
   const headers: DittoHeaders = {};
-  if (requestHeaders['correlation-id'] !== undefined) headers['correlation-id'] = requestHeaders['correlation-id'];
+  if (requestHeaders['correlation-id'] !== undefined)
+    headers['correlation-id'] = requestHeaders['correlation-id'];
   if (entry.headers !== undefined) headers['historical-headers'] = JSON.stringify(entry.headers);
   return headers;
 }
@@ -48,18 +49,31 @@ function eventHeaders(entry: HistoryEntry, requestHeaders: DittoHeaders): DittoH
  * pruned per subscriber, `extraFields` from the thing as it was after that event). Checks before it resolves;
  * throws `things:thing.notfound`.
  */
-export async function openThingHistory(deps: HistoryEventDeps, thingId: string, pointer: string, request: HistoryRequest, auth: AuthContext, headers: DittoHeaders): Promise<AsyncIterable<SignalSource>> {
+export async function openThingHistory(
+  deps: HistoryEventDeps,
+  thingId: string,
+  pointer: string,
+  request: HistoryRequest,
+  auth: AuthContext,
+  headers: DittoHeaders,
+): Promise<AsyncIterable<SignalSource>> {
   const current = await deps.history.store.get('thing', thingId);
   const policyId = (current?.value as { policyId?: string } | null | undefined)?.policyId;
   const enforcer = current?.value ? await deps.enforcerFor(policyId) : undefined;
-  if (!current?.value || !enforcer?.hasUnrestricted('thing:' + pointer, auth.subjects, READ)) throw thingNotFound({ thingId });
+  if (!current?.value || !enforcer?.hasUnrestricted('thing:' + pointer, auth.subjects, READ))
+    throw thingNotFound({ thingId });
   return (async function* () {
     for await (const entry of entriesOf(deps.history, 'thing', current, request)) {
       const stored = entry.event as StoredThingEvent | undefined;
       if (stored?.event === undefined) continue;
       const now = await deps.enforcerFor(policyId);
       if (now === undefined) throw thingNotFound({ thingId });
-      yield eventSource('events', { ...stored.event, headers: eventHeaders(entry, headers) }, now, (entry.record.value as Record<string, unknown> | null) ?? undefined);
+      yield eventSource(
+        'events',
+        { ...stored.event, headers: eventHeaders(entry, headers) },
+        now,
+        (entry.record.value as Record<string, unknown> | null) ?? undefined,
+      );
     }
   })();
 }
@@ -70,10 +84,17 @@ interface StoredPolicyEvent {
 }
 
 /** The persisted events of policy `policyId` in `request`, pruned per path. Throws `policies:policy.notfound`. */
-export async function openPolicyHistory(deps: HistoryEventDeps, policyId: string, request: HistoryRequest, auth: AuthContext, headers: DittoHeaders): Promise<AsyncIterable<PolicyEvent>> {
+export async function openPolicyHistory(
+  deps: HistoryEventDeps,
+  policyId: string,
+  request: HistoryRequest,
+  auth: AuthContext,
+  headers: DittoHeaders,
+): Promise<AsyncIterable<PolicyEvent>> {
   const current = await deps.history.store.get('policy', policyId);
   const enforcer = current?.value ? await deps.enforcerFor(policyId) : undefined;
-  if (!current?.value || !enforcer?.hasPartial('policy:/', auth.subjects, READ)) throw policyNotFound({ policyId });
+  if (!current?.value || !enforcer?.hasPartial('policy:/', auth.subjects, READ))
+    throw policyNotFound({ policyId });
   return (async function* () {
     for await (const entry of entriesOf(deps.history, 'policy', current, request)) {
       const stored = entry.event as StoredPolicyEvent | undefined;
@@ -108,7 +129,13 @@ function renderingSubscriber(auth: AuthContext): Subscriber {
  */
 export async function openPersistedEvents(
   deps: HistoryEventDeps,
-  command: { entityType: 'thing' | 'policy'; entityId: string; path: string; filter?: string; headers: DittoHeaders },
+  command: {
+    entityType: 'thing' | 'policy';
+    entityId: string;
+    path: string;
+    filter?: string;
+    headers: DittoHeaders;
+  },
   request: HistoryRequest,
   auth: AuthContext,
 ): Promise<AsyncIterable<ProtocolJson>> {
@@ -118,8 +145,18 @@ export async function openPersistedEvents(
       for await (const event of events) yield renderProtocolMessage(fromPolicyEvent(event));
     })();
   }
-  const subscription: Subscription = compileSubscription('events', command.filter === undefined ? {} : { filter: command.filter });
-  const sources = await openThingHistory(deps, command.entityId, command.path, request, auth, command.headers);
+  const subscription: Subscription = compileSubscription(
+    'events',
+    command.filter === undefined ? {} : { filter: command.filter },
+  );
+  const sources = await openThingHistory(
+    deps,
+    command.entityId,
+    command.path,
+    request,
+    auth,
+    command.headers,
+  );
   const subscriber = renderingSubscriber(auth);
   return (async function* () {
     for await (const source of sources) {
@@ -130,6 +167,14 @@ export async function openPersistedEvents(
 }
 
 /** The streaming subscriptions of persisted events for one client (a WebSocket session, a connection source). */
-export function persistedEventSubscriptions(deps: HistoryEventDeps, send: StreamingSubscriptionsOptions['send'], log: StreamingSubscriptionsOptions['log']): StreamingSubscriptions {
-  return new StreamingSubscriptions({ open: (command, request, auth) => openPersistedEvents(deps, command, request, auth), send, log });
+export function persistedEventSubscriptions(
+  deps: HistoryEventDeps,
+  send: StreamingSubscriptionsOptions['send'],
+  log: StreamingSubscriptionsOptions['log'],
+): StreamingSubscriptions {
+  return new StreamingSubscriptions({
+    open: (command, request, auth) => openPersistedEvents(deps, command, request, auth),
+    send,
+    log,
+  });
 }

@@ -15,7 +15,15 @@ import type { DittoError } from '../errors/ditto-error.js';
 import type { DittoHeaders } from '../model/signals.js';
 import { parseInstant } from '../protocol/streaming.js';
 import { instantString } from '../search/rql/time.js';
-import { retentionCutoff, type EntityKind, type EntityRecord, type HistoryEntry, type HistoryRange, type HistoryRetention, type Store } from '../store/port.js';
+import {
+  retentionCutoff,
+  type EntityKind,
+  type EntityRecord,
+  type HistoryEntry,
+  type HistoryRange,
+  type HistoryRetention,
+  type Store,
+} from '../store/port.js';
 
 export interface History {
   store: Store;
@@ -28,11 +36,19 @@ export interface History {
 
 /** History over `store` that keeps everything and no headers (the default of the services' options). */
 export function historyOf(store: Store, options: Partial<Omit<History, 'store'>> = {}): History {
-  return { store, retention: options.retention ?? {}, headersToPersist: options.headersToPersist ?? [], now: options.now ?? Date.now };
+  return {
+    store,
+    retention: options.retention ?? {},
+    headersToPersist: options.headersToPersist ?? [],
+    now: options.now ?? Date.now,
+  };
 }
 
 /** The headers of a request a change keeps, or undefined when none is configured or present (the usual case). */
-export function persistedHeaders(history: History, headers: DittoHeaders): Record<string, string> | undefined {
+export function persistedHeaders(
+  history: History,
+  headers: DittoHeaders,
+): Record<string, string> | undefined {
   if (history.headersToPersist.length === 0) return undefined;
   let kept: Record<string, string> | undefined;
   for (const name of history.headersToPersist) {
@@ -62,12 +78,20 @@ export function historicalPointOf(headers: DittoHeaders): HistoricalPoint | unde
   if (revision !== undefined) {
     // ditto: DittoHeaderDefinition AT_HISTORICAL_REVISION is a long.
     const n = /^\s*-?\d{1,16}\s*$/.test(revision) ? Number(revision) : NaN;
-    if (!Number.isSafeInteger(n)) throw headerInvalid({ name: 'at-historical-revision', detail: `'${revision}' is not a revision number.` });
+    if (!Number.isSafeInteger(n))
+      throw headerInvalid({
+        name: 'at-historical-revision',
+        detail: `'${revision}' is not a revision number.`,
+      });
     point.revision = n;
   }
   if (timestamp !== undefined) {
     const ms = parseInstant(timestamp);
-    if (ms === undefined) throw headerInvalid({ name: 'at-historical-timestamp', detail: `'${timestamp}' is not an ISO-8601 date-time such as 2026-01-01T12:00:00Z.` });
+    if (ms === undefined)
+      throw headerInvalid({
+        name: 'at-historical-timestamp',
+        detail: `'${timestamp}' is not an ISO-8601 date-time such as 2026-01-01T12:00:00Z.`,
+      });
     point.timestamp = ms;
   }
   return point;
@@ -75,7 +99,9 @@ export function historicalPointOf(headers: DittoHeaders): HistoricalPoint | unde
 
 /** `revision '<n>'` or `timestamp '<instant>'` for the history-not-found messages (as Ditto words them). */
 function describe(point: HistoricalPoint): string {
-  return point.revision !== undefined ? `revision '${point.revision}'` : `timestamp '${instantString(new Date(point.timestamp!))}'`;
+  return point.revision !== undefined
+    ? `revision '${point.revision}'`
+    : `timestamp '${instantString(new Date(point.timestamp!))}'`;
 }
 
 /** Whether a kept revision is within retention as of now (the current revision always is). */
@@ -89,15 +115,29 @@ export function withinRetention(history: History, entry: HistoryEntry, currentRe
  * The entity `current` (its current record) at `point`; throws `notFound` (with Ditto's wording of the
  * point) when the history does not hold it. The entry's record may be a deletion (value null).
  */
-export async function entityAt(history: History, kind: EntityKind, current: EntityRecord, point: HistoricalPoint, notFound: (at: string) => DittoError): Promise<HistoryEntry> {
+export async function entityAt(
+  history: History,
+  kind: EntityKind,
+  current: EntityRecord,
+  point: HistoricalPoint,
+  notFound: (at: string) => DittoError,
+): Promise<HistoryEntry> {
   const fail = () => notFound(describe(point));
   if (point.revision !== undefined && (point.revision < 1 || point.revision > current.revision)) throw fail();
   if (point.timestamp !== undefined && point.timestamp > history.now()) throw fail();
-  let entry = await history.store.historyAt(kind, current.id, { revision: point.revision, before: point.timestamp });
-  if (entry !== undefined && point.timestamp === undefined && entry.record.revision !== point.revision) entry = undefined;
+  let entry = await history.store.historyAt(kind, current.id, {
+    revision: point.revision,
+    before: point.timestamp,
+  });
+  if (entry !== undefined && point.timestamp === undefined && entry.record.revision !== point.revision)
+    entry = undefined;
   // The current revision is the entity's state even where the store kept no line of it (rows written
   // before the store kept history).
-  if (entry === undefined && (point.revision ?? current.revision) === current.revision && (point.timestamp === undefined || Date.parse(current.modified) < point.timestamp)) {
+  if (
+    entry === undefined &&
+    (point.revision ?? current.revision) === current.revision &&
+    (point.timestamp === undefined || Date.parse(current.modified) < point.timestamp)
+  ) {
     entry = { seq: 0, record: current };
   }
   if (entry === undefined || !withinRetention(history, entry, current.revision)) throw fail();
@@ -132,7 +172,12 @@ export function rangeOf(request: HistoryRequest, currentRevision: number): Histo
 }
 
 /** The kept revisions of `current` within `request` and retention, in revision order. */
-export async function* entriesOf(history: History, kind: EntityKind, current: EntityRecord, request: HistoryRequest): AsyncIterable<HistoryEntry> {
+export async function* entriesOf(
+  history: History,
+  kind: EntityKind,
+  current: EntityRecord,
+  request: HistoryRequest,
+): AsyncIterable<HistoryEntry> {
   for await (const entry of history.store.history(kind, current.id, rangeOf(request, current.revision))) {
     if (withinRetention(history, entry, current.revision)) yield entry;
   }

@@ -7,9 +7,12 @@ import type { Config } from '../config/config.js';
 import type { HistoryRetention, Store } from '../store/port.js';
 import { parseDuration } from '../util/duration.js';
 
-export function retentionOf(config: Pick<Config, 'historyRetention' | 'historyRetentionNamespaces'>): HistoryRetention {
+export function retentionOf(
+  config: Pick<Config, 'historyRetention' | 'historyRetentionNamespaces'>,
+): HistoryRetention {
   const namespaces: Record<string, number | null> = {};
-  for (const [namespace, text] of Object.entries(config.historyRetentionNamespaces)) namespaces[namespace] = text === 'forever' ? null : parseDuration(text);
+  for (const [namespace, text] of Object.entries(config.historyRetentionNamespaces))
+    namespaces[namespace] = text === 'forever' ? null : parseDuration(text);
   const retention: HistoryRetention = { namespaces };
   if (config.historyRetention !== undefined) retention.defaultMs = config.historyRetention;
   return retention;
@@ -17,7 +20,9 @@ export function retentionOf(config: Pick<Config, 'historyRetention' | 'historyRe
 
 /** Whether any history can be past retention (else nothing needs compacting). */
 export function limitsHistory(retention: HistoryRetention): boolean {
-  return retention.defaultMs !== undefined || Object.values(retention.namespaces ?? {}).some((ms) => ms !== null);
+  return (
+    retention.defaultMs !== undefined || Object.values(retention.namespaces ?? {}).some((ms) => ms !== null)
+  );
 }
 
 export interface CompactorOptions {
@@ -47,7 +52,8 @@ export class HistoryCompactor {
       .compactHistory(this.o.retention, (this.o.now ?? Date.now)())
       .then(
         (dropped) => {
-          if (dropped > 0) this.o.log('info', `history compaction removed ${dropped} revisions past retention`);
+          if (dropped > 0)
+            this.o.log('info', `history compaction removed ${dropped} revisions past retention`);
         },
         (err: unknown) => this.o.log('error', 'history compaction failed', err),
       )

@@ -18,7 +18,11 @@
 import type { AuthContext } from '../auth/context.js';
 import { isDittoError, type DittoError } from '../errors/ditto-error.js';
 import { internalError } from '../errors/general.js';
-import { streamingSubscriptionNotFound, streamingSubscriptionProtocolError, streamingSubscriptionTimeout } from '../errors/streaming.js';
+import {
+  streamingSubscriptionNotFound,
+  streamingSubscriptionProtocolError,
+  streamingSubscriptionTimeout,
+} from '../errors/streaming.js';
 import type { DittoHeaders, StreamingCommand, StreamingEvent } from '../model/signals.js';
 import { fromStreamingEvent, parseInstant, type ProtocolMessage } from '../protocol/index.js';
 import type { HistoryRequest } from './history.js';
@@ -80,16 +84,34 @@ export class StreamingSubscriptions {
     if (this.closed) return;
     if (command.type === 'subscribeForPersistedEvents') return this.subscribe(command, auth);
     const s = this.subscriptions.get(command.subscriptionId);
-    if (s === undefined) return void this.fail(undefined, command, streamingSubscriptionNotFound({ subscriptionId: command.subscriptionId }));
+    if (s === undefined)
+      return void this.fail(
+        undefined,
+        command,
+        streamingSubscriptionNotFound({ subscriptionId: command.subscriptionId }),
+      );
     if (command.type === 'cancel') {
       if (!s.zombie) this.linger(s);
       return;
     }
-    if (s.zombie) return void this.fail(s, command, streamingSubscriptionProtocolError({ detail: 'This subscription is considered cancelled. No more messages are processed.' }));
+    if (s.zombie)
+      return void this.fail(
+        s,
+        command,
+        streamingSubscriptionProtocolError({
+          detail: 'This subscription is considered cancelled. No more messages are processed.',
+        }),
+      );
     s.via = command;
     if (!Number.isSafeInteger(command.demand) || command.demand < 1) {
       // reactive-streams rule 3.9
-      return void this.fail(s, command, streamingSubscriptionProtocolError({ detail: `The demand must be a positive integer, got ${command.demand}.` }));
+      return void this.fail(
+        s,
+        command,
+        streamingSubscriptionProtocolError({
+          detail: `The demand must be a positive integer, got ${command.demand}.`,
+        }),
+      );
     }
     s.demand = Math.min(Number.MAX_SAFE_INTEGER, s.demand + command.demand);
     s.timer.refresh();
@@ -108,10 +130,21 @@ export class StreamingSubscriptions {
 
   private subscribe(command: Subscribe, auth: AuthContext): void {
     if (this.subscriptions.size >= this.max) {
-      throw streamingSubscriptionProtocolError({ detail: `At most ${this.max} streaming subscriptions can be open at once; cancel or complete one first.` });
+      throw streamingSubscriptionProtocolError({
+        detail: `At most ${this.max} streaming subscriptions can be open at once; cancel or complete one first.`,
+      });
     }
     const id = String(this.next++);
-    const s: Subscription = { id, subscribe: command, auth, via: command, demand: 0, pumping: false, zombie: false, timer: setTimeout(() => this.idle(s), this.idleMs) };
+    const s: Subscription = {
+      id,
+      subscribe: command,
+      auth,
+      via: command,
+      demand: 0,
+      pumping: false,
+      zombie: false,
+      timer: setTimeout(() => this.idle(s), this.idleMs),
+    };
     s.timer.unref();
     this.subscriptions.set(id, s);
     void this.emit(s, command, { type: 'created' });
@@ -126,7 +159,9 @@ export class StreamingSubscriptions {
     if (s.pumping) return;
     s.pumping = true;
     try {
-      s.items ??= (await this.o.open(s.subscribe, historyRequestOf(s.subscribe), s.auth))[Symbol.asyncIterator]();
+      s.items ??= (await this.o.open(s.subscribe, historyRequestOf(s.subscribe), s.auth))[
+        Symbol.asyncIterator
+      ]();
       while (!s.zombie) {
         const result = s.ahead ?? (await s.items.next());
         s.ahead = undefined;
@@ -146,7 +181,8 @@ export class StreamingSubscriptions {
       }
     } catch (err) {
       if (s.zombie) return;
-      if (!isDittoError(err)) this.o.log(`streaming subscription ${s.id} of ${s.subscribe.entityId} failed`, err);
+      if (!isDittoError(err))
+        this.o.log(`streaming subscription ${s.id} of ${s.subscribe.entityId} failed`, err);
       await this.fail(s, s.via, isDittoError(err) ? err : internalError(undefined, { cause: err }));
     } finally {
       s.pumping = false;
@@ -162,11 +198,32 @@ export class StreamingSubscriptions {
   private async fail(s: Subscription | undefined, via: StreamingCommand, error: DittoError): Promise<void> {
     const subscriptionId = s?.id ?? (via as { subscriptionId: string }).subscriptionId;
     if (s !== undefined && !s.zombie) this.linger(s);
-    await this.send({ type: 'failed', subscriptionId, error: error.toJSON(), entityType: via.entityType, entityId: via.entityId, headers: answerHeaders(via.headers) }, via, true);
+    await this.send(
+      {
+        type: 'failed',
+        subscriptionId,
+        error: error.toJSON(),
+        entityType: via.entityType,
+        entityId: via.entityId,
+        headers: answerHeaders(via.headers),
+      },
+      via,
+      true,
+    );
   }
 
-  private emit(s: Subscription, via: StreamingCommand, event: { type: 'created' | 'complete' } | { type: 'next'; item: unknown }): Promise<void> {
-    const full = { ...event, subscriptionId: s.id, entityType: s.subscribe.entityType, entityId: s.subscribe.entityId, headers: answerHeaders(via.headers) } as StreamingEvent;
+  private emit(
+    s: Subscription,
+    via: StreamingCommand,
+    event: { type: 'created' | 'complete' } | { type: 'next'; item: unknown },
+  ): Promise<void> {
+    const full = {
+      ...event,
+      subscriptionId: s.id,
+      entityType: s.subscribe.entityType,
+      entityId: s.subscribe.entityId,
+      headers: answerHeaders(via.headers),
+    } as StreamingEvent;
     return this.send(full, via, false);
   }
 
@@ -199,7 +256,9 @@ export function historyRequestOf(command: Subscribe): HistoryRequest {
   const request: HistoryRequest = {};
   if (command.fromHistoricalRevision !== undefined) request.fromRevision = command.fromHistoricalRevision;
   if (command.toHistoricalRevision !== undefined) request.toRevision = command.toHistoricalRevision;
-  if (command.fromHistoricalTimestamp !== undefined) request.fromTimestamp = parseInstant(command.fromHistoricalTimestamp);
-  if (command.toHistoricalTimestamp !== undefined) request.toTimestamp = parseInstant(command.toHistoricalTimestamp);
+  if (command.fromHistoricalTimestamp !== undefined)
+    request.fromTimestamp = parseInstant(command.fromHistoricalTimestamp);
+  if (command.toHistoricalTimestamp !== undefined)
+    request.toTimestamp = parseInstant(command.toHistoricalTimestamp);
   return request;
 }

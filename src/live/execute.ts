@@ -8,7 +8,14 @@ import type { AckRouter } from '../acks/router.js';
 import type { AuthContext } from '../auth/context.js';
 import { headerInvalid } from '../errors/general.js';
 import { thingNotFound } from '../errors/things.js';
-import type { Acknowledgement, Acknowledgements, DittoHeaders, ThingCommand, ThingCommandResponse, ThingMessage } from '../model/signals.js';
+import type {
+  Acknowledgement,
+  Acknowledgements,
+  DittoHeaders,
+  ThingCommand,
+  ThingCommandResponse,
+  ThingMessage,
+} from '../model/signals.js';
 import { headerList } from '../protocol/index.js';
 import { compileFilter, parseRql } from '../search/index.js';
 import type { ThingsService } from '../things/service.js';
@@ -49,12 +56,25 @@ export function requestedAcks(command: Pick<ThingCommand, 'action' | 'channel' |
  * response); `header.invalid` when acknowledgements are requested together with `response-required:false`
  * or `timeout:0` (§9).
  */
-export async function executeCommand(deps: ExecuteDeps, command: ThingCommand, auth: AuthContext, options: ExecuteOptions): Promise<CommandResult> {
+export async function executeCommand(
+  deps: ExecuteDeps,
+  command: ThingCommand,
+  auth: AuthContext,
+  options: ExecuteOptions,
+): Promise<CommandResult> {
   const responseRequired = command.headers['response-required'] !== 'false' && options.timeoutMs > 0;
-  const explicit = command.headers['requested-acks'] !== undefined ? headerList(command.headers['requested-acks']) : [];
-  const awaitAcks = !responseRequired && explicit.length > 0 && options.timeoutMs > 0 && options.acksWithoutResponse === 'await';
+  const explicit =
+    command.headers['requested-acks'] !== undefined ? headerList(command.headers['requested-acks']) : [];
+  const awaitAcks =
+    !responseRequired &&
+    explicit.length > 0 &&
+    options.timeoutMs > 0 &&
+    options.acksWithoutResponse === 'await';
   if (!responseRequired && explicit.length > 0 && !awaitAcks) {
-    throw headerInvalid({ name: 'requested-acks', detail: 'acknowledgements cannot be requested with response-required=false or timeout=0' });
+    throw headerInvalid({
+      name: 'requested-acks',
+      detail: 'acknowledgements cannot be requested with response-required=false or timeout=0',
+    });
   }
   let channel = command.channel;
   let conditionMatched: boolean | undefined;
@@ -67,15 +87,23 @@ export async function executeCommand(deps: ExecuteDeps, command: ThingCommand, a
   const mainLabel = channel === 'live' ? 'live-response' : 'twin-persisted';
   const labels = responseRequired || awaitAcks ? requestedAcks({ ...command, channel }) : [];
   const onlyMain = labels.length === 0 || (labels.length === 1 && labels[0] === mainLabel);
-  const aggregator = onlyMain ? undefined : deps.acks.expect(command.thingId, channel, labels, options.timeoutMs, command.headers);
+  const aggregator = onlyMain
+    ? undefined
+    : deps.acks.expect(command.thingId, channel, labels, options.timeoutMs, command.headers);
   const decorate = (response: ThingCommandResponse): ThingCommandResponse => {
     if (conditionMatched === undefined) return response;
-    return { ...response, headers: { ...response.headers, channel, 'live-channel-condition-matched': String(conditionMatched) } };
+    return {
+      ...response,
+      headers: { ...response.headers, channel, 'live-channel-condition-matched': String(conditionMatched) },
+    };
   };
 
   let response: ThingCommandResponse;
   try {
-    response = channel === 'live' ? await runLive(deps, { ...command, channel }, auth, options) : await deps.things.execute({ ...command, channel: 'twin' }, auth);
+    response =
+      channel === 'live'
+        ? await runLive(deps, { ...command, channel }, auth, options)
+        : await deps.things.execute({ ...command, channel: 'twin' }, auth);
   } catch (err) {
     aggregator?.finish();
     throw err;
@@ -91,12 +119,23 @@ export async function executeCommand(deps: ExecuteDeps, command: ThingCommand, a
 }
 
 function mainAck(response: ThingCommandResponse, label: string): Acknowledgement {
-  const ack: Acknowledgement = { thingId: response.thingId, channel: response.channel, label, status: response.status, headers: response.headers };
+  const ack: Acknowledgement = {
+    thingId: response.thingId,
+    channel: response.channel,
+    label,
+    status: response.status,
+    headers: response.headers,
+  };
   if (response.value !== undefined) ack.payload = response.value;
   return ack;
 }
 
-async function runLive(deps: ExecuteDeps, command: ThingCommand, auth: AuthContext, options: ExecuteOptions): Promise<ThingCommandResponse> {
+async function runLive(
+  deps: ExecuteDeps,
+  command: ThingCommand,
+  auth: AuthContext,
+  options: ExecuteOptions,
+): Promise<ThingCommandResponse> {
   const outcome = await deps.live.sendCommand(command, auth, options.timeoutMs);
   const response = outcome.response;
   if (response === undefined) {
@@ -109,9 +148,18 @@ async function runLive(deps: ExecuteDeps, command: ThingCommand, auth: AuthConte
   }
   if (response.kind === 'error') {
     const e = response.signal.error;
-    return { thingId: command.thingId, channel: 'live', action: command.action, path: command.path, status: e.status, value: e, headers: correlated(command.headers, response.signal.headers) };
+    return {
+      thingId: command.thingId,
+      channel: 'live',
+      action: command.action,
+      path: command.path,
+      status: e.status,
+      value: e,
+      headers: correlated(command.headers, response.signal.headers),
+    };
   }
-  if (response.kind === 'command') return { ...response.signal, headers: correlated(command.headers, response.signal.headers) };
+  if (response.kind === 'command')
+    return { ...response.signal, headers: correlated(command.headers, response.signal.headers) };
   throw liveTimeoutError('command', options.timeoutMs); // a message answering a command: not a response to it
 }
 
@@ -119,7 +167,12 @@ function correlated(request: DittoHeaders, response: DittoHeaders): DittoHeaders
   return { ...response, 'correlation-id': request['correlation-id'] ?? response['correlation-id'] ?? '' };
 }
 
-async function matchesTwin(things: ThingsService, thingId: string, condition: string, auth: AuthContext): Promise<boolean> {
+async function matchesTwin(
+  things: ThingsService,
+  thingId: string,
+  condition: string,
+  auth: AuthContext,
+): Promise<boolean> {
   const predicate = compileFilter(parseRql(condition, 'event'), { mode: 'event' });
   const readable = await things.readable(thingId, auth);
   if (!readable) throw thingNotFound({ thingId });
@@ -129,7 +182,11 @@ async function matchesTwin(things: ThingsService, thingId: string, condition: st
 /** ditto: §2.6 the largest message payload (413 `messages:payload.toolarge` beyond). */
 export const MAX_MESSAGE_BYTES = 250 * 1024;
 
-export type MessageResult = { kind: 'response'; response: LiveResponse } | { kind: 'acks'; acks: Acknowledgements } | { kind: 'timeout' } | { kind: 'none' };
+export type MessageResult =
+  | { kind: 'response'; response: LiveResponse }
+  | { kind: 'acks'; acks: Acknowledgements }
+  | { kind: 'timeout' }
+  | { kind: 'none' };
 
 /**
  * Sends a live message (§2.6, §9) with Ditto's acknowledgement semantics, for HTTP and WebSocket alike:
@@ -137,15 +194,29 @@ export type MessageResult = { kind: 'response'; response: LiveResponse } | { kin
  * `live-response` ack) into 200 or 424; `response-required=false` or `timeout=0` waits for nothing, and
  * requesting acks with `timeout=0` is 400 `header.invalid`.
  */
-export async function sendMessage(deps: Pick<ExecuteDeps, 'live' | 'acks'>, message: ThingMessage, auth: AuthContext, timeoutMs: number, session?: string): Promise<MessageResult> {
+export async function sendMessage(
+  deps: Pick<ExecuteDeps, 'live' | 'acks'>,
+  message: ThingMessage,
+  auth: AuthContext,
+  timeoutMs: number,
+  session?: string,
+): Promise<MessageResult> {
   const responseRequired = message.headers['response-required'] !== 'false' && timeoutMs !== 0;
-  const explicit = message.headers['requested-acks'] === undefined ? undefined : headerList(message.headers['requested-acks']);
+  const explicit =
+    message.headers['requested-acks'] === undefined
+      ? undefined
+      : headerList(message.headers['requested-acks']);
   if (timeoutMs === 0 && explicit !== undefined && explicit.length > 0) {
-    throw headerInvalid({ name: 'requested-acks', detail: 'acknowledgements cannot be requested with timeout=0' });
+    throw headerInvalid({
+      name: 'requested-acks',
+      detail: 'acknowledgements cannot be requested with timeout=0',
+    });
   }
   const labels = responseRequired ? (explicit ?? ['live-response']) : [];
   const onlyMain = labels.length === 0 || (labels.length === 1 && labels[0] === 'live-response');
-  const aggregator = onlyMain ? undefined : deps.acks.expect(message.thingId, 'live', labels, timeoutMs, message.headers);
+  const aggregator = onlyMain
+    ? undefined
+    : deps.acks.expect(message.thingId, 'live', labels, timeoutMs, message.headers);
   let outcome;
   try {
     outcome = await deps.live.sendMessage(message, auth, responseRequired ? timeoutMs : 0, session);
@@ -155,16 +226,27 @@ export async function sendMessage(deps: Pick<ExecuteDeps, 'live' | 'acks'>, mess
   }
   if (!responseRequired) return { kind: 'none' };
   if (aggregator) {
-    if (outcome.response !== undefined) aggregator.receive(liveResponseAck(message.thingId, outcome.response));
+    if (outcome.response !== undefined)
+      aggregator.receive(liveResponseAck(message.thingId, outcome.response));
     return { kind: 'acks', acks: await aggregator.done };
   }
-  return outcome.response === undefined ? { kind: 'timeout' } : { kind: 'response', response: outcome.response };
+  return outcome.response === undefined
+    ? { kind: 'timeout' }
+    : { kind: 'response', response: outcome.response };
 }
 
 /** A live response as the `live-response` acknowledgement it counts as (§9). */
 function liveResponseAck(thingId: string, response: LiveResponse): Acknowledgement {
   const headers: DittoHeaders = response.signal.headers;
-  if (response.kind === 'error') return { thingId, channel: 'live', label: 'live-response', status: response.signal.error.status, payload: response.signal.error, headers };
+  if (response.kind === 'error')
+    return {
+      thingId,
+      channel: 'live',
+      label: 'live-response',
+      status: response.signal.error.status,
+      payload: response.signal.error,
+      headers,
+    };
   const status = response.kind === 'message' ? (response.signal.status ?? 200) : response.signal.status;
   const payload = response.kind === 'message' ? response.signal.payload : response.signal.value;
   const ack: Acknowledgement = { thingId, channel: 'live', label: 'live-response', status, headers };

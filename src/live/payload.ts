@@ -12,7 +12,12 @@ export function isJsonContentType(contentType: string | undefined): boolean {
 
 export function isTextContentType(contentType: string | undefined): boolean {
   const base = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  return base.startsWith('text/') || base === 'application/xml' || base.endsWith('+xml') || base === 'application/x-www-form-urlencoded';
+  return (
+    base.startsWith('text/') ||
+    base === 'application/xml' ||
+    base.endsWith('+xml') ||
+    base === 'application/x-www-form-urlencoded'
+  );
 }
 
 /** The protocol value of a raw body; undefined for an empty body. Invalid JSON stays text. */

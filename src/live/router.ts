@@ -8,8 +8,22 @@ import { setOriginator, type AuthContext } from '../auth/context.js';
 import { commandTimeout } from '../errors/general.js';
 import { messageNotAllowed, messageTimeout } from '../errors/streaming.js';
 import { thingNotFound, thingNotModifiable } from '../errors/things.js';
-import type { ErrorResponse, ThingCommand, ThingCommandResponse, ThingEvent, ThingMessage } from '../model/signals.js';
-import { CLAIM_SUBJECT, fromErrorResponse, fromThingCommand, fromThingCommandResponse, fromThingMessage, messagePath, type ProtocolMessage } from '../protocol/index.js';
+import type {
+  ErrorResponse,
+  ThingCommand,
+  ThingCommandResponse,
+  ThingEvent,
+  ThingMessage,
+} from '../model/signals.js';
+import {
+  CLAIM_SUBJECT,
+  fromErrorResponse,
+  fromThingCommand,
+  fromThingCommandResponse,
+  fromThingMessage,
+  messagePath,
+  type ProtocolMessage,
+} from '../protocol/index.js';
 import type { SubscriberRegistry } from '../streaming/registry.js';
 import type { Subscriber } from '../streaming/subscription.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
@@ -34,7 +48,13 @@ const WRITE = ['WRITE'] as const;
 export class LiveRouter {
   private readonly waiting = new Map<string, (response: LiveResponse) => void>();
 
-  constructor(private readonly options: { registry: SubscriberRegistry; things: ThingsService; policies: { enforcerFor(policyId: string | undefined): Promise<ThingEnforcer | undefined> } }) {}
+  constructor(
+    private readonly options: {
+      registry: SubscriberRegistry;
+      things: ThingsService;
+      policies: { enforcerFor(policyId: string | undefined): Promise<ThingEnforcer | undefined> };
+    },
+  ) {}
 
   /** The enforcer of an existing thing that `auth` may at least partly read; else 404 `things:thing.notfound`. */
   private async enforcerOf(thingId: string, auth: AuthContext): Promise<ThingEnforcer> {
@@ -49,17 +69,31 @@ export class LiveRouter {
    * `timeoutMs` for the first response (0: does not wait). Not published to the subscriber with the ID
    * `session` (the WebSocket session that sent it). Throws 404/403 DittoErrors.
    */
-  async sendMessage(message: ThingMessage, auth: AuthContext, timeoutMs: number, session?: string): Promise<LiveOutcome> {
+  async sendMessage(
+    message: ThingMessage,
+    auth: AuthContext,
+    timeoutMs: number,
+    session?: string,
+  ): Promise<LiveOutcome> {
     const enforcer = await this.enforcerOf(message.thingId, auth);
     setOriginator(message.headers, auth);
     const path = messagePath(message);
-    const isClaim = message.subject === CLAIM_SUBJECT && message.direction === 'to' && message.featureId === undefined;
+    const isClaim =
+      message.subject === CLAIM_SUBJECT && message.direction === 'to' && message.featureId === undefined;
     if (!isClaim && !enforcer.hasUnrestricted('message:' + path, auth.subjects, WRITE)) {
       throw messageNotAllowed({ thingId: message.thingId, path });
     }
     const protocol = fromThingMessage(message);
     return this.publishAndWait(message.headers['correlation-id'], timeoutMs, () =>
-      this.options.registry.publishLive('messages', message.thingId, protocol, 'message:' + path, enforcer, message, session),
+      this.options.registry.publishLive(
+        'messages',
+        message.thingId,
+        protocol,
+        'message:' + path,
+        enforcer,
+        message,
+        session,
+      ),
     );
   }
 
@@ -70,7 +104,8 @@ export class LiveRouter {
    */
   async sendEvent(event: ThingEvent, auth: AuthContext, session?: string): Promise<void> {
     const enforcer = await this.enforcerOf(event.thingId, auth);
-    if (!enforcer.hasUnrestricted('thing:' + event.path, auth.subjects, WRITE)) throw thingNotModifiable({ thingId: event.thingId });
+    if (!enforcer.hasUnrestricted('thing:' + event.path, auth.subjects, WRITE))
+      throw thingNotModifiable({ thingId: event.thingId });
     setOriginator(event.headers, auth);
     const record = await this.options.things.get(event.thingId);
     this.options.registry.publishEvent('live-events', event, record?.value?.policyId, undefined, session);
@@ -86,16 +121,29 @@ export class LiveRouter {
     setOriginator(command.headers, auth);
     const resource = 'thing:' + command.path;
     if (command.action === 'retrieve') {
-      if (!enforcer.hasPartial(resource, auth.subjects, READ)) throw thingNotFound({ thingId: command.thingId });
+      if (!enforcer.hasPartial(resource, auth.subjects, READ))
+        throw thingNotFound({ thingId: command.thingId });
     } else if (!enforcer.hasUnrestricted(resource, auth.subjects, WRITE)) {
       throw thingNotModifiable({ thingId: command.thingId });
     }
     const protocol = fromThingCommand(command);
     const outcome = await this.publishAndWait(command.headers['correlation-id'], timeoutMs, () =>
-      this.options.registry.publishLive('live-commands', command.thingId, protocol, resource, enforcer, command, command.session),
+      this.options.registry.publishLive(
+        'live-commands',
+        command.thingId,
+        protocol,
+        resource,
+        enforcer,
+        command,
+        command.session,
+      ),
     );
     const response = outcome.response;
-    if (response?.kind === 'command' && response.signal.value !== undefined && command.action === 'retrieve') {
+    if (
+      response?.kind === 'command' &&
+      response.signal.value !== undefined &&
+      command.action === 'retrieve'
+    ) {
       const value = enforcer.filterReadable('thing', command.path, response.signal.value, auth.subjects);
       outcome.response = { kind: 'command', signal: { ...response.signal, value } };
     }
@@ -113,7 +161,11 @@ export class LiveRouter {
     return true;
   }
 
-  private async publishAndWait(correlationId: string | undefined, timeoutMs: number, publish: () => ReadonlySet<Subscriber>): Promise<LiveOutcome> {
+  private async publishAndWait(
+    correlationId: string | undefined,
+    timeoutMs: number,
+    publish: () => ReadonlySet<Subscriber>,
+  ): Promise<LiveOutcome> {
     if (timeoutMs <= 0 || correlationId === undefined) return { recipients: publish() };
     let timer: NodeJS.Timeout | undefined;
     const answered = new Promise<LiveResponse | undefined>((resolve) => {
@@ -140,5 +192,7 @@ export function liveResponseMessage(response: LiveResponse, correlationId: strin
 
 /** The 408 of an unanswered live message / live command. */
 export function liveTimeoutError(kind: 'message' | 'command', timeoutMs: number) {
-  return kind === 'message' ? messageTimeout({ timeoutMs }) : commandTimeout({ timeout: `${timeoutMs / 1000}s` });
+  return kind === 'message'
+    ? messageTimeout({ timeoutMs })
+    : commandTimeout({ timeout: `${timeoutMs / 1000}s` });
 }

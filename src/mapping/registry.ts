@@ -58,7 +58,13 @@ import type {
   IncomingOutcome,
 } from './types.js';
 
-export type { ExternalMessage, ProtocolJson, MapperOutcome, InboundOptions, IncomingOutcome } from './types.js';
+export type {
+  ExternalMessage,
+  ProtocolJson,
+  MapperOutcome,
+  InboundOptions,
+  IncomingOutcome,
+} from './types.js';
 
 /** ditto: mapping.mapper-limits — mappers per source/target and messages per mapper and message (§13). */
 export const MAX_MAPPERS = 10;
@@ -80,7 +86,9 @@ export interface MapperRegistry {
     payloadMapping: readonly string[] | undefined,
     message: ProtocolJson,
     text?: string,
-  ): MaybePromise<Array<{ mapper: string; result: ExternalMessage[] } | { mapper: string; error: DittoError }>>;
+  ): MaybePromise<
+    Array<{ mapper: string; result: ExternalMessage[] } | { mapper: string; error: DittoError }>
+  >;
   close(): Promise<void>;
 }
 
@@ -195,9 +203,15 @@ function fallbackAliases(engines: ReadonlyMap<string, MappingEngine>): string[] 
  * conditions, and that every ID in `usedIds` (the union of all sources' and targets' payloadMapping) is a
  * definition or an alias. Throws `connectivity:message.mapper.config.invalid`.
  */
-export function validateMappingDefinitions(definitions: unknown, usedIds: readonly string[], maxDefinitions = Infinity): void {
+export function validateMappingDefinitions(
+  definitions: unknown,
+  usedIds: readonly string[],
+  maxDefinitions = Infinity,
+): void {
   if (isPlainObject(definitions) && Object.keys(definitions).length > maxDefinitions) {
-    throw invalid(`there are ${Object.keys(definitions).length} mappingDefinitions, more than the limit of ${maxDefinitions}`);
+    throw invalid(
+      `there are ${Object.keys(definitions).length} mappingDefinitions, more than the limit of ${maxDefinitions}`,
+    );
   }
   const engines = builtinEngines();
   const defined = readDefinitions(definitions, engines);
@@ -213,7 +227,11 @@ export function validateMappingDefinitions(definitions: unknown, usedIds: readon
 }
 
 /** Also checks the 10-mapper limit of one source's or target's payloadMapping (ditto: ConnectionValidator). */
-export function validatePayloadMapping(definitions: unknown, payloadMapping: readonly string[], maxDefinitions = Infinity): void {
+export function validatePayloadMapping(
+  definitions: unknown,
+  payloadMapping: readonly string[],
+  maxDefinitions = Infinity,
+): void {
   if (payloadMapping.length > MAX_MAPPERS) {
     throw invalid(
       `a payloadMapping lists ${payloadMapping.length} mappers, more than the limit of ${MAX_MAPPERS}`,
@@ -387,16 +405,26 @@ export async function createMapperRegistry(
     return isThenable(result) ? Promise.resolve(result).then(parsed, failed) : parsed(result);
   }
 
-  function runOutgoing(id: string, entry: Entry, message: ProtocolJson, text: string | undefined): Outgoing | Promise<Outgoing> {
+  function runOutgoing(
+    id: string,
+    entry: Entry,
+    message: ProtocolJson,
+    text: string | undefined,
+  ): Outgoing | Promise<Outgoing> {
     if (
       entry.outgoing.length > 0 &&
       !allResolve(entry.outgoing, outboundResolvers(message, context.connectionId, now))
     ) {
       return { mapper: id, result: [] };
     }
-    const failed = (error: unknown): Outgoing => ({ mapper: id, error: toMappingError(error, headerOf(message.headers, 'content-type')) });
+    const failed = (error: unknown): Outgoing => ({
+      mapper: id,
+      error: toMappingError(error, headerOf(message.headers, 'content-type')),
+    });
     const checked = (result: ExternalMessage[]): Outgoing =>
-      result.length > MAX_MESSAGES_PER_MAPPER ? failed(tooMany(result.length, headerOf(message.headers, 'content-type'))) : { mapper: id, result };
+      result.length > MAX_MESSAGES_PER_MAPPER
+        ? failed(tooMany(result.length, headerOf(message.headers, 'content-type')))
+        : { mapper: id, result };
     let result: ExternalMessage[] | Promise<ExternalMessage[]>;
     try {
       result = entry.mapper.mapOutgoing ? entry.mapper.mapOutgoing(message, text) : [];

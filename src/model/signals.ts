@@ -232,8 +232,16 @@ export type StreamingCommand = { entityType: 'thing' | 'policy'; entityId: strin
 );
 
 /** The streaming subscription protocol's events to a client (`…/streaming/{created|next|complete|failed}`). */
-export type StreamingEvent = { entityType: 'thing' | 'policy'; entityId: string; subscriptionId: string; headers: DittoHeaders } & (
+export type StreamingEvent = {
+  entityType: 'thing' | 'policy';
+  entityId: string;
+  subscriptionId: string;
+  headers: DittoHeaders;
+} & (
   | { type: 'created' | 'complete' }
   | { type: 'next'; item: unknown }
-  | { type: 'failed'; error: { status: number; error: string; message: string; description?: string; href?: string } }
+  | {
+      type: 'failed';
+      error: { status: number; error: string; message: string; description?: string; href?: string };
+    }
 );

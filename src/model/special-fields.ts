@@ -14,6 +14,14 @@ export interface RecordStamp {
 }
 
 /** `value` (the entity as the requester may see it) with `_namespace`, `_revision`, `_created` and `_modified`. */
-export function withSpecialFields(value: Record<string, unknown>, record: RecordStamp): Record<string, unknown> {
-  return extended(value, { _namespace: namespaceOf(record.id), _revision: record.revision, _created: record.created, _modified: record.modified });
+export function withSpecialFields(
+  value: Record<string, unknown>,
+  record: RecordStamp,
+): Record<string, unknown> {
+  return extended(value, {
+    _namespace: namespaceOf(record.id),
+    _revision: record.revision,
+    _created: record.created,
+    _modified: record.modified,
+  });
 }

@@ -80,21 +80,28 @@ function resolveThingResource(segments: readonly string[], pathForError: string)
     pointer: formatPointer(segments),
     // One shape for every kind (the resource is read on every command).
     featureId: segments[0] === 'features' && segments.length > 1 ? featureId : undefined,
-    subPath: kind === 'attribute' ? segments.slice(1) : kind === 'featureProperty' || kind === 'featureDesiredProperty' ? rest : undefined,
+    subPath:
+      kind === 'attribute'
+        ? segments.slice(1)
+        : kind === 'featureProperty' || kind === 'featureDesiredProperty'
+          ? rest
+          : undefined,
   };
 }
 
 function kindOf(segments: readonly string[]): ThingResourceKind | undefined {
   const [first, , third, ...rest] = segments;
   if (segments.length === 0) return 'thing';
-  if (segments.length === 1 && (first === 'thingId' || first === 'policyId' || first === 'definition')) return first;
+  if (segments.length === 1 && (first === 'thingId' || first === 'policyId' || first === 'definition'))
+    return first;
   if (first === 'attributes') return segments.length === 1 ? 'attributes' : 'attribute';
   if (first === 'features') {
     if (segments.length === 1) return 'features';
     if (segments.length === 2) return 'feature';
     if (third === 'definition' && rest.length === 0) return 'featureDefinition';
     if (third === 'properties') return rest.length === 0 ? 'featureProperties' : 'featureProperty';
-    if (third === 'desiredProperties') return rest.length === 0 ? 'featureDesiredProperties' : 'featureDesiredProperty';
+    if (third === 'desiredProperties')
+      return rest.length === 0 ? 'featureDesiredProperties' : 'featureDesiredProperty';
   }
   return undefined;
 }
@@ -123,7 +130,8 @@ function requireObject(value: unknown, what: string): Record<string, unknown> {
 }
 
 function validateFeatureDefinition(value: unknown): void {
-  if (!Array.isArray(value)) throw jsonFormatInvalid({ detail: 'The feature definition must be a JSON array.' });
+  if (!Array.isArray(value))
+    throw jsonFormatInvalid({ detail: 'The feature definition must be a JSON array.' });
   if (value.length === 0) throw featureDefinitionEmpty();
   for (const id of value) {
     if (!isDefinition(id)) throw featureDefinitionIdentifierInvalid({ identifier: String(id) });
@@ -191,11 +199,14 @@ export function validateAt(resource: ThingResource, value: unknown): void {
       return;
     case 'policyId':
       if (typeof value !== 'string' || !isValidNamespacedId(value)) {
-        throw jsonFormatInvalid({ detail: 'The policyId must be a JSON string holding a valid namespaced ID.' });
+        throw jsonFormatInvalid({
+          detail: 'The policyId must be a JSON string holding a valid namespaced ID.',
+        });
       }
       return;
     case 'definition':
-      if (value !== null && !isDefinition(value)) throw definitionIdentifierInvalid({ identifier: String(value) });
+      if (value !== null && !isDefinition(value))
+        throw definitionIdentifierInvalid({ identifier: String(value) });
       return;
     case 'attributes':
     case 'featureProperties':

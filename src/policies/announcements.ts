@@ -22,7 +22,10 @@ export interface AnnouncerOptions {
   /** Hands an announcement to the subscribers (the streaming registry). */
   publish(announcement: PolicyAnnouncement): void;
   /** Removes the given subjects from the policy with a durable write (which reports back through `changed`). */
-  removeSubjects(policyId: string, subjects: ReadonlyArray<{ label: string; subjectId: string }>): Promise<void>;
+  removeSubjects(
+    policyId: string,
+    subjects: ReadonlyArray<{ label: string; subjectId: string }>,
+  ): Promise<void>;
   log(msg: string, err?: unknown): void;
   now?: () => number;
 }
@@ -45,7 +48,9 @@ export class SubjectAnnouncer {
   changed(policyId: string, previous: Policy | undefined, next: Policy | null): void {
     if (previous) {
       const remaining = next ? subjectIds(next) : new Set<string>();
-      const gone = [...subjectsOf(previous)].filter((s) => s.subject.announcement?.whenDeleted === true && !remaining.has(s.subjectId)).map((s) => s.subjectId);
+      const gone = [...subjectsOf(previous)]
+        .filter((s) => s.subject.announcement?.whenDeleted === true && !remaining.has(s.subjectId))
+        .map((s) => s.subjectId);
       if (gone.length > 0) this.announce(policyId, new Date(this.now()).toISOString(), [...new Set(gone)]);
     }
     this.plan(policyId, next ?? undefined);
@@ -59,7 +64,13 @@ export class SubjectAnnouncer {
 
   private announce(policyId: string, deleteAt: string, subjectIds: string[]): void {
     try {
-      this.o.publish({ policyId, name: 'subjectDeletion', deleteAt, subjectIds, headers: { 'correlation-id': randomUUID(), 'content-type': 'application/json' } });
+      this.o.publish({
+        policyId,
+        name: 'subjectDeletion',
+        deleteAt,
+        subjectIds,
+        headers: { 'correlation-id': randomUUID(), 'content-type': 'application/json' },
+      });
     } catch (err) {
       this.o.log(`announcing the deletion of subjects of policy ${policyId} failed`, err);
     }
@@ -74,7 +85,10 @@ export class SubjectAnnouncer {
     }
     const at = this.nextAction(policyId, policy);
     if (at === undefined) return;
-    const timer = setTimeout(() => this.act(policyId, policy), Math.min(Math.max(at - this.now(), 0), MAX_DELAY_MS));
+    const timer = setTimeout(
+      () => this.act(policyId, policy),
+      Math.min(Math.max(at - this.now(), 0), MAX_DELAY_MS),
+    );
     timer.unref();
     this.timers.set(policyId, timer);
   }
@@ -107,7 +121,8 @@ export class SubjectAnnouncer {
         coming.set(expiry, [...(coming.get(expiry) ?? []), subjectId]);
       }
     }
-    for (const [expiry, ids] of coming) this.announce(policyId, new Date(expiry).toISOString(), [...new Set(ids)]);
+    for (const [expiry, ids] of coming)
+      this.announce(policyId, new Date(expiry).toISOString(), [...new Set(ids)]);
     if (expired.length === 0) {
       this.plan(policyId, policy);
       return;
@@ -135,7 +150,13 @@ function* expiringSubjects(policy: Policy) {
     const expiry = subject.expiry === undefined ? NaN : Date.parse(subject.expiry);
     if (Number.isNaN(expiry)) continue;
     const before = durationMs(subject.announcement?.beforeExpiry);
-    yield { label, subjectId, key: `${subjectId}@${expiry}`, expiry, announceAt: before === undefined ? undefined : expiry - before };
+    yield {
+      label,
+      subjectId,
+      key: `${subjectId}@${expiry}`,
+      expiry,
+      announceAt: before === undefined ? undefined : expiry - before,
+    };
   }
 }
 

@@ -62,7 +62,13 @@ const READ = ['READ'] as const;
 const WRITE = ['WRITE'] as const;
 
 /** Decides a create, modify or delete of `command.policyId`, whose latest accepted record is `current`. */
-export function decidePolicyWrite(current: PolicyRecord | null | undefined, command: PolicyCommand, auth: AuthContext, heads: PolicyHeads, rules: PolicyRules): PolicyDecision {
+export function decidePolicyWrite(
+  current: PolicyRecord | null | undefined,
+  command: PolicyCommand,
+  auth: AuthContext,
+  heads: PolicyHeads,
+  rules: PolicyRules,
+): PolicyDecision {
   const { policyId, path } = command;
   if (!current?.value) return decideCreation(current ?? undefined, command, auth, heads, rules);
   if (command.action === 'create' && path.kind === 'policy') throw errors.policyConflict({ policyId });
@@ -73,19 +79,33 @@ export function decidePolicyWrite(current: PolicyRecord | null | undefined, comm
   if (!enforcer?.hasPartial('policy:/', auth.subjects, READ)) throw errors.policyNotFound({ policyId });
   const currentValue = getAt(policy, segments);
   if (asksPreconditions(command.headers)) {
-    checkPreconditions(command.headers, currentValue === undefined ? undefined : path.kind === 'policy' ? revisionTag(current.revision) : hashTag(currentValue), false, errors);
+    checkPreconditions(
+      command.headers,
+      currentValue === undefined
+        ? undefined
+        : path.kind === 'policy'
+          ? revisionTag(current.revision)
+          : hashTag(currentValue),
+      false,
+      errors,
+    );
   }
-  if (!enforcer.hasUnrestricted(resourceOf(segments), auth.subjects, WRITE)) throw notModifiable(policyId, path);
+  if (!enforcer.hasUnrestricted(resourceOf(segments), auth.subjects, WRITE))
+    throw notModifiable(policyId, path);
   requireParent(policy, path, policyId);
 
   let next: Policy | null = null;
   if (command.action === 'delete') {
     if (currentValue === undefined) throw notFound(policyId, path);
-    if (path.kind !== 'policy') next = validatePolicy(deleteAt(policy, segments), policyId, { maxSize: rules.maxPolicyBytes });
+    if (path.kind !== 'policy')
+      next = validatePolicy(deleteAt(policy, segments), policyId, { maxSize: rules.maxPolicyBytes });
   } else {
-    next = validatePolicy(setAt(policy, segments, command.value), policyId, { maxSize: rules.maxPolicyBytes });
+    next = validatePolicy(setAt(policy, segments, command.value), policyId, {
+      maxSize: rules.maxPolicyBytes,
+    });
     const ifEqual = ifEqualOf(command.headers);
-    if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(getAt(next, segments), currentValue)) throw skippedAsEqual(ifEqual, errors);
+    if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(getAt(next, segments), currentValue))
+      throw skippedAsEqual(ifEqual, errors);
     // The policies the new one imports must be cached to judge lockout protection and the writer's READ.
     const missing = missingImports(next, heads);
     if (missing.length > 0) return { kind: 'load', policyIds: missing };
@@ -93,14 +113,22 @@ export function decidePolicyWrite(current: PolicyRecord | null | undefined, comm
   }
   if (next !== null && !heads.enforcerOfCandidate(next).subjectsWithUnrestricted('policy:/', WRITE).size) {
     // ditto: §2.8, §7.3 lockout protection — some subject must keep unrestricted WRITE on policy:/.
-    throw isEntryLevel(path) ? errors.entryModificationInvalid({ policyId, label: path.label }) : errors.policyModificationInvalid({ policyId });
+    throw isEntryLevel(path)
+      ? errors.entryModificationInvalid({ policyId, label: path.label })
+      : errors.policyModificationInvalid({ policyId });
   }
   const created = command.action !== 'delete' && currentValue === undefined;
   return changeOf(command, segments, current, next, created ? 201 : 204);
 }
 
 /** A policy that does not exist (or was deleted, `previous`): only the whole policy can be created (§2.8). */
-function decideCreation(previous: PolicyRecord | undefined, command: PolicyCommand, auth: AuthContext, heads: PolicyHeads, rules: PolicyRules): PolicyDecision {
+function decideCreation(
+  previous: PolicyRecord | undefined,
+  command: PolicyCommand,
+  auth: AuthContext,
+  heads: PolicyHeads,
+  rules: PolicyRules,
+): PolicyDecision {
   const { policyId, path } = command;
   if (path.kind !== 'policy' || command.action === 'delete') throw errors.policyNotFound({ policyId });
   checkPreconditions(command.headers, undefined, false, errors);
@@ -109,7 +137,10 @@ function decideCreation(previous: PolicyRecord | undefined, command: PolicyComma
   if (missing.length > 0) return { kind: 'load', policyIds: missing };
   heads.checkImportsReadable(policy, Object.keys(policy.imports ?? {}), auth);
   // ditto: §7.3 `allow-policy-lockout` — without it the creator must keep unrestricted WRITE on policy:/.
-  if (command.headers['allow-policy-lockout'] !== 'true' && !heads.enforcerOfCandidate(policy).hasUnrestricted('policy:/', auth.subjects, WRITE)) {
+  if (
+    command.headers['allow-policy-lockout'] !== 'true' &&
+    !heads.enforcerOfCandidate(policy).hasUnrestricted('policy:/', auth.subjects, WRITE)
+  ) {
     throw errors.policyModificationInvalid({ policyId });
   }
   return changeOf(command, [], previous, policy, 201);
@@ -119,18 +150,29 @@ function decideCreation(previous: PolicyRecord | undefined, command: PolicyComma
  * §7.1 the removal of expired subjects from `current`, a write of the service itself (no permission, no
  * lockout protection: Ditto deletes expired subjects regardless); undefined when none of them is left.
  */
-export function decideSubjectRemoval(current: PolicyRecord, command: PolicyCommand, subjects: ReadonlyArray<{ label: string; subjectId: string }>): PolicyChange | undefined {
+export function decideSubjectRemoval(
+  current: PolicyRecord,
+  command: PolicyCommand,
+  subjects: ReadonlyArray<{ label: string; subjectId: string }>,
+): PolicyChange | undefined {
   let next = current.value!;
   for (const { label, subjectId } of subjects) {
-    if (next.entries[label]?.subjects[subjectId] !== undefined) next = deleteAt(next, ['entries', label, 'subjects', subjectId]) as Policy;
+    if (next.entries[label]?.subjects[subjectId] !== undefined)
+      next = deleteAt(next, ['entries', label, 'subjects', subjectId]) as Policy;
   }
   return next === current.value ? undefined : changeOf(command, [], current, next, 204);
 }
 
 /** The answer to a retrieve of `record` (the current one, or one from history), enforced by `enforcer` (the policy as it is now). */
-export function decidePolicyRetrieve(record: PolicyRecord, command: PolicyCommand, enforcer: ThingEnforcer | undefined, auth: AuthContext): PolicyCommandResponse {
+export function decidePolicyRetrieve(
+  record: PolicyRecord,
+  command: PolicyCommand,
+  enforcer: ThingEnforcer | undefined,
+  auth: AuthContext,
+): PolicyCommandResponse {
   const { policyId, path } = command;
-  if (!record.value || !enforcer?.hasPartial('policy:/', auth.subjects, READ)) throw errors.policyNotFound({ policyId });
+  if (!record.value || !enforcer?.hasPartial('policy:/', auth.subjects, READ))
+    throw errors.policyNotFound({ policyId });
   const segments = segmentsOf(path);
   const value = getAt(record.value, segments);
   if (value === undefined) throw notFound(policyId, path);
@@ -141,24 +183,57 @@ export function decidePolicyRetrieve(record: PolicyRecord, command: PolicyComman
   checkPreconditions(command.headers, etag, true, errors);
   let result = pruned;
   if (command.fields !== undefined && isPlainObject(pruned)) {
-    result = applyFieldSelector(path.kind === 'policy' ? withSpecialFields(pruned, record) : pruned, command.fields);
+    result = applyFieldSelector(
+      path.kind === 'policy' ? withSpecialFields(pruned, record) : pruned,
+      command.fields,
+    );
   }
   return respond(command, 200, result, etag);
 }
 
-function changeOf(command: PolicyCommand, segments: readonly string[], previous: PolicyRecord | undefined, next: Policy | null, status: 201 | 204): PolicyChange {
+function changeOf(
+  command: PolicyCommand,
+  segments: readonly string[],
+  previous: PolicyRecord | undefined,
+  next: Policy | null,
+  status: 201 | 204,
+): PolicyChange {
   const deleted = next === null || command.action === 'delete';
   const value = deleted ? undefined : getAt(next, segments);
-  const event: PolicyChange['event'] = { action: deleted ? 'deleted' : status === 201 ? 'created' : 'modified', path: '/' + segments.join('/') };
+  const event: PolicyChange['event'] = {
+    action: deleted ? 'deleted' : status === 201 ? 'created' : 'modified',
+    path: '/' + segments.join('/'),
+  };
   if (!deleted) event.value = value;
-  const etag = deleted ? undefined : segments.length === 0 ? revisionTag(revisionAfter(previous)) : hashTag(value);
-  return { kind: 'change', next, event, response: respond(command, status, status === 201 ? value : undefined, etag) };
+  const etag = deleted
+    ? undefined
+    : segments.length === 0
+      ? revisionTag(revisionAfter(previous))
+      : hashTag(value);
+  return {
+    kind: 'change',
+    next,
+    event,
+    response: respond(command, status, status === 201 ? value : undefined, etag),
+  };
 }
 
-function respond(command: PolicyCommand, status: number, value: unknown, etag: string | undefined): PolicyCommandResponse {
+function respond(
+  command: PolicyCommand,
+  status: number,
+  value: unknown,
+  etag: string | undefined,
+): PolicyCommandResponse {
   const headers: DittoHeaders = etag === undefined ? {} : { etag };
-  if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
-  const response: PolicyCommandResponse = { policyId: command.policyId, action: command.action, path: command.path, status, headers };
+  if (command.headers['correlation-id'] !== undefined)
+    headers['correlation-id'] = command.headers['correlation-id'];
+  const response: PolicyCommandResponse = {
+    policyId: command.policyId,
+    action: command.action,
+    path: command.path,
+    status,
+    headers,
+  };
   if (value !== undefined) response.value = value;
   return response;
 }

@@ -101,7 +101,10 @@ export class StorePolicyDirectory implements PolicyDirectory {
         const source = await this.load(request.copyFrom);
         const sourceEnforcer = this.enforcerOfHead(request.copyFrom);
         if (!source || !sourceEnforcer?.hasPartial('policy:/', auth.subjects, ['READ'])) {
-          throw thingNotCreatable({ thingId, detail: `The Policy with ID '${request.copyFrom}' to copy could not be found or the requester had insufficient permissions to read it.` });
+          throw thingNotCreatable({
+            thingId,
+            detail: `The Policy with ID '${request.copyFrom}' to copy could not be found or the requester had insufficient permissions to read it.`,
+          });
         }
         json = { ...source.value, policyId };
       } else {
@@ -117,7 +120,11 @@ export class StorePolicyDirectory implements PolicyDirectory {
     if (request.explicitPolicyId) await this.checkAdministrable(policyId, auth);
     if (existing) return { enforcer: this.enforcerOfHead(policyId)! };
     const subject = auth.subjects[0];
-    if (subject === undefined) throw thingNotCreatable({ thingId, detail: 'There is no authorization subject to create a default policy for.' });
+    if (subject === undefined)
+      throw thingNotCreatable({
+        thingId,
+        detail: 'There is no authorization subject to create a default policy for.',
+      });
     return this.newPolicy(defaultPolicy(policyId, subject), request);
   }
 
@@ -132,8 +139,19 @@ export class StorePolicyDirectory implements PolicyDirectory {
     const at = request.now.toISOString();
     const record = recordAfter(previous ?? undefined, 'policy', policy.policyId, policy, at);
     // Journaled for history, as a policy command's event is (policies/service.ts).
-    const event: PolicyEvent = { policyId: policy.policyId, action: 'created', path: '/', value: policy, revision: record.revision, timestamp: at, headers: {} };
-    return { enforcer: this.compile(policy, record.revision), change: { record, expectedRevision: previous?.revision ?? 0, event: { event } } };
+    const event: PolicyEvent = {
+      policyId: policy.policyId,
+      action: 'created',
+      path: '/',
+      value: policy,
+      revision: record.revision,
+      timestamp: at,
+      headers: {},
+    };
+    return {
+      enforcer: this.compile(policy, record.revision),
+      change: { record, expectedRevision: previous?.revision ?? 0, event: { event } },
+    };
   }
 
   /**
@@ -147,11 +165,23 @@ export class StorePolicyDirectory implements PolicyDirectory {
       const imported = this.head.get(importedId)?.value;
       const enforcer = imported ? this.enforcerOfHead(importedId) : undefined;
       const listed = new Set(policy.imports?.[importedId]?.entries ?? []);
-      const implicit = Object.entries(imported?.entries ?? {}).filter(([, entry]) => (entry.importable ?? 'implicit') === 'implicit');
+      const implicit = Object.entries(imported?.entries ?? {}).filter(
+        ([, entry]) => (entry.importable ?? 'implicit') === 'implicit',
+      );
       const labels = new Set([...implicit.map(([label]) => label), ...listed]);
-      const readable = enforcer !== undefined && [...labels].every((label) => enforcer.hasUnrestricted(`policy:/entries/${label}`, auth.subjects, READ));
+      const readable =
+        enforcer !== undefined &&
+        [...labels].every((label) =>
+          enforcer.hasUnrestricted(`policy:/entries/${label}`, auth.subjects, READ),
+        );
       if (!readable) {
-        throw policyNotFound({ policyId: importedId }, { description: 'Check if the ID of the imported Policy was correct and you have sufficient permissions on all imported policy entries.' });
+        throw policyNotFound(
+          { policyId: importedId },
+          {
+            description:
+              'Check if the ID of the imported Policy was correct and you have sufficient permissions on all imported policy entries.',
+          },
+        );
       }
     }
   }
@@ -169,7 +199,10 @@ export class StorePolicyDirectory implements PolicyDirectory {
    * creator's permissions), with its imports as the head knows them (`load` them first).
    */
   enforcerOfCandidate(policy: Policy): Enforcer {
-    return createEnforcer(policy, { now: this.now(), resolveImport: (id: string) => this.head.get(id)?.value ?? undefined });
+    return createEnforcer(policy, {
+      now: this.now(),
+      resolveImport: (id: string) => this.head.get(id)?.value ?? undefined,
+    });
   }
 
   noteAccepted(record: EntityRecord): void {
@@ -185,7 +218,8 @@ export class StorePolicyDirectory implements PolicyDirectory {
     const head = this.head.get(policyId);
     if (head === undefined) return; // not cached: the next load reads the store
     if (!record) this.head.set(policyId, null);
-    else if (head === null || head.revision < record.revision) this.head.set(policyId, record as PolicyRecord);
+    else if (head === null || head.revision < record.revision)
+      this.head.set(policyId, record as PolicyRecord);
   }
 
   forget(policyId: string | undefined): void {
@@ -195,19 +229,34 @@ export class StorePolicyDirectory implements PolicyDirectory {
 
   private compile(policy: Policy, revision: number): ThingEnforcer {
     // Called on every read and write: compare revisions first, and build a key only for imports.
-    const importsKey = policy.imports === undefined ? '' : Object.keys(policy.imports).map((id) => `${id}@${this.head.get(id)?.revision ?? 0}`).join(',');
+    const importsKey =
+      policy.imports === undefined
+        ? ''
+        : Object.keys(policy.imports)
+            .map((id) => `${id}@${this.head.get(id)?.revision ?? 0}`)
+            .join(',');
     const cached = this.compiled.get(policy.policyId);
     // No Date made for a cache hit (the injected clock is a test's; the service's is Date.now).
     const nowMs = this.nowInjected ? this.now().getTime() : Date.now();
-    if (cached && cached.revision === revision && cached.importsKey === importsKey && nowMs < cached.validUntil) return cached.enforcer;
+    if (
+      cached &&
+      cached.revision === revision &&
+      cached.importsKey === importsKey &&
+      nowMs < cached.validUntil
+    )
+      return cached.enforcer;
     const now = new Date(nowMs);
     const validUntil = nextExpiry(policy, now);
     // Policies with the same entries (every thing's default policy, for one) share one compiled trie: less
     // memory, and enforcement stays in the CPU cache. Imports and expiring subjects make a policy its own.
-    const contentKey = importsKey === '' && validUntil === Infinity ? JSON.stringify(policy.entries) : undefined;
+    const contentKey =
+      importsKey === '' && validUntil === Infinity ? JSON.stringify(policy.entries) : undefined;
     let enforcer = contentKey === undefined ? undefined : this.shared.get(contentKey);
     if (!enforcer) {
-      enforcer = createEnforcer(policy, { now, resolveImport: (id: string) => this.head.get(id)?.value ?? undefined });
+      enforcer = createEnforcer(policy, {
+        now,
+        resolveImport: (id: string) => this.head.get(id)?.value ?? undefined,
+      });
       if (contentKey !== undefined) {
         if (this.shared.size >= MAX_SHARED_ENFORCERS) this.shared.clear();
         this.shared.set(contentKey, enforcer);

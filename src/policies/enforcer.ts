@@ -12,7 +12,14 @@ import { isPlainObject } from '../util/json-pointer.js';
 import { regexDeletionPattern } from '../util/merge-patch.js';
 import type { Permission, Policy, PolicyEntry } from './model.js';
 import { parseResource, splitPath } from './resource.js';
-import { buildTrie, hasPermissions, unrestrictedSubjects, type GrantRevoke, type TrieNode, type TrieStatement } from './trie.js';
+import {
+  buildTrie,
+  hasPermissions,
+  unrestrictedSubjects,
+  type GrantRevoke,
+  type TrieNode,
+  type TrieStatement,
+} from './trie.js';
 
 export interface EnforcerOptions {
   /** The instant subjects' `expiry` is compared with (expired subjects count for nothing); default: now. */
@@ -37,9 +44,19 @@ export interface Enforcer {
    * nothing is readable. Readable subtrees are returned by reference (not copied). For a whole thing
    * (`path` `/`), `thingId` is kept whenever any part of the thing is readable.
    */
-  filterReadable(type: 'thing' | 'policy', path: string, value: unknown, subjects: readonly string[]): unknown;
+  filterReadable(
+    type: 'thing' | 'policy',
+    path: string,
+    value: unknown,
+    subjects: readonly string[],
+  ): unknown;
   /** Whether a merge patch at `basePath` only touches paths with unrestricted WRITE (§2.4). */
-  canWriteAll(type: 'thing' | 'policy', basePath: string, patch: unknown, subjects: readonly string[]): boolean;
+  canWriteAll(
+    type: 'thing' | 'policy',
+    basePath: string,
+    patch: unknown,
+    subjects: readonly string[],
+  ): boolean;
   /** The subjects with unrestricted `permissions` on `resource` (revoked anywhere below ⇒ excluded). */
   subjectsWithUnrestricted(resource: string, permissions: readonly Permission[]): Set<string>;
 }
@@ -48,7 +65,10 @@ export interface Enforcer {
 export const importedLabel = (policyId: string, label: string) => `imported-${policyId}-${label}`;
 
 /** The entries that take part in enforcement: the policy's own plus the importable entries of its imports. */
-export function effectiveEntries(policy: Policy, resolveImport?: EnforcerOptions['resolveImport']): Array<[string, PolicyEntry]> {
+export function effectiveEntries(
+  policy: Policy,
+  resolveImport?: EnforcerOptions['resolveImport'],
+): Array<[string, PolicyEntry]> {
   const result: Array<[string, PolicyEntry]> = Object.entries(policy.entries);
   if (policy.imports === undefined || resolveImport === undefined) return result;
   for (const [importedId, spec] of Object.entries(policy.imports)) {
@@ -114,13 +134,22 @@ class TrieEnforcer implements Enforcer {
     return mode === 'partial' ? node.bottomUpGrant : node.bottomUpRevoke;
   }
 
-  private check(resource: string, subjects: readonly string[], permissions: readonly Permission[], mode: Mode): boolean {
+  private check(
+    resource: string,
+    subjects: readonly string[],
+    permissions: readonly Permission[],
+    mode: Mode,
+  ): boolean {
     const { type, segments } = parseResource(resource);
     const index = this.indexFor(type, segments, mode);
     return index !== undefined && hasPermissions(index, subjects, permissions);
   }
 
-  hasUnrestricted(resource: string, subjects: readonly string[], permissions: readonly Permission[]): boolean {
+  hasUnrestricted(
+    resource: string,
+    subjects: readonly string[],
+    permissions: readonly Permission[],
+  ): boolean {
     return this.check(resource, subjects, permissions, 'unrestricted');
   }
 
@@ -134,7 +163,12 @@ class TrieEnforcer implements Enforcer {
     return index === undefined ? new Set() : unrestrictedSubjects(index, permissions);
   }
 
-  filterReadable(type: 'thing' | 'policy', path: string, value: unknown, subjects: readonly string[]): unknown {
+  filterReadable(
+    type: 'thing' | 'policy',
+    path: string,
+    value: unknown,
+    subjects: readonly string[],
+  ): unknown {
     const segments = splitPath(path);
     let node = this.root.children.get(type);
     if (node === undefined) return undefined;
@@ -149,7 +183,13 @@ class TrieEnforcer implements Enforcer {
     }
     const result = view(value, exact ? node : undefined, node.inherited, subjects);
     // A fully readable thing is the stored object itself, so its cached JSON text is reused (util/json-text).
-    if (type === 'thing' && segments.length === 0 && isPlainObject(value) && value.thingId !== undefined && result !== value) {
+    if (
+      type === 'thing' &&
+      segments.length === 0 &&
+      isPlainObject(value) &&
+      value.thingId !== undefined &&
+      result !== value
+    ) {
       // ditto: §7.3 thingId is readable whenever any part of the thing is.
       if (result !== undefined || this.hasPartial('thing:/', subjects, READ)) {
         return { thingId: value.thingId, ...(result as Record<string, unknown> | undefined) };
@@ -158,7 +198,12 @@ class TrieEnforcer implements Enforcer {
     return result;
   }
 
-  canWriteAll(type: 'thing' | 'policy', basePath: string, patch: unknown, subjects: readonly string[]): boolean {
+  canWriteAll(
+    type: 'thing' | 'policy',
+    basePath: string,
+    patch: unknown,
+    subjects: readonly string[],
+  ): boolean {
     return this.writable(type, splitPath(basePath), patch, subjects);
   }
 
@@ -169,9 +214,10 @@ class TrieEnforcer implements Enforcer {
       const keys = Object.keys(patch);
       if (keys.length > 0) {
         for (const key of keys) {
-          const ok = regexDeletionPattern(key) !== undefined
-            ? hasPermissions(this.indexFor(type, segments, 'unrestricted') ?? EMPTY, subjects, WRITE)
-            : this.writable(type, [...segments, key], patch[key], subjects);
+          const ok =
+            regexDeletionPattern(key) !== undefined
+              ? hasPermissions(this.indexFor(type, segments, 'unrestricted') ?? EMPTY, subjects, WRITE)
+              : this.writable(type, [...segments, key], patch[key], subjects);
           if (!ok) return false;
         }
         return true;
@@ -186,7 +232,8 @@ const EMPTY: GrantRevoke = { grant: new Map(), revoke: new Map() };
 
 /** Sets an own property, also for the key `__proto__` (which plain assignment would treat as the prototype). */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
@@ -196,7 +243,12 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
  * Array elements are judged at the array's node. An object is kept when something in it is readable
  * or READ is granted on it; scalars when READ is granted.
  */
-function view(value: unknown, node: TrieNode | undefined, index: GrantRevoke, subjects: readonly string[]): unknown {
+function view(
+  value: unknown,
+  node: TrieNode | undefined,
+  index: GrantRevoke,
+  subjects: readonly string[],
+): unknown {
   if (node === undefined || node.children.size === 0) {
     // No statement below: the whole subtree shares one decision.
     return hasPermissions(index, subjects, READ) ? value : undefined;

@@ -47,7 +47,8 @@ export function resourceKeyProblem(key: string): string | undefined {
   const colon = key.indexOf(':');
   if (colon < 0) return "it is not in the format 'type:path'";
   const type = key.slice(0, colon);
-  if (!RESOURCE_TYPES.includes(type as ResourceType)) return `the resource type '${type}' is not one of thing, policy, message`;
+  if (!RESOURCE_TYPES.includes(type as ResourceType))
+    return `the resource type '${type}' is not one of thing, policy, message`;
   if (!key.startsWith('/', colon + 1)) return "the resource path must start with '/'";
   return undefined;
 }

@@ -74,7 +74,10 @@ export const policySchema = {
               required: ['entry'],
             },
           },
-          allowedAdditions: { type: 'array', items: { type: 'string', enum: ['subjects', 'resources', 'namespaces'] } },
+          allowedAdditions: {
+            type: 'array',
+            items: { type: 'string', enum: ['subjects', 'resources', 'namespaces'] },
+          },
         },
         required: ['subjects', 'resources'],
       },

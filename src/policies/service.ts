@@ -13,13 +13,27 @@
  */
 import { setOriginator, type AuthContext } from '../auth/context.js';
 import * as errors from '../errors/policies.js';
-import { entityAt, historicalHeadersOf, historicalPointOf, historyOf, persistedHeaders, type History } from '../history/history.js';
+import {
+  entityAt,
+  historicalHeadersOf,
+  historicalPointOf,
+  historyOf,
+  persistedHeaders,
+  type History,
+} from '../history/history.js';
 import { isValidNamespacedId } from '../model/ids.js';
 import type { PolicyEvent } from '../model/signals.js';
 import { ConcurrentModificationError, recordAfter, type Change, type Store } from '../store/port.js';
 import { retryConflicts, type ConflictRetry } from '../store/retry.js';
 import type { PolicyCommand, PolicyCommandResponse } from './commands.js';
-import { decidePolicyRetrieve, decidePolicyWrite, decideSubjectRemoval, type PolicyChange, type PolicyRecord, type PolicyRules } from './decide.js';
+import {
+  decidePolicyRetrieve,
+  decidePolicyWrite,
+  decideSubjectRemoval,
+  type PolicyChange,
+  type PolicyRecord,
+  type PolicyRules,
+} from './decide.js';
 import type { StorePolicyDirectory } from './directory.js';
 import type { Policy } from './model.js';
 
@@ -60,7 +74,10 @@ export class PoliciesService {
   }
 
   /** Removes subjects whose expiry passed (§7.1; see decideSubjectRemoval). */
-  async removeSubjects(policyId: string, subjects: ReadonlyArray<{ label: string; subjectId: string }>): Promise<void> {
+  async removeSubjects(
+    policyId: string,
+    subjects: ReadonlyArray<{ label: string; subjectId: string }>,
+  ): Promise<void> {
     const command: PolicyCommand = { policyId, action: 'modify', path: { kind: 'policy' }, headers: {} };
     await retryConflicts(async () => {
       await this.directory.load(policyId);
@@ -88,7 +105,9 @@ export class PoliciesService {
     // ditto: basic-history — the policy as it was, enforced and pruned by the policy as it is now; who may
     // not read the policy learns nothing of its history.
     if (!enforcer?.hasPartial('policy:/', auth.subjects, READ)) throw errors.policyNotFound({ policyId });
-    const entry = await entityAt(this.history, 'policy', current, point, (at) => errors.policyHistoryNotFound({ policyId, at }));
+    const entry = await entityAt(this.history, 'policy', current, point, (at) =>
+      errors.policyHistoryNotFound({ policyId, at }),
+    );
     const response = decidePolicyRetrieve(entry.record as PolicyRecord, command, enforcer, auth);
     response.headers['historical-headers'] = historicalHeadersOf(entry);
     return response;
@@ -107,11 +126,22 @@ export class PoliciesService {
   }
 
   /** Hands the change to the store and the directory's head, then answers once it is durable. */
-  private async commit(command: PolicyCommand, previous: PolicyRecord | undefined, change: PolicyChange): Promise<PolicyCommandResponse> {
+  private async commit(
+    command: PolicyCommand,
+    previous: PolicyRecord | undefined,
+    change: PolicyChange,
+  ): Promise<PolicyCommandResponse> {
     const timestamp = this.now().toISOString();
     const record = recordAfter(previous, 'policy', command.policyId, change.next, timestamp);
     // Journaled for history only (§2.8: policy events are not published).
-    const event: PolicyEvent = { policyId: command.policyId, action: change.event.action, path: change.event.path, revision: record.revision, timestamp, headers: {} };
+    const event: PolicyEvent = {
+      policyId: command.policyId,
+      action: change.event.action,
+      path: change.event.path,
+      revision: record.revision,
+      timestamp,
+      headers: {},
+    };
     if (change.event.value !== undefined) event.value = change.event.value;
     const storeChange: Change = { record, expectedRevision: previous?.revision ?? 0, event: { event } };
     const kept = persistedHeaders(this.history, command.headers);

@@ -102,7 +102,11 @@ function complete(raw: RawNode, parentInherited: GrantRevoke): TrieNode {
 }
 
 /** ditto: GrantRevokeIndex.hasPermissions. */
-export function hasPermissions(index: GrantRevoke, subjects: readonly string[], permissions: readonly string[]): boolean {
+export function hasPermissions(
+  index: GrantRevoke,
+  subjects: readonly string[],
+  permissions: readonly string[],
+): boolean {
   if (permissions.length === 0) return false;
   let grantWeight = -Infinity;
   for (const p of permissions) {

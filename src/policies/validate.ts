@@ -55,7 +55,11 @@ const CONTROL = /[\u0000-\u001F\u007F]/;
  * it; a body with a different one is rejected (400 `policies:id.notsettable`).
  * @throws DittoError as listed in the module comment.
  */
-export function validatePolicy(json: unknown, expectedPolicyId?: string, options: ValidatePolicyOptions = {}): Policy {
+export function validatePolicy(
+  json: unknown,
+  expectedPolicyId?: string,
+  options: ValidatePolicyOptions = {},
+): Policy {
   const maxSize = options.maxSize ?? MAX_POLICY_SIZE;
   const size = Buffer.byteLength(JSON.stringify(json) ?? '', 'utf8');
   if (size > maxSize) throw policyTooLarge({ size, max: maxSize });
@@ -80,7 +84,8 @@ export function validatePolicy(json: unknown, expectedPolicyId?: string, options
     if (key === 'policyId' || key === 'entries' || READ_ONLY_FIELDS.includes(key)) continue;
     setKey(policy as unknown as Record<string, unknown>, key, value);
   }
-  if (body.imports !== undefined) policy.imports = validateImports(body.imports as Record<string, PolicyImport>, policyId);
+  if (body.imports !== undefined)
+    policy.imports = validateImports(body.imports as Record<string, PolicyImport>, policyId);
   for (const [label, entry] of Object.entries(body.entries as Record<string, PolicyEntry>)) {
     validateLabel(label);
     validateEntry(label, entry);
@@ -106,13 +111,15 @@ export function validateLabel(label: string): void {
 /** ditto: §7.1 subject IDs are `<issuer>:<subject>`, both parts non-empty. */
 export function validateSubjectId(subjectId: string): void {
   const colon = subjectId.indexOf(':');
-  if (colon <= 0 || colon === subjectId.length - 1 || CONTROL.test(subjectId)) throw subjectIdInvalid({ subjectId });
+  if (colon <= 0 || colon === subjectId.length - 1 || CONTROL.test(subjectId))
+    throw subjectIdInvalid({ subjectId });
 }
 
 /** Validates one resource key of an entry (§7.2). */
 export function validateResourceKey(key: string, label?: string): void {
   const problem = resourceKeyProblem(key);
-  if (problem !== undefined) throw entryInvalid({ label, detail: `The Policy Resource '${key}' is invalid: ${problem}.` });
+  if (problem !== undefined)
+    throw entryInvalid({ label, detail: `The Policy Resource '${key}' is invalid: ${problem}.` });
 }
 
 /** Rules beyond the schema for one entry (also usable for PUT …/entries/{label}). */
@@ -120,12 +127,16 @@ export function validateEntry(label: string, entry: PolicyEntry): void {
   for (const subjectId of Object.keys(entry.subjects)) validateSubjectId(subjectId);
   for (const key of Object.keys(entry.resources)) validateResourceKey(key, label);
   for (const ref of entry.references ?? []) {
-    if (ref.import !== undefined && !isValidNamespacedId(ref.import)) throw policyIdInvalid({ id: ref.import });
+    if (ref.import !== undefined && !isValidNamespacedId(ref.import))
+      throw policyIdInvalid({ id: ref.import });
   }
 }
 
 /** ditto: §7.4 at most 10 imports; keys are policy IDs; listed labels are labels. */
-export function validateImports(imports: Record<string, PolicyImport>, policyId: string): Record<string, PolicyImport> {
+export function validateImports(
+  imports: Record<string, PolicyImport>,
+  policyId: string,
+): Record<string, PolicyImport> {
   const ids = Object.keys(imports);
   if (ids.length > MAX_IMPORTS) throw importsTooLarge({ count: ids.length, max: MAX_IMPORTS });
   for (const id of ids) {
@@ -146,5 +157,7 @@ function schemaError(errors: ErrorObject[]) {
     return jsonFieldMissing({ field: `${first.instancePath}/${field}` });
   }
   const where = first?.instancePath || '/';
-  return jsonFormatInvalid({ detail: `The policy JSON is invalid at '${where}': ${first?.message ?? 'unknown error'}.` });
+  return jsonFormatInvalid({
+    detail: `The policy JSON is invalid at '${where}': ${first?.message ?? 'unknown error'}.`,
+  });
 }

@@ -43,7 +43,12 @@ import {
   toPolicyCommandResponse,
 } from './policies.js';
 import { fromSearchCommand, fromSearchEvent, toSearchCommand, toSearchEvent } from './search.js';
-import { fromStreamingCommand, fromStreamingEvent, toStreamingCommand, toStreamingEvent } from './streaming.js';
+import {
+  fromStreamingCommand,
+  fromStreamingEvent,
+  toStreamingCommand,
+  toStreamingEvent,
+} from './streaming.js';
 import {
   fromRetrieveThings,
   fromRetrieveThingsResponse,

@@ -178,7 +178,11 @@ export function fromPolicyCommandResponse(response: PolicyCommandResponse): Prot
 
 /** A policy event (§4.7 `…/policies/events/{created|modified|deleted}`) with `revision` and `timestamp`. */
 export function fromPolicyEvent(event: PolicyEvent): ProtocolMessage {
-  const msg: ProtocolMessage = { topic: policyTopic(event.policyId, 'events', event.action), headers: event.headers, path: event.path };
+  const msg: ProtocolMessage = {
+    topic: policyTopic(event.policyId, 'events', event.action),
+    headers: event.headers,
+    path: event.path,
+  };
   if (event.value !== undefined && event.action !== 'deleted') msg.value = event.value;
   msg.revision = event.revision;
   msg.timestamp = event.timestamp;

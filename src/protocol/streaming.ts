@@ -42,10 +42,12 @@ function streamingTopic(entityType: 'thing' | 'policy', entityId: string, action
     : { namespace, name, group: 'policies', criterion: 'streaming', action };
 }
 
-const wrong = (field: string, type: string) => jsonFormatInvalid({ detail: `The '${field}' of a streaming subscription command must be ${type}.` });
+const wrong = (field: string, type: string) =>
+  jsonFormatInvalid({ detail: `The '${field}' of a streaming subscription command must be ${type}.` });
 
 function subscriptionIdOf(value: Record<string, unknown>): string {
-  if (typeof value.subscriptionId !== 'string' || value.subscriptionId === '') throw wrong('subscriptionId', 'a non-empty string');
+  if (typeof value.subscriptionId !== 'string' || value.subscriptionId === '')
+    throw wrong('subscriptionId', 'a non-empty string');
   return value.subscriptionId;
 }
 
@@ -93,12 +95,23 @@ export function toStreamingCommand(msg: ProtocolMessage): StreamingCommand & { p
 
 /** Renders a streaming command (used by clients of Twinbridge and by tests). */
 export function fromStreamingCommand(command: StreamingCommand, path = '/'): ProtocolMessage {
-  const msg: ProtocolMessage = { topic: streamingTopic(command.entityType, command.entityId, command.type), headers: command.headers, path };
-  if (command.type === 'request') msg.value = { subscriptionId: command.subscriptionId, demand: command.demand };
+  const msg: ProtocolMessage = {
+    topic: streamingTopic(command.entityType, command.entityId, command.type),
+    headers: command.headers,
+    path,
+  };
+  if (command.type === 'request')
+    msg.value = { subscriptionId: command.subscriptionId, demand: command.demand };
   else if (command.type === 'cancel') msg.value = { subscriptionId: command.subscriptionId };
   else {
     const value: Record<string, unknown> = {};
-    for (const field of ['fromHistoricalRevision', 'toHistoricalRevision', 'fromHistoricalTimestamp', 'toHistoricalTimestamp', 'filter'] as const) {
+    for (const field of [
+      'fromHistoricalRevision',
+      'toHistoricalRevision',
+      'fromHistoricalTimestamp',
+      'toHistoricalTimestamp',
+      'filter',
+    ] as const) {
       if (command[field] !== undefined) value[field] = command[field];
     }
     msg.value = value;
@@ -111,13 +124,19 @@ export function fromStreamingEvent(event: StreamingEvent): ProtocolMessage {
   const value: Record<string, unknown> = { subscriptionId: event.subscriptionId };
   if (event.type === 'next') value.item = event.item;
   if (event.type === 'failed') value.error = event.error;
-  return { topic: streamingTopic(event.entityType, event.entityId, event.type), headers: event.headers, path: '/', value };
+  return {
+    topic: streamingTopic(event.entityType, event.entityId, event.type),
+    headers: event.headers,
+    path: '/',
+    value,
+  };
 }
 
 /** Reads a streaming event (clients of Twinbridge and tests). */
 export function toStreamingEvent(msg: ProtocolMessage): StreamingEvent {
   const action = msg.topic.action ?? '';
-  if (msg.topic.criterion !== 'streaming' || COMMANDS.has(action)) throw unknownCommand({ command: formatTopic(msg.topic) });
+  if (msg.topic.criterion !== 'streaming' || COMMANDS.has(action))
+    throw unknownCommand({ command: formatTopic(msg.topic) });
   const value = isPlainObject(msg.value) ? msg.value : {};
   const base = { ...entityOf(msg.topic), subscriptionId: subscriptionIdOf(value), headers: msg.headers };
   switch (action) {
@@ -129,7 +148,12 @@ export function toStreamingEvent(msg: ProtocolMessage): StreamingEvent {
       return { ...base, type: 'next', item: value.item };
     default: {
       const error = value.error;
-      if (!isPlainObject(error) || typeof error.status !== 'number' || typeof error.error !== 'string' || typeof error.message !== 'string') {
+      if (
+        !isPlainObject(error) ||
+        typeof error.status !== 'number' ||
+        typeof error.error !== 'string' ||
+        typeof error.message !== 'string'
+      ) {
         throw wrong('error', 'an error JSON');
       }
       return { ...base, type: 'failed', error: error as { status: number; error: string; message: string } };

@@ -21,7 +21,8 @@ export function createConditionEvaluator(): (condition: string, thing: Record<st
       try {
         ast = parseRql(condition, 'search');
       } catch (err) {
-        if (err instanceof DittoError) throw conditionInvalid({ condition, detail: err.message }, { cause: err });
+        if (err instanceof DittoError)
+          throw conditionInvalid({ condition, detail: err.message }, { cause: err });
         throw err;
       }
       if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);

@@ -18,7 +18,11 @@ const AAD = Buffer.from('twinbridge search cursor v1');
 
 /** Hash of what a cursor is bound to: the filter AST, the effective sort (with the tie-breaker) and a caller scope. */
 export function queryHash(filter: RqlNode | undefined, sort: readonly SortField[], scope = ''): string {
-  const canonical = JSON.stringify({ f: filter ?? null, s: sort.map((s) => [s.property, s.direction]), c: scope });
+  const canonical = JSON.stringify({
+    f: filter ?? null,
+    s: sort.map((s) => [s.property, s.direction]),
+    c: scope,
+  });
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 }
 
@@ -48,12 +52,19 @@ export class CursorCodec {
   /** The sort key of a cursor issued for `hash`; throws `thing-search:search.option.invalid` otherwise. */
   decode(cursor: string, hash: string, keyLength: number): SortValue[] {
     const parsed = this.open(cursor);
-    if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || !Array.isArray(parsed[1])) {
+    if (
+      !Array.isArray(parsed) ||
+      parsed.length !== 2 ||
+      typeof parsed[0] !== 'string' ||
+      !Array.isArray(parsed[1])
+    ) {
       throw cursorInvalid('it could not be decoded');
     }
     const [cursorHash, values] = parsed as [string, unknown[]];
     if (cursorHash !== hash || values.length !== keyLength) {
-      throw cursorInvalid('it belongs to another filter or sort; repeat the filter and sort of the first request');
+      throw cursorInvalid(
+        'it belongs to another filter or sort; repeat the filter and sort of the first request',
+      );
     }
     return values.map((v) => {
       if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
@@ -64,12 +75,16 @@ export class CursorCodec {
 
   private open(cursor: string): unknown {
     const raw = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url') : undefined;
-    if (raw === undefined || raw.length <= 1 + IV_BYTES + TAG_BYTES || raw[0] !== VERSION) throw cursorInvalid('it could not be decoded');
+    if (raw === undefined || raw.length <= 1 + IV_BYTES + TAG_BYTES || raw[0] !== VERSION)
+      throw cursorInvalid('it could not be decoded');
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(1, 1 + IV_BYTES));
       decipher.setAAD(AAD);
       decipher.setAuthTag(raw.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES));
-      const text = Buffer.concat([decipher.update(raw.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+      const text = Buffer.concat([
+        decipher.update(raw.subarray(1 + IV_BYTES + TAG_BYTES)),
+        decipher.final(),
+      ]).toString('utf8');
       return JSON.parse(text);
     } catch (cause) {
       // A changed byte, a cursor of another key: no explanation beyond "invalid" (as Ditto).

@@ -159,11 +159,18 @@ export class PathIndex {
    * The distinct primitive values of the thing at this path, whether the path exists at all, and the type
    * when every value there (array elements included) is a string or every one a number.
    */
-  private valuesOf(thing: ThingJson): { exists: boolean; values: Set<Primitive>; only?: 'string' | 'number' } {
+  private valuesOf(thing: ThingJson): {
+    exists: boolean;
+    values: Set<Primitive>;
+    only?: 'string' | 'number';
+  } {
     const raw = resolvePath(thing, this.segments);
     const values = new Set<Primitive>();
     const flat = flattenValues(raw);
-    let only: 'string' | 'number' | undefined = typeof flat[0] === 'string' || typeof flat[0] === 'number' ? (typeof flat[0] as 'string' | 'number') : undefined;
+    let only: 'string' | 'number' | undefined =
+      typeof flat[0] === 'string' || typeof flat[0] === 'number'
+        ? (typeof flat[0] as 'string' | 'number')
+        : undefined;
     for (const v of flat) {
       if (isPrimitive(v)) values.add(v);
       if (only !== undefined && typeof v !== only) only = undefined;
@@ -300,7 +307,12 @@ export class PathIndex {
    * Ids whose string values match; uses the sorted strings when the pattern has a literal prefix. `tick`
    * is called once per value looked at (the query's deadline check).
    */
-  matching(matches: (value: string) => boolean, literalPrefix: string, into: Set<number>, tick: () => void): void {
+  matching(
+    matches: (value: string) => boolean,
+    literalPrefix: string,
+    into: Set<number>,
+    tick: () => void,
+  ): void {
     if (literalPrefix !== '') {
       this.strings.scan(this.strings.bound(literalPrefix, false), 1, (v, id) => {
         if (!v.startsWith(literalPrefix)) return false;

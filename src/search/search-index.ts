@@ -282,7 +282,12 @@ export class SearchIndex {
         const glob = resolveLiteral(node.value, now);
         if (typeof glob !== 'string') return fixed(ids); // like only matches strings
         const matches = compileGlob(glob, { caseInsensitive: node.op === 'ilike' });
-        this.pathIndex(node.property).matching(matches, node.op === 'like' ? literalPrefix(glob) : '', ids, () => ctx.deadline.check());
+        this.pathIndex(node.property).matching(
+          matches,
+          node.op === 'like' ? literalPrefix(glob) : '',
+          ids,
+          () => ctx.deadline.check(),
+        );
         return fixed(ids);
       }
       case 'exists':
@@ -363,7 +368,9 @@ export class SearchIndex {
     const now = input.now ?? new Date();
     const deadline = new Deadline(input.timeoutMs);
     const { view } = input;
-    const plan: Plan = input.filter ? this.plan(input.filter, { now, viewed: view !== undefined, deadline }) : { estimate: this.size, exact: true };
+    const plan: Plan = input.filter
+      ? this.plan(input.filter, { now, viewed: view !== undefined, deadline })
+      : { estimate: this.size, exact: true };
     let ids = plan.ids?.();
     if (input.namespaces) {
       const nsIds = new Set<number>();
@@ -371,16 +378,26 @@ export class SearchIndex {
       ids = ids ? intersect([ids, nsIds]) : nsIds;
     }
     const predicate: ThingPredicate | undefined =
-      input.filter && (view || !plan.exact) ? compileFilter(input.filter, { mode: 'search', now }) : undefined;
+      input.filter && (view || !plan.exact)
+        ? compileFilter(input.filter, { mode: 'search', now })
+        : undefined;
     // A candidate of an exact plan that is its own view (readable wherever the filter looks) matches.
     const exact = plan.exact && (ids !== undefined || !input.filter);
     const accept = (thing: ThingJson): ThingJson | undefined => {
       deadline.check();
       const seen = view ? view(thing) : thing;
-      return seen !== undefined && (!predicate || (exact && seen === thing) || predicate(seen)) ? seen : undefined;
+      return seen !== undefined && (!predicate || (exact && seen === thing) || predicate(seen))
+        ? seen
+        : undefined;
     };
     const keysOnIndexed = !view || (sort?.fields.every((f) => isAlwaysVisible(f.property)) ?? true);
-    return { ids, accept, keysOnIndexed, deadline, trivial: !predicate && !view && input.timeoutMs === undefined };
+    return {
+      ids,
+      accept,
+      keysOnIndexed,
+      deadline,
+      trivial: !predicate && !view && input.timeoutMs === undefined,
+    };
   }
 
   /** Number of readable things matching filter and namespaces (§2.7 `/search/things/count`). */
@@ -475,7 +492,11 @@ export class SearchIndex {
       const seen = prepared.accept(thing);
       if (!seen) return;
       const key = sort.key(seen);
-      if ((after !== undefined && sort.compare(key, after) <= 0) || (best.length === keep && sort.compare(key, best[keep - 1].key) >= 0)) return;
+      if (
+        (after !== undefined && sort.compare(key, after) <= 0) ||
+        (best.length === keep && sort.compare(key, best[keep - 1].key) >= 0)
+      )
+        return;
       let lo = 0;
       let hi = best.length;
       while (lo < hi) {
@@ -494,11 +515,25 @@ export class SearchIndex {
    * reader sees (its order is the views' order), every thing has values there of one type (strings, or
    * numbers), and the candidates are many (else selecting among them is cheaper than walking past the rest).
    */
-  private walkable(prepared: Prepared, first: SortField, after: SortValue[] | undefined): SortedPairs<string | number> | undefined {
-    if (!isAlwaysVisible(first.property) || (prepared.ids && prepared.ids.size * WALK_FRACTION < this.size)) return undefined;
+  private walkable(
+    prepared: Prepared,
+    first: SortField,
+    after: SortValue[] | undefined,
+  ): SortedPairs<string | number> | undefined {
+    if (!isAlwaysVisible(first.property) || (prepared.ids && prepared.ids.size * WALK_FRACTION < this.size))
+      return undefined;
     const index = this.pathIndex(first.property);
-    const pairs = index.onlyStrings === this.size ? index.strings : index.onlyNumbers === this.size ? index.numbers : undefined;
-    if (pairs === undefined || (after !== undefined && typeof after[0] !== (pairs === index.strings ? 'string' : 'number'))) return undefined;
+    const pairs =
+      index.onlyStrings === this.size
+        ? index.strings
+        : index.onlyNumbers === this.size
+          ? index.numbers
+          : undefined;
+    if (
+      pairs === undefined ||
+      (after !== undefined && typeof after[0] !== (pairs === index.strings ? 'string' : 'number'))
+    )
+      return undefined;
     return pairs as SortedPairs<string | number>;
   }
 

@@ -79,8 +79,18 @@ export class SearchService {
       return;
     }
     const previous = this.index.get(event.thingId) as Indexed | undefined;
-    const created = event.action === 'created' && event.path === '/' ? event.timestamp : (previous?._created ?? event.timestamp);
-    this.index.upsert(extended(thing, { _revision: event.revision, _created: created, _modified: event.timestamp, _namespace: namespaceOf(event.thingId) }) as ThingJson);
+    const created =
+      event.action === 'created' && event.path === '/'
+        ? event.timestamp
+        : (previous?._created ?? event.timestamp);
+    this.index.upsert(
+      extended(thing, {
+        _revision: event.revision,
+        _created: created,
+        _modified: event.timestamp,
+        _namespace: namespaceOf(event.thingId),
+      }) as ThingJson,
+    );
   }
 
   async search(request: SearchRequest, auth: AuthContext): Promise<SearchPage> {
@@ -100,7 +110,9 @@ export class SearchService {
     });
     const items = result.items.map((thing) => {
       const visible = this.fullView(thing as Indexed, auth)!;
-      return request.fields === undefined ? stripSpecial(visible) : (applyFieldSelector(visible, request.fields) as Record<string, unknown>);
+      return request.fields === undefined
+        ? stripSpecial(visible)
+        : (applyFieldSelector(visible, request.fields) as Record<string, unknown>);
     });
     const page: SearchPage = { items };
     if (result.cursor !== undefined) page.cursor = result.cursor;
@@ -108,13 +120,25 @@ export class SearchService {
     return page;
   }
 
-  async count(request: Pick<SearchRequest, 'filter' | 'namespaces' | 'timeoutMs'>, auth: AuthContext): Promise<number> {
+  async count(
+    request: Pick<SearchRequest, 'filter' | 'namespaces' | 'timeoutMs'>,
+    auth: AuthContext,
+  ): Promise<number> {
     const filter = filterOf(request);
-    return this.index.count({ filter, namespaces: parseNamespaces(request.namespaces), view: this.viewOf(auth, filter, undefined), timeoutMs: request.timeoutMs });
+    return this.index.count({
+      filter,
+      namespaces: parseNamespaces(request.namespaces),
+      view: this.viewOf(auth, filter, undefined),
+      timeoutMs: request.timeoutMs,
+    });
   }
 
   /** The caller's view for one query (view.ts), on the directory's latest accepted policies. */
-  private viewOf(auth: AuthContext, filter: RqlNode | undefined, sort: readonly SortField[] | undefined): ThingView {
+  private viewOf(
+    auth: AuthContext,
+    filter: RqlNode | undefined,
+    sort: readonly SortField[] | undefined,
+  ): ThingView {
     return callerView(filter, sort, auth.subjects, (policyId) => this.policies.enforcerOfHead(policyId));
   }
 
@@ -123,7 +147,9 @@ export class SearchService {
     const enforcer = this.policies.enforcerOfHead(thing.policyId);
     if (!enforcer) return undefined;
     const stripped = stripSpecial(thing);
-    const pruned = enforcer.hasUnrestricted('thing:/', auth.subjects, READ) ? stripped : enforcer.filterReadable('thing', '/', stripped, auth.subjects);
+    const pruned = enforcer.hasUnrestricted('thing:/', auth.subjects, READ)
+      ? stripped
+      : enforcer.filterReadable('thing', '/', stripped, auth.subjects);
     return isPlainObject(pruned) ? withSpecial(pruned, thing) : undefined;
   }
 }
@@ -132,7 +158,8 @@ const READ = ['READ'] as const;
 
 /** The parsed filter, with the SSE resumption condition added as a node (never spliced into the text). */
 function filterOf(request: Pick<SearchRequest, 'filter' | 'afterThingId'>): RqlNode | undefined {
-  const filter = request.filter === undefined || request.filter === '' ? undefined : parseRql(request.filter, 'search');
+  const filter =
+    request.filter === undefined || request.filter === '' ? undefined : parseRql(request.filter, 'search');
   if (request.afterThingId === undefined) return filter;
   const after: RqlNode = { op: 'gt', property: 'thingId', value: request.afterThingId };
   return filter ? { op: 'and', children: [filter, after] } : after;
@@ -152,7 +179,9 @@ function stripSpecial(thing: Record<string, unknown>): Record<string, unknown> {
 
 function withSpecial(visible: Record<string, unknown>, thing: Indexed): Record<string, unknown> {
   const out: Record<string, unknown> = copyOf(visible);
-  for (const key of SPECIAL) if ((thing as Record<string, unknown>)[key] !== undefined) out[key] = (thing as Record<string, unknown>)[key];
+  for (const key of SPECIAL)
+    if ((thing as Record<string, unknown>)[key] !== undefined)
+      out[key] = (thing as Record<string, unknown>)[key];
   return out;
 }
 

@@ -76,7 +76,8 @@ export function callerView(
   return (thing) => {
     const policyId = thing.policyId as string | undefined;
     let enforcer = byPolicy.get(policyId);
-    if (enforcer === undefined && !byPolicy.has(policyId)) byPolicy.set(policyId, (enforcer = enforcerOf(policyId)));
+    if (enforcer === undefined && !byPolicy.has(policyId))
+      byPolicy.set(policyId, (enforcer = enforcerOf(policyId)));
     if (enforcer === undefined) return undefined;
     let view = byEnforcer.get(enforcer);
     if (view === undefined && !byEnforcer.has(enforcer)) {
@@ -85,7 +86,12 @@ export function callerView(
         ? undefined
         : e.hasUnrestricted('thing:/', subjects, READ)
           ? whole
-          : partialViewer(filter, sort, (pointer, value) => e.filterReadable('thing', pointer, value, subjects), (pointer) => e.hasUnrestricted(`thing:${pointer}`, subjects, READ));
+          : partialViewer(
+              filter,
+              sort,
+              (pointer, value) => e.filterReadable('thing', pointer, value, subjects),
+              (pointer) => e.hasUnrestricted(`thing:${pointer}`, subjects, READ),
+            );
       byEnforcer.set(enforcer, view);
     }
     return view?.(thing);
@@ -117,10 +123,13 @@ export function partialViewer(
   const isOpen = (p: number, length: number): boolean =>
     (open[p][length] ??= unrestricted!(`/${paths[p].slice(0, length).join('/')}`));
   return (thing) => {
-    if (unrestricted && paths.every((segments, p) => {
-      const cut = cutOf(thing, segments);
-      return cut === undefined || isOpen(p, cut.length);
-    })) {
+    if (
+      unrestricted &&
+      paths.every((segments, p) => {
+        const cut = cutOf(thing, segments);
+        return cut === undefined || isOpen(p, cut.length);
+      })
+    ) {
       return thing;
     }
     const view: ThingJson = {};
@@ -144,14 +153,18 @@ export function partialViewer(
 }
 
 /** Where the walk along `segments` stops (an array, a wildcard, a scalar or the end) and the value there. */
-function cutOf(thing: ThingJson, segments: readonly string[]): { length: number; value: unknown } | undefined {
+function cutOf(
+  thing: ThingJson,
+  segments: readonly string[],
+): { length: number; value: unknown } | undefined {
   let node: Record<string, unknown> = thing;
   for (let i = 0; i < segments.length; i++) {
     if (i === 1 && segments[0] === 'features' && segments[1] === '*') return { length: 1, value: node };
     const key = segments[i];
     if (!Object.prototype.hasOwnProperty.call(node, key)) return undefined;
     const value = node[key];
-    if (i === segments.length - 1 || value === null || typeof value !== 'object' || Array.isArray(value)) return { length: i + 1, value };
+    if (i === segments.length - 1 || value === null || typeof value !== 'object' || Array.isArray(value))
+      return { length: i + 1, value };
     node = value as Record<string, unknown>;
   }
   return undefined;
@@ -161,8 +174,14 @@ function setAt(target: ThingJson, segments: readonly string[], value: unknown): 
   let node: Record<string, unknown> = target;
   for (let i = 0; i < segments.length - 1; i++) {
     const key = segments[i];
-    if (!Object.prototype.hasOwnProperty.call(node, key)) Object.defineProperty(node, key, { value: {}, enumerable: true, writable: true, configurable: true });
+    if (!Object.prototype.hasOwnProperty.call(node, key))
+      Object.defineProperty(node, key, { value: {}, enumerable: true, writable: true, configurable: true });
     node = node[key] as Record<string, unknown>;
   }
-  Object.defineProperty(node, segments[segments.length - 1], { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(node, segments[segments.length - 1], {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }

@@ -28,8 +28,21 @@ export function revisionAfter(previous: EntityRecord | undefined): number {
 }
 
 /** The record of the next change of an entity: the revision counts on after a deletion, `created` starts over. */
-export function recordAfter<T>(previous: EntityRecord<T> | undefined, kind: EntityKind, id: string, value: T | null, timestamp: string): EntityRecord<T> {
-  return { kind, id, revision: revisionAfter(previous), created: previous?.value ? previous.created : timestamp, modified: timestamp, value };
+export function recordAfter<T>(
+  previous: EntityRecord<T> | undefined,
+  kind: EntityKind,
+  id: string,
+  value: T | null,
+  timestamp: string,
+): EntityRecord<T> {
+  return {
+    kind,
+    id,
+    revision: revisionAfter(previous),
+    created: previous?.value ? previous.created : timestamp,
+    modified: timestamp,
+    value,
+  };
 }
 
 export interface Change {
@@ -96,7 +109,9 @@ export class ConcurrentModificationError extends TwinbridgeError {
     readonly expectedRevision: number,
     readonly actualRevision: number,
   ) {
-    super(`${kind} '${id}': expected revision ${expectedRevision} but found ${actualRevision}`, { retriable: true });
+    super(`${kind} '${id}': expected revision ${expectedRevision} but found ${actualRevision}`, {
+      retriable: true,
+    });
   }
 }
 
@@ -131,7 +146,11 @@ export interface Store {
    * History: the latest revision the store keeps whose revision is at most `revision` (when given) and which
    * was modified strictly before `before` (epoch ms, when given); undefined when it keeps none.
    */
-  historyAt(kind: EntityKind, id: string, point: { revision?: number; before?: number }): Promise<HistoryEntry | undefined>;
+  historyAt(
+    kind: EntityKind,
+    id: string,
+    point: { revision?: number; before?: number },
+  ): Promise<HistoryEntry | undefined>;
   /** History: the kept revisions of one entity within `range`, in revision order. */
   history(kind: EntityKind, id: string, range: HistoryRange): AsyncIterable<HistoryEntry>;
   /**
@@ -142,12 +161,18 @@ export interface Store {
 }
 
 /** The retention cutoff (epoch ms) of one entity as of `now`: revisions modified before it go; undefined: none go. */
-export function retentionCutoff(retention: HistoryRetention, kind: EntityKind, id: string, now: number): number | undefined {
+export function retentionCutoff(
+  retention: HistoryRetention,
+  kind: EntityKind,
+  id: string,
+  now: number,
+): number | undefined {
   let ms = retention.defaultMs;
   if (kind !== 'connection' && retention.namespaces !== undefined) {
     const colon = id.indexOf(':');
     const namespace = colon < 0 ? '' : id.slice(0, colon);
-    if (Object.prototype.hasOwnProperty.call(retention.namespaces, namespace)) ms = retention.namespaces[namespace] ?? undefined;
+    if (Object.prototype.hasOwnProperty.call(retention.namespaces, namespace))
+      ms = retention.namespaces[namespace] ?? undefined;
   }
   return ms === undefined ? undefined : now - ms;
 }

@@ -21,7 +21,11 @@ export interface ConflictRetry {
  * Attempts again after the first attempt failed with `firstError` (rejects with it when it is no conflict).
  * For callers that hold the first attempt's promise already (the twin write path: no closure per write).
  */
-export async function retryAfter<T>(firstError: unknown, attempt: () => Promise<T>, retry: ConflictRetry): Promise<T> {
+export async function retryAfter<T>(
+  firstError: unknown,
+  attempt: () => Promise<T>,
+  retry: ConflictRetry,
+): Promise<T> {
   let err = firstError;
   for (let failed = 1; ; failed++) {
     if (!(err instanceof ConcurrentModificationError || retry.alsoRetries?.(err, failed))) throw err;

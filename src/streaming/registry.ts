@@ -56,7 +56,12 @@ export interface ClusterGroups {
 }
 
 /** Called after a signal was offered: who took it (for weak acknowledgements, §9). */
-export type DeliveredListener = (kind: StreamKind, thingId: string, headers: Record<string, string>, recipients: ReadonlySet<Subscriber>) => void;
+export type DeliveredListener = (
+  kind: StreamKind,
+  thingId: string,
+  headers: Record<string, string>,
+  recipients: ReadonlySet<Subscriber>,
+) => void;
 
 export class SubscriberRegistry {
   private readonly solo = new Map<StreamKind, Map<Subscriber, Subscription>>();
@@ -93,7 +98,12 @@ export class SubscriberRegistry {
     const key = `${subscription.kind}/${subscription.group}`;
     let group = this.groups.get(key);
     if (!group) {
-      group = { kind: subscription.kind, name: subscription.group, members: new Map(), ring: new HashRing([], idOf) };
+      group = {
+        kind: subscription.kind,
+        name: subscription.group,
+        members: new Map(),
+        ring: new HashRing([], idOf),
+      };
       this.groups.set(key, group);
     }
     group.members.set(subscriber, subscription);
@@ -122,7 +132,8 @@ export class SubscriberRegistry {
   /** Whether the subscriber has a subscription of this kind. */
   has(subscriber: Subscriber, kind: StreamKind): boolean {
     if (this.solo.get(kind)?.has(subscriber)) return true;
-    for (const group of this.groups.values()) if (group.kind === kind && group.members.has(subscriber)) return true;
+    for (const group of this.groups.values())
+      if (group.kind === kind && group.members.has(subscriber)) return true;
     return false;
   }
 
@@ -152,7 +163,14 @@ export class SubscriberRegistry {
   private onTwinEvent(published: PublishedThingEvent): void {
     // Without subscribers only requested acknowledgements need the dispatch (weak acks, §9).
     if (!this.hasSubscribers('events') && published.event.headers['requested-acks'] === undefined) return;
-    this.publishEvent('events', published.event, published.policyId, published.thing as Record<string, unknown> | undefined, published.session, isRemoteEvent(published));
+    this.publishEvent(
+      'events',
+      published.event,
+      published.policyId,
+      published.thing as Record<string, unknown> | undefined,
+      published.session,
+      isRemoteEvent(published),
+    );
   }
 
   /**
@@ -161,18 +179,27 @@ export class SubscriberRegistry {
    * later event waits behind it, so the order per thing is kept. `session`: the ID of the subscriber whose
    * command or live event it is (not offered to it); `remote`: another instance of the cluster made it.
    */
-  publishEvent(kind: 'events' | 'live-events', event: ThingEvent, policyId: string | undefined, thing: Record<string, unknown> | undefined, session?: string, remote = false): void {
+  publishEvent(
+    kind: 'events' | 'live-events',
+    event: ThingEvent,
+    policyId: string | undefined,
+    thing: Record<string, unknown> | undefined,
+    session?: string,
+    remote = false,
+  ): void {
     const enforcer = this.policies.enforcerOfHead(policyId);
     if (this.queued === 0 && (enforcer !== undefined || policyId === undefined)) {
       this.dispatch(eventSource(kind, event, enforcer, thing, remote), event.headers, session);
       return;
     }
-    const run = (e: ThingEnforcer | undefined) => this.dispatch(eventSource(kind, event, e, thing, remote), event.headers, session);
+    const run = (e: ThingEnforcer | undefined) =>
+      this.dispatch(eventSource(kind, event, e, thing, remote), event.headers, session);
     this.queued++;
     const previous = this.queue ?? Promise.resolve();
     this.queue = previous
       .then(async () => {
-        if (policyId !== undefined && this.policies.enforcerOfHead(policyId) === undefined) await this.policies.load(policyId);
+        if (policyId !== undefined && this.policies.enforcerOfHead(policyId) === undefined)
+          await this.policies.load(policyId);
         run(this.policies.enforcerOfHead(policyId));
       })
       .catch(this.onError)
@@ -186,8 +213,20 @@ export class SubscriberRegistry {
    * `resource` (e.g. `message:/inbox/messages/ask`, `thing:/attributes`), except the subscriber with the ID
    * `session` that sent it. Returns who took it.
    */
-  publishLive(kind: 'messages' | 'live-commands', thingId: string, message: ProtocolMessage, resource: string, enforcer: ThingEnforcer, signal: unknown, session?: string): ReadonlySet<Subscriber> {
-    return this.dispatch(liveSource(kind, thingId, message, resource, enforcer, signal), message.headers, session);
+  publishLive(
+    kind: 'messages' | 'live-commands',
+    thingId: string,
+    message: ProtocolMessage,
+    resource: string,
+    enforcer: ThingEnforcer,
+    signal: unknown,
+    session?: string,
+  ): ReadonlySet<Subscriber> {
+    return this.dispatch(
+      liveSource(kind, thingId, message, resource, enforcer, signal),
+      message.headers,
+      session,
+    );
   }
 
   /**
@@ -204,9 +243,18 @@ export class SubscriberRegistry {
     const namespace = announcement.policyId.slice(0, Math.max(colon, 0));
     const source: DeliverySource = {
       deliveryFor: (subscriber: Subscriber, subscription: Subscription): Delivery | undefined => {
-        if (subscription.namespaces !== undefined && !subscription.namespaces.has(namespace)) return undefined;
+        if (subscription.namespaces !== undefined && !subscription.namespaces.has(namespace))
+          return undefined;
         if (!subscriber.auth.subjects.some((s) => announced.has(s))) return undefined;
-        return { kind: 'policy-announcements', thingId: announcement.policyId, message, json, text, signal: announcement, source };
+        return {
+          kind: 'policy-announcements',
+          thingId: announcement.policyId,
+          message,
+          json,
+          text,
+          signal: announcement,
+          source,
+        };
       },
       readableThing: () => undefined,
     };
@@ -235,7 +283,11 @@ export class SubscriberRegistry {
   }
 
   /** Offers the signal to the subscribers of its kind, except the one with the ID `session` (same origin). */
-  private dispatch(source: SignalSource, headers: Record<string, string>, session: string | undefined): ReadonlySet<Subscriber> {
+  private dispatch(
+    source: SignalSource,
+    headers: Record<string, string>,
+    session: string | undefined,
+  ): ReadonlySet<Subscriber> {
     // Made when the first subscriber takes the signal.
     let recipients: Set<Subscriber> | undefined;
     const cache = new DeliveryCache(source, session);
@@ -257,7 +309,8 @@ export class SubscriberRegistry {
     for (const [key, group] of this.groups) {
       if (group.kind !== source.kind) continue;
       // Twin events reach every instance: only the one owning the thing on the cluster-wide ring delivers.
-      if (source.kind === 'events' && this.cluster && !this.cluster.ownsLocally(key, source.thingId)) continue;
+      if (source.kind === 'events' && this.cluster && !this.cluster.ownsLocally(key, source.thingId))
+        continue;
       for (const member of group.ring.walk(source.thingId)) {
         try {
           const delivery = cache.deliveryFor(member, group.members.get(member)!);
@@ -270,12 +323,19 @@ export class SubscriberRegistry {
         }
       }
     }
-    for (const listener of this.deliveredListeners) listener(source.kind, source.thingId, headers, recipients ?? NOBODY);
+    for (const listener of this.deliveredListeners)
+      listener(source.kind, source.thingId, headers, recipients ?? NOBODY);
     return recipients ?? NOBODY;
   }
 }
 
 const NOBODY: ReadonlySet<Subscriber> = new Set();
 
-const KINDS: readonly StreamKind[] = ['events', 'messages', 'live-commands', 'live-events', 'policy-announcements'];
+const KINDS: readonly StreamKind[] = [
+  'events',
+  'messages',
+  'live-commands',
+  'live-events',
+  'policy-announcements',
+];
 const idOf = (s: Subscriber) => s.id;

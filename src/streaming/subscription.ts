@@ -119,7 +119,10 @@ export function compileSubscription(kind: StreamKind, params: SubscriptionParams
   }
   if (params.group !== undefined) {
     if (!GROUP_NAME.test(params.group)) {
-      throw headerInvalid({ name: 'group', detail: `<${params.group}> is not a valid consumer group name ([A-Za-z0-9._:-]{1,100})` });
+      throw headerInvalid({
+        name: 'group',
+        detail: `<${params.group}> is not a valid consumer group name ([A-Za-z0-9._:-]{1,100})`,
+      });
     }
     subscription.group = params.group;
   }

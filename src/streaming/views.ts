@@ -7,7 +7,14 @@
  * ditto: a filter is evaluated on the change rendered as a partial thing (ThingEventToThingConverter) merged
  * with the `extraFields` of the thing after the change, with the topic, resource and entity placeholders.
  */
-import { fromThingEvent, renderProtocolMessage, subscriberHeaders, type ProtocolJson, type ProtocolMessage, type TopicPath } from '../protocol/index.js';
+import {
+  fromThingEvent,
+  renderProtocolMessage,
+  subscriberHeaders,
+  type ProtocolJson,
+  type ProtocolMessage,
+  type TopicPath,
+} from '../protocol/index.js';
 import type { ThingEvent } from '../model/signals.js';
 import type { ThingEnforcer } from '../things/policy-directory.js';
 import { applyFieldSelector } from '../util/field-selector.js';
@@ -67,7 +74,10 @@ class View {
 
   /** Filters and projections read it, and SSE renders it; most deliveries need neither. */
   get partial(): Record<string, unknown> {
-    return (this.partialOf ??= this.path === undefined ? { thingId: this.thingId } : partialThing(this.thingId, this.path, this.value));
+    return (this.partialOf ??=
+      this.path === undefined
+        ? { thingId: this.thingId }
+        : partialThing(this.thingId, this.path, this.value));
   }
 }
 
@@ -129,7 +139,13 @@ export interface SignalSource {
 }
 
 /** A twin or live thing event: pruned with the policy per subjects (§5, 3.9 partial events). */
-export function eventSource(kind: StreamKind, event: ThingEvent, enforcer: ThingEnforcer | undefined, thing: Record<string, unknown> | undefined, remote = false): SignalSource {
+export function eventSource(
+  kind: StreamKind,
+  event: ThingEvent,
+  enforcer: ThingEnforcer | undefined,
+  thing: Record<string, unknown> | undefined,
+  remote = false,
+): SignalSource {
   return new EventSource(kind, event, enforcer, thing, remote);
 }
 
@@ -193,9 +209,21 @@ class EventSource implements SignalSource {
 }
 
 /** A live message or live command: delivered whole to subjects with READ on `resource` (§2.6, §10). */
-export function liveSource(kind: StreamKind, thingId: string, message: ProtocolMessage, resource: string, enforcer: ThingEnforcer, signal: unknown): SignalSource {
+export function liveSource(
+  kind: StreamKind,
+  thingId: string,
+  message: ProtocolMessage,
+  resource: string,
+  enforcer: ThingEnforcer,
+  signal: unknown,
+): SignalSource {
   const views = new PerKey<boolean>();
-  const view = new View({ ...message, headers: subscriberHeaders(message.headers) }, thingId, undefined, undefined);
+  const view = new View(
+    { ...message, headers: subscriberHeaders(message.headers) },
+    thingId,
+    undefined,
+    undefined,
+  );
   return {
     kind,
     thingId,
@@ -246,7 +274,8 @@ export class DeliveryCache implements DeliverySource {
       const colon = source.thingId.indexOf(':');
       if (!subscription.namespaces.has(source.thingId.slice(0, Math.max(colon, 0)))) return undefined;
     }
-    if (subscription.match !== undefined && !subscription.match(source.thingId, source.path)) return undefined;
+    if (subscription.match !== undefined && !subscription.match(source.thingId, source.path))
+      return undefined;
     const view = source.view(subscriber);
     if (view === undefined) {
       this.lastMiss = 'unreadable';
@@ -262,7 +291,10 @@ export class DeliveryCache implements DeliverySource {
     }
     if (subscription.filter !== undefined) {
       this.placeholderValues ??= placeholders(source.topic, source.thingId, source.path);
-      const subject = { ...(extra ? deepMerge(view.partial, extra) : view.partial), ...this.placeholderValues };
+      const subject = {
+        ...(extra ? deepMerge(view.partial, extra) : view.partial),
+        ...this.placeholderValues,
+      };
       if (!subscription.filter(subject)) {
         this.lastMiss = 'filtered';
         return undefined;
@@ -270,7 +302,10 @@ export class DeliveryCache implements DeliverySource {
     }
     let value = view.message.value;
     if (subscription.projection !== undefined && value !== undefined) {
-      const projected = applyFieldSelector(extra ? deepMerge(view.partial, extra) : view.partial, subscription.projection);
+      const projected = applyFieldSelector(
+        extra ? deepMerge(view.partial, extra) : view.partial,
+        subscription.projection,
+      );
       value = getAt(projected, parsePointer(source.path));
       if (value === undefined) {
         this.lastMiss = 'filtered';
@@ -279,14 +314,25 @@ export class DeliveryCache implements DeliverySource {
     }
     // Deliveries as the view is, by subjects; those with `extra` or a projection apart, by subjects and shape.
     const plain = extra === undefined && subscription.projectionText === undefined;
-    const key = plain ? subscriber.subjectsKey : `${subscriber.subjectsKey}\u0000${extra === undefined ? '' : subscription.extraFieldsText}\u0000${subscription.projectionText ?? ''}`;
+    const key = plain
+      ? subscriber.subjectsKey
+      : `${subscriber.subjectsKey}\u0000${extra === undefined ? '' : subscription.extraFieldsText}\u0000${subscription.projectionText ?? ''}`;
     const cache = plain ? this.plain : (this.shaped ??= new PerKey());
     let delivery = cache.get(key);
     if (delivery === undefined) {
       let message = extra === undefined ? view.message : extended(view.message, { extra });
       if (value !== view.message.value) message = { ...message, value };
       const json = renderProtocolMessage(message);
-      delivery = new SharedDelivery(source.kind, source.thingId, message, json, JSON.stringify(json), view, source.signal, this);
+      delivery = new SharedDelivery(
+        source.kind,
+        source.thingId,
+        message,
+        json,
+        JSON.stringify(json),
+        view,
+        source.signal,
+        this,
+      );
       cache.set(key, delivery);
     }
     return delivery;

@@ -45,7 +45,12 @@ export class ThingCommit {
    * policy created with the thing, written in the same store write. Resolves with the change's response once
    * durable; rejects with 413 when the thing outgrows the limit, or with the store's error.
    */
-  async commit(command: ThingCommand, previous: ThingRecord | undefined, change: Change, policyChange?: StoreChange): Promise<ThingCommandResponse> {
+  async commit(
+    command: ThingCommand,
+    previous: ThingRecord | undefined,
+    change: Change,
+    policyChange?: StoreChange,
+  ): Promise<ThingCommandResponse> {
     const { thingId } = command;
     const { next } = change;
     // The value's text: its size is checked here, and the store writes it (the PostgreSQL store makes its own).
@@ -59,15 +64,31 @@ export class ThingCommit {
     const record = recordAfter(previous, 'thing', thingId, next, timestamp);
     const { revision } = record;
     const headers: DittoHeaders = {};
-    if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
-    if (command.headers['ditto-originator'] !== undefined) headers['ditto-originator'] = command.headers['ditto-originator'];
+    if (command.headers['correlation-id'] !== undefined)
+      headers['correlation-id'] = command.headers['correlation-id'];
+    if (command.headers['ditto-originator'] !== undefined)
+      headers['ditto-originator'] = command.headers['ditto-originator'];
     if (change.event.action === 'merged') headers['content-type'] = 'application/merge-patch+json';
     // ditto: §9 subscribers see the requested (custom) acknowledgement labels to answer them.
-    if (command.headers['requested-acks'] !== undefined) headers['requested-acks'] = command.headers['requested-acks'];
-    const event: ThingEvent = { thingId, channel: 'twin', action: change.event.action, path: command.path === '' ? '/' : command.path, revision, timestamp, headers };
+    if (command.headers['requested-acks'] !== undefined)
+      headers['requested-acks'] = command.headers['requested-acks'];
+    const event: ThingEvent = {
+      thingId,
+      channel: 'twin',
+      action: change.event.action,
+      path: command.path === '' ? '/' : command.path,
+      revision,
+      timestamp,
+      headers,
+    };
     if (change.event.value !== undefined) event.value = change.event.value;
     const policyId = next?.policyId ?? previous?.value?.policyId;
-    const thingChange: StoreChange = { record, expectedRevision: previous?.revision ?? 0, event: { event, policyId }, valueJson };
+    const thingChange: StoreChange = {
+      record,
+      expectedRevision: previous?.revision ?? 0,
+      event: { event, policyId },
+      valueJson,
+    };
     const kept = persistedHeaders(this.o.history, command.headers);
     if (kept !== undefined) {
       thingChange.headers = kept;

@@ -29,13 +29,25 @@ import {
 } from '../errors/things.js';
 import type { DittoHeaders, ThingCommand, ThingCommandResponse, ThingEvent } from '../model/signals.js';
 import { withSpecialFields } from '../model/special-fields.js';
-import { thingResourceAt, validateAt, validateThing, type ThingJson, type ThingResource } from '../model/thing.js';
+import {
+  thingResourceAt,
+  validateAt,
+  validateThing,
+  type ThingJson,
+  type ThingResource,
+} from '../model/thing.js';
 import { revisionAfter, type EntityRecord } from '../store/port.js';
 import { hashTag, revisionTag } from '../util/etag.js';
 import { applyFieldSelector } from '../util/field-selector.js';
 import { deleteAt, formatPointer, getAt, isPlainObject, setAt } from '../util/json-pointer.js';
 import { applyMergePatch, jsonEqual, minimizeMergePatch, touchedPaths } from '../util/merge-patch.js';
-import { asksPreconditions, checkPreconditions, ifEqualOf, skippedAsEqual, type PreconditionErrors } from '../util/preconditions.js';
+import {
+  asksPreconditions,
+  checkPreconditions,
+  ifEqualOf,
+  skippedAsEqual,
+  type PreconditionErrors,
+} from '../util/preconditions.js';
 import type { ThingEnforcer } from './policy-directory.js';
 
 /** A thing as stored: its JSON plus the record's revision and timestamps. */
@@ -104,8 +116,15 @@ const WRITE = ['WRITE'] as const;
 const PRECONDITION_ERRORS: PreconditionErrors = { preconditionFailed, preconditionNotModified };
 
 /** Decides a twin command of any kind on `state`; `enforcer` is that of the thing's policy (undefined: none). */
-export function decide(state: ThingState, command: ThingCommand, enforcer: ThingEnforcer | undefined, auth: AuthContext, rules: DecideRules): Decision {
-  if (command.action === 'retrieve') return { kind: 'retrieved', response: decideRetrieve(state, command, enforcer, auth, rules) };
+export function decide(
+  state: ThingState,
+  command: ThingCommand,
+  enforcer: ThingEnforcer | undefined,
+  auth: AuthContext,
+  rules: DecideRules,
+): Decision {
+  if (command.action === 'retrieve')
+    return { kind: 'retrieved', response: decideRetrieve(state, command, enforcer, auth, rules) };
   const resource = thingResourceAt(command.path);
   const record = state.record;
   if (!record?.value) return creationOf(command, resource);
@@ -113,11 +132,18 @@ export function decide(state: ThingState, command: ThingCommand, enforcer: Thing
 }
 
 /** The answer to a retrieve of `state.record`. */
-export function decideRetrieve(state: ThingState, command: ThingCommand, enforcer: ThingEnforcer | undefined, auth: AuthContext, rules: DecideRules): ThingCommandResponse {
+export function decideRetrieve(
+  state: ThingState,
+  command: ThingCommand,
+  enforcer: ThingEnforcer | undefined,
+  auth: AuthContext,
+  rules: DecideRules,
+): ThingCommandResponse {
   const { thingId } = command;
   const resource = thingResourceAt(command.path);
   const record = state.record;
-  if (!record?.value || !enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
+  if (!record?.value || !enforcer?.hasPartial('thing:/', auth.subjects, READ))
+    throw thingNotFound({ thingId });
   const value = getAt(record.value, resource.segments);
   if (value === undefined) throw resourceNotFound(resource, thingId);
   const pruned = enforcer.filterReadable('thing', resource.pointer, value, auth.subjects);
@@ -128,7 +154,9 @@ export function decideRetrieve(state: ThingState, command: ThingCommand, enforce
     if (!isPlainObject(pruned)) return respond(command, 200, pruned, revisionTag(record.revision));
     const source = withSpecialFields(pruned, record);
     // ditto: §1.2 `_policy` is the thing's policy as far as the requester may READ it (omitted when nothing).
-    const policy = state.policy?.value ? enforcer.filterReadable('policy', '/', state.policy.value, auth.subjects) : undefined;
+    const policy = state.policy?.value
+      ? enforcer.filterReadable('policy', '/', state.policy.value, auth.subjects)
+      : undefined;
     if (isPlainObject(policy)) source._policy = { policyId: state.policy!.id, ...policy };
     return respond(command, 200, applyFieldSelector(source, command.fields!), revisionTag(record.revision));
   }
@@ -137,22 +165,39 @@ export function decideRetrieve(state: ThingState, command: ThingCommand, enforce
   checkCondition(command.headers, record, enforcer, auth, rules);
   let result: unknown = pruned;
   if (command.fields !== undefined && isPlainObject(pruned)) {
-    result = applyFieldSelector(resource.kind === 'thing' ? withSpecialFields(pruned, record) : pruned, command.fields);
+    result = applyFieldSelector(
+      resource.kind === 'thing' ? withSpecialFields(pruned, record) : pruned,
+      command.fields,
+    );
   }
   return respond(command, 200, result, etag);
 }
 
 /** A create, modify, merge or delete of the existing thing `thing` (the value of `record`). */
-function decideChange(record: ThingRecord, thing: ThingJson, command: ThingCommand, resource: ThingResource, enforcer: ThingEnforcer | undefined, auth: AuthContext, rules: DecideRules): Change {
+function decideChange(
+  record: ThingRecord,
+  thing: ThingJson,
+  command: ThingCommand,
+  resource: ThingResource,
+  enforcer: ThingEnforcer | undefined,
+  auth: AuthContext,
+  rules: DecideRules,
+): Change {
   const { thingId } = command;
   if (command.action === 'create') throw thingConflict({ thingId });
   const canSee = enforcer?.hasPartial('thing:/', auth.subjects, READ) ?? false;
   // A requester with no permission at all on the thing gets the 404 of a missing thing before the
   // preconditions, whose 412 would tell that it exists and its ETag (its revision).
-  if (!canSee && !(enforcer?.hasPartial('thing:/', auth.subjects, WRITE) ?? false)) throw thingNotFound({ thingId });
+  if (!canSee && !(enforcer?.hasPartial('thing:/', auth.subjects, WRITE) ?? false))
+    throw thingNotFound({ thingId });
   const currentValue = getAt(thing, resource.segments);
   if (asksPreconditions(command.headers)) {
-    const etag = resource.kind === 'thing' ? revisionTag(record.revision) : currentValue === undefined ? undefined : hashTag(currentValue);
+    const etag =
+      resource.kind === 'thing'
+        ? revisionTag(record.revision)
+        : currentValue === undefined
+          ? undefined
+          : hashTag(currentValue);
     checkPreconditions(command.headers, etag, false, PRECONDITION_ERRORS);
   }
   if (enforcer && canSee) checkCondition(command.headers, record, enforcer, auth, rules);
@@ -161,9 +206,19 @@ function decideChange(record: ThingRecord, thing: ThingJson, command: ThingComma
     if (resource.kind === 'thingId') throw thingIdNotDeletable();
     if (resource.kind === 'policyId') throw policyIdNotDeletable();
     if (!mayWrite(enforcer, resource.pointer, auth)) throw denied(command, resource, canSee);
-    if (resource.kind !== 'thing' && currentValue === undefined) throw levelError(resource, 'notFound', thingId);
+    if (resource.kind !== 'thing' && currentValue === undefined)
+      throw levelError(resource, 'notFound', thingId);
     const next = resource.kind === 'thing' ? null : (deleteAt(thing, resource.segments) as ThingJson);
-    return changeOf(command, resource.segments, record, next, { action: 'deleted' }, 204, undefined, undefined);
+    return changeOf(
+      command,
+      resource.segments,
+      record,
+      next,
+      { action: 'deleted' },
+      204,
+      undefined,
+      undefined,
+    );
   }
   if (resource.kind === 'thingId') throw thingIdNotSettable();
   requireParentFeature(resource, thing, thingId);
@@ -173,11 +228,14 @@ function decideChange(record: ThingRecord, thing: ThingJson, command: ThingComma
   let responseValue: unknown;
   if (command.action === 'merge') {
     const patch = command.value;
-    if (resource.kind === 'thing' && !isPlainObject(patch)) throw jsonFormatInvalid({ detail: 'A merge patch of a thing must be a JSON object.' });
-    for (const touched of touchedPaths(patch, resource.segments)) if (!mayWrite(enforcer, formatPointer(touched), auth)) throw denied(command, resource, canSee);
+    if (resource.kind === 'thing' && !isPlainObject(patch))
+      throw jsonFormatInvalid({ detail: 'A merge patch of a thing must be a JSON object.' });
+    for (const touched of touchedPaths(patch, resource.segments))
+      if (!mayWrite(enforcer, formatPointer(touched), auth)) throw denied(command, resource, canSee);
     const merged = applyMergePatch(currentValue, patch);
     if (merged === undefined || merged === null) {
-      if (resource.kind === 'thing' || resource.kind === 'policyId') throw jsonFormatInvalid({ detail: 'The merge would delete a required field.' });
+      if (resource.kind === 'thing' || resource.kind === 'policyId')
+        throw jsonFormatInvalid({ detail: 'The merge would delete a required field.' });
       next = deleteAt(thing, resource.segments) as ThingJson;
     } else {
       validateAt(resource, merged);
@@ -185,11 +243,16 @@ function decideChange(record: ThingRecord, thing: ThingJson, command: ThingComma
     }
     if (resource.kind === 'thing') {
       checkThingIdUnchanged(next, thingId);
-      if (next.policyId === undefined) throw jsonFormatInvalid({ detail: 'The merge would delete a required field.' });
+      if (next.policyId === undefined)
+        throw jsonFormatInvalid({ detail: 'The merge would delete a required field.' });
     }
     const ifEqual = ifEqualOf(command.headers);
-    if (ifEqual !== 'update' && jsonEqual(merged, currentValue)) throw skippedAsEqual(ifEqual, PRECONDITION_ERRORS);
-    event = { action: 'merged', value: ifEqual === 'skip-minimizing-merge' ? minimizeMergePatch(currentValue, patch) : patch };
+    if (ifEqual !== 'update' && jsonEqual(merged, currentValue))
+      throw skippedAsEqual(ifEqual, PRECONDITION_ERRORS);
+    event = {
+      action: 'merged',
+      value: ifEqual === 'skip-minimizing-merge' ? minimizeMergePatch(currentValue, patch) : patch,
+    };
     status = 204;
   } else {
     if (!mayWrite(enforcer, resource.pointer, auth)) throw denied(command, resource, canSee);
@@ -202,7 +265,8 @@ function decideChange(record: ThingRecord, thing: ThingJson, command: ThingComma
     }
     validateAt(resource, value);
     const ifEqual = ifEqualOf(command.headers);
-    if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(value, currentValue)) throw skippedAsEqual(ifEqual, PRECONDITION_ERRORS);
+    if (ifEqual !== 'update' && currentValue !== undefined && jsonEqual(value, currentValue))
+      throw skippedAsEqual(ifEqual, PRECONDITION_ERRORS);
     next = setAt(thing, resource.segments, value) as ThingJson;
     const created = currentValue === undefined;
     event = { action: created ? 'created' : 'modified', value };
@@ -219,31 +283,61 @@ function creationOf(command: ThingCommand, resource: ThingResource): Creation {
   if (resource.kind !== 'thing' || command.action === 'delete') throw thingNotFound({ thingId });
   checkPreconditions(command.headers, undefined, false, PRECONDITION_ERRORS);
   if (!isPlainObject(command.value)) throw jsonFormatInvalid({ detail: 'The thing must be a JSON object.' });
-  const body = command.action === 'merge' ? (applyMergePatch({}, command.value) as Record<string, unknown>) : { ...command.value };
+  const body =
+    command.action === 'merge'
+      ? (applyMergePatch({}, command.value) as Record<string, unknown>)
+      : { ...command.value };
   const { _policy: inlinePolicy, _copyPolicyFrom: copyFrom } = body;
   delete body._policy;
   delete body._copyPolicyFrom;
   checkThingIdUnchanged(body, thingId);
-  if ((inlinePolicy !== undefined || copyFrom !== undefined) && body.policyId !== undefined) throw policyIdNotAllowed();
+  if ((inlinePolicy !== undefined || copyFrom !== undefined) && body.policyId !== undefined)
+    throw policyIdNotAllowed();
   if (inlinePolicy !== undefined && copyFrom !== undefined) throw policyIdNotAllowed();
   const thing = validateThing({ thingId, ...body });
-  return { kind: 'creation', thing, policyId: thing.policyId ?? thingId, explicitPolicyId: body.policyId !== undefined, inlinePolicy, copyFrom };
+  return {
+    kind: 'creation',
+    thing,
+    policyId: thing.policyId ?? thingId,
+    explicitPolicyId: body.policyId !== undefined,
+    inlinePolicy,
+    copyFrom,
+  };
 }
 
 /**
  * The creation `creation` decided for `command` on `state` (the thing does not exist), once the thing's policy
  * is prepared: `enforcer` is that policy's.
  */
-export function decideCreation(state: ThingState, command: ThingCommand, creation: Creation, enforcer: ThingEnforcer, auth: AuthContext): Change {
+export function decideCreation(
+  state: ThingState,
+  command: ThingCommand,
+  creation: Creation,
+  enforcer: ThingEnforcer,
+  auth: AuthContext,
+): Change {
   const { thingId } = command;
   const created = { thingId, policyId: creation.policyId, ...creation.thing } as ThingJson; // Ditto's key order: thingId, policyId, …
   if (!enforcer.hasUnrestricted('thing:/', auth.subjects, WRITE)) throw thingNotModifiable({ thingId });
-  return changeOf(command, [], state.record, created, { action: 'created', value: created }, 201, created, undefined);
+  return changeOf(
+    command,
+    [],
+    state.record,
+    created,
+    { action: 'created', value: created },
+    201,
+    created,
+    undefined,
+  );
 }
 
 /** ditto: §1.2 whether a retrieve of the whole thing selects `_policy` (`fields=_policy`, which skips preconditions). */
 export function selectsPolicy(command: ThingCommand, resource: ThingResource): boolean {
-  return resource.kind === 'thing' && command.fields !== undefined && '_policy' in applyFieldSelector({ _policy: true }, command.fields);
+  return (
+    resource.kind === 'thing' &&
+    command.fields !== undefined &&
+    '_policy' in applyFieldSelector({ _policy: true }, command.fields)
+  );
 }
 
 function changeOf(
@@ -258,15 +352,33 @@ function changeOf(
 ): Change {
   // A sub-resource's ETag hashes its value: computed only when something reads it (HTTP does, telemetry
   // from a connection without a reply target does not).
-  const etag = event.action === 'deleted' ? undefined : segments.length === 0 ? revisionTag(revisionAfter(previous)) : () => hashTag(getAt(next, segments));
+  const etag =
+    event.action === 'deleted'
+      ? undefined
+      : segments.length === 0
+        ? revisionTag(revisionAfter(previous))
+        : () => hashTag(getAt(next, segments));
   return { kind: 'change', next, event, response: respond(command, status, responseValue, etag), movesTo };
 }
 
-function respond(command: ThingCommand, status: number, value: unknown, etag: string | (() => string) | undefined): ThingCommandResponse {
+function respond(
+  command: ThingCommand,
+  status: number,
+  value: unknown,
+  etag: string | (() => string) | undefined,
+): ThingCommandResponse {
   const headers: DittoHeaders = typeof etag === 'function' ? lazyEtag(etag) : {};
   if (typeof etag === 'string') headers.etag = etag;
-  if (command.headers['correlation-id'] !== undefined) headers['correlation-id'] = command.headers['correlation-id'];
-  const response: ThingCommandResponse = { thingId: command.thingId, channel: command.channel, action: command.action, path: command.path, status, headers };
+  if (command.headers['correlation-id'] !== undefined)
+    headers['correlation-id'] = command.headers['correlation-id'];
+  const response: ThingCommandResponse = {
+    thingId: command.thingId,
+    channel: command.channel,
+    action: command.action,
+    path: command.path,
+    status,
+    headers,
+  };
   if (value !== undefined) response.value = value;
   return response;
 }
@@ -288,7 +400,13 @@ function lazyEtag(compute: () => string): DittoHeaders {
   };
 }
 
-function checkCondition(headers: DittoHeaders, record: ThingRecord, enforcer: ThingEnforcer, auth: AuthContext, rules: DecideRules): void {
+function checkCondition(
+  headers: DittoHeaders,
+  record: ThingRecord,
+  enforcer: ThingEnforcer,
+  auth: AuthContext,
+  rules: DecideRules,
+): void {
   const condition = headers['condition'];
   if (condition === undefined || !rules.evaluateCondition) return;
   // ditto: §2.1 the condition is evaluated on what the requester may read.
@@ -305,7 +423,8 @@ function mayWrite(enforcer: ThingEnforcer | undefined, pointer: string, auth: Au
 function denied(command: ThingCommand, resource: ThingResource, canSee: boolean): DittoError {
   const { thingId } = command;
   if (!canSee) return thingNotFound({ thingId });
-  if (resource.kind === 'thing') return command.action === 'delete' ? thingNotDeletable({ thingId }) : thingNotModifiable({ thingId });
+  if (resource.kind === 'thing')
+    return command.action === 'delete' ? thingNotDeletable({ thingId }) : thingNotModifiable({ thingId });
   return levelError(resource, 'notModifiable', thingId);
 }
 
@@ -313,10 +432,18 @@ function resourceNotFound(resource: ThingResource, thingId: string): DittoError 
   return resource.kind === 'thing' ? thingNotFound({ thingId }) : levelError(resource, 'notFound', thingId);
 }
 
-function levelError(resource: ThingResource, which: 'notFound' | 'notModifiable', thingId: string): DittoError {
+function levelError(
+  resource: ThingResource,
+  which: 'notFound' | 'notModifiable',
+  thingId: string,
+): DittoError {
   const errors = resourceErrors[resource.kind];
   const sub = resource.subPath ? resource.subPath.join('/') : resource.featureId;
-  return errors ? errors[which]({ thingId, path: sub }) : which === 'notFound' ? thingNotFound({ thingId }) : thingNotModifiable({ thingId });
+  return errors
+    ? errors[which]({ thingId, path: sub })
+    : which === 'notFound'
+      ? thingNotFound({ thingId })
+      : thingNotModifiable({ thingId });
 }
 
 /** Feature sub-resources need their feature; attributes are created on the way (as Ditto does). */

@@ -68,7 +68,11 @@ export class ThingHeads {
    * thing exists in the cache with its policy (the fast path: decided synchronously up to store.write).
    */
   isReady(thingId: string): boolean {
-    return this.waiting.get(thingId) === undefined && this.head.get(thingId)?.value != null && this.isLoaded(thingId);
+    return (
+      this.waiting.get(thingId) === undefined &&
+      this.head.get(thingId)?.value != null &&
+      this.isLoaded(thingId)
+    );
   }
 
   /**
@@ -124,7 +128,8 @@ export class ThingHeads {
   retry<T>(thingId: string, firstError: unknown, write: () => Promise<T>): Promise<T> {
     return retryAfter(firstError, write, {
       // A 412 decided on a cached head may be stale when other instances write.
-      alsoRetries: (err, attempt) => this.sharedStore && err instanceof DittoError && err.status === 412 && attempt === 1,
+      alsoRetries: (err, attempt) =>
+        this.sharedStore && err instanceof DittoError && err.status === 412 && attempt === 1,
       reset: (err) => {
         this.head.delete(thingId);
         // Only a conflict on the policy itself makes its cached head suspect; forgetting every policy would
@@ -132,7 +137,10 @@ export class ThingHeads {
         if (err instanceof ConcurrentModificationError && err.kind === 'policy') this.policies.forget(err.id);
       },
       // ditto: §2.11 a thing other writers keep changing under this one answers 429 (retriable).
-      exhausted: (err) => (err instanceof ConcurrentModificationError ? thingTooManyModifyingRequests({ thingId }, { cause: err }) : err),
+      exhausted: (err) =>
+        err instanceof ConcurrentModificationError
+          ? thingTooManyModifyingRequests({ thingId }, { cause: err })
+          : err,
     });
   }
 

@@ -14,7 +14,12 @@ export interface ThingEnforcer {
   hasUnrestricted(resource: string, subjects: readonly string[], permissions: readonly Permission[]): boolean;
   hasPartial(resource: string, subjects: readonly string[], permissions: readonly Permission[]): boolean;
   /** `value` found at `path` of an entity of `type`, pruned to what may be read; undefined if nothing. */
-  filterReadable(type: 'thing' | 'policy', path: string, value: unknown, subjects: readonly string[]): unknown;
+  filterReadable(
+    type: 'thing' | 'policy',
+    path: string,
+    value: unknown,
+    subjects: readonly string[],
+  ): unknown;
 }
 
 export interface ThingPolicyRequest {

@@ -14,7 +14,13 @@
 import { setOriginator, type AuthContext } from '../auth/context.js';
 import type { SignalBus } from '../bus/signal-bus.js';
 import { thingHistoryNotFound, thingIdInvalid, thingNotCreatable, thingNotFound } from '../errors/things.js';
-import { entityAt, historicalHeadersOf, historicalPointOf, historyOf, type History } from '../history/history.js';
+import {
+  entityAt,
+  historicalHeadersOf,
+  historicalPointOf,
+  historyOf,
+  type History,
+} from '../history/history.js';
 import { isValidNamespacedId } from '../model/ids.js';
 import type { ThingCommand, ThingCommandResponse } from '../model/signals.js';
 import { thingResourceAt } from '../model/thing.js';
@@ -22,7 +28,16 @@ import { compileTemplate, parseRefName, refResolver, resolveOrThrow } from '../p
 import type { Store } from '../store/port.js';
 import { isPlainObject } from '../util/json-pointer.js';
 import { ThingCommit } from './commit.js';
-import { decide, decideCreation, decideRetrieve, selectsPolicy, type Creation, type DecideRules, type ThingRecord, type ThingState } from './decide.js';
+import {
+  decide,
+  decideCreation,
+  decideRetrieve,
+  selectsPolicy,
+  type Creation,
+  type DecideRules,
+  type ThingRecord,
+  type ThingState,
+} from './decide.js';
 import { ThingHeads } from './heads.js';
 import type { PolicyDirectory } from './policy-directory.js';
 
@@ -63,7 +78,11 @@ export class ThingsService {
     this.now = options.now ?? (() => new Date());
     this.rules = { evaluateCondition: options.evaluateCondition };
     this.history = options.history ?? historyOf(options.store);
-    this.heads = new ThingHeads({ store: options.store, policies: options.policies, sharedStore: options.sharedStore ?? false });
+    this.heads = new ThingHeads({
+      store: options.store,
+      policies: options.policies,
+      sharedStore: options.sharedStore ?? false,
+    });
     this.commits = new ThingCommit({
       store: options.store,
       bus: options.bus,
@@ -102,7 +121,9 @@ export class ThingsService {
       return Promise.reject(err);
     }
     if (command.action === 'retrieve') return this.retrieve(command, auth);
-    return this.write(command, auth).catch((err: unknown) => this.heads.retry(command.thingId, err, () => this.write(command, auth)));
+    return this.write(command, auth).catch((err: unknown) =>
+      this.heads.retry(command.thingId, err, () => this.write(command, auth)),
+    );
   }
 
   /** The durable thing, or undefined when missing or deleted. */
@@ -112,7 +133,10 @@ export class ThingsService {
   }
 
   /** The thing as `auth` may see it (pruned), or undefined when nothing of it is readable. */
-  async readable(thingId: string, auth: AuthContext): Promise<{ record: ThingRecord; thing: Record<string, unknown> } | undefined> {
+  async readable(
+    thingId: string,
+    auth: AuthContext,
+  ): Promise<{ record: ThingRecord; thing: Record<string, unknown> } | undefined> {
     const record = await this.get(thingId);
     if (!record) return undefined;
     const enforcer = await this.policies.enforcerFor(record.value!.policyId);
@@ -129,32 +153,59 @@ export class ThingsService {
    */
   retrieveNow(command: ThingCommand, auth: AuthContext): ThingCommandResponse | undefined {
     if (!this.store.getSync || !isValidNamespacedId(command.thingId)) return undefined;
-    if (command.headers['at-historical-revision'] !== undefined || command.headers['at-historical-timestamp'] !== undefined) return undefined;
+    if (
+      command.headers['at-historical-revision'] !== undefined ||
+      command.headers['at-historical-timestamp'] !== undefined
+    )
+      return undefined;
     const resource = thingResourceAt(command.path);
     const stored = this.store.getSync('thing', command.thingId) as ThingRecord | undefined;
     const policyId = stored?.value?.policyId;
     if (stored?.value && (policyId === undefined || !this.policies.isLoaded(policyId))) return undefined;
     if (selectsPolicy(command, resource)) return undefined;
     setOriginator(command.headers, auth);
-    return decideRetrieve({ record: stored }, command, policyId === undefined ? undefined : this.policies.enforcerOfHead(policyId), auth, this.rules);
+    return decideRetrieve(
+      { record: stored },
+      command,
+      policyId === undefined ? undefined : this.policies.enforcerOfHead(policyId),
+      auth,
+      this.rules,
+    );
   }
 
   private async retrieve(command: ThingCommand, auth: AuthContext): Promise<ThingCommandResponse> {
     const { thingId } = command;
     // A store that keeps its state in memory, and a cached policy, answer without a promise.
-    const current = (this.store.getSync ? this.store.getSync('thing', thingId) : await this.store.get('thing', thingId)) as ThingRecord | undefined;
+    const current = (
+      this.store.getSync ? this.store.getSync('thing', thingId) : await this.store.get('thing', thingId)
+    ) as ThingRecord | undefined;
     if (!current?.value) throw thingNotFound({ thingId });
     const policyId = current.value.policyId;
-    const enforcer = policyId !== undefined && this.policies.isLoaded(policyId) ? this.policies.enforcerOfHead(policyId) : await this.policies.enforcerFor(policyId);
+    const enforcer =
+      policyId !== undefined && this.policies.isLoaded(policyId)
+        ? this.policies.enforcerOfHead(policyId)
+        : await this.policies.enforcerFor(policyId);
     // `_policy` shows the thing's policy as it is now (also in a historical read).
-    const policy = policyId !== undefined && selectsPolicy(command, thingResourceAt(command.path)) ? await this.policies.load(policyId) : undefined;
+    const policy =
+      policyId !== undefined && selectsPolicy(command, thingResourceAt(command.path))
+        ? await this.policies.load(policyId)
+        : undefined;
     const point = historicalPointOf(command.headers);
-    if (point === undefined) return decideRetrieve({ record: current, policy }, command, enforcer, auth, this.rules);
+    if (point === undefined)
+      return decideRetrieve({ record: current, policy }, command, enforcer, auth, this.rules);
     // ditto: basic-history — the thing as it was, enforced and pruned with its policy as it is now; who may
     // not read the thing learns nothing of its history.
     if (!enforcer?.hasPartial('thing:/', auth.subjects, READ)) throw thingNotFound({ thingId });
-    const entry = await entityAt(this.history, 'thing', current, point, (at) => thingHistoryNotFound({ thingId, at }));
-    const response = decideRetrieve({ record: entry.record as ThingRecord, policy }, command, enforcer, auth, this.rules);
+    const entry = await entityAt(this.history, 'thing', current, point, (at) =>
+      thingHistoryNotFound({ thingId, at }),
+    );
+    const response = decideRetrieve(
+      { record: entry.record as ThingRecord, policy },
+      command,
+      enforcer,
+      auth,
+      this.rules,
+    );
     response.headers['historical-headers'] = historicalHeadersOf(entry);
     return response;
   }
@@ -179,11 +230,19 @@ export class ThingsService {
   private decideAndCommit(command: ThingCommand, auth: AuthContext): Promise<ThingCommandResponse> {
     const head = this.heads.get(command.thingId) ?? undefined;
     try {
-      const decision = decide({ record: head }, command, head?.value ? this.policies.enforcerOfHead(head.value.policyId) : undefined, auth, this.rules);
+      const decision = decide(
+        { record: head },
+        command,
+        head?.value ? this.policies.enforcerOfHead(head.value.policyId) : undefined,
+        auth,
+        this.rules,
+      );
       switch (decision.kind) {
         case 'change':
           if (decision.movesTo === undefined) return this.commits.commit(command, head, decision);
-          return this.policies.checkAdministrable(decision.movesTo, auth).then(() => this.commits.commit(command, head, decision));
+          return this.policies
+            .checkAdministrable(decision.movesTo, auth)
+            .then(() => this.commits.commit(command, head, decision));
         case 'creation':
           return this.create(command, auth, decision, head);
         case 'retrieved':
@@ -195,9 +254,17 @@ export class ThingsService {
   }
 
   /** Creation of a thing that does not exist (`previous`: its deleted record, if any): the policy comes with it (§1.2). */
-  private async create(command: ThingCommand, auth: AuthContext, creation: Creation, previous: ThingRecord | undefined): Promise<ThingCommandResponse> {
+  private async create(
+    command: ThingCommand,
+    auth: AuthContext,
+    creation: Creation,
+    previous: ThingRecord | undefined,
+  ): Promise<ThingCommandResponse> {
     const { thingId } = command;
-    const copyFrom = typeof creation.copyFrom === 'string' ? await this.resolveCopyFrom(creation.copyFrom, thingId, auth) : creation.copyFrom;
+    const copyFrom =
+      typeof creation.copyFrom === 'string'
+        ? await this.resolveCopyFrom(creation.copyFrom, thingId, auth)
+        : creation.copyFrom;
     const policyWrite = await this.policies.prepareForThing({
       thingId,
       policyId: creation.policyId,
@@ -215,7 +282,12 @@ export class ThingsService {
       return this.heads.whenLoaded(thingId, () => this.decideAndCommit(command, auth));
     }
     const state: ThingState = { record: latest ?? previous };
-    return this.commits.commit(command, state.record, decideCreation(state, command, creation, policyWrite.enforcer, auth), policyWrite.change);
+    return this.commits.commit(
+      command,
+      state.record,
+      decideCreation(state, command, creation, policyWrite.enforcer, auth),
+      policyWrite.change,
+    );
   }
 
   /** ditto: §1.2 `_copyPolicyFrom: "{{ ref:things/<thingId>/policyId }}"` names the policy of a thing the requester may read. */
@@ -224,9 +296,13 @@ export class ThingsService {
     const policyIds = new Map<string, string>();
     for (const ref of template.placeholders.filter((p) => p.prefix === 'ref')) {
       const referenced = parseRefName(ref.name);
-      const policyId = referenced === undefined ? undefined : (await this.readable(referenced, auth))?.thing.policyId;
+      const policyId =
+        referenced === undefined ? undefined : (await this.readable(referenced, auth))?.thing.policyId;
       if (typeof policyId !== 'string') {
-        throw thingNotCreatable({ thingId, detail: `The Thing referenced by '${copyFrom}' could not be found or the requester had insufficient permissions to read its policyId.` });
+        throw thingNotCreatable({
+          thingId,
+          detail: `The Thing referenced by '${copyFrom}' could not be found or the requester had insufficient permissions to read its policyId.`,
+        });
       }
       policyIds.set(referenced!, policyId);
     }

@@ -64,15 +64,21 @@ const CACHE_MAX = 256;
 export function compileClientRegex(pattern: string): ClientRegex {
   const cached = cache.get(pattern);
   if (cached) return cached;
-  if (pattern.length > MAX_REGEX_LENGTH) throw new ClientRegexError(pattern, `it is longer than ${MAX_REGEX_LENGTH} characters`);
-  if (repeatCount(pattern) > MAX_REGEX_REPEATS) throw new ClientRegexError(pattern, `its counted repetitions ({n,m}) add up to more than ${MAX_REGEX_REPEATS}`);
+  if (pattern.length > MAX_REGEX_LENGTH)
+    throw new ClientRegexError(pattern, `it is longer than ${MAX_REGEX_LENGTH} characters`);
+  if (repeatCount(pattern) > MAX_REGEX_REPEATS)
+    throw new ClientRegexError(
+      pattern,
+      `its counted repetitions ({n,m}) add up to more than ${MAX_REGEX_REPEATS}`,
+    );
   let compiled: RE2JS;
   try {
     compiled = RE2JS.compile(pattern);
   } catch (err) {
     throw new ClientRegexError(pattern, (err as Error).message.replace(/^error parsing regexp: /, ''));
   }
-  if (compiled.programSize() > MAX_REGEX_PROGRAM) throw new ClientRegexError(pattern, `it compiles to more than ${MAX_REGEX_PROGRAM} instructions`);
+  if (compiled.programSize() > MAX_REGEX_PROGRAM)
+    throw new ClientRegexError(pattern, `it compiles to more than ${MAX_REGEX_PROGRAM} instructions`);
   const regex: ClientRegex = { matchesWhole: (text) => compiled.testExact(text) };
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
   cache.set(pattern, regex);

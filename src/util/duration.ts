@@ -31,7 +31,9 @@ const DURATION = new RegExp(DURATION_PATTERN);
 /** A text that is not a duration; callers turn it into their own error (`timeout.invalid`, a config problem). */
 export class DurationInvalidError extends TwinbridgeError {
   constructor(readonly text: string) {
-    super(`'${text}' is not a duration (a whole number with ms, s, m, h, d, w, mo or y; bare: seconds)`, { retriable: false });
+    super(`'${text}' is not a duration (a whole number with ms, s, m, h, d, w, mo or y; bare: seconds)`, {
+      retriable: false,
+    });
   }
 }
 

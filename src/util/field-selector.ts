@@ -45,7 +45,8 @@ export function parseFieldSelector(text: string): string[][] {
       if (text[i] === '(') {
         const root = segmentsOf(path);
         if (root.length === 0) throw invalid(`'(' at position ${i + 1} has no field before it`);
-        if (depth + 1 >= MAX_FIELD_SELECTOR_DEPTH) throw invalid(`groups nest more than ${MAX_FIELD_SELECTOR_DEPTH} levels`);
+        if (depth + 1 >= MAX_FIELD_SELECTOR_DEPTH)
+          throw invalid(`groups nest more than ${MAX_FIELD_SELECTOR_DEPTH} levels`);
         i++;
         const inner = parseList(depth + 1);
         if (text[i] !== ')') throw invalid(`missing ')' for '(' after '${path}'`);

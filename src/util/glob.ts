@@ -52,7 +52,10 @@ function foldCodePoint(cp: number): number {
     const ch = String.fromCodePoint(cp);
     folded = cp;
     const upper = single(ch.toUpperCase());
-    for (const candidate of [upper === undefined ? undefined : single(String.fromCodePoint(upper).toLowerCase()), single(ch.toLowerCase())]) {
+    for (const candidate of [
+      upper === undefined ? undefined : single(String.fromCodePoint(upper).toLowerCase()),
+      single(ch.toLowerCase()),
+    ]) {
       if (candidate === undefined) continue;
       if (candidate === cp || sameIgnoringCase(cp, candidate)) {
         folded = candidate;
@@ -164,7 +167,12 @@ function segmentsOf(glob: string): Segment[] {
 }
 
 /** Whether `segment` matches `text` at position `at` exactly (code points). */
-function matchesAt(segment: readonly number[], text: readonly number[], at: number, singleLine: boolean): boolean {
+function matchesAt(
+  segment: readonly number[],
+  text: readonly number[],
+  at: number,
+  singleLine: boolean,
+): boolean {
   if (at < 0 || at + segment.length > text.length) return false;
   for (let i = 0; i < segment.length; i++) {
     const cp = text[at + i];
@@ -191,7 +199,12 @@ function codePointMatcher(segments: Segment[], singleLine: boolean): (text: numb
     if (!last) return first.codes.length === text.length && matchesAt(first.codes, text, 0, singleLine);
     const end = text.length - last.codes.length;
     let pos = first.codes.length;
-    if (end < pos || !matchesAt(first.codes, text, 0, singleLine) || !matchesAt(last.codes, text, end, singleLine)) return false;
+    if (
+      end < pos ||
+      !matchesAt(first.codes, text, 0, singleLine) ||
+      !matchesAt(last.codes, text, end, singleLine)
+    )
+      return false;
     for (const segment of middle) {
       const found = segment.search.find(text, pos, end);
       if (found < 0 || (singleLine && hasLineTerminator(text, pos, found - segment.length))) return false;
@@ -215,7 +228,8 @@ function stringMatcher(pieces: string[], singleLine: boolean): (text: string) =>
   return (text) => {
     if (others.length === 0) return text === first;
     const last = others[others.length - 1];
-    if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last)) return false;
+    if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last))
+      return false;
     const end = text.length - last.length;
     let pos = first.length;
     for (let i = 0; i < others.length - 1; i++) {
@@ -249,7 +263,10 @@ export function compileGlob(glob: string, options: GlobOptions = {}): GlobMatche
   const prepare = caseInsensitive ? foldCase : (text: string) => text;
   // indexOf on UTF-16 matches only at code point boundaries when the pattern has no lone surrogates.
   if (segments.every((s) => s.literal !== undefined) && !hasLoneSurrogate(pattern)) {
-    const match = stringMatcher(segments.map((s) => s.literal!), singleLine);
+    const match = stringMatcher(
+      segments.map((s) => s.literal!),
+      singleLine,
+    );
     return (value) => match(prepare(value));
   }
   const match = codePointMatcher(segments, singleLine);

@@ -16,7 +16,8 @@ export const jsonLimits = { maxDepth: 100 };
 
 /** JSON.parse of client text: `json.invalid` (400) when it is not JSON or nests deeper than the limit. */
 export function parseJson(text: string, maxDepth = jsonLimits.maxDepth): unknown {
-  if (nestsDeeperThan(text, maxDepth)) throw jsonInvalid({ detail: `it nests deeper than ${maxDepth} levels of objects and arrays.` });
+  if (nestsDeeperThan(text, maxDepth))
+    throw jsonInvalid({ detail: `it nests deeper than ${maxDepth} levels of objects and arrays.` });
   try {
     return JSON.parse(text);
   } catch (cause) {

@@ -55,7 +55,16 @@ function setFrom(root: unknown, segments: Segments, value: unknown, from: number
   const base = isPlainObject(root) ? root : {};
   // Not a spread: see util/objects.ts (the key may be new).
   const copy = copyOf(base);
-  setKey(copy, head, setFrom(Object.prototype.hasOwnProperty.call(base, head) ? base[head] : undefined, segments, value, from + 1));
+  setKey(
+    copy,
+    head,
+    setFrom(
+      Object.prototype.hasOwnProperty.call(base, head) ? base[head] : undefined,
+      segments,
+      value,
+      from + 1,
+    ),
+  );
   return copy;
 }
 

@@ -15,7 +15,8 @@ export function regexDeletionPattern(key: string): string | undefined {
   if (!key.startsWith('{{') || !key.endsWith('}}') || key.length < 4) return undefined;
   const inner = key.slice(2, -2).trim();
   const delimiter = inner[0];
-  if ((delimiter !== '~' && delimiter !== '/') || inner.length < 2 || !inner.endsWith(delimiter)) return undefined;
+  if ((delimiter !== '~' && delimiter !== '/') || inner.length < 2 || !inner.endsWith(delimiter))
+    return undefined;
   return inner.slice(1, -1);
 }
 
@@ -46,7 +47,12 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   for (const [key, value] of Object.entries(patch)) {
     if (value === null && regexDeletionPattern(key) !== undefined) continue;
     if (value === null) delete result[key];
-    else setKey(result, key, applyMergePatch(Object.prototype.hasOwnProperty.call(result, key) ? result[key] : undefined, value));
+    else
+      setKey(
+        result,
+        key,
+        applyMergePatch(Object.prototype.hasOwnProperty.call(result, key) ? result[key] : undefined, value),
+      );
   }
   return result;
 }
@@ -66,10 +72,13 @@ export function touchedPaths(patch: unknown, base: readonly string[] = []): (rea
 /** Equality of JSON values; object key order does not matter. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  if (Array.isArray(a))
+    return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
   if (!isPlainObject(a) || !isPlainObject(b)) return false;
   const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+  return (
+    keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]))
+  );
 }
 
 /**
@@ -77,7 +86,8 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  * would leave their value as it is are left out; undefined when nothing changes. Regex deletions are kept.
  */
 export function minimizeMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch) || !isPlainObject(target)) return jsonEqual(applyMergePatch(target, patch), target) ? undefined : patch;
+  if (!isPlainObject(patch) || !isPlainObject(target))
+    return jsonEqual(applyMergePatch(target, patch), target) ? undefined : patch;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null && regexDeletionPattern(key) !== undefined) {
@@ -88,7 +98,12 @@ export function minimizeMergePatch(target: unknown, patch: unknown): unknown {
       if (Object.hasOwn(target, key)) out[key] = null;
       continue;
     }
-    const changed = Object.hasOwn(target, key) && isPlainObject(value) ? minimizeMergePatch(target[key], value) : jsonEqual(target[key], applyMergePatch(undefined, value)) ? undefined : value;
+    const changed =
+      Object.hasOwn(target, key) && isPlainObject(value)
+        ? minimizeMergePatch(target[key], value)
+        : jsonEqual(target[key], applyMergePatch(undefined, value))
+          ? undefined
+          : value;
     if (changed !== undefined) out[key] = changed;
   }
   return Object.keys(out).length === 0 ? undefined : out;

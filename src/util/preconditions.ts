@@ -24,12 +24,18 @@ export function asksPreconditions(headers: Headers): boolean {
  * Throws unless If-Match and If-None-Match hold for `etag`, the resource's current ETag (undefined: the resource
  * does not exist). A failing If-None-Match is 304 on a read, 412 on a write; the error carries the current ETag.
  */
-export function checkPreconditions(headers: Headers, etag: string | undefined, isRead: boolean, errors: PreconditionErrors): void {
+export function checkPreconditions(
+  headers: Headers,
+  etag: string | undefined,
+  isRead: boolean,
+  errors: PreconditionErrors,
+): void {
   const ifMatch = headers['if-match'];
   const ifNoneMatch = headers['if-none-match'];
   if (ifMatch === undefined && ifNoneMatch === undefined) return;
   const options: DittoErrorOptions = { headers: etag ? { etag } : {} };
-  if (ifMatch !== undefined && !ifMatchHolds(ifMatch, etag)) throw errors.preconditionFailed({ header: 'if-match', value: ifMatch }, options);
+  if (ifMatch !== undefined && !ifMatchHolds(ifMatch, etag))
+    throw errors.preconditionFailed({ header: 'if-match', value: ifMatch }, options);
   if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) {
     const failed = isRead ? errors.preconditionNotModified : errors.preconditionFailed;
     throw failed({ header: 'if-none-match', value: ifNoneMatch }, options);
@@ -66,7 +72,8 @@ export function ifEqualOf(headers: Headers): IfEqual {
   const value = headers['if-equal'];
   if (value === undefined) return 'update';
   const option = IF_EQUAL.find((o) => o === value.trim().toLowerCase());
-  if (!option) throw headerInvalid({ name: 'if-equal', detail: `'${value}' is not one of ${IF_EQUAL.join(', ')}.` });
+  if (!option)
+    throw headerInvalid({ name: 'if-equal', detail: `'${value}' is not one of ${IF_EQUAL.join(', ')}.` });
   return option;
 }
 
@@ -75,4 +82,5 @@ export function skippedAsEqual(option: IfEqual, errors: PreconditionErrors): Dit
   return errors.preconditionFailed({ header: 'if-equal', value: option }, { description: IF_EQUAL_SKIPPED });
 }
 
-const IF_EQUAL_SKIPPED = "The new value equals the current one and 'if-equal' asks to skip such writes: nothing was changed, which is probably what you wanted.";
+const IF_EQUAL_SKIPPED =
+  "The new value equals the current one and 'if-equal' asks to skip such writes: nothing was changed, which is probably what you wanted.";

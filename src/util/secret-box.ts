@@ -27,7 +27,8 @@ export class SecretKeyRing {
 
   /** `current` seals and opens; `old` only open (newest first). */
   constructor(current: Buffer, old: readonly Buffer[] = []) {
-    for (const key of [current, ...old]) if (key.length !== KEY_BYTES) throw new Error(`a secrets key must be ${KEY_BYTES} bytes`);
+    for (const key of [current, ...old])
+      if (key.length !== KEY_BYTES) throw new Error(`a secrets key must be ${KEY_BYTES} bytes`);
     this.keys = [current, ...old.filter((k) => !k.equals(current))];
   }
 
@@ -45,7 +46,8 @@ export class SecretKeyRing {
    */
   open(sealed: string, context: string): { plain: string; stale: boolean } {
     const bytes = Buffer.from(sealed.slice(SEALED_PREFIX.length), 'base64url');
-    if (!isSealed(sealed) || bytes.length < IV_BYTES + TAG_BYTES) throw new SecretOpenError('not a sealed value');
+    if (!isSealed(sealed) || bytes.length < IV_BYTES + TAG_BYTES)
+      throw new SecretOpenError('not a sealed value');
     const iv = bytes.subarray(0, IV_BYTES);
     const tag = bytes.subarray(bytes.length - TAG_BYTES);
     const body = bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES);
@@ -71,6 +73,7 @@ export function isSealed(value: string): boolean {
 /** A key as configured: 32 bytes in base64 or base64url (e.g. `openssl rand -base64 32`). */
 export function parseKey(text: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== KEY_BYTES || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(text.trim())) throw new Error(`must be ${KEY_BYTES} bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
+  if (key.length !== KEY_BYTES || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(text.trim()))
+    throw new Error(`must be ${KEY_BYTES} bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
   return key;
 }

@@ -38,38 +38,56 @@ describe('basic authentication', () => {
   it('does not let the devops user use the things or policies API', async () => {
     const res = await untrusted.request('GET', '/api/2/whoami', { auth: 'devops:foobar' });
     expect(res.status).toBe(401);
-    const put = await untrusted.request('PUT', `/api/2/policies/${enc('ns:devops-try')}`, { auth: 'devops:foobar', body: { entries: {} } });
+    const put = await untrusted.request('PUT', `/api/2/policies/${enc('ns:devops-try')}`, {
+      auth: 'devops:foobar',
+      body: { entries: {} },
+    });
     expect(put.status).toBe(401);
   });
 });
 
 describe('x-ditto-pre-authenticated', () => {
   it('is ignored from an untrusted peer: without other credentials 401', async () => {
-    const res = await untrusted.request('GET', '/api/2/whoami', { auth: null, headers: { 'x-ditto-pre-authenticated': 'nginx:ditto' } });
+    const res = await untrusted.request('GET', '/api/2/whoami', {
+      auth: null,
+      headers: { 'x-ditto-pre-authenticated': 'nginx:ditto' },
+    });
     expect(res.status).toBe(401);
     expect(res.json.error).toBe('gateway:authentication.failed');
   });
 
   it('is ignored from an untrusted peer: basic credentials decide the subject', async () => {
-    const res = await untrusted.request('GET', '/api/2/whoami', { auth: 'alice:s3cret-pw', headers: { 'x-ditto-pre-authenticated': 'nginx:ditto' } });
+    const res = await untrusted.request('GET', '/api/2/whoami', {
+      auth: 'alice:s3cret-pw',
+      headers: { 'x-ditto-pre-authenticated': 'nginx:ditto' },
+    });
     expect(res.json.subjects).toEqual(['nginx:alice']);
   });
 
   it('is the single subject when sent by a trusted proxy', async () => {
-    const res = await trusted.request('GET', '/api/2/whoami', { auth: null, headers: { 'x-ditto-pre-authenticated': 'pre:tenant-reader' } });
+    const res = await trusted.request('GET', '/api/2/whoami', {
+      auth: null,
+      headers: { 'x-ditto-pre-authenticated': 'pre:tenant-reader' },
+    });
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ defaultSubject: 'pre:tenant-reader', subjects: ['pre:tenant-reader'] });
   });
 
   it('is refused with 401 when malformed, even from a trusted proxy', async () => {
-    const res = await trusted.request('GET', '/api/2/whoami', { auth: null, headers: { 'x-ditto-pre-authenticated': 'no-issuer' } });
+    const res = await trusted.request('GET', '/api/2/whoami', {
+      auth: null,
+      headers: { 'x-ditto-pre-authenticated': 'no-issuer' },
+    });
     expect(res.status).toBe(401);
   });
 
   it('acts as the given subject on things', async () => {
     const thingId = `org.eclipse.ditto:pre-${Date.now()}`;
     const as = (subject: string) => ({ auth: null, headers: { 'x-ditto-pre-authenticated': subject } });
-    expect((await trusted.request('PUT', `/api/2/things/${enc(thingId)}`, { ...as('pre:owner'), body: {} })).status).toBe(201);
+    expect(
+      (await trusted.request('PUT', `/api/2/things/${enc(thingId)}`, { ...as('pre:owner'), body: {} }))
+        .status,
+    ).toBe(201);
     expect((await trusted.request('GET', `/api/2/things/${enc(thingId)}`, as('pre:owner'))).status).toBe(200);
     expect((await trusted.request('GET', `/api/2/things/${enc(thingId)}`, as('pre:other'))).status).toBe(404);
   });
@@ -83,7 +101,13 @@ describe('checkPermissions', () => {
       body: {
         entries: {
           owner: { subjects: { 'nginx:ditto': { type: 'o' } }, resources: { 'thing:/': RW, 'policy:/': RW } },
-          reader: { subjects: { 'nginx:alice': { type: 'r' } }, resources: { 'thing:/attributes': { grant: ['READ'], revoke: [] }, 'message:/inbox': { grant: ['WRITE'], revoke: [] } } },
+          reader: {
+            subjects: { 'nginx:alice': { type: 'r' } },
+            resources: {
+              'thing:/attributes': { grant: ['READ'], revoke: [] },
+              'message:/inbox': { grant: ['WRITE'], revoke: [] },
+            },
+          },
         },
       },
     });
@@ -93,19 +117,40 @@ describe('checkPermissions', () => {
       readAttributes: { resource: 'thing:/attributes/x', entityId: thingId, hasPermissions: ['READ'] },
       writeAttributes: { resource: 'thing:/attributes', entityId: thingId, hasPermissions: ['WRITE'] },
       readWhole: { resource: 'thing:/', entityId: thingId, hasPermissions: ['READ'] },
-      sendMessage: { resource: 'message:/inbox/messages/hello', entityId: thingId, hasPermissions: ['WRITE'] },
+      sendMessage: {
+        resource: 'message:/inbox/messages/hello',
+        entityId: thingId,
+        hasPermissions: ['WRITE'],
+      },
       readPolicy: { resource: 'policy:/', entityId: policyId, hasPermissions: ['READ'] },
       missingThing: { resource: 'thing:/', entityId: 'org.eclipse.ditto:nope', hasPermissions: ['READ'] },
     };
-    const res = await untrusted.request('POST', '/api/2/checkPermissions', { auth: 'alice:s3cret-pw', body: checks });
+    const res = await untrusted.request('POST', '/api/2/checkPermissions', {
+      auth: 'alice:s3cret-pw',
+      body: checks,
+    });
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ readAttributes: true, writeAttributes: false, readWhole: false, sendMessage: true, readPolicy: false, missingThing: false });
+    expect(res.json).toEqual({
+      readAttributes: true,
+      writeAttributes: false,
+      readWhole: false,
+      sendMessage: true,
+      readPolicy: false,
+      missingThing: false,
+    });
     const owner = await untrusted.request('POST', '/api/2/checkPermissions', { body: checks });
-    expect(owner.json).toMatchObject({ readWhole: true, writeAttributes: true, readPolicy: true, sendMessage: false });
+    expect(owner.json).toMatchObject({
+      readWhole: true,
+      writeAttributes: true,
+      readPolicy: true,
+      sendMessage: false,
+    });
   });
 
   it('rejects a malformed check with 400', async () => {
-    const res = await untrusted.request('POST', '/api/2/checkPermissions', { body: { x: { resource: 'thing:/', entityId: 'a:b', hasPermissions: ['FLY'] } } });
+    const res = await untrusted.request('POST', '/api/2/checkPermissions', {
+      body: { x: { resource: 'thing:/', entityId: 'a:b', hasPermissions: ['FLY'] } },
+    });
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('json.format.invalid');
   });

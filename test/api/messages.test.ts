@@ -30,7 +30,12 @@ const enc = encodeURIComponent;
 /** Answers the next message whose topic ends with `suffix` with `status`, `value`, `contentType`. */
 async function answer(suffix: string, status: number, value?: unknown, contentType = 'application/json') {
   const message = await device.nextTopic(suffix);
-  const response: Record<string, unknown> = { topic: message.topic, headers: { 'correlation-id': message.headers['correlation-id'], 'content-type': contentType }, path: message.path.replace('/inbox/', '/outbox/'), status };
+  const response: Record<string, unknown> = {
+    topic: message.topic,
+    headers: { 'correlation-id': message.headers['correlation-id'], 'content-type': contentType },
+    path: message.path.replace('/inbox/', '/outbox/'),
+    status,
+  };
   if (value !== undefined) response.value = value;
   device.send(response);
   return message;
@@ -39,9 +44,16 @@ async function answer(suffix: string, status: number, value?: unknown, contentTy
 describe('POST inbox messages', () => {
   it('delivers the raw text body with its content type and returns the response status, body and type', async () => {
     const id = await newThing();
-    const pending = svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/ask`, { raw: 'Hey, how are you?', contentType: 'text/plain' });
+    const pending = svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/ask`, {
+      raw: 'Hey, how are you?',
+      contentType: 'text/plain',
+    });
     const message = await answer('/messages/ask', 418, 'I am a coffee machine.', 'text/plain');
-    expect(message).toMatchObject({ path: '/inbox/messages/ask', value: 'Hey, how are you?', headers: { 'content-type': 'text/plain' } });
+    expect(message).toMatchObject({
+      path: '/inbox/messages/ask',
+      value: 'Hey, how are you?',
+      headers: { 'content-type': 'text/plain' },
+    });
     const res = await pending;
     expect(res.status).toBe(418);
     expect(res.headers.get('content-type')).toContain('text/plain');
@@ -56,8 +68,20 @@ describe('POST inbox messages', () => {
     expect(jsonRes.json).toEqual({ ok: true });
 
     const bytes = Buffer.from([0, 1, 2, 254, 255]);
-    const binary = fetch(`${svc.url}/api/2/things/${enc(id)}/inbox/messages/bin`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream', authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}` } });
-    const message = await answer('/messages/bin', 200, Buffer.from([9, 8, 7]).toString('base64'), 'application/octet-stream');
+    const binary = fetch(`${svc.url}/api/2/things/${enc(id)}/inbox/messages/bin`, {
+      method: 'POST',
+      body: bytes,
+      headers: {
+        'content-type': 'application/octet-stream',
+        authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}`,
+      },
+    });
+    const message = await answer(
+      '/messages/bin',
+      200,
+      Buffer.from([9, 8, 7]).toString('base64'),
+      'application/octet-stream',
+    );
     expect(Buffer.from(message.value, 'base64')).toEqual(bytes);
     const binRes = await binary;
     expect(Buffer.from(await binRes.arrayBuffer())).toEqual(Buffer.from([9, 8, 7]));
@@ -65,14 +89,20 @@ describe('POST inbox messages', () => {
 
   it('supports multi-segment subjects and feature inboxes and outboxes', async () => {
     const id = await newThing({ features: { lamp: {} } });
-    const pending = svc.request('POST', `/api/2/things/${enc(id)}/features/lamp/inbox/messages/a/b/c`, { raw: 'x', contentType: 'text/plain' });
+    const pending = svc.request('POST', `/api/2/things/${enc(id)}/features/lamp/inbox/messages/a/b/c`, {
+      raw: 'x',
+      contentType: 'text/plain',
+    });
     const message = await answer('/messages/a/b/c', 204);
     expect(message.path).toBe('/features/lamp/inbox/messages/a/b/c');
     const res = await pending;
     expect(res.status).toBe(204);
     expect(res.text).toBe('');
 
-    const outbox = svc.request('POST', `/api/2/things/${enc(id)}/outbox/messages/status?timeout=5s`, { raw: 'up', contentType: 'text/plain' });
+    const outbox = svc.request('POST', `/api/2/things/${enc(id)}/outbox/messages/status?timeout=5s`, {
+      raw: 'up',
+      contentType: 'text/plain',
+    });
     const out = await answer('/messages/status', 200, 'seen', 'text/plain');
     expect(out.path).toBe('/outbox/messages/status');
     expect((await outbox).text).toBe('seen');
@@ -81,7 +111,10 @@ describe('POST inbox messages', () => {
   it('answers 408 when no response arrives within the timeout', async () => {
     const id = await newThing();
     const started = Date.now();
-    const res = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/nobody?timeout=300ms`, { raw: 'x', contentType: 'text/plain' });
+    const res = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/nobody?timeout=300ms`, {
+      raw: 'x',
+      contentType: 'text/plain',
+    });
     expect(res.status).toBe(408);
     expect(res.json.error).toBe('messages:message.timeout');
     expect(Date.now() - started).toBeGreaterThanOrEqual(280);
@@ -90,30 +123,47 @@ describe('POST inbox messages', () => {
 
   it('answers 202 at once for timeout=0 and still delivers the message', async () => {
     const id = await newThing();
-    const res = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/fire?timeout=0`, { raw: 'and forget', contentType: 'text/plain' });
+    const res = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/fire?timeout=0`, {
+      raw: 'and forget',
+      contentType: 'text/plain',
+    });
     expect(res.status).toBe(202);
     expect((await device.nextTopic('/messages/fire')).value).toBe('and forget');
   });
 
   it('refuses a timeout above 60 s with 400 timeout.invalid', async () => {
     const id = await newThing();
-    const res = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/x?timeout=61`, { raw: 'x', contentType: 'text/plain' });
+    const res = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/x?timeout=61`, {
+      raw: 'x',
+      contentType: 'text/plain',
+    });
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('timeout.invalid');
   });
 
   it('refuses payloads above 250 kB with 413', async () => {
     const id = await newThing();
-    const res = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/big`, { raw: 'x'.repeat(250 * 1024 + 1), contentType: 'text/plain' });
+    const res = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/big`, {
+      raw: 'x'.repeat(250 * 1024 + 1),
+      contentType: 'text/plain',
+    });
     expect(res.status).toBe(413);
     expect(res.json.error).toBe('messages:payload.toolarge');
   });
 
   it('answers 404 for a missing thing and for a thing the sender cannot read', async () => {
-    const missing = await svc.request('POST', `/api/2/things/${enc('org.eclipse.ditto:nope')}/inbox/messages/x`, { raw: 'x', contentType: 'text/plain' });
+    const missing = await svc.request(
+      'POST',
+      `/api/2/things/${enc('org.eclipse.ditto:nope')}/inbox/messages/x`,
+      { raw: 'x', contentType: 'text/plain' },
+    );
     expect(missing.status).toBe(404);
     const id = await newThing();
-    const foreign = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/x`, { raw: 'x', contentType: 'text/plain', auth: 'alice:alice' });
+    const foreign = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/x`, {
+      raw: 'x',
+      contentType: 'text/plain',
+      auth: 'alice:alice',
+    });
     expect(foreign.status).toBe(404);
   });
 
@@ -121,15 +171,38 @@ describe('POST inbox messages', () => {
     const id = `org.eclipse.ditto:msg-ro-${Date.now()}`;
     const policy = {
       entries: {
-        owner: { subjects: { 'nginx:ditto': { type: 'generated' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
-        reader: { subjects: { 'nginx:bob': { type: 'generated' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'message:/inbox/messages/allowed': { grant: ['WRITE'], revoke: [] } } },
+        owner: {
+          subjects: { 'nginx:ditto': { type: 'generated' } },
+          resources: {
+            'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+            'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+            'message:/': { grant: ['READ', 'WRITE'], revoke: [] },
+          },
+        },
+        reader: {
+          subjects: { 'nginx:bob': { type: 'generated' } },
+          resources: {
+            'thing:/': { grant: ['READ'], revoke: [] },
+            'message:/inbox/messages/allowed': { grant: ['WRITE'], revoke: [] },
+          },
+        },
       },
     };
-    expect((await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: { _policy: policy } })).status).toBe(201);
-    const denied = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/other?timeout=0`, { raw: 'x', contentType: 'text/plain', auth: 'bob:bob' });
+    expect((await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: { _policy: policy } })).status).toBe(
+      201,
+    );
+    const denied = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/other?timeout=0`, {
+      raw: 'x',
+      contentType: 'text/plain',
+      auth: 'bob:bob',
+    });
     expect(denied.status).toBe(403);
     expect(denied.json.error).toBe('messages:send.notallowed');
-    const allowed = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/allowed?timeout=0`, { raw: 'x', contentType: 'text/plain', auth: 'bob:bob' });
+    const allowed = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/allowed?timeout=0`, {
+      raw: 'x',
+      contentType: 'text/plain',
+      auth: 'bob:bob',
+    });
     expect(allowed.status).toBe(202);
     await device.nextTopic('/messages/allowed');
   });
@@ -140,12 +213,28 @@ describe('POST inbox/claim', () => {
     const id = `org.eclipse.ditto:claim-${Date.now()}`;
     const policy = {
       entries: {
-        owner: { subjects: { 'nginx:ditto': { type: 'generated' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
-        claimer: { subjects: { 'nginx:bob': { type: 'generated' } }, resources: { 'thing:/attributes': { grant: ['READ'], revoke: [] } } },
+        owner: {
+          subjects: { 'nginx:ditto': { type: 'generated' } },
+          resources: {
+            'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+            'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+            'message:/': { grant: ['READ', 'WRITE'], revoke: [] },
+          },
+        },
+        claimer: {
+          subjects: { 'nginx:bob': { type: 'generated' } },
+          resources: { 'thing:/attributes': { grant: ['READ'], revoke: [] } },
+        },
       },
     };
-    expect((await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: { _policy: policy, attributes: {} } })).status).toBe(201);
-    const pending = svc.request('POST', `/api/2/things/${enc(id)}/inbox/claim`, { body: { code: 1234 }, auth: 'bob:bob' });
+    expect(
+      (await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: { _policy: policy, attributes: {} } }))
+        .status,
+    ).toBe(201);
+    const pending = svc.request('POST', `/api/2/things/${enc(id)}/inbox/claim`, {
+      body: { code: 1234 },
+      auth: 'bob:bob',
+    });
     const message = await answer('/messages/claim', 200, { granted: true });
     expect(message.path).toBe('/inbox/messages/claim');
     expect((await pending).json).toEqual({ granted: true });

@@ -23,7 +23,9 @@ describe('GET /metrics', () => {
   it('counts and times every durable store write, once it is durable', async () => {
     const before = storeWriteCount((await svc.request('GET', '/metrics', { auth: null })).text);
     const thingId = `org.eclipse.ditto:metrics-${Date.now()}`;
-    expect((await svc.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { a: 1 } } })).status).toBe(201);
+    expect(
+      (await svc.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { a: 1 } } })).status,
+    ).toBe(201);
     expect((await svc.request('PUT', `/api/2/things/${thingId}/attributes/a`, { body: 2 })).status).toBe(204);
     const res = await svc.request('GET', '/metrics', { auth: null });
     expect(res.status).toBe(200);

@@ -36,7 +36,9 @@ beforeAll(async () => {
   idp = await startIdentityProvider();
   svc = await startTestService({
     TWINBRIDGE_TRUSTED_PROXIES: '127.0.0.1',
-    TWINBRIDGE_OIDC_ISSUERS: JSON.stringify({ nginx: { issuer: idp.issuer, authSubjects: ['{{ jwt:names }}'] } }),
+    TWINBRIDGE_OIDC_ISSUERS: JSON.stringify({
+      nginx: { issuer: idp.issuer, authSubjects: ['{{ jwt:names }}'] },
+    }),
   });
 });
 afterAll(async () => {
@@ -49,12 +51,16 @@ const RW = { grant: ['READ', 'WRITE'], revoke: [] };
 const enc = encodeURIComponent;
 const run = `${Date.now()}`;
 
-const thingCases = matrix.filter((c) => (c.check.kind === 'filter' ? (c.check.type ?? 'thing') === 'thing' : c.check.resource.startsWith('thing:')));
+const thingCases = matrix.filter((c) =>
+  c.check.kind === 'filter' ? (c.check.type ?? 'thing') === 'thing' : c.check.resource.startsWith('thing:'),
+);
 
 async function as(subjects: readonly string[]): Promise<RequestOptions> {
   const representable = subjects.filter((s) => s.indexOf(':') > 0);
-  if (representable.length === 1) return { auth: null, headers: { 'x-ditto-pre-authenticated': representable[0] } };
-  if (!representable.every((s) => s.startsWith('nginx:'))) throw new Error(`cannot authenticate as ${subjects.join(', ')}`);
+  if (representable.length === 1)
+    return { auth: null, headers: { 'x-ditto-pre-authenticated': representable[0] } };
+  if (!representable.every((s) => s.startsWith('nginx:')))
+    throw new Error(`cannot authenticate as ${subjects.join(', ')}`);
   const token = await idp.sign({ sub: 'matrix', names: representable.map((s) => s.slice('nginx:'.length)) });
   return { auth: null, headers: { authorization: `Bearer ${token}` } };
 }
@@ -67,25 +73,42 @@ function prepare(policy: Policy, ids: Map<string, string>, caseNow: string, impo
   const json = JSON.parse(text) as Policy;
   for (const entry of Object.values(json.entries)) {
     for (const subject of Object.values(entry.subjects)) {
-      if (subject.expiry) subject.expiry = new Date(Date.now() + (Date.parse(subject.expiry) - Date.parse(caseNow)) * 3600).toISOString();
+      if (subject.expiry)
+        subject.expiry = new Date(
+          Date.now() + (Date.parse(subject.expiry) - Date.parse(caseNow)) * 3600,
+        ).toISOString();
     }
   }
-  json.entries['matrix-admin'] = { subjects: { [ADMIN]: { type: 'test setup' } }, resources: { 'thing:/': RW, 'policy:/': RW }, ...(importable ? { importable } : {}) } as Policy['entries'][string];
+  json.entries['matrix-admin'] = {
+    subjects: { [ADMIN]: { type: 'test setup' } },
+    resources: { 'thing:/': RW, 'policy:/': RW },
+    ...(importable ? { importable } : {}),
+  } as Policy['entries'][string];
   return json;
 }
 
 /** A thing with data at every thing path the policies name, at the checked path, and the case's value. */
 function thingFor(c: MatrixCase, policies: Policy[]): Record<string, unknown> {
   let thing: unknown = {
-    attributes: { location: 'kitchen', secret: { pin: 1234, hint: 'h' }, public: { name: 'lamp' }, other: 1, tags: ['a', 'b'] },
-    features: { lamp: { properties: { on: true, brightness: 80 }, desiredProperties: { on: false } }, meter: { properties: { power: 3.5 } } },
+    attributes: {
+      location: 'kitchen',
+      secret: { pin: 1234, hint: 'h' },
+      public: { name: 'lamp' },
+      other: 1,
+      tags: ['a', 'b'],
+    },
+    features: {
+      lamp: { properties: { on: true, brightness: 80 }, desiredProperties: { on: false } },
+      meter: { properties: { power: 3.5 } },
+    },
   };
   const paths = policies.flatMap((p) => Object.values(p.entries).flatMap((e) => Object.keys(e.resources)));
   if (c.check.kind !== 'filter') paths.push(c.check.resource);
   for (const key of paths) {
     if (!key.startsWith('thing:')) continue;
     const segments = splitPath(key.slice('thing:'.length));
-    if (segments.length > 0 && getAt(thing, segments) === undefined) thing = setAt(thing, segments, filler(segments));
+    if (segments.length > 0 && getAt(thing, segments) === undefined)
+      thing = setAt(thing, segments, filler(segments));
   }
   if (c.check.kind === 'filter') {
     const segments = splitPath(c.check.path);
@@ -102,7 +125,10 @@ function filler(segments: string[]): unknown {
 }
 
 /** A WebSocket session of the caller subscribed to the events of one thing; resolves once ACKed. */
-async function subscribe(caller: RequestOptions, thingId: string): Promise<{ events: any[]; close: () => void }> {
+async function subscribe(
+  caller: RequestOptions,
+  thingId: string,
+): Promise<{ events: any[]; close: () => void }> {
   const ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws/2`, { headers: caller.headers });
   const events: any[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -121,26 +147,37 @@ async function subscribe(caller: RequestOptions, thingId: string): Promise<{ eve
 const exercised = { readable: 0, hidden: 0 };
 
 /** Search and event delivery show the caller what GET of the whole thing shows (or nothing). */
-async function checkSearchAndEvents(caller: RequestOptions, thingId: string, stored: Record<string, unknown>): Promise<void> {
+async function checkSearchAndEvents(
+  caller: RequestOptions,
+  thingId: string,
+  stored: Record<string, unknown>,
+): Promise<void> {
   const get = await svc.request('GET', `/api/2/things/${enc(thingId)}`, caller);
   const visible = get.status === 200 ? get.json : undefined;
   expect([200, 404]).toContain(get.status);
   exercised[visible === undefined ? 'hidden' : 'readable']++;
-  const search = await svc.request('GET', `/api/2/search/things?filter=${enc(`eq(thingId,"${thingId}")`)}`, caller);
+  const search = await svc.request(
+    'GET',
+    `/api/2/search/things?filter=${enc(`eq(thingId,"${thingId}")`)}`,
+    caller,
+  );
   expect(search.status).toBe(200);
   expect(search.json.items).toStrictEqual(visible === undefined ? [] : [visible]);
 
   const session = await subscribe(caller, thingId);
   const watcher = await subscribe(admin, thingId);
   try {
-    expect((await svc.request('PUT', `/api/2/things/${enc(thingId)}`, { ...admin, body: stored })).status).toBe(204);
+    expect(
+      (await svc.request('PUT', `/api/2/things/${enc(thingId)}`, { ...admin, body: stored })).status,
+    ).toBe(204);
     const deadline = Date.now() + 5000;
     while (watcher.events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(watcher.events).toHaveLength(1);
     // The caller's session got its copy in the same delivery round, if any, but over another socket: it may
     // arrive after the watcher's. Wait for it when one is due; give its socket a moment either way.
     const sessionDeadline = Date.now() + 5000;
-    while (visible !== undefined && session.events.length === 0 && Date.now() < sessionDeadline) await new Promise((r) => setTimeout(r, 10));
+    while (visible !== undefined && session.events.length === 0 && Date.now() < sessionDeadline)
+      await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 50));
     if (visible === undefined) {
       expect(session.events).toEqual([]);
@@ -164,7 +201,8 @@ describe('policy decision matrix through HTTP (ditto-interfaces.md §7.3, §14 i
     const policyId = `matrix:policy-${run}-${i}`;
     const thingId = `matrix:thing-${run}-${i}`;
     const ids = new Map<string, string>([[c.policy.policyId, policyId]]);
-    for (const id of Object.keys(c.policy.imports ?? {})) ids.set(id, `matrix:imported-${run}-${i}-${id.replace(/\W/g, '_')}`);
+    for (const id of Object.keys(c.policy.imports ?? {}))
+      ids.set(id, `matrix:imported-${run}-${i}-${id.replace(/\W/g, '_')}`);
     const now = c.now ?? MATRIX_NOW;
 
     for (const [id, imported] of Object.entries(c.imported ?? {})) {
@@ -177,22 +215,33 @@ describe('policy decision matrix through HTTP (ditto-interfaces.md §7.3, §14 i
     const missing = Object.keys(c.policy.imports ?? {}).filter((id) => c.imported?.[id] === undefined);
     for (const id of missing) {
       const body = prepare({ policyId: id, entries: {} }, ids, now, 'never');
-      expect((await svc.request('PUT', `/api/2/policies/${enc(ids.get(id)!)}`, { ...admin, body })).status).toBe(201);
+      expect(
+        (await svc.request('PUT', `/api/2/policies/${enc(ids.get(id)!)}`, { ...admin, body })).status,
+      ).toBe(201);
     }
     const policy = prepare(c.policy, ids, now);
-    expect((await svc.request('PUT', `/api/2/policies/${enc(policyId)}`, { ...admin, body: policy })).status).toBe(201);
-    for (const id of missing) expect((await svc.request('DELETE', `/api/2/policies/${enc(ids.get(id)!)}`, admin)).status).toBe(204);
+    expect(
+      (await svc.request('PUT', `/api/2/policies/${enc(policyId)}`, { ...admin, body: policy })).status,
+    ).toBe(201);
+    for (const id of missing)
+      expect((await svc.request('DELETE', `/api/2/policies/${enc(ids.get(id)!)}`, admin)).status).toBe(204);
 
     const thing = thingFor(c, [c.policy, ...Object.values(c.imported ?? {})]);
     const originalThingId = typeof thing.thingId === 'string' ? thing.thingId : undefined;
     const stored = { ...thing, thingId, policyId };
-    expect((await svc.request('PUT', `/api/2/things/${enc(thingId)}`, { ...admin, body: stored })).status).toBe(201);
+    expect(
+      (await svc.request('PUT', `/api/2/things/${enc(thingId)}`, { ...admin, body: stored })).status,
+    ).toBe(201);
 
     const caller = await as(c.subjects);
     await checkSearchAndEvents(caller, thingId, stored);
     const { check } = c;
     if (check.kind === 'filter') {
-      const res = await svc.request('GET', `/api/2/things/${enc(thingId)}${check.path === '/' ? '' : check.path}`, caller);
+      const res = await svc.request(
+        'GET',
+        `/api/2/things/${enc(thingId)}${check.path === '/' ? '' : check.path}`,
+        caller,
+      );
       if (c.expected === undefined) {
         expect(res.status).toBe(404);
       } else {
@@ -200,7 +249,9 @@ describe('policy decision matrix through HTTP (ditto-interfaces.md §7.3, §14 i
         let expected = c.expected as Record<string, unknown>;
         if (check.path === '/') {
           // The stored thing has this case's IDs; the expectation names the matrix's.
-          expected = JSON.parse(JSON.stringify(expected).split(JSON.stringify(originalThingId)).join(JSON.stringify(thingId)));
+          expected = JSON.parse(
+            JSON.stringify(expected).split(JSON.stringify(originalThingId)).join(JSON.stringify(thingId)),
+          );
           if ('policyId' in expected) expected = { ...expected, policyId };
         }
         expect(res.json).toStrictEqual(expected);

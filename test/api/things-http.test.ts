@@ -91,7 +91,9 @@ describe('a thing', () => {
 
   it('is created by PATCH when missing (201) and merged when present (204)', async () => {
     const id = newId();
-    const created = await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: { attributes: { a: 1, gone: null } } });
+    const created = await svc.request('PATCH', `/api/2/things/${enc(id)}`, {
+      body: { attributes: { a: 1, gone: null } },
+    });
     expect(created.status).toBe(201);
     expect(created.json.attributes).toEqual({ a: 1 });
     const merged = await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: { attributes: { b: 2 } } });
@@ -121,7 +123,14 @@ describe('a thing', () => {
 
 describe('thing IDs (§14.1)', () => {
   it('splits at the first colon and allows an empty namespace and colons in the name', async () => {
-    for (const id of [':just-a-name', 'ns:name:with:colons', ':::', 'com.some-domain:x', 'foo.bar_42:a b%+', 'ns:名前']) {
+    for (const id of [
+      ':just-a-name',
+      'ns:name:with:colons',
+      ':::',
+      'com.some-domain:x',
+      'foo.bar_42:a b%+',
+      'ns:名前',
+    ]) {
       const res = await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: {} });
       expect(res.status, id).toBe(201);
       expect(res.json.thingId).toBe(id);
@@ -169,19 +178,27 @@ describe('sub-resources (§2.5)', () => {
 
   it('creates a missing attribute or property with 201, its value and Location', async () => {
     const id = await createThing();
-    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/features/lamp/properties/brightness`, { body: 80 });
+    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/features/lamp/properties/brightness`, {
+      body: 80,
+    });
     expect(res.status).toBe(201);
     expect(res.json).toBe(80);
     expect(res.headers.get('location')).toBe(`/api/2/things/${enc(id)}/features/lamp/properties/brightness`);
     const attr = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/deep/new/path`, { body: 'x' });
     expect(attr.status).toBe(201);
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes/deep`)).json).toEqual({ new: { path: 'x' } });
+    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes/deep`)).json).toEqual({
+      new: { path: 'x' },
+    });
   });
 
   it('creates a feature by PUT and a feature property of a missing feature is 404 feature.notfound', async () => {
     const id = await createThing();
-    expect((await svc.request('PUT', `/api/2/things/${enc(id)}/features/fresh`, { body: {} })).status).toBe(201);
-    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/features/missing/properties/x`, { body: 1 });
+    expect((await svc.request('PUT', `/api/2/things/${enc(id)}/features/fresh`, { body: {} })).status).toBe(
+      201,
+    );
+    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/features/missing/properties/x`, {
+      body: 1,
+    });
     expect(res.status).toBe(404);
     expect(res.json.error).toBe('things:feature.notfound');
   });
@@ -216,7 +233,18 @@ describe('sub-resources (§2.5)', () => {
 
   it('deletes each deletable level with 204 and refuses to delete the policyId', async () => {
     const id = await createThing();
-    for (const path of ['features/lamp/desiredProperties/on', 'features/lamp/desiredProperties', 'features/lamp/properties/color/r', 'features/lamp/properties', 'features/lamp/definition', 'attributes/location/city', 'attributes', 'definition', 'features/lamp', 'features']) {
+    for (const path of [
+      'features/lamp/desiredProperties/on',
+      'features/lamp/desiredProperties',
+      'features/lamp/properties/color/r',
+      'features/lamp/properties',
+      'features/lamp/definition',
+      'attributes/location/city',
+      'attributes',
+      'definition',
+      'features/lamp',
+      'features',
+    ]) {
       const res = await svc.request('DELETE', `/api/2/things/${enc(id)}/${path}`);
       expect(res.status, path).toBe(204);
       expect((await svc.request('GET', `/api/2/things/${enc(id)}/${path}`)).status, path).toBe(404);
@@ -224,7 +252,10 @@ describe('sub-resources (§2.5)', () => {
     const res = await svc.request('DELETE', `/api/2/things/${enc(id)}/policyId`);
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('things:policyId.notdeletable');
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}`)).json).toEqual({ thingId: id, policyId: id });
+    expect((await svc.request('GET', `/api/2/things/${enc(id)}`)).json).toEqual({
+      thingId: id,
+      policyId: id,
+    });
   });
 
   it('never creates the thing from a sub-resource write (§14.4)', async () => {
@@ -258,7 +289,9 @@ describe('sub-resources (§2.5)', () => {
 
   it('refuses a policyId that names no existing policy', async () => {
     const id = await createThing();
-    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/policyId`, { body: 'org.eclipse.ditto:no-such-policy' });
+    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/policyId`, {
+      body: 'org.eclipse.ditto:no-such-policy',
+    });
     expect(res.status).toBe(404);
     expect(res.json.error).toBe('policies:policy.notfound');
   });
@@ -274,25 +307,42 @@ describe('sub-resources (§2.5)', () => {
 
 describe('merge patch (§2.4, §14.6)', () => {
   it('deletes with null, merges objects, replaces arrays and applies regex deletion', async () => {
-    const id = await createThing({ attributes: { keep: 1, drop: 2, list: [1, 2, 3], nested: { a: 1, b: 2 }, 'tmp-1': 1, 'tmp-2': 2 } });
+    const id = await createThing({
+      attributes: { keep: 1, drop: 2, list: [1, 2, 3], nested: { a: 1, b: 2 }, 'tmp-1': 1, 'tmp-2': 2 },
+    });
     const res = await svc.request('PATCH', `/api/2/things/${enc(id)}/attributes`, {
       body: { drop: null, list: [9], nested: { b: null, c: 3 }, '{{ ~tmp-.*~ }}': null, added: true },
     });
     expect(res.status).toBe(204);
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes`)).json).toEqual({ keep: 1, list: [9], nested: { a: 1, c: 3 }, added: true });
+    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes`)).json).toEqual({
+      keep: 1,
+      list: [9],
+      nested: { a: 1, c: 3 },
+      added: true,
+    });
   });
 
   it('merges at a leaf and deletes a leaf with a null patch', async () => {
     const id = await createThing();
-    expect((await svc.request('PATCH', `/api/2/things/${enc(id)}/features/lamp/properties/on`, { body: true })).status).toBe(204);
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}/features/lamp/properties/on`)).json).toBe(true);
-    expect((await svc.request('PATCH', `/api/2/things/${enc(id)}/attributes/manufacturer`, { body: null })).status).toBe(204);
+    expect(
+      (await svc.request('PATCH', `/api/2/things/${enc(id)}/features/lamp/properties/on`, { body: true }))
+        .status,
+    ).toBe(204);
+    expect((await svc.request('GET', `/api/2/things/${enc(id)}/features/lamp/properties/on`)).json).toBe(
+      true,
+    );
+    expect(
+      (await svc.request('PATCH', `/api/2/things/${enc(id)}/attributes/manufacturer`, { body: null })).status,
+    ).toBe(204);
     expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes/manufacturer`)).status).toBe(404);
   });
 
   it('requires application/merge-patch+json (415 mediatype.unsupported otherwise)', async () => {
     const id = await createThing();
-    const res = await svc.request('PATCH', `/api/2/things/${enc(id)}/attributes`, { body: { a: 1 }, contentType: 'application/json' });
+    const res = await svc.request('PATCH', `/api/2/things/${enc(id)}/attributes`, {
+      body: { a: 1 },
+      contentType: 'application/json',
+    });
     expect(res.status).toBe(415);
     expect(res.json.error).toBe('mediatype.unsupported');
   });
@@ -302,31 +352,65 @@ describe('merge patch (§2.4, §14.6)', () => {
     const events: any[] = [];
     const off = svc.services.bus.subscribeThingEvents((p) => p.event.thingId === id && events.push(p.event));
     // A client cannot set `ditto-originator`: Ditto sets it to the requester's first subject (§4.1).
-    await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: { attributes: { x: null, y: 2 } }, headers: { 'correlation-id': 'merge-1', 'ditto-originator': 'someone:else' } });
+    await svc.request('PATCH', `/api/2/things/${enc(id)}`, {
+      body: { attributes: { x: null, y: 2 } },
+      headers: { 'correlation-id': 'merge-1', 'ditto-originator': 'someone:else' },
+    });
     off();
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ action: 'merged', path: '/', value: { attributes: { x: null, y: 2 } }, revision: 2 });
-    expect(events[0].headers).toEqual({ 'correlation-id': 'merge-1', 'content-type': 'application/merge-patch+json', 'ditto-originator': 'nginx:ditto' });
+    expect(events[0]).toMatchObject({
+      action: 'merged',
+      path: '/',
+      value: { attributes: { x: null, y: 2 } },
+      revision: 2,
+    });
+    expect(events[0].headers).toEqual({
+      'correlation-id': 'merge-1',
+      'content-type': 'application/merge-patch+json',
+      'ditto-originator': 'nginx:ditto',
+    });
     expect(Date.parse(events[0].timestamp)).not.toBeNaN();
   });
 });
 
 describe('if-equal (§2.2)', () => {
-  const revision = async (id: string) => (await svc.request('GET', `/api/2/things/${enc(id)}?fields=_revision`)).json._revision as number;
+  const revision = async (id: string) =>
+    (await svc.request('GET', `/api/2/things/${enc(id)}?fields=_revision`)).json._revision as number;
 
   it('skips a write that would change nothing with 412, no new revision and no event; updates by default', async () => {
     const id = await createThing({ attributes: { a: 1, nested: { x: 1, y: [1, 2] } } });
     const events: any[] = [];
     const off = svc.services.bus.subscribeThingEvents((p) => p.event.thingId === id && events.push(p.event));
-    const same = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/nested`, { body: { y: [1, 2], x: 1 }, headers: { 'if-equal': 'skip' } });
+    const same = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/nested`, {
+      body: { y: [1, 2], x: 1 },
+      headers: { 'if-equal': 'skip' },
+    });
     expect(same.status).toBe(412);
     expect(same.json.error).toBe('things:precondition.failed');
-    const samePatch = await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: { attributes: { a: 1 } }, contentType: 'application/merge-patch+json', headers: { 'if-equal': 'skip' } });
+    const samePatch = await svc.request('PATCH', `/api/2/things/${enc(id)}`, {
+      body: { attributes: { a: 1 } },
+      contentType: 'application/merge-patch+json',
+      headers: { 'if-equal': 'skip' },
+    });
     expect(samePatch.status).toBe(412);
     const wholeThing = (await svc.request('GET', `/api/2/things/${enc(id)}`)).json;
-    expect((await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: wholeThing, headers: { 'if-equal': 'skip' } })).status).toBe(412);
+    expect(
+      (
+        await svc.request('PUT', `/api/2/things/${enc(id)}`, {
+          body: wholeThing,
+          headers: { 'if-equal': 'skip' },
+        })
+      ).status,
+    ).toBe(412);
     expect(await revision(id)).toBe(1);
-    expect((await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, { body: 2, headers: { 'if-equal': 'skip' } })).status).toBe(204);
+    expect(
+      (
+        await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, {
+          body: 2,
+          headers: { 'if-equal': 'skip' },
+        })
+      ).status,
+    ).toBe(204);
     expect((await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, { body: 2 })).status).toBe(204);
     off();
     expect(await revision(id)).toBe(3);
@@ -338,17 +422,28 @@ describe('if-equal (§2.2)', () => {
     const events: any[] = [];
     const off = svc.services.bus.subscribeThingEvents((p) => p.event.thingId === id && events.push(p.event));
     const patch = { attributes: { a: 1, b: 3, nested: { x: 1, z: 9 }, gone: null } };
-    const res = await svc.request('PATCH', `/api/2/things/${enc(id)}`, { body: patch, contentType: 'application/merge-patch+json', headers: { 'if-equal': 'skip-minimizing-merge' } });
+    const res = await svc.request('PATCH', `/api/2/things/${enc(id)}`, {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      headers: { 'if-equal': 'skip-minimizing-merge' },
+    });
     off();
     expect(res.status).toBe(204);
     expect(events).toHaveLength(1);
     expect(events[0].value).toEqual({ attributes: { b: 3, nested: { z: 9 } } });
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes`)).json).toEqual({ a: 1, b: 3, nested: { x: 1, z: 9 } });
+    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes`)).json).toEqual({
+      a: 1,
+      b: 3,
+      nested: { x: 1, z: 9 },
+    });
   });
 
   it('refuses an unknown if-equal value with 400 header.invalid', async () => {
     const id = await createThing();
-    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, { body: 1, headers: { 'if-equal': 'maybe' } });
+    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, {
+      body: 1,
+      headers: { 'if-equal': 'maybe' },
+    });
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('header.invalid');
   });
@@ -357,38 +452,67 @@ describe('if-equal (§2.2)', () => {
 describe('ETags and conditional requests (§2.2, §14.5)', () => {
   it('answers 304 to a GET whose If-None-Match matches the current ETag, 200 otherwise', async () => {
     const id = await createThing();
-    const res = await svc.request('GET', `/api/2/things/${enc(id)}`, { headers: { 'if-none-match': '"rev:1"' } });
+    const res = await svc.request('GET', `/api/2/things/${enc(id)}`, {
+      headers: { 'if-none-match': '"rev:1"' },
+    });
     expect(res.status).toBe(304);
     expect(res.text).toBe('');
     expect(res.headers.get('etag')).toBe('"rev:1"');
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}`, { headers: { 'if-none-match': '"rev:7"' } })).status).toBe(200);
+    expect(
+      (await svc.request('GET', `/api/2/things/${enc(id)}`, { headers: { 'if-none-match': '"rev:7"' } }))
+        .status,
+    ).toBe(200);
     const sub = await svc.request('GET', `/api/2/things/${enc(id)}/attributes`);
-    const again = await svc.request('GET', `/api/2/things/${enc(id)}/attributes`, { headers: { 'if-none-match': sub.headers.get('etag')! } });
+    const again = await svc.request('GET', `/api/2/things/${enc(id)}/attributes`, {
+      headers: { 'if-none-match': sub.headers.get('etag')! },
+    });
     expect(again.status).toBe(304);
   });
 
   it('answers 412 to a write whose If-None-Match matches (If-None-Match: * is create-only)', async () => {
     const id = await createThing();
-    const res = await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: {}, headers: { 'if-none-match': '*' } });
+    const res = await svc.request('PUT', `/api/2/things/${enc(id)}`, {
+      body: {},
+      headers: { 'if-none-match': '*' },
+    });
     expect(res.status).toBe(412);
     expect(res.json.error).toBe('things:precondition.failed');
     const fresh = newId();
-    expect((await svc.request('PUT', `/api/2/things/${enc(fresh)}`, { body: {}, headers: { 'if-none-match': '*' } })).status).toBe(201);
+    expect(
+      (
+        await svc.request('PUT', `/api/2/things/${enc(fresh)}`, {
+          body: {},
+          headers: { 'if-none-match': '*' },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('applies a write only when If-Match names the current ETag', async () => {
     const id = await createThing();
-    const stale = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, { body: 1, headers: { 'if-match': '"rev:0"' } });
+    const stale = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/a`, {
+      body: 1,
+      headers: { 'if-match': '"rev:0"' },
+    });
     expect(stale.status).toBe(412);
-    const thingOk = await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: {}, headers: { 'if-match': '"rev:1"' } });
+    const thingOk = await svc.request('PUT', `/api/2/things/${enc(id)}`, {
+      body: {},
+      headers: { 'if-match': '"rev:1"' },
+    });
     expect(thingOk.status).toBe(204);
     const sub = await svc.request('GET', `/api/2/things/${enc(id)}/policyId`);
-    const subOk = await svc.request('PUT', `/api/2/things/${enc(id)}/policyId`, { body: id, headers: { 'if-match': sub.headers.get('etag')! } });
+    const subOk = await svc.request('PUT', `/api/2/things/${enc(id)}/policyId`, {
+      body: id,
+      headers: { 'if-match': sub.headers.get('etag')! },
+    });
     expect(subOk.status).toBe(204);
   });
 
   it('answers 412 (not 404) to If-Match: * on a missing thing', async () => {
-    const res = await svc.request('PUT', `/api/2/things/${enc(newId())}`, { body: {}, headers: { 'if-match': '*' } });
+    const res = await svc.request('PUT', `/api/2/things/${enc(newId())}`, {
+      body: {},
+      headers: { 'if-match': '*' },
+    });
     expect(res.status).toBe(412);
     expect(res.json.error).toBe('things:precondition.failed');
   });
@@ -396,17 +520,36 @@ describe('ETags and conditional requests (§2.2, §14.5)', () => {
 
 describe('field selectors (§2.3)', () => {
   it('selects pointers, groups and the features/* wildcard, omitting missing paths', async () => {
-    const id = await createThing({ attributes: { a: 1, b: { c: 2, d: 3 } }, features: { f1: { properties: { on: true, x: 1 } }, f2: { properties: { on: false } }, f3: {} } });
-    const res = await svc.request('GET', `/api/2/things/${enc(id)}?fields=thingId,attributes/b(c,nope),features/*/properties/on,missing`);
+    const id = await createThing({
+      attributes: { a: 1, b: { c: 2, d: 3 } },
+      features: { f1: { properties: { on: true, x: 1 } }, f2: { properties: { on: false } }, f3: {} },
+    });
+    const res = await svc.request(
+      'GET',
+      `/api/2/things/${enc(id)}?fields=thingId,attributes/b(c,nope),features/*/properties/on,missing`,
+    );
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ thingId: id, attributes: { b: { c: 2 } }, features: { f1: { properties: { on: true } }, f2: { properties: { on: false } } } });
+    expect(res.json).toEqual({
+      thingId: id,
+      attributes: { b: { c: 2 } },
+      features: { f1: { properties: { on: true } }, f2: { properties: { on: false } } },
+    });
   });
 
   it('brings out the special fields only when selected', async () => {
     const id = await createThing();
     const plain = await svc.request('GET', `/api/2/things/${enc(id)}`);
-    expect(Object.keys(plain.json).sort()).toEqual(['attributes', 'definition', 'features', 'policyId', 'thingId']);
-    const res = await svc.request('GET', `/api/2/things/${enc(id)}?fields=_revision,_created,_modified,_namespace,thingId`);
+    expect(Object.keys(plain.json).sort()).toEqual([
+      'attributes',
+      'definition',
+      'features',
+      'policyId',
+      'thingId',
+    ]);
+    const res = await svc.request(
+      'GET',
+      `/api/2/things/${enc(id)}?fields=_revision,_created,_modified,_namespace,thingId`,
+    );
     expect(res.json).toMatchObject({ thingId: id, _revision: 1, _namespace: 'org.eclipse.ditto' });
     expect(Date.parse(res.json._created)).not.toBeNaN();
     expect(res.json._modified).toBe(res.json._created);
@@ -424,7 +567,10 @@ describe('GET /api/2/things?ids=', () => {
   it('returns the things in request order, omitting missing ones', async () => {
     const a = await createThing();
     const b = await createThing();
-    const res = await svc.request('GET', `/api/2/things?ids=${enc(b)},${enc(newId())},${enc(a)}&fields=thingId`);
+    const res = await svc.request(
+      'GET',
+      `/api/2/things?ids=${enc(b)},${enc(newId())},${enc(a)}&fields=thingId`,
+    );
     expect(res.status).toBe(200);
     expect(res.json).toEqual([{ thingId: b }, { thingId: a }]);
   });
@@ -433,23 +579,43 @@ describe('GET /api/2/things?ids=', () => {
 describe('headers', () => {
   it('echoes correlation-id or generates one', async () => {
     const id = await createThing();
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}`, { headers: { 'correlation-id': 'abc' } })).headers.get('correlation-id')).toBe('abc');
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}`)).headers.get('correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}?correlation-id=q`)).headers.get('correlation-id')).toBe('q');
+    expect(
+      (
+        await svc.request('GET', `/api/2/things/${enc(id)}`, { headers: { 'correlation-id': 'abc' } })
+      ).headers.get('correlation-id'),
+    ).toBe('abc');
+    expect((await svc.request('GET', `/api/2/things/${enc(id)}`)).headers.get('correlation-id')).toMatch(
+      /^[0-9a-f-]{36}$/,
+    );
+    expect(
+      (await svc.request('GET', `/api/2/things/${enc(id)}?correlation-id=q`)).headers.get('correlation-id'),
+    ).toBe('q');
   });
 
   it('answers 202 with no body for response-required=false and timeout=0, yet applies the write', async () => {
     const id = await createThing();
-    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/x?response-required=false`, { body: 5 });
+    const res = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/x?response-required=false`, {
+      body: 5,
+    });
     expect(res.status).toBe(202);
     expect(res.text).toBe('');
-    const zero = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/y`, { body: 6, headers: { timeout: '0' } });
+    const zero = await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/y`, {
+      body: 6,
+      headers: { timeout: '0' },
+    });
     expect(zero.status).toBe(202);
-    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes`)).json).toMatchObject({ x: 5, y: 6 });
+    expect((await svc.request('GET', `/api/2/things/${enc(id)}/attributes`)).json).toMatchObject({
+      x: 5,
+      y: 6,
+    });
   });
 
   it('surfaces errors of a fire-and-forget request', async () => {
-    const res = await svc.request('PUT', `/api/2/things/${enc(newId())}/attributes/x?response-required=false`, { body: 5 });
+    const res = await svc.request(
+      'PUT',
+      `/api/2/things/${enc(newId())}/attributes/x?response-required=false`,
+      { body: 5 },
+    );
     expect(res.status).toBe(404);
   });
 
@@ -479,7 +645,10 @@ describe('errors are Ditto error JSON (§2.11)', () => {
     const bad = await svc.request('PUT', `/api/2/things/${enc(id)}`, { raw: '{"attributes":' });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ status: 400, error: 'json.invalid' });
-    const text = await svc.request('PUT', `/api/2/things/${enc(id)}`, { raw: '{}', contentType: 'text/plain' });
+    const text = await svc.request('PUT', `/api/2/things/${enc(id)}`, {
+      raw: '{}',
+      contentType: 'text/plain',
+    });
     expect(text.status).toBe(415);
     expect(text.json.error).toBe('mediatype.unsupported');
   });
@@ -497,10 +666,14 @@ describe('errors are Ditto error JSON (§2.11)', () => {
   });
 
   it('answers a thing over the size limit with 413 things:thing.toolarge', async () => {
-    const res = await svc.request('PUT', `/api/2/things/${enc(newId())}`, { body: { attributes: { big: 'x'.repeat(110 * 1024) } } });
+    const res = await svc.request('PUT', `/api/2/things/${enc(newId())}`, {
+      body: { attributes: { big: 'x'.repeat(110 * 1024) } },
+    });
     expect(res.status).toBe(413);
     expect(res.json.error).toBe('things:thing.toolarge');
-    const huge = await svc.request('PUT', `/api/2/things/${enc(newId())}`, { raw: JSON.stringify({ attributes: { big: 'x'.repeat(1100 * 1024) } }) });
+    const huge = await svc.request('PUT', `/api/2/things/${enc(newId())}`, {
+      raw: JSON.stringify({ attributes: { big: 'x'.repeat(1100 * 1024) } }),
+    });
     expect(huge.status).toBe(413);
     expect(huge.json.status).toBe(413);
   });
@@ -508,6 +681,9 @@ describe('errors are Ditto error JSON (§2.11)', () => {
   it('keeps the policy when a thing is deleted and lets another user not see it', async () => {
     const id = await createThing();
     expect((await svc.request('GET', `/api/2/things/${enc(id)}`, { auth: 'alice:alice' })).status).toBe(404);
-    expect((await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/x`, { body: 1, auth: 'alice:alice' })).status).toBe(404);
+    expect(
+      (await svc.request('PUT', `/api/2/things/${enc(id)}/attributes/x`, { body: 1, auth: 'alice:alice' }))
+        .status,
+    ).toBe(404);
   });
 });

@@ -10,19 +10,38 @@ export interface ClusterKit {
   schema: string;
   instances: ServiceProcess[];
   /** Basic-auth request to instance `i`; JSON in and out. */
-  request(i: number, method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; auth?: string }): Promise<{ status: number; json: any; headers: Headers }>;
+  request(
+    i: number,
+    method: string,
+    path: string,
+    options?: { body?: unknown; headers?: Record<string, string>; auth?: string },
+  ): Promise<{ status: number; json: any; headers: Headers }>;
   /** SQL on the cluster's database (with the schema on the search path). */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]>;
   stop(): Promise<void>;
 }
 
-export async function startClusterKit(postgresUrl: string, count: number, env: Record<string, string> = {}): Promise<ClusterKit> {
+export async function startClusterKit(
+  postgresUrl: string,
+  count: number,
+  env: Record<string, string> = {},
+): Promise<ClusterKit> {
   const schema = `tb_cluster_${randomBytes(4).toString('hex')}`;
-  const common = { TWINBRIDGE_STORE: 'postgres', TWINBRIDGE_POSTGRES_URL: postgresUrl, TWINBRIDGE_POSTGRES_SCHEMA: schema, TWINBRIDGE_POSTGRES_POOL_SIZE: '4', TWINBRIDGE_SECRETS_KEY: randomBytes(32).toString('base64'), ...env };
+  const common = {
+    TWINBRIDGE_STORE: 'postgres',
+    TWINBRIDGE_POSTGRES_URL: postgresUrl,
+    TWINBRIDGE_POSTGRES_SCHEMA: schema,
+    TWINBRIDGE_POSTGRES_POOL_SIZE: '4',
+    TWINBRIDGE_SECRETS_KEY: randomBytes(32).toString('base64'),
+    ...env,
+  };
   const instances: ServiceProcess[] = [];
   try {
     // One after the other: the first creates the schema (the others would wait on its lock anyway).
-    for (let i = 0; i < count; i++) instances.push(await startServiceProcess({ ...common, TWINBRIDGE_INSTANCE_ID: `node-${i + 1}` }, 60_000));
+    for (let i = 0; i < count; i++)
+      instances.push(
+        await startServiceProcess({ ...common, TWINBRIDGE_INSTANCE_ID: `node-${i + 1}` }, 60_000),
+      );
   } catch (err) {
     await Promise.all(instances.map((p) => p.stop('SIGKILL')));
     throw err;
@@ -32,10 +51,18 @@ export async function startClusterKit(postgresUrl: string, count: number, env: R
     schema,
     instances,
     async request(i, method, path, options = {}) {
-      const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(options.auth ?? 'ditto:ditto').toString('base64')}`, ...options.headers };
+      const headers: Record<string, string> = {
+        authorization: `Basic ${Buffer.from(options.auth ?? 'ditto:ditto').toString('base64')}`,
+        ...options.headers,
+      };
       if (options.body !== undefined) headers['content-type'] ??= 'application/json';
       const raw = headers['content-type'] === 'text/plain' && typeof options.body === 'string';
-      const body = options.body === undefined ? undefined : raw ? (options.body as string) : JSON.stringify(options.body);
+      const body =
+        options.body === undefined
+          ? undefined
+          : raw
+            ? (options.body as string)
+            : JSON.stringify(options.body);
       const res = await fetch(instances[i].url + path, { method, headers, body });
       const text = await res.text();
       return { status: res.status, json: text === '' ? undefined : JSON.parse(text), headers: res.headers };
@@ -58,7 +85,11 @@ export async function startClusterKit(postgresUrl: string, count: number, env: R
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -21,20 +21,34 @@ afterAll(async () => {
 });
 
 const THINGS = 30;
-const eventsOf = (ws: TestWs, prefix: string) => ws.frames.filter((f) => typeof f !== 'string' && String(f.topic).startsWith(`cluster.group/${prefix}`)).length;
+const eventsOf = (ws: TestWs, prefix: string) =>
+  ws.frames.filter((f) => typeof f !== 'string' && String(f.topic).startsWith(`cluster.group/${prefix}`))
+    .length;
 
 it('delivers each change to one member of a group whose members are on different instances', async () => {
-  const members = [await connectWs(kit.instances[0].url), await connectWs(kit.instances[1].url), await connectWs(kit.instances[2].url)];
+  const members = [
+    await connectWs(kit.instances[0].url),
+    await connectWs(kit.instances[1].url),
+    await connectWs(kit.instances[2].url),
+  ];
   try {
     for (const m of members) await m.control('START-SEND-EVENTS?group=dashboards');
-    const rows = async () => ((await kit.query(`select count(*)::int as n from group_members`))[0].n === 3 ? true : undefined);
+    const rows = async () =>
+      (await kit.query(`select count(*)::int as n from group_members`))[0].n === 3 ? true : undefined;
     await eventually(rows, 10_000, 'three members recorded');
     // Every instance reloaded the ring (on the notification; at the latest on a heartbeat, which a loaded machine delays).
     await new Promise((r) => setTimeout(r, 2000));
     for (let i = 0; i < THINGS; i++) {
-      expect((await kit.request(i % 3, 'PUT', `/api/2/things/cluster.group:a-${i}`, { body: { attributes: { i } } })).status).toBe(201);
+      expect(
+        (
+          await kit.request(i % 3, 'PUT', `/api/2/things/cluster.group:a-${i}`, {
+            body: { attributes: { i } },
+          })
+        ).status,
+      ).toBe(201);
     }
-    const total = async () => (members.reduce((s, m) => s + eventsOf(m, 'a-'), 0) >= THINGS ? true : undefined);
+    const total = async () =>
+      members.reduce((s, m) => s + eventsOf(m, 'a-'), 0) >= THINGS ? true : undefined;
     await eventually(total, 10_000, 'every event delivered');
     await new Promise((r) => setTimeout(r, 500));
     const counts = members.map((m) => eventsOf(m, 'a-'));
@@ -43,14 +57,28 @@ it('delivers each change to one member of a group whose members are on different
 
     // Instance 3 dies: its member expires after three missed heartbeats; the others get every change.
     await kit.instances[2].stop('SIGKILL');
-    const expired = async () => ((await kit.query(`select count(*)::int as n from group_members where heartbeat > now() - interval '0.9 seconds'`))[0].n === 2 ? true : undefined);
+    const expired = async () =>
+      (
+        await kit.query(
+          `select count(*)::int as n from group_members where heartbeat > now() - interval '0.9 seconds'`,
+        )
+      )[0].n === 2
+        ? true
+        : undefined;
     await eventually(expired, 10_000, 'dead member expired');
     // Every survivor dropped it from its ring (on its next heartbeats).
     await new Promise((r) => setTimeout(r, 2000));
     for (let i = 0; i < THINGS; i++) {
-      expect((await kit.request(i % 2, 'PUT', `/api/2/things/cluster.group:b-${i}`, { body: { attributes: { i } } })).status).toBe(201);
+      expect(
+        (
+          await kit.request(i % 2, 'PUT', `/api/2/things/cluster.group:b-${i}`, {
+            body: { attributes: { i } },
+          })
+        ).status,
+      ).toBe(201);
     }
-    const survivors = async () => (eventsOf(members[0], 'b-') + eventsOf(members[1], 'b-') >= THINGS ? true : undefined);
+    const survivors = async () =>
+      eventsOf(members[0], 'b-') + eventsOf(members[1], 'b-') >= THINGS ? true : undefined;
     await eventually(survivors, 10_000, 'every event delivered to the survivors');
     await new Promise((r) => setTimeout(r, 500));
     expect(eventsOf(members[0], 'b-') + eventsOf(members[1], 'b-')).toBe(THINGS);

@@ -41,7 +41,13 @@ it('applies every record although one of three instances in the consumer group i
       const k = kit;
       const thingIds = Array.from({ length: THINGS }, (_, i) => `cluster.kafka:${prefix}-${i}`);
       for (const [i, thingId] of thingIds.entries()) {
-        expect((await k.request(i % 3, 'PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+        expect(
+          (
+            await k.request(i % 3, 'PUT', `/api/2/things/${thingId}`, {
+              body: { attributes: { counter: 0 } },
+            })
+          ).status,
+        ).toBe(201);
       }
       const created = await k.request(0, 'POST', '/api/2/connections', {
         auth: DEVOPS,
@@ -57,10 +63,19 @@ it('applies every record although one of three instances in the consumer group i
       });
       expect(created.status, JSON.stringify(created.json)).toBe(201);
       const id = created.json.id as string;
-      const openOn = async (node: number) => ((await k.request(node, 'GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json?.liveStatus === 'open' ? true : undefined);
-      for (const node of [0, 1, 2]) await eventually(() => openOn(node), 30_000, `connection open on node ${node + 1}`);
+      const openOn = async (node: number) =>
+        (await k.request(node, 'GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json
+          ?.liveStatus === 'open'
+          ? true
+          : undefined;
+      for (const node of [0, 1, 2])
+        await eventually(() => openOn(node), 30_000, `connection open on node ${node + 1}`);
 
-      producer = new Kafka({ clientId: `${prefix}-device`, brokers: endpoint.brokers, logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false });
+      producer = new Kafka({
+        clientId: `${prefix}-device`,
+        brokers: endpoint.brokers,
+        logLevel: logLevel.NOTHING,
+      }).producer({ allowAutoTopicCreation: false });
       await producer.connect();
       let killedAt = -1;
       let killing: Promise<void> | undefined;
@@ -75,7 +90,9 @@ it('applies every record although one of three instances in the consumer group i
         if (killing === undefined && published >= MESSAGES / 3) {
           killedAt = published;
           // The victim really is a working member of the group: it has consumed records of its partitions.
-          const consumed = async () => ((await k.request(2, 'GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json.connectionMetrics.inbound.consumed.success.PT1H as number) || undefined;
+          const consumed = async () =>
+            ((await k.request(2, 'GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json
+              .connectionMetrics.inbound.consumed.success.PT1H as number) || undefined;
           await eventually(consumed, 10_000, 'node 3 consuming');
           killing = k.instances[2].stop('SIGKILL');
         }
@@ -99,8 +116,16 @@ it('applies every record although one of three instances in the consumer group i
         // Tell a lost record from a late write of an older one: was the last value ever journaled?
         const detail = [];
         for (const [t, thingId] of thingIds.entries()) {
-          const values = (await k.query<{ v: string }>(`select event->'event'->>'value' as v from journal where kind = 'thing' and id = $1 order by seq`, [thingId])).map((r) => Number(r.v));
-          if (values.at(-1) !== lastOf(t)) detail.push(`${thingId}: last ${lastOf(t)} ${values.includes(lastOf(t)) ? `was applied, then overwritten by ${values.at(-1)} (a late write of an older record)` : `never applied (lost); ends at ${values.at(-1)}`}`);
+          const values = (
+            await k.query<{ v: string }>(
+              `select event->'event'->>'value' as v from journal where kind = 'thing' and id = $1 order by seq`,
+              [thingId],
+            )
+          ).map((r) => Number(r.v));
+          if (values.at(-1) !== lastOf(t))
+            detail.push(
+              `${thingId}: last ${lastOf(t)} ${values.includes(lastOf(t)) ? `was applied, then overwritten by ${values.at(-1)} (a late write of an older record)` : `never applied (lost); ends at ${values.at(-1)}`}`,
+            );
         }
         throw new Error(`${(err as Error).message}:\n${detail.join('\n')}`, { cause: err });
       }
@@ -112,8 +137,11 @@ it('applies every record although one of three instances in the consumer group i
       }
       // The two survivors shared the work after the kill: both have consumed.
       for (const node of [0, 1]) {
-        const metrics = (await k.request(node, 'GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
-        expect(metrics.connectionMetrics.inbound.consumed.success.PT1H, `node ${node + 1}`).toBeGreaterThan(0);
+        const metrics = (await k.request(node, 'GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS }))
+          .json;
+        expect(metrics.connectionMetrics.inbound.consumed.success.PT1H, `node ${node + 1}`).toBeGreaterThan(
+          0,
+        );
       }
       await driver.close();
     },
@@ -131,8 +159,18 @@ it('hands a partition to a joining member only after the old member settled what
       const topic = `${prefix}.telemetry`;
       const groupId = `${prefix}-group`;
       await driver.createTopic(topic, { partitions: 2 });
-      const publish = (round: string) => driver.publish(topic, [0, 1].flatMap((partition) => Array.from({ length: 10 }, (_, i) => ({ partition, value: `${round}-${partition}-${i}` }))));
-      const kafka = new Kafka({ clientId: `${prefix}-test`, brokers: endpoint.brokers, logLevel: logLevel.NOTHING });
+      const publish = (round: string) =>
+        driver.publish(
+          topic,
+          [0, 1].flatMap((partition) =>
+            Array.from({ length: 10 }, (_, i) => ({ partition, value: `${round}-${partition}-${i}` })),
+          ),
+        );
+      const kafka = new Kafka({
+        clientId: `${prefix}-test`,
+        brokers: endpoint.brokers,
+        logLevel: logLevel.NOTHING,
+      });
       const admin = kafka.admin();
       await admin.connect();
       const sources: KafkaSource[] = [];
@@ -160,7 +198,11 @@ it('hands a partition to a joining member only after the old member settled what
         const a = source('A');
         sources.push(a);
         await a.start();
-        await eventually(async () => (heldByA.length === 20 ? true : undefined), 10_000, 'member A received the first round');
+        await eventually(
+          async () => (heldByA.length === 20 ? true : undefined),
+          10_000,
+          'member A received the first round',
+        );
         // B joins: the rebalance moves one partition to B while A's deliveries are still in flight.
         const b = source('B');
         sources.push(b);
@@ -170,7 +212,11 @@ it('hands a partition to a joining member only after the old member settled what
         for (const m of heldByA.splice(0)) m.ack();
         await bJoined;
         await publish('second');
-        await eventually(async () => (seen.filter((s) => s.value.startsWith('second-')).length >= 20 ? true : undefined), 15_000, 'the second round delivered');
+        await eventually(
+          async () => (seen.filter((s) => s.value.startsWith('second-')).length >= 20 ? true : undefined),
+          15_000,
+          'the second round delivered',
+        );
         const fromB = seen.filter((s) => s.member === 'B');
         expect(fromB.length, 'B took over a partition').toBeGreaterThan(0);
         // B starts after A's last settlement, from the offsets A committed: nothing A settled comes again.

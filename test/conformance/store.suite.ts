@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { ConcurrentModificationError, type EntityKind, type EntityRecord, type HistoryEntry, type Store } from '../../src/store/port.js';
+import {
+  ConcurrentModificationError,
+  type EntityKind,
+  type EntityRecord,
+  type HistoryEntry,
+  type Store,
+} from '../../src/store/port.js';
 import type { ConnectionJson } from '../../src/connectivity/model.js';
 import { openSecrets, sealSecrets, secretFields } from '../../src/connectivity/secrets.js';
 import { SecretKeyRing, SecretOpenError } from '../../src/util/secret-box.js';
@@ -20,7 +26,11 @@ export interface StoreHarness {
 }
 
 const at = '2026-01-01T00:00:00.000Z';
-const thing = (id: string, revision: number, value: unknown = { thingId: id, n: revision }): EntityRecord => ({
+const thing = (
+  id: string,
+  revision: number,
+  value: unknown = { thingId: id, n: revision },
+): EntityRecord => ({
   kind: 'thing',
   id,
   revision,
@@ -32,7 +42,13 @@ const thing = (id: string, revision: number, value: unknown = { thingId: id, n: 
 /** An instant `minute` minutes into 2026 (ISO text and epoch ms). */
 const minute = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
 const ms = (m: number) => Date.parse(minute(m));
-const version = (kind: EntityKind, id: string, revision: number, m: number, value: unknown = { id, revision }): EntityRecord => ({
+const version = (
+  kind: EntityKind,
+  id: string,
+  revision: number,
+  m: number,
+  value: unknown = { id, revision },
+): EntityRecord => ({
   kind,
   id,
   revision,
@@ -52,7 +68,10 @@ export function storeSuite(name: string, harness: StoreHarness): void {
   describe(`store conformance: ${name}`, () => {
     it('creates a shared key once and returns the same key after a reopen, another name another key', async () => {
       let store = await harness.create();
-      const [first, again] = await Promise.all([store.sharedKey('search-cursors'), store.sharedKey('search-cursors')]);
+      const [first, again] = await Promise.all([
+        store.sharedKey('search-cursors'),
+        store.sharedKey('search-cursors'),
+      ]);
       expect(first).toHaveLength(32);
       expect(again.equals(first)).toBe(true);
       store = await harness.reopen(store);
@@ -73,7 +92,9 @@ export function storeSuite(name: string, harness: StoreHarness): void {
     it('keeps every acknowledged write across a reopen', async () => {
       let store = await harness.create();
       await Promise.all(
-        Array.from({ length: 200 }, (_, i) => store.write([{ record: thing(`ns:t${i}`, 1), expectedRevision: 0 }])),
+        Array.from({ length: 200 }, (_, i) =>
+          store.write([{ record: thing(`ns:t${i}`, 1), expectedRevision: 0 }]),
+        ),
       );
       await store.write([{ record: thing('ns:t0', 2), expectedRevision: 1 }]);
       store = await harness.reopen(store);
@@ -125,7 +146,14 @@ export function storeSuite(name: string, harness: StoreHarness): void {
 
     it('writes several kinds atomically in one call', async () => {
       let store = await harness.create();
-      const policy: EntityRecord = { kind: 'policy', id: 'ns:a', revision: 1, created: at, modified: at, value: { policyId: 'ns:a' } };
+      const policy: EntityRecord = {
+        kind: 'policy',
+        id: 'ns:a',
+        revision: 1,
+        created: at,
+        modified: at,
+        value: { policyId: 'ns:a' },
+      };
       await store.write([
         { record: policy, expectedRevision: 0 },
         { record: thing('ns:a', 1), expectedRevision: 0 },
@@ -168,7 +196,19 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       const oldKey = randomBytes(32);
       const sealed = sealSecrets(connection, fields, new SecretKeyRing(oldKey));
       let store = await harness.create();
-      await store.write([{ record: { kind: 'connection', id: connection.id, revision: 1, created: at, modified: at, value: sealed }, expectedRevision: 0 }]);
+      await store.write([
+        {
+          record: {
+            kind: 'connection',
+            id: connection.id,
+            revision: 1,
+            created: at,
+            modified: at,
+            value: sealed,
+          },
+          expectedRevision: 0,
+        },
+      ]);
       store = await harness.reopen(store);
       const onDisk = await harness.persisted(store);
       expect(onDisk).toContain('encrypted_');
@@ -176,15 +216,33 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       for (const secret of [password, clientKey]) expect(onDisk).not.toContain(secret);
 
       const stored = (await store.get('connection', connection.id))!.value as ConnectionJson;
-      expect(openSecrets(stored, fields, new SecretKeyRing(oldKey))).toEqual({ json: connection, stale: false });
+      expect(openSecrets(stored, fields, new SecretKeyRing(oldKey))).toEqual({
+        json: connection,
+        stale: false,
+      });
       // Rotation: a ring with a new key still opens it (stale: seal it again), the new seal no longer needs the old key.
       const newKey = randomBytes(32);
       const rotated = new SecretKeyRing(newKey, [oldKey]);
       expect(openSecrets(stored, fields, rotated)).toEqual({ json: connection, stale: true });
-      await store.write([{ record: { kind: 'connection', id: connection.id, revision: 2, created: at, modified: at, value: sealSecrets(connection, fields, rotated) }, expectedRevision: 1 }]);
+      await store.write([
+        {
+          record: {
+            kind: 'connection',
+            id: connection.id,
+            revision: 2,
+            created: at,
+            modified: at,
+            value: sealSecrets(connection, fields, rotated),
+          },
+          expectedRevision: 1,
+        },
+      ]);
       store = await harness.reopen(store);
       const resealed = (await store.get('connection', connection.id))!.value as ConnectionJson;
-      expect(openSecrets(resealed, fields, new SecretKeyRing(newKey))).toEqual({ json: connection, stale: false });
+      expect(openSecrets(resealed, fields, new SecretKeyRing(newKey))).toEqual({
+        json: connection,
+        stale: false,
+      });
       expect(() => openSecrets(resealed, fields, new SecretKeyRing(oldKey))).toThrow(SecretOpenError);
       const onDiskAfter = await harness.persisted(store);
       for (const secret of [password, clientKey]) expect(onDiskAfter).not.toContain(secret);
@@ -196,7 +254,12 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       async function fiveRevisions(store: Store): Promise<void> {
         for (let r = 1; r <= 5; r++) {
           await store.write([
-            { record: version('thing', 'ns:h', r, r), expectedRevision: r - 1, event: { revision: r }, ...(r === 2 ? { headers: { 'ditto-originator': 'nginx:ditto' } } : {}) },
+            {
+              record: version('thing', 'ns:h', r, r),
+              expectedRevision: r - 1,
+              event: { revision: r },
+              ...(r === 2 ? { headers: { 'ditto-originator': 'nginx:ditto' } } : {}),
+            },
           ]);
         }
       }
@@ -208,12 +271,16 @@ export function storeSuite(name: string, harness: StoreHarness): void {
           const third = await store.historyAt('thing', 'ns:h', { revision: 3 });
           expect(third).toMatchObject({ record: version('thing', 'ns:h', 3, 3), event: { revision: 3 } });
           expect(third?.headers).toBeUndefined();
-          expect((await store.historyAt('thing', 'ns:h', { revision: 2 }))?.headers).toEqual({ 'ditto-originator': 'nginx:ditto' });
+          expect((await store.historyAt('thing', 'ns:h', { revision: 2 }))?.headers).toEqual({
+            'ditto-originator': 'nginx:ditto',
+          });
           // The latest revision modified strictly before the instant.
           expect((await store.historyAt('thing', 'ns:h', { before: ms(3) + 1 }))?.record.revision).toBe(3);
           expect((await store.historyAt('thing', 'ns:h', { before: ms(3) }))?.record.revision).toBe(2);
           expect(await store.historyAt('thing', 'ns:h', { before: ms(1) })).toBeUndefined();
-          expect((await store.historyAt('thing', 'ns:h', { revision: 4, before: ms(9) }))?.record.revision).toBe(4);
+          expect(
+            (await store.historyAt('thing', 'ns:h', { revision: 4, before: ms(9) }))?.record.revision,
+          ).toBe(4);
           expect((await store.historyAt('thing', 'ns:h', {}))?.record.revision).toBe(5);
           expect(await store.historyAt('thing', 'ns:other', { revision: 1 })).toBeUndefined();
           expect(await store.historyAt('policy', 'ns:h', { revision: 1 })).toBeUndefined();
@@ -225,15 +292,24 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       it('streams a range of revisions in order, bounded by revisions and instants', async () => {
         const store = await harness.create();
         await fiveRevisions(store);
-        const range = (r: Parameters<Store['history']>[2]) => collect(store.history('thing', 'ns:h', r)).then(revisions);
-        expect(await range({ fromRevision: 0, toRevision: Number.MAX_SAFE_INTEGER })).toEqual([1, 2, 3, 4, 5]);
+        const range = (r: Parameters<Store['history']>[2]) =>
+          collect(store.history('thing', 'ns:h', r)).then(revisions);
+        expect(await range({ fromRevision: 0, toRevision: Number.MAX_SAFE_INTEGER })).toEqual([
+          1, 2, 3, 4, 5,
+        ]);
         expect(await range({ fromRevision: 2, toRevision: 4 })).toEqual([2, 3, 4]);
         expect(await range({ fromRevision: 0, toRevision: 9, after: ms(2) })).toEqual([3, 4, 5]);
         expect(await range({ fromRevision: 0, toRevision: 9, before: ms(4) })).toEqual([1, 2, 3]);
-        expect(await range({ fromRevision: 2, toRevision: 9, after: ms(1), before: ms(5) })).toEqual([2, 3, 4]);
+        expect(await range({ fromRevision: 2, toRevision: 9, after: ms(1), before: ms(5) })).toEqual([
+          2, 3, 4,
+        ]);
         expect(await range({ fromRevision: 6, toRevision: 9 })).toEqual([]);
         const [second] = await collect(store.history('thing', 'ns:h', { fromRevision: 2, toRevision: 2 }));
-        expect(second).toMatchObject({ record: version('thing', 'ns:h', 2, 2), event: { revision: 2 }, headers: { 'ditto-originator': 'nginx:ditto' } });
+        expect(second).toMatchObject({
+          record: version('thing', 'ns:h', 2, 2),
+          event: { revision: 2 },
+          headers: { 'ditto-originator': 'nginx:ditto' },
+        });
         // An entry's seq is its journal position: the journal after it holds the later revisions.
         const later = await collect(store.readJournal(second.seq));
         expect(later.filter((e) => e.id === 'ns:h').map((e) => e.revision)).toEqual([3, 4, 5]);
@@ -250,7 +326,11 @@ export function storeSuite(name: string, harness: StoreHarness): void {
         store = await harness.reopen(store);
         for (const kind of ['thing', 'policy', 'connection'] as const) {
           const all = await collect(store.history(kind, 'ns:k', { fromRevision: 1, toRevision: 3 }));
-          expect(all.map((e) => e.record.value)).toEqual([{ id: 'ns:k', revision: 1 }, null, { again: true }]);
+          expect(all.map((e) => e.record.value)).toEqual([
+            { id: 'ns:k', revision: 1 },
+            null,
+            { again: true },
+          ]);
         }
         await store.close();
       });
@@ -271,26 +351,47 @@ export function storeSuite(name: string, harness: StoreHarness): void {
         ]);
         await store.write([{ record: version('thing', 'ns:pair', 2, 2), expectedRevision: 1 }]);
         // As of minute 6 with 2 minutes of history: revisions modified before minute 4 go.
-        const dropped = await store.compactHistory({ defaultMs: 2 * 60_000, namespaces: { keep: null, short: 0 } }, ms(6));
+        const dropped = await store.compactHistory(
+          { defaultMs: 2 * 60_000, namespaces: { keep: null, short: 0 } },
+          ms(6),
+        );
         expect(dropped).toBe(3 + 1 + 1);
         for (let pass = 0; pass < 2; pass++) {
-          expect(revisions(await collect(store.history('thing', 'ns:h', { fromRevision: 0, toRevision: 9 })))).toEqual([4, 5]);
+          expect(
+            revisions(await collect(store.history('thing', 'ns:h', { fromRevision: 0, toRevision: 9 }))),
+          ).toEqual([4, 5]);
           expect(await store.historyAt('thing', 'ns:h', { revision: 3 })).toBeUndefined();
-          expect(revisions(await collect(store.history('thing', 'keep:h', { fromRevision: 0, toRevision: 9 })))).toEqual([1, 2]);
-          expect(revisions(await collect(store.history('thing', 'short:h', { fromRevision: 0, toRevision: 9 })))).toEqual([2]);
+          expect(
+            revisions(await collect(store.history('thing', 'keep:h', { fromRevision: 0, toRevision: 9 }))),
+          ).toEqual([1, 2]);
+          expect(
+            revisions(await collect(store.history('thing', 'short:h', { fromRevision: 0, toRevision: 9 }))),
+          ).toEqual([2]);
           // Current states stay, in the store and in history.
-          expect((await store.historyAt('thing', 'ns:once', {}))?.record).toEqual(version('thing', 'ns:once', 1, 1));
-          expect((await store.historyAt('policy', 'ns:pair', { revision: 1 }))?.record).toEqual(version('policy', 'ns:pair', 1, 1));
-          expect(revisions(await collect(store.history('thing', 'ns:pair', { fromRevision: 0, toRevision: 9 })))).toEqual([2]);
+          expect((await store.historyAt('thing', 'ns:once', {}))?.record).toEqual(
+            version('thing', 'ns:once', 1, 1),
+          );
+          expect((await store.historyAt('policy', 'ns:pair', { revision: 1 }))?.record).toEqual(
+            version('policy', 'ns:pair', 1, 1),
+          );
+          expect(
+            revisions(await collect(store.history('thing', 'ns:pair', { fromRevision: 0, toRevision: 9 }))),
+          ).toEqual([2]);
           expect(await store.get('thing', 'ns:h')).toEqual(version('thing', 'ns:h', 5, 5));
           expect(await store.get('policy', 'ns:pair')).toEqual(version('policy', 'ns:pair', 1, 1));
           expect(await collect(store.list('thing'))).toHaveLength(5);
           store = await harness.reopen(store);
         }
         // Writing goes on, and the new revisions are history too.
-        await store.write([{ record: version('thing', 'ns:h', 6, 7), expectedRevision: 5, event: { revision: 6 } }]);
-        expect(revisions(await collect(store.history('thing', 'ns:h', { fromRevision: 0, toRevision: 9 })))).toEqual([4, 5, 6]);
-        expect(await store.compactHistory({ defaultMs: 2 * 60_000, namespaces: { keep: null, short: 0 } }, ms(6))).toBe(0);
+        await store.write([
+          { record: version('thing', 'ns:h', 6, 7), expectedRevision: 5, event: { revision: 6 } },
+        ]);
+        expect(
+          revisions(await collect(store.history('thing', 'ns:h', { fromRevision: 0, toRevision: 9 }))),
+        ).toEqual([4, 5, 6]);
+        expect(
+          await store.compactHistory({ defaultMs: 2 * 60_000, namespaces: { keep: null, short: 0 } }, ms(6)),
+        ).toBe(0);
         expect(await store.compactHistory({}, ms(60))).toBe(0);
         store = await harness.reopen(store);
         expect((await store.get('thing', 'ns:h'))?.revision).toBe(6);

@@ -9,7 +9,13 @@ import amqplib from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBroker, withBrokerLock } from '../brokers/index.js';
 import { request } from '../helpers/app.js';
-import { createCounterThings, crashOnce, expectNoneLost, startCrashingService, type CrashingService } from './at-least-once.js';
+import {
+  createCounterThings,
+  crashOnce,
+  expectNoneLost,
+  startCrashingService,
+  type CrashingService,
+} from './at-least-once.js';
 import { DEVOPS, modifyCommand, uniquePrefix, waitFor } from './helpers.js';
 
 const MESSAGES = 6000;
@@ -61,7 +67,10 @@ describe.each(variants)('$type source', (variant) => {
           for (let i = 1; i <= MESSAGES; i += BATCH) {
             for (let seq = i; seq < i + BATCH && seq <= MESSAGES; seq++) {
               const thingId = thingIds[seq % THINGS];
-              channel.sendToQueue(queue, Buffer.from(modifyCommand(thingId, '/attributes/counter', seq)), { persistent: true, contentType: 'application/json' });
+              channel.sendToQueue(queue, Buffer.from(modifyCommand(thingId, '/attributes/counter', seq)), {
+                persistent: true,
+                contentType: 'application/json',
+              });
             }
             await channel.waitForConfirms();
             crash.published(Math.min(MESSAGES, i + BATCH - 1));

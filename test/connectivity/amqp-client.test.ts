@@ -24,7 +24,9 @@ beforeAll(async () => {
   endpoint = await getBroker('amqp091');
   // Shared usage of the broker for the whole file (nobody restarts it meanwhile).
   await new Promise<void>((acquired, failed) => {
-    withBrokerLock(endpoint, () => (acquired(), new Promise<void>((r) => (unlock = r))), 'shared').catch(failed);
+    withBrokerLock(endpoint, () => (acquired(), new Promise<void>((r) => (unlock = r))), 'shared').catch(
+      failed,
+    );
   });
   admin = await amqplib.connect(endpoint.url);
   channel = await admin.createChannel();
@@ -43,18 +45,53 @@ async function queue(): Promise<string> {
 }
 
 function connectionOf(connector: AnyConnector, overrides: Record<string, unknown>) {
-  const json = { id: uniquePrefix('c'), connectionType: connector.type, connectionStatus: 'open', uri: endpoint.url, sources: [], targets: [], ...overrides };
+  const json = {
+    id: uniquePrefix('c'),
+    connectionType: connector.type,
+    connectionStatus: 'open',
+    uri: endpoint.url,
+    sources: [],
+    targets: [],
+    ...overrides,
+  };
   return validateConnection(json, { connectors: new Map([[connector.type, connector]]) });
 }
 
-async function client(connector: AnyConnector, overrides: Record<string, unknown> = {}): Promise<ConnectorClient> {
-  const c = connector.createClient({ connection: connectionOf(connector, overrides), clientIndex: 0, shared: false, onDisconnect: () => undefined });
+async function client(
+  connector: AnyConnector,
+  overrides: Record<string, unknown> = {},
+): Promise<ConnectorClient> {
+  const c = connector.createClient({
+    connection: connectionOf(connector, overrides),
+    clientIndex: 0,
+    shared: false,
+    onDisconnect: () => undefined,
+  });
   await c.connect();
   return c;
 }
 
-const SOURCE = { index: 0, addresses: [], consumerCount: 1, qos: 0, authorizationContext: [], acknowledgementRequests: { includes: [] }, declaredAcks: [], headerMapping: [], payloadMapping: [] };
-const TARGET = { index: 0, address: 'x', addressTemplate: { parts: [], placeholders: [] } as never, topics: [], authorizationContext: [], headerMapping: [], payloadMapping: [], qos: 0 };
+const SOURCE = {
+  index: 0,
+  addresses: [],
+  consumerCount: 1,
+  qos: 0,
+  authorizationContext: [],
+  acknowledgementRequests: { includes: [] },
+  declaredAcks: [],
+  headerMapping: [],
+  payloadMapping: [],
+};
+const TARGET = {
+  index: 0,
+  address: 'x',
+  addressTemplate: { parts: [], placeholders: [] } as never,
+  topics: [],
+  authorizationContext: [],
+  headerMapping: [],
+  payloadMapping: [],
+  qos: 0,
+};
 
 /** Collects deliveries; `next()` waits for the next one. */
 function inbox() {
@@ -63,7 +100,13 @@ function inbox() {
   return {
     deliver: (m: InboundMessage) => got.push(m),
     got,
-    next: () => waitFor(() => (got.length > index ? got[index++] : undefined), 'a delivery', 10_000, 10) as Promise<InboundMessage>,
+    next: () =>
+      waitFor(
+        () => (got.length > index ? got[index++] : undefined),
+        'a delivery',
+        10_000,
+        10,
+      ) as Promise<InboundMessage>,
   };
 }
 
@@ -72,8 +115,18 @@ const depth = async (q: string) => (await channel.checkQueue(q)).messageCount;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const variants = [
-  { connector: amqp091 as AnyConnector, address: (q: string) => q, target: (q: string) => `/${q}`, prefetch: { prefetchCount: '2' } },
-  { connector: amqp10 as AnyConnector, address: (q: string) => `/amq/queue/${q}`, target: (q: string) => `/amq/queue/${q}`, prefetch: { 'jms.prefetchPolicy.all': '2' } },
+  {
+    connector: amqp091 as AnyConnector,
+    address: (q: string) => q,
+    target: (q: string) => `/${q}`,
+    prefetch: { prefetchCount: '2' },
+  },
+  {
+    connector: amqp10 as AnyConnector,
+    address: (q: string) => `/amq/queue/${q}`,
+    target: (q: string) => `/amq/queue/${q}`,
+    prefetch: { 'jms.prefetchPolicy.all': '2' },
+  },
 ];
 
 describe.each(variants)('$connector.type client', ({ connector, address, target, prefetch }) => {
@@ -137,8 +190,15 @@ describe.each(variants)('$connector.type client', ({ connector, address, target,
     const c = await client(connector);
     const handle = await c.createTarget(TARGET);
     const missing = connector === amqp091 ? `no-such-exchange-${q}/rk` : `/exchange/no-such-exchange-${q}/rk`;
-    await expect(handle.write({ address: missing, headers: {}, payload: Buffer.from('x') })).rejects.toThrow();
-    await handle.write({ address: target(q), headers: { 'correlation-id': 'c-1', 'x-custom': 'v' }, payload: Buffer.from('{"a":1}'), contentType: 'application/json' });
+    await expect(
+      handle.write({ address: missing, headers: {}, payload: Buffer.from('x') }),
+    ).rejects.toThrow();
+    await handle.write({
+      address: target(q),
+      headers: { 'correlation-id': 'c-1', 'x-custom': 'v' },
+      payload: Buffer.from('{"a":1}'),
+      contentType: 'application/json',
+    });
     const got = await channel.get(q, { noAck: true });
     expect(got && got.content.toString()).toBe('{"a":1}');
     await c.close();
@@ -150,8 +210,21 @@ describe.each(variants)('$connector.type client', ({ connector, address, target,
     const handle = await c.createTarget(TARGET);
     const headers: Record<string, string> =
       connector === amqp091
-        ? { 'correlation-id': 'c-7', 'content-type': 'application/json', 'reply-to': 'replies', 'x-custom': 'v' }
-        : { 'correlation-id': 'c-7', 'content-type': 'application/json', subject: 's', 'reply-to': 'replies', 'creation-time': '1700000000000', 'x-custom': 'v', 'amqp.application.property:subject': 'app-subject' };
+        ? {
+            'correlation-id': 'c-7',
+            'content-type': 'application/json',
+            'reply-to': 'replies',
+            'x-custom': 'v',
+          }
+        : {
+            'correlation-id': 'c-7',
+            'content-type': 'application/json',
+            subject: 's',
+            'reply-to': 'replies',
+            'creation-time': '1700000000000',
+            'x-custom': 'v',
+            'amqp.application.property:subject': 'app-subject',
+          };
     await handle.write({ address: target(q), headers, payload: Buffer.from('{"b":2}') });
     const box = inbox();
     await c.createSource(SOURCE, address(q), 0, box.deliver);
@@ -160,7 +233,12 @@ describe.each(variants)('$connector.type client', ({ connector, address, target,
     expect(m.payload.toString()).toBe('{"b":2}');
     if (connector === amqp091) {
       // reply-to is a header of the table outbound; inbound the property of that name would win.
-      expect(m.headers).toMatchObject({ 'correlation-id': 'c-7', 'content-type': 'application/json', 'x-custom': 'v', 'reply-to': 'replies' });
+      expect(m.headers).toMatchObject({
+        'correlation-id': 'c-7',
+        'content-type': 'application/json',
+        'x-custom': 'v',
+        'reply-to': 'replies',
+      });
     } else {
       expect(m.headers).toMatchObject(headers);
       expect(m.headers.to).toBe(target(q));
@@ -171,7 +249,12 @@ describe.each(variants)('$connector.type client', ({ connector, address, target,
   it('fails to consume a queue that does not exist with a retriable error naming it', async () => {
     const missing = `${uniquePrefix('missing')}`;
     const c = await client(connector);
-    const error = await c.createSource(SOURCE, address(missing), 0, () => undefined).then(() => undefined, (e: unknown) => e as Error & { retriable?: boolean });
+    const error = await c
+      .createSource(SOURCE, address(missing), 0, () => undefined)
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error & { retriable?: boolean },
+      );
     await c.close();
     expect(error?.message).toContain(missing);
     expect(error?.retriable).toBe(true);
@@ -180,8 +263,16 @@ describe.each(variants)('$connector.type client', ({ connector, address, target,
   it('refuses a wrong password as not retriable and never echoes it', async () => {
     const uri = new URL(endpoint.url);
     uri.password = 'Wr0ng-Secr3t';
-    const c = connector.createClient({ connection: connectionOf(connector, { uri: uri.href }), clientIndex: 0, shared: false, onDisconnect: () => undefined });
-    const error = await c.connect().then(() => undefined, (e: unknown) => e as Error & { retriable?: boolean });
+    const c = connector.createClient({
+      connection: connectionOf(connector, { uri: uri.href }),
+      clientIndex: 0,
+      shared: false,
+      onDisconnect: () => undefined,
+    });
+    const error = await c.connect().then(
+      () => undefined,
+      (e: unknown) => e as Error & { retriable?: boolean },
+    );
     await c.close();
     expect(error).toBeInstanceOf(Error);
     expect(error!.retriable).toBe(false);
@@ -190,7 +281,11 @@ describe.each(variants)('$connector.type client', ({ connector, address, target,
 });
 
 describe('address validation', () => {
-  const target = (address: string) => ({ address, topics: ['_/_/things/twin/events'], authorizationContext: ['nginx:ditto'] });
+  const target = (address: string) => ({
+    address,
+    topics: ['_/_/things/twin/events'],
+    authorizationContext: ['nginx:ditto'],
+  });
   it('accepts exactly one / in an AMQP 0.9.1 target address and refuses none or more', () => {
     expect(() => connectionOf(amqp091, { targets: [target('ex/{{ thing:id }}')] })).not.toThrow();
     expect(() => connectionOf(amqp091, { targets: [target('/queue')] })).not.toThrow();
@@ -198,7 +293,8 @@ describe('address validation', () => {
     expect(() => connectionOf(amqp091, { targets: [target('ex/a/b')] })).toThrow(/exactly one/);
   });
   it('accepts name, queue://name and topic://name AMQP 1.0 targets', () => {
-    for (const a of ['events', 'queue://events', 'topic://events/{{ thing:id }}']) expect(() => connectionOf(amqp10, { targets: [target(a)] })).not.toThrow();
+    for (const a of ['events', 'queue://events', 'topic://events/{{ thing:id }}'])
+      expect(() => connectionOf(amqp10, { targets: [target(a)] })).not.toThrow();
     expect(() => connectionOf(amqp10, { targets: [target('queue://')] })).toThrow(/names no node/);
   });
   it('refuses other URI schemes', () => {

@@ -53,14 +53,24 @@ async function amqp091Member(queue: string): Promise<Member> {
 
 async function amqp10Member(address: string): Promise<Member> {
   const { hostname, port, username, password } = new URL(endpoint.url);
-  const connection: RheaConnection = rhea.create_container().connect({ host: hostname, port: Number(port), username, password, reconnect: false });
+  const connection: RheaConnection = rhea
+    .create_container()
+    .connect({ host: hostname, port: Number(port), username, password, reconnect: false });
   connection.on('error', () => undefined);
   connection.on('protocol_error', () => undefined);
   const received: string[] = [];
   const receiver = connection.open_receiver({ source: { address }, credit_window: 10, autoaccept: true });
   receiver.on('message', (ctx: EventContext) => {
     const body: unknown = ctx.message!.body;
-    received.push(keyOf(typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : (body as { content: Buffer }).content));
+    received.push(
+      keyOf(
+        typeof body === 'string'
+          ? Buffer.from(body)
+          : Buffer.isBuffer(body)
+            ? body
+            : (body as { content: Buffer }).content,
+      ),
+    );
   });
   await new Promise<void>((resolve) => receiver.once('receiver_open', () => resolve()));
   return {
@@ -80,7 +90,12 @@ interface Variant {
 
 const variants: Variant[] = [
   { type: 'amqp-091', source: (q) => q, target: (q) => `/${q}`, member: amqp091Member },
-  { type: 'amqp-10', source: (q) => `/amq/queue/${q}`, target: (q) => `/amq/queue/${q}`, member: (q) => amqp10Member(`/amq/queue/${q}`) },
+  {
+    type: 'amqp-10',
+    source: (q) => `/amq/queue/${q}`,
+    target: (q) => `/amq/queue/${q}`,
+    member: (q) => amqp10Member(`/amq/queue/${q}`),
+  },
 ];
 
 describe.each(variants)('$type target with three competing consumers', (variant) => {
@@ -99,7 +114,11 @@ describe.each(variants)('$type target with three competing consumers', (variant)
           await channel.assertQueue(commands, { durable: true });
           await channel.assertQueue(events, { durable: true });
           const things = Array.from({ length: THINGS }, (_, i) => `${ns}:t${i}`);
-          for (const t of things) expect((await service.request('PUT', `/api/2/things/${t}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+          for (const t of things)
+            expect(
+              (await service.request('PUT', `/api/2/things/${t}`, { body: { attributes: { counter: 0 } } }))
+                .status,
+            ).toBe(201);
           const members = await Promise.all(Array.from({ length: CONSUMERS }, () => variant.member(events)));
           const id = await createOpenConnection(service.request, {
             name: `competing ${prefix}`,
@@ -107,11 +126,21 @@ describe.each(variants)('$type target with three competing consumers', (variant)
             connectionStatus: 'open',
             uri: endpoint.url,
             sources: [{ addresses: [variant.source(commands)], authorizationContext: ['nginx:ditto'] }],
-            targets: [{ address: variant.target(events), topics: [`_/_/things/twin/events?namespaces=${ns}`], authorizationContext: ['nginx:ditto'] }],
+            targets: [
+              {
+                address: variant.target(events),
+                topics: [`_/_/things/twin/events?namespaces=${ns}`],
+                authorizationContext: ['nginx:ditto'],
+              },
+            ],
           });
           try {
             for (let i = 0; i < EVENTS; i++) {
-              const ok = channel.sendToQueue(commands, Buffer.from(modifyCommand(things[i % THINGS], '/attributes/counter', i + 1)), { persistent: true });
+              const ok = channel.sendToQueue(
+                commands,
+                Buffer.from(modifyCommand(things[i % THINGS], '/attributes/counter', i + 1)),
+                { persistent: true },
+              );
               if (!ok) await new Promise((r) => channel.once('drain', r));
             }
             await channel.waitForConfirms();

@@ -13,7 +13,11 @@ import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { amqp091 } from '../../connectors/amqp-091/index.js';
 import { getBroker, holdBrokerLock, withBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
-import { connectorSuite, type ConnectorSuiteDriver, type ReceivedMessage } from '../conformance/connector.suite.js';
+import {
+  connectorSuite,
+  type ConnectorSuiteDriver,
+  type ReceivedMessage,
+} from '../conformance/connector.suite.js';
 import { brokerControl } from '../drivers/control.js';
 import { declareConformanceTopology as declare } from './rabbitmq.js';
 
@@ -34,7 +38,6 @@ afterEach(() => {
 });
 
 const SUBJECT = 'nginx:ditto';
-
 
 function amqp091Driver(): ConnectorSuiteDriver {
   let url = '';
@@ -95,8 +98,17 @@ function amqp091Driver(): ConnectorSuiteDriver {
         connectionType: 'amqp-091',
         connectionStatus: 'open',
         uri,
-        sources: [{ addresses: [`${prefix}.telemetry`], authorizationContext: [SUBJECT], ...overrides.source }],
-        targets: [{ address: `${prefix}/events~{{ thing:id }}`, topics: ['_/_/things/twin/events'], authorizationContext: [SUBJECT], ...target }],
+        sources: [
+          { addresses: [`${prefix}.telemetry`], authorizationContext: [SUBJECT], ...overrides.source },
+        ],
+        targets: [
+          {
+            address: `${prefix}/events~{{ thing:id }}`,
+            topics: ['_/_/things/twin/events'],
+            authorizationContext: [SUBJECT],
+            ...target,
+          },
+        ],
         ...overrides.extra,
       };
     },
@@ -106,7 +118,13 @@ function amqp091Driver(): ConnectorSuiteDriver {
       const channel = device?.channel ?? (await deviceChannel());
       const { 'correlation-id': correlationId, 'content-type': contentType, ...table } = headers;
       await new Promise<void>((resolve, reject) =>
-        channel.publish('', address, Buffer.from(payload), { persistent: true, headers: table, correlationId, contentType }, (err: unknown) => (err ? reject(err as Error) : resolve())),
+        channel.publish(
+          '',
+          address,
+          Buffer.from(payload),
+          { persistent: true, headers: table, correlationId, contentType },
+          (err: unknown) => (err ? reject(err as Error) : resolve()),
+        ),
       );
     },
     async consume(prefix) {
@@ -119,10 +137,15 @@ function amqp091Driver(): ConnectorSuiteDriver {
         if (!msg) return;
         channel.ack(msg);
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries((msg.properties.headers ?? {}) as Record<string, unknown>)) headers[k] = Buffer.isBuffer(v) ? v.toString() : String(v);
+        for (const [k, v] of Object.entries((msg.properties.headers ?? {}) as Record<string, unknown>))
+          headers[k] = Buffer.isBuffer(v) ? v.toString() : String(v);
         if (msg.properties.contentType) headers['content-type'] = String(msg.properties.contentType);
         if (msg.properties.correlationId) headers['correlation-id'] = String(msg.properties.correlationId);
-        const m = { address: `${msg.fields.exchange}/${msg.fields.routingKey.split('~').join('/')}`, payload: msg.content, headers };
+        const m = {
+          address: `${msg.fields.exchange}/${msg.fields.routingKey.split('~').join('/')}`,
+          payload: msg.content,
+          headers,
+        };
         const w = waiters.shift();
         if (w) w(m);
         else buffer.push(m);

@@ -15,7 +15,11 @@ import rhea, { type Connection, type EventContext, type Sender } from 'rhea';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { amqp10 } from '../../connectors/amqp-10/index.js';
 import { getBroker, holdBrokerLock, withBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
-import { connectorSuite, type ConnectorSuiteDriver, type ReceivedMessage } from '../conformance/connector.suite.js';
+import {
+  connectorSuite,
+  type ConnectorSuiteDriver,
+  type ReceivedMessage,
+} from '../conformance/connector.suite.js';
 import { brokerControl } from '../drivers/control.js';
 import { declareConformanceTopology as declare } from './rabbitmq.js';
 
@@ -36,11 +40,16 @@ afterEach(() => {
 
 const SUBJECT = 'nginx:ditto';
 
-
 function open(url: string): Promise<Connection> {
   const { hostname, port, username, password } = new URL(url);
   return new Promise((resolve, reject) => {
-    const connection = rhea.create_container().connect({ host: hostname, port: Number(port), username: decodeURIComponent(username), password: decodeURIComponent(password), reconnect: false });
+    const connection = rhea.create_container().connect({
+      host: hostname,
+      port: Number(port),
+      username: decodeURIComponent(username),
+      password: decodeURIComponent(password),
+      reconnect: false,
+    });
     connection.on('error', () => undefined);
     connection.on('protocol_error', () => undefined);
     connection.once('connection_open', () => resolve(connection));
@@ -82,7 +91,11 @@ function amqp10Driver(): ConnectorSuiteDriver {
           const script = `const amqp=require('amqplib');const s=JSON.parse(require('fs').readFileSync(0,'utf8'));
 (async()=>{const c=await amqp.connect(s.url);const ch=await c.createChannel();for(const p of s.prefixes){
 await ch.deleteQueue(p+'.telemetry');await ch.deleteQueue(p+'.events');await ch.deleteExchange(p);}await c.close();})();`;
-          execFileSync(process.execPath, ['-e', script], { input: JSON.stringify({ url, prefixes: [...declared] }), stdio: ['pipe', 'ignore', 'inherit'], timeout: 20_000 });
+          execFileSync(process.execPath, ['-e', script], {
+            input: JSON.stringify({ url, prefixes: [...declared] }),
+            stdio: ['pipe', 'ignore', 'inherit'],
+            timeout: 20_000,
+          });
         },
         'shared',
       ),
@@ -101,8 +114,21 @@ await ch.deleteQueue(p+'.telemetry');await ch.deleteQueue(p+'.events');await ch.
         connectionType: 'amqp-10',
         connectionStatus: 'open',
         uri,
-        sources: [{ addresses: [`/amq/queue/${prefix}.telemetry`], authorizationContext: [SUBJECT], ...overrides.source }],
-        targets: [{ address: `/exchange/${prefix}/events~{{ thing:id }}`, topics: ['_/_/things/twin/events'], authorizationContext: [SUBJECT], ...target }],
+        sources: [
+          {
+            addresses: [`/amq/queue/${prefix}.telemetry`],
+            authorizationContext: [SUBJECT],
+            ...overrides.source,
+          },
+        ],
+        targets: [
+          {
+            address: `/exchange/${prefix}/events~{{ thing:id }}`,
+            topics: ['_/_/things/twin/events'],
+            authorizationContext: [SUBJECT],
+            ...target,
+          },
+        ],
         ...overrides.extra,
       };
     },
@@ -125,12 +151,22 @@ await ch.deleteQueue(p+'.telemetry');await ch.deleteQueue(p+'.events');await ch.
       const { 'correlation-id': correlationId, 'content-type': contentType, ...properties } = headers;
       await new Promise<void>((resolve, reject) => {
         const send = () => {
-          const delivery = sender.send({ durable: true, body: rhea.message.data_section(Buffer.from(payload)), correlation_id: correlationId, content_type: contentType, application_properties: properties });
+          const delivery = sender.send({
+            durable: true,
+            body: rhea.message.data_section(Buffer.from(payload)),
+            correlation_id: correlationId,
+            content_type: contentType,
+            application_properties: properties,
+          });
           const settled = (ctx: EventContext) => {
             if (ctx.delivery !== delivery) return;
             sender.removeListener('accepted', settled);
             sender.removeListener('rejected', settled);
-            if (ctx.delivery.remote_state?.constructor?.name === 'Rejected' || rhea.message.is_rejected(ctx.delivery.remote_state ?? {})) reject(new Error(`message to ${address} rejected`));
+            if (
+              ctx.delivery.remote_state?.constructor?.name === 'Rejected' ||
+              rhea.message.is_rejected(ctx.delivery.remote_state ?? {})
+            )
+              reject(new Error(`message to ${address} rejected`));
             else resolve();
           };
           sender.on('accepted', settled);
@@ -144,15 +180,27 @@ await ch.deleteQueue(p+'.telemetry');await ch.deleteQueue(p+'.events');await ch.
       const connection = await open(url);
       const buffer: ReceivedMessage[] = [];
       const waiters: Array<(m: ReceivedMessage) => void> = [];
-      const receiver = connection.open_receiver({ source: { address: `/amq/queue/${prefix}.events` }, credit_window: 100, autoaccept: true });
+      const receiver = connection.open_receiver({
+        source: { address: `/amq/queue/${prefix}.events` },
+        credit_window: 100,
+        autoaccept: true,
+      });
       receiver.on('message', (ctx: EventContext) => {
         const message = ctx.message!;
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries((message.application_properties ?? {}) as Record<string, unknown>)) headers[k] = String(v);
+        for (const [k, v] of Object.entries(
+          (message.application_properties ?? {}) as Record<string, unknown>,
+        ))
+          headers[k] = String(v);
         if (message.content_type) headers['content-type'] = String(message.content_type);
         if (message.correlation_id) headers['correlation-id'] = String(message.correlation_id);
         const body: unknown = message.body;
-        const payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : (body as { content: Buffer }).content;
+        const payload =
+          typeof body === 'string'
+            ? Buffer.from(body)
+            : Buffer.isBuffer(body)
+              ? body
+              : (body as { content: Buffer }).content;
         const to = String(message.to ?? '');
         const m = /^\/exchange\/([^/]+)\/(.*)$/.exec(to);
         const address = m ? `${m[1]}/${m[2].split('~').join('/')}` : to;

@@ -34,7 +34,9 @@ export async function startCrashingService(): Promise<CrashingService> {
       return running.url;
     },
     isOpen: (connectionId) => async () =>
-      running !== undefined && (await request(running.url, 'GET', `/api/2/connections/${connectionId}/status`, { auth: DEVOPS })).json?.liveStatus === 'open',
+      running !== undefined &&
+      (await request(running.url, 'GET', `/api/2/connections/${connectionId}/status`, { auth: DEVOPS })).json
+        ?.liveStatus === 'open',
     async restart() {
       const old = running!;
       running = undefined;
@@ -50,10 +52,18 @@ export async function startCrashingService(): Promise<CrashingService> {
 }
 
 /** Creates the things `<ns>:<prefix>-<k>` with counter 0 and returns their IDs (thing k at index k). */
-export async function createCounterThings(url: string, ns: string, prefix: string, count: number): Promise<string[]> {
+export async function createCounterThings(
+  url: string,
+  ns: string,
+  prefix: string,
+  count: number,
+): Promise<string[]> {
   const thingIds = Array.from({ length: count }, (_, k) => `${ns}:${prefix}-${k}`);
   for (const thingId of thingIds) {
-    expect((await request(url, 'PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+    expect(
+      (await request(url, 'PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } }))
+        .status,
+    ).toBe(201);
   }
   return thingIds;
 }
@@ -62,7 +72,10 @@ export async function createCounterThings(url: string, ns: string, prefix: strin
  * Restarts the service (SIGKILL, then started again) once, when the count `published` reaches a quarter of
  * `total`; `done` waits for the restart and checks that the kill landed mid-stream.
  */
-export function crashOnce(total: number, service: CrashingService): { published(count: number): void; done(): Promise<void> } {
+export function crashOnce(
+  total: number,
+  service: CrashingService,
+): { published(count: number): void; done(): Promise<void> } {
   let killedAt = -1;
   let restarting: Promise<void> | undefined;
   return {
@@ -83,16 +96,30 @@ export function crashOnce(total: number, service: CrashingService): { published(
  * Waits until every thing holds its last sequence number, then checks that its revision counts every one
  * of its messages (a redelivered one twice): none was lost.
  */
-export async function expectNoneLost(url: string, thingIds: readonly string[], messages: number, timeoutMs: number): Promise<void> {
+export async function expectNoneLost(
+  url: string,
+  thingIds: readonly string[],
+  messages: number,
+  timeoutMs: number,
+): Promise<void> {
   const things = thingIds.length;
   const lastOf = (k: number) => messages - ((messages - k) % things);
   const pattern = `${thingIds[0].slice(0, thingIds[0].lastIndexOf('-') + 1)}*`;
   await waitFor(
     async () => {
-      const res = await request(url, 'GET', `/api/2/search/things?filter=${encodeURIComponent(`like(thingId,"${pattern}")`)}&fields=thingId,attributes&option=size(200)`);
+      const res = await request(
+        url,
+        'GET',
+        `/api/2/search/things?filter=${encodeURIComponent(`like(thingId,"${pattern}")`)}&fields=thingId,attributes&option=size(200)`,
+      );
       if (res.status !== 200) return false;
       const items = res.json.items as Array<{ thingId: string; attributes: { counter: number } }>;
-      return items.length === things && items.every((t) => t.attributes.counter === lastOf(Number(t.thingId.slice(t.thingId.lastIndexOf('-') + 1))));
+      return (
+        items.length === things &&
+        items.every(
+          (t) => t.attributes.counter === lastOf(Number(t.thingId.slice(t.thingId.lastIndexOf('-') + 1))),
+        )
+      );
     },
     'every thing holds its last sequence number',
     timeoutMs,

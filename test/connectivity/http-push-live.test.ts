@@ -37,7 +37,10 @@ beforeAll(async () => {
     req.on('end', () => {
       const request = { url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() };
       recorded.push(request);
-      const answer = [...answers.entries()].find(([prefix]) => req.url!.startsWith(prefix))?.[1] ?? { status: 204, body: '' };
+      const answer = [...answers.entries()].find(([prefix]) => req.url!.startsWith(prefix))?.[1] ?? {
+        status: 204,
+        body: '',
+      };
       if (answer.contentType !== undefined) res.setHeader('content-type', answer.contentType);
       res.statusCode = answer.status;
       res.end(typeof answer.body === 'function' ? answer.body(request) : answer.body);
@@ -77,13 +80,18 @@ function connection(prefix: string, target: Record<string, unknown>) {
 
 async function thing(prefix: string, name: string, body: Record<string, unknown> = {}): Promise<string> {
   const thingId = `${ns(prefix)}:${name}`;
-  const res = await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 }, ...body } });
+  const res = await service.request('PUT', `/api/2/things/${thingId}`, {
+    body: { attributes: { counter: 0 }, ...body },
+  });
   expect(res.status).toBe(201);
   return thingId;
 }
 
 const ask = (thingId: string, subject: string, headers: Record<string, string> = {}) =>
-  service.request('POST', `/api/2/things/${thingId}/inbox/messages/${subject}`, { body: { question: 'the answer?' }, headers });
+  service.request('POST', `/api/2/things/${thingId}/inbox/messages/${subject}`, {
+    body: { question: 'the answer?' },
+    headers,
+  });
 
 it('answers an HTTP message with the JSON response of the http-push endpoint (target label live-response)', async () => {
   const prefix = uniquePrefix('live');
@@ -129,7 +137,13 @@ it('takes a Ditto Protocol message response in the body as the response', async 
     contentType: 'application/vnd.eclipse.ditto+json',
     body: (request) => {
       const message = JSON.parse(request.body);
-      const response = { topic: message.topic, headers: { 'correlation-id': message.headers['correlation-id'], 'content-type': 'application/json' }, path: '/outbox/messages/ask', status: 201, value: { from: 'protocol' } };
+      const response = {
+        topic: message.topic,
+        headers: { 'correlation-id': message.headers['correlation-id'], 'content-type': 'application/json' },
+        path: '/outbox/messages/ask',
+        status: 201,
+        value: { from: 'protocol' },
+      };
       expectValid('protocol-response.json', response);
       return JSON.stringify(response);
     },
@@ -149,13 +163,29 @@ it('delivers only messages the target subjects may READ and in its namespaces; o
   // nginx:bob may read the thing and the `public` messages, not `secret` ones.
   const policy = {
     entries: {
-      owner: { subjects: { 'nginx:ditto': { type: 'test' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
-      observer: { subjects: { 'nginx:bob': { type: 'test' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'message:/inbox/messages/public': { grant: ['READ'], revoke: [] } } },
+      owner: {
+        subjects: { 'nginx:ditto': { type: 'test' } },
+        resources: {
+          'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+          'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+          'message:/': { grant: ['READ', 'WRITE'], revoke: [] },
+        },
+      },
+      observer: {
+        subjects: { 'nginx:bob': { type: 'test' } },
+        resources: {
+          'thing:/': { grant: ['READ'], revoke: [] },
+          'message:/inbox/messages/public': { grant: ['READ'], revoke: [] },
+        },
+      },
     },
   };
   const thingId = await thing(prefix, 'd', { _policy: policy });
   const elsewhere = await thing(`${prefix}-other`, 'e');
-  const id = await createOpenConnection(service.request, connection(prefix, { authorizationContext: ['nginx:bob'] }));
+  const id = await createOpenConnection(
+    service.request,
+    connection(prefix, { authorizationContext: ['nginx:bob'] }),
+  );
 
   const secret = await ask(thingId, 'secret', { timeout: '1s' });
   expect(secret.status).toBe(408);
@@ -178,18 +208,30 @@ it('answers a live command with the Ditto Protocol command response of the endpo
     contentType: 'application/vnd.eclipse.ditto+json',
     body: (request) => {
       const command = JSON.parse(request.body);
-      return JSON.stringify({ topic: command.topic, headers: { 'correlation-id': command.headers['correlation-id'] }, path: command.path, status: 200, value: 'from the device' });
+      return JSON.stringify({
+        topic: command.topic,
+        headers: { 'correlation-id': command.headers['correlation-id'] },
+        path: command.path,
+        status: 200,
+        value: 'from the device',
+      });
     },
   });
   const thingId = await thing(prefix, 'f');
-  const id = await createOpenConnection(service.request, connection(prefix, { topics: [`_/_/things/live/commands?namespaces=${ns(prefix)}`] }));
+  const id = await createOpenConnection(
+    service.request,
+    connection(prefix, { topics: [`_/_/things/live/commands?namespaces=${ns(prefix)}`] }),
+  );
 
   const res = await service.request('GET', `/api/2/things/${thingId}/attributes/counter?channel=live`);
   expect(res.status).toBe(200);
   expect(res.json).toBe('from the device');
   const [request] = requestsFor(prefix);
   expect(request.url).toBe(`/${prefix}/${thingId}/retrieve`);
-  expect(JSON.parse(request.body)).toMatchObject({ topic: `${ns(prefix)}/f/things/live/commands/retrieve`, path: '/attributes/counter' });
+  expect(JSON.parse(request.body)).toMatchObject({
+    topic: `${ns(prefix)}/f/things/live/commands/retrieve`,
+    path: '/attributes/counter',
+  });
   await service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS });
 });
 
@@ -198,16 +240,28 @@ it('issues a custom label with the HTTP status and body of the endpoint as the a
   const thingId = await thing(prefix, 'g');
   const id = await createOpenConnection(
     service.request,
-    connection(prefix, { address: `PUT:/${prefix}/{{ thing:id }}`, topics: [`_/_/things/twin/events?namespaces=${ns(prefix)}`], issuedAcknowledgementLabel: '{{connection:id}}:pushed' }),
+    connection(prefix, {
+      address: `PUT:/${prefix}/{{ thing:id }}`,
+      topics: [`_/_/things/twin/events?namespaces=${ns(prefix)}`],
+      issuedAcknowledgementLabel: '{{connection:id}}:pushed',
+    }),
   );
   const label = `${id}:pushed`;
-  const put = (value: number) => service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, { body: value, headers: { 'requested-acks': `twin-persisted,${label}`, 'correlation-id': `${prefix}-${value}` } });
+  const put = (value: number) =>
+    service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, {
+      body: value,
+      headers: { 'requested-acks': `twin-persisted,${label}`, 'correlation-id': `${prefix}-${value}` },
+    });
 
   answers.set(`/${prefix}/`, { status: 418, contentType: 'application/json', body: '{"reason":"teapot"}' });
   const failed = await put(1);
   expect(failed.status).toBe(424);
   expect(failed.json['twin-persisted']).toMatchObject({ status: 204 });
-  expect(failed.json[label]).toEqual({ status: 418, payload: { reason: 'teapot' }, headers: { 'correlation-id': `${prefix}-1`, 'content-type': 'application/json' } });
+  expect(failed.json[label]).toEqual({
+    status: 418,
+    payload: { reason: 'teapot' },
+    headers: { 'correlation-id': `${prefix}-1`, 'content-type': 'application/json' },
+  });
 
   answers.set(`/${prefix}/`, { status: 202, contentType: 'text/plain', body: 'stored' });
   const fine = await put(2);
@@ -221,9 +275,15 @@ it('weak-acknowledges its label for signals the target does not subscribe to (§
   const prefix = uniquePrefix('live');
   const thingId = await thing(prefix, 'weak');
   // Subscribed to live messages only: a twin write requesting its label gets a weak ack.
-  const id = await createOpenConnection(service.request, connection(prefix, { issuedAcknowledgementLabel: '{{connection:id}}:seen' }));
+  const id = await createOpenConnection(
+    service.request,
+    connection(prefix, { issuedAcknowledgementLabel: '{{connection:id}}:seen' }),
+  );
   const label = `${id}:seen`;
-  const put = await service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, { body: 5, headers: { 'requested-acks': `twin-persisted,${label}`, timeout: '5s' } });
+  const put = await service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, {
+    body: 5,
+    headers: { 'requested-acks': `twin-persisted,${label}`, timeout: '5s' },
+  });
   expect(put.status).toBe(200);
   expect(put.json[label]).toMatchObject({ status: 200, headers: { 'ditto-weak-ack': true } });
   expect(requestsFor(prefix)).toHaveLength(0);

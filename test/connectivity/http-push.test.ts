@@ -40,8 +40,17 @@ beforeAll(async () => {
     req.on('end', () => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      recorded.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString(), at: Date.now() });
-      const rule = [...behaviour.entries()].find(([prefix]) => req.url!.startsWith(prefix))?.[1] ?? { status: 204, delayMs: 0 };
+      recorded.push({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+        at: Date.now(),
+      });
+      const rule = [...behaviour.entries()].find(([prefix]) => req.url!.startsWith(prefix))?.[1] ?? {
+        status: 204,
+        delayMs: 0,
+      };
       setTimeout(() => {
         inFlight--;
         res.statusCode = rule.status;
@@ -58,9 +67,15 @@ afterAll(async () => {
   await new Promise((r) => server?.close(r));
 });
 
-const devops = (method: string, path: string, body?: unknown) => service.request(method, path, { auth: DEVOPS, ...(body === undefined ? {} : { body }) });
+const devops = (method: string, path: string, body?: unknown) =>
+  service.request(method, path, { auth: DEVOPS, ...(body === undefined ? {} : { body }) });
 
-function connection(prefix: string, target: Record<string, unknown>, specificConfig: Record<string, string> = {}, uri = `${base}/base`) {
+function connection(
+  prefix: string,
+  target: Record<string, unknown>,
+  specificConfig: Record<string, string> = {},
+  uri = `${base}/base`,
+) {
   return {
     name: `http ${prefix}`,
     connectionType: 'http-push',
@@ -68,7 +83,14 @@ function connection(prefix: string, target: Record<string, unknown>, specificCon
     uri,
     specificConfig,
     sources: [],
-    targets: [{ address: `POST:/${prefix}/events/{{ thing:id }}?from=twinbridge`, topics: [`_/_/things/twin/events?namespaces=${ns(prefix)}`], authorizationContext: ['nginx:ditto'], ...target }],
+    targets: [
+      {
+        address: `POST:/${prefix}/events/{{ thing:id }}?from=twinbridge`,
+        topics: [`_/_/things/twin/events?namespaces=${ns(prefix)}`],
+        authorizationContext: ['nginx:ditto'],
+        ...target,
+      },
+    ],
   };
 }
 
@@ -77,19 +99,32 @@ const ns = (prefix: string) => prefix.replace(/-/g, '_');
 
 async function thing(prefix: string, name: string): Promise<string> {
   const thingId = `${ns(prefix)}:${name}`;
-  expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+  expect(
+    (await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } }))
+      .status,
+  ).toBe(201);
   return thingId;
 }
 
-const setCounter = async (thingId: string, value: number) => expect((await service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, { body: value })).status).toBe(204);
+const setCounter = async (thingId: string, value: number) =>
+  expect(
+    (await service.request('PUT', `/api/2/things/${thingId}/attributes/counter`, { body: value })).status,
+  ).toBe(204);
 const requestsFor = (prefix: string) => recorded.filter((r) => r.url.includes(prefix));
 /** Waits until exactly one request for `prefix` arrived and returns it. */
-const onlyRequest = async (prefix: string): Promise<Recorded> => (await waitFor(() => (requestsFor(prefix).length === 1 ? requestsFor(prefix) : undefined), 'one request'))![0];
+const onlyRequest = async (prefix: string): Promise<Recorded> =>
+  (await waitFor(
+    () => (requestsFor(prefix).length === 1 ? requestsFor(prefix) : undefined),
+    'one request',
+  ))![0];
 
 it('pushes a twin event as a request under the connection URI, with the Ditto headers and basic auth', async () => {
   const prefix = uniquePrefix('http');
   const thingId = await thing(prefix, 'a');
-  const id = await createOpenConnection(service.request, connection(prefix, { headerMapping: { 'x-thing': '{{ thing:id }}' } }));
+  const id = await createOpenConnection(
+    service.request,
+    connection(prefix, { headerMapping: { 'x-thing': '{{ thing:id }}' } }),
+  );
   await setCounter(thingId, 5);
   const request = await onlyRequest(prefix);
   expect(request.method).toBe('POST');
@@ -97,8 +132,16 @@ it('pushes a twin event as a request under the connection URI, with the Ditto he
   expect(request.headers['content-type']).toBe('application/vnd.eclipse.ditto+json');
   expect(request.headers['x-thing']).toBe(thingId);
   expect(request.headers.authorization).toBe(`Basic ${Buffer.from('hook:s3cr3t-pw').toString('base64')}`);
-  expect(JSON.parse(request.body)).toMatchObject({ topic: `${ns(prefix)}/a/things/twin/events/modified`, path: '/attributes/counter', value: 5 });
-  await waitFor(async () => metric((await devops('GET', `/api/2/connections/${id}/metrics`)).json, 'outbound', 'published') === 1, 'published');
+  expect(JSON.parse(request.body)).toMatchObject({
+    topic: `${ns(prefix)}/a/things/twin/events/modified`,
+    path: '/attributes/counter',
+    value: 5,
+  });
+  await waitFor(
+    async () =>
+      metric((await devops('GET', `/api/2/connections/${id}/metrics`)).json, 'outbound', 'published') === 1,
+    'published',
+  );
   const status = await devops('GET', `/api/2/connections/${id}/status`);
   expect(JSON.stringify(status.json)).not.toContain('s3cr3t-pw');
   expect((await devops('DELETE', `/api/2/connections/${id}`)).status).toBe(204);
@@ -109,7 +152,13 @@ it('takes path and query from the http.path and http.query headers and omits the
   const thingId = await thing(prefix, 'b');
   const id = await createOpenConnection(
     service.request,
-    connection(prefix, { address: 'GET:/ignored', headerMapping: { 'http.path': `/${prefix}/things/{{ thing:name }}`, 'http.query': 'revision={{ header:x-absent | fn:default(\'none\') }}' } }),
+    connection(prefix, {
+      address: 'GET:/ignored',
+      headerMapping: {
+        'http.path': `/${prefix}/things/{{ thing:name }}`,
+        'http.query': "revision={{ header:x-absent | fn:default('none') }}",
+      },
+    }),
   );
   await setCounter(thingId, 1);
   const request = await onlyRequest(prefix);
@@ -130,7 +179,9 @@ it('sends with parallelism 1 one request after the other, in event order', async
   for (const t of things) await setCounter(t, 1);
   await waitFor(() => requestsFor(prefix).length === 5, 'five requests');
   expect(maxInFlight).toBe(1);
-  expect(requestsFor(prefix).map((r) => r.url.split('/')[4])).toEqual(things.map((t) => `${t}?from=twinbridge`));
+  expect(requestsFor(prefix).map((r) => r.url.split('/')[4])).toEqual(
+    things.map((t) => `${t}?from=twinbridge`),
+  );
   await devops('DELETE', `/api/2/connections/${id}`);
 });
 
@@ -142,7 +193,11 @@ it('keeps at most `parallelism` requests in flight', async () => {
   maxInFlight = 0;
   await Promise.all(things.map((t) => setCounter(t, 1)));
   await waitFor(() => requestsFor(prefix).length === 12, 'twelve requests');
-  await waitFor(async () => metric((await devops('GET', `/api/2/connections/${id}/metrics`)).json, 'outbound', 'published') === 12, 'all published');
+  await waitFor(
+    async () =>
+      metric((await devops('GET', `/api/2/connections/${id}/metrics`)).json, 'outbound', 'published') === 12,
+    'all published',
+  );
   expect(maxInFlight).toBe(3);
   await devops('DELETE', `/api/2/connections/${id}`);
 });
@@ -155,10 +210,29 @@ it('fails the publish on a non-2xx response, logs the status, and goes on with t
   const id = await createOpenConnection(service.request, connection(prefix, {}));
   await setCounter(bad, 1);
   await setCounter(good, 1);
-  await waitFor(async () => metric((await devops('GET', `/api/2/connections/${id}/metrics`)).json, 'outbound', 'published', 'failure') === 1, 'one failed publish');
-  await waitFor(async () => metric((await devops('GET', `/api/2/connections/${id}/metrics`)).json, 'outbound', 'published') === 1, 'one published');
-  const logs = (await devops('GET', `/api/2/connections/${id}/logs`)).json.connectionLogs as Array<{ type: string; level: string; message: string }>;
-  expect(logs.some((l) => l.type === 'published' && l.level === 'failure' && l.message.includes('503'))).toBe(true);
+  await waitFor(
+    async () =>
+      metric(
+        (await devops('GET', `/api/2/connections/${id}/metrics`)).json,
+        'outbound',
+        'published',
+        'failure',
+      ) === 1,
+    'one failed publish',
+  );
+  await waitFor(
+    async () =>
+      metric((await devops('GET', `/api/2/connections/${id}/metrics`)).json, 'outbound', 'published') === 1,
+    'one published',
+  );
+  const logs = (await devops('GET', `/api/2/connections/${id}/logs`)).json.connectionLogs as Array<{
+    type: string;
+    level: string;
+    message: string;
+  }>;
+  expect(logs.some((l) => l.type === 'published' && l.level === 'failure' && l.message.includes('503'))).toBe(
+    true,
+  );
   expect(JSON.stringify(logs)).not.toContain('s3cr3t-pw');
   await devops('DELETE', `/api/2/connections/${id}`);
 });
@@ -167,18 +241,33 @@ it('resolves a write with the response, and rejects it with the response status,
   const prefix = uniquePrefix('http');
   behaviour.set(`/base/${prefix}/missing`, { status: 404, delayMs: 0 });
   behaviour.set(`/base/${prefix}/busy`, { status: 503, delayMs: 0 });
-  const conn = validateConnection({ ...connection(prefix, {}), id: prefix }, { connectors: new Map([['http-push', httpPush]]) });
-  const client = httpPush.createClient({ connection: conn, clientIndex: 0, shared: false, onDisconnect: () => undefined });
+  const conn = validateConnection(
+    { ...connection(prefix, {}), id: prefix },
+    { connectors: new Map([['http-push', httpPush]]) },
+  );
+  const client = httpPush.createClient({
+    connection: conn,
+    clientIndex: 0,
+    shared: false,
+    onDisconnect: () => undefined,
+  });
   await client.connect();
   const target = await client.createTarget(conn.targets[0]);
-  const write = (address: string) => target.write({ address, headers: {}, payload: Buffer.from('{}'), contentType: 'application/json' });
-  const missing = await write(`PUT:/${prefix}/missing`).then(() => undefined, (e: unknown) => e);
+  const write = (address: string) =>
+    target.write({ address, headers: {}, payload: Buffer.from('{}'), contentType: 'application/json' });
+  const missing = await write(`PUT:/${prefix}/missing`).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(missing).toBeInstanceOf(HttpPushResponseError);
   expect(missing).toMatchObject({ status: 404, retriable: false });
   expect((missing as HttpPushResponseError).body.toString()).toBe('no thanks');
   expect((missing as Error).message).not.toContain('s3cr3t-pw');
   await expect(write(`PUT:/${prefix}/busy`)).rejects.toMatchObject({ status: 503, retriable: true });
-  await expect(write(`PATCH:/${prefix}/fine`)).resolves.toMatchObject({ status: 204, payload: Buffer.alloc(0) });
+  await expect(write(`PATCH:/${prefix}/fine`)).resolves.toMatchObject({
+    status: 204,
+    payload: Buffer.alloc(0),
+  });
   await client.close();
 });
 
@@ -188,7 +277,11 @@ it('reports an unreachable endpoint as failed without showing the password', asy
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
   const port = (closed.address() as AddressInfo).port;
   await new Promise((r) => closed.close(r));
-  const res = await devops('POST', '/api/2/connections', connection(prefix, {}, {}, `http://hook:s3cr3t-pw@127.0.0.1:${port}`));
+  const res = await devops(
+    'POST',
+    '/api/2/connections',
+    connection(prefix, {}, {}, `http://hook:s3cr3t-pw@127.0.0.1:${port}`),
+  );
   expect(res.status).toBe(201);
   const status = await waitFor(async () => {
     const s = (await devops('GET', `/api/2/connections/${res.json.id}/status`)).json;
@@ -204,7 +297,10 @@ it('refuses addresses without a supported verb and sources', async () => {
   const bad = await devops('POST', '/api/2/connections', connection(prefix, { address: 'FETCH:/x' }));
   expect(bad.status).toBe(400);
   expect(bad.json.error).toBe('connectivity:connection.configuration.invalid');
-  const withSource = await devops('POST', '/api/2/connections', { ...connection(prefix, {}), sources: [{ addresses: ['x'], authorizationContext: ['nginx:ditto'] }] });
+  const withSource = await devops('POST', '/api/2/connections', {
+    ...connection(prefix, {}),
+    sources: [{ addresses: ['x'], authorizationContext: ['nginx:ditto'] }],
+  });
   expect(withSource.status).toBe(400);
 });
 
@@ -221,7 +317,27 @@ describe('over TLS', () => {
   const certificate = (name: string, cn: string, san: string) => {
     const key = path.join(dir, `${name}.key`);
     const cert = path.join(dir, `${name}.pem`);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${san}`, '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        `/CN=${cn}`,
+        '-addext',
+        `subjectAltName=${san}`,
+        '-days',
+        '1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
   };
 
@@ -233,12 +349,15 @@ describe('over TLS', () => {
     clientCert = client.cert;
     clientKey = client.key;
     // Client certificates are asked for, and checked against the client's self-signed one when given.
-    tlsServer = https.createServer({ key: server.key, cert: server.cert, ca: client.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-      const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-      peers.push(peer && peer.subject ? String(peer.subject.CN) : '');
-      req.resume();
-      req.on('end', () => res.writeHead(204).end());
-    });
+    tlsServer = https.createServer(
+      { key: server.key, cert: server.cert, ca: client.cert, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        peers.push(peer && peer.subject ? String(peer.subject.CN) : '');
+        req.resume();
+        req.on('end', () => res.writeHead(204).end());
+      },
+    );
     await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', () => r()));
     port = (tlsServer.address() as AddressInfo).port;
   });
@@ -253,11 +372,21 @@ describe('over TLS', () => {
   };
   const push = async (extra: Record<string, unknown>) => {
     const conn = validateConnection(tlsConnection(extra), { connectors: new Map([['http-push', httpPush]]) });
-    const client = httpPush.createClient({ connection: conn, clientIndex: 0, shared: false, onDisconnect: () => undefined });
+    const client = httpPush.createClient({
+      connection: conn,
+      clientIndex: 0,
+      shared: false,
+      onDisconnect: () => undefined,
+    });
     try {
       await client.connect();
       const target = await client.createTarget(conn.targets[0]);
-      await target.write({ address: 'POST:/tls', headers: {}, payload: Buffer.from('{}'), contentType: 'application/json' });
+      await target.write({
+        address: 'POST:/tls',
+        headers: {},
+        payload: Buffer.from('{}'),
+        contentType: 'application/json',
+      });
     } finally {
       await client.close();
     }

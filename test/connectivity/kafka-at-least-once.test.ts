@@ -10,7 +10,13 @@ import { afterAll, expect, it } from 'vitest';
 import { request } from '../helpers/app.js';
 import { getBroker, withBrokerLock } from '../brokers/index.js';
 import { createKafkaDriver } from '../drivers/kafka.js';
-import { createCounterThings, crashOnce, expectNoneLost, startCrashingService, type CrashingService } from './at-least-once.js';
+import {
+  createCounterThings,
+  crashOnce,
+  expectNoneLost,
+  startCrashingService,
+  type CrashingService,
+} from './at-least-once.js';
 import { DEVOPS, modifyCommand, uniquePrefix, waitFor } from './helpers.js';
 
 const MESSAGES = 20_000;
@@ -52,7 +58,11 @@ it('applies every record of a device although Twinbridge is killed with SIGKILL 
       const isOpen = service.isOpen(id);
       await waitFor(isOpen, 'connection open', 20_000);
 
-      producer = new Kafka({ clientId: `${prefix}-device`, brokers: endpoint.brokers, logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false });
+      producer = new Kafka({
+        clientId: `${prefix}-device`,
+        brokers: endpoint.brokers,
+        logLevel: logLevel.NOTHING,
+      }).producer({ allowAutoTopicCreation: false });
       await producer.connect();
       const crash = crashOnce(MESSAGES, service);
       for (let i = 1; i <= MESSAGES; i += BATCH) {

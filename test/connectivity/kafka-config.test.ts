@@ -15,7 +15,13 @@ const validate = (json: Record<string, unknown>) =>
       uri: 'tcp://localhost:9092',
       specificConfig: { bootstrapServers: 'localhost:9092' },
       sources: [{ addresses: ['telemetry'], qos: 1, authorizationContext: ['nginx:ditto'] }],
-      targets: [{ address: 'events/{{ thing:id }}', topics: ['_/_/things/twin/events'], authorizationContext: ['nginx:ditto'] }],
+      targets: [
+        {
+          address: 'events/{{ thing:id }}',
+          topics: ['_/_/things/twin/events'],
+          authorizationContext: ['nginx:ditto'],
+        },
+      ],
       ...json,
     },
     { connectors: new Map([['kafka', kafka]]) },
@@ -28,9 +34,27 @@ describe('kafka connection validation', () => {
   });
 
   it('takes SASL credentials from the URI user info and enables TLS for ssl:// or a CA', () => {
-    const config = parseKafkaConfig(validate({ uri: 'ssl://alice:s%40cret@broker:9093', validateCertificates: false, specificConfig: { bootstrapServers: 'b1:9093, b2:9093', saslMechanism: 'scram-sha-512', groupId: 'g.1' } }));
-    expect(config).toEqual({ brokers: ['b1:9093', 'b2:9093'], groupId: 'g.1', offsetReset: 'latest', sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 's@cret' }, tls: { rejectUnauthorized: false } });
-    const withCa = parseKafkaConfig(validate({ ca: 'PEM', credentials: { type: 'client-cert', cert: 'CERT', key: 'KEY' } }));
+    const config = parseKafkaConfig(
+      validate({
+        uri: 'ssl://alice:s%40cret@broker:9093',
+        validateCertificates: false,
+        specificConfig: {
+          bootstrapServers: 'b1:9093, b2:9093',
+          saslMechanism: 'scram-sha-512',
+          groupId: 'g.1',
+        },
+      }),
+    );
+    expect(config).toEqual({
+      brokers: ['b1:9093', 'b2:9093'],
+      groupId: 'g.1',
+      offsetReset: 'latest',
+      sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 's@cret' },
+      tls: { rejectUnauthorized: false },
+    });
+    const withCa = parseKafkaConfig(
+      validate({ ca: 'PEM', credentials: { type: 'client-cert', cert: 'CERT', key: 'KEY' } }),
+    );
     expect(withCa.tls).toEqual({ rejectUnauthorized: true, ca: 'PEM', cert: 'CERT', key: 'KEY' });
   });
 
@@ -39,13 +63,33 @@ describe('kafka connection validation', () => {
     [{ specificConfig: { bootstrapServers: 'no-port' } }, /bootstrapServers/],
     [{ specificConfig: { bootstrapServers: 'h:1', groupId: 'a b' } }, /groupId/],
     [{ specificConfig: { bootstrapServers: 'h:1', consumerOffsetReset: 'newest' } }, /consumerOffsetReset/],
-    [{ specificConfig: { bootstrapServers: 'h:1', saslMechanism: 'plain' } }, /saslMechanism' needs credentials/],
+    [
+      { specificConfig: { bootstrapServers: 'h:1', saslMechanism: 'plain' } },
+      /saslMechanism' needs credentials/,
+    ],
     [{ uri: 'amqp://localhost:9092' }, /scheme tcp or ssl/],
     [{ sources: [{ addresses: ['telemetry'], qos: 2, authorizationContext: ['s'] }] }, /qos' must be 0 or 1/],
-    [{ sources: [{ addresses: ['bad/topic'], qos: 1, authorizationContext: ['s'] }] }, /must be a Kafka topic name/],
+    [
+      { sources: [{ addresses: ['bad/topic'], qos: 1, authorizationContext: ['s'] }] },
+      /must be a Kafka topic name/,
+    ],
     [{ sources: [{ addresses: ['t'], consumerCount: 17, authorizationContext: ['s'] }] }, /consumerCount/],
-    [{ targets: [{ address: 'bad topic/key', topics: ['_/_/things/twin/events'], authorizationContext: ['s'] }] }, /must start with a Kafka topic name/],
-    [{ targets: [{ address: 'events#first', topics: ['_/_/things/twin/events'], authorizationContext: ['s'] }] }, /partition after '#' must be a number/],
+    [
+      {
+        targets: [
+          { address: 'bad topic/key', topics: ['_/_/things/twin/events'], authorizationContext: ['s'] },
+        ],
+      },
+      /must start with a Kafka topic name/,
+    ],
+    [
+      {
+        targets: [
+          { address: 'events#first', topics: ['_/_/things/twin/events'], authorizationContext: ['s'] },
+        ],
+      },
+      /partition after '#' must be a number/,
+    ],
   ])('rejects %j', (json, message) => {
     expect(() => validate(json)).toThrow(message);
   });
@@ -53,7 +97,13 @@ describe('kafka connection validation', () => {
   it('accepts placeholders in target addresses and {{ connection:id }} in source addresses', () => {
     const c = validate({
       sources: [{ addresses: ['{{ connection:id }}.in'], qos: 0, authorizationContext: ['s'] }],
-      targets: [{ address: '{{ thing:namespace }}-events#{{ header:partition }}', topics: ['_/_/things/twin/events'], authorizationContext: ['s'] }],
+      targets: [
+        {
+          address: '{{ thing:namespace }}-events#{{ header:partition }}',
+          topics: ['_/_/things/twin/events'],
+          authorizationContext: ['s'],
+        },
+      ],
     });
     expect(c.sources[0].addresses).toEqual(['k1.in']);
   });

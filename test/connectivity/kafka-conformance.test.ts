@@ -15,7 +15,11 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterEach, beforeEach, inject, vi } from 'vitest';
 import { kafka as kafkaConnector } from '../../connectors/kafka/index.js';
 import { fromEnvironment, getBroker, holdBrokerLock, type BrokerEndpoint } from '../brokers/index.js';
-import { connectorSuite, type ConnectorSuiteDriver, type ReceivedMessage } from '../conformance/connector.suite.js';
+import {
+  connectorSuite,
+  type ConnectorSuiteDriver,
+  type ReceivedMessage,
+} from '../conformance/connector.suite.js';
 import { createKafkaDriver, type KafkaDriver } from '../drivers/kafka.js';
 
 // A Kafka stop and start (controlled shutdown, log recovery) takes many seconds on a busy machine.
@@ -55,7 +59,12 @@ function createTopicSync(brokers: string[], topic: string, partitions: number): 
 (async () => { const a = new Kafka({ brokers: s.brokers, logLevel: logLevel.NOTHING }).admin(); await a.connect();
 await a.createTopics({ topics: [{ topic: s.topic, numPartitions: s.partitions }], waitForLeaders: true }); await a.disconnect(); })()
 .catch((e) => { console.error(e.message); process.exit(1); });`;
-  execFileSync(process.execPath, ['-e', script], { input: JSON.stringify({ brokers, topic, partitions }), cwd: process.cwd(), stdio: ['pipe', 'ignore', 'inherit'], timeout: 30_000 });
+  execFileSync(process.execPath, ['-e', script], {
+    input: JSON.stringify({ brokers, topic, partitions }),
+    cwd: process.cwd(),
+    stdio: ['pipe', 'ignore', 'inherit'],
+    timeout: 30_000,
+  });
 }
 
 /** `ns:name` of the thing a Ditto Protocol command is about, if the payload is one. */
@@ -88,7 +97,11 @@ function kafkaDriver(): ConnectorSuiteDriver {
     async start() {
       endpoint ??= await getBroker('kafka');
       driver = createKafkaDriver(endpoint);
-      producer = new Kafka({ clientId: 'twinbridge-conformance-device', brokers: endpoint.brokers, logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false });
+      producer = new Kafka({
+        clientId: 'twinbridge-conformance-device',
+        brokers: endpoint.brokers,
+        logLevel: logLevel.NOTHING,
+      }).producer({ allowAutoTopicCreation: false });
       await producer.connect();
       return { uri: `tcp://${endpoint.brokers[0]}` };
     },
@@ -105,8 +118,22 @@ function kafkaDriver(): ConnectorSuiteDriver {
         connectionStatus: 'open',
         uri,
         specificConfig: { bootstrapServers: endpoint.brokers.join(',') },
-        sources: [{ addresses: [`${prefix}.telemetry`], qos: 1, authorizationContext: [SUBJECT], ...overrides.source }],
-        targets: [{ address: `${prefix}/{{ thing:id }}`, topics: ['_/_/things/twin/events'], authorizationContext: [SUBJECT], ...overrides.target }],
+        sources: [
+          {
+            addresses: [`${prefix}.telemetry`],
+            qos: 1,
+            authorizationContext: [SUBJECT],
+            ...overrides.source,
+          },
+        ],
+        targets: [
+          {
+            address: `${prefix}/{{ thing:id }}`,
+            topics: ['_/_/things/twin/events'],
+            authorizationContext: [SUBJECT],
+            ...overrides.target,
+          },
+        ],
         ...overrides.extra,
       };
     },
@@ -124,7 +151,11 @@ function kafkaDriver(): ConnectorSuiteDriver {
       const toReceived = (m: Awaited<ReturnType<typeof subscription.next>>): ReceivedMessage => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(m.headers)) if (v !== undefined) headers[k] = v.toString();
-        return { address: m.key ? `${m.topic}/${m.key.toString()}` : m.topic, payload: m.value ?? Buffer.alloc(0), headers };
+        return {
+          address: m.key ? `${m.topic}/${m.key.toString()}` : m.topic,
+          payload: m.value ?? Buffer.alloc(0),
+          headers,
+        };
       };
       return {
         next: async (timeoutMs) => toReceived(await subscription.next(timeoutMs)),

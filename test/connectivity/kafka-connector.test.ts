@@ -21,7 +21,11 @@ const clients: KafkaConnectorClient[] = [];
 beforeAll(async () => {
   endpoint = await getBroker('kafka');
   await new Promise<void>((acquired, failed) => {
-    withBrokerLock(endpoint, () => new Promise<void>((done) => ((unlock = done), acquired())), 'shared').catch(failed);
+    withBrokerLock(
+      endpoint,
+      () => new Promise<void>((done) => ((unlock = done), acquired())),
+      'shared',
+    ).catch(failed);
   });
   driver = createKafkaDriver(endpoint);
 });
@@ -31,7 +35,11 @@ afterAll(async () => {
   unlock?.();
 });
 
-function connection(id: string, source: Record<string, unknown> | null, extra: Record<string, unknown> = {}): Connection {
+function connection(
+  id: string,
+  source: Record<string, unknown> | null,
+  extra: Record<string, unknown> = {},
+): Connection {
   return validateConnection(
     {
       id,
@@ -39,8 +47,12 @@ function connection(id: string, source: Record<string, unknown> | null, extra: R
       connectionStatus: 'open',
       uri: `tcp://${endpoint.brokers[0]}`,
       specificConfig: { bootstrapServers: endpoint.brokers.join(','), consumerOffsetReset: 'earliest' },
-      sources: source ? [{ addresses: ['placeholder'], qos: 1, authorizationContext: ['nginx:ditto'], ...source }] : [],
-      targets: [{ address: 'placeholder', topics: ['_/_/things/twin/events'], authorizationContext: ['nginx:ditto'] }],
+      sources: source
+        ? [{ addresses: ['placeholder'], qos: 1, authorizationContext: ['nginx:ditto'], ...source }]
+        : [],
+      targets: [
+        { address: 'placeholder', topics: ['_/_/things/twin/events'], authorizationContext: ['nginx:ditto'] },
+      ],
       ...extra,
     },
     { connectors: new Map([['kafka', kafka]]) },
@@ -53,8 +65,17 @@ interface Opened {
   received: InboundMessage[];
 }
 
-async function open(conn: Connection, topic: string, onMessage?: (m: InboundMessage, handle: () => SourceHandle) => void): Promise<Opened> {
-  const client = new KafkaConnectorClient({ connection: conn, clientIndex: 0, shared: false, onDisconnect: () => undefined });
+async function open(
+  conn: Connection,
+  topic: string,
+  onMessage?: (m: InboundMessage, handle: () => SourceHandle) => void,
+): Promise<Opened> {
+  const client = new KafkaConnectorClient({
+    connection: conn,
+    clientIndex: 0,
+    shared: false,
+    onDisconnect: () => undefined,
+  });
   clients.push(client);
   await client.connect();
   const received: InboundMessage[] = [];
@@ -72,7 +93,11 @@ const payloads = (ms: InboundMessage[]) => ms.map((m) => m.payload.toString());
 async function topicWith(name: string, values: string[], partitions = 1): Promise<string> {
   const topic = uniquePrefix(name);
   await driver.createTopic(topic, { partitions });
-  if (values.length > 0) await driver.publish(topic, values.map((value) => ({ value, partition: 0 })));
+  if (values.length > 0)
+    await driver.publish(
+      topic,
+      values.map((value) => ({ value, partition: 0 })),
+    );
   return topic;
 }
 
@@ -133,7 +158,11 @@ describe('kafka source', () => {
 
   it('starts a new group at the end with consumerOffsetReset=latest and keeps that position while closed', async () => {
     const topic = await topicWith('latest', ['old']);
-    const conn = connection(uniquePrefix('c'), {}, { specificConfig: { bootstrapServers: endpoint.brokers.join(','), consumerOffsetReset: 'latest' } });
+    const conn = connection(
+      uniquePrefix('c'),
+      {},
+      { specificConfig: { bootstrapServers: endpoint.brokers.join(','), consumerOffsetReset: 'latest' } },
+    );
     const first = await open(conn, topic);
     await new Promise((r) => setTimeout(r, 300));
     expect(first.received).toHaveLength(0);
@@ -148,7 +177,11 @@ describe('kafka source', () => {
     const topic = await topicWith('hdr', []);
     await driver.publish(topic, [
       { value: 'expired', headers: { 'creation-time': String(Date.now() - 10_000), ttl: '1000' } },
-      { key: 'device-1', value: 'fresh', headers: { 'Device-Id': 'd1', 'creation-time': String(Date.now()), ttl: '60000' } },
+      {
+        key: 'device-1',
+        value: 'fresh',
+        headers: { 'Device-Id': 'd1', 'creation-time': String(Date.now()), ttl: '60000' },
+      },
     ]);
     const { received } = await open(connection(uniquePrefix('c'), {}), topic);
     await waitFor(() => received.length === 1, 'the fresh one');
@@ -166,22 +199,50 @@ describe('kafka target', () => {
     const topic = await topicWith('out', [], 3);
     const other = await topicWith('other', [], 1);
     const conn = connection(uniquePrefix('c'), null);
-    const client = new KafkaConnectorClient({ connection: conn, clientIndex: 0, shared: false, onDisconnect: () => undefined });
+    const client = new KafkaConnectorClient({
+      connection: conn,
+      clientIndex: 0,
+      shared: false,
+      onDisconnect: () => undefined,
+    });
     clients.push(client);
     await client.connect();
     const target = await client.createTarget(conn.targets[0]);
     const sub = await driver.subscribe(topic);
     const subOther = await driver.subscribe(other);
-    await target.write({ address: `${topic}#2`, headers: { 'correlation-id': 'c1' }, payload: Buffer.from('to-partition-2'), contentType: 'application/json' });
+    await target.write({
+      address: `${topic}#2`,
+      headers: { 'correlation-id': 'c1' },
+      payload: Buffer.from('to-partition-2'),
+      contentType: 'application/json',
+    });
     await target.write({ address: `${topic}/thing:1`, headers: {}, payload: Buffer.from('keyed') });
-    await target.write({ address: topic, headers: { 'kafka.topic': other, 'kafka.key': 'k9' }, payload: Buffer.from('redirected') });
+    await target.write({
+      address: topic,
+      headers: { 'kafka.topic': other, 'kafka.key': 'k9' },
+      payload: Buffer.from('redirected'),
+    });
     // Records of different partitions come in any order.
     const both = [await sub.next(), await sub.next()];
     const [a, b] = both[0].value?.toString() === 'to-partition-2' ? both : both.reverse();
     const c = await subOther.next();
-    expect({ partition: a.partition, value: a.value?.toString(), cid: a.headers['correlation-id']?.toString(), ct: a.headers['content-type']?.toString() }).toEqual({ partition: 2, value: 'to-partition-2', cid: 'c1', ct: 'application/json' });
-    expect({ key: b.key?.toString(), value: b.value?.toString() }).toEqual({ key: 'thing:1', value: 'keyed' });
-    expect({ key: c.key?.toString(), value: c.value?.toString(), headers: Object.keys(c.headers) }).toEqual({ key: 'k9', value: 'redirected', headers: [] });
-    await expect(target.write({ address: 'not a topic!', headers: {}, payload: Buffer.from('x') })).rejects.toThrow(/not a valid Kafka topic/);
+    expect({
+      partition: a.partition,
+      value: a.value?.toString(),
+      cid: a.headers['correlation-id']?.toString(),
+      ct: a.headers['content-type']?.toString(),
+    }).toEqual({ partition: 2, value: 'to-partition-2', cid: 'c1', ct: 'application/json' });
+    expect({ key: b.key?.toString(), value: b.value?.toString() }).toEqual({
+      key: 'thing:1',
+      value: 'keyed',
+    });
+    expect({ key: c.key?.toString(), value: c.value?.toString(), headers: Object.keys(c.headers) }).toEqual({
+      key: 'k9',
+      value: 'redirected',
+      headers: [],
+    });
+    await expect(
+      target.write({ address: 'not a topic!', headers: {}, payload: Buffer.from('x') }),
+    ).rejects.toThrow(/not a valid Kafka topic/);
   });
 });

@@ -28,7 +28,11 @@ beforeAll(async () => {
   endpoint = await getBroker('kafka');
   // The broker must stay up meanwhile (a restart test elsewhere takes the lock exclusively).
   await new Promise<void>((acquired, failed) => {
-    withBrokerLock(endpoint, () => new Promise<void>((done) => ((unlock = done), acquired())), 'shared').catch(failed);
+    withBrokerLock(
+      endpoint,
+      () => new Promise<void>((done) => ((unlock = done), acquired())),
+      'shared',
+    ).catch(failed);
   });
   driver = createKafkaDriver(endpoint);
   service = await startTestService();
@@ -56,18 +60,28 @@ it('publishes 3,000 events exactly once across a consumer group of three, each m
   await driver.createTopic(target, { partitions: PARTITIONS });
   const thingIds = Array.from({ length: THINGS }, (_, k) => `kgrp.test:${prefix}-${k}`);
   for (const thingId of thingIds) {
-    expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+    expect(
+      (await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } }))
+        .status,
+    ).toBe(201);
   }
 
   // Three members of one group; wait until the group is stable with every partition assigned.
-  const kafka = new Kafka({ clientId: 'twinbridge-test-group', brokers: endpoint.brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'twinbridge-test-group',
+    brokers: endpoint.brokers,
+    logLevel: logLevel.NOTHING,
+  });
   const groupId = `twinbridge-test-${randomUUID()}`;
   const assignments: number[][] = Array.from({ length: MEMBERS }, () => []);
   const received: Received[] = [];
   for (let member = 0; member < MEMBERS; member++) {
     const consumer = kafka.consumer({ groupId, heartbeatInterval: 500, sessionTimeout: 10_000 });
     consumers.push(consumer);
-    consumer.on(consumer.events.GROUP_JOIN, (e) => (assignments[member] = e.payload.memberAssignment[target] ?? []));
+    consumer.on(
+      consumer.events.GROUP_JOIN,
+      (e) => (assignments[member] = e.payload.memberAssignment[target] ?? []),
+    );
     await consumer.connect();
     await consumer.subscribe({ topic: target, fromBeginning: true });
     await consumer.run({
@@ -77,7 +91,11 @@ it('publishes 3,000 events exactly once across a consumer group of three, each m
       },
     });
   }
-  await waitFor(() => assignments.every((a) => a.length > 0) && assignments.flat().length === PARTITIONS, 'a stable group of three', 30_000);
+  await waitFor(
+    () => assignments.every((a) => a.length > 0) && assignments.flat().length === PARTITIONS,
+    'a stable group of three',
+    30_000,
+  );
 
   await createOpenConnection(service.request, {
     name: `test ${prefix}`,
@@ -86,7 +104,13 @@ it('publishes 3,000 events exactly once across a consumer group of three, each m
     uri: `tcp://${endpoint.brokers[0]}`,
     specificConfig: { bootstrapServers: endpoint.brokers.join(','), consumerOffsetReset: 'earliest' },
     sources: [{ addresses: [source], qos: 1, authorizationContext: ['nginx:ditto'] }],
-    targets: [{ address: `${target}/{{ thing:id }}`, topics: ['_/_/things/twin/events'], authorizationContext: ['nginx:ditto'] }],
+    targets: [
+      {
+        address: `${target}/{{ thing:id }}`,
+        topics: ['_/_/things/twin/events'],
+        authorizationContext: ['nginx:ditto'],
+      },
+    ],
   });
 
   // A device sends 10 commands per thing, keyed by thing so that each thing's commands stay in order.
@@ -94,9 +118,11 @@ it('publishes 3,000 events exactly once across a consumer group of three, each m
   await producer.connect();
   const messages = [];
   for (let round = 1; round <= EVENTS_PER_THING; round++) {
-    for (const thingId of thingIds) messages.push({ key: thingId, value: modifyCommand(thingId, '/attributes/counter', round) });
+    for (const thingId of thingIds)
+      messages.push({ key: thingId, value: modifyCommand(thingId, '/attributes/counter', round) });
   }
-  for (let i = 0; i < messages.length; i += 500) await producer.send({ topic: source, acks: -1, messages: messages.slice(i, i + 500) });
+  for (let i = 0; i < messages.length; i += 500)
+    await producer.send({ topic: source, acks: -1, messages: messages.slice(i, i + 500) });
 
   const total = THINGS * EVENTS_PER_THING;
   await waitFor(() => received.length >= total, `${total} events`, 60_000, 100);

@@ -22,13 +22,23 @@ function wiredClient(): { client: MqttClient; wire: Duplex; written: () => Buffe
       callback();
     },
   });
-  const client = new MqttClient(() => wire as never, { protocolVersion: 4, clientId: 'internals', reconnectPeriod: 0, keepalive: 0 });
+  const client = new MqttClient(() => wire as never, {
+    protocolVersion: 4,
+    clientId: 'internals',
+    reconnectPeriod: 0,
+    keepalive: 0,
+  });
   return { client, wire, written: () => Buffer.concat(chunks) };
 }
 
 /** A QoS 1 PUBLISH of `payload` to topic `t` with packet id `id` (MQTT 3.1.1 §3.3). */
 function publishPacket(id: number, payload: string): Buffer {
-  const body = Buffer.concat([Buffer.from([0x00, 0x01]), Buffer.from('t'), Buffer.from([id >> 8, id & 0xff]), Buffer.from(payload)]);
+  const body = Buffer.concat([
+    Buffer.from([0x00, 0x01]),
+    Buffer.from('t'),
+    Buffer.from([id >> 8, id & 0xff]),
+    Buffer.from(payload),
+  ]);
   return Buffer.concat([Buffer.from([0x32, body.length]), body]);
 }
 

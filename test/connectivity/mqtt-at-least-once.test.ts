@@ -8,7 +8,13 @@
 import mqtt from 'mqtt';
 import { afterAll, expect, it } from 'vitest';
 import { request } from '../helpers/app.js';
-import { createCounterThings, crashOnce, expectNoneLost, startCrashingService, type CrashingService } from './at-least-once.js';
+import {
+  createCounterThings,
+  crashOnce,
+  expectNoneLost,
+  startCrashingService,
+  type CrashingService,
+} from './at-least-once.js';
 import { DEVOPS, modifyCommand, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
 
@@ -28,7 +34,12 @@ it('applies every message of a device although Twinbridge is killed with SIGKILL
   service = await startCrashingService();
   const prefix = uniquePrefix('alo');
   const thingIds = await createCounterThings(service.url, 'alo.test', prefix, THINGS);
-  const json = mqttConnection({ uri: broker.url, prefix, target: null, specificConfig: { clientId: `${prefix}-twinbridge`, cleanSession: 'false' } });
+  const json = mqttConnection({
+    uri: broker.url,
+    prefix,
+    target: null,
+    specificConfig: { clientId: `${prefix}-twinbridge`, cleanSession: 'false' },
+  });
   const created = await request(service.url, 'POST', '/api/2/connections', { auth: DEVOPS, body: json });
   expect(created.status, created.text).toBe(201);
   const id = created.json.id;
@@ -40,7 +51,13 @@ it('applies every message of a device although Twinbridge is killed with SIGKILL
   for (let i = 1; i <= MESSAGES; i += WINDOW) {
     const batch: Array<Promise<unknown>> = [];
     for (let seq = i; seq < i + WINDOW && seq <= MESSAGES; seq++) {
-      batch.push(device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingIds[seq % THINGS], '/attributes/counter', seq), { qos: 1 }));
+      batch.push(
+        device.publishAsync(
+          `${prefix}/telemetry/d`,
+          modifyCommand(thingIds[seq % THINGS], '/attributes/counter', seq),
+          { qos: 1 },
+        ),
+      );
     }
     await Promise.all(batch);
     crash.published(Math.min(MESSAGES, i + WINDOW - 1));

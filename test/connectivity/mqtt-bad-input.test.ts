@@ -6,7 +6,15 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getBroker, type BrokerEndpoint, keepBrokersUp } from '../brokers/index.js';
 import { startTestService, type TestService } from '../helpers/app.js';
-import { createOpenConnection, DEVOPS, metric, modifyCommand, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
+import {
+  createOpenConnection,
+  DEVOPS,
+  metric,
+  modifyCommand,
+  mqttConnection,
+  uniquePrefix,
+  waitFor,
+} from './helpers.js';
 
 let service: TestService;
 let broker: BrokerEndpoint;
@@ -28,34 +36,85 @@ it('drops, counts, logs and acknowledges bad input, and the next good message go
   const prefix = uniquePrefix('bad');
   const thingId = `bad.test:${prefix}`;
   const foreign = `bad.test:${prefix}-foreign`;
-  expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+  expect(
+    (await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } }))
+      .status,
+  ).toBe(201);
   // Owned by alice: the source (nginx:ditto) may not write it.
-  expect((await service.request('PUT', `/api/2/things/${foreign}`, { auth: 'alice:alice', body: { attributes: { counter: 0 } } })).status).toBe(201);
+  expect(
+    (
+      await service.request('PUT', `/api/2/things/${foreign}`, {
+        auth: 'alice:alice',
+        body: { attributes: { counter: 0 } },
+      })
+    ).status,
+  ).toBe(201);
   const json = mqttConnection({
     uri: broker.url,
     prefix,
     target: null,
     extra: {
-      mappingDefinitions: { boom: { mappingEngine: 'JavaScript', options: { incomingScript: 'function mapToDittoProtocolMsg(headers, text) { throw new Error("boom " + text); }', outgoingScript: '' } } },
+      mappingDefinitions: {
+        boom: {
+          mappingEngine: 'JavaScript',
+          options: {
+            incomingScript:
+              'function mapToDittoProtocolMsg(headers, text) { throw new Error("boom " + text); }',
+            outgoingScript: '',
+          },
+        },
+      },
     },
   });
-  (json.sources as Array<Record<string, unknown>>).push({ addresses: [`${prefix}/scripted/#`], qos: 1, authorizationContext: ['nginx:ditto'], payloadMapping: ['boom'] });
+  (json.sources as Array<Record<string, unknown>>).push({
+    addresses: [`${prefix}/scripted/#`],
+    qos: 1,
+    authorizationContext: ['nginx:ditto'],
+    payloadMapping: ['boom'],
+  });
   const id = await createOpenConnection(service.request, json);
 
   let seq = 0;
   const good = async () => {
     seq++;
-    await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', seq), { qos: 1 });
+    await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', seq), {
+      qos: 1,
+    });
     const expected = seq;
-    await waitFor(async () => (await service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json === expected, `counter ${expected}`);
+    await waitFor(
+      async () =>
+        (await service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json === expected,
+      `counter ${expected}`,
+    );
   };
   const bad: Array<[string, string, string | Buffer]> = [
     ['malformed JSON', `${prefix}/telemetry/d`, '{"topic": "bad.test/x/things/twin/commands/modify", '],
-    ['an unknown topic path', `${prefix}/telemetry/d`, JSON.stringify({ topic: 'bad.test/x/things/twin/commands/explode', headers: {}, path: '/attributes/a', value: 1 })],
-    ['a thing the source may not write', `${prefix}/telemetry/d`, modifyCommand(foreign, '/attributes/counter', 99)],
-    ['an oversized payload', `${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/big', 'x'.repeat(5000))],
+    [
+      'an unknown topic path',
+      `${prefix}/telemetry/d`,
+      JSON.stringify({
+        topic: 'bad.test/x/things/twin/commands/explode',
+        headers: {},
+        path: '/attributes/a',
+        value: 1,
+      }),
+    ],
+    [
+      'a thing the source may not write',
+      `${prefix}/telemetry/d`,
+      modifyCommand(foreign, '/attributes/counter', 99),
+    ],
+    [
+      'an oversized payload',
+      `${prefix}/telemetry/d`,
+      modifyCommand(thingId, '/attributes/big', 'x'.repeat(5000)),
+    ],
     ['a mapping failure', `${prefix}/scripted/d`, 'anything'],
-    ['a timeout that is not a Ditto duration', `${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', 98, { timeout: '1.5s' })],
+    [
+      'a timeout that is not a Ditto duration',
+      `${prefix}/telemetry/d`,
+      modifyCommand(thingId, '/attributes/counter', 98, { timeout: '1.5s' }),
+    ],
   ];
   await good();
   for (const [, topic, payload] of bad) {
@@ -73,8 +132,11 @@ it('drops, counts, logs and acknowledges bad input, and the next good message go
   expect(metric(metrics, 'inbound', 'dropped', 'failure')).toBe(bad.length);
   expect(metric(metrics, 'inbound', 'acknowledged')).toBe(bad.length + seq);
   expect(metrics.containsFailures).toBe(true);
-  const logs = (await service.request('GET', `/api/2/connections/${id}/logs`, { auth: DEVOPS })).json.connectionLogs;
-  const dropped = logs.filter((l: any) => l.type === 'dropped' && l.level === 'failure').map((l: any) => l.message);
+  const logs = (await service.request('GET', `/api/2/connections/${id}/logs`, { auth: DEVOPS })).json
+    .connectionLogs;
+  const dropped = logs
+    .filter((l: any) => l.type === 'dropped' && l.level === 'failure')
+    .map((l: any) => l.message);
   expect(dropped).toHaveLength(bad.length);
   expect(dropped.join('\n')).toMatch(/json|JSON/);
   expect(dropped.join('\n')).toMatch(/explode|unknown/i);
@@ -82,5 +144,8 @@ it('drops, counts, logs and acknowledges bad input, and the next good message go
   expect(dropped.join('\n')).toMatch(/larger than the allowed 4096 bytes/);
   expect(dropped.join('\n')).toMatch(/boom/);
   expect(dropped.join('\n')).toMatch(/timeout <1\.5s> is not valid/);
-  expect((await service.request('GET', `/api/2/things/${foreign}/attributes/counter`, { auth: 'alice:alice' })).json).toBe(0);
+  expect(
+    (await service.request('GET', `/api/2/things/${foreign}/attributes/counter`, { auth: 'alice:alice' }))
+      .json,
+  ).toBe(0);
 });

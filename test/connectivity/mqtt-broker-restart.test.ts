@@ -5,7 +5,14 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../helpers/app.js';
-import { DEVOPS, modifyCommand, mqttConnection, uniquePrefix, waitFor, createOpenConnection } from './helpers.js';
+import {
+  DEVOPS,
+  modifyCommand,
+  mqttConnection,
+  uniquePrefix,
+  waitFor,
+  createOpenConnection,
+} from './helpers.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
 
 let service: TestService;
@@ -23,28 +30,49 @@ afterAll(async () => {
 it('reports failed while the broker is down, reopens within 5 s and receives what was published meanwhile', async () => {
   const prefix = uniquePrefix('restart');
   const thingId = `restart.test:${prefix}`;
-  expect((await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
-  const id = await createOpenConnection(service.request, mqttConnection({ uri: broker.url, prefix, target: null, specificConfig: { cleanSession: 'false' } }));
-  const status = async () => (await service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json;
+  expect(
+    (await service.request('PUT', `/api/2/things/${thingId}`, { body: { attributes: { counter: 0 } } }))
+      .status,
+  ).toBe(201);
+  const id = await createOpenConnection(
+    service.request,
+    mqttConnection({ uri: broker.url, prefix, target: null, specificConfig: { cleanSession: 'false' } }),
+  );
+  const status = async () =>
+    (await service.request('GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json;
 
   // The device keeps publishing; its own client reconnects and resends unacknowledged QoS 1 messages.
-  const device = await mqtt.connectAsync(broker.url, { clientId: `${prefix}-device`, clean: false, reconnectPeriod: 200 });
+  const device = await mqtt.connectAsync(broker.url, {
+    clientId: `${prefix}-device`,
+    clean: false,
+    reconnectPeriod: 200,
+  });
   let seq = 0;
   let publishing = true;
   const publisher = (async () => {
     while (publishing) {
       seq++;
-      await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', seq), { qos: 1 });
+      await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thingId, '/attributes/counter', seq), {
+        qos: 1,
+      });
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-  await waitFor(async () => ((await service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json as number) >= 10, 'first messages');
+  await waitFor(
+    async () =>
+      ((await service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json as number) >= 10,
+    'first messages',
+  );
 
   await broker.stop();
-  const failed = await waitFor(async () => {
-    const s = await status();
-    return s.liveStatus === 'failed' ? s : undefined;
-  }, 'failed status', 5000);
+  const failed = await waitFor(
+    async () => {
+      const s = await status();
+      return s.liveStatus === 'failed' ? s : undefined;
+    },
+    'failed status',
+    5000,
+  );
   expect(failed.clientStatus[0]).toMatchObject({ status: 'failed' });
   expect(failed.clientStatus[0].statusDetails).toMatch(/Connection lost|Failed to connect/);
   await new Promise((r) => setTimeout(r, 10_000));
@@ -60,7 +88,11 @@ it('reports failed while the broker is down, reopens within 5 s and receives wha
   publishing = false;
   await publisher;
   const last = seq;
-  await waitFor(async () => (await service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json === last, `counter ${last}`, 10_000);
+  await waitFor(
+    async () => (await service.request('GET', `/api/2/things/${thingId}/attributes/counter`)).json === last,
+    `counter ${last}`,
+    10_000,
+  );
   const metrics = (await service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
   const rev = (await service.request('GET', `/api/2/things/${thingId}?fields=_revision`)).json._revision;
   // Every message was applied at least once (creation was revision 1).

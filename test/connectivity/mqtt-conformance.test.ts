@@ -1,14 +1,19 @@
 /** The connector conformance suite against Mosquitto, for `mqtt` (3.1.1) and `mqtt-5`. */
 import mqtt, { type MqttClient } from 'mqtt';
 import { mqtt as mqtt3Connector, mqtt5 as mqtt5Connector } from '../../connectors/mqtt/index.js';
-import { connectorSuite, type ConnectorSuiteDriver, type ReceivedMessage } from '../conformance/connector.suite.js';
+import {
+  connectorSuite,
+  type ConnectorSuiteDriver,
+  type ReceivedMessage,
+} from '../conformance/connector.suite.js';
 import { mqttConnection } from './helpers.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
 
 function mqttDriver(version: 4 | 5): ConnectorSuiteDriver {
   let broker: Mosquitto;
   let device: MqttClient | undefined;
-  const deviceClient = async () => (device ??= await mqtt.connectAsync(broker.url, { protocolVersion: version, reconnectPeriod: 200 }));
+  const deviceClient = async () =>
+    (device ??= await mqtt.connectAsync(broker.url, { protocolVersion: version, reconnectPeriod: 200 }));
   return {
     name: version === 4 ? 'mqtt (Mosquitto)' : 'mqtt-5 (Mosquitto)',
     connector: version === 4 ? mqtt3Connector : mqtt5Connector,
@@ -21,14 +26,31 @@ function mqttDriver(version: 4 | 5): ConnectorSuiteDriver {
       await broker?.stop();
     },
     connection: (prefix, uri, overrides = {}) =>
-      mqttConnection({ uri, prefix, type: version === 4 ? 'mqtt' : 'mqtt-5', source: overrides.source, target: overrides.target, extra: overrides.extra, specificConfig: { cleanSession: 'false' } }),
+      mqttConnection({
+        uri,
+        prefix,
+        type: version === 4 ? 'mqtt' : 'mqtt-5',
+        source: overrides.source,
+        target: overrides.target,
+        extra: overrides.extra,
+        specificConfig: { cleanSession: 'false' },
+      }),
     sourceAddress: (prefix) => `${prefix}/telemetry/device`,
     async publish(address, payload, headers = {}) {
       const client = await deviceClient();
       // MQTT 5: the content type is its own property, other headers user properties; MQTT 3.1.1 carries none.
       const { 'content-type': contentType, ...userProperties } = headers;
-      const properties = version === 5 ? { ...(Object.keys(userProperties).length > 0 ? { userProperties } : {}), ...(contentType ? { contentType } : {}) } : {};
-      await client.publishAsync(address, payload, { qos: 1, ...(Object.keys(properties).length > 0 ? { properties } : {}) });
+      const properties =
+        version === 5
+          ? {
+              ...(Object.keys(userProperties).length > 0 ? { userProperties } : {}),
+              ...(contentType ? { contentType } : {}),
+            }
+          : {};
+      await client.publishAsync(address, payload, {
+        qos: 1,
+        ...(Object.keys(properties).length > 0 ? { properties } : {}),
+      });
     },
     async consume(prefix) {
       const client = await mqtt.connectAsync(broker.url, { protocolVersion: version, reconnectPeriod: 0 });

@@ -17,7 +17,13 @@ const bed = mqttTestbed();
 it("maps a device's custom JSON to a twin update and the twin event to the backend's flat JSON", async () => {
   const prefix = uniquePrefix('js');
   const thingId = `js.test:${prefix}`;
-  expect((await bed.service.request('PUT', `/api/2/things/${thingId}`, { body: { features: { environment: { properties: {} } } } })).status).toBe(201);
+  expect(
+    (
+      await bed.service.request('PUT', `/api/2/things/${thingId}`, {
+        body: { features: { environment: { properties: {} } } },
+      })
+    ).status,
+  ).toBe(201);
   const connection = mqttConnection({
     uri: bed.broker.url,
     prefix,
@@ -25,8 +31,14 @@ it("maps a device's custom JSON to a twin update and the twin event to the backe
     target: { payloadMapping: ['flat'] },
     extra: {
       mappingDefinitions: {
-        telemetry: { mappingEngine: 'JavaScript', options: { incomingScript: script('json-telemetry/incoming.js'), outgoingScript: '' } },
-        flat: { mappingEngine: 'JavaScript', options: { incomingScript: '', outgoingScript: script('twin-event-to-flat-json/outgoing.js') } },
+        telemetry: {
+          mappingEngine: 'JavaScript',
+          options: { incomingScript: script('json-telemetry/incoming.js'), outgoingScript: '' },
+        },
+        flat: {
+          mappingEngine: 'JavaScript',
+          options: { incomingScript: '', outgoingScript: script('twin-event-to-flat-json/outgoing.js') },
+        },
       },
     },
   });
@@ -34,7 +46,11 @@ it("maps a device's custom JSON to a twin update and the twin event to the backe
   const backend = await bed.driver.subscribe(`${prefix}/events/#`);
   const device = await mqtt.connectAsync(bed.broker.url, { clientId: `${prefix}-device` });
   const ts = Date.parse('2026-11-21T10:00:00Z');
-  await device.publishAsync(`${prefix}/telemetry/sensor-1`, JSON.stringify({ deviceId: thingId, temperature: 21.5, humidity: 40, ts }), { qos: 1 });
+  await device.publishAsync(
+    `${prefix}/telemetry/sensor-1`,
+    JSON.stringify({ deviceId: thingId, temperature: 21.5, humidity: 40, ts }),
+    { qos: 1 },
+  );
 
   const properties = await waitFor(async () => {
     const res = await bed.service.request('GET', `/api/2/things/${thingId}/features/environment/properties`);
@@ -45,7 +61,13 @@ it("maps a device's custom JSON to a twin update and the twin event to the backe
   const out = await backend.next();
   expect(out.topic).toBe(`${prefix}/events/${thingId}`);
   const record = JSON.parse(out.payload.toString());
-  expect(record).toMatchObject({ thingId, path: '/features/environment/properties', action: 'modified', value: properties, revision: 2 });
+  expect(record).toMatchObject({
+    thingId,
+    path: '/features/environment/properties',
+    action: 'modified',
+    value: properties,
+    revision: 2,
+  });
   expect(Date.parse(record.timestamp)).not.toBeNaN();
 
   // `published` counts the broker's PUBACK, which may come after the backend got the message.
@@ -57,5 +79,7 @@ it("maps a device's custom JSON to a twin update and the twin event to the backe
   expect(metric(metrics, 'outbound', 'published')).toBe(1);
   await device.endAsync();
   await backend.close();
-  expect((await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS })).status).toBe(204);
+  expect((await bed.service.request('DELETE', `/api/2/connections/${id}`, { auth: DEVOPS })).status).toBe(
+    204,
+  );
 });

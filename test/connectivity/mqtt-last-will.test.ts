@@ -22,19 +22,37 @@ afterAll(async () => {
 it('publishes the last will when Twinbridge dies but not on a graceful close', async () => {
   const broker = await getBroker('mqtt');
   const driver = createMqttDriver(broker);
-  running = await startServiceProcess({ TWINBRIDGE_DATA_DIR: await mkdtemp(path.join(tmpdir(), 'tb-will-')) });
+  running = await startServiceProcess({
+    TWINBRIDGE_DATA_DIR: await mkdtemp(path.join(tmpdir(), 'tb-will-')),
+  });
   const prefix = uniquePrefix('will');
   const wills = await driver.subscribe(`${prefix}/will`);
-  const json = mqttConnection({ uri: broker.url, prefix, target: null, specificConfig: { lastWillTopic: `${prefix}/will`, lastWillQos: '1', lastWillMessage: 'twinbridge gone' } });
-  const status = async (id: string) => (await request(running!.url, 'GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json?.liveStatus;
+  const json = mqttConnection({
+    uri: broker.url,
+    prefix,
+    target: null,
+    specificConfig: { lastWillTopic: `${prefix}/will`, lastWillQos: '1', lastWillMessage: 'twinbridge gone' },
+  });
+  const status = async (id: string) =>
+    (await request(running!.url, 'GET', `/api/2/connections/${id}/status`, { auth: DEVOPS })).json
+      ?.liveStatus;
 
-  const graceful = (await request(running.url, 'POST', '/api/2/connections', { auth: DEVOPS, body: json })).json.id;
+  const graceful = (await request(running.url, 'POST', '/api/2/connections', { auth: DEVOPS, body: json }))
+    .json.id;
   await waitFor(async () => (await status(graceful)) === 'open', 'open');
-  const closed = await request(running.url, 'POST', `/api/2/connections/${graceful}/command`, { auth: DEVOPS, raw: 'connectivity.commands:closeConnection', contentType: 'text/plain' });
+  const closed = await request(running.url, 'POST', `/api/2/connections/${graceful}/command`, {
+    auth: DEVOPS,
+    raw: 'connectivity.commands:closeConnection',
+    contentType: 'text/plain',
+  });
   expect(closed.status).toBe(200);
   await expect(wills.next(1000)).rejects.toThrow();
 
-  const open = await request(running.url, 'POST', `/api/2/connections/${graceful}/command`, { auth: DEVOPS, raw: 'connectivity.commands:openConnection', contentType: 'text/plain' });
+  const open = await request(running.url, 'POST', `/api/2/connections/${graceful}/command`, {
+    auth: DEVOPS,
+    raw: 'connectivity.commands:openConnection',
+    contentType: 'text/plain',
+  });
   expect(open.status).toBe(200);
   await running.stop('SIGKILL');
   running = undefined;

@@ -9,7 +9,14 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { expect, it } from 'vitest';
-import { createOpenConnection, DEVOPS, modifyCommand, mqttConnection, uniquePrefix, waitFor } from './helpers.js';
+import {
+  createOpenConnection,
+  DEVOPS,
+  modifyCommand,
+  mqttConnection,
+  uniquePrefix,
+  waitFor,
+} from './helpers.js';
 import { mqttTestbed } from './mqtt-testbed.js';
 
 const bed = mqttTestbed();
@@ -30,30 +37,63 @@ it(`delivers each of ${EVENTS} twin events exactly once across a shared subscrip
   const prefix = uniquePrefix('shared');
   const ns = prefix.replace(/-/g, '_');
   const things = Array.from({ length: THINGS }, (_, i) => `${ns}:t${i}`);
-  for (const t of things) expect((await bed.service.request('PUT', `/api/2/things/${t}`, { body: { attributes: { counter: 0 } } })).status).toBe(201);
+  for (const t of things)
+    expect(
+      (await bed.service.request('PUT', `/api/2/things/${t}`, { body: { attributes: { counter: 0 } } }))
+        .status,
+    ).toBe(201);
   const clients: MqttClient[] = [];
   const members: string[][] = [];
   for (let i = 0; i < MEMBERS; i++) {
-    const client = await mqtt.connectAsync(bed.broker.url, { clientId: `${prefix}-member-${i}`, protocolVersion: 5 });
+    const client = await mqtt.connectAsync(bed.broker.url, {
+      clientId: `${prefix}-member-${i}`,
+      protocolVersion: 5,
+    });
     const received: string[] = [];
     client.on('message', (_topic, payload) => received.push(keyOf(payload)));
     await client.subscribeAsync(`$share/${prefix}-group/${prefix}/events/#`, { qos: 1 });
     clients.push(client);
     members.push(received);
   }
-  const device = await mqtt.connectAsync(bed.broker.url, { clientId: `${prefix}-device`, protocolVersion: 4 });
+  const device = await mqtt.connectAsync(bed.broker.url, {
+    clientId: `${prefix}-device`,
+    protocolVersion: 4,
+  });
   clients.push(device);
-  const id = await createOpenConnection(bed.service.request, mqttConnection({ uri: bed.broker.url, prefix, target: { topics: [`_/_/things/twin/events?namespaces=${ns}`] } }));
+  const id = await createOpenConnection(
+    bed.service.request,
+    mqttConnection({
+      uri: bed.broker.url,
+      prefix,
+      target: { topics: [`_/_/things/twin/events?namespaces=${ns}`] },
+    }),
+  );
   const total = () => members.reduce((n, m) => n + m.length, 0);
   try {
     for (let i = 0; i < EVENTS; i++) {
-      if (i - total() >= WINDOW) await waitFor(() => i - total() < WINDOW, () => `events to catch up with message ${i} (got ${total()})`, 30_000, 5);
+      if (i - total() >= WINDOW)
+        await waitFor(
+          () => i - total() < WINDOW,
+          () => `events to catch up with message ${i} (got ${total()})`,
+          30_000,
+          5,
+        );
       const thing = things[i % THINGS];
-      await device.publishAsync(`${prefix}/telemetry/${thing}`, modifyCommand(thing, '/attributes/counter', i + 1), { qos: 1 });
+      await device.publishAsync(
+        `${prefix}/telemetry/${thing}`,
+        modifyCommand(thing, '/attributes/counter', i + 1),
+        { qos: 1 },
+      );
     }
-    await waitFor(() => total() >= EVENTS, () => `${EVENTS} events received (got ${total()})`, 60_000, 100).catch(async (error: Error) => {
+    await waitFor(
+      () => total() >= EVENTS,
+      () => `${EVENTS} events received (got ${total()})`,
+      60_000,
+      100,
+    ).catch(async (error: Error) => {
       // Where the missing ones went: the connection's own counts tell a broker-side loss from a dropped signal.
-      const metrics = (await bed.service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS })).json;
+      const metrics = (await bed.service.request('GET', `/api/2/connections/${id}/metrics`, { auth: DEVOPS }))
+        .json;
       throw new Error(`${error.message}; connection metrics: ${JSON.stringify(metrics)}`);
     });
     // Anything beyond EVENTS would be a duplicate; give it a moment to show up.

@@ -16,15 +16,45 @@ import { compileTemplate } from '../../src/placeholders/index.js';
 import { createEnforcer } from '../../src/policies/enforcer.js';
 import { SubscriberRegistry } from '../../src/streaming/registry.js';
 
-const enforcer = createEnforcer({ policyId: 'org.eclipse:p', entries: { all: { subjects: { 'nginx:ditto': { type: 'test' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } } } } as never);
-const target = (index: number): Target => ({ index, address: `out/${index}`, addressTemplate: compileTemplate(`out/${index}`), topics: [{ kind: 'twin.events' }], authorizationContext: ['nginx:ditto'], headerMapping: [], payloadMapping: [], qos: 1 });
-const event = (n: number): ThingEvent => ({ thingId: 'org.eclipse:t1', channel: 'twin', action: 'modified', path: '/attributes/n', value: n, revision: n, timestamp: '2026-01-01T00:00:00Z', headers: { 'correlation-id': `c${n}` } });
+const enforcer = createEnforcer({
+  policyId: 'org.eclipse:p',
+  entries: {
+    all: {
+      subjects: { 'nginx:ditto': { type: 'test' } },
+      resources: { 'thing:/': { grant: ['READ'], revoke: [] } },
+    },
+  },
+} as never);
+const target = (index: number): Target => ({
+  index,
+  address: `out/${index}`,
+  addressTemplate: compileTemplate(`out/${index}`),
+  topics: [{ kind: 'twin.events' }],
+  authorizationContext: ['nginx:ditto'],
+  headerMapping: [],
+  payloadMapping: [],
+  qos: 1,
+});
+const event = (n: number): ThingEvent => ({
+  thingId: 'org.eclipse:t1',
+  channel: 'twin',
+  action: 'modified',
+  path: '/attributes/n',
+  value: n,
+  revision: n,
+  timestamp: '2026-01-01T00:00:00Z',
+  headers: { 'correlation-id': `c${n}` },
+});
 
 function setUp() {
   const bus = new SignalBus((err) => {
     throw err;
   });
-  const subscribers = new SubscriberRegistry({ bus, policies: { enforcerOfHead: () => enforcer, load: async () => undefined } as never, onError: (err) => expect.unreachable(String(err)) });
+  const subscribers = new SubscriberRegistry({
+    bus,
+    policies: { enforcerOfHead: () => enforcer, load: async () => undefined } as never,
+    onError: (err) => expect.unreachable(String(err)),
+  });
   const events = new ConnectivityEvents();
   const seen: MessageEvent[] = [];
   events.on('message', (e) => seen.push(e));
@@ -46,14 +76,31 @@ describe('outbound through the streaming registry', () => {
     const written: string[] = [];
     const pipelines = [0, 1].map(
       (i) =>
-        new OutboundPipeline({ connectionId: 'c', target: target(i), registry, events, publisher: () => ({ write: async (m) => void written.push(m.payload.toString()) }), window: new OutboundWindow(10), subscribers, log: () => undefined }),
+        new OutboundPipeline({
+          connectionId: 'c',
+          target: target(i),
+          registry,
+          events,
+          publisher: () => ({ write: async (m) => void written.push(m.payload.toString()) }),
+          window: new OutboundWindow(10),
+          subscribers,
+          log: () => undefined,
+        }),
     );
     for (const p of pipelines) p.start();
-    bus.publishThingEvent({ event: event(7), policyId: 'org.eclipse:p', thing: { thingId: 'org.eclipse:t1', attributes: { n: 7 } } });
+    bus.publishThingEvent({
+      event: event(7),
+      policyId: 'org.eclipse:p',
+      thing: { thingId: 'org.eclipse:t1', attributes: { n: 7 } },
+    });
     expect(calls).toHaveLength(2);
     expect(calls[1].json).toBe(calls[0].json);
     expect(calls[1].text).toBe(calls[0].text);
-    expect(JSON.parse(calls[0].text!)).toMatchObject({ topic: 'org.eclipse/t1/things/twin/events/modified', path: '/attributes/n', value: 7 });
+    expect(JSON.parse(calls[0].text!)).toMatchObject({
+      topic: 'org.eclipse/t1/things/twin/events/modified',
+      path: '/attributes/n',
+      value: 7,
+    });
     expect(written).toEqual([calls[0].text, calls[0].text]);
     subscribers.close();
   });
@@ -66,7 +113,13 @@ describe('outbound through the streaming registry', () => {
     const pipeline = new OutboundPipeline({
       connectionId: 'c',
       target: target(0),
-      registry: { mapIncoming: () => [], mapOutgoing: (_ids, json) => [{ mapper: 'Ditto', result: [{ headers: {}, textPayload: String(json.value) }] }], close: async () => undefined },
+      registry: {
+        mapIncoming: () => [],
+        mapOutgoing: (_ids, json) => [
+          { mapper: 'Ditto', result: [{ headers: {}, textPayload: String(json.value) }] },
+        ],
+        close: async () => undefined,
+      },
       events,
       publisher: () => ({
         write: (m) => {
@@ -79,10 +132,13 @@ describe('outbound through the streaming registry', () => {
       log: () => undefined,
     });
     pipeline.start();
-    for (const n of [1, 2, 3]) bus.publishThingEvent({ event: event(n), policyId: 'org.eclipse:p', thing: undefined });
+    for (const n of [1, 2, 3])
+      bus.publishThingEvent({ event: event(n), policyId: 'org.eclipse:p', thing: undefined });
     expect(written).toEqual(['1', '2']);
     expect(window.inFlight).toBe(2);
-    expect(seen.filter((e) => e.type === 'dropped').map((e) => [e.success, e.correlationId, e.message])).toEqual([[false, 'c3', 'Dropped: more than 2 messages are in flight for this target.']]);
+    expect(
+      seen.filter((e) => e.type === 'dropped').map((e) => [e.success, e.correlationId, e.message]),
+    ).toEqual([[false, 'c3', 'Dropped: more than 2 messages are in flight for this target.']]);
     confirms.shift()!();
     await new Promise((r) => setImmediate(r));
     expect(window.inFlight).toBe(1);

@@ -38,9 +38,16 @@ const source: Source = {
 const registry: MapperRegistry = {
   mapIncoming(_ids, message) {
     const text = message.textPayload ?? '';
-    const json = { topic: 'org.eclipse/t1/things/twin/commands/modify', headers: { 'correlation-id': text }, path: '/attributes/n', value: text };
+    const json = {
+      topic: 'org.eclipse/t1/things/twin/commands/modify',
+      headers: { 'correlation-id': text },
+      path: '/attributes/n',
+      value: text,
+    };
     const outcome = [{ mapper: 'Ditto', result: [json], messages: [parseProtocolMessage(json)] }];
-    return text.startsWith('slow') ? new Promise((resolve) => setTimeout(() => resolve(outcome), 5)) : outcome;
+    return text.startsWith('slow')
+      ? new Promise((resolve) => setTimeout(() => resolve(outcome), 5))
+      : outcome;
   },
   mapOutgoing: () => [],
   close: async () => undefined,
@@ -53,7 +60,14 @@ function pipeline(executed: string[]): InboundPipeline {
     registry,
     execute: async (command) => {
       executed.push(String(command.value));
-      return { thingId: command.thingId, channel: 'twin', action: command.action, path: command.path, status: 204, headers: {} };
+      return {
+        thingId: command.thingId,
+        channel: 'twin',
+        action: command.action,
+        path: command.path,
+        status: 204,
+        headers: {},
+      };
     },
     events: new ConnectivityEvents(),
     maxInFlight: 100,
@@ -71,7 +85,14 @@ describe('inbound order', () => {
     const p = pipeline(executed);
     const payloads = ['a', 'slow-b', 'c', 'd', 'slow-e', 'slow-f', 'g'];
     for (const text of payloads) {
-      p.deliver({ address: 'in', headers: {}, payload: Buffer.from(text), text: 'utf-8', ack: () => acked.push(text), nack: () => acked.push(`nack ${text}`) });
+      p.deliver({
+        address: 'in',
+        headers: {},
+        payload: Buffer.from(text),
+        text: 'utf-8',
+        ack: () => acked.push(text),
+        nack: () => acked.push(`nack ${text}`),
+      });
     }
     // 'a' needs no promise of its own: it is started before deliver returns.
     expect(executed).toEqual(['a']);
@@ -79,29 +100,65 @@ describe('inbound order', () => {
     expect(executed).toEqual(payloads);
     expect([...acked].sort()).toEqual([...payloads].sort());
     // Back to synchronous dispatch once nothing waits on the sequential stage.
-    p.deliver({ address: 'in', headers: {}, payload: Buffer.from('h'), text: 'utf-8', ack: () => acked.push('h'), nack: () => acked.push('nack h') });
+    p.deliver({
+      address: 'in',
+      headers: {},
+      payload: Buffer.from('h'),
+      text: 'utf-8',
+      ack: () => acked.push('h'),
+      nack: () => acked.push('nack h'),
+    });
     expect(executed.at(-1)).toBe('h');
   });
 });
 
 describe('outbound order', () => {
   it('publishes events in order when one waits for its policy to load', async () => {
-    const enforcer = createEnforcer({ policyId: 'org.eclipse:p', entries: { all: { subjects: { 'nginx:ditto': { type: 'test' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } } } } as never);
+    const enforcer = createEnforcer({
+      policyId: 'org.eclipse:p',
+      entries: {
+        all: {
+          subjects: { 'nginx:ditto': { type: 'test' } },
+          resources: { 'thing:/': { grant: ['READ'], revoke: [] } },
+        },
+      },
+    } as never);
     const published: string[] = [];
     // The policy of the second event is not cached yet: it loads asynchronously.
     const loaded = new Set(['org.eclipse:p']);
     const policies = {
-      enforcerOfHead: (policyId: string | undefined): ThingEnforcer | undefined => (policyId !== undefined && loaded.has(policyId) ? enforcer : undefined),
-      load: (policyId: string) => new Promise<void>((resolve) => setTimeout(() => resolve(void loaded.add(policyId)), 5)),
+      enforcerOfHead: (policyId: string | undefined): ThingEnforcer | undefined =>
+        policyId !== undefined && loaded.has(policyId) ? enforcer : undefined,
+      load: (policyId: string) =>
+        new Promise<void>((resolve) => setTimeout(() => resolve(void loaded.add(policyId)), 5)),
     };
     const bus = new SignalBus((err) => {
       throw err;
     });
-    const subscribers = new SubscriberRegistry({ bus, policies: policies as never, onError: (err) => expect.unreachable(String(err)) });
+    const subscribers = new SubscriberRegistry({
+      bus,
+      policies: policies as never,
+      onError: (err) => expect.unreachable(String(err)),
+    });
     const target = new OutboundPipeline({
       connectionId: 'c',
-      target: { index: 0, address: 'out', addressTemplate: compileTemplate('out'), topics: [{ kind: 'twin.events' }], authorizationContext: ['nginx:ditto'], headerMapping: [], payloadMapping: [], qos: 1 },
-      registry: { mapIncoming: () => [], mapOutgoing: (_ids, json) => [{ mapper: 'Ditto', result: [{ headers: {}, textPayload: JSON.stringify(json.value) }] }], close: async () => undefined },
+      target: {
+        index: 0,
+        address: 'out',
+        addressTemplate: compileTemplate('out'),
+        topics: [{ kind: 'twin.events' }],
+        authorizationContext: ['nginx:ditto'],
+        headerMapping: [],
+        payloadMapping: [],
+        qos: 1,
+      },
+      registry: {
+        mapIncoming: () => [],
+        mapOutgoing: (_ids, json) => [
+          { mapper: 'Ditto', result: [{ headers: {}, textPayload: JSON.stringify(json.value) }] },
+        ],
+        close: async () => undefined,
+      },
       events: new ConnectivityEvents(),
       publisher: () => ({
         write: async (message) => {
@@ -113,8 +170,22 @@ describe('outbound order', () => {
       log: () => undefined,
     });
     target.start();
-    const event = (n: number): ThingEvent => ({ thingId: 'org.eclipse:t1', channel: 'twin', action: 'modified', path: '/attributes/n', value: n, revision: n, timestamp: '2026-01-01T00:00:00Z', headers: { 'correlation-id': `c${n}` } });
-    for (const n of [1, 2, 3, 4]) bus.publishThingEvent({ event: event(n), policyId: n === 2 ? 'org.eclipse:slow' : 'org.eclipse:p', thing: undefined });
+    const event = (n: number): ThingEvent => ({
+      thingId: 'org.eclipse:t1',
+      channel: 'twin',
+      action: 'modified',
+      path: '/attributes/n',
+      value: n,
+      revision: n,
+      timestamp: '2026-01-01T00:00:00Z',
+      headers: { 'correlation-id': `c${n}` },
+    });
+    for (const n of [1, 2, 3, 4])
+      bus.publishThingEvent({
+        event: event(n),
+        policyId: n === 2 ? 'org.eclipse:slow' : 'org.eclipse:p',
+        thing: undefined,
+      });
     // The first event needs no promise before its write; the others wait behind the second.
     expect(published).toEqual(['1']);
     await waitFor(() => published.length === 4, 'all four published');

@@ -11,5 +11,10 @@ export function declareConformanceTopology(url: string, prefix: string): void {
 await ch.assertQueue(s.prefix+'.telemetry',{durable:true});await ch.assertQueue(s.prefix+'.events',{durable:true});
 await ch.assertExchange(s.prefix,'fanout',{durable:true});await ch.bindQueue(s.prefix+'.events',s.prefix,'');await c.close();})()
 .catch((e)=>{console.error(e.message);process.exit(1);});`;
-  execFileSync(process.execPath, ['-e', script], { input: JSON.stringify({ url, prefix }), cwd: process.cwd(), stdio: ['pipe', 'ignore', 'inherit'], timeout: 20_000 });
+  execFileSync(process.execPath, ['-e', script], {
+    input: JSON.stringify({ url, prefix }),
+    cwd: process.cwd(),
+    stdio: ['pipe', 'ignore', 'inherit'],
+    timeout: 20_000,
+  });
 }

@@ -9,7 +9,14 @@ import type { MessageEvent } from '../../src/connectivity/events.js';
 import { ConnectionLogs } from '../../src/connectivity/logs.js';
 import { ConnectionMetrics } from '../../src/connectivity/metrics.js';
 
-const event = (at: number, type: MessageEvent['type'] = 'consumed', success = true): MessageEvent => ({ connectionId: 'c', address: 'a/#', direction: 'inbound', type, success, at });
+const event = (at: number, type: MessageEvent['type'] = 'consumed', success = true): MessageEvent => ({
+  connectionId: 'c',
+  address: 'a/#',
+  direction: 'inbound',
+  type,
+  success,
+  at,
+});
 
 describe('back-off', () => {
   it('doubles up to the maximum with jitter between half and the full delay', () => {
@@ -30,7 +37,12 @@ describe('connection metrics', () => {
     m.record(event(t0 + 30_000));
     m.record(event(t0 + 30_000, 'dropped', false));
     const at = (now: number) => (m.toJSON('c', ['a/#'], [], now) as any).connectionMetrics.inbound;
-    expect(at(t0 + 31_000).consumed.success).toMatchObject({ PT1M: 2, PT1H: 2, PT24H: 2, lastMessageAt: new Date(t0 + 30_000).toISOString() });
+    expect(at(t0 + 31_000).consumed.success).toMatchObject({
+      PT1M: 2,
+      PT1H: 2,
+      PT24H: 2,
+      lastMessageAt: new Date(t0 + 30_000).toISOString(),
+    });
     expect(at(t0 + 31_000).dropped.failure.PT1M).toBe(1);
     expect(at(t0 + 75_000).consumed.success).toMatchObject({ PT1M: 1, PT1H: 2 });
     expect(at(t0 + 2 * 3600_000).consumed.success).toMatchObject({ PT1M: 0, PT1H: 0, PT24H: 2 });
@@ -45,7 +57,8 @@ describe('connection metrics within one bucket', () => {
   it('counts events of the same second, the next second and after a read alike', () => {
     const m = new ConnectionMetrics();
     const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
-    const at = (now: number) => (m.toJSON('c', ['a/#'], [], now) as any).connectionMetrics.inbound.consumed.success;
+    const at = (now: number) =>
+      (m.toJSON('c', ['a/#'], [], now) as any).connectionMetrics.inbound.consumed.success;
     for (const dt of [0, 10, 999, 1000, 1500]) m.record(event(t0 + dt));
     expect(at(t0 + 1600)).toMatchObject({ PT1M: 5, PT1H: 5, PT24H: 5 });
     m.record(event(t0 + 1700));
@@ -67,7 +80,12 @@ describe('connection logs', () => {
     logs.recordMessage({ ...event(t0 + 6, 'dropped', false), message: 'bad' });
     const json = logs.toJSON('c') as any;
     expect(json.connectionLogs.map((l: any) => l.message)).toEqual(['m3', 'm4', 'm5', 'bad']);
-    expect(json.connectionLogs[3]).toMatchObject({ category: 'source', type: 'dropped', level: 'failure', address: 'a/#' });
+    expect(json.connectionLogs[3]).toMatchObject({
+      category: 'source',
+      type: 'dropped',
+      level: 'failure',
+      address: 'a/#',
+    });
     expect(Date.parse(json.enabledUntil) - Date.parse(json.enabledSince)).toBe(24 * 3600_000);
   });
 });

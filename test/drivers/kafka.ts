@@ -73,7 +73,8 @@ export function createKafkaDriver(endpoint: BrokerEndpoint): KafkaDriver {
         await withAdmin((admin) => admin.describeGroups(['twinbridge-coordinator-probe']));
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error('Kafka has no group coordinator after its start', { cause: err });
+        if (Date.now() > deadline)
+          throw new Error('Kafka has no group coordinator after its start', { cause: err });
         await new Promise((r) => setTimeout(r, 200));
       }
     }

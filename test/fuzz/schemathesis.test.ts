@@ -12,13 +12,20 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 it('finds no server error in a short schemathesis run over the HTTP API', async (context) => {
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', 'scripts/fuzz.ts', '--max-examples', '3', '--seed', '19'], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(
+      process.execPath,
+      ['--no-node-snapshot', '--import', 'tsx', 'scripts/fuzz.ts', '--max-examples', '3', '--seed', '19'],
+      { cwd: root, env: { ...process.env, NO_COLOR: '1' } },
+    );
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     child.on('error', reject);
     child.on('exit', (exitCode) => resolve({ code: exitCode, output }));
   });
-  if (code === 3) context.skip(`schemathesis cannot be installed here (no Python 3 with venv and pip, or no PyPI): ${output.trim().split('\n').at(-1)}`);
+  if (code === 3)
+    context.skip(
+      `schemathesis cannot be installed here (no Python 3 with venv and pip, or no PyPI): ${output.trim().split('\n').at(-1)}`,
+    );
   expect(code, output.slice(-6000)).toBe(0);
 }, 600_000);

@@ -41,9 +41,16 @@ export interface TestService {
  * API users are ditto, alice and bob (password = user name) and the store lives in a fresh temp dir.
  * `logger` replaces the silent default (a test that reads the service's log lines).
  */
-export async function startTestService(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): Promise<TestService> {
   const dataDir = env.TWINBRIDGE_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'tb-app-')));
-  const config = loadConfig({ TWINBRIDGE_USERS: 'ditto:ditto,alice:alice,bob:bob', ...env, TWINBRIDGE_DATA_DIR: dataDir });
+  const config = loadConfig({
+    TWINBRIDGE_USERS: 'ditto:ditto,alice:alice,bob:bob',
+    ...env,
+    TWINBRIDGE_DATA_DIR: dataDir,
+  });
   const services = await createServices(config, options.logger ?? pino({ level: 'silent' }), { connectors });
   const app = await buildApp(services);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -58,17 +65,25 @@ export async function startTestService(env: Record<string, string> = {}, options
   };
 }
 
-export async function request(base: string, method: string, p: string, o: RequestOptions = {}): Promise<TestResponse> {
+export async function request(
+  base: string,
+  method: string,
+  p: string,
+  o: RequestOptions = {},
+): Promise<TestResponse> {
   const headers: Record<string, string> = { ...o.headers };
   const auth = o.auth === undefined ? 'ditto:ditto' : o.auth;
   if (auth !== null) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
   let body: string | undefined;
   if (o.raw !== undefined) body = o.raw;
   else if (o.body !== undefined) body = JSON.stringify(o.body);
-  if (body !== undefined) headers['content-type'] = o.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
+  if (body !== undefined)
+    headers['content-type'] =
+      o.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
   const response = await fetch(base + p, { method, headers, body });
   const text = await response.text();
   let json: unknown;
-  if (text.length > 0 && (response.headers.get('content-type') ?? '').includes('json')) json = JSON.parse(text);
+  if (text.length > 0 && (response.headers.get('content-type') ?? '').includes('json'))
+    json = JSON.parse(text);
   return { status: response.status, headers: response.headers, text, json };
 }

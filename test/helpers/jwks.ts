@@ -72,13 +72,18 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
       const kid = options.kid ?? [...keys.keys()][0];
       const privateKey = options.privateKey ?? keys.get(kid)?.privateKey;
       if (!privateKey) throw new Error(`no key ${kid}`);
-      const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).setIssuedAt().setIssuer(options.issuer ?? issuer);
-      if (options.expiresIn !== null) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + (options.expiresIn ?? 300));
+      const jwt = new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+        .setIssuedAt()
+        .setIssuer(options.issuer ?? issuer);
+      if (options.expiresIn !== null)
+        jwt.setExpirationTime(Math.floor(Date.now() / 1000) + (options.expiresIn ?? 300));
       if (options.audience !== undefined) jwt.setAudience(options.audience);
       if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
       return jwt.sign(privateKey);
     },
-    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
   await provider.addKey();
   return provider;

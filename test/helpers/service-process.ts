@@ -12,9 +12,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** The arguments of `npm start` after `node` (flags, then the built dist/src/main.js): one place decides them. */
 export const startArguments: readonly string[] = (() => {
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
   const [node, ...args] = pkg.scripts.start.split(/\s+/);
-  if (node !== 'node' || args.at(-1) !== 'dist/src/main.js') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  if (node !== 'node' || args.at(-1) !== 'dist/src/main.js')
+    throw new Error(`unexpected start script: ${pkg.scripts.start}`);
   return args;
 })();
 
@@ -38,7 +41,11 @@ function profiling(): string[] {
   const dir = process.env.SERVICE_CPU_PROF_DIR;
   const port = process.env.SERVICE_INSPECT_PORT;
   const flags = process.env.SERVICE_NODE_FLAGS?.split(/\s+/).filter((f) => f !== '') ?? [];
-  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(port ? [`--inspect=127.0.0.1:${port}`] : []), ...flags];
+  return [
+    ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []),
+    ...(port ? [`--inspect=127.0.0.1:${port}`] : []),
+    ...flags,
+  ];
 }
 
 /** The Node.js flags of `npm start` (for benchmarks that host the service in their own process). */
@@ -52,12 +59,21 @@ export interface ServiceProcess {
   output(): string;
 }
 
-export async function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<ServiceProcess> {
   await ensureBuilt();
   const child = spawn(process.execPath, [...profiling(), ...startArguments], {
     cwd: root,
     // The address is read from the info-level "ready" log line, so the level stays at info.
-    env: { ...process.env, TWINBRIDGE_HOST: '127.0.0.1', TWINBRIDGE_PORT: '0', ...env, TWINBRIDGE_LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      TWINBRIDGE_HOST: '127.0.0.1',
+      TWINBRIDGE_PORT: '0',
+      ...env,
+      TWINBRIDGE_LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -29,16 +29,24 @@ it('keeps every acknowledged write and its revision across a SIGKILL', async () 
   dataDir = await mkdtemp(path.join(tmpdir(), 'tb-crash-'));
   running = await startServiceProcess({ TWINBRIDGE_DATA_DIR: dataDir, TWINBRIDGE_LOG_LEVEL: 'warn' });
   const base = running.url;
-  const writers: Writer[] = Array.from({ length: 40 }, (_, i) => ({ thingId: `crash.test:thing-${i}`, acked: undefined, inFlight: undefined }));
+  const writers: Writer[] = Array.from({ length: 40 }, (_, i) => ({
+    thingId: `crash.test:thing-${i}`,
+    acked: undefined,
+    inFlight: undefined,
+  }));
   let killed = false;
   const loops = writers.map(async (w) => {
-    const created = await request(base, 'PUT', `/api/2/things/${w.thingId}`, { body: { attributes: { counter: 0 } } });
+    const created = await request(base, 'PUT', `/api/2/things/${w.thingId}`, {
+      body: { attributes: { counter: 0 } },
+    });
     expect(created.status).toBe(201);
     w.acked = { value: 0, revision: 1 };
     for (let seq = 1; !killed; seq++) {
       w.inFlight = seq;
       try {
-        const res = await request(base, 'PUT', `/api/2/things/${w.thingId}/attributes/counter`, { body: seq });
+        const res = await request(base, 'PUT', `/api/2/things/${w.thingId}/attributes/counter`, {
+          body: seq,
+        });
         if (res.status !== 204) throw new Error(`unexpected ${res.status} ${res.text}`);
         w.acked = { value: seq, revision: seq + 1 };
         w.inFlight = undefined;
@@ -52,7 +60,11 @@ it('keeps every acknowledged write and its revision across a SIGKILL', async () 
   // loaded machine), then kill the process without warning.
   const totalAcked = () => writers.reduce((sum, w) => sum + (w.acked?.value ?? 0), 0);
   await new Promise((r) => setTimeout(r, 2500));
-  await waitFor(() => totalAcked() > 200, () => `more than 200 acknowledged writes (got ${totalAcked()})`, 20_000);
+  await waitFor(
+    () => totalAcked() > 200,
+    () => `more than 200 acknowledged writes (got ${totalAcked()})`,
+    20_000,
+  );
   killed = true;
   await running.stop('SIGKILL');
   await Promise.all(loops);
@@ -60,7 +72,11 @@ it('keeps every acknowledged write and its revision across a SIGKILL', async () 
 
   running = await startServiceProcess({ TWINBRIDGE_DATA_DIR: dataDir, TWINBRIDGE_LOG_LEVEL: 'warn' });
   for (const w of writers) {
-    const res = await request(running.url, 'GET', `/api/2/things/${w.thingId}?fields=attributes/counter,_revision`);
+    const res = await request(
+      running.url,
+      'GET',
+      `/api/2/things/${w.thingId}?fields=attributes/counter,_revision`,
+    );
     expect(res.status, w.thingId).toBe(200);
     const { counter } = res.json.attributes;
     const acceptable = [w.acked!.value, ...(w.inFlight !== undefined ? [w.inFlight] : [])];

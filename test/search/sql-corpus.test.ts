@@ -52,7 +52,11 @@ afterAll(async () => {
 });
 
 function label(q: CorpusQuery): string {
-  return [q.filter ?? '(no filter)', q.options && `option=${q.options}`, q.namespaces && `namespaces=${q.namespaces}`]
+  return [
+    q.filter ?? '(no filter)',
+    q.options && `option=${q.options}`,
+    q.namespaces && `namespaces=${q.namespaces}`,
+  ]
     .filter(Boolean)
     .join(' ');
 }
@@ -95,7 +99,9 @@ describe('RQL search corpus on PostgreSQL', () => {
   it('pages with a caller view applied after fetching and counts with it', async () => {
     const canRead = (t: Record<string, unknown>) => t.policyId === 'org.acme:policy-a';
     const view = (t: Record<string, unknown>) => (canRead(t) ? t : undefined);
-    const expected = THINGS.filter(canRead).map((t) => t.thingId as string).sort();
+    const expected = THINGS.filter(canRead)
+      .map((t) => t.thingId as string)
+      .sort();
     const seen: unknown[] = [];
     let cursor: string | undefined;
     do {
@@ -120,7 +126,22 @@ function random(seed: number): () => number {
 describe('SQL search against the evaluator', () => {
   // Random things with mixed types, arrays (also nested, and of objects), numeric keys, nulls and missing
   // fields; random filters and sorts. SQL must give exactly the evaluator's results and compileSort's order.
-  const VALUES = ['1', '2', '2.5', '-1', '"a"', '"b"', '"B"', '"ab"', '"é"', 'true', 'false', 'null', '"1"', '""'];
+  const VALUES = [
+    '1',
+    '2',
+    '2.5',
+    '-1',
+    '"a"',
+    '"b"',
+    '"B"',
+    '"ab"',
+    '"é"',
+    'true',
+    'false',
+    'null',
+    '"1"',
+    '""',
+  ];
   const PATHS = [
     'attributes/x',
     'attributes/y',
@@ -139,7 +160,8 @@ describe('SQL search against the evaluator', () => {
   const jsonValue = (depth = 0): unknown => {
     const r = rnd();
     if (r < 0.1) return undefined;
-    if (r < 0.2 && depth < 2) return [jsonValue(depth + 1), jsonValue(depth + 1)].filter((v) => v !== undefined);
+    if (r < 0.2 && depth < 2)
+      return [jsonValue(depth + 1), jsonValue(depth + 1)].filter((v) => v !== undefined);
     if (r < 0.25) return r < 0.225 ? [] : {};
     if (r < 0.3 && depth < 2) return { k: jsonValue(depth + 1), 0: jsonValue(depth + 1) };
     return JSON.parse(pick(VALUES));
@@ -156,7 +178,14 @@ describe('SQL search against the evaluator', () => {
     if (rnd() < 0.7) features.f1 = { properties: { p: jsonValue() } };
     if (rnd() < 0.5) features.f2 = { properties: { p: jsonValue() } };
     return JSON.parse(
-      JSON.stringify({ thingId: `ns${i % 3}:t${i}`, attributes, features, _revision: 1 + (i % 7), _created: 'c', _modified: 'm' }),
+      JSON.stringify({
+        thingId: `ns${i % 3}:t${i}`,
+        attributes,
+        features,
+        _revision: 1 + (i % 7),
+        _created: 'c',
+        _modified: 'm',
+      }),
     ) as Record<string, unknown>;
   });
   let store: PostgresStore;
@@ -172,7 +201,8 @@ describe('SQL search against the evaluator', () => {
     const path = pick(PATHS);
     if (op === 'exists' || op === 'empty') return `${op}(${path})`;
     if (op === 'in') return `in(${path},${pick(VALUES)},${pick(VALUES)})`;
-    if (op === 'like' || op === 'ilike') return `${op}(${path},${pick(['"a*"', '"*b"', '"?"', '"A?"', '"*"', '"É"', '"ns1*"'])})`;
+    if (op === 'like' || op === 'ilike')
+      return `${op}(${path},${pick(['"a*"', '"*b"', '"?"', '"A?"', '"*"', '"É"', '"ns1*"'])})`;
     return `${op}(${path},${pick(VALUES)})`;
   };
   const filter = (depth: number): string => {
@@ -197,18 +227,30 @@ describe('SQL search against the evaluator', () => {
     for (const text of filters) {
       const ast = parseRql(text, 'search');
       const predicate = compileFilter(ast, { mode: 'search' });
-      const expected = things.filter(predicate).map((t) => t.thingId as string).sort();
+      const expected = things
+        .filter(predicate)
+        .map((t) => t.thingId as string)
+        .sort();
       const actual = (await search.query({ filter: ast, size: 1000 })).items.map((t) => t.thingId as string);
       expect(actual, text).toEqual(expected);
       expect(await search.count({ filter: ast }), text).toBe(expected.length);
     }
   });
 
-  for (const option of ['sort(+attributes/x)', 'sort(-attributes/x)', 'sort(+attributes/list/k,-features/*/properties/p)', 'sort(-_revision,+attributes/o)', 'sort(-thingId)', 'sort(+_namespace,-attributes/y)']) {
+  for (const option of [
+    'sort(+attributes/x)',
+    'sort(-attributes/x)',
+    'sort(+attributes/list/k,-features/*/properties/p)',
+    'sort(-_revision,+attributes/o)',
+    'sort(-thingId)',
+    'sort(+_namespace,-attributes/y)',
+  ]) {
     it(`orders and pages like compileSort with size(7) and ${option}`, async () => {
       const sort = parseSearchOptions(option).sort;
       const compiled = compileSort(sort);
-      const expected = [...things].sort((a, b) => compiled.compare(compiled.key(a), compiled.key(b))).map((t) => t.thingId);
+      const expected = [...things]
+        .sort((a, b) => compiled.compare(compiled.key(a), compiled.key(b)))
+        .map((t) => t.thingId);
       const seen: unknown[] = [];
       let cursor: string | undefined;
       do {
@@ -233,7 +275,12 @@ describe('SQL search paging while things change', () => {
   const filter = parseRql('eq(attributes/kind,"m")', 'search');
 
   // (Not -_revision as the in-memory index test does: a store update raises the revision, so it would move.)
-  for (const option of ['', 'sort(-thingId)', 'sort(-attributes/n)', 'sort(+attributes/name,-attributes/n)']) {
+  for (const option of [
+    '',
+    'sort(-thingId)',
+    'sort(-attributes/n)',
+    'sort(+attributes/name,-attributes/n)',
+  ]) {
     it(`returns 1000 matches exactly once and in order with size(7) and ${option || 'the default sort'}, also while things are written`, async () => {
       const rnd = random(7);
       const things = [
@@ -257,14 +304,24 @@ describe('SQL search paging while things change', () => {
           pages++;
           // writes between pages: new matching and non-matching things, and an update of an existing
           // thing that leaves its sort values alone
-          for (const thing of [makeThing(inserted++, 'm', rnd, 'new'), makeThing(inserted++, 'x', rnd, 'new')]) {
+          for (const thing of [
+            makeThing(inserted++, 'm', rnd, 'new'),
+            makeThing(inserted++, 'x', rnd, 'new'),
+          ]) {
             await store.write([{ record: recordOf(thing), expectedRevision: 0 }]);
           }
-          const victim = await store.get('thing', `org.test:t-${String(Math.floor(rnd() * 1000)).padStart(4, '0')}`);
+          const victim = await store.get(
+            'thing',
+            `org.test:t-${String(Math.floor(rnd() * 1000)).padStart(4, '0')}`,
+          );
           const value = victim!.value as { attributes: object };
           await store.write([
             {
-              record: { ...victim!, revision: victim!.revision + 1, value: { ...value, attributes: { ...value.attributes, other: pages } } },
+              record: {
+                ...victim!,
+                revision: victim!.revision + 1,
+                value: { ...value, attributes: { ...value.attributes, other: pages } },
+              },
               expectedRevision: victim!.revision,
             },
           ]);
@@ -288,17 +345,46 @@ describe('SQL search on a caller view', () => {
   const USER = 'nginx:user';
   const enforcer = createEnforcer({
     policyId: 'ns:p',
-    entries: { e: { subjects: { [USER]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'thing:/attributes/h': { grant: [], revoke: ['READ'] }, 'thing:/features/secret': { grant: [], revoke: ['READ'] } } } },
+    entries: {
+      e: {
+        subjects: { [USER]: { type: 't' } },
+        resources: {
+          'thing:/': { grant: ['READ'], revoke: [] },
+          'thing:/attributes/h': { grant: [], revoke: ['READ'] },
+          'thing:/features/secret': { grant: [], revoke: ['READ'] },
+        },
+      },
+    },
   });
   const VALUES = ['1', '2', '"a"', '"b"', '"ab"', 'true', 'null'];
-  const PATHS = ['attributes/x', 'attributes/h', 'features/secret/properties/pin', 'features/*/properties/pin', '_revision'];
+  const PATHS = [
+    'attributes/x',
+    'attributes/h',
+    'features/secret/properties/pin',
+    'features/*/properties/pin',
+    '_revision',
+  ];
   const rnd = random(5);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const value = () => (rnd() < 0.15 ? undefined : JSON.parse(pick(VALUES)));
   const thing = (i: number, hidden: (i: number) => unknown) =>
-    JSON.parse(JSON.stringify({ thingId: `ns:t${String(i).padStart(3, '0')}`, policyId: 'ns:p', attributes: { x: value(), h: hidden(i) }, features: { secret: { properties: { pin: hidden(i + 1) } }, open: { properties: { pin: value() } } }, _revision: 1 + (i % 4) })) as Record<string, unknown>;
-  const a = Array.from({ length: 60 }, (_, i) => thing(i, (n) => (n % 3 === 0 ? 'a' : n % 3 === 1 ? 2 : undefined)));
-  const b = a.map((t) => ({ ...t, attributes: { ...(t.attributes as object), h: 'b' }, features: { ...(t.features as object), secret: { properties: { pin: '0000' } } } }));
+    JSON.parse(
+      JSON.stringify({
+        thingId: `ns:t${String(i).padStart(3, '0')}`,
+        policyId: 'ns:p',
+        attributes: { x: value(), h: hidden(i) },
+        features: { secret: { properties: { pin: hidden(i + 1) } }, open: { properties: { pin: value() } } },
+        _revision: 1 + (i % 4),
+      }),
+    ) as Record<string, unknown>;
+  const a = Array.from({ length: 60 }, (_, i) =>
+    thing(i, (n) => (n % 3 === 0 ? 'a' : n % 3 === 1 ? 2 : undefined)),
+  );
+  const b = a.map((t) => ({
+    ...t,
+    attributes: { ...(t.attributes as object), h: 'b' },
+    features: { ...(t.features as object), secret: { properties: { pin: '0000' } } },
+  }));
   const leaf = (): string => {
     const op = pick(['eq', 'ne', 'gt', 'in', 'like', 'exists', 'empty']);
     const path = pick(PATHS);
@@ -314,7 +400,10 @@ describe('SQL search on a caller view', () => {
   };
   const whole = (t: Record<string, unknown>) => {
     const { _revision, ...rest } = t;
-    return { ...(enforcer.filterReadable('thing', '/', rest, [USER]) as object), _revision } as Record<string, unknown>;
+    return { ...(enforcer.filterReadable('thing', '/', rest, [USER]) as object), _revision } as Record<
+      string,
+      unknown
+    >;
   };
   let stores: PostgresStore[];
   beforeAll(async () => {
@@ -338,7 +427,9 @@ describe('SQL search on a caller view', () => {
       const answers = [];
       for (const store of stores) {
         const search = new SqlThingSearch(store, { chunkSize: 7 });
-        const partial = partialViewer(ast, sort, (pointer, v) => enforcer.filterReadable('thing', pointer, v, [USER]));
+        const partial = partialViewer(ast, sort, (pointer, v) =>
+          enforcer.filterReadable('thing', pointer, v, [USER]),
+        );
         const view = (t: Record<string, unknown>) => partial(t);
         const seen: unknown[] = [];
         let cursor: string | undefined;

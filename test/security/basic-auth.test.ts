@@ -30,7 +30,8 @@ describe('basic credentials', () => {
       { user: '', password: '' },
       { user: 'bob', password: 'päss:wörd'.normalize('NFD') },
     ];
-    for (const credentials of wrong) expect(checkUser(users, credentials), JSON.stringify(credentials)).toBe(false);
+    for (const credentials of wrong)
+      expect(checkUser(users, credentials), JSON.stringify(credentials)).toBe(false);
   });
 
   it('fail against an empty user list', () => {
@@ -38,7 +39,12 @@ describe('basic credentials', () => {
   });
 
   it('are parsed with the password after the first colon', () => {
-    expect(parseBasic(`Basic ${Buffer.from('bob:päss:wörd').toString('base64')}`)).toEqual({ user: 'bob', password: 'päss:wörd' });
-    expect(checkUser(users, parseBasic(`Basic ${Buffer.from('bob:päss:wörd').toString('base64')}`)!)).toBe(true);
+    expect(parseBasic(`Basic ${Buffer.from('bob:päss:wörd').toString('base64')}`)).toEqual({
+      user: 'bob',
+      password: 'päss:wörd',
+    });
+    expect(checkUser(users, parseBasic(`Basic ${Buffer.from('bob:päss:wörd').toString('base64')}`)!)).toBe(
+      true,
+    );
   });
 });

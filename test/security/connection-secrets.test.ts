@@ -48,7 +48,8 @@ afterAll(async () => {
 });
 
 /** Every file of the data directory as text. */
-const onDisk = async () => (await Promise.all((await readdir(dir)).map((f) => readFile(path.join(dir, f), 'utf8')))).join('\n');
+const onDisk = async () =>
+  (await Promise.all((await readdir(dir)).map((f) => readFile(path.join(dir, f), 'utf8')))).join('\n');
 
 const connection = {
   name: 'with secrets',
@@ -57,7 +58,11 @@ const connection = {
   // Nothing listens there: the client fails and retries, writing status details and logs.
   uri: `ssl://device:${PASSWORD}@127.0.0.1:1`,
   validateCertificates: false,
-  credentials: { type: 'client-cert', cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', key: CLIENT_KEY },
+  credentials: {
+    type: 'client-cert',
+    cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+    key: CLIENT_KEY,
+  },
   sources: [{ addresses: ['secrets/#'], qos: 1, authorizationContext: ['nginx:ditto'] }],
 };
 let id: string;
@@ -85,7 +90,10 @@ describe('connection secrets at rest (embedded store)', () => {
       return s.clientStatus?.[0]?.statusDetails ? s : undefined;
     }, 'a client status detail');
     const logs = (await svc!.request('GET', `/api/2/connections/${id}/logs`, { auth: DEVOPS })).text;
-    const invalid = await svc!.request('POST', '/api/2/connections', { body: { ...connection, uri: `ssl://device:${PASSWORD}@127.0.0.1:port` }, auth: DEVOPS });
+    const invalid = await svc!.request('POST', '/api/2/connections', {
+      body: { ...connection, uri: `ssl://device:${PASSWORD}@127.0.0.1:port` },
+      auth: DEVOPS,
+    });
     expect(invalid.status).toBe(400);
     for (const text of [JSON.stringify(status), logs, invalid.text, lines.join('')]) {
       expect(text).not.toContain(PASSWORD);
@@ -136,11 +144,19 @@ describe('connection secrets at rest (embedded store)', () => {
 describe('the secrets key configuration', () => {
   it('is required with the PostgreSQL store and must be 32 bytes of base64', () => {
     const pg = { TWINBRIDGE_STORE: 'postgres', TWINBRIDGE_POSTGRES_URL: 'postgres://u:p@h/db' };
-    expect(() => loadConfig(pg)).toThrow(/TWINBRIDGE_SECRETS_KEY must be set when TWINBRIDGE_STORE is postgres/);
+    expect(() => loadConfig(pg)).toThrow(
+      /TWINBRIDGE_SECRETS_KEY must be set when TWINBRIDGE_STORE is postgres/,
+    );
     expect(loadConfig({ ...pg, TWINBRIDGE_SECRETS_KEY: key() }).store).toBe('postgres');
     const short = randomBytes(16).toString('base64');
-    expect(() => loadConfig({ TWINBRIDGE_SECRETS_KEY: short })).toThrow(/TWINBRIDGE_SECRETS_KEY: must be 32 bytes/);
-    expect(() => loadConfig({ TWINBRIDGE_SECRETS_KEY: key(), TWINBRIDGE_SECRETS_OLD_KEYS: 'not-a-key' })).toThrow(/TWINBRIDGE_SECRETS_OLD_KEYS: must be 32 bytes/);
-    expect(() => loadConfig({ TWINBRIDGE_SECRETS_KEY: short })).not.toThrow(new RegExp(short.replace(/[+/=]/g, '.')));
+    expect(() => loadConfig({ TWINBRIDGE_SECRETS_KEY: short })).toThrow(
+      /TWINBRIDGE_SECRETS_KEY: must be 32 bytes/,
+    );
+    expect(() =>
+      loadConfig({ TWINBRIDGE_SECRETS_KEY: key(), TWINBRIDGE_SECRETS_OLD_KEYS: 'not-a-key' }),
+    ).toThrow(/TWINBRIDGE_SECRETS_OLD_KEYS: must be 32 bytes/);
+    expect(() => loadConfig({ TWINBRIDGE_SECRETS_KEY: short })).not.toThrow(
+      new RegExp(short.replace(/[+/=]/g, '.')),
+    );
   });
 });

@@ -26,7 +26,11 @@ afterAll(async () => {
 });
 
 /** Asserts Ditto's error JSON with this status and code (and nothing of fastify's format). */
-function expectDittoError(res: { status: number; json: any; headers: Headers }, status: number, code: string) {
+function expectDittoError(
+  res: { status: number; json: any; headers: Headers },
+  status: number,
+  code: string,
+) {
   expect(res.status).toBe(status);
   expect(res.json).toMatchObject({ status, error: code });
   expect(typeof res.json.message).toBe('string');
@@ -56,32 +60,59 @@ describe('unroutable requests', () => {
       expectDittoError(res, 405, 'gateway:method.notallowed');
       expect(res.headers.get('allow')).toBe('GET, HEAD, PUT, PATCH, DELETE');
     }
-    const query = await svc.request('QUERY', '/api/2/search/things', { raw: 'filter=exists(thingId)', contentType: 'application/x-www-form-urlencoded' });
+    const query = await svc.request('QUERY', '/api/2/search/things', {
+      raw: 'filter=exists(thingId)',
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expectDittoError(query, 405, 'gateway:method.notallowed');
     expect(query.headers.get('allow')).toBe('GET, HEAD, POST');
   });
 
   it('answers an unknown path 404 gateway:route.notfound, whatever the method and body', async () => {
     for (const method of ['GET', 'PUT', 'QUERY', 'DELETE']) {
-      const res = await svc.request(method, '/api/2/nothing/here', method === 'GET' ? {} : { raw: '{', contentType: 'application/json' });
+      const res = await svc.request(
+        method,
+        '/api/2/nothing/here',
+        method === 'GET' ? {} : { raw: '{', contentType: 'application/json' },
+      );
       expectDittoError(res, 404, 'gateway:route.notfound');
     }
   });
 
   it('answers malformed percent escapes 400 uri.invalid', async () => {
-    for (const path of ['/api/2/things/org.eclipse.ditto:%zz', '/api/2/things/%', '/api/2/policies/a:%E0%A4%A', '/api/2/things/a:b/attributes/%']) {
+    for (const path of [
+      '/api/2/things/org.eclipse.ditto:%zz',
+      '/api/2/things/%',
+      '/api/2/policies/a:%E0%A4%A',
+      '/api/2/things/a:b/attributes/%',
+    ]) {
       expectDittoError(await svc.request('GET', path), 400, 'uri.invalid');
     }
   });
 
   it('answers overlong URIs 414 gateway:uri.toolong and overlong IDs 400 things:id.invalid', async () => {
-    expectDittoError(await svc.request('GET', `/api/2/things/a:${'x'.repeat(9000)}`), 414, 'gateway:uri.toolong');
-    expectDittoError(await svc.request('GET', `/api/2/things?ids=a:${'x'.repeat(9000)}`), 414, 'gateway:uri.toolong');
-    expectDittoError(await svc.request('PUT', `/api/2/things/a:${'x'.repeat(300)}`, { body: {} }), 400, 'things:id.invalid');
+    expectDittoError(
+      await svc.request('GET', `/api/2/things/a:${'x'.repeat(9000)}`),
+      414,
+      'gateway:uri.toolong',
+    );
+    expectDittoError(
+      await svc.request('GET', `/api/2/things?ids=a:${'x'.repeat(9000)}`),
+      414,
+      'gateway:uri.toolong',
+    );
+    expectDittoError(
+      await svc.request('PUT', `/api/2/things/a:${'x'.repeat(300)}`, { body: {} }),
+      400,
+      'things:id.invalid',
+    );
   });
 
   it('answers a request the HTTP parser refuses with 400 request.invalid as Ditto JSON', async () => {
-    for (const request of ['BREW /api/2/things HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /api/2/things HTTP/1.1\r\nHost: x\r\nBad\x01Header: 1\r\n\r\n']) {
+    for (const request of [
+      'BREW /api/2/things HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /api/2/things HTTP/1.1\r\nHost: x\r\nBad\x01Header: 1\r\n\r\n',
+    ]) {
       const answer = await raw(request);
       expect(answer).toMatch(/^HTTP\/1.1 400 /);
       const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
@@ -92,25 +123,60 @@ describe('unroutable requests', () => {
   it('answers headers over the limit with 431 headers.too.large', async () => {
     const answer = await raw(`GET /api/2/things HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1.1 431 /);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, error: 'headers.too.large' });
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      status: 431,
+      error: 'headers.too.large',
+    });
   });
 });
 
 describe("fastify's own body errors", () => {
   const id = 'org.eclipse.ditto:body-errors';
   it('renders 415, 413, empty and invalid JSON as Ditto errors and stores nothing', async () => {
-    expectDittoError(await svc.request('PUT', `/api/2/things/${id}`, { raw: '{}', contentType: 'text/plain' }), 415, 'mediatype.unsupported');
-    expectDittoError(await svc.request('PUT', `/api/2/things/${id}`, { raw: '{}', contentType: 'not a media type' }), 415, 'mediatype.unsupported');
-    expectDittoError(await svc.request('PATCH', `/api/2/things/${id}`, { raw: '{}', contentType: 'application/json' }), 415, 'mediatype.unsupported');
+    expectDittoError(
+      await svc.request('PUT', `/api/2/things/${id}`, { raw: '{}', contentType: 'text/plain' }),
+      415,
+      'mediatype.unsupported',
+    );
+    expectDittoError(
+      await svc.request('PUT', `/api/2/things/${id}`, { raw: '{}', contentType: 'not a media type' }),
+      415,
+      'mediatype.unsupported',
+    );
+    expectDittoError(
+      await svc.request('PATCH', `/api/2/things/${id}`, { raw: '{}', contentType: 'application/json' }),
+      415,
+      'mediatype.unsupported',
+    );
     const big = `{"a":"${'x'.repeat(1024 * 1024)}"}`;
-    expectDittoError(await svc.request('PUT', `/api/2/things/${id}`, { raw: big }), 413, 'things:thing.toolarge');
-    expectDittoError(await svc.request('PUT', `/api/2/policies/${id}`, { raw: big }), 413, 'policies:policy.toolarge');
-    expectDittoError(await svc.request('POST', `/api/2/things/${id}/inbox/messages/m`, { raw: big }), 413, 'messages:payload.toolarge');
-    expectDittoError(await svc.request('POST', '/api/2/connections', { raw: big, auth: 'devops:foobar' }), 413, 'request.toolarge');
+    expectDittoError(
+      await svc.request('PUT', `/api/2/things/${id}`, { raw: big }),
+      413,
+      'things:thing.toolarge',
+    );
+    expectDittoError(
+      await svc.request('PUT', `/api/2/policies/${id}`, { raw: big }),
+      413,
+      'policies:policy.toolarge',
+    );
+    expectDittoError(
+      await svc.request('POST', `/api/2/things/${id}/inbox/messages/m`, { raw: big }),
+      413,
+      'messages:payload.toolarge',
+    );
+    expectDittoError(
+      await svc.request('POST', '/api/2/connections', { raw: big, auth: 'devops:foobar' }),
+      413,
+      'request.toolarge',
+    );
     expectDittoError(await svc.request('PUT', `/api/2/things/${id}`, { raw: '' }), 400, 'json.invalid');
     expectDittoError(await svc.request('PUT', `/api/2/things/${id}`, { raw: '{"a":' }), 400, 'json.invalid');
     expectDittoError(await svc.request('PUT', `/api/2/policies/${id}`, { raw: '' }), 400, 'json.invalid');
-    expectDittoError(await svc.request('POST', '/api/2/connections', { raw: '[', auth: 'devops:foobar' }), 400, 'json.invalid');
+    expectDittoError(
+      await svc.request('POST', '/api/2/connections', { raw: '[', auth: 'devops:foobar' }),
+      400,
+      'json.invalid',
+    );
     expectDittoError(await svc.request('GET', `/api/2/things/${id}`), 404, 'things:thing.notfound');
     expectDittoError(await svc.request('GET', `/api/2/policies/${id}`), 404, 'policies:policy.notfound');
   });
@@ -136,14 +202,27 @@ describe('a 5xx', () => {
     try {
       const cases: Array<[string, string, Parameters<TestService['request']>[2], string]> = [
         ['PUT', '/api/2/things/org.eclipse.ditto:on-fire', { body: {} }, 'the disk is on fire'],
-        ['POST', '/api/2/things/org.eclipse.ditto:on-fire/inbox/messages/hello', { raw: 'hi', contentType: 'text/plain' }, 'the live router is on fire'],
-        ['PUT', '/api/2/things/org.eclipse.ditto:on-fire/attributes/a?channel=live', { body: 1 }, 'the live commands are on fire'],
+        [
+          'POST',
+          '/api/2/things/org.eclipse.ditto:on-fire/inbox/messages/hello',
+          { raw: 'hi', contentType: 'text/plain' },
+          'the live router is on fire',
+        ],
+        [
+          'PUT',
+          '/api/2/things/org.eclipse.ditto:on-fire/attributes/a?channel=live',
+          { body: 1 },
+          'the live commands are on fire',
+        ],
         ['GET', '/api/2/things', { headers: { accept: 'text/event-stream' } }, 'the registry is on fire'],
       ];
       for (const [method, path, options, message] of cases) {
         const correlationId = `fire-${lines.length}-${method}`;
         const before = failures().length;
-        const res = await svc.request(method, path, { ...options, headers: { ...options?.headers, 'correlation-id': correlationId } });
+        const res = await svc.request(method, path, {
+          ...options,
+          headers: { ...options?.headers, 'correlation-id': correlationId },
+        });
         if (res.headers.get('content-type') === 'text/event-stream') {
           // The stream had opened: the error is its last event, then it ends.
           expect(res.text).toMatch(/data:\{"status":500,"error":"internalerror".*\}\n\n$/);
@@ -187,7 +266,12 @@ describe('a 5xx', () => {
     const ws = await connectWs(svc.url);
     try {
       const before = lines.length;
-      const answer = await ws.request({ topic: 'org.eclipse.ditto/ws-fire/things/twin/commands/create', headers: { 'correlation-id': 'ws-fire-1' }, path: '/', value: {} });
+      const answer = await ws.request({
+        topic: 'org.eclipse.ditto/ws-fire/things/twin/commands/create',
+        headers: { 'correlation-id': 'ws-fire-1' },
+        path: '/',
+        value: {},
+      });
       expect(answer).toMatchObject({ status: 500, value: { error: 'internalerror' } });
       expect(JSON.stringify(answer)).not.toContain('on fire');
       const logged = lines.slice(before).filter((l) => l.msg === 'websocket signal failed');

@@ -6,7 +6,15 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBroker, keepBrokersUp } from '../brokers/index.js';
-import { createOpenConnection, DEVOPS, metric, modifyCommand, mqttConnection, uniquePrefix, waitFor } from '../connectivity/helpers.js';
+import {
+  createOpenConnection,
+  DEVOPS,
+  metric,
+  modifyCommand,
+  mqttConnection,
+  uniquePrefix,
+  waitFor,
+} from '../connectivity/helpers.js';
 import { startTestService, type TestService } from '../helpers/app.js';
 import { connectWs } from '../ws/client.js';
 import { nestsDeeperThan, parseJson } from '../../src/util/json-parse.js';
@@ -63,15 +71,33 @@ describe('deeply nested JSON', () => {
 
   it('is refused with 400 json.invalid on every JSON route, storing nothing', async () => {
     const thing = id('target');
-    expect((await svc.request('PUT', `/api/2/things/${thing}`, { body: { attributes: { a: 1 } } })).status).toBe(201);
+    expect(
+      (await svc.request('PUT', `/api/2/things/${thing}`, { body: { attributes: { a: 1 } } })).status,
+    ).toBe(201);
     const deep = thingOfDepth(DEEP);
     expectJsonInvalid(await svc.request('PUT', `/api/2/things/${id('deep')}`, { raw: deep }));
     expectJsonInvalid(await svc.request('POST', '/api/2/things', { raw: deep }));
-    expectJsonInvalid(await svc.request('PATCH', `/api/2/things/${thing}`, { raw: deep, contentType: 'application/merge-patch+json' }));
+    expectJsonInvalid(
+      await svc.request('PATCH', `/api/2/things/${thing}`, {
+        raw: deep,
+        contentType: 'application/merge-patch+json',
+      }),
+    );
     expectJsonInvalid(await svc.request('PUT', `/api/2/things/${thing}/attributes/x`, { raw: nested(DEEP) }));
-    expectJsonInvalid(await svc.request('PUT', `/api/2/things/${thing}/attributes/x?channel=live`, { raw: nested(DEEP) }));
-    expectJsonInvalid(await svc.request('PUT', `/api/2/policies/${id('deep-policy')}`, { raw: `{"entries":${nested(DEEP)}}` }));
-    expectJsonInvalid(await svc.request('POST', '/api/2/connections', { raw: `{"connectionType":"mqtt","x":${nested(DEEP)}}`, auth: DEVOPS }));
+    expectJsonInvalid(
+      await svc.request('PUT', `/api/2/things/${thing}/attributes/x?channel=live`, { raw: nested(DEEP) }),
+    );
+    expectJsonInvalid(
+      await svc.request('PUT', `/api/2/policies/${id('deep-policy')}`, {
+        raw: `{"entries":${nested(DEEP)}}`,
+      }),
+    );
+    expectJsonInvalid(
+      await svc.request('POST', '/api/2/connections', {
+        raw: `{"connectionType":"mqtt","x":${nested(DEEP)}}`,
+        auth: DEVOPS,
+      }),
+    );
     expectJsonInvalid(await svc.request('POST', '/api/2/checkPermissions', { raw: nested(DEEP) }));
     expectJsonInvalid(await svc.request('POST', '/api/2/mappings/try', { raw: nested(DEEP), auth: DEVOPS }));
     expect((await svc.request('GET', `/api/2/things/${id('deep')}`)).status).toBe(404);
@@ -84,11 +110,17 @@ describe('deeply nested JSON', () => {
     const ws = await connectWs(svc.url);
     try {
       const thing = id('ws');
-      ws.send(`{"topic":"org.eclipse.ditto/depth-ws/things/twin/commands/create","headers":{"correlation-id":"deep-1"},"path":"/","value":${thingOfDepth(DEEP)}}`);
+      ws.send(
+        `{"topic":"org.eclipse.ditto/depth-ws/things/twin/commands/create","headers":{"correlation-id":"deep-1"},"path":"/","value":${thingOfDepth(DEEP)}}`,
+      );
       const error = await ws.nextTopic('/errors');
       expect(error).toMatchObject({ status: 400, value: { status: 400, error: 'json.invalid' } });
       expect(error.headers['correlation-id']).toBe('deep-1');
-      const ok = await ws.request({ topic: 'org.eclipse.ditto/depth-ws/things/twin/commands/create', path: '/', value: { attributes: { fine: true } } });
+      const ok = await ws.request({
+        topic: 'org.eclipse.ditto/depth-ws/things/twin/commands/create',
+        path: '/',
+        value: { attributes: { fine: true } },
+      });
       expect(ok.status).toBe(201);
       expect((await svc.request('GET', `/api/2/things/${thing}`)).json.attributes).toEqual({ fine: true });
     } finally {
@@ -101,18 +133,32 @@ describe('deeply nested JSON', () => {
     device = await mqtt.connectAsync(broker.url, { clientId: uniquePrefix('deep-device') });
     const prefix = uniquePrefix('deep');
     const thing = `deep.test:${prefix}`;
-    expect((await svc.request('PUT', `/api/2/things/${thing}`, { body: { attributes: { n: 0 } } })).status).toBe(201);
-    const connection = await createOpenConnection(svc.request, mqttConnection({ uri: broker.url, prefix, target: null }));
+    expect(
+      (await svc.request('PUT', `/api/2/things/${thing}`, { body: { attributes: { n: 0 } } })).status,
+    ).toBe(201);
+    const connection = await createOpenConnection(
+      svc.request,
+      mqttConnection({ uri: broker.url, prefix, target: null }),
+    );
     const deep = modifyCommand(thing, '/attributes/n', 1).replace('"value":1', `"value":${nested(DEEP)}`);
     await device.publishAsync(`${prefix}/telemetry/d`, deep, { qos: 1 });
     await device.publishAsync(`${prefix}/telemetry/d`, modifyCommand(thing, '/attributes/n', 2), { qos: 1 });
-    await waitFor(async () => (await svc.request('GET', `/api/2/things/${thing}/attributes/n`)).json === 2, 'the good message applied');
+    await waitFor(
+      async () => (await svc.request('GET', `/api/2/things/${thing}/attributes/n`)).json === 2,
+      'the good message applied',
+    );
     const metrics = await waitFor(async () => {
       const m = (await svc.request('GET', `/api/2/connections/${connection}/metrics`, { auth: DEVOPS })).json;
       return metric(m, 'inbound', 'acknowledged') >= 2 ? m : undefined;
     }, 'both messages acknowledged');
     expect(metric(metrics, 'inbound', 'dropped', 'failure')).toBe(1);
-    const logs = (await svc.request('GET', `/api/2/connections/${connection}/logs`, { auth: DEVOPS })).json.connectionLogs;
-    expect(logs.filter((l: any) => l.type === 'dropped').map((l: any) => l.message).join('\n')).toMatch(/nests deeper than 100 levels/);
+    const logs = (await svc.request('GET', `/api/2/connections/${connection}/logs`, { auth: DEVOPS })).json
+      .connectionLogs;
+    expect(
+      logs
+        .filter((l: any) => l.type === 'dropped')
+        .map((l: any) => l.message)
+        .join('\n'),
+    ).toMatch(/nests deeper than 100 levels/);
   });
 });

@@ -18,19 +18,27 @@ const basic = (user: string) => `Basic ${Buffer.from(`${user}:${user}`).toString
 function params(q: SearchQuery, cursor?: string): string {
   const p = new URLSearchParams({ namespaces: q.namespaces });
   if (q.filter !== undefined) p.set('filter', q.filter);
-  const option = [q.option, cursor === undefined ? undefined : `cursor(${cursor})`].filter((o) => o !== undefined).join(',');
+  const option = [q.option, cursor === undefined ? undefined : `cursor(${cursor})`]
+    .filter((o) => o !== undefined)
+    .join(',');
   if (option !== '') p.set('option', option);
   if (q.fields !== undefined) p.set('fields', q.fields);
   return p.toString();
 }
 
 /** Every page of an HTTP search (the items of each page, and the cursors it was given). */
-export async function httpPages(svc: TestService, user: string, q: SearchQuery): Promise<{ pages: unknown[][]; cursors: string[] }> {
+export async function httpPages(
+  svc: TestService,
+  user: string,
+  q: SearchQuery,
+): Promise<{ pages: unknown[][]; cursors: string[] }> {
   const pages: unknown[][] = [];
   const cursors: string[] = [];
   let cursor: string | undefined;
   do {
-    const res = await svc.request('GET', `/api/2/search/things?${params(q, cursor)}`, { auth: `${user}:${user}` });
+    const res = await svc.request('GET', `/api/2/search/things?${params(q, cursor)}`, {
+      auth: `${user}:${user}`,
+    });
     if (res.status !== 200) throw new Error(`search ${JSON.stringify(q)}: ${res.status} ${res.text}`);
     pages.push(res.json.items);
     cursor = res.json.cursor;
@@ -68,21 +76,29 @@ export async function wsPages(ws: TestWs, q: SearchQuery): Promise<unknown[][]> 
   const pages: unknown[][] = [];
   for (;;) {
     ws.send(message('request', { subscriptionId, demand: 1 }));
-    const frame = await ws.next((f) => typeof f !== 'string' && /\/search\/(next|complete|failed)$/.test(String(f.topic)) && ofThis(f));
+    const frame = await ws.next(
+      (f) => typeof f !== 'string' && /\/search\/(next|complete|failed)$/.test(String(f.topic)) && ofThis(f),
+    );
     const topic = String((frame as Record<string, any>).topic);
-    if (topic.endsWith('/failed')) throw new Error(`ws search ${JSON.stringify(q)} failed: ${JSON.stringify(frame)}`);
+    if (topic.endsWith('/failed'))
+      throw new Error(`ws search ${JSON.stringify(q)} failed: ${JSON.stringify(frame)}`);
     if (topic.endsWith('/complete')) return pages;
     pages.push((frame as Record<string, any>).value.items);
     // the last page is followed by complete without a further request
-    const done = await ws.next((f) => typeof f !== 'string' && String(f.topic).endsWith('/search/complete') && ofThis(f), 50).catch(() => undefined);
+    const done = await ws
+      .next((f) => typeof f !== 'string' && String(f.topic).endsWith('/search/complete') && ofThis(f), 50)
+      .catch(() => undefined);
     if (done) return pages;
   }
 }
 
 /** The items of an SSE search stream, read until the server ends it. */
 export async function sseItems(svc: TestService, user: string, q: SearchQuery): Promise<unknown[]> {
-  const res = await fetch(`${svc.url}/api/2/search/things?${params(q)}`, { headers: { accept: 'text/event-stream', authorization: basic(user) } });
-  if (res.status !== 200) throw new Error(`sse search ${JSON.stringify(q)}: ${res.status} ${await res.text()}`);
+  const res = await fetch(`${svc.url}/api/2/search/things?${params(q)}`, {
+    headers: { accept: 'text/event-stream', authorization: basic(user) },
+  });
+  if (res.status !== 200)
+    throw new Error(`sse search ${JSON.stringify(q)}: ${res.status} ${await res.text()}`);
   const text = await res.text();
   return text
     .split('\n')

@@ -30,7 +30,13 @@ const WORLDS = {
 async function setWorld(world: keyof typeof WORLDS): Promise<void> {
   for (let i = 0; i < N; i++) {
     const values = WORLDS[world](i);
-    const patch = values === undefined ? { attributes: { hidden: null }, features: { secret: null } } : { attributes: { hidden: values.hidden }, features: { secret: { properties: { pin: values.pin } } } };
+    const patch =
+      values === undefined
+        ? { attributes: { hidden: null }, features: { secret: null } }
+        : {
+            attributes: { hidden: values.hidden },
+            features: { secret: { properties: { pin: values.pin } } },
+          };
     const res = await svc.request('PATCH', `/api/2/things/${thingId(i)}`, { body: patch });
     expect(res.status, res.text).toBe(204);
   }
@@ -55,7 +61,13 @@ const FILTERS = [
   'or(eq(attributes/public,1),not(in(features/secret/properties/pin,"0000","9999")))',
   'and(gt(attributes/public,0),not(eq(attributes/hidden,"h3")))',
 ];
-const OPTIONS = ['size(2)', 'sort(+attributes/hidden),size(2)', 'sort(-features/secret/properties/pin,-attributes/public),size(2)', 'sort(-features/*/properties/pin),size(4)', 'sort(+attributes/hidden,-thingId),size(5)'];
+const OPTIONS = [
+  'size(2)',
+  'sort(+attributes/hidden),size(2)',
+  'sort(-features/secret/properties/pin,-attributes/public),size(2)',
+  'sort(-features/*/properties/pin),size(4)',
+  'sort(+attributes/hidden,-thingId),size(5)',
+];
 
 const thingIds = (items: unknown[]) => items.map((t) => (t as { thingId: string }).thingId);
 
@@ -78,16 +90,30 @@ beforeAll(async () => {
   svc = await startTestService();
   const policy = {
     entries: {
-      owner: { subjects: { 'nginx:ditto': { type: 'u' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+      owner: {
+        subjects: { 'nginx:ditto': { type: 'u' } },
+        resources: {
+          'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+          'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+        },
+      },
       reader: {
         subjects: { 'nginx:alice': { type: 'u' } },
-        resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'thing:/attributes/hidden': { grant: [], revoke: ['READ'] }, 'thing:/features/secret': { grant: [], revoke: ['READ'] } },
+        resources: {
+          'thing:/': { grant: ['READ'], revoke: [] },
+          'thing:/attributes/hidden': { grant: [], revoke: ['READ'] },
+          'thing:/features/secret': { grant: [], revoke: ['READ'] },
+        },
       },
     },
   };
   expect((await svc.request('PUT', `/api/2/policies/${policyId}`, { body: policy })).status).toBe(201);
   for (let i = 0; i < N; i++) {
-    const body = { policyId, attributes: { public: i % 3 }, features: { open: { properties: { pin: `${i}` } } } };
+    const body = {
+      policyId,
+      attributes: { public: i % 3 },
+      features: { open: { properties: { pin: `${i}` } } },
+    };
     expect((await svc.request('PUT', `/api/2/things/${thingId(i)}`, { body })).status).toBe(201);
   }
   alice = await connectWs(svc.url, 'alice');
@@ -108,7 +134,10 @@ describe('search oracle', () => {
       await setWorld(world);
       seen[world] = await answers('alice', alice);
       seen[`bob ${world}`] = await answers('bob', bob);
-      owner[world] = await httpCount(svc, 'ditto', { filter: 'not(eq(features/secret/properties/pin,"0000"))', namespaces: ns });
+      owner[world] = await httpCount(svc, 'ditto', {
+        filter: 'not(eq(features/secret/properties/pin,"0000"))',
+        namespaces: ns,
+      });
     }
     // The worlds really differ for someone who may read the hidden values…
     expect(new Set(Object.values(owner)).size).toBeGreaterThan(1);
@@ -125,15 +154,25 @@ describe('search oracle', () => {
     expect(seen.A['count not(ne(attributes/hidden,"h1"))']).toBe(N);
     expect(seen.A['count empty(attributes/hidden)']).toBe(N);
     expect(seen.A['count not(lt(features/*/properties/pin,"5"))']).toBe(1); // only the open pin "5" of t5 counts
-    expect(thingIds((seen.A['http undefined sort(+attributes/hidden),size(2)'] as unknown[][]).flat())).toEqual(all);
-    expect(thingIds(seen.A['sse undefined sort(+attributes/hidden,-thingId),size(5)'] as unknown[])).toEqual([...all].reverse());
-    expect((seen.A['ws undefined size(2)'] as unknown[][]).flat()).toEqual((seen.A['http undefined size(2)'] as unknown[][]).flat());
+    expect(
+      thingIds((seen.A['http undefined sort(+attributes/hidden),size(2)'] as unknown[][]).flat()),
+    ).toEqual(all);
+    expect(thingIds(seen.A['sse undefined sort(+attributes/hidden,-thingId),size(5)'] as unknown[])).toEqual(
+      [...all].reverse(),
+    );
+    expect((seen.A['ws undefined size(2)'] as unknown[][]).flat()).toEqual(
+      (seen.A['http undefined size(2)'] as unknown[][]).flat(),
+    );
     for (const item of (seen.A['http undefined size(2)'] as unknown[][]).flat()) {
       expect(item).not.toHaveProperty('attributes.hidden');
       expect(item).not.toHaveProperty('features.secret');
     }
     // bob has no entry: nothing, whatever he asks
-    expect(Object.entries(seen['bob A']).filter(([k, v]) => (k.startsWith('count') ? v !== 0 : (v as unknown[]).flat(2).length > 0))).toEqual([]);
+    expect(
+      Object.entries(seen['bob A']).filter(([k, v]) =>
+        k.startsWith('count') ? v !== 0 : (v as unknown[]).flat(2).length > 0,
+      ),
+    ).toEqual([]);
   });
 
   it('issues opaque cursors that carry no hidden value and fail when tampered with or reused by another caller or query', async () => {
@@ -157,15 +196,26 @@ describe('search oracle', () => {
     };
     const tampered = Buffer.from(cursor, 'base64url');
     tampered[tampered.length - 3] ^= 0x20;
-    await invalid('alice', `sort(-features/secret/properties/pin),size(1),cursor(${tampered.toString('base64url')})`);
+    await invalid(
+      'alice',
+      `sort(-features/secret/properties/pin),size(1),cursor(${tampered.toString('base64url')})`,
+    );
     await invalid('alice', `sort(-features/secret/properties/pin),size(1),cursor(${cursor.slice(0, -4)})`);
     await invalid('ditto', `sort(-features/secret/properties/pin),size(1),cursor(${cursor})`); // another caller
     await invalid('alice', `sort(+features/secret/properties/pin),size(1),cursor(${cursor})`); // another sort
-    await invalid('alice', `sort(-features/secret/properties/pin),size(1),cursor(${cursor})`, 'exists(thingId)'); // another filter
+    await invalid(
+      'alice',
+      `sort(-features/secret/properties/pin),size(1),cursor(${cursor})`,
+      'exists(thingId)',
+    ); // another filter
     const forged = Buffer.from(JSON.stringify(['x', [null, `${ns}:t0`]])).toString('base64url');
     await invalid('alice', `sort(-features/secret/properties/pin),size(1),cursor(${forged})`);
     // the untouched cursor still works
-    const next = await svc.request('GET', `/api/2/search/things?${new URLSearchParams({ namespaces: ns, option: `sort(-features/secret/properties/pin),size(1),cursor(${cursor})` })}`, { auth: 'alice:alice' });
+    const next = await svc.request(
+      'GET',
+      `/api/2/search/things?${new URLSearchParams({ namespaces: ns, option: `sort(-features/secret/properties/pin),size(1),cursor(${cursor})` })}`,
+      { auth: 'alice:alice' },
+    );
     expect(next.status).toBe(200);
     expect(thingIds(next.json.items)).toEqual([thingId(1)]);
   });

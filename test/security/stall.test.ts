@@ -26,7 +26,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function probeOnce(): Promise<number> {
   const started = performance.now();
-  const [health, other] = await Promise.all([fetch(`${svc.url}/health`), svc.request('GET', `/api/2/things/${bobs}`, { auth: 'bob:bob' })]);
+  const [health, other] = await Promise.all([
+    fetch(`${svc.url}/health`),
+    svc.request('GET', `/api/2/things/${bobs}`, { auth: 'bob:bob' }),
+  ]);
   await health.arrayBuffer();
   expect(health.status).toBe(200);
   expect(other.status).toBe(200);
@@ -37,7 +40,10 @@ async function probeOnce(): Promise<number> {
  * Runs `attack` `times` times in a row (that is the attack window) while probing every 10 ms; returns
  * the attack durations and the probe latencies.
  */
-async function underAttack(attack: () => Promise<void>, times = 8): Promise<{ attacks: number[]; probes: number[] }> {
+async function underAttack(
+  attack: () => Promise<void>,
+  times = 8,
+): Promise<{ attacks: number[]; probes: number[] }> {
   const attacks: number[] = [];
   const probes: number[] = [];
   let running = true;
@@ -63,18 +69,41 @@ async function underAttack(attack: () => Promise<void>, times = 8): Promise<{ at
 function expectNoStall({ attacks, probes }: { attacks: number[]; probes: number[] }): void {
   expect(Math.max(...attacks), `attack durations ${attacks.map((a) => a.toFixed(0))}`).toBeLessThan(3000);
   expect(probes.length).toBeGreaterThan(0);
-  expect(median(probes), `probe latencies ${probes.map((p) => p.toFixed(0))}`).toBeLessThanOrEqual(Math.max(100, 3 * idleMedian));
+  expect(median(probes), `probe latencies ${probes.map((p) => p.toFixed(0))}`).toBeLessThanOrEqual(
+    Math.max(100, 3 * idleMedian),
+  );
   expect(Math.max(...probes)).toBeLessThan(2000);
 }
 
 beforeAll(async () => {
   svc = await startTestService();
   const aaa = 'a'.repeat(3000);
-  expect((await svc.request('PUT', `/api/2/things/${victim}`, { auth: 'alice:alice', body: { attributes: { x: aaa, ['a'.repeat(27) + '!']: 1 } } })).status).toBe(201);
+  expect(
+    (
+      await svc.request('PUT', `/api/2/things/${victim}`, {
+        auth: 'alice:alice',
+        body: { attributes: { x: aaa, ['a'.repeat(27) + '!']: 1 } },
+      })
+    ).status,
+  ).toBe(201);
   for (let i = 0; i < 20; i++) {
-    expect((await svc.request('PUT', `/api/2/things/${ns}:filler${i}`, { auth: 'alice:alice', body: { attributes: { x: aaa } } })).status).toBe(201);
+    expect(
+      (
+        await svc.request('PUT', `/api/2/things/${ns}:filler${i}`, {
+          auth: 'alice:alice',
+          body: { attributes: { x: aaa } },
+        })
+      ).status,
+    ).toBe(201);
   }
-  expect((await svc.request('PUT', `/api/2/things/${bobs}`, { auth: 'bob:bob', body: { attributes: { mine: true } } })).status).toBe(201);
+  expect(
+    (
+      await svc.request('PUT', `/api/2/things/${bobs}`, {
+        auth: 'bob:bob',
+        body: { attributes: { mine: true } },
+      })
+    ).status,
+  ).toBe(201);
   const idle: number[] = [];
   for (let i = 0; i < 15; i++) idle.push(await probeOnce());
   idleMedian = median(idle);
@@ -88,10 +117,18 @@ describe('stall probes', () => {
   it('like with many stars against 3,000 characters: search and count', async () => {
     expectNoStall(
       await underAttack(async () => {
-        const search = await svc.request('GET', `/api/2/search/things?namespaces=${ns}&filter=${enc(`like(attributes/x,"${MANY_STARS}")`)}`, { auth: 'alice:alice' });
+        const search = await svc.request(
+          'GET',
+          `/api/2/search/things?namespaces=${ns}&filter=${enc(`like(attributes/x,"${MANY_STARS}")`)}`,
+          { auth: 'alice:alice' },
+        );
         expect(search.status).toBe(200);
         expect(search.json.items).toEqual([]);
-        const count = await svc.request('GET', `/api/2/search/things/count?namespaces=${ns}&filter=${enc(`not(ilike(attributes/x,"${'*A?'.repeat(300)}*b"))`)}`, { auth: 'alice:alice' });
+        const count = await svc.request(
+          'GET',
+          `/api/2/search/things/count?namespaces=${ns}&filter=${enc(`not(ilike(attributes/x,"${'*A?'.repeat(300)}*b"))`)}`,
+          { auth: 'alice:alice' },
+        );
         expect(count.json).toBe(21);
       }),
     );
@@ -100,9 +137,17 @@ describe('stall probes', () => {
   it('like with many stars as a condition and a live-channel-condition', async () => {
     expectNoStall(
       await underAttack(async () => {
-        const conditional = await svc.request('GET', `/api/2/things/${victim}/attributes/x?condition=${enc(`like(attributes/x,"${MANY_STARS}")`)}`, { auth: 'alice:alice' });
+        const conditional = await svc.request(
+          'GET',
+          `/api/2/things/${victim}/attributes/x?condition=${enc(`like(attributes/x,"${MANY_STARS}")`)}`,
+          { auth: 'alice:alice' },
+        );
         expect(conditional.status).toBe(412);
-        const live = await svc.request('GET', `/api/2/things/${victim}/attributes/x?live-channel-condition=${enc(`like(attributes/x,"${MANY_STARS}")`)}`, { auth: 'alice:alice' });
+        const live = await svc.request(
+          'GET',
+          `/api/2/things/${victim}/attributes/x?live-channel-condition=${enc(`like(attributes/x,"${MANY_STARS}")`)}`,
+          { auth: 'alice:alice' },
+        );
         expect(live.status).toBe(200);
       }),
     );
@@ -115,7 +160,10 @@ describe('stall probes', () => {
       let n = 0;
       expectNoStall(
         await underAttack(async () => {
-          const res = await svc.request('PUT', `/api/2/things/${victim}/attributes/x`, { auth: 'alice:alice', body: `${'a'.repeat(3000)}${n++ % 2}` });
+          const res = await svc.request('PUT', `/api/2/things/${victim}/attributes/x`, {
+            auth: 'alice:alice',
+            body: `${'a'.repeat(3000)}${n++ % 2}`,
+          });
           expect(res.status).toBe(204);
         }),
       );
@@ -128,11 +176,16 @@ describe('stall probes', () => {
   it('a catastrophic merge-patch deletion regex', async () => {
     expectNoStall(
       await underAttack(async () => {
-        const res = await svc.request('PATCH', `/api/2/things/${victim}/attributes`, { auth: 'alice:alice', body: { '{{ ~^(a+)+$~ }}': null, '{{ ~(a|aa)*c~ }}': null } });
+        const res = await svc.request('PATCH', `/api/2/things/${victim}/attributes`, {
+          auth: 'alice:alice',
+          body: { '{{ ~^(a+)+$~ }}': null, '{{ ~(a|aa)*c~ }}': null },
+        });
         expect(res.status).toBe(204);
       }),
     );
-    const kept = await svc.request('GET', `/api/2/things/${victim}/attributes/${'a'.repeat(27)}!`, { auth: 'alice:alice' });
+    const kept = await svc.request('GET', `/api/2/things/${victim}/attributes/${'a'.repeat(27)}!`, {
+      auth: 'alice:alice',
+    });
     expect(kept.status).toBe(200); // the key does not match: nothing was deleted
   });
 
@@ -142,9 +195,18 @@ describe('stall probes', () => {
     try {
       expectNoStall(
         await underAttack(async () => {
-          const post = await svc.request('POST', '/api/2/search/things', { auth: 'alice:alice', raw: new URLSearchParams({ filter: deep('not', 5000) }).toString(), contentType: 'application/x-www-form-urlencoded' });
+          const post = await svc.request('POST', '/api/2/search/things', {
+            auth: 'alice:alice',
+            raw: new URLSearchParams({ filter: deep('not', 5000) }).toString(),
+            contentType: 'application/x-www-form-urlencoded',
+          });
           expect(post.status).toBe(400);
-          const sse = await fetch(`${svc.url}/api/2/things?filter=${enc(deep('and', 1500))}`, { headers: { accept: 'text/event-stream', authorization: `Basic ${Buffer.from('alice:alice').toString('base64')}` } });
+          const sse = await fetch(`${svc.url}/api/2/things?filter=${enc(deep('and', 1500))}`, {
+            headers: {
+              accept: 'text/event-stream',
+              authorization: `Basic ${Buffer.from('alice:alice').toString('base64')}`,
+            },
+          });
           expect(sse.status).toBe(400);
           await sse.arrayBuffer();
           ws.send(`START-SEND-EVENTS?filter=${enc(deep('not', 5000))}`);

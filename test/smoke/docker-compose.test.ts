@@ -37,7 +37,15 @@ describe('docker-compose.yml', () => {
 
   it('gives Twinbridge and every broker a health check', () => {
     const all = services();
-    expect([...all.keys()].sort()).toEqual(['kafka', 'mosquitto', 'postgres', 'rabbitmq', 'twinbridge', 'twinbridge-1', 'twinbridge-2']);
+    expect([...all.keys()].sort()).toEqual([
+      'kafka',
+      'mosquitto',
+      'postgres',
+      'rabbitmq',
+      'twinbridge',
+      'twinbridge-1',
+      'twinbridge-2',
+    ]);
     for (const [name, block] of all) expect(block, name).toMatch(/\n {4}healthcheck:\n/);
   });
 

@@ -37,7 +37,9 @@ export class TestEventSource {
     for (const t of options.eventTypes ?? []) this.source.addEventListener(t, push(t));
     this.opened = new Promise((resolve, reject) => {
       this.source.addEventListener('open', () => resolve());
-      this.source.addEventListener('error', (e) => reject(new Error(`EventSource error: ${String((e as { message?: string }).message)}`)));
+      this.source.addEventListener('error', (e) =>
+        reject(new Error(`EventSource error: ${String((e as { message?: string }).message)}`)),
+      );
     });
   }
 
@@ -45,7 +47,10 @@ export class TestEventSource {
   async waitFor(count: number, timeoutMs = 5000): Promise<ReceivedEvent[]> {
     const started = Date.now();
     while (this.events.length < count) {
-      if (Date.now() - started > timeoutMs) throw new Error(`only ${this.events.length} of ${count} SSE events: ${JSON.stringify(this.events).slice(0, 600)}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(
+          `only ${this.events.length} of ${count} SSE events: ${JSON.stringify(this.events).slice(0, 600)}`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 50);
         this.waiters.push(() => (clearTimeout(t), resolve()));
@@ -63,7 +68,11 @@ export class TestEventSource {
 export async function rawSse(url: string, headers: Record<string, string> = {}, user = 'ditto') {
   const controller = new AbortController();
   const response = await fetch(url, {
-    headers: { accept: 'text/event-stream', authorization: `Basic ${Buffer.from(`${user}:${user}`).toString('base64')}`, ...headers },
+    headers: {
+      accept: 'text/event-stream',
+      authorization: `Basic ${Buffer.from(`${user}:${user}`).toString('base64')}`,
+      ...headers,
+    },
     signal: controller.signal,
   });
   const lines: string[] = [];
@@ -89,7 +98,8 @@ export async function rawSse(url: string, headers: Record<string, string> = {}, 
       for (;;) {
         const line = lines.find(match);
         if (line !== undefined) return line;
-        if (Date.now() - started > timeoutMs) throw new Error(`no matching line; got ${JSON.stringify(lines).slice(0, 600)}`);
+        if (Date.now() - started > timeoutMs)
+          throw new Error(`no matching line; got ${JSON.stringify(lines).slice(0, 600)}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },

@@ -11,7 +11,13 @@ const ns = `sse.search${Date.now()}`;
 beforeAll(async () => {
   svc = await startTestService();
   for (let i = 0; i < 30; i++) {
-    expect((await svc.request('PUT', `/api/2/things/${ns}:t${String(i).padStart(2, '0')}`, { body: { attributes: { i } } })).status).toBe(201);
+    expect(
+      (
+        await svc.request('PUT', `/api/2/things/${ns}:t${String(i).padStart(2, '0')}`, {
+          body: { attributes: { i } },
+        })
+      ).status,
+    ).toBe(201);
   }
 });
 afterAll(async () => {
@@ -23,7 +29,9 @@ it('streams every match across pages with id = thingId and resumes after Last-Ev
   const all = new TestEventSource(url);
   const events = await all.waitFor(25);
   all.close();
-  expect(events.map((e) => e.lastEventId)).toEqual(Array.from({ length: 25 }, (_, i) => `${ns}:t${String(i).padStart(2, '0')}`));
+  expect(events.map((e) => e.lastEventId)).toEqual(
+    Array.from({ length: 25 }, (_, i) => `${ns}:t${String(i).padStart(2, '0')}`),
+  );
   expect(JSON.parse(events[3].data)).toEqual({ thingId: `${ns}:t03` });
 
   const resumed = new TestEventSource(url, { lastEventId: `${ns}:t19` });

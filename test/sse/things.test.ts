@@ -24,7 +24,10 @@ async function put(id: string, path: string, body: unknown) {
   const res = await svc.request('PUT', `/api/2/things/${enc(id)}${path}`, { body });
   expect(res.status).toBeLessThan(300);
 }
-async function sse(path: string, options: ConstructorParameters<typeof TestEventSource>[1] = {}): Promise<TestEventSource> {
+async function sse(
+  path: string,
+  options: ConstructorParameters<typeof TestEventSource>[1] = {},
+): Promise<TestEventSource> {
   const s = new TestEventSource(svc.url + path, options);
   sources.push(s);
   await s.opened;
@@ -55,17 +58,30 @@ describe('GET /api/2/things as text/event-stream', () => {
 
   it('projects with fields, including _revision and _context, and skips empty projections', async () => {
     const id = newId();
-    const s = await sse(`/api/2/things?ids=${enc(id)}&fields=${enc('thingId,features/lamp,_revision,_context/topic')}`);
+    const s = await sse(
+      `/api/2/things?ids=${enc(id)}&fields=${enc('thingId,features/lamp,_revision,_context/topic')}`,
+    );
     await put(id, '', { attributes: { a: 1 } });
     await put(id, '/attributes/a', 2);
     await put(id, '/features/lamp', { properties: { on: true } });
     const events = await s.waitFor(3);
-    expect(json(events[0])).toEqual({ thingId: id, _revision: 1, _context: { topic: `${id.replace(':', '/')}/things/twin/events/created` } });
-    expect(json(events[2])).toEqual({ thingId: id, features: { lamp: { properties: { on: true } } }, _revision: 3, _context: { topic: `${id.replace(':', '/')}/things/twin/events/created` } });
+    expect(json(events[0])).toEqual({
+      thingId: id,
+      _revision: 1,
+      _context: { topic: `${id.replace(':', '/')}/things/twin/events/created` },
+    });
+    expect(json(events[2])).toEqual({
+      thingId: id,
+      features: { lamp: { properties: { on: true } } },
+      _revision: 3,
+      _context: { topic: `${id.replace(':', '/')}/things/twin/events/created` },
+    });
   });
 
   it('filters by namespaces and RQL, and enriches with extraFields listed in fields', async () => {
-    const s = await sse(`/api/2/things?namespaces=sse.ns&filter=${enc('gt(attributes/t,5)')}&extraFields=attributes/room&fields=${enc('thingId,attributes')}`);
+    const s = await sse(
+      `/api/2/things?namespaces=sse.ns&filter=${enc('gt(attributes/t,5)')}&extraFields=attributes/room&fields=${enc('thingId,attributes')}`,
+    );
     const other = newId('sse.other');
     const id = newId('sse.ns');
     await put(other, '', { attributes: { t: 10 } });
@@ -86,7 +102,12 @@ describe('GET /api/2/things as text/event-stream', () => {
   });
 
   it('rejects an invalid filter with 400 before opening the stream', async () => {
-    const res = await fetch(`${svc.url}/api/2/things?filter=eq(x`, { headers: { accept: 'text/event-stream', authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}` } });
+    const res = await fetch(`${svc.url}/api/2/things?filter=eq(x`, {
+      headers: {
+        accept: 'text/event-stream',
+        authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}`,
+      },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe('rql.expression.invalid');
   });
@@ -94,8 +115,17 @@ describe('GET /api/2/things as text/event-stream', () => {
   it('prunes events to what the subscriber may read and sends nothing without READ', async () => {
     const policy = {
       entries: {
-        owner: { subjects: { 'nginx:ditto': { type: 'generated' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
-        partial: { subjects: { 'nginx:bob': { type: 'generated' } }, resources: { 'thing:/attributes/public': { grant: ['READ'], revoke: [] } } },
+        owner: {
+          subjects: { 'nginx:ditto': { type: 'generated' } },
+          resources: {
+            'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+            'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+          },
+        },
+        partial: {
+          subjects: { 'nginx:bob': { type: 'generated' } },
+          resources: { 'thing:/attributes/public': { grant: ['READ'], revoke: [] } },
+        },
       },
     };
     const id = newId();
@@ -158,10 +188,18 @@ describe('message streams', () => {
     const id = newId();
     await put(id, '', {});
     const inbox = await sse(`/api/2/things/${enc(id)}/inbox/messages`, { eventTypes: ['greet', 'other'] });
-    const subject = await sse(`/api/2/things/${enc(id)}/inbox/messages/other`, { eventTypes: ['greet', 'other'] });
-    const sent = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/greet?timeout=0`, { raw: 'hello', contentType: 'text/plain' });
+    const subject = await sse(`/api/2/things/${enc(id)}/inbox/messages/other`, {
+      eventTypes: ['greet', 'other'],
+    });
+    const sent = await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/greet?timeout=0`, {
+      raw: 'hello',
+      contentType: 'text/plain',
+    });
     expect(sent.status).toBe(202);
-    await svc.request('POST', `/api/2/things/${enc(id)}/outbox/messages/greet?timeout=0`, { raw: 'not inbox', contentType: 'text/plain' });
+    await svc.request('POST', `/api/2/things/${enc(id)}/outbox/messages/greet?timeout=0`, {
+      raw: 'not inbox',
+      contentType: 'text/plain',
+    });
     await svc.request('POST', `/api/2/things/${enc(id)}/inbox/messages/other?timeout=0`, { body: { x: 1 } });
     const events = await inbox.waitFor(2);
     expect(events.map((e) => [e.type, e.data])).toEqual([
@@ -179,7 +217,8 @@ describe('consumer groups', () => {
     const ids = Array.from({ length: 20 }, () => newId('sse.group'));
     for (const id of ids) await put(id, '', {});
     const started = Date.now();
-    while (a.events.length + b.events.length < 20 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
+    while (a.events.length + b.events.length < 20 && Date.now() - started < 5000)
+      await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 200));
     const all = [...a.events, ...b.events].map((e) => e.lastEventId);
     expect(all).toHaveLength(20);

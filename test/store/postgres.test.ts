@@ -25,7 +25,10 @@ afterAll(async () => {
   await driver.close();
 });
 
-async function openStore(schema: string, options: Partial<ConstructorParameters<typeof PostgresStore>[0]> = {}) {
+async function openStore(
+  schema: string,
+  options: Partial<ConstructorParameters<typeof PostgresStore>[0]> = {},
+) {
   const store = new PostgresStore({ connectionString: endpoint.url, schema, poolSize: 4, ...options });
   await store.open();
   schemaOf.set(store, schema);
@@ -47,15 +50,27 @@ storeSuite('postgres', {
   // Every row of every table of the store's schema, as text.
   persisted: async (store) => {
     const schema = schemaOf.get(store)!;
-    const { rows: tables } = await driver.query(`select table_name from information_schema.tables where table_schema = $1`, [schema]);
-    const dumps = await Promise.all(tables.map(async ({ table_name }) => JSON.stringify((await driver.query(`select * from ${schema}.${table_name}`)).rows)));
+    const { rows: tables } = await driver.query(
+      `select table_name from information_schema.tables where table_schema = $1`,
+      [schema],
+    );
+    const dumps = await Promise.all(
+      tables.map(async ({ table_name }) =>
+        JSON.stringify((await driver.query(`select * from ${schema}.${table_name}`)).rows),
+      ),
+    );
     return dumps.join('\n');
   },
 });
 
 const at = '2026-01-01T00:00:00.000Z';
 const rec = (id: string, revision: number, value: unknown = { thingId: id, revision }): EntityRecord => ({
-  kind: 'thing', id, revision, created: at, modified: at, value,
+  kind: 'thing',
+  id,
+  revision,
+  created: at,
+  modified: at,
+  value,
 });
 
 describe('postgres store', () => {
@@ -74,7 +89,9 @@ describe('postgres store', () => {
 
   it('accepts a chain of revisions issued before the first is durable, in one batch', async () => {
     const store = await openStore(await freshSchema());
-    const writes = [1, 2, 3, 4].map((r) => store.write([{ record: rec('ns:a', r), expectedRevision: r - 1, event: { r } }]));
+    const writes = [1, 2, 3, 4].map((r) =>
+      store.write([{ record: rec('ns:a', r), expectedRevision: r - 1, event: { r } }]),
+    );
     await Promise.all(writes);
     expect((await store.get('thing', 'ns:a'))?.revision).toBe(4);
     const journal = [];
@@ -92,7 +109,10 @@ describe('postgres store', () => {
       store.write([{ record: rec('ns:b', 1), expectedRevision: 0 }]),
     ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
-    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ expectedRevision: 2, actualRevision: 1 });
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+      expectedRevision: 2,
+      actualRevision: 1,
+    });
     expect((await store.get('thing', 'ns:a'))?.revision).toBe(1);
     await store.close();
   });
@@ -111,7 +131,9 @@ describe('postgres store', () => {
             const current = await store.get('thing', id);
             const revision = (current?.revision ?? 0) + 1;
             try {
-              await store.write([{ record: rec(id, revision), expectedRevision: revision - 1, event: { id, revision } }]);
+              await store.write([
+                { record: rec(id, revision), expectedRevision: revision - 1, event: { id, revision } },
+              ]);
               successes++;
             } catch (err) {
               expect(err).toBeInstanceOf(ConcurrentModificationError);
@@ -153,7 +175,9 @@ describe('postgres store', () => {
   it('lists more records than one page and reads a journal longer than one page', async () => {
     const store = await openStore(await freshSchema());
     await Promise.all(
-      Array.from({ length: 2500 }, (_, i) => store.write([{ record: rec(`ns:t${i}`, 1), expectedRevision: 0, event: { i } }])),
+      Array.from({ length: 2500 }, (_, i) =>
+        store.write([{ record: rec(`ns:t${i}`, 1), expectedRevision: 0, event: { i } }]),
+      ),
     );
     let n = 0;
     for await (const r of store.list('thing')) if (r.revision === 1) n++;

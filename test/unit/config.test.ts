@@ -25,13 +25,21 @@ describe('configuration', () => {
     const config = loadConfig({ TWINBRIDGE_CONFIG: file, TWINBRIDGE_PORT: '9100' });
     expect(config.port).toBe(9100);
     expect(config.logLevel).toBe('debug');
-    expect(config.users).toEqual([{ user: 'a', password: 'b' }, { user: 'c', password: 'd' }]);
+    expect(config.users).toEqual([
+      { user: 'a', password: 'b' },
+      { user: 'c', password: 'd' },
+    ]);
   });
 
   it('reports every bad value at once with the variable that holds it, never echoing secrets', () => {
     let error: ConfigError | undefined;
     try {
-      loadConfig({ TWINBRIDGE_PORT: '70000', TWINBRIDGE_LOG_LEVEL: 'loud', TWINBRIDGE_USERS: 'nopassword', TWINBRIDGE_TLS_CERT: '/nonexistent.pem' });
+      loadConfig({
+        TWINBRIDGE_PORT: '70000',
+        TWINBRIDGE_LOG_LEVEL: 'loud',
+        TWINBRIDGE_USERS: 'nopassword',
+        TWINBRIDGE_TLS_CERT: '/nonexistent.pem',
+      });
     } catch (err) {
       error = err as ConfigError;
     }
@@ -45,19 +53,32 @@ describe('configuration', () => {
   });
 
   it('reads history retention as Ditto durations, per namespace too, and the headers history keeps', () => {
-    expect(loadConfig({})).toMatchObject({ historyRetentionNamespaces: {}, historyCompactionInterval: 3_600_000, historicalHeadersToPersist: [] });
+    expect(loadConfig({})).toMatchObject({
+      historyRetentionNamespaces: {},
+      historyCompactionInterval: 3_600_000,
+      historicalHeadersToPersist: [],
+    });
     expect(loadConfig({}).historyRetention).toBeUndefined();
-    const config = loadConfig({ TWINBRIDGE_HISTORY_RETENTION: '30d', TWINBRIDGE_HISTORY_RETENTION_NAMESPACES: '{"audit":"forever","telemetry":"12h"}', TWINBRIDGE_HISTORICAL_HEADERS_TO_PERSIST: 'ditto-originator, correlation-id' });
+    const config = loadConfig({
+      TWINBRIDGE_HISTORY_RETENTION: '30d',
+      TWINBRIDGE_HISTORY_RETENTION_NAMESPACES: '{"audit":"forever","telemetry":"12h"}',
+      TWINBRIDGE_HISTORICAL_HEADERS_TO_PERSIST: 'ditto-originator, correlation-id',
+    });
     expect(config.historyRetention).toBe(30 * 86_400_000);
     expect(config.historyRetentionNamespaces).toEqual({ audit: 'forever', telemetry: '12h' });
     expect(config.historicalHeadersToPersist).toEqual(['ditto-originator', 'correlation-id']);
     let error: ConfigError | undefined;
     try {
-      loadConfig({ TWINBRIDGE_HISTORY_RETENTION: '30 days', TWINBRIDGE_HISTORY_RETENTION_NAMESPACES: '{"audit":"always"}' });
+      loadConfig({
+        TWINBRIDGE_HISTORY_RETENTION: '30 days',
+        TWINBRIDGE_HISTORY_RETENTION_NAMESPACES: '{"audit":"always"}',
+      });
     } catch (err) {
       error = err as ConfigError;
     }
-    expect(error?.problems.join('\n')).toMatch(/TWINBRIDGE_HISTORY_RETENTION: must be a duration[\s\S]*TWINBRIDGE_HISTORY_RETENTION_NAMESPACES: 'audit' must be a duration/);
+    expect(error?.problems.join('\n')).toMatch(
+      /TWINBRIDGE_HISTORY_RETENTION: must be a duration[\s\S]*TWINBRIDGE_HISTORY_RETENTION_NAMESPACES: 'audit' must be a duration/,
+    );
   });
 
   it('requires the TLS certificate and key together', () => {

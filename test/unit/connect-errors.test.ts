@@ -27,13 +27,23 @@ describe('error kernel', () => {
 
 describe('connectError', () => {
   it('classifies TLS trust failures, also wrapped, as not retriable', () => {
-    for (const code of ['SELF_SIGNED_CERT_IN_CHAIN', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'HOSTNAME_MISMATCH', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA']) {
+    for (const code of [
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'CERT_HAS_EXPIRED',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'HOSTNAME_MISMATCH',
+      'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+    ]) {
       const error = connectError(new Error('wrapped', { cause: coded(code) }));
       expect(error, code).toBeInstanceOf(TlsTrustError);
       expect(error.retriable, code).toBe(false);
     }
     // kafkajs wraps its causes as `originalError`.
-    expect(connectError(Object.assign(new Error('kafka'), { originalError: coded('DEPTH_ZERO_SELF_SIGNED_CERT') })).retriable).toBe(false);
+    expect(
+      connectError(Object.assign(new Error('kafka'), { originalError: coded('DEPTH_ZERO_SELF_SIGNED_CERT') }))
+        .retriable,
+    ).toBe(false);
   });
 
   it('keeps network failures and a TLS handshake timeout retriable, with the message and the cause', () => {
@@ -48,11 +58,15 @@ describe('connectError', () => {
   });
 
   it("takes the protocol's refusals as final, with a message of its own when it gives one", () => {
-    const refused = connectError(new Error('Connection refused: Not authorized'), { refused: (e) => /authorized/.test(e.message) });
+    const refused = connectError(new Error('Connection refused: Not authorized'), {
+      refused: (e) => /authorized/.test(e.message),
+    });
     expect(refused).toBeInstanceOf(RefusedError);
     expect(refused.retriable).toBe(false);
     expect(refused.message).toBe('Connection refused: Not authorized');
-    const vhost = connectError(new Error('Expected ConnectionOpenOk'), { refused: () => "the broker refused access to vhost 'v'" });
+    const vhost = connectError(new Error('Expected ConnectionOpenOk'), {
+      refused: () => "the broker refused access to vhost 'v'",
+    });
     expect(vhost.message).toBe("the broker refused access to vhost 'v'");
     expect(vhost.retriable).toBe(false);
   });

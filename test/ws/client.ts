@@ -37,15 +37,26 @@ export class TestWs {
       const waiter = { match, resolve: (f: Frame) => (clearTimeout(timer), resolve(f)) };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`no matching frame within ${timeoutMs} ms; got: ${JSON.stringify(this.frames).slice(0, 800)}`));
+        reject(
+          new Error(
+            `no matching frame within ${timeoutMs} ms; got: ${JSON.stringify(this.frames).slice(0, 800)}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(waiter);
     });
   }
 
   /** The next JSON frame whose topic ends with `suffix` (and matches `extra`). */
-  nextTopic(suffix: string, extra: (f: Record<string, any>) => boolean = () => true, timeoutMs?: number): Promise<Record<string, any>> {
-    return this.next((f) => typeof f !== 'string' && String(f.topic).endsWith(suffix) && extra(f), timeoutMs) as Promise<Record<string, any>>;
+  nextTopic(
+    suffix: string,
+    extra: (f: Record<string, any>) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<Record<string, any>> {
+    return this.next(
+      (f) => typeof f !== 'string' && String(f.topic).endsWith(suffix) && extra(f),
+      timeoutMs,
+    ) as Promise<Record<string, any>>;
   }
 
   /** Sends a control message and waits for its `:ACK`. */
@@ -59,7 +70,11 @@ export class TestWs {
   async request(msg: Record<string, any>, timeoutMs?: number): Promise<Record<string, any>> {
     const correlationId = msg.headers?.['correlation-id'] ?? `c-${Math.random().toString(36).slice(2)}`;
     this.send({ ...msg, headers: { ...msg.headers, 'correlation-id': correlationId } });
-    return this.next((f) => typeof f !== 'string' && f.headers?.['correlation-id'] === correlationId && f.status !== undefined, timeoutMs) as Promise<Record<string, any>>;
+    return this.next(
+      (f) =>
+        typeof f !== 'string' && f.headers?.['correlation-id'] === correlationId && f.status !== undefined,
+      timeoutMs,
+    ) as Promise<Record<string, any>>;
   }
 
   /** Resolves after `ms` if no frame matching `match` arrived meanwhile; rejects otherwise. */
@@ -91,7 +106,8 @@ export class TestWs {
 /** Opens `/ws/2` as `user` (basic auth `user:user`; null: no credentials). Rejects on HTTP errors. */
 export function connectWs(baseUrl: string, user: string | null = 'ditto', query = ''): Promise<TestWs> {
   const url = baseUrl.replace(/^http/, 'ws') + '/ws/2' + query;
-  const headers: Record<string, string> = user === null ? {} : { authorization: `Basic ${Buffer.from(`${user}:${user}`).toString('base64')}` };
+  const headers: Record<string, string> =
+    user === null ? {} : { authorization: `Basic ${Buffer.from(`${user}:${user}`).toString('base64')}` };
   const socket = new WebSocket(url, { headers });
   const client = new TestWs(socket);
   return new Promise((resolve, reject) => {
@@ -108,7 +124,10 @@ export function connectWs(baseUrl: string, user: string | null = 'ditto', query 
  * One test service for a test file and the WebSocket clients it opens (`ws`), all closed after the file.
  * `svc` is available from `beforeAll` on.
  */
-export function useWsService(): { readonly svc: TestService; ws(user?: string | null, query?: string): Promise<TestWs> } {
+export function useWsService(): {
+  readonly svc: TestService;
+  ws(user?: string | null, query?: string): Promise<TestWs>;
+} {
   let svc: TestService | undefined;
   const clients: TestWs[] = [];
   beforeAll(async () => {

@@ -24,7 +24,9 @@ interface Counter {
 }
 
 async function member(control: string): Promise<Counter> {
-  const socket = new WebSocket(svc.url.replace('http', 'ws') + '/ws/2', { headers: { authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}` } });
+  const socket = new WebSocket(svc.url.replace('http', 'ws') + '/ws/2', {
+    headers: { authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}` },
+  });
   const counter: Counter = { socket, seen: [], byThing: new Map() };
   await new Promise((resolve, reject) => (socket.once('open', resolve), socket.once('error', reject)));
   const acked = new Promise<void>((resolve) => {
@@ -47,15 +49,33 @@ const auth = { subjects: ['nginx:ditto'] };
 const ids = Array.from({ length: 300 }, (_, i) => `org.eclipse.ditto:group-${Date.now()}-${i}`);
 
 /** `perThing` sequential changes on each of the 300 things (all things in parallel); `onChange` after each. */
-async function changes(perThing: number, first: number, onChange: (done: number) => void = () => {}): Promise<void> {
+async function changes(
+  perThing: number,
+  first: number,
+  onChange: (done: number) => void = () => {},
+): Promise<void> {
   let done = 0;
   await Promise.all(
     ids.map(async (thingId) => {
       for (let k = 0; k < perThing; k++) {
         const command =
           first + k === 0
-            ? { thingId, channel: 'twin' as const, action: 'modify' as const, path: '/', value: { attributes: { n: 0 } }, headers: {} }
-            : { thingId, channel: 'twin' as const, action: 'modify' as const, path: '/attributes/n', value: first + k, headers: {} };
+            ? {
+                thingId,
+                channel: 'twin' as const,
+                action: 'modify' as const,
+                path: '/',
+                value: { attributes: { n: 0 } },
+                headers: {},
+              }
+            : {
+                thingId,
+                channel: 'twin' as const,
+                action: 'modify' as const,
+                path: '/attributes/n',
+                value: first + k,
+                headers: {},
+              };
         await svc.services.things.execute(command, auth);
         onChange(++done);
       }
@@ -78,7 +98,11 @@ function expectEachOnce(members: Counter[], expected: number): void {
 }
 
 it('gives each event to exactly one member, the same member per thing, and every event to outsiders', async () => {
-  const group = await Promise.all([member('START-SEND-EVENTS?group=g1'), member('START-SEND-EVENTS?group=g1'), member('START-SEND-EVENTS?group=g1')]);
+  const group = await Promise.all([
+    member('START-SEND-EVENTS?group=g1'),
+    member('START-SEND-EVENTS?group=g1'),
+    member('START-SEND-EVENTS?group=g1'),
+  ]);
   const outsider = await member('START-SEND-EVENTS');
 
   await changes(10, 0); // 300 creations + 2,700 modifications
@@ -107,7 +131,10 @@ it('gives each event to exactly one member, the same member per thing, and every
   for (const m of [...group, outsider]) m.seen.length = 0;
   let closing: Promise<void> | undefined;
   await changes(10, 10, (done) => {
-    if (done === 1000) closing = new Promise((resolve) => (group[0].socket.once('close', () => resolve()), group[0].socket.close()));
+    if (done === 1000)
+      closing = new Promise(
+        (resolve) => (group[0].socket.once('close', () => resolve()), group[0].socket.close()),
+      );
   });
   await closing;
   await until(() => outsider.seen.length >= 3000 && group.reduce((s, m) => s + m.seen.length, 0) >= 3000);

@@ -44,7 +44,9 @@ afterAll(async () => {
 const domain = () => new URL(svc.url).host;
 
 /** A twin-channel WebSocket client of user ditto that has requested events and records those of `thingId`. */
-async function wsClient(thingId: string): Promise<{ client: DittoWebSocketTwinClient; events: ProtocolResponseValue[] }> {
+async function wsClient(
+  thingId: string,
+): Promise<{ client: DittoWebSocketTwinClient; events: ProtocolResponseValue[] }> {
   const client = DittoNodeClient.newWebSocketClient()
     .withoutTls()
     .withDomain(domain())
@@ -61,7 +63,11 @@ async function wsClient(thingId: string): Promise<{ client: DittoWebSocketTwinCl
 }
 
 const httpClient = () =>
-  DittoNodeClient.newHttpClient().withoutTls().withDomain(domain()).withAuthProvider(NodeHttpBasicAuth.newInstance('ditto', 'ditto')).build();
+  DittoNodeClient.newHttpClient()
+    .withoutTls()
+    .withDomain(domain())
+    .withAuthProvider(NodeHttpBasicAuth.newInstance('ditto', 'ditto'))
+    .build();
 
 it('answers the JS client over WebSocket with the responses of its commands and sends the events to the second session', async () => {
   const thingId = `org.eclipse.ditto:js-client-${Date.now()}`;
@@ -81,7 +87,10 @@ it('answers the JS client over WebSocket with the responses of its commands and 
   const thing = await things.getThing(thingId);
   expect(thing.attributes).toEqual({ humidity: 40 });
 
-  await waitFor(() => other.events.length >= 4, () => `four events on the second session, got ${JSON.stringify(other.events)}`);
+  await waitFor(
+    () => other.events.length >= 4,
+    () => `four events on the second session, got ${JSON.stringify(other.events)}`,
+  );
   expect(other.events.map((e) => [e.topic.split('/').pop(), e.path])).toEqual([
     ['created', '/'],
     ['modified', '/attributes/temperature'],
@@ -108,6 +117,9 @@ it('answers common calls over HTTP and its changes reach every WebSocket session
   expect(thing.policyId).toBe(thingId);
   await expect(things.getAttribute(thingId, 'missing')).rejects.toMatchObject({ status: 404 });
 
-  await waitFor(() => session.events.length >= 2, () => `two events, got ${JSON.stringify(session.events)}`);
+  await waitFor(
+    () => session.events.length >= 2,
+    () => `two events, got ${JSON.stringify(session.events)}`,
+  );
   expect(session.events.map((e) => e.topic.split('/').pop())).toEqual(['created', 'modified']);
 });

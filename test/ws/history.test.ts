@@ -11,7 +11,9 @@ import { connectWs, type Frame, type TestWs } from './client.js';
 let svc: TestService;
 const clients: TestWs[] = [];
 beforeAll(async () => {
-  svc = await startTestService({ TWINBRIDGE_HISTORICAL_HEADERS_TO_PERSIST: 'ditto-originator,correlation-id' });
+  svc = await startTestService({
+    TWINBRIDGE_HISTORICAL_HEADERS_TO_PERSIST: 'ditto-originator,correlation-id',
+  });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -34,24 +36,64 @@ async function thingWithRevisions(count: number): Promise<string> {
   const policy = {
     entries: {
       owner: { subjects: { 'nginx:ditto': { type: 'admin' } }, resources: { 'thing:/': RW, 'policy:/': RW } },
-      reader: { subjects: { 'nginx:alice': { type: 'reader' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'thing:/attributes/secret': { grant: [], revoke: ['READ'] }, 'policy:/entries/reader': { grant: ['READ'], revoke: [] } } },
+      reader: {
+        subjects: { 'nginx:alice': { type: 'reader' } },
+        resources: {
+          'thing:/': { grant: ['READ'], revoke: [] },
+          'thing:/attributes/secret': { grant: [], revoke: ['READ'] },
+          'policy:/entries/reader': { grant: ['READ'], revoke: [] },
+        },
+      },
     },
   };
-  expect((await svc.request('PUT', `/api/2/things/${enc(id)}`, { body: { _policy: policy, attributes: { n: 1, secret: 'x' } } })).status).toBe(201);
+  expect(
+    (
+      await svc.request('PUT', `/api/2/things/${enc(id)}`, {
+        body: { _policy: policy, attributes: { n: 1, secret: 'x' } },
+      })
+    ).status,
+  ).toBe(201);
   for (let r = 2; r <= count; r++) {
     if (r <= 6) await pause();
     const path = r === 4 ? '/features/f' : '/attributes/n';
-    expect((await svc.request('PUT', `/api/2/things/${enc(id)}${path}`, { body: r === 4 ? { properties: { p: 4 } } : r, headers: { 'correlation-id': `w-${r}` } })).status).toBeLessThan(300);
+    expect(
+      (
+        await svc.request('PUT', `/api/2/things/${enc(id)}${path}`, {
+          body: r === 4 ? { properties: { p: 4 } } : r,
+          headers: { 'correlation-id': `w-${r}` },
+        })
+      ).status,
+    ).toBeLessThan(300);
   }
   return id;
 }
 
 const topicOf = (id: string, group = 'things/twin') => `${id.replace(':', '/')}/${group}`;
-const streaming = (id: string, action: string, value: Record<string, unknown>, group = 'things/twin', path = '/') => ({ topic: `${topicOf(id, group)}/streaming/${action}`, headers: { 'correlation-id': `st-${action}-${Math.random()}` }, path, value });
-const isStreaming = (action: string, subscriptionId?: string) => (f: Frame) => typeof f !== 'string' && String(f.topic).endsWith(`/streaming/${action}`) && (subscriptionId === undefined || f.value?.subscriptionId === subscriptionId);
+const streaming = (
+  id: string,
+  action: string,
+  value: Record<string, unknown>,
+  group = 'things/twin',
+  path = '/',
+) => ({
+  topic: `${topicOf(id, group)}/streaming/${action}`,
+  headers: { 'correlation-id': `st-${action}-${Math.random()}` },
+  path,
+  value,
+});
+const isStreaming = (action: string, subscriptionId?: string) => (f: Frame) =>
+  typeof f !== 'string' &&
+  String(f.topic).endsWith(`/streaming/${action}`) &&
+  (subscriptionId === undefined || f.value?.subscriptionId === subscriptionId);
 
 /** Subscribes and returns the subscription ID of the `created` answer. */
-async function subscribe(c: TestWs, id: string, value: Record<string, unknown> = {}, group?: string, path?: string): Promise<string> {
+async function subscribe(
+  c: TestWs,
+  id: string,
+  value: Record<string, unknown> = {},
+  group?: string,
+  path?: string,
+): Promise<string> {
   c.send(streaming(id, 'subscribeForPersistedEvents', value, group, path));
   const created = (await c.next(isStreaming('created'))) as Record<string, any>;
   expect(created.topic).toBe(`${topicOf(id, group)}/streaming/created`);
@@ -59,10 +101,18 @@ async function subscribe(c: TestWs, id: string, value: Record<string, unknown> =
 }
 
 /** Requests `demand` items and collects `count` next events. */
-async function take(c: TestWs, id: string, subscriptionId: string, demand: number, count: number, group?: string): Promise<Array<Record<string, any>>> {
+async function take(
+  c: TestWs,
+  id: string,
+  subscriptionId: string,
+  demand: number,
+  count: number,
+  group?: string,
+): Promise<Array<Record<string, any>>> {
   c.send(streaming(id, 'request', { subscriptionId, demand }, group));
   const items: Array<Record<string, any>> = [];
-  for (let i = 0; i < count; i++) items.push(((await c.next(isStreaming('next', subscriptionId))) as Record<string, any>).value.item);
+  for (let i = 0; i < count; i++)
+    items.push(((await c.next(isStreaming('next', subscriptionId))) as Record<string, any>).value.item);
   return items;
 }
 
@@ -70,13 +120,28 @@ describe('retrieve commands at a historical revision', () => {
   it('answer the thing as it was, with historical-headers as a JSON object, and Ditto errors', async () => {
     const id = await thingWithRevisions(3);
     const c = await ws();
-    const retrieve = (headers: Record<string, string>, path = '/attributes/n') => c.request({ topic: `${topicOf(id)}/commands/retrieve`, headers, path });
+    const retrieve = (headers: Record<string, string>, path = '/attributes/n') =>
+      c.request({ topic: `${topicOf(id)}/commands/retrieve`, headers, path });
     const answer = await retrieve({ 'at-historical-revision': '2' });
-    expect(answer).toMatchObject({ status: 200, value: 2, headers: { 'historical-headers': { 'ditto-originator': 'nginx:ditto', 'correlation-id': 'w-2' } } });
-    expect((await retrieve({ 'at-historical-revision': '9' })).value.error).toBe('things:thing.history.notfound');
+    expect(answer).toMatchObject({
+      status: 200,
+      value: 2,
+      headers: { 'historical-headers': { 'ditto-originator': 'nginx:ditto', 'correlation-id': 'w-2' } },
+    });
+    expect((await retrieve({ 'at-historical-revision': '9' })).value.error).toBe(
+      'things:thing.history.notfound',
+    );
     expect((await retrieve({ 'at-historical-timestamp': 'now' })).value.error).toBe('header.invalid');
-    const policy = await c.request({ topic: `${topicOf(id, 'policies')}/commands/retrieve`, headers: { 'at-historical-revision': '1' }, path: '/entries/reader/subjects' });
-    expect(policy).toMatchObject({ status: 200, value: { 'nginx:alice': { type: 'reader' } }, headers: { 'historical-headers': { 'ditto-originator': 'nginx:ditto' } } });
+    const policy = await c.request({
+      topic: `${topicOf(id, 'policies')}/commands/retrieve`,
+      headers: { 'at-historical-revision': '1' },
+      path: '/entries/reader/subjects',
+    });
+    expect(policy).toMatchObject({
+      status: 200,
+      value: { 'nginx:alice': { type: 'reader' } },
+      headers: { 'historical-headers': { 'ditto-originator': 'nginx:ditto' } },
+    });
   });
 });
 
@@ -89,7 +154,16 @@ describe('streaming subscription of thing events', () => {
     await c.expectNone(isStreaming('next'), 200);
     const first = await take(c, id, subscriptionId, 2, 2);
     expect(first).toEqual([
-      { topic: `${topicOf(id)}/events/modified`, headers: expect.objectContaining({ 'historical-headers': { 'ditto-originator': 'nginx:ditto', 'correlation-id': 'w-2' } }), path: '/attributes/n', value: 2, revision: 2, timestamp: expect.any(String) },
+      {
+        topic: `${topicOf(id)}/events/modified`,
+        headers: expect.objectContaining({
+          'historical-headers': { 'ditto-originator': 'nginx:ditto', 'correlation-id': 'w-2' },
+        }),
+        path: '/attributes/n',
+        value: 2,
+        revision: 2,
+        timestamp: expect.any(String),
+      },
       expect.objectContaining({ path: '/attributes/n', value: 3, revision: 3 }),
     ]);
     await c.expectNone(isStreaming('next'), 200);
@@ -98,10 +172,14 @@ describe('streaming subscription of thing events', () => {
       [`${topicOf(id)}/events/created`, '/features/f', 4],
       [`${topicOf(id)}/events/modified`, '/attributes/n', 5],
     ]);
-    expect(((await c.next(isStreaming('complete', subscriptionId))) as Record<string, any>).value).toEqual({ subscriptionId });
+    expect(((await c.next(isStreaming('complete', subscriptionId))) as Record<string, any>).value).toEqual({
+      subscriptionId,
+    });
     // Over: a later request fails with a protocol error.
     c.send(streaming(id, 'request', { subscriptionId, demand: 1 }));
-    expect(((await c.next(isStreaming('failed', subscriptionId))) as Record<string, any>).value.error).toMatchObject({ status: 400, error: 'streaming.subscription.protocol.error' });
+    expect(
+      ((await c.next(isStreaming('failed', subscriptionId))) as Record<string, any>).value.error,
+    ).toMatchObject({ status: 400, error: 'streaming.subscription.protocol.error' });
     // The next subscription of the session gets the next ID.
     expect(await subscribe(c, id)).toBe('1');
   });
@@ -117,8 +195,16 @@ describe('streaming subscription of thing events', () => {
     };
     expect(await revisions({ fromHistoricalRevision: -2 }, 2)).toEqual([5, 6]);
     expect(await revisions({}, 6)).toEqual([1, 2, 3, 4, 5, 6]);
-    const modified = await Promise.all([2, 5].map(async (r) => (await svc.request('GET', `/api/2/things/${enc(id)}?fields=_modified&at-historical-revision=${r}`)).json._modified));
-    expect(await revisions({ fromHistoricalTimestamp: modified[0], toHistoricalTimestamp: modified[1] }, 2)).toEqual([3, 4]);
+    const modified = await Promise.all(
+      [2, 5].map(
+        async (r) =>
+          (await svc.request('GET', `/api/2/things/${enc(id)}?fields=_modified&at-historical-revision=${r}`))
+            .json._modified,
+      ),
+    );
+    expect(
+      await revisions({ fromHistoricalTimestamp: modified[0], toHistoricalTimestamp: modified[1] }, 2),
+    ).toEqual([3, 4]);
     expect(await revisions({ filter: 'gt(attributes/n,4)' }, 2)).toEqual([5, 6]);
     expect(await revisions({ filter: 'exists(features/f)' }, 1)).toEqual([4]);
   });
@@ -138,12 +224,16 @@ describe('streaming subscription of thing events', () => {
     const denied = await subscribe(bob, id);
     await bob.expectNone(isStreaming('failed'), 200);
     bob.send(streaming(id, 'request', { subscriptionId: denied, demand: 1 }));
-    expect(((await bob.next(isStreaming('failed', denied))) as Record<string, any>).value.error).toMatchObject({ status: 404, error: 'things:thing.notfound' });
+    expect(
+      ((await bob.next(isStreaming('failed', denied))) as Record<string, any>).value.error,
+    ).toMatchObject({ status: 404, error: 'things:thing.notfound' });
     const alice = await ws('alice');
     // Not unrestricted on the whole thing (attributes/secret is revoked): as Ditto, 404.
     const whole = await subscribe(alice, id);
     alice.send(streaming(id, 'request', { subscriptionId: whole, demand: 1 }));
-    expect(((await alice.next(isStreaming('failed', whole))) as Record<string, any>).value.error.error).toBe('things:thing.notfound');
+    expect(((await alice.next(isStreaming('failed', whole))) as Record<string, any>).value.error.error).toBe(
+      'things:thing.notfound',
+    );
     // Unrestricted on attributes/n: its events, and a filter on the secret never matches.
     const own = await subscribe(alice, id, {}, undefined, '/attributes/n');
     expect((await take(alice, id, own, 10, 3)).map((i) => [i.path, i.value])).toEqual([
@@ -151,7 +241,13 @@ describe('streaming subscription of thing events', () => {
       ['/attributes/n', 2],
       ['/attributes/n', 3],
     ]);
-    const probe = await subscribe(alice, id, { filter: 'eq(attributes/secret,"x")' }, undefined, '/attributes/n');
+    const probe = await subscribe(
+      alice,
+      id,
+      { filter: 'eq(attributes/secret,"x")' },
+      undefined,
+      '/attributes/n',
+    );
     alice.send(streaming(id, 'request', { subscriptionId: probe, demand: 10 }));
     await alice.next(isStreaming('complete', probe));
     expect(alice.frames.filter(isStreaming('next', probe))).toEqual([]);
@@ -161,22 +257,38 @@ describe('streaming subscription of thing events', () => {
     const id = await thingWithRevisions(3);
     const c = await ws();
     c.send(streaming(id, 'request', { subscriptionId: 'nope', demand: 1 }));
-    expect(((await c.next(isStreaming('failed', 'nope'))) as Record<string, any>).value.error).toMatchObject({ status: 404, error: 'streaming.subscription.not.found' });
+    expect(((await c.next(isStreaming('failed', 'nope'))) as Record<string, any>).value.error).toMatchObject({
+      status: 404,
+      error: 'streaming.subscription.not.found',
+    });
     const zero = await subscribe(c, id);
     c.send(streaming(id, 'request', { subscriptionId: zero, demand: 0 }));
-    expect(((await c.next(isStreaming('failed', zero))) as Record<string, any>).value.error.error).toBe('streaming.subscription.protocol.error');
+    expect(((await c.next(isStreaming('failed', zero))) as Record<string, any>).value.error.error).toBe(
+      'streaming.subscription.protocol.error',
+    );
     const bad = await subscribe(c, id, { filter: 'eq(attributes/n' });
     c.send(streaming(id, 'request', { subscriptionId: bad, demand: 1 }));
-    expect(((await c.next(isStreaming('failed', bad))) as Record<string, any>).value.error.error).toBe('rql.expression.invalid');
+    expect(((await c.next(isStreaming('failed', bad))) as Record<string, any>).value.error.error).toBe(
+      'rql.expression.invalid',
+    );
     const cancelled = await subscribe(c, id);
     await take(c, id, cancelled, 1, 1);
     c.send(streaming(id, 'cancel', { subscriptionId: cancelled }));
     c.send(streaming(id, 'request', { subscriptionId: cancelled, demand: 5 }));
-    expect(((await c.next(isStreaming('failed', cancelled))) as Record<string, any>).value.error.error).toBe('streaming.subscription.protocol.error');
+    expect(((await c.next(isStreaming('failed', cancelled))) as Record<string, any>).value.error.error).toBe(
+      'streaming.subscription.protocol.error',
+    );
     expect(c.frames.filter(isStreaming('next', cancelled))).toEqual([]);
     // A malformed command is an error answer on the thing's error topic.
-    const malformed = await c.request({ topic: `${topicOf(id)}/streaming/request`, path: '/', value: { subscriptionId: zero, demand: 'all' } });
-    expect(malformed).toMatchObject({ topic: `${topicOf(id)}/errors`, value: { error: 'json.format.invalid' } });
+    const malformed = await c.request({
+      topic: `${topicOf(id)}/streaming/request`,
+      path: '/',
+      value: { subscriptionId: zero, demand: 'all' },
+    });
+    expect(malformed).toMatchObject({
+      topic: `${topicOf(id)}/errors`,
+      value: { error: 'json.format.invalid' },
+    });
   });
 
   it('holds at most 100 subscriptions per session', async () => {
@@ -185,7 +297,11 @@ describe('streaming subscription of thing events', () => {
     for (let i = 0; i < 100; i++) c.send(streaming(id, 'subscribeForPersistedEvents', {}));
     for (let i = 0; i < 100; i++) await c.next(isStreaming('created'));
     const refused = await c.request(streaming(id, 'subscribeForPersistedEvents', {}));
-    expect(refused).toMatchObject({ topic: `${topicOf(id)}/errors`, status: 400, value: { error: 'streaming.subscription.protocol.error' } });
+    expect(refused).toMatchObject({
+      topic: `${topicOf(id)}/errors`,
+      status: 400,
+      value: { error: 'streaming.subscription.protocol.error' },
+    });
   });
 });
 
@@ -193,8 +309,17 @@ describe('streaming subscription of policy events', () => {
   it('streams the persisted events of a policy, pruned to what the caller may read', async () => {
     const id = await thingWithRevisions(1);
     await pause();
-    expect((await svc.request('PUT', `/api/2/policies/${enc(id)}/entries/reader/subjects/${enc('nginx:bob')}`, { body: { type: 'late' } })).status).toBe(201);
-    expect((await svc.request('DELETE', `/api/2/policies/${enc(id)}/entries/reader/subjects/${enc('nginx:bob')}`)).status).toBe(204);
+    expect(
+      (
+        await svc.request('PUT', `/api/2/policies/${enc(id)}/entries/reader/subjects/${enc('nginx:bob')}`, {
+          body: { type: 'late' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await svc.request('DELETE', `/api/2/policies/${enc(id)}/entries/reader/subjects/${enc('nginx:bob')}`))
+        .status,
+    ).toBe(204);
     const c = await ws();
     const subscriptionId = await subscribe(c, id, {}, 'policies');
     const items = await take(c, id, subscriptionId, 10, 3, 'policies');

@@ -14,7 +14,9 @@ let svc: TestService;
 beforeAll(async () => {
   idp = await startIdentityProvider();
   await idp.addKey();
-  svc = await startTestService({ TWINBRIDGE_OIDC_ISSUERS: JSON.stringify({ keycloak: { issuer: idp.issuer } }) });
+  svc = await startTestService({
+    TWINBRIDGE_OIDC_ISSUERS: JSON.stringify({ keycloak: { issuer: idp.issuer } }),
+  });
 });
 afterAll(async () => {
   await svc?.close();
@@ -30,10 +32,17 @@ async function connect(token: string): Promise<TestWs> {
 
 it('opens a session with access_token and acts as the token subject', async () => {
   const c = await connect(await idp.sign({ sub: 'ws-user' }));
-  const response = await c.request({ topic: 'org.eclipse.ditto/jwt-thing/things/twin/commands/create', path: '/', value: {} });
+  const response = await c.request({
+    topic: 'org.eclipse.ditto/jwt-thing/things/twin/commands/create',
+    path: '/',
+    value: {},
+  });
   expect(response.status).toBe(201);
   // The default policy names the token subject only: the basic user `ditto` cannot see the thing.
-  const retrieved = await c.request({ topic: 'org.eclipse.ditto/jwt-thing/things/twin/commands/retrieve', path: '/policyId' });
+  const retrieved = await c.request({
+    topic: 'org.eclipse.ditto/jwt-thing/things/twin/commands/retrieve',
+    path: '/policyId',
+  });
   expect(retrieved.status).toBe(200);
   expect((await svc.request('GET', '/api/2/things/org.eclipse.ditto:jwt-thing')).status).toBe(404);
   await c.close();

@@ -12,7 +12,10 @@ const bed = useWsService();
 
 const owner = {
   subjects: { 'nginx:ditto': { type: 'generated' } },
-  resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] } },
+  resources: {
+    'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+    'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+  },
 };
 const reader = (subject: Record<string, unknown>) => ({
   subjects: { 'nginx:bob': { type: 'temporary access', ...subject } },
@@ -31,7 +34,12 @@ it('announces a coming expiry, removes the expired subject and announces its del
   const ditto = await listen('ditto');
   const expiry = new Date(Date.now() + 2500).toISOString();
   const put = await bed.svc.request('PUT', `/api/2/policies/${policyId}`, {
-    body: { entries: { owner, temporary: reader({ expiry, announcement: { beforeExpiry: '2s', whenDeleted: true } }) } },
+    body: {
+      entries: {
+        owner,
+        temporary: reader({ expiry, announcement: { beforeExpiry: '2s', whenDeleted: true } }),
+      },
+    },
   });
   expect(put.status).toBe(201);
 
@@ -54,17 +62,34 @@ it('announces a coming expiry, removes the expired subject and announces its del
 it('announces a subject a client deletes when it asks for whenDeleted, and not otherwise', async () => {
   const policyId = 'org.announce:deleted';
   const bob = await listen('bob');
-  expect((await bed.svc.request('PUT', `/api/2/policies/${policyId}`, { body: { entries: { owner, temporary: reader({ announcement: { whenDeleted: true } }) } } })).status).toBe(201);
-  expect((await bed.svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary/subjects/nginx:bob`)).status).toBe(204);
-  const deleted = await bob.nextTopic('/policies/announcements/subjectDeletion', (f) => f.topic.startsWith('org.announce/deleted/'));
+  expect(
+    (
+      await bed.svc.request('PUT', `/api/2/policies/${policyId}`, {
+        body: { entries: { owner, temporary: reader({ announcement: { whenDeleted: true } }) } },
+      })
+    ).status,
+  ).toBe(201);
+  expect(
+    (await bed.svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary/subjects/nginx:bob`))
+      .status,
+  ).toBe(204);
+  const deleted = await bob.nextTopic('/policies/announcements/subjectDeletion', (f) =>
+    f.topic.startsWith('org.announce/deleted/'),
+  );
   expect(deleted.value.subjectIds).toEqual(['nginx:bob']);
 
   // Without whenDeleted, and for a session that did not subscribe: nothing.
   const quiet = await bed.ws('bob');
   // The entry stayed (without subjects): this PUT modifies it.
-  expect((await bed.svc.request('PUT', `/api/2/policies/${policyId}/entries/temporary`, { body: reader({}) })).status).toBe(204);
+  expect(
+    (await bed.svc.request('PUT', `/api/2/policies/${policyId}/entries/temporary`, { body: reader({}) }))
+      .status,
+  ).toBe(204);
   expect((await bed.svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary`)).status).toBe(204);
-  await bob.expectNone((f) => typeof f !== 'string' && String(f.topic).startsWith('org.announce/deleted/'), 300);
+  await bob.expectNone(
+    (f) => typeof f !== 'string' && String(f.topic).startsWith('org.announce/deleted/'),
+    300,
+  );
   await quiet.expectNone(() => true, 100);
 });
 
@@ -73,7 +98,13 @@ it('stops announcing after STOP-SEND-POLICY-ANNOUNCEMENTS and filters by namespa
   const stopped = await listen('bob');
   await stopped.control('STOP-SEND-POLICY-ANNOUNCEMENTS');
   const policyId = 'org.announce:stopped';
-  expect((await bed.svc.request('PUT', `/api/2/policies/${policyId}`, { body: { entries: { owner, temporary: reader({ announcement: { whenDeleted: true } }) } } })).status).toBe(201);
+  expect(
+    (
+      await bed.svc.request('PUT', `/api/2/policies/${policyId}`, {
+        body: { entries: { owner, temporary: reader({ announcement: { whenDeleted: true } }) } },
+      })
+    ).status,
+  ).toBe(201);
   expect((await bed.svc.request('DELETE', `/api/2/policies/${policyId}/entries/temporary`)).status).toBe(204);
   await other.expectNone((f) => typeof f !== 'string', 300);
   await stopped.expectNone((f) => typeof f !== 'string', 100);

@@ -12,7 +12,11 @@ const policy = {
   entries: {
     owner: {
       subjects: { 'nginx:ditto': { type: 'generated' } },
-      resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } },
+      resources: {
+        'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+        'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+        'message:/': { grant: ['READ', 'WRITE'], revoke: [] },
+      },
     },
     partial: {
       subjects: { 'nginx:bob': { type: 'generated' } },
@@ -36,11 +40,16 @@ it('prunes events to the readable part for partial READ and hides them without R
     body: { _policy: policy, attributes: { public: { name: 'lamp' }, secret: 42 } },
   });
   expect(created.status).toBe(201);
-  const merge = await bed.svc.request('PATCH', `/api/2/things/${encodeURIComponent(id)}/attributes`, { body: { public: { name: 'lamp 2' }, secret: 43 } });
+  const merge = await bed.svc.request('PATCH', `/api/2/things/${encodeURIComponent(id)}/attributes`, {
+    body: { public: { name: 'lamp 2' }, secret: 43 },
+  });
   expect(merge.status).toBe(204);
 
   const topic = `${id.replace(':', '/')}/things/twin/events/`;
-  expect((await owner.nextTopic(topic + 'created')).value.attributes).toEqual({ public: { name: 'lamp' }, secret: 42 });
+  expect((await owner.nextTopic(topic + 'created')).value.attributes).toEqual({
+    public: { name: 'lamp' },
+    secret: 42,
+  });
   expect((await owner.nextTopic(topic + 'merged')).value).toEqual({ public: { name: 'lamp 2' }, secret: 43 });
 
   const bobCreated = await bob.nextTopic(topic + 'created');
@@ -60,6 +69,8 @@ it('evaluates a filter on the pruned view, so hidden fields cannot be probed', a
   const bob = await bed.ws('bob');
   await bob.control(`START-SEND-EVENTS?filter=${encodeURIComponent('eq(attributes/secret,42)')}`);
   const id = `org.eclipse.ditto:policy-probe-${Date.now()}`;
-  await bed.svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, { body: { _policy: policy, attributes: { public: { name: 'x' }, secret: 42 } } });
+  await bed.svc.request('PUT', `/api/2/things/${encodeURIComponent(id)}`, {
+    body: { _policy: policy, attributes: { public: { name: 'x' }, secret: 42 } },
+  });
   await bob.expectNone((f) => typeof f !== 'string' && String(f.topic).startsWith(id.replace(':', '/')), 400);
 });

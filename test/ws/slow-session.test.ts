@@ -28,7 +28,17 @@ it('drops events beyond the buffer of a stalled session and never stalls the oth
   const total = 300;
   const started = Date.now();
   for (let i = 0; i < total; i++) {
-    await svc.services.things.execute({ thingId, channel: 'twin', action: 'modify', path: '/', value: { attributes: { i, big } }, headers: {} }, auth);
+    await svc.services.things.execute(
+      {
+        thingId,
+        channel: 'twin',
+        action: 'modify',
+        path: '/',
+        value: { attributes: { i, big } },
+        headers: {},
+      },
+      auth,
+    );
   }
   let fastCount = 0;
   while (fastCount < total) {

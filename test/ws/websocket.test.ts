@@ -62,7 +62,13 @@ describe('START-SEND-EVENTS', () => {
     await put(id, '', {});
     for (const size of [10, 1_000, 70_000]) {
       await put(id, '/attributes/blob', 'x'.repeat(size));
-      const event = (await c.next((f) => typeof f !== 'string' && String(f.topic).startsWith(topicOf(id, 'twin/events/')) && f.path === '/attributes/blob' && f.value.length === size)) as Record<string, any>;
+      const event = (await c.next(
+        (f) =>
+          typeof f !== 'string' &&
+          String(f.topic).startsWith(topicOf(id, 'twin/events/')) &&
+          f.path === '/attributes/blob' &&
+          f.value.length === size,
+      )) as Record<string, any>;
       expect(event.value).toBe('x'.repeat(size));
     }
   });
@@ -96,7 +102,12 @@ describe('START-SEND-EVENTS', () => {
     await put(id, '/attributes/temp', 25);
     const event = await c.nextTopic(topicOf(id, 'twin/events/modified'));
     expect(event.value).toBe(25);
-    await c.expectNone((f) => typeof f !== 'string' && String(f.topic).endsWith('/created') && String(f.topic).startsWith(id.replace(':', '/')));
+    await c.expectNone(
+      (f) =>
+        typeof f !== 'string' &&
+        String(f.topic).endsWith('/created') &&
+        String(f.topic).startsWith(id.replace(':', '/')),
+    );
   });
 
   it('answers an invalid filter with an rql.expression.invalid error and no ACK', async () => {
@@ -109,7 +120,9 @@ describe('START-SEND-EVENTS', () => {
 
   it('adds `extra` from `extraFields` and filters on it', async () => {
     const c = await ws();
-    await c.control(`START-SEND-EVENTS?extraFields=attributes/location&filter=${enc('eq(attributes/location,"kitchen")')}`);
+    await c.control(
+      `START-SEND-EVENTS?extraFields=attributes/location&filter=${enc('eq(attributes/location,"kitchen")')}`,
+    );
     const id = newId();
     await put(id, '', { attributes: { location: 'kitchen', temp: 1 } });
     await put(id, '/attributes/temp', 2);
@@ -162,15 +175,36 @@ describe('twin commands', () => {
   it('creates, modifies and retrieves a thing with responses correlated by correlation-id', async () => {
     const c = await ws();
     const id = newId();
-    const created = await c.request({ topic: topicOf(id, 'twin/commands/create'), headers: { 'correlation-id': 'create-1' }, path: '/', value: { attributes: { a: 1 } } });
-    expect(created).toMatchObject({ topic: topicOf(id, 'twin/commands/create'), status: 201, headers: { 'correlation-id': 'create-1' } });
-    const modified = await c.request({ topic: topicOf(id, 'twin/commands/modify'), path: '/attributes/a', value: 5 });
+    const created = await c.request({
+      topic: topicOf(id, 'twin/commands/create'),
+      headers: { 'correlation-id': 'create-1' },
+      path: '/',
+      value: { attributes: { a: 1 } },
+    });
+    expect(created).toMatchObject({
+      topic: topicOf(id, 'twin/commands/create'),
+      status: 201,
+      headers: { 'correlation-id': 'create-1' },
+    });
+    const modified = await c.request({
+      topic: topicOf(id, 'twin/commands/modify'),
+      path: '/attributes/a',
+      value: 5,
+    });
     expect(modified.status).toBe(204);
     const retrieved = await c.request({ topic: topicOf(id, 'twin/commands/retrieve'), path: '/attributes' });
     expect(retrieved).toMatchObject({ status: 200, value: { a: 5 } });
-    const merged = await c.request({ topic: topicOf(id, 'twin/commands/merge'), path: '/attributes', value: { b: 2 } });
+    const merged = await c.request({
+      topic: topicOf(id, 'twin/commands/merge'),
+      path: '/attributes',
+      value: { b: 2 },
+    });
     expect(merged.status).toBe(204);
-    const fields = await c.request({ topic: topicOf(id, 'twin/commands/retrieve'), path: '/', fields: 'attributes/b' });
+    const fields = await c.request({
+      topic: topicOf(id, 'twin/commands/retrieve'),
+      path: '/',
+      fields: 'attributes/b',
+    });
     expect(fields.value).toEqual({ attributes: { b: 2 } });
   });
 
@@ -178,7 +212,11 @@ describe('twin commands', () => {
     const c = await ws();
     const id = newId();
     const error = await c.request({ topic: topicOf(id, 'twin/commands/retrieve'), path: '/' });
-    expect(error).toMatchObject({ topic: topicOf(id, 'twin/errors'), status: 404, value: { error: 'things:thing.notfound' } });
+    expect(error).toMatchObject({
+      topic: topicOf(id, 'twin/errors'),
+      status: 404,
+      value: { error: 'things:thing.notfound' },
+    });
   });
 
   it('answers invalid JSON with an error on the fallback topic', async () => {
@@ -197,7 +235,12 @@ describe('twin commands', () => {
   it('sends no response with response-required:false', async () => {
     const c = await ws();
     const id = newId();
-    c.send({ topic: topicOf(id, 'twin/commands/create'), headers: { 'correlation-id': 'silent', 'response-required': false }, path: '/', value: {} });
+    c.send({
+      topic: topicOf(id, 'twin/commands/create'),
+      headers: { 'correlation-id': 'silent', 'response-required': false },
+      path: '/',
+      value: {},
+    });
     await c.expectNone((f) => typeof f !== 'string' && f.headers?.['correlation-id'] === 'silent', 500);
     // Nobody waits for the create: on a loaded machine it may be durable (and readable) only after those 500 ms.
     const until = Date.now() + 5000;
@@ -215,7 +258,12 @@ describe('twin commands', () => {
     const b = newId();
     await put(a, '', { attributes: { n: 1 } });
     await put(b, '', { attributes: { n: 2 } });
-    const response = await c.request({ topic: '_/_/things/twin/commands/retrieve', path: '/', value: { thingIds: [a, b] }, fields: 'thingId,attributes' });
+    const response = await c.request({
+      topic: '_/_/things/twin/commands/retrieve',
+      path: '/',
+      value: { thingIds: [a, b] },
+      fields: 'thingId,attributes',
+    });
     expect(response.status).toBe(200);
     expect(response.value).toEqual([
       { thingId: a, attributes: { n: 1 } },
@@ -237,23 +285,66 @@ describe('policy commands', () => {
     const c = await ws();
     const policyId = newId();
     const topic = (action: string) => `${policyId.replace(':', '/')}/policies/commands/${action}`;
-    const policy = { entries: { owner: { subjects: { 'nginx:ditto': { type: 'generated' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] } } } } };
+    const policy = {
+      entries: {
+        owner: {
+          subjects: { 'nginx:ditto': { type: 'generated' } },
+          resources: {
+            'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+            'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+          },
+        },
+      },
+    };
     expect((await c.request({ topic: topic('create'), path: '/', value: policy })).status).toBe(201);
     const subjects = await c.request({ topic: topic('retrieve'), path: '/entries/owner/subjects' });
-    expect(subjects).toMatchObject({ topic: topic('retrieve'), status: 200, value: { 'nginx:ditto': { type: 'generated' } } });
-    const resource = await c.request({ topic: topic('modify'), path: '/entries/owner/resources/message:/inbox', value: { grant: ['READ'], revoke: [] } });
+    expect(subjects).toMatchObject({
+      topic: topic('retrieve'),
+      status: 200,
+      value: { 'nginx:ditto': { type: 'generated' } },
+    });
+    const resource = await c.request({
+      topic: topic('modify'),
+      path: '/entries/owner/resources/message:/inbox',
+      value: { grant: ['READ'], revoke: [] },
+    });
     expect(resource.status).toBe(201);
-    const read = await c.request({ topic: topic('retrieve'), path: '/entries/owner/resources/message:/inbox' });
+    const read = await c.request({
+      topic: topic('retrieve'),
+      path: '/entries/owner/resources/message:/inbox',
+    });
     expect(read.value).toEqual({ grant: ['READ'], revoke: [] });
     // An import's listed entries (`/imports/<id>/entries`); a policy cannot import itself.
     const other = newId();
-    expect((await c.request({ topic: `${other.replace(':', '/')}/policies/commands/create`, path: '/', value: policy })).status).toBe(201);
-    expect((await c.request({ topic: topic('modify'), path: `/imports/${other}`, value: { entries: [] } })).status).toBe(201);
-    expect((await c.request({ topic: topic('modify'), path: `/imports/${other}/entries`, value: ['owner'] })).status).toBe(204);
-    expect((await c.request({ topic: topic('retrieve'), path: `/imports/${other}/entries` })).value).toEqual(['owner']);
-    const self = await c.request({ topic: topic('modify'), path: `/imports/${policyId}`, value: { entries: [] } });
+    expect(
+      (
+        await c.request({
+          topic: `${other.replace(':', '/')}/policies/commands/create`,
+          path: '/',
+          value: policy,
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await c.request({ topic: topic('modify'), path: `/imports/${other}`, value: { entries: [] } })).status,
+    ).toBe(201);
+    expect(
+      (await c.request({ topic: topic('modify'), path: `/imports/${other}/entries`, value: ['owner'] }))
+        .status,
+    ).toBe(204);
+    expect((await c.request({ topic: topic('retrieve'), path: `/imports/${other}/entries` })).value).toEqual([
+      'owner',
+    ]);
+    const self = await c.request({
+      topic: topic('modify'),
+      path: `/imports/${policyId}`,
+      value: { entries: [] },
+    });
     expect(self).toMatchObject({ status: 400, value: { error: 'policies:import.invalid' } });
-    const missing = await c.request({ topic: `${newId().replace(':', '/')}/policies/commands/retrieve`, path: '/' });
+    const missing = await c.request({
+      topic: `${newId().replace(':', '/')}/policies/commands/retrieve`,
+      path: '/',
+    });
     expect(missing).toMatchObject({ status: 404, value: { error: 'policies:policy.notfound' } });
     expect(String(missing.topic)).toMatch(/\/policies\/errors$/);
   });

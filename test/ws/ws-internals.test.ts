@@ -21,7 +21,9 @@ async function pair(perMessageDeflate: boolean): Promise<{ serverSide: WebSocket
   server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate });
   await once(server, 'listening');
   const accepted = once(server, 'connection') as Promise<[WebSocket]>;
-  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, { perMessageDeflate });
+  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+    perMessageDeflate,
+  });
   await once(client, 'open');
   const [serverSide] = await accepted;
   return { serverSide, client };

@@ -59,9 +59,14 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
 }
 
 /** The context of Basic credentials that passed before, when nothing else (pre-authentication, a token) takes precedence. */
-function rememberedBasic(request: AuthRequest, realm: Exclude<Realm, 'none'>, options: AuthOptions): AuthContext | undefined {
+function rememberedBasic(
+  request: AuthRequest,
+  realm: Exclude<Realm, 'none'>,
+  options: AuthOptions,
+): AuthContext | undefined {
   const authorization = request.headers.authorization;
-  if (typeof authorization !== 'string' || request.headers['x-ditto-pre-authenticated'] !== undefined) return undefined;
+  if (typeof authorization !== 'string' || request.headers['x-ditto-pre-authenticated'] !== undefined)
+    return undefined;
   if (realm === 'api' && request.url?.includes('access_token=')) return undefined;
   return verifiedBasic(options)[realm].get(authorization);
 }
@@ -70,26 +75,41 @@ function rememberedBasic(request: AuthRequest, realm: Exclude<Realm, 'none'>, op
  * Authenticates a request's headers and remote address for `realm`; resolves with the subjects or rejects
  * with a 401 DittoError (503 when an issuer's keys cannot be fetched). Never logs credentials.
  */
-export async function authenticate(request: AuthRequest, realm: Exclude<Realm, 'none'>, options: AuthOptions, trusted: ReadonlySet<string>): Promise<AuthContext> {
+export async function authenticate(
+  request: AuthRequest,
+  realm: Exclude<Realm, 'none'>,
+  options: AuthOptions,
+  trusted: ReadonlySet<string>,
+): Promise<AuthContext> {
   const preAuthenticated = request.headers['x-ditto-pre-authenticated'];
-  if (realm === 'api' && typeof preAuthenticated === 'string' && trusted.has(request.socket.remoteAddress ?? '')) {
+  if (
+    realm === 'api' &&
+    typeof preAuthenticated === 'string' &&
+    trusted.has(request.socket.remoteAddress ?? '')
+  ) {
     // ditto: §8 the proxy sets `<issuer>:<subject>`; it is the single subject of the request
-    if (!/^[^:]+:.+$/.test(preAuthenticated)) throw authenticationFailed({ detail: 'malformed x-ditto-pre-authenticated header' });
+    if (!/^[^:]+:.+$/.test(preAuthenticated))
+      throw authenticationFailed({ detail: 'malformed x-ditto-pre-authenticated header' });
     return { subjects: [preAuthenticated] };
   }
-  const authorization = typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined;
-  const token = realm === 'api' ? bearerToken(authorization) ?? accessTokenParameter(request.url) : undefined;
+  const authorization =
+    typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined;
+  const token =
+    realm === 'api' ? (bearerToken(authorization) ?? accessTokenParameter(request.url)) : undefined;
   if (token !== undefined) {
     if (!options.jwt) throw authenticationFailed({ detail: 'no OpenID Connect issuer is configured' });
     return { subjects: (await options.jwt.authenticate(token)).subjects };
   }
-  const remembered = authorization === undefined ? undefined : verifiedBasic(options)[realm].get(authorization);
+  const remembered =
+    authorization === undefined ? undefined : verifiedBasic(options)[realm].get(authorization);
   if (remembered) return remembered;
   const credentials = parseBasic(authorization);
   if (!credentials) throw authenticationFailed({ detail: 'no credentials' });
   const users = realm === 'devops' ? options.devopsUsers : options.users;
   if (!checkUser(users, credentials)) throw authenticationFailed({ detail: 'wrong user or password' });
-  const context = { subjects: [realm === 'devops' ? `devops:${credentials.user}` : `nginx:${credentials.user}`] };
+  const context = {
+    subjects: [realm === 'devops' ? `devops:${credentials.user}` : `nginx:${credentials.user}`],
+  };
   remember(verifiedBasic(options)[realm], authorization!, context);
   return context;
 }

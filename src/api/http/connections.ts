@@ -18,7 +18,6 @@ export interface ConnectionsRoutesOptions {
 const devops = { config: { realm: 'devops' as const } };
 type Params = { id: string };
 
-
 /** The request's Ditto headers with its `ditto-originator` (kept with a change when history is told to). */
 function headersOf(request: FastifyRequest): DittoHeaders {
   const headers = dittoHeadersOf(request);
@@ -26,7 +25,10 @@ function headersOf(request: FastifyRequest): DittoHeaders {
   return headers;
 }
 
-export async function connectionsRoutes(app: FastifyInstance, options: ConnectionsRoutesOptions): Promise<void> {
+export async function connectionsRoutes(
+  app: FastifyInstance,
+  options: ConnectionsRoutesOptions,
+): Promise<void> {
   const { connections } = options;
   const base = '/api/2/connections';
 
@@ -78,14 +80,23 @@ export async function connectionsRoutes(app: FastifyInstance, options: Connectio
 
   app.post(`${base}/:id/command`, devops, async (request, reply) => {
     const { id } = request.params as Params;
-    const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const contentType = String(request.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     if (contentType !== 'text/plain') throw mediaTypeUnsupported({ contentType, allowed: ['text/plain'] });
     const raw = request.body;
-    await connections.command(id, Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw ?? ''), headersOf(request));
+    await connections.command(
+      id,
+      Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw ?? ''),
+      headersOf(request),
+    );
     return reply.code(200).send();
   });
 
   app.get(`${base}/:id/status`, devops, async (request) => connections.status((request.params as Params).id));
-  app.get(`${base}/:id/metrics`, devops, async (request) => connections.metrics((request.params as Params).id));
+  app.get(`${base}/:id/metrics`, devops, async (request) =>
+    connections.metrics((request.params as Params).id),
+  );
   app.get(`${base}/:id/logs`, devops, async (request) => connections.logs((request.params as Params).id));
 }

@@ -10,7 +10,16 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DittoError } from '../../errors/ditto-error.js';
-import { headersTooLarge, internalError, jsonInvalid, mediaTypeUnsupported, requestInvalid, requestTooLarge, uriInvalid, uriTooLong } from '../../errors/general.js';
+import {
+  headersTooLarge,
+  internalError,
+  jsonInvalid,
+  mediaTypeUnsupported,
+  requestInvalid,
+  requestTooLarge,
+  uriInvalid,
+  uriTooLong,
+} from '../../errors/general.js';
 import { methodNotAllowed, routeNotFound } from '../../errors/gateway.js';
 import { policyTooLarge } from '../../errors/policies.js';
 import { messagePayloadTooLarge } from '../../errors/streaming.js';
@@ -23,13 +32,17 @@ export const MAX_URL_LENGTH = 8192;
 export function sendError(reply: FastifyReply, error: DittoError): FastifyReply {
   const request = reply.request;
   const given = request.headers['correlation-id'];
-  const correlationId = typeof given === 'string' && given !== '' ? given : String(reply.getHeader('correlation-id') ?? randomUUID());
+  const correlationId =
+    typeof given === 'string' && given !== ''
+      ? given
+      : String(reply.getHeader('correlation-id') ?? randomUUID());
   logFailure(request, error, correlationId);
   if (error.headers) reply.headers(error.headers);
   reply.header('correlation-id', correlationId);
   // A script that sends its own credentials (the console) says so with `X-Requested-With: XMLHttpRequest`
   // and gets no challenge, so the browser never opens its basic-auth prompt (as Spring Security does).
-  if (error.status === 401 && reply.request.headers['x-requested-with'] !== 'XMLHttpRequest') reply.header('www-authenticate', 'Basic realm="DITTO"');
+  if (error.status === 401 && reply.request.headers['x-requested-with'] !== 'XMLHttpRequest')
+    reply.header('www-authenticate', 'Basic realm="DITTO"');
   // ditto: 304 has no body (internal code things:precondition.notmodified)
   if (error.status === 304) return reply.code(304).send();
   return reply.code(error.status).type('application/json').send(error.toJSON());
@@ -40,9 +53,22 @@ export function sendError(reply: FastifyReply, error: DittoError): FastifyReply 
  * the cause's stack when the error wraps one (an internal error), else the error's own. Client errors are
  * not logged.
  */
-export function logFailure(request: FastifyRequest, error: DittoError, correlationId = String(request.headers['correlation-id'] ?? '')): void {
+export function logFailure(
+  request: FastifyRequest,
+  error: DittoError,
+  correlationId = String(request.headers['correlation-id'] ?? ''),
+): void {
   if (error.status < 500) return;
-  request.log[error.status === 500 ? 'error' : 'warn']({ err: error.cause ?? error, correlationId, method: request.method, url: request.url, status: error.status }, 'request failed');
+  request.log[error.status === 500 ? 'error' : 'warn'](
+    {
+      err: error.cause ?? error,
+      correlationId,
+      method: request.method,
+      url: request.url,
+      status: error.status,
+    },
+    'request failed',
+  );
 }
 
 export function toDittoError(err: unknown, request: FastifyRequest): DittoError {
@@ -54,7 +80,10 @@ export function toDittoError(err: unknown, request: FastifyRequest): DittoError 
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE':
-      return mediaTypeUnsupported({ contentType: String(request.headers['content-type'] ?? ''), allowed: ['application/json'] }, { cause: err });
+      return mediaTypeUnsupported(
+        { contentType: String(request.headers['content-type'] ?? ''), allowed: ['application/json'] },
+        { cause: err },
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return jsonInvalid({ detail: fe.message }, { cause: err });
@@ -65,7 +94,13 @@ export function toDittoError(err: unknown, request: FastifyRequest): DittoError 
   }
   if (fe.statusCode === 414) return uriTooLong({ length: request.url.length }, { cause: err });
   // Any other error fastify raises for the request itself (a 4xx of its own) is the client's.
-  if (typeof fe.code === 'string' && fe.code.startsWith('FST_ERR') && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+  if (
+    typeof fe.code === 'string' &&
+    fe.code.startsWith('FST_ERR') &&
+    typeof fe.statusCode === 'number' &&
+    fe.statusCode >= 400 &&
+    fe.statusCode < 500
+  ) {
     return requestInvalid({ detail: fe.message }, { cause: err });
   }
   return internalError(undefined, { cause: err });
@@ -76,7 +111,8 @@ function bodyTooLarge(request: FastifyRequest): DittoError {
   const params = { size: Number(request.headers['content-length'] ?? 0) || BODY_LIMIT + 1, max: BODY_LIMIT };
   const path = request.url.split('?')[0];
   if (path.startsWith('/api/2/policies')) return policyTooLarge(params);
-  if (/^\/api\/2\/things\/[^/]+\/(features\/[^/]+\/)?(inbox|outbox)\//.test(path)) return messagePayloadTooLarge(params);
+  if (/^\/api\/2\/things\/[^/]+\/(features\/[^/]+\/)?(inbox|outbox)\//.test(path))
+    return messagePayloadTooLarge(params);
   if (path.startsWith('/api/2/things')) return thingTooLarge(params);
   return requestTooLarge(params);
 }
@@ -116,10 +152,25 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
  * `clientErrorHandler` of the fastify options: a request the HTTP parser refused (an unknown method, a bad
  * header, headers too large) is answered with Ditto's error JSON, then the socket is closed.
  */
-export function clientErrorHandler(err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket): void {
+export function clientErrorHandler(
+  err: NodeJS.ErrnoException & { rawPacket?: unknown },
+  socket: Socket,
+): void {
   if (!socket.writable) return void socket.destroy();
-  const error = err.code === 'HPE_HEADER_OVERFLOW' ? headersTooLarge() : err.code === 'HPE_URI_TOO_LONG' ? uriTooLong({ length: MAX_URL_LENGTH + 1 }) : requestInvalid({ detail: 'the HTTP request could not be parsed.' });
+  const error =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? headersTooLarge()
+      : err.code === 'HPE_URI_TOO_LONG'
+        ? uriTooLong({ length: MAX_URL_LENGTH + 1 })
+        : requestInvalid({ detail: 'the HTTP request could not be parsed.' });
   const body = JSON.stringify(error.toJSON());
-  const reason = error.status === 431 ? 'Request Header Fields Too Large' : error.status === 414 ? 'URI Too Long' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${error.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const reason =
+    error.status === 431
+      ? 'Request Header Fields Too Large'
+      : error.status === 414
+        ? 'URI Too Long'
+        : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${error.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

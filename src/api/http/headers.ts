@@ -9,12 +9,32 @@ import { ORIGIN_HEADER } from '../../protocol/index.js';
 
 // ditto: gateway.conf query-params-as-headers
 const QUERY_HEADERS = [
-  'accept', 'channel', 'correlation-id', 'requested-acks', 'declared-acks', 'response-required', 'timeout',
-  'live-channel-timeout-strategy', 'allow-policy-lockout', 'condition', 'live-channel-condition',
-  'at-historical-revision', 'at-historical-timestamp', 'dry-run',
+  'accept',
+  'channel',
+  'correlation-id',
+  'requested-acks',
+  'declared-acks',
+  'response-required',
+  'timeout',
+  'live-channel-timeout-strategy',
+  'allow-policy-lockout',
+  'condition',
+  'live-channel-condition',
+  'at-historical-revision',
+  'at-historical-timestamp',
+  'dry-run',
 ];
 // Transport headers that are not Ditto headers, and Ditto's internal `ditto-origin`.
-const IGNORED = new Set(['authorization', 'host', 'connection', 'content-length', 'transfer-encoding', 'cookie', 'x-ditto-pre-authenticated', ORIGIN_HEADER]);
+const IGNORED = new Set([
+  'authorization',
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'cookie',
+  'x-ditto-pre-authenticated',
+  ORIGIN_HEADER,
+]);
 
 export function dittoHeadersOf(request: FastifyRequest): DittoHeaders {
   const headers: DittoHeaders = {};
@@ -31,4 +51,3 @@ export function dittoHeadersOf(request: FastifyRequest): DittoHeaders {
   if (!headers['correlation-id']) headers['correlation-id'] = randomUUID();
   return headers;
 }
-

@@ -71,7 +71,10 @@ function parseBody(body: unknown, contentType: string | undefined): TryRequest {
 }
 
 /** The definitions that `payloadMapping` names (the others are validated but never instantiated). */
-function usedDefinitions(definitions: Record<string, unknown> | undefined, payloadMapping: readonly string[]): Record<string, unknown> | undefined {
+function usedDefinitions(
+  definitions: Record<string, unknown> | undefined,
+  payloadMapping: readonly string[],
+): Record<string, unknown> | undefined {
   if (definitions === undefined) return undefined;
   return Object.fromEntries(Object.entries(definitions).filter(([id]) => payloadMapping.includes(id)));
 }
@@ -148,12 +151,16 @@ export async function mappingRoutes(app: FastifyInstance, options: MappingRoutes
     const input =
       body.direction === 'incoming' ? externalMessage(body.message) : protocolMessage(body.message);
     if (running >= options.concurrency) {
-      throw tooManyRequests(undefined, { description: `At most ${options.concurrency} mapping tries run at once; try again when one has finished.` });
+      throw tooManyRequests(undefined, {
+        description: `At most ${options.concurrency} mapping tries run at once; try again when one has finished.`,
+      });
     }
     running++;
     let registry: Awaited<ReturnType<typeof createMapperRegistry>>;
     try {
-      registry = await createMapperRegistry(usedDefinitions(body.mappingDefinitions, payloadMapping), { connectionId: TRY_CONNECTION_ID });
+      registry = await createMapperRegistry(usedDefinitions(body.mappingDefinitions, payloadMapping), {
+        connectionId: TRY_CONNECTION_ID,
+      });
     } catch (err) {
       running--;
       throw err;

@@ -30,12 +30,23 @@ export interface MessagesRoutesOptions {
 const MESSAGE_TIMEOUT = { default: 10_000, max: 60_000 };
 const CLAIM_TIMEOUT = { default: 60_000, max: 600_000 };
 // Headers of the HTTP request that are not message headers.
-const NOT_MESSAGE_HEADERS = ['accept', 'timeout', 'accept-encoding', 'user-agent', 'content-length', 'connection', 'host'];
+const NOT_MESSAGE_HEADERS = [
+  'accept',
+  'timeout',
+  'accept-encoding',
+  'user-agent',
+  'content-length',
+  'connection',
+  'host',
+];
 
 type Params = { thingId: string; featureId?: string; '*'?: string };
 
 export async function messagesRoutes(app: FastifyInstance, options: MessagesRoutesOptions): Promise<void> {
-  const route = (direction: MessageDirection, feature: boolean, claim = false) => (request: FastifyRequest, reply: FastifyReply) => send(request, reply, direction, feature, claim, options);
+  const route =
+    (direction: MessageDirection, feature: boolean, claim = false) =>
+    (request: FastifyRequest, reply: FastifyReply) =>
+      send(request, reply, direction, feature, claim, options);
   app.post('/api/2/things/:thingId/inbox/messages/*', route('to', false));
   app.post('/api/2/things/:thingId/outbox/messages/*', route('from', false));
   app.post('/api/2/things/:thingId/features/:featureId/inbox/messages/*', route('to', true));
@@ -43,7 +54,14 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
   app.post('/api/2/things/:thingId/inbox/claim', route('to', false, true));
 }
 
-async function send(request: FastifyRequest, reply: FastifyReply, direction: MessageDirection, feature: boolean, claim: boolean, options: MessagesRoutesOptions): Promise<FastifyReply> {
+async function send(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  direction: MessageDirection,
+  feature: boolean,
+  claim: boolean,
+  options: MessagesRoutesOptions,
+): Promise<FastifyReply> {
   const params = request.params as Params;
   if (!isValidNamespacedId(params.thingId)) throw thingIdInvalid({ id: params.thingId });
   const subject = claim ? CLAIM_SUBJECT : (params['*'] ?? '').replace(/\/+$/, '');
@@ -53,7 +71,8 @@ async function send(request: FastifyRequest, reply: FastifyReply, direction: Mes
   const limits = claim ? CLAIM_TIMEOUT : MESSAGE_TIMEOUT;
   const timeoutMs = parseTimeout(all['timeout'], limits.default, limits.max);
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-  if (body.length > MAX_MESSAGE_BYTES) throw messagePayloadTooLarge({ size: body.length, max: MAX_MESSAGE_BYTES });
+  if (body.length > MAX_MESSAGE_BYTES)
+    throw messagePayloadTooLarge({ size: body.length, max: MAX_MESSAGE_BYTES });
 
   const headers = withoutInternalHeaders(all);
   for (const name of NOT_MESSAGE_HEADERS) delete headers[name];
@@ -68,7 +87,11 @@ async function send(request: FastifyRequest, reply: FastifyReply, direction: Mes
   if (result.kind === 'acks') return sendAcks(reply, result.acks);
   if (result.kind === 'timeout') return sendError(reply, messageTimeout({ timeoutMs }));
   const response = result.response;
-  if (response.kind === 'error') return reply.code(response.signal.error.status).type('application/json').send(JSON.stringify(response.signal.error));
+  if (response.kind === 'error')
+    return reply
+      .code(response.signal.error.status)
+      .type('application/json')
+      .send(JSON.stringify(response.signal.error));
   const status = response.signal.status ?? 200;
   const value = response.kind === 'message' ? response.signal.payload : response.signal.value;
   const contentType = response.signal.headers['content-type'];
@@ -78,4 +101,3 @@ async function send(request: FastifyRequest, reply: FastifyReply, direction: Mes
   if (contentType !== undefined) reply.header('content-type', contentType);
   return reply.send(out);
 }
-

@@ -59,7 +59,8 @@ export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutes
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of options.connectionStates()) this.set({ connection: c.id }, c.liveStatus === 'open' ? 1 : 0);
+      for (const c of options.connectionStates())
+        this.set({ connection: c.id }, c.liveStatus === 'open' ? 1 : 0);
     },
   });
   new Gauge({
@@ -69,11 +70,15 @@ export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutes
     registers: [registry],
     collect() {
       this.reset();
-      for (const t of options.outboundInFlight()) this.set({ connection: t.id, target: t.target }, t.inFlight);
+      for (const t of options.outboundInFlight())
+        this.set({ connection: t.id, target: t.target }, t.inFlight);
     },
   });
   // Several events per message: the entry is found through the event's own strings, without building a key.
-  const byEvent = new Map<string, Map<string, Map<string, { labels: Record<string, string>; n: number }[]>>>();
+  const byEvent = new Map<
+    string,
+    Map<string, Map<string, { labels: Record<string, string>; n: number }[]>>
+  >();
   const offMessage = options.events.on('message', (e) => {
     let byDirection = byEvent.get(e.connectionId);
     if (!byDirection) byEvent.set(e.connectionId, (byDirection = new Map()));
@@ -84,7 +89,12 @@ export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutes
     const i = e.success ? 0 : 1;
     let entry = outcomes[i];
     if (!entry) {
-      const labels = { connection: e.connectionId, direction: e.direction, type: e.type, outcome: e.success ? 'success' : 'failure' };
+      const labels = {
+        connection: e.connectionId,
+        direction: e.direction,
+        type: e.type,
+        outcome: e.success ? 'success' : 'failure',
+      };
       messageCounts.set(Object.values(labels).join('|'), (entry = outcomes[i] = { labels, n: 0 }));
     }
     entry.n++;
@@ -98,7 +108,12 @@ export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutes
     registers: [registry],
   });
   const offStoreWrite = options.onStoreWrite((seconds) => storeWrites.observe(seconds));
-  const offLifecycle = options.events.on('lifecycle', (e) => bump(lifecycleCounts, `${e.connectionId}|${e.kind}`, () => ({ connection: e.connectionId, kind: e.kind })));
+  const offLifecycle = options.events.on('lifecycle', (e) =>
+    bump(lifecycleCounts, `${e.connectionId}|${e.kind}`, () => ({
+      connection: e.connectionId,
+      kind: e.kind,
+    })),
+  );
 
   const series = new MetricsSeries();
   const sampleSeries = async () => {
@@ -115,7 +130,13 @@ export async function metricsRoutes(app: FastifyInstance, options: MetricsRoutes
   // Now (the baseline: nothing counted yet), then every second, so that a step's messages land in that
   // step (the series has 5 s steps).
   await sampleSeries();
-  const sampler = setInterval(() => void sampleSeries().catch((err: unknown) => app.log.error({ err }, 'sampling the metrics series failed')), 1000);
+  const sampler = setInterval(
+    () =>
+      void sampleSeries().catch((err: unknown) =>
+        app.log.error({ err }, 'sampling the metrics series failed'),
+      ),
+    1000,
+  );
   sampler.unref();
   app.addHook('onClose', async () => {
     clearInterval(sampler);

@@ -28,28 +28,50 @@ const COMMANDS = [
 ] as const;
 const SUDO_BY_TAG = 'connectivity.sudo.commands:sudoRetrieveConnectionIdsByTag';
 
-export async function piggybackRoutes(app: FastifyInstance, options: { connections: ConnectionManager }): Promise<void> {
+export async function piggybackRoutes(
+  app: FastifyInstance,
+  options: { connections: ConnectionManager },
+): Promise<void> {
   const { connections } = options;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = jsonBody(request, 'json');
-    const command = isPlainObject(body) && isPlainObject(body.piggybackCommand) ? body.piggybackCommand : undefined;
-    if (!command || typeof command.type !== 'string') throw jsonFieldMissing({ field: '/piggybackCommand/type' });
+    const command =
+      isPlainObject(body) && isPlainObject(body.piggybackCommand) ? body.piggybackCommand : undefined;
+    if (!command || typeof command.type !== 'string')
+      throw jsonFieldMissing({ field: '/piggybackCommand/type' });
     const type = command.type;
     const send = (status: number, fields: Record<string, unknown> = {}) => {
       const responseType = type.replace('.commands:', '.responses:');
-      return status === 204 ? reply.code(204).send() : reply.code(status).send({ type: responseType, status, ...fields });
+      return status === 204
+        ? reply.code(204).send()
+        : reply.code(status).send({ type: responseType, status, ...fields });
     };
     if (type === SUDO_BY_TAG) {
       const tag = command.tag;
       if (typeof tag !== 'string') throw jsonFieldMissing({ field: '/piggybackCommand/tag' });
-      return send(200, { connectionIds: connections.list().filter((c) => c.tags?.includes(tag)).map((c) => c.id) });
+      return send(200, {
+        connectionIds: connections
+          .list()
+          .filter((c) => c.tags?.includes(tag))
+          .map((c) => c.id),
+      });
     }
     const name = type.replace(/^connectivity\.commands:/, '') as (typeof COMMANDS)[number];
     if (!type.startsWith('connectivity.commands:') || !COMMANDS.includes(name)) {
-      throw connectionCommandUnknown({ command: type }, { description: `Use one of ${COMMANDS.map((c) => `connectivity.commands:${c}`).join(', ')}, ${SUDO_BY_TAG}.` });
+      throw connectionCommandUnknown(
+        { command: type },
+        {
+          description: `Use one of ${COMMANDS.map((c) => `connectivity.commands:${c}`).join(', ')}, ${SUDO_BY_TAG}.`,
+        },
+      );
     }
     const connection = isPlainObject(command.connection) ? command.connection : undefined;
-    const id = typeof command.connectionId === 'string' ? command.connectionId : typeof connection?.id === 'string' ? connection.id : undefined;
+    const id =
+      typeof command.connectionId === 'string'
+        ? command.connectionId
+        : typeof connection?.id === 'string'
+          ? connection.id
+          : undefined;
     const requireId = () => {
       if (id === undefined) throw jsonFieldMissing({ field: '/piggybackCommand/connectionId' });
       return id;

@@ -17,14 +17,25 @@ export interface PoliciesRoutesOptions {
   policies: PoliciesService;
 }
 
-type Params = { policyId: string; label?: string; subjectId?: string; importedPolicyId?: string; '*'?: string };
+type Params = {
+  policyId: string;
+  label?: string;
+  subjectId?: string;
+  importedPolicyId?: string;
+  '*'?: string;
+};
 
 const BASE = '/api/2/policies/:policyId';
 
 export async function policiesRoutes(app: FastifyInstance, options: PoliciesRoutesOptions): Promise<void> {
   const { policies } = options;
 
-  const run = async (request: FastifyRequest, reply: FastifyReply, action: PolicyCommandAction, path: PolicyPath) => {
+  const run = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    action: PolicyCommandAction,
+    path: PolicyPath,
+  ) => {
     const headers = dittoHeadersOf(request);
     reply.header('correlation-id', headers['correlation-id']);
     const params = request.params as Params;
@@ -53,14 +64,30 @@ export async function policiesRoutes(app: FastifyInstance, options: PoliciesRout
     [`${BASE}/entries`, () => ({ kind: 'entries' }), false],
     [`${BASE}/entries/:label`, (r) => ({ kind: 'entry', label: label(r) }), true],
     [`${BASE}/entries/:label/subjects`, (r) => ({ kind: 'subjects', label: label(r) }), false],
-    [`${BASE}/entries/:label/subjects/:subjectId`, (r) => ({ kind: 'subject', label: label(r), subjectId: (r.params as Params).subjectId! }), true],
+    [
+      `${BASE}/entries/:label/subjects/:subjectId`,
+      (r) => ({ kind: 'subject', label: label(r), subjectId: (r.params as Params).subjectId! }),
+      true,
+    ],
     [`${BASE}/entries/:label/resources`, (r) => ({ kind: 'resources', label: label(r) }), false],
-    [`${BASE}/entries/:label/resources/*`, (r) => ({ kind: 'resource', label: label(r), resource: (r.params as Params)['*']! }), true],
+    [
+      `${BASE}/entries/:label/resources/*`,
+      (r) => ({ kind: 'resource', label: label(r), resource: (r.params as Params)['*']! }),
+      true,
+    ],
     [`${BASE}/entries/:label/importable`, (r) => ({ kind: 'importable', label: label(r) }), false],
     [`${BASE}/entries/:label/namespaces`, (r) => ({ kind: 'namespaces', label: label(r) }), false],
     [`${BASE}/imports`, () => ({ kind: 'imports' }), true],
-    [`${BASE}/imports/:importedPolicyId`, (r) => ({ kind: 'import', importedPolicyId: (r.params as Params).importedPolicyId! }), true],
-    [`${BASE}/imports/:importedPolicyId/entries`, (r) => ({ kind: 'importEntries', importedPolicyId: (r.params as Params).importedPolicyId! }), false],
+    [
+      `${BASE}/imports/:importedPolicyId`,
+      (r) => ({ kind: 'import', importedPolicyId: (r.params as Params).importedPolicyId! }),
+      true,
+    ],
+    [
+      `${BASE}/imports/:importedPolicyId/entries`,
+      (r) => ({ kind: 'importEntries', importedPolicyId: (r.params as Params).importedPolicyId! }),
+      false,
+    ],
   ];
   for (const [url, pathOf, deletable] of routes) {
     app.get(url, (request, reply) => run(request, reply, 'retrieve', pathOf(request)));

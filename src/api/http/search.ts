@@ -20,7 +20,10 @@ export async function searchRoutes(app: FastifyInstance, options: { search: Sear
   const paramsOf = (request: FastifyRequest): Params => {
     const query = request.query as Params;
     if (request.method !== 'POST') return query;
-    const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const contentType = String(request.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     const body = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
     if (body === '') return query;
     if (contentType !== 'application/x-www-form-urlencoded') {
@@ -71,7 +74,10 @@ export function listThings(search: SearchService) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const query = request.query as Params;
     const single = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v);
-    const page = await search.search({ namespaces: single(query.namespaces), fields: single(query.fields), option: query.option }, request.auth);
+    const page = await search.search(
+      { namespaces: single(query.namespaces), fields: single(query.fields), option: query.option },
+      request.auth,
+    );
     return reply.type('application/json').send(JSON.stringify(page.items));
   };
 }

@@ -39,9 +39,19 @@ export function resourcePathOf(request: FastifyRequest): string {
  * deeper than the limit: 400 `json.invalid` (src/util/json-parse.ts).
  */
 export function jsonBody(request: FastifyRequest, kind: 'json' | 'merge-patch'): unknown {
-  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  const ok = kind === 'merge-patch' ? contentType === 'application/merge-patch+json' : contentType === 'application/json' || contentType.endsWith('+json');
-  if (!ok) throw mediaTypeUnsupported({ contentType, allowed: [kind === 'merge-patch' ? 'application/merge-patch+json' : 'application/json'] });
+  const contentType = String(request.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
+  const ok =
+    kind === 'merge-patch'
+      ? contentType === 'application/merge-patch+json'
+      : contentType === 'application/json' || contentType.endsWith('+json');
+  if (!ok)
+    throw mediaTypeUnsupported({
+      contentType,
+      allowed: [kind === 'merge-patch' ? 'application/merge-patch+json' : 'application/json'],
+    });
   const raw = request.body;
   return parseJson(Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '');
 }

@@ -32,7 +32,14 @@ const FIRE_AND_FORGET_WAIT_MS = 3_000;
 export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOptions): Promise<void> {
   const { things } = options;
 
-  const run = async (request: FastifyRequest, reply: FastifyReply, action: ThingCommandAction, thingId: string, path: string, value?: unknown) => {
+  const run = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    action: ThingCommandAction,
+    thingId: string,
+    path: string,
+    value?: unknown,
+  ) => {
     const headers = dittoHeadersOf(request);
     reply.header('correlation-id', headers['correlation-id']);
     const query = request.query as Record<string, string | undefined>;
@@ -46,7 +53,8 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
       command.fields = query.fields;
     }
     // A cached thing is read at once: no promise and no timeout timer.
-    const now = action === 'retrieve' && responseRequired ? things.retrieveNow(command, request.auth) : undefined;
+    const now =
+      action === 'retrieve' && responseRequired ? things.retrieveNow(command, request.auth) : undefined;
     if (now) return sendResponse(request, reply, now);
     const execution = things.execute(command, request.auth);
     const outcome = await within(execution, timeoutMs);
@@ -76,7 +84,10 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
       if (options.listThings) return options.listThings(request, reply);
       throw thingIdsMissing();
     }
-    const ids = query.ids.split(',').map((id) => id.trim()).filter(Boolean);
+    const ids = query.ids
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean);
     if (ids.length === 0) throw thingIdsMissing();
     const selector = query.fields;
     if (selector !== undefined) parseFieldSelector(selector);
@@ -85,7 +96,11 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
       if (!isValidNamespacedId(id)) throw thingIdInvalid({ id });
       const found = await things.readable(id, request.auth);
       if (!found) continue; // ditto: §2.5 missing and unreadable things are silently omitted
-      items.push(selector === undefined ? found.thing : applyFieldSelector(withSpecialFields(found.thing, found.record), selector));
+      items.push(
+        selector === undefined
+          ? found.thing
+          : applyFieldSelector(withSpecialFields(found.thing, found.record), selector),
+      );
     }
     reply.header('correlation-id', dittoHeadersOf(request)['correlation-id']);
     return reply.type('application/json').send(JSON.stringify(items));
@@ -95,16 +110,21 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
     const body = jsonBody(request, 'json');
     if (!isPlainObject(body)) throw jsonInvalid({ detail: 'The thing must be a JSON object.' });
     if (body.thingId !== undefined) throw thingIdNotSettable();
-    const namespace = (request.query as Record<string, string | undefined>).namespace ?? options.defaultNamespace;
+    const namespace =
+      (request.query as Record<string, string | undefined>).namespace ?? options.defaultNamespace;
     if (!isValidNamespace(namespace)) throw thingIdInvalid({ id: `${namespace}:` });
     return run(request, reply, 'create', `${namespace}:${randomUUID()}`, '/', body);
   });
 
   const handlers = (pathOf: (request: FastifyRequest) => string) => ({
-    get: (request: FastifyRequest, reply: FastifyReply) => run(request, reply, 'retrieve', thingIdOf(request), pathOf(request)),
-    put: (request: FastifyRequest, reply: FastifyReply) => run(request, reply, 'modify', thingIdOf(request), pathOf(request), jsonBody(request, 'json')),
-    patch: (request: FastifyRequest, reply: FastifyReply) => run(request, reply, 'merge', thingIdOf(request), pathOf(request), jsonBody(request, 'merge-patch')),
-    delete: (request: FastifyRequest, reply: FastifyReply) => run(request, reply, 'delete', thingIdOf(request), pathOf(request)),
+    get: (request: FastifyRequest, reply: FastifyReply) =>
+      run(request, reply, 'retrieve', thingIdOf(request), pathOf(request)),
+    put: (request: FastifyRequest, reply: FastifyReply) =>
+      run(request, reply, 'modify', thingIdOf(request), pathOf(request), jsonBody(request, 'json')),
+    patch: (request: FastifyRequest, reply: FastifyReply) =>
+      run(request, reply, 'merge', thingIdOf(request), pathOf(request), jsonBody(request, 'merge-patch')),
+    delete: (request: FastifyRequest, reply: FastifyReply) =>
+      run(request, reply, 'delete', thingIdOf(request), pathOf(request)),
   });
   for (const [url, pathOf] of [
     ['/api/2/things/:thingId', resourcePathOf],
@@ -116,7 +136,6 @@ export async function thingsRoutes(app: FastifyInstance, options: ThingsRoutesOp
     app.patch(url, h.patch);
     app.delete(url, h.delete);
   }
-
 }
 
 const TIMED_OUT = Symbol('timed out');

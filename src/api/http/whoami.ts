@@ -46,20 +46,30 @@ export async function whoamiRoutes(app: FastifyInstance, options: WhoamiRoutesOp
       const type = check.resource.slice(0, check.resource.indexOf(':'));
       let policyId: string | undefined;
       if (type === 'policy') policyId = check.entityId;
-      else if (type === 'thing' || type === 'message') policyId = (await options.things.get(check.entityId))?.value?.policyId;
+      else if (type === 'thing' || type === 'message')
+        policyId = (await options.things.get(check.entityId))?.value?.policyId;
       const enforcer = await options.policies.enforcerFor(policyId);
-      setKey(result, name, enforcer?.hasUnrestricted(check.resource, request.auth.subjects, check.hasPermissions) ?? false);
+      setKey(
+        result,
+        name,
+        enforcer?.hasUnrestricted(check.resource, request.auth.subjects, check.hasPermissions) ?? false,
+      );
     }
     return reply.type('application/json').send(JSON.stringify(result));
   });
 }
 
 function parseChecks(request: FastifyRequest): Record<string, PermissionCheck> {
-  const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (contentType !== 'application/json') throw mediaTypeUnsupported({ contentType, allowed: ['application/json'] });
+  const contentType = String(request.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
+  if (contentType !== 'application/json')
+    throw mediaTypeUnsupported({ contentType, allowed: ['application/json'] });
   const raw = request.body;
   const body = parseJson(Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw ?? ''));
-  if (!isPlainObject(body)) throw jsonFormatInvalid({ detail: 'The permission checks must be a JSON object.' });
+  if (!isPlainObject(body))
+    throw jsonFormatInvalid({ detail: 'The permission checks must be a JSON object.' });
   for (const [name, check] of Object.entries(body)) {
     const ok =
       isPlainObject(check) &&
@@ -71,7 +81,9 @@ function parseChecks(request: FastifyRequest): Record<string, PermissionCheck> {
       check.hasPermissions.length > 0 &&
       check.hasPermissions.every((p) => PERMISSIONS.includes(p as Permission));
     if (!ok) {
-      throw jsonFormatInvalid({ detail: `The check '${name}' must have a 'resource' (thing:/…, policy:/… or message:/…), an 'entityId' and a non-empty 'hasPermissions' array of READ, WRITE, EXECUTE.` });
+      throw jsonFormatInvalid({
+        detail: `The check '${name}' must have a 'resource' (thing:/…, policy:/… or message:/…), an 'entityId' and a non-empty 'hasPermissions' array of READ, WRITE, EXECUTE.`,
+      });
     }
   }
   return body as unknown as Record<string, PermissionCheck>;

@@ -33,10 +33,19 @@ import { SubjectLimit } from '../subject-limit.js';
 const SSE_VARIANT = 'sse';
 import { streamSearch } from './search.js';
 import { SseStream } from './stream.js';
-import { historyRequestOf, parseEventId, renderThingEvent, subscribeWithResume, writeHistory } from './things.js';
+import {
+  historyRequestOf,
+  parseEventId,
+  renderThingEvent,
+  subscribeWithResume,
+  writeHistory,
+} from './things.js';
 
 export interface SseRoutesOptions {
-  services: Pick<Services, 'store' | 'things' | 'registry' | 'policies' | 'search' | 'config' | 'historyEvents' | 'logger'>;
+  services: Pick<
+    Services,
+    'store' | 'things' | 'registry' | 'policies' | 'search' | 'config' | 'historyEvents' | 'logger'
+  >;
 }
 
 /**
@@ -49,11 +58,19 @@ export function registerVariantConstraint(app: FastifyInstance): void {
     name: 'variant',
     storage() {
       const stores = new Map<string, unknown>();
-      return { get: (value: string) => (stores.get(value) ?? null) as never, set: (value: string, store: unknown) => void stores.set(value, store) };
+      return {
+        get: (value: string) => (stores.get(value) ?? null) as never,
+        set: (value: string, store: unknown) => void stores.set(value, store),
+      };
     },
-    deriveConstraint: (request: { url?: string; method?: string; headers: Record<string, string | string[] | undefined> }) => {
+    deriveConstraint: (request: {
+      url?: string;
+      method?: string;
+      headers: Record<string, string | string[] | undefined>;
+    }) => {
       const accept = request.headers.accept;
-      if (request.method === 'GET' && typeof accept === 'string' && accept.includes('text/event-stream')) return SSE_VARIANT;
+      if (request.method === 'GET' && typeof accept === 'string' && accept.includes('text/event-stream'))
+        return SSE_VARIANT;
       return needsSignalRoute(request.url ?? '', request.headers) ? SIGNAL_VARIANT : undefined;
     },
     mustMatchWhenDerived: false,
@@ -75,7 +92,10 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
   /** Opens the stream (the response is taken over); throws 429 first when the user has too many open. */
   const open = (request: FastifyRequest, reply: FastifyReply) => {
     const release = perUser.acquire(request.auth);
-    const stream = new SseStream(request, reply, { heartbeatMs: services.config.sseHeartbeatMs ?? 1000, maxBufferedBytes: MAX_BUFFERED_BYTES });
+    const stream = new SseStream(request, reply, {
+      heartbeatMs: services.config.sseHeartbeatMs ?? 1000,
+      maxBufferedBytes: MAX_BUFFERED_BYTES,
+    });
     streams.add(stream);
     opened.set(request, stream);
     stream.onClose(() => {
@@ -88,24 +108,45 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
   app.addHook('preClose', async () => {
     for (const stream of [...streams]) stream.end();
   });
-  const resumeDeps = { store: services.store, things: services.things, registry: services.registry, policies: services.policies };
+  const resumeDeps = {
+    store: services.store,
+    things: services.things,
+    registry: services.registry,
+    policies: services.policies,
+  };
 
   /** Validates the query (before the stream opens, so errors are plain HTTP errors) and subscribes. */
-  const thingsStream = async (request: FastifyRequest, reply: FastifyReply, thingId: string | undefined, pointer: string[] | undefined) => {
+  const thingsStream = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    thingId: string | undefined,
+    pointer: string[] | undefined,
+  ) => {
     const query = request.query as Query;
     const subscription = compileSubscription('events', query);
-    const fields = query.fields === undefined || query.fields === '' ? undefined : parseFieldSelector(query.fields);
+    const fields =
+      query.fields === undefined || query.fields === '' ? undefined : parseFieldSelector(query.fields);
     let ids: Set<string> | undefined;
     if (thingId !== undefined) ids = new Set([thingId]);
     else if (query.ids !== undefined) {
-      ids = new Set(query.ids.split(',').map((s) => s.trim()).filter(Boolean));
+      ids = new Set(
+        query.ids
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
       if (ids.size === 0) throw thingIdsMissing();
       for (const id of ids) if (!isValidNamespacedId(id)) throw thingIdInvalid({ id });
     }
     const pointerPath = pointer === undefined ? undefined : '/' + pointer.join('/');
     const history = historyRequestOf(query);
     if (history !== undefined) {
-      if (ids === undefined || ids.size !== 1) throw ids === undefined ? thingIdsMissing() : jsonFormatInvalid({ detail: 'A stream of historical events streams one thing: give one thing ID.' });
+      if (ids === undefined || ids.size !== 1)
+        throw ids === undefined
+          ? thingIdsMissing()
+          : jsonFormatInvalid({
+              detail: 'A stream of historical events streams one thing: give one thing ID.',
+            });
       const [id] = ids;
       const correlationId = dittoHeadersOf(request)['correlation-id'];
       // ★ A client that reconnects (EventSource does once a stream ends) resumes after its last event;
@@ -113,14 +154,28 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
       const resumed = parseEventId(headerOf(request, 'last-event-id'));
       if (resumed?.thingId === id) history.afterRevision = resumed.revision;
       // Checks (404 without READ) before the stream opens, so they answer as HTTP errors.
-      const sources = await openThingHistory(services.historyEvents, id, pointerPath ?? '/', history, request.auth, { 'correlation-id': correlationId });
+      const sources = await openThingHistory(
+        services.historyEvents,
+        id,
+        pointerPath ?? '/',
+        history,
+        request.auth,
+        { 'correlation-id': correlationId },
+      );
       const current = await services.store.get('thing', id);
-      if (resumed?.thingId === id && current !== undefined && resumed.revision >= Math.min(current.revision, rangeOf(history, current.revision).toRevision)) return reply.code(204).send();
+      if (
+        resumed?.thingId === id &&
+        current !== undefined &&
+        resumed.revision >= Math.min(current.revision, rangeOf(history, current.revision).toRevision)
+      )
+        return reply.code(204).send();
       if (pointerPath !== undefined) subscription.match = (_id, path) => touches(path, pointerPath);
       const stream = open(request, reply);
       const spec = { ...(fields ? { fields } : {}), ...(pointer ? { pointer } : {}) };
       stream.render = (delivery) => renderThingEvent(delivery, spec);
-      await writeHistory(stream, sources, subscription).catch((err: unknown) => services.logger.error({ err, correlationId }, 'streaming historical events failed'));
+      await writeHistory(stream, sources, subscription).catch((err: unknown) =>
+        services.logger.error({ err, correlationId }, 'streaming historical events failed'),
+      );
       return;
     }
     if (ids !== undefined || pointerPath !== undefined) {
@@ -138,11 +193,17 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
     await subscribeWithResume(resumeDeps, stream, subscription, lastEventId);
   };
 
-  const messagesStream = (request: FastifyRequest, reply: FastifyReply, thingId: string, m: RegExpExecArray) => {
+  const messagesStream = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    thingId: string,
+    m: RegExpExecArray,
+  ) => {
     const [, featureId, mailbox, subject] = m;
     const subscription: Subscription = compileSubscription('messages', request.query as Query);
     const prefix = `${featureId === undefined ? '' : `/features/${featureId}`}/${mailbox}/messages/`;
-    subscription.match = (id, path) => id === thingId && path.startsWith(prefix) && (subject === undefined || path === prefix + subject);
+    subscription.match = (id, path) =>
+      id === thingId && path.startsWith(prefix) && (subject === undefined || path === prefix + subject);
     const stream = open(request, reply);
     stream.render = (delivery) => {
       const message = delivery.signal as ThingMessage;
@@ -159,35 +220,55 @@ export async function sseRoutes(app: FastifyInstance, options: SseRoutesOptions)
    * Errors before the stream opens are plain HTTP errors (the error handler); after it opened, the error
    * is the stream's last event (and a 5xx is logged once, as any other).
    */
-  const guarded = (handler: (request: FastifyRequest, reply: FastifyReply) => Promise<void> | void) => async (request: FastifyRequest, reply: FastifyReply) => {
-    try {
-      await handler(request, reply);
-    } catch (err) {
-      const stream = opened.get(request);
-      if (!stream) throw err;
-      const error = toDittoError(err, request);
-      logFailure(request, error);
-      stream.write({ data: JSON.stringify(error.toJSON()) });
-      stream.end();
-    }
-  };
+  const guarded =
+    (handler: (request: FastifyRequest, reply: FastifyReply) => Promise<void> | void) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        await handler(request, reply);
+      } catch (err) {
+        const stream = opened.get(request);
+        if (!stream) throw err;
+        const error = toDittoError(err, request);
+        logFailure(request, error);
+        stream.write({ data: JSON.stringify(error.toJSON()) });
+        stream.end();
+      }
+    };
 
-  app.get('/api/2/things', { constraints }, guarded((request, reply) => thingsStream(request, reply, undefined, undefined)));
-  app.get('/api/2/things/:thingId', { constraints }, guarded((request, reply) => thingsStream(request, reply, thingIdOf(request), undefined)));
-  app.get('/api/2/things/:thingId/*', { constraints }, guarded(async (request, reply) => {
-    const thingId = thingIdOf(request);
-    const rest = ((request.params as Record<string, string>)['*'] ?? '').replace(/\/+$/, '');
-    const m = MESSAGES_PATH.exec(rest);
-    if (m) return messagesStream(request, reply, thingId, m);
-    let pointer: string[];
-    try {
-      pointer = parsePointer('/' + rest);
-    } catch {
-      throw routeNotFound({ path: request.url.split('?')[0] });
-    }
-    return thingsStream(request, reply, thingId, pointer);
-  }));
-  app.get('/api/2/search/things', { constraints }, guarded((request, reply) => streamSearch(services.search, request, () => open(request, reply), headerOf(request, 'last-event-id'))));
+  app.get(
+    '/api/2/things',
+    { constraints },
+    guarded((request, reply) => thingsStream(request, reply, undefined, undefined)),
+  );
+  app.get(
+    '/api/2/things/:thingId',
+    { constraints },
+    guarded((request, reply) => thingsStream(request, reply, thingIdOf(request), undefined)),
+  );
+  app.get(
+    '/api/2/things/:thingId/*',
+    { constraints },
+    guarded(async (request, reply) => {
+      const thingId = thingIdOf(request);
+      const rest = ((request.params as Record<string, string>)['*'] ?? '').replace(/\/+$/, '');
+      const m = MESSAGES_PATH.exec(rest);
+      if (m) return messagesStream(request, reply, thingId, m);
+      let pointer: string[];
+      try {
+        pointer = parsePointer('/' + rest);
+      } catch {
+        throw routeNotFound({ path: request.url.split('?')[0] });
+      }
+      return thingsStream(request, reply, thingId, pointer);
+    }),
+  );
+  app.get(
+    '/api/2/search/things',
+    { constraints },
+    guarded((request, reply) =>
+      streamSearch(services.search, request, () => open(request, reply), headerOf(request, 'last-event-id')),
+    ),
+  );
 }
 
 /** Whether a change at `path` touches `pointer`: at it, below it, or at an ancestor that contains it. */

@@ -12,13 +12,27 @@ import type { SseStream } from './stream.js';
 type Query = Record<string, string | undefined>;
 
 /** Streams the results; `open` takes the response over (called once the first page is known). */
-export async function streamSearch(search: SearchService, request: FastifyRequest, open: () => SseStream, lastEventId: string | undefined): Promise<void> {
+export async function streamSearch(
+  search: SearchService,
+  request: FastifyRequest,
+  open: () => SseStream,
+  lastEventId: string | undefined,
+): Promise<void> {
   const query = request.query as Query;
   const after = lastEventId ? { afterThingId: lastEventId } : {};
   const options = splitTopLevel(query.option ?? '').filter((o) => o !== '' && !o.startsWith('cursor('));
   const page = (cursor: string | undefined): Promise<SearchPage> => {
     const option = [...options, ...(cursor === undefined ? [] : [`cursor(${cursor})`])].join(',');
-    return search.search({ filter: query.filter, namespaces: query.namespaces, fields: query.fields, option: option === '' ? undefined : option, ...after }, request.auth);
+    return search.search(
+      {
+        filter: query.filter,
+        namespaces: query.namespaces,
+        fields: query.fields,
+        option: option === '' ? undefined : option,
+        ...after,
+      },
+      request.auth,
+    );
   };
   let next = await page(undefined);
   const stream = open();

@@ -57,20 +57,29 @@ export function renderThingEvent(delivery: Delivery, spec: ThingStreamSpec): Sse
  * Throws 400 `json.format.invalid` for a value that is not an integer or an ISO-8601 date-time.
  */
 export function historyRequestOf(query: Record<string, string | undefined>): HistoryRequest | undefined {
-  const names = ['from-historical-revision', 'to-historical-revision', 'from-historical-timestamp', 'to-historical-timestamp'];
+  const names = [
+    'from-historical-revision',
+    'to-historical-revision',
+    'from-historical-timestamp',
+    'to-historical-timestamp',
+  ];
   if (names.every((name) => query[name] === undefined)) return undefined;
   const integer = (name: string): number | undefined => {
     const text = query[name];
     if (text === undefined) return undefined;
     const n = /^\s*-?\d{1,16}\s*$/.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(n)) throw jsonFormatInvalid({ detail: `The query parameter '${name}' must be an integer, got '${text}'.` });
+    if (!Number.isSafeInteger(n))
+      throw jsonFormatInvalid({ detail: `The query parameter '${name}' must be an integer, got '${text}'.` });
     return n;
   };
   const instant = (name: string): number | undefined => {
     const text = query[name];
     if (text === undefined) return undefined;
     const ms = parseInstant(text);
-    if (ms === undefined) throw jsonFormatInvalid({ detail: `The query parameter '${name}' must be an ISO-8601 date-time such as 2026-01-01T12:00:00Z, got '${text}'.` });
+    if (ms === undefined)
+      throw jsonFormatInvalid({
+        detail: `The query parameter '${name}' must be an ISO-8601 date-time such as 2026-01-01T12:00:00Z, got '${text}'.`,
+      });
     return ms;
   };
   const request: HistoryRequest = {};
@@ -88,7 +97,11 @@ export function historyRequestOf(query: Record<string, string | undefined>): His
 }
 
 /** Writes the events of a history stream as far as `subscription` lets each through, paced by the socket; then ends it. */
-export async function writeHistory(stream: SseStream, sources: AsyncIterable<SignalSource>, subscription: Subscription): Promise<void> {
+export async function writeHistory(
+  stream: SseStream,
+  sources: AsyncIterable<SignalSource>,
+  subscription: Subscription,
+): Promise<void> {
   try {
     for await (const source of sources) {
       if (stream.isClosed) return;
@@ -104,7 +117,9 @@ export async function writeHistory(stream: SseStream, sources: AsyncIterable<Sig
 }
 
 /** `thingId:revision` of a Last-Event-ID, or undefined when it is not one. */
-export function parseEventId(lastEventId: string | undefined): { thingId: string; revision: number } | undefined {
+export function parseEventId(
+  lastEventId: string | undefined,
+): { thingId: string; revision: number } | undefined {
   if (!lastEventId) return undefined;
   const colon = lastEventId.lastIndexOf(':');
   const revision = Number(lastEventId.slice(colon + 1));
@@ -125,7 +140,12 @@ export interface ResumeDeps {
  * meanwhile are held and written afterwards unless the replay already wrote them (same thing, revision not
  * newer). An event the journal no longer holds replays nothing.
  */
-export async function subscribeWithResume(deps: ResumeDeps, stream: SseStream, subscription: Subscription, lastEventId: string | undefined): Promise<void> {
+export async function subscribeWithResume(
+  deps: ResumeDeps,
+  stream: SseStream,
+  subscription: Subscription,
+  lastEventId: string | undefined,
+): Promise<void> {
   const from = parseEventId(lastEventId);
   if (from === undefined) {
     deps.registry.subscribe(stream, subscription);

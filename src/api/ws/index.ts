@@ -9,7 +9,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { subjectsKeyOf, type AuthContext } from '../../auth/context.js';
 import { isDittoError } from '../../errors/ditto-error.js';
 import { websocketSessionClosed } from '../../errors/streaming.js';
-import { checkIssuedLabel, errorToProtocol, headerList, stringifyProtocolMessage } from '../../protocol/index.js';
+import {
+  checkIssuedLabel,
+  errorToProtocol,
+  headerList,
+  stringifyProtocolMessage,
+} from '../../protocol/index.js';
 import type { Services } from '../../services.js';
 import { SubjectLimit } from '../subject-limit.js';
 import { WsSearch } from './search.js';
@@ -20,7 +25,19 @@ import type { StreamingSubscriptions } from '../../history/subscriptions.js';
 import type { WebSocket } from 'ws';
 
 export interface WebSocketRoutesOptions {
-  services: Pick<Services, 'things' | 'registry' | 'live' | 'acks' | 'search' | 'logger' | 'jwt' | 'config' | 'policyService' | 'historyEvents'>;
+  services: Pick<
+    Services,
+    | 'things'
+    | 'registry'
+    | 'live'
+    | 'acks'
+    | 'search'
+    | 'logger'
+    | 'jwt'
+    | 'config'
+    | 'policyService'
+    | 'historyEvents'
+  >;
 }
 
 // ditto: §2.1 max body 1 MB; a protocol message is at most a thing (100 kB) plus envelope.
@@ -51,7 +68,13 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
     streamingFor: (session) => {
       let s = streamings.get(session);
       const socket = sockets.get(session);
-      if (!s && socket) streamings.set(session, (s = wsStreaming(socket, services.historyEvents, (msg, err) => services.logger.error({ err }, msg))));
+      if (!s && socket)
+        streamings.set(
+          session,
+          (s = wsStreaming(socket, services.historyEvents, (msg, err) =>
+            services.logger.error({ err }, msg),
+          )),
+        );
       return s;
     },
     onClose: (session) => {
@@ -66,15 +89,23 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
     deps.refreshAuth = async (token, current) => {
       // An invalid token closes the session with 403 gateway:websocket.session.closed (not the 401 of the upgrade).
       const result = await jwt.authenticate(token).catch((err: unknown) => {
-        throw websocketSessionClosed({ detail: `the new token is not valid (${(err as Error).message})` }, { cause: err });
+        throw websocketSessionClosed(
+          { detail: `the new token is not valid (${(err as Error).message})` },
+          { cause: err },
+        );
       });
       if (subjectsKeyOf(result) !== subjectsKeyOf(current)) {
         throw websocketSessionClosed({ detail: 'the new token authenticates other subjects.' });
       }
-      return result.expiresAt === undefined ? { subjects: result.subjects } : withExpiry({ subjects: result.subjects }, result.expiresAt);
+      return result.expiresAt === undefined
+        ? { subjects: result.subjects }
+        : withExpiry({ subjects: result.subjects }, result.expiresAt);
     };
   }
-  const sessionOptions = { maxBufferedBytes: services.config.wsBufferBytes ?? 1024 * 1024, pingIntervalMs: services.config.wsPingIntervalMs ?? 30_000 };
+  const sessionOptions = {
+    maxBufferedBytes: services.config.wsBufferBytes ?? 1024 * 1024,
+    pingIntervalMs: services.config.wsPingIntervalMs ?? 30_000,
+  };
 
   // A refused upgrade (e.g. 401 from the authentication hook, which runs before @fastify/websocket's own
   // hooks) is answered over the raw socket, which nobody else closes afterwards.

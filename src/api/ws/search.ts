@@ -39,14 +39,20 @@ export class WsSearch {
     const headers: DittoHeaders = { 'correlation-id': command.headers['correlation-id'] ?? randomUUID() };
     if (command.type === 'subscribe') {
       if (this.subscriptions.size >= this.maxSubscriptions) {
-        throw tooManyRequests(undefined, { description: `At most ${this.maxSubscriptions} search subscriptions may be open per WebSocket session; cancel one and try again.` });
+        throw tooManyRequests(undefined, {
+          description: `At most ${this.maxSubscriptions} search subscriptions may be open per WebSocket session; cancel one and try again.`,
+        });
       }
       const subscriptionId = randomUUID();
       const request: SearchRequest = {};
       if (command.filter !== undefined) request.filter = command.filter;
       if (command.namespaces !== undefined) request.namespaces = command.namespaces.join(',');
       if (command.fields !== undefined) request.fields = command.fields;
-      const subscription: SearchSubscription = { request, idle: this.idleTimer(subscriptionId), chain: Promise.resolve() };
+      const subscription: SearchSubscription = {
+        request,
+        idle: this.idleTimer(subscriptionId),
+        chain: Promise.resolve(),
+      };
       if (command.options !== undefined && command.options !== '') subscription.options = command.options;
       this.subscriptions.set(subscriptionId, subscription);
       this.emit({ type: 'created', subscriptionId, headers });
@@ -60,7 +66,9 @@ export class WsSearch {
     }
     subscription.idle.refresh();
     const demand = command.demand;
-    subscription.chain = subscription.chain.then(() => this.serve(command.subscriptionId, subscription, demand, headers));
+    subscription.chain = subscription.chain.then(() =>
+      this.serve(command.subscriptionId, subscription, demand, headers),
+    );
     await subscription.chain;
   }
 
@@ -69,19 +77,33 @@ export class WsSearch {
     for (const id of [...this.subscriptions.keys()]) this.end(id);
   }
 
-  private async serve(subscriptionId: string, subscription: SearchSubscription, demand: number, headers: DittoHeaders): Promise<void> {
+  private async serve(
+    subscriptionId: string,
+    subscription: SearchSubscription,
+    demand: number,
+    headers: DittoHeaders,
+  ): Promise<void> {
     for (let page = 0; page < demand && this.subscriptions.has(subscriptionId); page++) {
-      const option = [subscription.options, subscription.cursor === undefined ? undefined : `cursor(${subscription.cursor})`].filter((o) => o !== undefined).join(',');
+      const option = [
+        subscription.options,
+        subscription.cursor === undefined ? undefined : `cursor(${subscription.cursor})`,
+      ]
+        .filter((o) => o !== undefined)
+        .join(',');
       let result;
       try {
-        result = await this.search.search(option === '' ? subscription.request : { ...subscription.request, option }, this.session.auth);
+        result = await this.search.search(
+          option === '' ? subscription.request : { ...subscription.request, option },
+          this.session.auth,
+        );
       } catch (err) {
         const error = isDittoError(err) ? err : internalError(undefined, { cause: err });
         this.emit(searchFailed(subscriptionId, error, headers));
         this.end(subscriptionId);
         return;
       }
-      if (result.items.length > 0 || result.cursor !== undefined) this.emit({ type: 'next', subscriptionId, items: result.items, headers });
+      if (result.items.length > 0 || result.cursor !== undefined)
+        this.emit({ type: 'next', subscriptionId, items: result.items, headers });
       if (result.cursor === undefined) {
         this.emit({ type: 'complete', subscriptionId, headers });
         this.end(subscriptionId);

@@ -18,7 +18,13 @@ import { internalError } from '../../errors/general.js';
 import { unknownSignal } from '../../errors/protocol.js';
 import { websocketSessionExpired } from '../../errors/streaming.js';
 import { errorToProtocol, stringifyProtocolMessage, type ProtocolMessage } from '../../protocol/index.js';
-import { compileSubscription, type Delivery, type StreamKind, type Subscriber, type Subscription } from '../../streaming/subscription.js';
+import {
+  compileSubscription,
+  type Delivery,
+  type StreamKind,
+  type Subscriber,
+  type Subscription,
+} from '../../streaming/subscription.js';
 import { parseFieldSelector } from '../../util/field-selector.js';
 import { parseControlMessage, type ControlMessage } from './control.js';
 import { handleProtocolMessage, type WsDeps } from './signals.js';
@@ -83,7 +89,8 @@ export class WsSession implements Subscriber {
     socket.on('close', () => this.onClose());
     socket.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
     const ping = setInterval(() => {
-      if (Date.now() - this.lastReceived >= options.pingIntervalMs && socket.readyState === socket.OPEN) socket.ping();
+      if (Date.now() - this.lastReceived >= options.pingIntervalMs && socket.readyState === socket.OPEN)
+        socket.ping();
     }, options.pingIntervalMs);
     ping.unref();
     this.timers.push(ping);
@@ -122,7 +129,6 @@ export class WsSession implements Subscriber {
     return true;
   }
 
-
   /**
    * Corks the TCP socket until the end of this event-loop turn, so the frames of all signals published in
    * one turn (a durable batch of the store) leave in one write instead of one system call each.
@@ -150,7 +156,15 @@ export class WsSession implements Subscriber {
   /** Renders any failure as a protocol error; a 5xx is logged once, with its correlation id and cause. */
   fail(err: unknown, context: Partial<Parameters<typeof errorToProtocol>[1]>): void {
     const error = isDittoError(err) ? err : internalError(undefined, { cause: err });
-    if (error.status >= 500) this.deps.logger[error.status === 500 ? 'error' : 'warn']({ err: error.cause ?? error, correlationId: context.headers?.['correlation-id'], status: error.status }, 'websocket signal failed');
+    if (error.status >= 500)
+      this.deps.logger[error.status === 500 ? 'error' : 'warn'](
+        {
+          err: error.cause ?? error,
+          correlationId: context.headers?.['correlation-id'],
+          status: error.status,
+        },
+        'websocket signal failed',
+      );
     this.sendError(error, { headers: {}, ...context });
   }
 
@@ -165,7 +179,8 @@ export class WsSession implements Subscriber {
   private async onControl(control: ControlMessage): Promise<void> {
     if (control.type === 'jwt') return this.refreshToken(control.token);
     const correlationId = control.params['correlation-id'];
-    const headers: Record<string, string> = correlationId === undefined ? {} : { 'correlation-id': correlationId };
+    const headers: Record<string, string> =
+      correlationId === undefined ? {} : { 'correlation-id': correlationId };
     if (control.type === 'stop') {
       this.subscriptions.delete(control.kind);
       this.deps.registry.unsubscribe(this, control.kind);
@@ -210,10 +225,13 @@ export class WsSession implements Subscriber {
     clearTimeout(this.expiry);
     const expiresAt = (auth as AuthContext & { expiresAt?: number }).expiresAt;
     if (expiresAt === undefined) return;
-    this.expiry = setTimeout(() => {
-      this.sendError(websocketSessionExpired(), { headers: {} });
-      this.socket.close(1008, 'session expired');
-    }, Math.max(0, expiresAt - Date.now()));
+    this.expiry = setTimeout(
+      () => {
+        this.sendError(websocketSessionExpired(), { headers: {} });
+        this.socket.close(1008, 'session expired');
+      },
+      Math.max(0, expiresAt - Date.now()),
+    );
     this.expiry.unref();
   }
 
@@ -232,4 +250,3 @@ export class WsSession implements Subscriber {
     this.deps.onClose?.(this);
   }
 }
-

@@ -72,13 +72,22 @@ export async function handleProtocolMessage(text: string, session: WsSession, de
   delete msg.headers[ORIGIN_HEADER];
   const entityId = entityIdOf(msg.topic);
   const isPolicy = msg.topic.group === 'policies';
-  const context = { ...(isPolicy ? { policyId: entityId } : { thingId: entityId }), channel: msg.topic.channel, headers: { 'correlation-id': msg.headers['correlation-id'] }, path: msg.path };
+  const context = {
+    ...(isPolicy ? { policyId: entityId } : { thingId: entityId }),
+    channel: msg.topic.channel,
+    headers: { 'correlation-id': msg.headers['correlation-id'] },
+    path: msg.path,
+  };
   try {
     adapted = toSignal(msg);
     await dispatch(adapted, session, deps);
   } catch (err) {
     // ditto: §5 no response with response-required:false — except the header error that refuses it (§9).
-    if (msg.headers['response-required'] === 'false' && (err as { error?: string }).error !== 'header.invalid') return;
+    if (
+      msg.headers['response-required'] === 'false' &&
+      (err as { error?: string }).error !== 'header.invalid'
+    )
+      return;
     session.fail(err, context);
   }
 }
@@ -89,7 +98,9 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
     case 'thing.command': {
       const command = adapted.signal;
       command.session = session.id;
-      const result = await executeCommand(deps, command, auth, { timeoutMs: parseTimeout(command.headers['timeout'], DEFAULT_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS) });
+      const result = await executeCommand(deps, command, auth, {
+        timeoutMs: parseTimeout(command.headers['timeout'], DEFAULT_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS),
+      });
       if (result.kind === 'response') session.send(fromThingCommandResponse(result.response));
       else if (result.kind === 'acks') session.send(fromAcknowledgements(result.acks));
       return;
@@ -99,14 +110,33 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
       const things: unknown[] = [];
       for (const thingId of signal.thingIds) {
         try {
-          const response = await deps.things.execute({ thingId, channel: 'twin', action: 'retrieve', path: '/', headers: signal.headers, ...(signal.fields === undefined ? {} : { fields: signal.fields }) }, auth);
+          const response = await deps.things.execute(
+            {
+              thingId,
+              channel: 'twin',
+              action: 'retrieve',
+              path: '/',
+              headers: signal.headers,
+              ...(signal.fields === undefined ? {} : { fields: signal.fields }),
+            },
+            auth,
+          );
           things.push(response.value);
         } catch {
           // ditto: §2.5 missing and unreadable things are omitted from the list
         }
       }
-      const response = { channel: signal.channel, status: 200, things, headers: { 'correlation-id': signal.headers['correlation-id'] ?? '' } };
-      session.send(fromRetrieveThingsResponse(signal.namespace === undefined ? response : { ...response, namespace: signal.namespace }));
+      const response = {
+        channel: signal.channel,
+        status: 200,
+        things,
+        headers: { 'correlation-id': signal.headers['correlation-id'] ?? '' },
+      };
+      session.send(
+        fromRetrieveThingsResponse(
+          signal.namespace === undefined ? response : { ...response, namespace: signal.namespace },
+        ),
+      );
       return;
     }
     case 'thing.response':
@@ -128,7 +158,8 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
       const result = await sendMessage(deps, message, auth, timeoutMs, session.id);
       if (result.kind === 'timeout') throw liveTimeoutError('message', timeoutMs);
       if (result.kind === 'acks') session.send(fromAcknowledgements(result.acks));
-      else if (result.kind === 'response') session.send(liveResponseMessage(result.response, message.headers['correlation-id'] ?? ''));
+      else if (result.kind === 'response')
+        session.send(liveResponseMessage(result.response, message.headers['correlation-id'] ?? ''));
       return;
     }
     case 'thing.event': {
@@ -142,7 +173,9 @@ async function dispatch(adapted: AdaptedSignal, session: WsSession, deps: WsDeps
       return;
     case 'policy.command': {
       if (!deps.policies) throw unknownSignal({ signal: 'policy commands' });
-      session.send(fromPolicyCommandResponse(await executePolicyCommand(deps.policies, adapted.signal, auth)));
+      session.send(
+        fromPolicyCommandResponse(await executePolicyCommand(deps.policies, adapted.signal, auth)),
+      );
       return;
     }
     case 'search.command': {

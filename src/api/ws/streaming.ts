@@ -11,7 +11,11 @@ import { stringifyProtocolMessage, type ProtocolMessage } from '../../protocol/i
 
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
-export function wsStreaming(socket: WebSocket, deps: HistoryEventDeps, log: (msg: string, err: unknown) => void): StreamingSubscriptions {
+export function wsStreaming(
+  socket: WebSocket,
+  deps: HistoryEventDeps,
+  log: (msg: string, err: unknown) => void,
+): StreamingSubscriptions {
   const send = (message: ProtocolMessage): void | Promise<void> => {
     if (socket.readyState !== socket.OPEN) return;
     const text = stringifyProtocolMessage(message);

@@ -26,7 +26,9 @@ export function dittoOutgoing(message: ProtocolJson, text?: string): ExternalMes
   const headers: Record<string, string> = { 'content-type': DITTO_PROTOCOL_CONTENT_TYPE };
   const correlationId = headerOf(message.headers, 'correlation-id');
   if (correlationId !== undefined) headers['correlation-id'] = correlationId;
-  return [{ headers, textPayload: text ?? JSON.stringify(message), contentType: DITTO_PROTOCOL_CONTENT_TYPE }];
+  return [
+    { headers, textPayload: text ?? JSON.stringify(message), contentType: DITTO_PROTOCOL_CONTENT_TYPE },
+  ];
 }
 
 const DITTO_MAPPER: MessageMapper = { mapIncoming: dittoIncoming, mapOutgoing: dittoOutgoing };

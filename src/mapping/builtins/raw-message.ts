@@ -80,7 +80,8 @@ function payloadValue(message: ExternalMessage, contentType: string): unknown {
   if (kind === 'text' || kind === 'json') {
     // ditto: RawMessageMapper.getPayloadValue — text first for text and JSON, bytes first otherwise.
     const text =
-      message.textPayload ?? (message.bytePayload === undefined ? undefined : new TextDecoder().decode(message.bytePayload));
+      message.textPayload ??
+      (message.bytePayload === undefined ? undefined : new TextDecoder().decode(message.bytePayload));
     if (text === undefined) return undefined;
     if (kind === 'text') return text;
     try {

@@ -89,7 +89,8 @@ export function passThroughIncoming(
   message: ExternalMessage,
   contentType: string | undefined,
 ): DittoProtocolMessage[] {
-  const text = message.textPayload ?? (message.bytePayload === undefined ? undefined : utf8.decode(message.bytePayload));
+  const text =
+    message.textPayload ?? (message.bytePayload === undefined ? undefined : utf8.decode(message.bytePayload));
   if (text === undefined) return [];
   let parsed: unknown;
   try {

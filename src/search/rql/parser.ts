@@ -60,8 +60,15 @@ class Parser {
       this.expect(',');
       const valueAt = this.pos;
       const value = this.literal();
-      if ((name === 'like' || name === 'ilike') && typeof value === 'string' && value.length > MAX_LIKE_PATTERN_LENGTH) {
-        this.fail(`the ${name} pattern has ${value.length} characters, more than ${MAX_LIKE_PATTERN_LENGTH}`, valueAt);
+      if (
+        (name === 'like' || name === 'ilike') &&
+        typeof value === 'string' &&
+        value.length > MAX_LIKE_PATTERN_LENGTH
+      ) {
+        this.fail(
+          `the ${name} pattern has ${value.length} characters, more than ${MAX_LIKE_PATTERN_LENGTH}`,
+          valueAt,
+        );
       }
       this.expect(')');
       return { op: name as ComparisonOp, property, value };
@@ -112,7 +119,8 @@ class Parser {
 
   /** Fails at `start` (the operator) when its operands would nest deeper than MAX_RQL_DEPTH. */
   descend(depth: number, start: number): void {
-    if (depth >= MAX_RQL_DEPTH) this.fail(`the expression nests more than ${MAX_RQL_DEPTH} levels of and, or, not`, start);
+    if (depth >= MAX_RQL_DEPTH)
+      this.fail(`the expression nests more than ${MAX_RQL_DEPTH} levels of and, or, not`, start);
   }
 
   /** Characters except , ) " \ with backslash escapes; never trimmed (§3.1, §14.9). */

@@ -39,7 +39,11 @@ export function parseTimePlaceholder(text: string): TimeSpec | undefined {
   if (m[2] !== undefined) {
     const amount = Number(m[3]);
     const unit = (m[4] ?? 's') as Unit;
-    if (!Number.isSafeInteger(amount) || amount * (unit === 'mo' || unit === 'y' ? LONGEST_MS[unit] : FIXED_MS[unit]) > MAX_OFFSET_MS) return undefined;
+    if (
+      !Number.isSafeInteger(amount) ||
+      amount * (unit === 'mo' || unit === 'y' ? LONGEST_MS[unit] : FIXED_MS[unit]) > MAX_OFFSET_MS
+    )
+      return undefined;
     spec.offset = { sign: m[2] === '-' ? -1 : 1, amount, unit };
   }
   if (m[5] !== undefined) spec.truncate = m[5] as Unit;

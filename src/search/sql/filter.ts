@@ -84,14 +84,18 @@ export function compileFilterSql(node: RqlNode, ctx: FilterContext): string {
   const pathTest = (property: string, predicate?: string): string =>
     anyOf(
       pathVariants(propertySegments(property)).map(
-        (path) => `e.value @? ${params.add(`lax ${path}${predicate ? ` ? (${predicate})` : ''}`, 'jsonpath')}`,
+        (path) =>
+          `e.value @? ${params.add(`lax ${path}${predicate ? ` ? (${predicate})` : ''}`, 'jsonpath')}`,
       ),
     );
 
   /** Rows of the values at the property (not flattened), as a FROM item `v`. */
   const valuesOf = (property: string, filterSuffix = ''): string =>
     pathVariants(propertySegments(property))
-      .map((path) => `select v from jsonb_path_query(e.value, ${params.add(`lax ${path}${filterSuffix}`, 'jsonpath')}) as v`)
+      .map(
+        (path) =>
+          `select v from jsonb_path_query(e.value, ${params.add(`lax ${path}${filterSuffix}`, 'jsonpath')}) as v`,
+      )
       .join(' union all ');
 
   const columnCompare = (column: Column, op: keyof typeof SQL_OPS, value: Primitive): string => {
@@ -103,12 +107,16 @@ export function compileFilterSql(node: RqlNode, ctx: FilterContext): string {
       const range = `(e.id >= ${params.add(`${ns}:`)} and e.id < ${params.add(`${ns};`)})`;
       return op === 'ne' ? `not ${range}` : range;
     }
-    const rhs = column.type === 'number' ? params.add(value, 'float8') : `${params.add(value, 'text')} collate "C"`;
+    const rhs =
+      column.type === 'number' ? params.add(value, 'float8') : `${params.add(value, 'text')} collate "C"`;
     return `${column.sql} ${SQL_OPS[op]} ${rhs}`;
   };
 
   /** With `viewed`: the bound of a path condition, as an upper (positive) or lower (negated) bound. */
-  const bounded = (n: Exclude<RqlNode, { op: 'and' | 'or' | 'not' }>, positive: boolean): string | undefined => {
+  const bounded = (
+    n: Exclude<RqlNode, { op: 'and' | 'or' | 'not' }>,
+    positive: boolean,
+  ): string | undefined => {
     if (!ctx.viewed || columnOf(n.property)) return undefined;
     if (positive) {
       if (n.op === 'ne') return pathTest(n.property);
@@ -121,7 +129,9 @@ export function compileFilterSql(node: RqlNode, ctx: FilterContext): string {
   const build = (n: RqlNode, positive = true): string => {
     switch (n.op) {
       case 'and':
-        return n.children.length === 1 ? build(n.children[0], positive) : `(${n.children.map((c) => build(c, positive)).join(' and ')})`;
+        return n.children.length === 1
+          ? build(n.children[0], positive)
+          : `(${n.children.map((c) => build(c, positive)).join(' and ')})`;
       case 'or':
         return anyOf(n.children.map((c) => build(c, positive)));
       case 'not':
@@ -149,7 +159,10 @@ export function compileFilterSql(node: RqlNode, ctx: FilterContext): string {
         const values = n.values.map(literal);
         const column = columnOf(n.property);
         if (column) return anyOf(values.map((v) => columnCompare(column, 'eq', v)));
-        return pathTest(n.property, `@.type() != "array" && (${values.map((v) => `@ == ${pathLiteral(v)}`).join(' || ')})`);
+        return pathTest(
+          n.property,
+          `@.type() != "array" && (${values.map((v) => `@ == ${pathLiteral(v)}`).join(' || ')})`,
+        );
       }
       case 'like':
       case 'ilike': {

@@ -32,7 +32,15 @@ export interface SqlPageStatement extends SqlStatement {
 function conditions(input: SqlQueryInput, params: Params): string[] {
   // The literal `kind = 'thing' and not deleted` matches the partial GIN index's predicate.
   const where = [`e.kind = 'thing'`, 'not e.deleted'];
-  if (input.filter) where.push(compileFilterSql(input.filter, { params, now: input.now, ilikeCollation: input.ilikeCollation, viewed: input.viewed }));
+  if (input.filter)
+    where.push(
+      compileFilterSql(input.filter, {
+        params,
+        now: input.now,
+        ilikeCollation: input.ilikeCollation,
+        viewed: input.viewed,
+      }),
+    );
   if (input.namespaces) where.push(namespacesSql(input.namespaces, params));
   return where;
 }
@@ -40,7 +48,10 @@ function conditions(input: SqlQueryInput, params: Params): string[] {
 export function countStatement(input: SqlQueryInput): SqlStatement {
   const params = new Params();
   const where = conditions(input, params);
-  return { text: `select count(*)::bigint as n from ${input.table} e where ${where.join(' and ')}`, values: params.values };
+  return {
+    text: `select count(*)::bigint as n from ${input.table} e where ${where.join(' and ')}`,
+    values: params.values,
+  };
 }
 
 /**
@@ -48,7 +59,12 @@ export function countStatement(input: SqlQueryInput): SqlStatement {
  * `fields` is the effective sort (compileSort(…).fields); `after` the key to continue after.
  */
 export function pageStatement(
-  input: SqlQueryInput & { fields: readonly SortField[]; after?: readonly SortValue[]; limit: number; offset?: number },
+  input: SqlQueryInput & {
+    fields: readonly SortField[];
+    after?: readonly SortValue[];
+    limit: number;
+    offset?: number;
+  },
 ): SqlPageStatement {
   const params = new Params();
   const where = conditions(input, params);
@@ -58,9 +74,10 @@ export function pageStatement(
   // Path sort keys are computed once per row in a subquery that `offset 0` keeps from being merged into
   // the outer query (which would repeat the key expressions). Column-only sorts need no subquery, so the
   // cursor condition stays an index range (`e.id > $1` for the default sort).
-  const from = sort.inner.length === 0
-    ? `from ${input.table} e`
-    : `from (select ${columns}, ${sort.inner.join(', ')} from ${input.table} e where ${where.splice(0).join(' and ')} offset 0) e`;
+  const from =
+    sort.inner.length === 0
+      ? `from ${input.table} e`
+      : `from (select ${columns}, ${sort.inner.join(', ')} from ${input.table} e where ${where.splice(0).join(' and ')} offset 0) e`;
   const conditionsSql = [...where, ...outer];
   const text = [
     `select ${columns}, ${sort.select.join(', ')}`,

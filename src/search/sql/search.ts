@@ -21,7 +21,10 @@ import { countStatement, pageStatement, type SqlQueryInput, type SqlStatement } 
 
 /** What the search needs from the store (PostgresStore implements it). */
 export interface SqlSource {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
   withTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   readonly tables: { entities: string };
 }
@@ -64,7 +67,9 @@ export class SqlThingSearch {
     return this.ilikeCollation;
   }
 
-  private async base(input: Pick<QueryInput, 'filter' | 'namespaces' | 'now' | 'view'>): Promise<SqlQueryInput> {
+  private async base(
+    input: Pick<QueryInput, 'filter' | 'namespaces' | 'now' | 'view'>,
+  ): Promise<SqlQueryInput> {
     return {
       table: this.source.tables.entities,
       filter: input.filter,
@@ -76,7 +81,10 @@ export class SqlThingSearch {
   }
 
   /** The view of a row's thing when it matches on it (the filter on the view), else undefined. */
-  private accepter(input: Pick<QueryInput, 'filter' | 'view'>, now: Date): (thing: ThingJson) => ThingJson | undefined {
+  private accepter(
+    input: Pick<QueryInput, 'filter' | 'view'>,
+    now: Date,
+  ): (thing: ThingJson) => ThingJson | undefined {
     const { view } = input;
     const predicate = input.filter ? compileFilter(input.filter, { mode: 'search', now }) : undefined;
     return (thing) => {
@@ -86,7 +94,9 @@ export class SqlThingSearch {
   }
 
   /** Number of readable matching things (§2.7 `/search/things/count`). */
-  async count(input: Pick<QueryInput, 'filter' | 'namespaces' | 'view' | 'timeoutMs' | 'now'>): Promise<number> {
+  async count(
+    input: Pick<QueryInput, 'filter' | 'namespaces' | 'view' | 'timeoutMs' | 'now'>,
+  ): Promise<number> {
     const base = await this.base(input);
     const run = this.runner(input.timeoutMs);
     if (!input.view) {
@@ -106,7 +116,8 @@ export class SqlThingSearch {
   async query(input: QueryInput): Promise<QueryResult> {
     const sort = compileSort(input.sort);
     const hash = queryHash(input.filter, sort.fields, input.scope);
-    let after = input.cursor !== undefined ? this.cursors.decode(input.cursor, hash, sort.fields.length) : undefined;
+    let after =
+      input.cursor !== undefined ? this.cursors.decode(input.cursor, hash, sort.fields.length) : undefined;
     const size = input.size ?? DEFAULT_PAGE_SIZE;
     const offset = input.offset ?? 0;
     const keep = offset + size + 1;
@@ -122,7 +133,13 @@ export class SqlThingSearch {
     }
     const accept = this.accepter(input, base.now);
     if (!sort.fields.every((f) => isAlwaysVisible(f.property))) {
-      return this.result(input, await this.selectOnViews(base, run, accept, sort, after, keep), offset, size, hash);
+      return this.result(
+        input,
+        await this.selectOnViews(base, run, accept, sort, after, keep),
+        offset,
+        size,
+        hash,
+      );
     }
     const chunk = Math.max(this.chunkSize, keep);
     for (;;) {
@@ -140,7 +157,11 @@ export class SqlThingSearch {
   }
 
   /** Visits every candidate row's thing in thingId order, in chunks. */
-  private async walk(base: SqlQueryInput, run: (s: SqlStatement) => Promise<pg.QueryResult<ThingRow>>, visit: (thing: ThingJson) => void): Promise<void> {
+  private async walk(
+    base: SqlQueryInput,
+    run: (s: SqlStatement) => Promise<pg.QueryResult<ThingRow>>,
+    visit: (thing: ThingJson) => void,
+  ): Promise<void> {
     const fields = compileSort(undefined).fields;
     let after: SortValue[] | undefined;
     for (;;) {
@@ -176,7 +197,13 @@ export class SqlThingSearch {
     return best;
   }
 
-  private result(input: QueryInput, found: Array<{ thing: ThingJson; key: SortValue[] }>, offset: number, size: number, hash: string): QueryResult {
+  private result(
+    input: QueryInput,
+    found: Array<{ thing: ThingJson; key: SortValue[] }>,
+    offset: number,
+    size: number,
+    hash: string,
+  ): QueryResult {
     const page = found.slice(offset, offset + size);
     const more = found.length > offset + size;
     if (input.offset !== undefined) {
@@ -188,7 +215,9 @@ export class SqlThingSearch {
   }
 
   /** Runs statements with an overall time limit (statement_timeout per statement, the rest of the budget). */
-  private runner(timeoutMs: number | undefined): (statement: SqlStatement) => Promise<pg.QueryResult<ThingRow>> {
+  private runner(
+    timeoutMs: number | undefined,
+  ): (statement: SqlStatement) => Promise<pg.QueryResult<ThingRow>> {
     if (timeoutMs === undefined) return (s) => this.source.query<ThingRow>(s.text, s.values);
     const deadline = performance.now() + timeoutMs;
     return async (s) => {
@@ -200,7 +229,8 @@ export class SqlThingSearch {
           return client.query<ThingRow>(s.text, s.values);
         });
       } catch (err) {
-        if ((err as { code?: unknown }).code === QUERY_CANCELED) throw queryTimeExceeded({ timeoutMs }, { cause: err });
+        if ((err as { code?: unknown }).code === QUERY_CANCELED)
+          throw queryTimeExceeded({ timeoutMs }, { cause: err });
         throw err;
       }
     };

@@ -16,7 +16,6 @@ import { columnOf } from './filter.js';
 import { pathVariants } from './jsonpath.js';
 import type { Params } from './params.js';
 
-
 export interface SqlSortKey {
   /** Expressions of the fenced inner query that compute path keys' values (empty: no fence needed). */
   inner: string[];
@@ -59,9 +58,14 @@ function pathKey(i: number, field: SortField, params: Params): FieldKey {
   // where the document has them); otherwise a scalar subquery flattens the values one level (a lax filter
   // unwraps arrays, as flattenValues) and picks the best. CASE evaluates that subquery only when needed.
   // (`#>` reads segments such as "1", "-1" or " 2" as array indexes, so those take the subquery.)
-  const plain = !segments.some((s) => /^\s*[+-]?[0-9]+$/.test(s) || (s === '*' && segments[0] === 'features'));
+  const plain = !segments.some(
+    (s) => /^\s*[+-]?[0-9]+$/.test(s) || (s === '*' && segments[0] === 'features'),
+  );
   const sources = pathVariants(segments)
-    .map((path) => `select v from jsonb_path_query(e.value, ${params.add(`lax ${path} ? (exists(@))`, 'jsonpath')}) as v`)
+    .map(
+      (path) =>
+        `select v from jsonb_path_query(e.value, ${params.add(`lax ${path} ? (exists(@))`, 'jsonpath')}) as v`,
+    )
     .join(' union all ');
   const inner = parts('vs.v');
   const best = `(select vs.v from (${sources}) as vs(v) order by ${inner.r} ${dir}, ${inner.n} ${dir}, ${inner.s} ${dir}, ${inner.b} ${dir} limit 1)`;
@@ -102,12 +106,19 @@ function pathKey(i: number, field: SortField, params: Params): FieldKey {
       const sameRank = `${col.r} = ${rc}`;
       const rankAfter = `${col.r} ${gt} ${rc}`;
       if (!value) return [rankAfter, sameRank];
-      return [`(${rankAfter} or (${sameRank} and ${value.col} ${gt} ${value.p}))`, `(${sameRank} and ${value.col} = ${value.p})`];
+      return [
+        `(${rankAfter} or (${sameRank} and ${value.col} ${gt} ${value.p}))`,
+        `(${sameRank} and ${value.col} = ${value.p})`,
+      ];
     },
   };
 }
 
-function columnKey(i: number, field: SortField, column: { sql: string; type: 'string' | 'number' }): FieldKey {
+function columnKey(
+  i: number,
+  field: SortField,
+  column: { sql: string; type: 'string' | 'number' },
+): FieldKey {
   const dir = field.direction === 'asc' ? 'asc' : 'desc';
   const gt = dir === 'asc' ? '>' : '<';
   const k = `k${i}`;
@@ -120,7 +131,8 @@ function columnKey(i: number, field: SortField, column: { sql: string; type: 'st
     read: (row) => (column.type === 'number' ? Number(row[`${k}_v`]) : (row[`${k}_v`] as string)),
     compare(c, params) {
       const rc = rank(c);
-      if (rc !== fixedRank) return [(dir === 'asc' ? fixedRank > rc : fixedRank < rc) ? 'true' : 'false', 'false'];
+      if (rc !== fixedRank)
+        return [(dir === 'asc' ? fixedRank > rc : fixedRank < rc) ? 'true' : 'false', 'false'];
       const p = column.type === 'number' ? params.add(c, 'float8') : `${params.add(c, 'text')} collate "C"`;
       return [`${expr} ${gt} ${p}`, `${expr} = ${p}`];
     },
@@ -143,12 +155,15 @@ export function compileSortSql(fields: readonly SortField[], params: Params): Sq
       const equalSoFar: string[] = [];
       for (let i = 0; i < keys.length; i++) {
         const [gt, eq] = keys[i].compare(after[i], params);
-        if (gt !== 'false') alternatives.push([...equalSoFar, gt].filter((c) => c !== 'true').join(' and ') || 'true');
+        if (gt !== 'false')
+          alternatives.push([...equalSoFar, gt].filter((c) => c !== 'true').join(' and ') || 'true');
         if (eq === 'false') break;
         equalSoFar.push(eq);
       }
       if (alternatives.length === 0) return 'false';
-      return alternatives.length === 1 ? alternatives[0] : `(${alternatives.map((a) => `(${a})`).join(' or ')})`;
+      return alternatives.length === 1
+        ? alternatives[0]
+        : `(${alternatives.map((a) => `(${a})`).join(' or ')})`;
     },
   };
 }

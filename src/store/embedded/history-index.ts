@@ -27,7 +27,11 @@ interface Revisions {
 const MAX_GAP = 1024;
 
 export class HistoryIndex {
-  private readonly byKind: Record<EntityKind, Map<string, Revisions>> = { thing: new Map(), policy: new Map(), connection: new Map() };
+  private readonly byKind: Record<EntityKind, Map<string, Revisions>> = {
+    thing: new Map(),
+    policy: new Map(),
+    connection: new Map(),
+  };
 
   /** Notes where `revision` lies (a later note of the same revision replaces the location). */
   note(kind: EntityKind, id: string, revision: number, location: number): void {
@@ -68,7 +72,8 @@ export class HistoryIndex {
   relocate(kind: EntityKind, id: string, revision: number, location: number): void {
     const r = this.byKind[kind].get(id);
     const i = r === undefined ? -1 : revision - r.first;
-    if (r !== undefined && i >= 0 && i < r.locations.length && !Number.isNaN(r.locations[i])) r.locations[i] = location;
+    if (r !== undefined && i >= 0 && i < r.locations.length && !Number.isNaN(r.locations[i]))
+      r.locations[i] = location;
   }
 
   /** Forgets `revision`; the entity's first indexed revision moves past revisions no longer kept. */
@@ -139,7 +144,8 @@ export function readLineHead(json: string): LineHead | undefined {
   const id = string();
   if (id === undefined || !literal(',"revision":')) return undefined;
   const revision = integer();
-  if (revision === undefined || !literal(',"created":') || string() === undefined || !literal(',"modified":')) return undefined;
+  if (revision === undefined || !literal(',"created":') || string() === undefined || !literal(',"modified":'))
+    return undefined;
   const modified = string();
   if (modified === undefined) return undefined;
   return { seq, changes: [{ kind: kind as EntityKind, id, revision, modified }] };

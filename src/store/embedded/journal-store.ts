@@ -88,7 +88,9 @@ const FILE_MODE = 0o600;
 export const SECRETS_KEY_FILE = 'secrets.key';
 /** The files of a store directory (the keys of sharedKey among them). */
 const OWN_FILE = /^(journal-\d+\.log|snapshot-\d+\.json(\.tmp)?|[a-z0-9-]{1,64}\.key)$/;
-const JOURNAL_FLAGS = SYNCHRONOUS_WRITES ? fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | fs.constants.O_DSYNC : 'a';
+const JOURNAL_FLAGS = SYNCHRONOUS_WRITES
+  ? fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | fs.constants.O_DSYNC
+  : 'a';
 
 /** Initial size of a batch buffer; a batch that needs more gets a larger one. */
 const BATCH_BUFFER_BYTES = 1024 * 1024;
@@ -117,7 +119,13 @@ class BatchBuffer {
     const size = this.buf.write(json, start + 9);
     this.buf[start + 8] = 0x20;
     this.buf[start + 9 + size] = 0x0a;
-    this.buf.write(crc32(this.buf.subarray(start + 9, start + 9 + size)).toString(16).padStart(8, '0'), start, 'latin1');
+    this.buf.write(
+      crc32(this.buf.subarray(start + 9, start + 9 + size))
+        .toString(16)
+        .padStart(8, '0'),
+      start,
+      'latin1',
+    );
     this.length = start + size + 10;
   }
 }
@@ -128,9 +136,17 @@ export class JournalStore implements Store {
   private readonly onSnapshotError: (err: unknown) => void;
   private readonly onDurableWrite: ((seconds: number) => void) | undefined;
   /** Durable state, per kind (a lookup by ID alone needs no key string built per read). */
-  private readonly records: Record<EntityKind, Map<string, EntityRecord>> = { thing: new Map(), policy: new Map(), connection: new Map() };
+  private readonly records: Record<EntityKind, Map<string, EntityRecord>> = {
+    thing: new Map(),
+    policy: new Map(),
+    connection: new Map(),
+  };
   /** Revision of the latest accepted (maybe not yet durable) write per entity: guards concurrent writes. */
-  private readonly accepted: Record<EntityKind, Map<string, number>> = { thing: new Map(), policy: new Map(), connection: new Map() };
+  private readonly accepted: Record<EntityKind, Map<string, number>> = {
+    thing: new Map(),
+    policy: new Map(),
+    connection: new Map(),
+  };
   /** Where each kept revision's line is (durable lines only). */
   private readonly index = new HistoryIndex();
   /** The first seq (file name) of each journal file by ordinal; undefined once compaction removed it. */
@@ -164,7 +180,9 @@ export class JournalStore implements Store {
     this.dir = options.dir;
     // A location holds the offset in 32 bits (history-index.ts); a file exceeds the limit by one batch at most.
     this.snapshotAfterBytes = Math.min(options.snapshotAfterBytes ?? 64 * 1024 * 1024, 2 ** 31);
-    this.onSnapshotError = options.onSnapshotError ?? ((err) => process.emitWarning(`writing a journal snapshot failed: ${(err as Error).message}`));
+    this.onSnapshotError =
+      options.onSnapshotError ??
+      ((err) => process.emitWarning(`writing a journal snapshot failed: ${(err as Error).message}`));
     this.onDurableWrite = options.onDurableWrite;
   }
 
@@ -244,7 +262,8 @@ export class JournalStore implements Store {
         if (line.s > afterSeq) this.durableSeq = line.s;
       }
       for (const c of changes) this.index.note(c.kind, c.id, c.revision, location);
-      if (active && this.activeSince === undefined && changes.length > 0) this.activeSince = Date.parse(changes[0].modified);
+      if (active && this.activeSince === undefined && changes.length > 0)
+        this.activeSince = Date.parse(changes[0].modified);
     }
   }
 
@@ -311,13 +330,17 @@ export class JournalStore implements Store {
     for (const { record, expectedRevision } of changes) {
       const actual = this.accepted[record.kind].get(record.id) ?? 0;
       if (actual !== expectedRevision) {
-        return Promise.reject(new ConcurrentModificationError(record.kind, record.id, expectedRevision, actual));
+        return Promise.reject(
+          new ConcurrentModificationError(record.kind, record.id, expectedRevision, actual),
+        );
       }
     }
     for (const { record } of changes) this.accepted[record.kind].set(record.id, record.revision);
     const seq = this.nextSeq++;
     const lineStart = this.filling.length;
-    this.filling.appendLine(`{"s":${seq},"n":${changes.length},"c":[${changes.length === 1 ? changeJson(changes[0]) : changes.map(changeJson).join(',')}]}`);
+    this.filling.appendLine(
+      `{"s":${seq},"n":${changes.length},"c":[${changes.length === 1 ? changeJson(changes[0]) : changes.map(changeJson).join(',')}]}`,
+    );
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ seq, changes, lineStart, resolve, reject });
       this.kick();
@@ -345,7 +368,7 @@ export class JournalStore implements Store {
           const started = performance.now();
           const base = this.journalBytes;
           try {
-            for (let written = 0; written < lines.length; ) {
+            for (let written = 0; written < lines.length;) {
               const { bytesWritten } = await this.fd!.write(lines.buf, written, lines.length - written);
               if (bytesWritten <= 0) throw new Error('the journal file took no bytes');
               written += bytesWritten;
@@ -408,7 +431,9 @@ export class JournalStore implements Store {
         try {
           this.onSnapshotError(err);
         } catch (reportFailed) {
-          process.emitWarning(`reporting a failed journal snapshot failed: ${(reportFailed as Error).message}`);
+          process.emitWarning(
+            `reporting a failed journal snapshot failed: ${(reportFailed as Error).message}`,
+          );
         }
       })
       .finally(() => (this.snapshotting = undefined));
@@ -424,7 +449,8 @@ export class JournalStore implements Store {
     await fsp.rename(tmp, this.file('snapshot', seq));
     await fsyncDir(this.dir);
     this.snapshotSeq = Math.max(this.snapshotSeq, seq);
-    for (const s of seqsOf(await fsp.readdir(this.dir), 'snapshot-', '.json')) if (s < seq) await fsp.rm(this.file('snapshot', s));
+    for (const s of seqsOf(await fsp.readdir(this.dir), 'snapshot-', '.json'))
+      if (s < seq) await fsp.rm(this.file('snapshot', s));
   }
 
   async *readJournal(afterSeq: number): AsyncIterable<JournalEntry> {
@@ -456,7 +482,11 @@ export class JournalStore implements Store {
 
   // -------------------------------------------------------------------------------------------- history
 
-  async historyAt(kind: EntityKind, id: string, point: { revision?: number; before?: number }): Promise<HistoryEntry | undefined> {
+  async historyAt(
+    kind: EntityKind,
+    id: string,
+    point: { revision?: number; before?: number },
+  ): Promise<HistoryEntry | undefined> {
     const span = this.index.span(kind, id);
     if (span === undefined) return undefined;
     let hi = Math.min(point.revision ?? span.last, span.last);
@@ -521,7 +551,12 @@ export class JournalStore implements Store {
    * The kept entry of one revision, read at its indexed location. A compaction may move or remove the
    * line between the look-up and the read (the line read is then another one): looked up again.
    */
-  private async entryAt(kind: EntityKind, id: string, revision: number, files: ReadHandles): Promise<HistoryEntry | undefined> {
+  private async entryAt(
+    kind: EntityKind,
+    id: string,
+    revision: number,
+    files: ReadHandles,
+  ): Promise<HistoryEntry | undefined> {
     for (let attempt = 0; ; attempt++) {
       const location = this.index.locationOf(kind, id, revision);
       if (location === undefined) return undefined;
@@ -533,7 +568,10 @@ export class JournalStore implements Store {
         if (change.h !== undefined) entry.headers = change.h;
         return entry;
       }
-      if (attempt >= 3) throw new Error(`journal: revision ${revision} of ${kind} '${id}' is not where the history index says`);
+      if (attempt >= 3)
+        throw new Error(
+          `journal: revision ${revision} of ${kind} '${id}' is not where the history index says`,
+        );
       files.forget();
       await new Promise((resolve) => setTimeout(resolve, attempt));
     }
@@ -608,7 +646,7 @@ export class JournalStore implements Store {
     let changed = false;
     const moved: Array<{ kind: EntityKind; id: string; revision: number; offset: number }> = [];
     const dropped: Array<{ kind: EntityKind; id: string; revision: number }> = [];
-    for (let offset = 0; offset < data.length; ) {
+    for (let offset = 0; offset < data.length;) {
       const end = data.indexOf(0x0a, offset);
       const json = end < 0 ? undefined : lineJson(data.subarray(offset, end));
       const lineOffset = offset;
@@ -637,7 +675,11 @@ export class JournalStore implements Store {
           size += buffer.length;
         }
       }
-      changes.forEach((c, i) => (keep[i] ? moved.push({ kind: c.kind, id: c.id, revision: c.revision, offset: newOffset }) : dropped.push(c)));
+      changes.forEach((c, i) =>
+        keep[i]
+          ? moved.push({ kind: c.kind, id: c.id, revision: c.revision, offset: newOffset })
+          : dropped.push(c),
+      );
     }
     if (!changed) return 0;
     if (size === 0) {
@@ -662,7 +704,11 @@ export class JournalStore implements Store {
   }
 
   /** Whether compaction keeps a revision: the entity's current one, or one not past its retention. */
-  private keeps(change: { kind: EntityKind; id: string; revision: number; modified: string }, retention: HistoryRetention, now: number): boolean {
+  private keeps(
+    change: { kind: EntityKind; id: string; revision: number; modified: string },
+    retention: HistoryRetention,
+    now: number,
+  ): boolean {
     if (this.records[change.kind].get(change.id)?.revision === change.revision) return true;
     const cutoff = retentionCutoff(retention, change.kind, change.id, now);
     const modified = Date.parse(change.modified);
@@ -672,7 +718,9 @@ export class JournalStore implements Store {
 
 /** The shortest retention of any entity (ms), or undefined when all history is kept forever. */
 function shortestRetention(retention: HistoryRetention): number | undefined {
-  const all = [retention.defaultMs, ...Object.values(retention.namespaces ?? {})].filter((ms): ms is number => typeof ms === 'number');
+  const all = [retention.defaultMs, ...Object.values(retention.namespaces ?? {})].filter(
+    (ms): ms is number => typeof ms === 'number',
+  );
   return all.length === 0 ? undefined : Math.min(...all);
 }
 
@@ -704,7 +752,8 @@ class ReadHandles {
   /** The line (without its newline) at `offset` when the last chunk holds all of it. */
   lineFromChunk(ordinal: number, offset: number): Buffer | undefined {
     const c = this.chunk;
-    if (c === undefined || c.ordinal !== ordinal || offset < c.start || offset >= c.start + c.data.length) return undefined;
+    if (c === undefined || c.ordinal !== ordinal || offset < c.start || offset >= c.start + c.data.length)
+      return undefined;
     const from = offset - c.start;
     const end = c.data.indexOf(0x0a, from);
     return end < 0 ? undefined : c.data.subarray(from, end);

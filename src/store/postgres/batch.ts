@@ -26,13 +26,17 @@ export interface BatchDecision {
   journal: JournalRow[];
 }
 
-export function decideBatch(writes: ReadonlyArray<readonly Change[]>, stored: ReadonlyMap<string, number>): BatchDecision {
+export function decideBatch(
+  writes: ReadonlyArray<readonly Change[]>,
+  stored: ReadonlyMap<string, number>,
+): BatchDecision {
   const current = new Map(stored);
   const journal: JournalRow[] = [];
   const outcomes = writes.map((changes) => {
     for (const { record, expectedRevision } of changes) {
       const actual = current.get(entityKey(record.kind, record.id)) ?? 0;
-      if (actual !== expectedRevision) return new ConcurrentModificationError(record.kind, record.id, expectedRevision, actual);
+      if (actual !== expectedRevision)
+        return new ConcurrentModificationError(record.kind, record.id, expectedRevision, actual);
     }
     for (const { record, event, headers } of changes) {
       current.set(entityKey(record.kind, record.id), record.revision);

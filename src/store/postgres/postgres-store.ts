@@ -138,7 +138,9 @@ export class PostgresStore implements Store {
     const client = await this.pool.connect();
     try {
       await migrate(client, this.tables, pg.escapeIdentifier);
-      const { rows } = await client.query<{ seq: string | null }>(`select max(seq) as seq from ${this.tables.journal}`);
+      const { rows } = await client.query<{ seq: string | null }>(
+        `select max(seq) as seq from ${this.tables.journal}`,
+      );
       this.seq = Number(rows[0].seq ?? 0);
     } finally {
       client.release();
@@ -154,7 +156,10 @@ export class PostgresStore implements Store {
   }
 
   /** Runs one statement on a pooled connection (reads; writes go through write()). */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     return this.pool.query<R>(text, values);
   }
 
@@ -202,7 +207,13 @@ export class PostgresStore implements Store {
   async *readJournal(afterSeq: number): AsyncIterable<JournalEntry> {
     let after = afterSeq;
     for (;;) {
-      const { rows } = await this.pool.query<{ seq: string; kind: EntityKind; id: string; revision: string; event: unknown }>(
+      const { rows } = await this.pool.query<{
+        seq: string;
+        kind: EntityKind;
+        id: string;
+        revision: string;
+        event: unknown;
+      }>(
         `select seq, kind, id, revision, event from ${this.tables.journal} where seq > $1 order by seq limit ${PAGE}`,
         [after],
       );
@@ -215,7 +226,11 @@ export class PostgresStore implements Store {
     }
   }
 
-  async historyAt(kind: EntityKind, id: string, point: { revision?: number; before?: number }): Promise<HistoryEntry | undefined> {
+  async historyAt(
+    kind: EntityKind,
+    id: string,
+    point: { revision?: number; before?: number },
+  ): Promise<HistoryEntry | undefined> {
     const { rows } = await this.pool.query<HistoryRow>(
       `select ${HISTORY_COLUMNS} from ${this.tables.journal}
         where kind = $1 and id = $2 and modified is not null and ($3::bigint is null or revision <= $3)
@@ -254,19 +269,32 @@ export class PostgresStore implements Store {
    */
   async compactHistory(retention: HistoryRetention, now: number): Promise<number> {
     const t = this.tables;
-    if (retention.defaultMs === undefined && !Object.values(retention.namespaces ?? {}).some((ms) => typeof ms === 'number')) return 0;
+    if (
+      retention.defaultMs === undefined &&
+      !Object.values(retention.namespaces ?? {}).some((ms) => typeof ms === 'number')
+    )
+      return 0;
     const client = await this.pool.connect();
     let broken: Error | undefined;
     const key = lockKey(t.schema, 'compact-history');
     try {
-      const { rows: locked } = await client.query<{ ok: boolean }>(`select pg_try_advisory_lock(${key}) as ok`);
+      const { rows: locked } = await client.query<{ ok: boolean }>(
+        `select pg_try_advisory_lock(${key}) as ok`,
+      );
       if (!locked[0].ok) return 0;
       try {
         // '' sorts before every timestamp: the cutoff of history kept forever.
-        const cutoff = (ms: number | null | undefined) => (ms === null || ms === undefined ? '' : isoOf(now - ms));
+        const cutoff = (ms: number | null | undefined) =>
+          ms === null || ms === undefined ? '' : isoOf(now - ms);
         const namespaces = Object.entries(retention.namespaces ?? {});
-        const params = [cutoff(retention.defaultMs), namespaces.map(([ns]) => ns), namespaces.map(([, ms]) => cutoff(ms))];
-        const { rows: bounds } = await client.query<{ low: string | null; high: string | null }>(`select min(seq) as low, max(seq) as high from ${t.journal}`);
+        const params = [
+          cutoff(retention.defaultMs),
+          namespaces.map(([ns]) => ns),
+          namespaces.map(([, ms]) => cutoff(ms)),
+        ];
+        const { rows: bounds } = await client.query<{ low: string | null; high: string | null }>(
+          `select min(seq) as low, max(seq) as high from ${t.journal}`,
+        );
         if (bounds[0].low === null) return 0;
         const high = Number(bounds[0].high);
         let dropped = 0;
@@ -301,11 +329,25 @@ export class PostgresStore implements Store {
    * journal (src/cluster). Does not move lastSeq().
    */
   async readJournalPage(afterSeq: number, limit = PAGE): Promise<OriginJournalEntry[]> {
-    const { rows } = await this.pool.query<{ seq: string; kind: EntityKind; id: string; revision: string; event: unknown; origin: string | null }>(
+    const { rows } = await this.pool.query<{
+      seq: string;
+      kind: EntityKind;
+      id: string;
+      revision: string;
+      event: unknown;
+      origin: string | null;
+    }>(
       `select seq, kind, id, revision, event, origin from ${this.tables.journal} where seq > $1 order by seq limit $2`,
       [afterSeq, limit],
     );
-    return rows.map((r) => ({ seq: Number(r.seq), kind: r.kind, id: r.id, revision: Number(r.revision), event: r.event, origin: r.origin }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      kind: r.kind,
+      id: r.id,
+      revision: Number(r.revision),
+      event: r.event,
+      origin: r.origin,
+    }));
   }
 
   /**
@@ -313,7 +355,11 @@ export class PostgresStore implements Store {
    * arrive in commit order. `onError` is called once when the connection is lost; the caller then listens
    * again and catches up by reading (a notification sent meanwhile is lost). Resolves with a closer.
    */
-  async listen(channels: readonly string[], onNotification: (channel: string, payload: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+  async listen(
+    channels: readonly string[],
+    onNotification: (channel: string, payload: string) => void,
+    onError: (err: Error) => void,
+  ): Promise<() => Promise<void>> {
     const client = new pg.Client({ connectionString: this.connectionString });
     let failed = false;
     client.on('error', (err) => {
@@ -350,17 +396,25 @@ export class PostgresStore implements Store {
 
   async sharedKey(name: string): Promise<Buffer> {
     // The first instance's key wins; every later call, of any instance, reads that one.
-    await this.pool.query(`insert into ${this.tables.sharedKeys} (name, key) values ($1, $2) on conflict (name) do nothing`, [name, randomBytes(32)]);
-    const { rows } = await this.pool.query<{ key: Buffer }>(`select key from ${this.tables.sharedKeys} where name = $1`, [name]);
+    await this.pool.query(
+      `insert into ${this.tables.sharedKeys} (name, key) values ($1, $2) on conflict (name) do nothing`,
+      [name, randomBytes(32)],
+    );
+    const { rows } = await this.pool.query<{ key: Buffer }>(
+      `select key from ${this.tables.sharedKeys} where name = $1`,
+      [name],
+    );
     return rows[0].key;
   }
 
   write(changes: readonly Change[]): Promise<void> {
-    if (this.closed || !this.opened) return Promise.reject(new Error(this.closed ? 'store is closed' : 'store is not open'));
+    if (this.closed || !this.opened)
+      return Promise.reject(new Error(this.closed ? 'store is closed' : 'store is not open'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ changes, resolve, reject });
       // setImmediate: every write issued in the current tick joins the first batch.
-      if (!this.flushing) this.flushing = new Promise((done) => setImmediate(() => void this.flushLoop().then(done)));
+      if (!this.flushing)
+        this.flushing = new Promise((done) => setImmediate(() => void this.flushLoop().then(done)));
     });
   }
 
@@ -378,7 +432,9 @@ export class PostgresStore implements Store {
           }
           // ditto-independent robustness: isolate the write PostgreSQL refuses.
           for (const p of batch) {
-            await this.commitBatch([p]).catch((cause: unknown) => p.reject(new Error('store write failed', { cause })));
+            await this.commitBatch([p]).catch((cause: unknown) =>
+              p.reject(new Error('store write failed', { cause })),
+            );
           }
         }
       }
@@ -417,11 +473,25 @@ export class PostgresStore implements Store {
         // Every change is journaled (eventless ones with a NULL event) so other instances see policy and
         // connection changes in commit order too (src/cluster); each row holds the entity after the change
         // (history), and the last row of an entity in the batch is what the entities table gets.
-        const decision = decideBatch(batch.map((p) => p.changes), stored);
+        const decision = decideBatch(
+          batch.map((p) => p.changes),
+          stored,
+        );
         let lastSeq = this.seq;
         let firstSeq = 0;
         if (decision.journal.length > 0) {
-          const rows = decision.journal.map(({ record: r, event, headers }, o) => ({ o: o + 1, k: r.kind, i: r.id, r: r.revision, c: r.created, m: r.modified, v: r.value, d: r.value === null, e: event, h: headers ?? null }));
+          const rows = decision.journal.map(({ record: r, event, headers }, o) => ({
+            o: o + 1,
+            k: r.kind,
+            i: r.id,
+            r: r.revision,
+            c: r.created,
+            m: r.modified,
+            v: r.value,
+            d: r.value === null,
+            e: event,
+            h: headers ?? null,
+          }));
           const result = await client.query<{ seq: string | null; first: string | null }>(
             `with x as (
                select * from json_to_recordset($1::json) as x(o bigint, k text, i text, r bigint, c text, m text, v json, d boolean, e json, h json)
@@ -482,7 +552,14 @@ function toHistoryEntry(row: HistoryRow): HistoryEntry {
 }
 
 function toRecord(row: EntityRow): EntityRecord {
-  return { kind: row.kind, id: row.id, revision: Number(row.revision), created: row.created, modified: row.modified, value: row.value ?? null };
+  return {
+    kind: row.kind,
+    id: row.id,
+    revision: Number(row.revision),
+    created: row.created,
+    modified: row.modified,
+    value: row.value ?? null,
+  };
 }
 
 /** SQLSTATE class 22 (data exception), e.g. "unsupported Unicode escape sequence" for "\u0000" in jsonb. */

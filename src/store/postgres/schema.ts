@@ -103,13 +103,23 @@ export function lockKey(schema: string, purpose: string): number {
   return h & 0x7fffffff;
 }
 
-export async function migrate(client: pg.ClientBase, t: Tables, escape: (name: string) => string): Promise<void> {
+export async function migrate(
+  client: pg.ClientBase,
+  t: Tables,
+  escape: (name: string) => string,
+): Promise<void> {
   const key = lockKey(t.schema, 'migrate');
   await client.query(`select pg_advisory_lock(${key})`);
   try {
     await client.query(`create schema if not exists ${escape(t.schema)}`);
-    await client.query(`create table if not exists ${t.migrations} (version int primary key, applied_at timestamptz not null default now())`);
-    const done = new Set((await client.query<{ version: number }>(`select version from ${t.migrations}`)).rows.map((r) => r.version));
+    await client.query(
+      `create table if not exists ${t.migrations} (version int primary key, applied_at timestamptz not null default now())`,
+    );
+    const done = new Set(
+      (await client.query<{ version: number }>(`select version from ${t.migrations}`)).rows.map(
+        (r) => r.version,
+      ),
+    );
     const all = steps(t);
     for (let version = 1; version <= all.length; version++) {
       if (done.has(version)) continue;

@@ -9,9 +9,19 @@ import type { StreamingCommand } from '../../../src/model/signals.js';
 import { renderProtocolMessage, type ProtocolJson } from '../../../src/protocol/index.js';
 
 const auth = { subjects: ['nginx:ditto'] };
-const base = { entityType: 'thing' as const, entityId: 'ns:t', path: '/', headers: { 'correlation-id': 'c' } };
+const base = {
+  entityType: 'thing' as const,
+  entityId: 'ns:t',
+  path: '/',
+  headers: { 'correlation-id': 'c' },
+};
 const subscribe: StreamingCommand & { path: string } = { ...base, type: 'subscribeForPersistedEvents' };
-const request = (subscriptionId: string, demand: number): StreamingCommand & { path: string } => ({ ...base, type: 'request', subscriptionId, demand });
+const request = (subscriptionId: string, demand: number): StreamingCommand & { path: string } => ({
+  ...base,
+  type: 'request',
+  subscriptionId,
+  demand,
+});
 
 function harness(items: number, options: { idleMs?: number; zombieMs?: number } = {}) {
   const sent: ProtocolJson[] = [];
@@ -48,7 +58,11 @@ describe('streaming subscriptions', () => {
     h.subscriptions.handle(request('0', 9), auth);
     await h.settle();
     expect(h.actions()).toEqual(['created', 'next', 'next', 'next', 'next', 'next', 'complete']);
-    expect(h.sent.filter((m) => m.topic.endsWith('/next')).map((m) => (m.value as { item: { revision: number } }).item.revision)).toEqual([1, 2, 3, 4, 5]);
+    expect(
+      h.sent
+        .filter((m) => m.topic.endsWith('/next'))
+        .map((m) => (m.value as { item: { revision: number } }).item.revision),
+    ).toEqual([1, 2, 3, 4, 5]);
     expect(h.maxReading()).toBe(1);
   });
 
@@ -65,7 +79,10 @@ describe('streaming subscriptions', () => {
     h.subscriptions.handle(subscribe, auth);
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(h.actions()).toEqual(['created', 'failed']);
-    expect(h.sent[1].value).toMatchObject({ subscriptionId: '0', error: { status: 408, error: 'streaming.subscription.timeout' } });
+    expect(h.sent[1].value).toMatchObject({
+      subscriptionId: '0',
+      error: { status: 408, error: 'streaming.subscription.timeout' },
+    });
   });
 
   it('keeps an ended subscription a while (requests then fail with a protocol error), then forgets it', async () => {
@@ -74,10 +91,14 @@ describe('streaming subscriptions', () => {
     h.subscriptions.handle(request('0', 5), auth);
     await h.settle();
     h.subscriptions.handle(request('0', 1), auth);
-    expect((h.sent.at(-1)!.value as { error: { error: string } }).error.error).toBe('streaming.subscription.protocol.error');
+    expect((h.sent.at(-1)!.value as { error: { error: string } }).error.error).toBe(
+      'streaming.subscription.protocol.error',
+    );
     await new Promise((resolve) => setTimeout(resolve, 80));
     h.subscriptions.handle(request('0', 1), auth);
-    expect((h.sent.at(-1)!.value as { error: { error: string } }).error.error).toBe('streaming.subscription.not.found');
+    expect((h.sent.at(-1)!.value as { error: { error: string } }).error.error).toBe(
+      'streaming.subscription.not.found',
+    );
   });
 
   it('sends nothing after close', async () => {

@@ -149,9 +149,16 @@ describe('inbound mapping', () => {
           [textPayload, bytePayload === null ? null : Array.from(new Uint8Array(bytePayload))]);
       }`,
     });
-    const [both] = await m.mapIncoming({ headers: { 'content-type': 'application/octet-stream' }, textPayload: '\ufffd*', bytePayload: new Uint8Array([0xff, 0x2a]) });
+    const [both] = await m.mapIncoming({
+      headers: { 'content-type': 'application/octet-stream' },
+      textPayload: '\ufffd*',
+      bytePayload: new Uint8Array([0xff, 0x2a]),
+    });
     expect(both.value).toEqual(['\ufffd*', [0xff, 0x2a]]);
-    const [textOnly] = await m.mapIncoming({ headers: { 'content-type': 'application/octet-stream' }, textPayload: 'é' });
+    const [textOnly] = await m.mapIncoming({
+      headers: { 'content-type': 'application/octet-stream' },
+      textPayload: 'é',
+    });
     expect(textOnly.value).toEqual(['é', null]);
     const [neither] = await m.mapIncoming({ headers: {} });
     expect(neither.value).toEqual([null, null]);

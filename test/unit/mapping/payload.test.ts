@@ -32,7 +32,9 @@ describe('byContentType', () => {
       textPayload: '{}',
     });
     const bytes = new Uint8Array([1, 2]);
-    expect(byContentType({ headers: { 'content-type': 'application/octet-stream' }, bytePayload: bytes })).toEqual({
+    expect(
+      byContentType({ headers: { 'content-type': 'application/octet-stream' }, bytePayload: bytes }),
+    ).toEqual({
       headers: { 'content-type': 'application/octet-stream' },
       contentType: 'application/octet-stream',
       bytePayload: bytes,
@@ -40,22 +42,42 @@ describe('byContentType', () => {
   });
 
   it('takes the bytes when both are given', () => {
-    const fromBytes = byContentType({ headers: { 'content-type': 'text/plain' }, textPayload: 'stale', bytePayload: new TextEncoder().encode('fresh') });
+    const fromBytes = byContentType({
+      headers: { 'content-type': 'text/plain' },
+      textPayload: 'stale',
+      bytePayload: new TextEncoder().encode('fresh'),
+    });
     expect(fromBytes.textPayload).toBe('fresh');
     expect(fromBytes.bytePayload).toBeUndefined();
-    const binary = byContentType({ headers: {}, contentType: 'application/cbor', textPayload: 'stale', bytePayload: new Uint8Array([9]) });
+    const binary = byContentType({
+      headers: {},
+      contentType: 'application/cbor',
+      textPayload: 'stale',
+      bytePayload: new Uint8Array([9]),
+    });
     expect([...binary.bytePayload!]).toEqual([9]);
     expect(binary.textPayload).toBeUndefined();
   });
 
   it('encodes text as UTF-8 for a binary type and decodes bytes with the charset for a text type', () => {
-    expect([...byContentType({ headers: { 'content-type': 'application/octet-stream' }, textPayload: 'é' }).bytePayload!]).toEqual([0xc3, 0xa9]);
-    expect(byContentType({ headers: { 'Content-Type': 'text/plain; charset=ISO-8859-1' }, bytePayload: new Uint8Array([0xe9]) }).textPayload).toBe('é');
+    expect([
+      ...byContentType({ headers: { 'content-type': 'application/octet-stream' }, textPayload: 'é' })
+        .bytePayload!,
+    ]).toEqual([0xc3, 0xa9]);
+    expect(
+      byContentType({
+        headers: { 'Content-Type': 'text/plain; charset=ISO-8859-1' },
+        bytePayload: new Uint8Array([0xe9]),
+      }).textPayload,
+    ).toBe('é');
   });
 
   it('prefers the explicit contentType over the header and finds the header case-insensitively', () => {
     expect(byContentType({ headers: { 'Content-Type': 'text/plain' } }).contentType).toBe('text/plain');
-    expect(byContentType({ headers: { 'content-type': 'text/plain' }, contentType: 'application/octet-stream' }).contentType).toBe('application/octet-stream');
+    expect(
+      byContentType({ headers: { 'content-type': 'text/plain' }, contentType: 'application/octet-stream' })
+        .contentType,
+    ).toBe('application/octet-stream');
   });
 });
 

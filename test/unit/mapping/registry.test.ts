@@ -11,7 +11,11 @@ import {
 } from '../../../src/mapping/registry.js';
 
 /** A mapper's inbound outcome as the registry returns it: the JSON and, parsed, the protocol messages. */
-const incoming = (mapper: string, result: Record<string, unknown>[]) => ({ mapper, result, messages: result.map((json) => parseProtocolMessage(json)) });
+const incoming = (mapper: string, result: Record<string, unknown>[]) => ({
+  mapper,
+  result,
+  messages: result.map((json) => parseProtocolMessage(json)),
+});
 
 const registries: MapperRegistry[] = [];
 afterEach(async () => {

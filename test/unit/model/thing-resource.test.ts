@@ -11,7 +11,13 @@ describe('thingResourceAt', () => {
     ['/features/env/', 'feature', '/features/env', 'env', undefined],
     ['/features/env/definition', 'featureDefinition', '/features/env/definition', 'env', undefined],
     ['/features/env/properties/t', 'featureProperty', '/features/env/properties/t', 'env', ['t']],
-    ['/features/env/desiredProperties', 'featureDesiredProperties', '/features/env/desiredProperties', 'env', undefined],
+    [
+      '/features/env/desiredProperties',
+      'featureDesiredProperties',
+      '/features/env/desiredProperties',
+      'env',
+      undefined,
+    ],
     ['/attributes/a~1b~0c', 'attribute', '/attributes/a~1b~0c', undefined, ['a/b~c']],
   ])('classifies %j', (path, kind, pointer, featureId, subPath) => {
     const resource = thingResourceAt(path);

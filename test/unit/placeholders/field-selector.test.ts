@@ -32,7 +32,8 @@ describe('parseFieldSelector', () => {
   it('rejects groups nested more than 100 levels before descending (no stack overflow)', () => {
     const nested = (depth: number) => `${'a('.repeat(depth)}b${')'.repeat(depth)}`;
     expect(parseFieldSelector(nested(99))).toEqual([[...Array(99).fill('a'), 'b']]);
-    for (const depth of [100, 500_000]) expect(() => parseFieldSelector(nested(depth))).toThrow(/nest more than 100 levels/);
+    for (const depth of [100, 500_000])
+      expect(() => parseFieldSelector(nested(depth))).toThrow(/nest more than 100 levels/);
   });
 
   it('parses a comma list of pointers with optional leading slash', () => {

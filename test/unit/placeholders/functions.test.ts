@@ -256,10 +256,25 @@ describe('fn:filter', () => {
   });
   it('matches a like pattern taken from a header in linear time, wildcards not crossing line breaks', () => {
     // A backtracking RegExp needs exponential time for this pattern against 3,000 a's (the test would time out).
-    const r = (pattern: string, value: string) => ({ ...resolvers, header: headerResolver({ pattern, value }) });
-    expect(run("{{ header:value | fn:filter(header:value,'like',header:pattern) }}", r(`${'*a'.repeat(40)}*b`, 'a'.repeat(3000))).kind).toBe('unresolved');
-    expect(run("{{ header:value | fn:filter(header:value,'like',header:pattern) }}", r(`${'*a'.repeat(40)}*`, 'a'.repeat(3000))).kind).toBe('resolved');
-    expect(run("{{ header:value | fn:filter(header:value,'like',header:pattern) }}", r('a*b', 'a\nb')).kind).toBe('unresolved');
+    const r = (pattern: string, value: string) => ({
+      ...resolvers,
+      header: headerResolver({ pattern, value }),
+    });
+    expect(
+      run(
+        "{{ header:value | fn:filter(header:value,'like',header:pattern) }}",
+        r(`${'*a'.repeat(40)}*b`, 'a'.repeat(3000)),
+      ).kind,
+    ).toBe('unresolved');
+    expect(
+      run(
+        "{{ header:value | fn:filter(header:value,'like',header:pattern) }}",
+        r(`${'*a'.repeat(40)}*`, 'a'.repeat(3000)),
+      ).kind,
+    ).toBe('resolved');
+    expect(
+      run("{{ header:value | fn:filter(header:value,'like',header:pattern) }}", r('a*b', 'a\nb')).kind,
+    ).toBe('unresolved');
   });
   it('can be used alone, e.g. for acknowledgement request filters', () => {
     expect(run("{{ fn:filter(header:response-required,'eq','true') }}").kind).toBe('unresolved');

@@ -28,7 +28,10 @@ describe('policy decision matrix (ditto-interfaces.md §7.3, §7.4, Appendix A.1
   });
 
   it('contains only policies that pass validation', () => {
-    for (const c of [...matrix.map((m) => m.policy), ...matrix.flatMap((m) => Object.values(m.imported ?? {}))]) {
+    for (const c of [
+      ...matrix.map((m) => m.policy),
+      ...matrix.flatMap((m) => Object.values(m.imported ?? {})),
+    ]) {
       expect(() => validatePolicy(c)).not.toThrow();
     }
   });

@@ -40,7 +40,12 @@ describe('validatePolicy', () => {
             'nginx:ditto': {
               type: 'nginx basic auth user',
               expiry: '2099-12-31T23:59:59Z',
-              announcement: { beforeExpiry: '1h', whenDeleted: true, randomizationInterval: '5m', requestedAcks: { labels: ['conn:ack'], timeout: '10s' } },
+              announcement: {
+                beforeExpiry: '1h',
+                whenDeleted: true,
+                randomizationInterval: '5m',
+                requestedAcks: { labels: ['conn:ack'], timeout: '10s' },
+              },
             },
           },
           resources: owner.resources,
@@ -51,12 +56,16 @@ describe('validatePolicy', () => {
         },
       },
     });
-    expect(policy.imports).toEqual({ 'ns:other': { entries: ['EXPLICIT_LABEL'], transitiveImports: ['ns:deeper'] } });
+    expect(policy.imports).toEqual({
+      'ns:other': { entries: ['EXPLICIT_LABEL'], transitiveImports: ['ns:deeper'] },
+    });
   });
 
   it('accepts EXECUTE for policy actions', () => {
     const body = valid();
-    (body.entries.owner.resources as Record<string, unknown>)['policy:/entries/owner/actions/activateTokenIntegration'] = { grant: ['EXECUTE'], revoke: [] };
+    (body.entries.owner.resources as Record<string, unknown>)[
+      'policy:/entries/owner/actions/activateTokenIntegration'
+    ] = { grant: ['EXECUTE'], revoke: [] };
     expect(() => validatePolicy(body)).not.toThrow();
   });
 
@@ -84,43 +93,65 @@ describe('validatePolicy', () => {
     },
   );
 
-  it.each([':empty-namespace', 'com.some-domain:name', 'foo.bar_42:x', 'ns:名前', 'ns:a:b %+'])('accepts the valid policy ID %j', (policyId) => {
-    expect(validatePolicy({ ...valid(), policyId }).policyId).toBe(policyId);
-  });
+  it.each([':empty-namespace', 'com.some-domain:name', 'foo.bar_42:x', 'ns:名前', 'ns:a:b %+'])(
+    'accepts the valid policy ID %j',
+    (policyId) => {
+      expect(validatePolicy({ ...valid(), policyId }).policyId).toBe(policyId);
+    },
+  );
 
   it('rejects an invalid path policy ID with 400 policies:id.invalid', () => {
     const e = errorOf(() => validatePolicy({ entries: valid().entries }, 'bad id'));
     expect(e.error).toBe('policies:id.invalid');
   });
 
-  it.each(['imported', 'imported-ns:p-label', 'importedFoo', 'nsimported-x', ''])('rejects the label %j with 400 policies:label.invalid', (label) => {
-    const e = errorOf(() => validatePolicy({ policyId: 'ns:p', entries: { [label]: owner } }));
-    expect([e.status, e.error]).toEqual([400, 'policies:label.invalid']);
-  });
+  it.each(['imported', 'imported-ns:p-label', 'importedFoo', 'nsimported-x', ''])(
+    'rejects the label %j with 400 policies:label.invalid',
+    (label) => {
+      const e = errorOf(() => validatePolicy({ policyId: 'ns:p', entries: { [label]: owner } }));
+      expect([e.status, e.error]).toEqual([400, 'policies:label.invalid']);
+    },
+  );
 
   it('accepts labels that merely contain "imported"', () => {
-    expect(() => validatePolicy({ policyId: 'ns:p', entries: { 'not-imported': owner, nsimported: owner } })).not.toThrow();
+    expect(() =>
+      validatePolicy({ policyId: 'ns:p', entries: { 'not-imported': owner, nsimported: owner } }),
+    ).not.toThrow();
   });
 
-  it.each(['nosubjectissuer', ':subject', 'issuer:'])('rejects the subject ID %j with 400 policies:subjectid.invalid', (subjectId) => {
-    const entry = { ...owner, subjects: { [subjectId]: { type: 't' } } };
-    const e = errorOf(() => validatePolicy({ policyId: 'ns:p', entries: { owner: entry } }));
-    expect([e.status, e.error, e.message]).toEqual([400, 'policies:subjectid.invalid', `Subject ID '${subjectId}' is not valid!`]);
-  });
+  it.each(['nosubjectissuer', ':subject', 'issuer:'])(
+    'rejects the subject ID %j with 400 policies:subjectid.invalid',
+    (subjectId) => {
+      const entry = { ...owner, subjects: { [subjectId]: { type: 't' } } };
+      const e = errorOf(() => validatePolicy({ policyId: 'ns:p', entries: { owner: entry } }));
+      expect([e.status, e.error, e.message]).toEqual([
+        400,
+        'policies:subjectid.invalid',
+        `Subject ID '${subjectId}' is not valid!`,
+      ]);
+    },
+  );
 
   it('accepts subject IDs whose subject part contains colons', () => {
     const entry = { ...owner, subjects: { 'integration:label:aud': { type: 't' } } };
     expect(() => validatePolicy({ policyId: 'ns:p', entries: { owner: entry } })).not.toThrow();
   });
 
-  it.each(['attributes/x', 'thing/attributes', 'things:/', 'thing:attributes', 'event:/x', 'thing:/a\u0001b'])(
-    'rejects the resource key %j with 400 policies:entry.invalid',
-    (key) => {
-      const entry = { subjects: owner.subjects, resources: { ...owner.resources, [key]: { grant: ['READ'], revoke: [] } } };
-      const e = errorOf(() => validatePolicy({ policyId: 'ns:p', entries: { owner: entry } }));
-      expect([e.status, e.error]).toEqual([400, 'policies:entry.invalid']);
-    },
-  );
+  it.each([
+    'attributes/x',
+    'thing/attributes',
+    'things:/',
+    'thing:attributes',
+    'event:/x',
+    'thing:/a\u0001b',
+  ])('rejects the resource key %j with 400 policies:entry.invalid', (key) => {
+    const entry = {
+      subjects: owner.subjects,
+      resources: { ...owner.resources, [key]: { grant: ['READ'], revoke: [] } },
+    };
+    const e = errorOf(() => validatePolicy({ policyId: 'ns:p', entries: { owner: entry } }));
+    expect([e.status, e.error]).toEqual([400, 'policies:entry.invalid']);
+  });
 
   it('rejects an unknown permission with a 400', () => {
     const entry = { subjects: owner.subjects, resources: { 'thing:/': { grant: ['DELETE'], revoke: [] } } };
@@ -151,17 +182,25 @@ describe('validatePolicy', () => {
   });
 
   it('rejects an expiry that is not a date-time', () => {
-    const entry = { subjects: { 'nginx:ditto': { type: 't', expiry: 'tomorrow' } }, resources: owner.resources };
-    expect(errorOf(() => validatePolicy({ policyId: 'ns:p', entries: { owner: entry } })).error).toBe('json.format.invalid');
+    const entry = {
+      subjects: { 'nginx:ditto': { type: 't', expiry: 'tomorrow' } },
+      resources: owner.resources,
+    };
+    expect(errorOf(() => validatePolicy({ policyId: 'ns:p', entries: { owner: entry } })).error).toBe(
+      'json.format.invalid',
+    );
   });
 
   it('rejects an unknown importable value', () => {
-    const e = errorOf(() => validatePolicy({ policyId: 'ns:p', entries: { owner: { ...owner, importable: 'always' } } }));
+    const e = errorOf(() =>
+      validatePolicy({ policyId: 'ns:p', entries: { owner: { ...owner, importable: 'always' } } }),
+    );
     expect(e.status).toBe(400);
   });
 
   it('accepts 10 imports and rejects 11 with 400 policies:imports.toolarge', () => {
-    const imports = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`ns:imported-${i}`, {}]));
+    const imports = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`ns:imported-${i}`, {}]));
     expect(() => validatePolicy({ ...valid(), imports: imports(10) })).not.toThrow();
     const e = errorOf(() => validatePolicy({ ...valid(), imports: imports(11) }));
     expect([e.status, e.error]).toEqual([400, 'policies:imports.toolarge']);
@@ -173,7 +212,9 @@ describe('validatePolicy', () => {
   });
 
   it('rejects a policy larger than 100 kB with 413 policies:policy.toolarge', () => {
-    const subjects = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`nginx:user-${i}`, { type: 'a user of the system' }]));
+    const subjects = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`nginx:user-${i}`, { type: 'a user of the system' }]),
+    );
     const big = { policyId: 'ns:p', entries: { owner: { ...owner, subjects } } };
     expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(MAX_POLICY_SIZE);
     const e = errorOf(() => validatePolicy(big));

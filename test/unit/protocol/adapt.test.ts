@@ -90,12 +90,47 @@ describe('toSignal / fromSignal', () => {
   });
 
   it('rejects streaming commands whose value does not match the payload schemas with json.format.invalid', () => {
-    for (const value of ['{"fromHistoricalRevision":"1"}', '{"fromHistoricalRevision":1.5}', '{"toHistoricalTimestamp":"yesterday"}', '{"filter":1}', '[]']) {
-      expectDittoError(() => toSignal(parse(`{"topic":"ns/t/things/twin/streaming/subscribeForPersistedEvents","headers":{},"path":"/","value":${value}}`)), 'json.format.invalid', 400);
+    for (const value of [
+      '{"fromHistoricalRevision":"1"}',
+      '{"fromHistoricalRevision":1.5}',
+      '{"toHistoricalTimestamp":"yesterday"}',
+      '{"filter":1}',
+      '[]',
+    ]) {
+      expectDittoError(
+        () =>
+          toSignal(
+            parse(
+              `{"topic":"ns/t/things/twin/streaming/subscribeForPersistedEvents","headers":{},"path":"/","value":${value}}`,
+            ),
+          ),
+        'json.format.invalid',
+        400,
+      );
     }
-    expectDittoError(() => toSignal(parse('{"topic":"ns/t/things/twin/streaming/request","headers":{},"path":"/","value":{"subscriptionId":"0","demand":"all"}}')), 'json.format.invalid');
-    expectDittoError(() => toSignal(parse('{"topic":"ns/t/things/twin/streaming/cancel","headers":{},"path":"/","value":{}}')), 'json.format.invalid');
-    expectDittoError(() => toSignal(parse('{"topic":"ns/t/things/twin/streaming/subscribeForPersistedEvents","headers":{},"path":"/nope"}')), 'protocoladapter:unknown.path');
+    expectDittoError(
+      () =>
+        toSignal(
+          parse(
+            '{"topic":"ns/t/things/twin/streaming/request","headers":{},"path":"/","value":{"subscriptionId":"0","demand":"all"}}',
+          ),
+        ),
+      'json.format.invalid',
+    );
+    expectDittoError(
+      () =>
+        toSignal(parse('{"topic":"ns/t/things/twin/streaming/cancel","headers":{},"path":"/","value":{}}')),
+      'json.format.invalid',
+    );
+    expectDittoError(
+      () =>
+        toSignal(
+          parse(
+            '{"topic":"ns/t/things/twin/streaming/subscribeForPersistedEvents","headers":{},"path":"/nope"}',
+          ),
+        ),
+      'protocoladapter:unknown.path',
+    );
   });
 
   it('rejects topics without a signal here with protocoladapter:unknown.signal', () => {

@@ -169,7 +169,15 @@ export const protocolSchemas = {
     type: 'object',
     properties: {
       subscriptionId: { type: 'string' },
-      error: { type: 'object', properties: { status: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' }, description: { type: 'string' } } },
+      error: {
+        type: 'object',
+        properties: {
+          status: { type: 'integer' },
+          error: { type: 'string' },
+          message: { type: 'string' },
+          description: { type: 'string' },
+        },
+      },
     },
     required: ['subscriptionId', 'error'],
   },

@@ -109,8 +109,14 @@ describe('SearchIndex against the evaluator', () => {
         const thing: Record<string, unknown> = {
           thingId: `ns${i % 3}:t${String(i).padStart(3, '0')}`,
           attributes: { x: pick([1, 2, 'a', null, true]), k: i % 4 },
-          _revision: several ? [Math.floor(rnd() * 20), Math.floor(rnd() * 20)] : shape === 'arrays and ties' ? i % 5 : i * 7 % 240,
-          _modified: several ? [`2026-01-0${1 + Math.floor(rnd() * 9)}`, `2026-02-0${1 + Math.floor(rnd() * 9)}`] : `2026-01-0${1 + (i % 9)}T${String(i).padStart(3, '0')}`,
+          _revision: several
+            ? [Math.floor(rnd() * 20), Math.floor(rnd() * 20)]
+            : shape === 'arrays and ties'
+              ? i % 5
+              : (i * 7) % 240,
+          _modified: several
+            ? [`2026-01-0${1 + Math.floor(rnd() * 9)}`, `2026-02-0${1 + Math.floor(rnd() * 9)}`]
+            : `2026-01-0${1 + (i % 9)}T${String(i).padStart(3, '0')}`,
         };
         if (shape === 'a thing without a value' && i === 17) delete thing._modified;
         if (shape === 'a thing without a value' && i === 18) thing._revision = 'r';
@@ -120,8 +126,22 @@ describe('SearchIndex against the evaluator', () => {
       for (const t of things) index.upsert(t);
       const hidden = (t: Record<string, unknown>) => Number(String(t.thingId).slice(-2)) % 5 === 0;
       const view = (t: Record<string, unknown>) => (hidden(t) ? undefined : t);
-      const filters = [undefined, 'eq(attributes/k,1)', 'ne(attributes/x,1)', 'or(eq(attributes/k,0),exists(attributes/y))', 'gt(_revision,3)', 'not(eq(attributes/k,2))'];
-      const options = ['sort(+_modified)', 'sort(-_modified)', 'sort(-_revision,+attributes/x)', 'sort(+_revision,-thingId)', 'sort(-thingId)', 'sort(+thingId,-attributes/x)'];
+      const filters = [
+        undefined,
+        'eq(attributes/k,1)',
+        'ne(attributes/x,1)',
+        'or(eq(attributes/k,0),exists(attributes/y))',
+        'gt(_revision,3)',
+        'not(eq(attributes/k,2))',
+      ];
+      const options = [
+        'sort(+_modified)',
+        'sort(-_modified)',
+        'sort(-_revision,+attributes/x)',
+        'sort(+_revision,-thingId)',
+        'sort(-thingId)',
+        'sort(+thingId,-attributes/x)',
+      ];
       for (const text of filters) {
         for (const option of options) {
           const ast = text === undefined ? undefined : parseRql(text);

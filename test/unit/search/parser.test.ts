@@ -15,10 +15,16 @@ function errorOf(fn: () => unknown): any {
 
 describe('parseRql', () => {
   it('accepts 100 levels of nesting and rejects deeper ones before descending (no stack overflow)', () => {
-    const nested = (op: string, depth: number) => `${`${op}(`.repeat(depth)}eq(attributes/a,1)${')'.repeat(depth)}`;
+    const nested = (op: string, depth: number) =>
+      `${`${op}(`.repeat(depth)}eq(attributes/a,1)${')'.repeat(depth)}`;
     expect(() => parseRql(nested('not', 99))).not.toThrow();
     expect(() => parseRql(nested('and', 99))).not.toThrow();
-    for (const text of [nested('not', 100), nested('and', 5000), nested('or', 200_000), `and(eq(a,1),${nested('not', 5000)})`.replace('eq(a,1)', 'eq(attributes/a,1)')]) {
+    for (const text of [
+      nested('not', 100),
+      nested('and', 5000),
+      nested('or', 200_000),
+      `and(eq(a,1),${nested('not', 5000)})`.replace('eq(a,1)', 'eq(attributes/a,1)'),
+    ]) {
       const error = errorOf(() => parseRql(text));
       expect(error.toJSON()).toMatchObject({ status: 400, error: 'rql.expression.invalid' });
       expect(error.message).toContain('nests more than 100 levels');
@@ -33,8 +39,18 @@ describe('parseRql', () => {
   });
 
   it('rejects time offsets beyond the range of a date instead of failing to resolve them', () => {
-    for (const text of ['gt(_modified,time:now-99999999999999d)', 'gt(_modified,time:now+9999999999y)', 'lt(attributes/t,time:now_epoch_millis-9007199254740991ms)'.replace('9007199254740991', '9007199254740991000')]) {
-      expect(errorOf(() => parseRql(text)).toJSON()).toMatchObject({ status: 400, error: 'rql.expression.invalid' });
+    for (const text of [
+      'gt(_modified,time:now-99999999999999d)',
+      'gt(_modified,time:now+9999999999y)',
+      'lt(attributes/t,time:now_epoch_millis-9007199254740991ms)'.replace(
+        '9007199254740991',
+        '9007199254740991000',
+      ),
+    ]) {
+      expect(errorOf(() => parseRql(text)).toJSON()).toMatchObject({
+        status: 400,
+        error: 'rql.expression.invalid',
+      });
     }
     const far = parseTimePlaceholder('time:now-250000y')!;
     expect(resolveTime(far, new Date())).toMatch(/^-2\d{5}/);

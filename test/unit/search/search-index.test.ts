@@ -139,7 +139,11 @@ describe('SearchIndex', () => {
 
   it('keeps path indexes current when a copy-on-write change shares the untouched subtrees', () => {
     const index = new SearchIndex();
-    const v1 = { thingId: 'a:1', attributes: { color: 'red', size: 1 }, features: { f: { properties: { v: 1 } } } };
+    const v1 = {
+      thingId: 'a:1',
+      attributes: { color: 'red', size: 1 },
+      features: { f: { properties: { v: 1 } } },
+    };
     index.upsert(v1);
     const red = parseRql('eq(attributes/color,"red")');
     const v2 = parseRql('eq(features/f/properties/v,2)');
@@ -213,7 +217,12 @@ describe('SearchIndex', () => {
     const index = new SearchIndex();
     const base = Date.parse('2026-01-01T00:00:00Z');
     for (let i = 0; i < 3000; i++) {
-      index.upsert({ thingId: `n:t${String(i).padStart(4, '0')}`, attributes: { kind: i % 3 === 0 ? 'x' : 'm', n: i % 7 }, _revision: i % 4, _modified: new Date(base + i * 1000).toISOString() });
+      index.upsert({
+        thingId: `n:t${String(i).padStart(4, '0')}`,
+        attributes: { kind: i % 3 === 0 ? 'x' : 'm', n: i % 7 },
+        _revision: i % 4,
+        _modified: new Date(base + i * 1000).toISOString(),
+      });
     }
     const hidden = (t: Record<string, unknown>) => /[05]$/.test(t.thingId as string); // unreadable things
     let looked = 0;
@@ -223,8 +232,14 @@ describe('SearchIndex', () => {
     };
     // Many candidates (the first sort field's order is walked) and a few hundred (selected by key).
     for (const [text, matches] of [
-      ['and(eq(attributes/kind,"m"),gt(attributes/n,1))', (a: { kind: string; n: number }) => a.kind === 'm' && a.n > 1],
-      ['and(eq(attributes/kind,"m"),eq(attributes/n,3))', (a: { kind: string; n: number }) => a.kind === 'm' && a.n === 3],
+      [
+        'and(eq(attributes/kind,"m"),gt(attributes/n,1))',
+        (a: { kind: string; n: number }) => a.kind === 'm' && a.n > 1,
+      ],
+      [
+        'and(eq(attributes/kind,"m"),eq(attributes/n,3))',
+        (a: { kind: string; n: number }) => a.kind === 'm' && a.n === 3,
+      ],
     ] as const) {
       const filter = parseRql(text);
       for (const option of ['sort(-_modified)', 'sort(+_revision,-thingId)']) {

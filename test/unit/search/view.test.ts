@@ -30,26 +30,57 @@ function policy(resources: Record<string, { grant?: Permission[]; revoke?: Permi
     entries: {
       e: {
         subjects: { [USER]: { type: 't' } },
-        resources: Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, { grant: v.grant ?? [], revoke: v.revoke ?? [] }])),
+        resources: Object.fromEntries(
+          Object.entries(resources).map(([k, v]) => [k, { grant: v.grant ?? [], revoke: v.revoke ?? [] }]),
+        ),
       },
     },
   };
 }
 
 const POLICIES: Policy[] = [
-  policy({ 'thing:/': { grant: ['READ'] }, 'thing:/attributes/h': { revoke: ['READ'] }, 'thing:/features/secret': { revoke: ['READ'] } }),
-  policy({ 'thing:/attributes': { grant: ['READ'] }, 'thing:/attributes/o/z': { revoke: ['READ'] }, 'thing:/attributes/list/h': { revoke: ['READ'] } }),
-  policy({ 'thing:/features/*': { grant: ['READ'] }, 'thing:/features/f1/properties/p': { grant: ['READ'] }, 'thing:/attributes/x': { grant: ['READ'] } }),
-  policy({ 'thing:/': { grant: ['READ'] }, 'thing:/attributes': { revoke: ['READ'] }, 'thing:/attributes/x': { grant: ['READ'] } }),
+  policy({
+    'thing:/': { grant: ['READ'] },
+    'thing:/attributes/h': { revoke: ['READ'] },
+    'thing:/features/secret': { revoke: ['READ'] },
+  }),
+  policy({
+    'thing:/attributes': { grant: ['READ'] },
+    'thing:/attributes/o/z': { revoke: ['READ'] },
+    'thing:/attributes/list/h': { revoke: ['READ'] },
+  }),
+  policy({
+    'thing:/features/*': { grant: ['READ'] },
+    'thing:/features/f1/properties/p': { grant: ['READ'] },
+    'thing:/attributes/x': { grant: ['READ'] },
+  }),
+  policy({
+    'thing:/': { grant: ['READ'] },
+    'thing:/attributes': { revoke: ['READ'] },
+    'thing:/attributes/x': { grant: ['READ'] },
+  }),
   policy({ 'thing:/policyId': { grant: ['READ'] } }),
 ];
 
 const VALUES = ['1', '2', '-1', '"a"', '"b"', '"ab"', 'true', 'null', '"1"'];
-const PATHS = ['attributes/x', 'attributes/h', 'attributes/o/z', 'attributes/o', 'attributes/list/h', 'attributes/list/k', 'features/*/properties/p', 'features/secret/properties/pin', 'features/f1/properties/p', 'policyId', '_revision', 'thingId'];
+const PATHS = [
+  'attributes/x',
+  'attributes/h',
+  'attributes/o/z',
+  'attributes/o',
+  'attributes/list/h',
+  'attributes/list/k',
+  'features/*/properties/p',
+  'features/secret/properties/pin',
+  'features/f1/properties/p',
+  'policyId',
+  '_revision',
+  'thingId',
+];
 
 function generator(seed: number) {
   const rnd = random(seed);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const value = (): unknown => {
     const r = rnd();
     if (r < 0.1) return undefined;
@@ -62,8 +93,16 @@ function generator(seed: number) {
       JSON.stringify({
         thingId: `ns:t${String(i).padStart(3, '0')}`,
         policyId: 'ns:p',
-        attributes: { x: value(), h: value(), o: rnd() < 0.6 ? { z: value(), w: value() } : value(), list: rnd() < 0.5 ? [{ h: value(), k: value() }, { h: value() }] : value() },
-        features: { f1: { properties: { p: value() } }, secret: { properties: { pin: value(), p: value() } } },
+        attributes: {
+          x: value(),
+          h: value(),
+          o: rnd() < 0.6 ? { z: value(), w: value() } : value(),
+          list: rnd() < 0.5 ? [{ h: value(), k: value() }, { h: value() }] : value(),
+        },
+        features: {
+          f1: { properties: { p: value() } },
+          secret: { properties: { pin: value(), p: value() } },
+        },
         _revision: i % 5,
         _modified: `2024-01-0${1 + (i % 9)}`,
       }),
@@ -93,7 +132,10 @@ function wholeView(p: Policy): ThingView {
     if (!enforcer.hasPartial('thing:/', [USER], ['READ'])) return undefined;
     const stripped = Object.fromEntries(Object.entries(thing).filter(([k]) => !SPECIAL.includes(k)));
     const pruned = enforcer.filterReadable('thing', '/', stripped, [USER]) as Record<string, unknown>;
-    return { ...pruned, ...Object.fromEntries(SPECIAL.filter((k) => thing[k] !== undefined).map((k) => [k, thing[k]])) };
+    return {
+      ...pruned,
+      ...Object.fromEntries(SPECIAL.filter((k) => thing[k] !== undefined).map((k) => [k, thing[k]])),
+    };
   };
 }
 
@@ -108,7 +150,9 @@ describe('partialViewer', () => {
         const text = filter(3);
         const ast = parseRql(text);
         const fields = parseSearchOptions(sort()).sort;
-        const partial = partialViewer(ast, fields, (pointer, value) => enforcer.filterReadable('thing', pointer, value, [USER]));
+        const partial = partialViewer(ast, fields, (pointer, value) =>
+          enforcer.filterReadable('thing', pointer, value, [USER]),
+        );
         const predicate = compileFilter(ast, { mode: 'search' });
         const keys = compileSort(fields);
         for (const t of things) {
@@ -150,7 +194,8 @@ describe('callerView', () => {
           expect(keys.key(seen!)).toEqual(keys.key(reference));
           if (seen === t) {
             itself++;
-            for (const segments of read) expect(resolvePath(t, segments), segments.join('/')).toEqual(resolvePath(reference, segments));
+            for (const segments of read)
+              expect(resolvePath(t, segments), segments.join('/')).toEqual(resolvePath(reference, segments));
           } else pruned++;
         }
       }
@@ -162,7 +207,9 @@ describe('callerView', () => {
   it('sees nothing of things without a policy or whose policy gives the caller nothing to read', () => {
     const readable = createEnforcer(POLICIES[0]);
     const none = createEnforcer(policy({ 'thing:/': { grant: ['WRITE'] } }));
-    const view = callerView(parseRql('exists(thingId)'), undefined, [USER], (policyId) => (policyId === 'ns:a' ? readable : policyId === 'ns:b' ? none : undefined));
+    const view = callerView(parseRql('exists(thingId)'), undefined, [USER], (policyId) =>
+      policyId === 'ns:a' ? readable : policyId === 'ns:b' ? none : undefined,
+    );
     const t = { thingId: 'ns:t', attributes: { x: 1 } };
     expect(view({ ...t, policyId: 'ns:a' })).toEqual({ ...t, policyId: 'ns:a' });
     expect(view({ ...t, policyId: 'ns:b' })).toBeUndefined();
@@ -177,7 +224,10 @@ describe('SearchIndex with a caller view', () => {
     const things = Array.from({ length: 80 }, (_, i) => thing(i));
     // The same things with other hidden values: the caller's views are the same for both.
     const hiddenChanged = things.map((t) => {
-      const c = structuredClone(t) as { attributes: Record<string, unknown>; features: Record<string, { properties: Record<string, unknown> }> };
+      const c = structuredClone(t) as {
+        attributes: Record<string, unknown>;
+        features: Record<string, { properties: Record<string, unknown> }>;
+      };
       c.attributes.h = c.attributes.h === 'a' ? 1 : 'a';
       c.features.secret.properties.pin = 'B';
       return c as unknown as Record<string, unknown>;
@@ -190,7 +240,9 @@ describe('SearchIndex with a caller view', () => {
     for (const t of hiddenChanged) indexB.upsert(t);
     const whole = wholeView(p);
     const viewOf = (text: string, option: string): ThingView => {
-      const partial = partialViewer(parseRql(text), parseSearchOptions(option).sort, (pointer, value) => enforcer.filterReadable('thing', pointer, value, [USER]));
+      const partial = partialViewer(parseRql(text), parseSearchOptions(option).sort, (pointer, value) =>
+        enforcer.filterReadable('thing', pointer, value, [USER]),
+      );
       return (t) => partial(t);
     };
     const pages = (index: SearchIndex, text: string, option: string) => {
@@ -199,13 +251,27 @@ describe('SearchIndex with a caller view', () => {
       const seen: string[] = [];
       let cursor: string | undefined;
       do {
-        const page = index.query({ filter: ast, sort: parseSearchOptions(option).sort, size: 7, cursor, view });
+        const page = index.query({
+          filter: ast,
+          sort: parseSearchOptions(option).sort,
+          size: 7,
+          cursor,
+          view,
+        });
         seen.push(...page.items.map((t) => t.thingId as string));
         cursor = page.cursor;
       } while (cursor !== undefined);
       return { seen, count: index.count({ filter: ast, view }) };
     };
-    const fixedFilters = ['not(eq(features/secret/properties/pin,"0000"))', 'exists(attributes/h)', 'not(exists(attributes/h))', 'ne(attributes/h,"a")', 'not(ne(attributes/h,"a"))', 'not(like(attributes/h,"a*"))', 'empty(features/secret/properties/pin)'];
+    const fixedFilters = [
+      'not(eq(features/secret/properties/pin,"0000"))',
+      'exists(attributes/h)',
+      'not(exists(attributes/h))',
+      'ne(attributes/h,"a")',
+      'not(ne(attributes/h,"a"))',
+      'not(like(attributes/h,"a*"))',
+      'empty(features/secret/properties/pin)',
+    ];
     for (let q = 0; q < 250; q++) {
       const text = q < fixedFilters.length ? fixedFilters[q] : filter(3);
       const option = q % 3 === 0 ? 'sort(+attributes/h)' : sort();
@@ -227,13 +293,34 @@ describe('SearchIndex with a caller view', () => {
   it('answers with the view of the service (callerView) exactly what the filter and order on the whole pruned things answer, whatever the hidden values', () => {
     const { thing, filter, sort } = generator(31);
     const things = Array.from({ length: 80 }, (_, i) => thing(i));
-    type Mutable = { attributes: Record<string, unknown>; features: Record<string, { properties: Record<string, unknown> }> };
+    type Mutable = {
+      attributes: Record<string, unknown>;
+      features: Record<string, { properties: Record<string, unknown> }>;
+    };
     // Per policy, a change of values it hides only (POLICIES[3] hides all attributes but x).
     const cases: Array<[Policy, (c: Mutable) => void]> = [
-      [POLICIES[0], (c) => { c.attributes.h = c.attributes.h === 'a' ? 1 : 'a'; c.features.secret.properties.pin = 'B'; }],
-      [POLICIES[3], (c) => { c.attributes.h = c.attributes.h === 'a' ? 1 : 'a'; c.attributes.o = { z: 'B' }; c.attributes.list = 2; }],
+      [
+        POLICIES[0],
+        (c) => {
+          c.attributes.h = c.attributes.h === 'a' ? 1 : 'a';
+          c.features.secret.properties.pin = 'B';
+        },
+      ],
+      [
+        POLICIES[3],
+        (c) => {
+          c.attributes.h = c.attributes.h === 'a' ? 1 : 'a';
+          c.attributes.o = { z: 'B' };
+          c.attributes.list = 2;
+        },
+      ],
     ];
-    const options = ['sort(-_modified)', 'sort(+_revision,-thingId)', 'sort(+attributes/h)', 'sort(-attributes/x)'];
+    const options = [
+      'sort(-_modified)',
+      'sort(+_revision,-thingId)',
+      'sort(+attributes/h)',
+      'sort(-attributes/x)',
+    ];
     for (const [n, [p, change]] of cases.entries()) {
       const indexA = new SearchIndex();
       const indexB = new SearchIndex();
@@ -246,17 +333,35 @@ describe('SearchIndex with a caller view', () => {
       const enforcer = createEnforcer(p);
       const whole = wholeView(p);
       /** Every page (size 7, by cursor) and the count, as the service asks the index. */
-      const answers = (index: SearchIndex, ast: ReturnType<typeof parseRql>, fields: SortField[] | undefined) => {
+      const answers = (
+        index: SearchIndex,
+        ast: ReturnType<typeof parseRql>,
+        fields: SortField[] | undefined,
+      ) => {
         const ids: string[] = [];
         for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
-          const page = index.query({ filter: ast, sort: fields, size: 7, cursor, view: callerView(ast, fields, [USER], () => enforcer) });
+          const page = index.query({
+            filter: ast,
+            sort: fields,
+            size: 7,
+            cursor,
+            view: callerView(ast, fields, [USER], () => enforcer),
+          });
           ids.push(...page.items.map((t) => t.thingId as string));
           cursor = page.cursor;
         }
-        return { ids, count: index.count({ filter: ast, view: callerView(ast, undefined, [USER], () => enforcer) }) };
+        return {
+          ids,
+          count: index.count({ filter: ast, view: callerView(ast, undefined, [USER], () => enforcer) }),
+        };
       };
       for (let q = 0; q < 150; q++) {
-        const text = q === 0 ? 'not(eq(features/secret/properties/pin,"0000"))' : q === 1 ? 'exists(attributes/x)' : filter(3);
+        const text =
+          q === 0
+            ? 'not(eq(features/secret/properties/pin,"0000"))'
+            : q === 1
+              ? 'exists(attributes/x)'
+              : filter(3);
         const option = q % 2 === 0 ? options[q % options.length] : sort();
         const ast = parseRql(text);
         const fields = parseSearchOptions(option).sort;
@@ -264,7 +369,10 @@ describe('SearchIndex with a caller view', () => {
         const reference = things.map((t) => whole(t)!).filter(compileFilter(ast, { mode: 'search' }));
         reference.sort((a, b) => keys.compare(keys.key(a), keys.key(b)));
         const fromA = answers(indexA, ast, fields);
-        expect(fromA, `policy ${n}: ${text} ${option}`).toEqual({ ids: reference.map((t) => t.thingId), count: reference.length });
+        expect(fromA, `policy ${n}: ${text} ${option}`).toEqual({
+          ids: reference.map((t) => t.thingId),
+          count: reference.length,
+        });
         expect(answers(indexB, ast, fields), `policy ${n}: ${text} ${option}`).toEqual(fromA);
       }
     }
@@ -279,7 +387,11 @@ describe('SearchIndex with a caller view', () => {
     expect(() => index.query({ size: 3, scope: 'nginx:b', cursor })).toThrow(/another filter or sort/);
     const raw = Buffer.from(cursor!, 'base64url');
     raw[raw.length - 1] ^= 1;
-    expect(() => index.query({ size: 3, scope: 'nginx:a', cursor: raw.toString('base64url') })).toThrow(/could not be decoded/);
-    expect(() => new SearchIndex().query({ size: 3, scope: 'nginx:a', cursor })).toThrow(/could not be decoded/); // another key
+    expect(() => index.query({ size: 3, scope: 'nginx:a', cursor: raw.toString('base64url') })).toThrow(
+      /could not be decoded/,
+    );
+    expect(() => new SearchIndex().query({ size: 3, scope: 'nginx:a', cursor })).toThrow(
+      /could not be decoded/,
+    ); // another key
   });
 });

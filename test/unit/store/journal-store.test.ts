@@ -65,12 +65,18 @@ describe('embedded journal files', () => {
     await store.write([{ record: rec('ns:shared', 1), expectedRevision: 0 }]);
     await store.close();
     expect((await stat(dir)).mode & 0o777).toBe(0o755);
-    for (const f of (await readdir(dir)).filter((f) => f.startsWith('journal-'))) expect((await stat(path.join(dir, f))).mode & 0o777).toBe(0o600);
+    for (const f of (await readdir(dir)).filter((f) => f.startsWith('journal-')))
+      expect((await stat(path.join(dir, f))).mode & 0o777).toBe(0o600);
   });
 });
 
 const rec = (id: string, revision: number): EntityRecord => ({
-  kind: 'thing', id, revision, created: 'c', modified: 'm', value: { id, revision },
+  kind: 'thing',
+  id,
+  revision,
+  created: 'c',
+  modified: 'm',
+  value: { id, revision },
 });
 
 describe('embedded journal write timing', () => {
@@ -81,7 +87,9 @@ describe('embedded journal write timing', () => {
     await store.write([{ record: rec('ns:a', 1), expectedRevision: 0 }]);
     expect(took).toHaveLength(1);
     // Issued in one tick: the first goes alone, the next two share the following append.
-    await Promise.all([1, 2, 3].map((n) => store.write([{ record: rec(`ns:b${n}`, 1), expectedRevision: 0 }])));
+    await Promise.all(
+      [1, 2, 3].map((n) => store.write([{ record: rec(`ns:b${n}`, 1), expectedRevision: 0 }])),
+    );
     expect(took).toHaveLength(3);
     for (const seconds of took) {
       expect(seconds).toBeGreaterThan(0);
@@ -111,7 +119,7 @@ describe('embedded journal recovery', () => {
     await rm(dir, { recursive: true });
   });
 
-  it('keeps batches larger than its batch buffer, with multi-byte text and the writer\'s value text, across a reopen', async () => {
+  it("keeps batches larger than its batch buffer, with multi-byte text and the writer's value text, across a reopen", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
     let store = await openAt(dir);
     // ~1.5 MB of 3-byte characters in one line, between small lines of the same batch (the first write
@@ -122,7 +130,13 @@ describe('embedded journal recovery', () => {
       ...Array.from({ length: 20 }, (_, i) => small(i)),
       store.write([{ record: { ...rec('ns:big', 1), value: big }, expectedRevision: 0 }]),
       ...Array.from({ length: 30 }, (_, i) => small(20 + i)),
-      store.write([{ record: { ...rec('ns:text', 1), value: { given: true } }, expectedRevision: 0, valueJson: '{"given":"as the writer made it"}' }]),
+      store.write([
+        {
+          record: { ...rec('ns:text', 1), value: { given: true } },
+          expectedRevision: 0,
+          valueJson: '{"given":"as the writer made it"}',
+        },
+      ]),
     ];
     await Promise.all(writes);
     await store.close();
@@ -151,7 +165,8 @@ describe('embedded journal recovery', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
     const at = (r: number) => new Date(Date.UTC(2026, 0, 1, 0, r)).toISOString();
     let store = await openAt(dir, { snapshotAfterBytes: 1000 });
-    for (let r = 1; r <= 50; r++) await store.write([{ record: { ...rec('ns:a', r), modified: at(r) }, expectedRevision: r - 1 }]);
+    for (let r = 1; r <= 50; r++)
+      await store.write([{ record: { ...rec('ns:a', r), modified: at(r) }, expectedRevision: r - 1 }]);
     // Snapshots are written beside the journal; close waits for the one under way.
     await store.close();
     let files = await readdir(dir);
@@ -180,18 +195,29 @@ describe('embedded journal history index', () => {
   it('never takes a value that looks like a record head for one, across a reopen with snapshots', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tb-store-'));
     // A value shaped like the start of a journal line and like a record, in single and multi-change lines.
-    const spoof = { text: '{"s":1,"n":1,"c":[{"r":{"kind":"thing","id":"ns:spoof","revision":7', r: { kind: 'thing', id: 'ns:spoof', revision: 7, created: at(0), modified: at(0) } };
+    const spoof = {
+      text: '{"s":1,"n":1,"c":[{"r":{"kind":"thing","id":"ns:spoof","revision":7',
+      r: { kind: 'thing', id: 'ns:spoof', revision: 7, created: at(0), modified: at(0) },
+    };
     let store = await openAt(dir, { snapshotAfterBytes: 400 });
     for (let r = 1; r <= 6; r++) {
       await store.write([
         { record: { ...rec('ns:victim', r), modified: at(r), value: spoof }, expectedRevision: r - 1 },
-        ...(r === 1 ? [{ record: { ...rec('ns:other', 1), kind: 'policy' as const, modified: at(r), value: spoof }, expectedRevision: 0 }] : []),
+        ...(r === 1
+          ? [
+              {
+                record: { ...rec('ns:other', 1), kind: 'policy' as const, modified: at(r), value: spoof },
+                expectedRevision: 0,
+              },
+            ]
+          : []),
       ]);
     }
     await store.close();
     store = await openAt(dir, { snapshotAfterBytes: 400 });
     expect(await store.historyAt('thing', 'ns:spoof', {})).toBeUndefined();
-    for (let r = 1; r <= 6; r++) expect((await store.historyAt('thing', 'ns:victim', { revision: r }))?.record.value).toEqual(spoof);
+    for (let r = 1; r <= 6; r++)
+      expect((await store.historyAt('thing', 'ns:victim', { revision: r }))?.record.value).toEqual(spoof);
     expect((await store.historyAt('policy', 'ns:other', {}))?.record.revision).toBe(1);
     await store.close();
     await rm(dir, { recursive: true });
@@ -202,13 +228,28 @@ describe('embedded journal history index', () => {
     const { writeFile } = await import('node:fs/promises');
     const { crc32 } = await import('node:zlib');
     const line = (json: string) => `${crc32(Buffer.from(json)).toString(16).padStart(8, '0')} ${json}\n`;
-    const record = (r: number) => JSON.stringify({ kind: 'thing', id: 'ns:old', revision: r, created: at(0), modified: at(r), value: { r } });
-    await writeFile(path.join(dir, 'journal-1.log'), line(`{"s":1,"c":[{"r":${record(1)},"e":{"revision":1}}]}`) + line(`{"s":2,"c":[{"r":${record(2)}}]}`));
+    const record = (r: number) =>
+      JSON.stringify({
+        kind: 'thing',
+        id: 'ns:old',
+        revision: r,
+        created: at(0),
+        modified: at(r),
+        value: { r },
+      });
+    await writeFile(
+      path.join(dir, 'journal-1.log'),
+      line(`{"s":1,"c":[{"r":${record(1)},"e":{"revision":1}}]}`) + line(`{"s":2,"c":[{"r":${record(2)}}]}`),
+    );
     const store = await openAt(dir);
     expect((await store.get('thing', 'ns:old'))?.revision).toBe(2);
-    expect((await store.historyAt('thing', 'ns:old', { revision: 1 }))).toMatchObject({ seq: 1, record: { value: { r: 1 } }, event: { revision: 1 } });
+    expect(await store.historyAt('thing', 'ns:old', { revision: 1 })).toMatchObject({
+      seq: 1,
+      record: { value: { r: 1 } },
+      event: { revision: 1 },
+    });
     await store.write([{ record: { ...rec('ns:old', 3), modified: at(3) }, expectedRevision: 2 }]);
-    expect((await collectRevisions(store))).toEqual([1, 2, 3]);
+    expect(await collectRevisions(store)).toEqual([1, 2, 3]);
     await store.close();
     await rm(dir, { recursive: true });
   });
@@ -216,6 +257,7 @@ describe('embedded journal history index', () => {
 
 async function collectRevisions(store: Store): Promise<number[]> {
   const out: number[] = [];
-  for await (const e of store.history('thing', 'ns:old', { fromRevision: 0, toRevision: 99 })) out.push(e.record.revision);
+  for await (const e of store.history('thing', 'ns:old', { fromRevision: 0, toRevision: 99 }))
+    out.push(e.record.revision);
   return out;
 }

@@ -16,7 +16,8 @@ describe('compileClientRegex', () => {
     // With RegExp, ^(a+)+$ against 28 a's and a '!' blocked the event loop for 19.5 s (issue 19); a stall
     // here would time the test out.
     const text = `${'a'.repeat(50_000)}!`;
-    for (const pattern of ['^(a+)+$', '(a|aa)*b', '(a*)*c', '(.*a){20}']) expect(compileClientRegex(pattern).matchesWhole(text)).toBe(false);
+    for (const pattern of ['^(a+)+$', '(a|aa)*b', '(a*)*c', '(.*a){20}'])
+      expect(compileClientRegex(pattern).matchesWhole(text)).toBe(false);
   });
 
   it('rejects invalid, unsupported and oversized patterns with the reason', () => {
@@ -42,8 +43,16 @@ describe('merge patch deletion keys', () => {
   const target = { '2023-04-01': 1, '2023-04-02': 2, '2023-04-04': 4, other: 0 };
 
   it('deletes the sibling keys the regex matches as a whole, with ~ or / delimiters', () => {
-    expect(applyMergePatch(target, { '{{ ~2023-04-0[12]~ }}': null, added: true })).toEqual({ '2023-04-04': 4, other: 0, added: true });
-    expect(applyMergePatch(target, { '{{ /2023-04-01/ }}': null })).toEqual({ '2023-04-02': 2, '2023-04-04': 4, other: 0 });
+    expect(applyMergePatch(target, { '{{ ~2023-04-0[12]~ }}': null, added: true })).toEqual({
+      '2023-04-04': 4,
+      other: 0,
+      added: true,
+    });
+    expect(applyMergePatch(target, { '{{ /2023-04-01/ }}': null })).toEqual({
+      '2023-04-02': 2,
+      '2023-04-04': 4,
+      other: 0,
+    });
     expect(applyMergePatch(target, { '{{ ~04~ }}': null })).toEqual(target); // no partial matches
     expect(regexDeletionPattern('{{ ~a~ }}')).toBe('a');
     expect(regexDeletionPattern('{{~a/}}')).toBeUndefined();
@@ -58,7 +67,11 @@ describe('merge patch deletion keys', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(DittoError);
-    expect((error as DittoError).toJSON()).toMatchObject({ status: 400, error: 'json.key.invalid', message: 'The JSON key <{{ ~(a~ }}> is invalid!' });
+    expect((error as DittoError).toJSON()).toMatchObject({
+      status: 400,
+      error: 'json.key.invalid',
+      message: 'The JSON key <{{ ~(a~ }}> is invalid!',
+    });
     expect((error as DittoError).description).toContain('missing closing )');
   });
 

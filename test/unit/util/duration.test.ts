@@ -5,7 +5,9 @@ import { DEFAULT_TIMEOUT_MS, parseTimeout } from '../../../src/protocol/index.js
 
 describe('parseDuration', () => {
   it("reads Ditto's units, a bare amount as seconds", () => {
-    expect(['250ms', '42', '42s', '5m', '2h', '1d', '1w', '1mo', '1y'].map(parseDuration)).toEqual([250, 42_000, 42_000, 300_000, 7_200_000, 86_400_000, 604_800_000, 2_629_746_000, 31_556_952_000]);
+    expect(['250ms', '42', '42s', '5m', '2h', '1d', '1w', '1mo', '1y'].map(parseDuration)).toEqual([
+      250, 42_000, 42_000, 300_000, 7_200_000, 86_400_000, 604_800_000, 2_629_746_000, 31_556_952_000,
+    ]);
     expect(parseDuration(' 10s ')).toBe(10_000);
   });
 
@@ -27,8 +29,12 @@ describe('the timeout header', () => {
 
   it('is timeout.invalid when it is not a duration or exceeds the maximum, on every transport alike', () => {
     for (const value of ['1.5s', 'soon', '61s']) {
-      expect(() => parseTimeout(value, DEFAULT_TIMEOUT_MS, 60_000), value).toThrow(expect.objectContaining({ error: 'timeout.invalid', status: 400 }));
+      expect(() => parseTimeout(value, DEFAULT_TIMEOUT_MS, 60_000), value).toThrow(
+        expect.objectContaining({ error: 'timeout.invalid', status: 400 }),
+      );
     }
-    expect(() => parseTimeout('1.5s', DEFAULT_TIMEOUT_MS)).toThrow(/timeout <1\.5s> is not valid; it must be a duration\./);
+    expect(() => parseTimeout('1.5s', DEFAULT_TIMEOUT_MS)).toThrow(
+      /timeout <1\.5s> is not valid; it must be a duration\./,
+    );
   });
 });

@@ -49,12 +49,36 @@ describe('compileGlob', () => {
       ['*😀?', 'x😀é', true],
       ['a**b', 'ab', true],
     ];
-    for (const [glob, value, expected] of cases) expect(compileGlob(glob)(value), `${glob} ~ ${value}`).toBe(expected);
+    for (const [glob, value, expected] of cases)
+      expect(compileGlob(glob)(value), `${glob} ~ ${value}`).toBe(expected);
   });
 
   it('answers like the full-match RegExp for random patterns and values, with and without case and line options', () => {
     const rnd = random(19);
-    const alphabet = ['a', 'b', 'A', 'B', '*', '?', 'é', 'É', '😀', '\n', 'ß', 'ſ', 'S', 'K', 'K', 'ı', 'I', 'i', 'σ', 'ς', 'Σ', '\ud800'];
+    const alphabet = [
+      'a',
+      'b',
+      'A',
+      'B',
+      '*',
+      '?',
+      'é',
+      'É',
+      '😀',
+      '\n',
+      'ß',
+      'ſ',
+      'S',
+      'K',
+      'K',
+      'ı',
+      'I',
+      'i',
+      'σ',
+      'ς',
+      'Σ',
+      '\ud800',
+    ];
     const text = (n: number, wild: boolean) =>
       Array.from({ length: n }, () => {
         const ch = alphabet[Math.floor(rnd() * alphabet.length)];
@@ -63,8 +87,16 @@ describe('compileGlob', () => {
     for (let i = 0; i < 3000; i++) {
       const glob = text(Math.floor(rnd() * 7), true);
       const value = text(Math.floor(rnd() * 9), false);
-      for (const options of [{}, { caseInsensitive: true }, { singleLine: true }, { caseInsensitive: true, singleLine: true }]) {
-        expect(compileGlob(glob, options)(value), `${JSON.stringify(glob)} ~ ${JSON.stringify(value)} ${JSON.stringify(options)}`).toBe(reference(glob, options).test(value));
+      for (const options of [
+        {},
+        { caseInsensitive: true },
+        { singleLine: true },
+        { caseInsensitive: true, singleLine: true },
+      ]) {
+        expect(
+          compileGlob(glob, options)(value),
+          `${JSON.stringify(glob)} ~ ${JSON.stringify(value)} ${JSON.stringify(options)}`,
+        ).toBe(reference(glob, options).test(value));
       }
     }
   });
@@ -89,7 +121,8 @@ describe('compileGlob', () => {
       const same = (other: string) => new RegExp(`^\\u{${cp.toString(16)}}$`, 'iu').test(other);
       if (!same(folded)) mismatches.push(`${cp.toString(16)} -> ${folded}`);
       for (const relative of [ch.toLowerCase(), ch.toUpperCase(), ch.toUpperCase().toLowerCase()]) {
-        if ([...relative].length === 1 && same(relative) && foldCase(relative) !== folded) mismatches.push(`${cp.toString(16)} vs ${relative}`);
+        if ([...relative].length === 1 && same(relative) && foldCase(relative) !== folded)
+          mismatches.push(`${cp.toString(16)} vs ${relative}`);
       }
     }
     expect(mismatches).toEqual([]);

@@ -24,7 +24,10 @@ describe('object copies on the hot path', () => {
 
   it('deepMerge unions objects and lets the second win elsewhere', () => {
     const a = { x: { y: 1, z: [1] }, k: 1 };
-    expect(deepMerge(a, { x: { z: [2], w: 3 }, k: { n: 1 } })).toEqual({ x: { y: 1, z: [2], w: 3 }, k: { n: 1 } });
+    expect(deepMerge(a, { x: { z: [2], w: 3 }, k: { n: 1 } })).toEqual({
+      x: { y: 1, z: [2], w: 3 },
+      k: { n: 1 },
+    });
     expect(a).toEqual({ x: { y: 1, z: [1] }, k: 1 });
     const merged = deepMerge({}, withProto());
     expect(Object.keys(merged)).toEqual(['__proto__', 'a']);
@@ -32,7 +35,9 @@ describe('object copies on the hot path', () => {
   });
 
   it('setAt, deleteAt and merge patches treat a __proto__ segment as a key', () => {
-    const set = setAt({ attributes: {} }, ['attributes', '__proto__'], { polluted: true }) as { attributes: Record<string, unknown> };
+    const set = setAt({ attributes: {} }, ['attributes', '__proto__'], { polluted: true }) as {
+      attributes: Record<string, unknown>;
+    };
     expect(Object.keys(set.attributes)).toEqual(['__proto__']);
     expect((set.attributes as { polluted?: boolean }).polluted).toBeUndefined();
     expect(deleteAt(set, ['attributes', '__proto__'])).toEqual({ attributes: {} });
