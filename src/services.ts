@@ -218,6 +218,7 @@ export async function createServices(
     },
     backoff: { minMs: 250, maxMs: config.connectionBackoffMaxMs },
     maxInFlight: config.connectionMaxInFlight,
+    outboundWindow: config.connectionOutboundWindow,
     maxPayloadBytes: config.connectionMaxPayloadBytes,
     streaming: {
       open: (send) =>

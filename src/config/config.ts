@@ -57,6 +57,7 @@ export interface Config {
   jwksCooldownMs: number;
   connectionBackoffMaxMs: number;
   connectionMaxInFlight: number;
+  connectionOutboundWindow: number;
   connectionMaxPayloadBytes: number;
   /** Deepest nesting of objects/arrays accepted in JSON from clients, devices and mapping scripts. */
   maxJsonDepth: number;
@@ -332,6 +333,14 @@ export const OPTIONS: readonly Option[] = [
     default: 1000,
     description:
       'Messages of one connection source being processed at once; at the cap consumption pauses (back-pressure).',
+  },
+  {
+    key: 'connectionOutboundWindow',
+    env: 'TWINBRIDGE_CONNECTION_OUTBOUND_WINDOW',
+    kind: 'int',
+    default: 100000,
+    description:
+      'Signals of one connection target (and of its replies) accepted and not yet confirmed by the broker; beyond it signals to that target are dropped and counted (a requested acknowledgement is answered 503). Holds a burst of events while the broker confirms.',
   },
   {
     key: 'connectionMaxPayloadBytes',

@@ -226,7 +226,7 @@ export class ConnectionManager {
       backoff: o.backoff ?? { minMs: 250, maxMs: 3000 },
       maxInFlight: o.maxInFlight ?? 1000,
       maxPayloadBytes: o.maxPayloadBytes ?? 256 * 1024,
-      outboundWindow: o.outboundWindow ?? 10_000,
+      outboundWindow: o.outboundWindow ?? 100_000,
       clustered: o.instanceId !== undefined,
       log: o.log,
     });
