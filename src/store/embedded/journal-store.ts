@@ -20,7 +20,7 @@
  * files written by an earlier version with wider modes, fixed on open).
  *
  * History (ditto: basic-history): every line holds the records as they were after its change, so the
- * journal files ARE the history. They are kept (a snapshot no longer removes them) until compactHistory
+ * journal files ARE the history. They are kept (a snapshot does not remove them) until compactHistory
  * rewrites the files the newest snapshot covers without the revisions past retention. A HistoryIndex in
  * memory says where each kept revision's line is; a write adds one number to it, a historical read is one
  * positioned read of that line.
